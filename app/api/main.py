@@ -1,0 +1,56 @@
+"""The REST API at /api/v1, mounted into Reflex's backend through `api_transformer`."""
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.api.routes import auth, chargers, organizations
+from services.errors import Conflict, NotFound, ValidationError
+from services.permissions import PermissionDenied
+
+PREFIX = "/api/v1"
+
+
+def _error(status: int, message: str, **extra) -> JSONResponse:
+    return JSONResponse({"message": message, **extra}, status_code=status)
+
+
+def create_api() -> FastAPI:
+    api = FastAPI(title="Voltdesk API", version="1", openapi_url=f"{PREFIX}/openapi.json",
+                  docs_url=f"{PREFIX}/docs", redoc_url=None)
+    for router in (auth.router, organizations.router, chargers.router):
+        api.include_router(router, prefix=PREFIX)
+
+    @api.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        response = _error(exc.status_code, str(exc.detail))
+        for key, value in (exc.headers or {}).items():
+            response.headers[key] = value
+        return response
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"field": ".".join(str(p) for p in e["loc"][1:]), "message": e["msg"]} for e in exc.errors()]
+        first = errors[0] if errors else {"field": "", "message": "Invalid request"}
+        return _error(422, f"{first['field']}: {first['message']}" if first["field"] else first["message"],
+                      errors=errors)
+
+    @api.exception_handler(ValidationError)
+    async def invalid_input(request: Request, exc: ValidationError) -> JSONResponse:
+        return _error(422, exc.message, field=exc.field)
+
+    @api.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> JSONResponse:
+        return _error(404, str(exc) or "Not found.")
+
+    @api.exception_handler(Conflict)
+    async def conflict(request: Request, exc: Conflict) -> JSONResponse:
+        return _error(409, str(exc))
+
+    @api.exception_handler(PermissionDenied)
+    async def denied(request: Request, exc: PermissionDenied) -> JSONResponse:
+        return _error(403, str(exc))
+
+    return api

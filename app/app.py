@@ -1,0 +1,11 @@
+"""Builds the Reflex app: pages register themselves on import; the REST API is mounted at /api/v1."""
+import reflex as rx
+
+from app.api.main import create_api
+
+app = rx.App(
+    api_transformer=create_api(),
+    theme=rx.theme(appearance="light", accent_color="teal", radius="medium"),
+)
+
+from app import pages  # noqa: E402,F401  (registers the pages)

@@ -1,0 +1,175 @@
+#!/usr/bin/env python
+"""Voltdesk operator command line. `python manage.py --help` lists the commands."""
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+
+from services.errors import Conflict, NotFound, ValidationError
+
+
+def _session():
+    from services.db import session_scope
+
+    return session_scope()
+
+
+def _org_or_fail(session, slug: str):
+    from services.organizations import get_by_slug
+
+    org = get_by_slug(session=session, slug=slug)
+    if org is None:
+        raise ValidationError(f"Organization '{slug}' does not exist. See `python manage.py org add --help`.")
+    return org
+
+
+def cmd_migrate(args) -> None:
+    from services.db import database_url
+    from services.migrate import upgrade
+
+    upgrade(database_url())
+    print("Database is up to date.")
+
+
+def cmd_createuser(args) -> None:
+    from services.users import create_user
+
+    with _session() as s:
+        user = create_user(session=s, email=args.email, password=args.password, role=args.role,
+                           org_slugs=args.org or [], full_name=args.name or "")
+        print(f"Created {user.role} user {user.email} (id {user.id}).")
+
+
+def cmd_org_add(args) -> None:
+    from services.organizations import create_organization
+
+    with _session() as s:
+        org = create_organization(session=s, name=args.name, slug=args.slug, currency=args.currency,
+                                  timezone=args.timezone, region=args.region, parent_slug=args.parent)
+        print(f"Created {org.kind} organization {org.slug} (id {org.id}, {org.currency}, {org.timezone}).")
+
+
+def cmd_charger_add(args) -> None:
+    from services.chargers import register_charger
+
+    with _session() as s:
+        org = _org_or_fail(s, args.org)
+        charger, key = register_charger(session=s, ocpp_id=args.id, organization=org, name=args.name or "",
+                                        auth_key=args.auth_key, security_profile=args.security_profile,
+                                        connectors=args.connectors)
+        print(f"Registered charger {charger.ocpp_id} in {org.slug}.")
+        if key and not args.auth_key:
+            print(f"OCPP AuthorizationKey (shown once, store it on the charger): {key}")
+
+
+def _parse_expiry(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(f"--expires '{value}' is not an ISO date such as 2027-01-31T23:59:59+00:00.") from None
+    if when.tzinfo is None:
+        raise ValidationError("--expires needs a timezone offset, for example 2027-01-31T23:59:59+00:00.")
+    return when
+
+
+def cmd_idtag_add(args) -> None:
+    from services.idtags import create_id_tag
+
+    with _session() as s:
+        org = _org_or_fail(s, args.org)
+        tag = create_id_tag(session=s, tag=args.tag, organization=org, expires_at=_parse_expiry(args.expires))
+        print(f"Added idTag {tag.tag} for {org.slug}.")
+
+
+def cmd_seed_demo(args) -> None:
+    from services.seed import seed_demo
+
+    with _session() as s:
+        result = seed_demo(session=s)
+    print(f"Demo data ready ({result.created} rows created).")
+    print_logins(result.logins)
+
+
+def print_logins(logins) -> None:
+    from services.permissions import ROLE_LABELS, Role
+
+    print("Demo logins:")
+    for role, email, password in logins:
+        print(f"  {ROLE_LABELS[Role(role)]:<17} {email:<26} {password}")
+
+
+def cmd_run(args) -> None:
+    from services.stack import run_stack
+
+    sys.exit(run_stack(chargers=args.chargers))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="manage.py", description="Voltdesk operator commands.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("migrate", help="apply database migrations")
+    s.set_defaults(func=cmd_migrate)
+
+    s = sub.add_parser("createuser", help="create a user")
+    s.add_argument("--email", required=True)
+    s.add_argument("--password", required=True, help="8 to 72 bytes")
+    s.add_argument("--role", required=True, help="admin, technical, accounts, network_manager, customer_support, cpo")
+    s.add_argument("--org", action="append", help="organization slug the user is bound to (repeatable)")
+    s.add_argument("--name", help="full name")
+    s.set_defaults(func=cmd_createuser)
+
+    org = sub.add_parser("org", help="organizations").add_subparsers(dest="org_command", required=True,
+                                                                     metavar="ACTION")
+    s = org.add_parser("add", help="add an organization")
+    s.add_argument("--name", required=True)
+    s.add_argument("--slug", required=True, help="lowercase letters, digits and dashes")
+    s.add_argument("--currency", required=True, help="ISO 4217 code, e.g. EUR")
+    s.add_argument("--timezone", required=True, help="IANA name, e.g. Europe/Berlin")
+    s.add_argument("--region", default="US", choices=["US", "EU", "MENA"])
+    s.add_argument("--parent", help="parent organization slug (omit only for the platform operator)")
+    s.set_defaults(func=cmd_org_add)
+
+    ch = sub.add_parser("charger", help="chargers").add_subparsers(dest="charger_command", required=True,
+                                                                   metavar="ACTION")
+    s = ch.add_parser("add", help="register a charger")
+    s.add_argument("--id", required=True, help="OCPP charge point id")
+    s.add_argument("--org", required=True, help="organization slug")
+    s.add_argument("--name")
+    s.add_argument("--auth-key", help="OCPP AuthorizationKey (16-40 chars); generated when omitted")
+    s.add_argument("--security-profile", type=int, default=1, choices=[0, 1, 2])
+    s.add_argument("--connectors", type=int, default=1)
+    s.set_defaults(func=cmd_charger_add)
+
+    it = sub.add_parser("idtag", help="id tags").add_subparsers(dest="idtag_command", required=True,
+                                                                metavar="ACTION")
+    s = it.add_parser("add", help="add an idTag")
+    s.add_argument("--tag", required=True)
+    s.add_argument("--org", required=True, help="organization slug where the tag may charge")
+    s.add_argument("--expires", help="ISO timestamp with offset")
+    s.set_defaults(func=cmd_idtag_add)
+
+    s = sub.add_parser("seed-demo", help="create the demo data (idempotent)")
+    s.set_defaults(func=cmd_seed_demo)
+
+    s = sub.add_parser("run", help="run the whole stack (what `make run` calls)")
+    s.add_argument("--chargers", type=int, default=8, help="simulated demo chargers to start")
+    s.set_defaults(func=cmd_run)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (ValidationError, Conflict, NotFound) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,12 @@
+"""SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
+from models.charger import Charger, Connector, IdTag, Tariff, UnknownCharger
+from models.ops import AuditLog, ChargerCommand, OcppMessage
+from models.organization import Organization
+from models.session import ChargerStatusEvent, MeterValue, Transaction
+from models.user import LocationOwner, LoginThrottle, User, UserOrganization
+
+__all__ = [
+    "AuditLog", "Charger", "ChargerCommand", "ChargerStatusEvent", "Connector", "IdTag", "LocationOwner",
+    "LoginThrottle", "MeterValue", "OcppMessage", "Organization", "Tariff", "Transaction", "UnknownCharger",
+    "User", "UserOrganization",
+]

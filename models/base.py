@@ -1,0 +1,44 @@
+"""Column helpers shared by the tables."""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Column, DateTime, ForeignKey, Numeric, func
+from sqlmodel import Field
+
+from services.clock import utcnow
+
+
+def created_at_field() -> Any:
+    return Field(
+        default_factory=utcnow,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+def ts_field(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=nullable, index=index),
+    )
+
+
+def money_field(default: str = "0", *, nullable: bool = False) -> Any:
+    """Money and rates: exact decimals. Amounts are rounded by services.money."""
+    return Field(
+        default=Decimal(default) if default is not None else None,
+        sa_column=Column(Numeric(20, 4), nullable=nullable),
+    )
+
+
+def rate_field(default: str = "0") -> Any:
+    """A percentage 0..100 with three decimals."""
+    return Field(default=Decimal(default), sa_column=Column(Numeric(7, 3), nullable=False))
+
+
+def fk_field(target: str, *, nullable: bool = False, index: bool = True, ondelete: str | None = None) -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index),
+    )

@@ -1,0 +1,136 @@
+"""The charging network: chargers, connectors, id tags, tariffs, unknown chargers."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Optional
+
+from sqlalchemy import Boolean, CheckConstraint, Column, Index, Integer, Numeric, String, UniqueConstraint, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from models.base import created_at_field, fk_field, money_field, ts_field
+
+LIFECYCLE_STATUSES = ("Active", "Inactive", "Maintenance")
+# OCPP 1.6 ChargePointStatus plus our own "Offline" (no live connection).
+LIVE_STATUSES = (
+    "Available", "Preparing", "Charging", "SuspendedEVSE", "SuspendedEV", "Finishing",
+    "Reserved", "Unavailable", "Faulted", "Offline",
+)
+IDTAG_STATUSES = ("Accepted", "Blocked", "Expired", "Invalid")
+
+
+class Tariff(SQLModel, table=True):
+    __tablename__ = "tariff"
+    __table_args__ = (
+        CheckConstraint("price_per_kwh >= 0 AND price_per_minute >= 0 AND session_fee >= 0"
+                        " AND idle_fee_per_minute >= 0", name="ck_tariff_prices"),
+        CheckConstraint("idle_grace_minutes >= 0", name="ck_tariff_grace"),
+        UniqueConstraint("organization_id", "name", name="uq_tariff_name"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organization_id: int = fk_field("organization.id", ondelete="CASCADE")
+    name: str = Field(sa_column=Column(String(100), nullable=False))
+    price_per_kwh: Decimal = money_field("0")
+    price_per_minute: Decimal = money_field("0")
+    session_fee: Decimal = money_field("0")
+    idle_fee_per_minute: Decimal = money_field("0")
+    idle_grace_minutes: int = 0
+    vat_inclusive: bool = False
+    # Time-of-day bands: [{"start": "HH:MM", "end": "HH:MM", "price_per_kwh": "0.40"}], local time.
+    bands: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False,
+                                                                                server_default=text("'[]'")))
+    is_default: bool = False
+    created_at: datetime = created_at_field()
+
+
+class Charger(SQLModel, table=True):
+    __tablename__ = "charger"
+    __table_args__ = (
+        CheckConstraint("ocpp_id ~ '^[A-Za-z0-9._:-]{1,48}$'", name="ck_charger_ocpp_id"),
+        CheckConstraint(f"lifecycle_status IN {LIFECYCLE_STATUSES}", name="ck_charger_lifecycle"),
+        CheckConstraint(f"status IN {LIVE_STATUSES}", name="ck_charger_status"),
+        CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="ck_charger_lat"),
+        CheckConstraint("longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="ck_charger_lon"),
+        CheckConstraint("security_profile IN (0, 1, 2)", name="ck_charger_security_profile"),
+        CheckConstraint("security_profile = 0 OR auth_key_hash IS NOT NULL", name="ck_charger_auth_key"),
+        Index("ix_charger_org_status", "organization_id", "status"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    ocpp_id: str = Field(sa_column=Column(String(48), nullable=False, unique=True))
+    organization_id: int = fk_field("organization.id", ondelete="RESTRICT")
+    name: str = Field(default="", max_length=200)
+    address: str = Field(default="", max_length=500)
+    latitude: Optional[Decimal] = Field(default=None, sa_column=Column(Numeric(9, 6), nullable=True))
+    longitude: Optional[Decimal] = Field(default=None, sa_column=Column(Numeric(9, 6), nullable=True))
+    vendor: Optional[str] = Field(default=None, max_length=50)
+    model: Optional[str] = Field(default=None, max_length=50)
+    serial_number: Optional[str] = Field(default=None, max_length=50)
+    firmware_version: Optional[str] = Field(default=None, max_length=50)
+    lifecycle_status: str = Field(default="Active", sa_column=Column(String(16), nullable=False))
+    visible: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, server_default=text("true")))
+    location_owner_id: Optional[int] = fk_field("location_owner.id", nullable=True, ondelete="SET NULL")
+    tariff_id: Optional[int] = fk_field("tariff.id", nullable=True, ondelete="SET NULL")
+    # OCPP security: 0 = no auth (only when explicitly set), 1 = Basic auth, 2 = Basic auth over TLS.
+    security_profile: int = 1
+    auth_key_hash: Optional[str] = Field(default=None, max_length=128)
+    # Live state, written by the OCPP server.
+    status: str = Field(default="Offline", sa_column=Column(String(16), nullable=False, server_default="Offline"))
+    connected: bool = False
+    last_heartbeat_at: Optional[datetime] = ts_field()
+    last_boot_at: Optional[datetime] = ts_field()
+    status_changed_at: Optional[datetime] = ts_field()
+    created_at: datetime = created_at_field()
+
+
+class Connector(SQLModel, table=True):
+    __tablename__ = "connector"
+    __table_args__ = (
+        UniqueConstraint("charger_id", "connector_id", name="uq_connector"),
+        CheckConstraint("connector_id >= 1", name="ck_connector_id"),
+        CheckConstraint(f"status IN {LIVE_STATUSES}", name="ck_connector_status"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    charger_id: int = fk_field("charger.id", ondelete="CASCADE")
+    connector_id: int = Field(sa_column=Column(Integer, nullable=False))
+    standard: str = Field(default="Type2", max_length=32)
+    max_power_kw: Optional[Decimal] = Field(default=None, sa_column=Column(Numeric(8, 2), nullable=True))
+    status: str = Field(default="Offline", sa_column=Column(String(16), nullable=False, server_default="Offline"))
+    error_code: Optional[str] = Field(default=None, max_length=50)
+    info: Optional[str] = Field(default=None, max_length=50)
+    status_at: Optional[datetime] = ts_field()
+
+
+class IdTag(SQLModel, table=True):
+    """An RFID card or app token. It may charge at chargers of its organization."""
+
+    __tablename__ = "id_tag"
+    __table_args__ = (
+        CheckConstraint("char_length(tag) BETWEEN 1 AND 20", name="ck_idtag_len"),
+        CheckConstraint(f"status IN {IDTAG_STATUSES}", name="ck_idtag_status"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    tag: str = Field(sa_column=Column(String(20), nullable=False, unique=True))
+    organization_id: int = fk_field("organization.id", ondelete="CASCADE")
+    status: str = Field(default="Accepted", sa_column=Column(String(16), nullable=False))
+    expires_at: Optional[datetime] = ts_field()
+    parent_tag: Optional[str] = Field(default=None, max_length=20)
+    holder_name: str = Field(default="", max_length=200)
+    created_at: datetime = created_at_field()
+
+
+class UnknownCharger(SQLModel, table=True):
+    """A charger that tried to connect without being registered."""
+
+    __tablename__ = "unknown_charger"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    ocpp_id: str = Field(sa_column=Column(String(255), nullable=False, unique=True))
+    remote_address: Optional[str] = Field(default=None, max_length=100)
+    attempts: int = 1
+    first_seen_at: datetime = created_at_field()
+    last_seen_at: Optional[datetime] = ts_field()

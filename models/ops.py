@@ -1,0 +1,69 @@
+"""Operational tables: the command channel, the raw OCPP log and the audit log."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import BigInteger, CheckConstraint, Column, Identity, Index, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from models.base import created_at_field, fk_field, ts_field
+
+COMMAND_STATUSES = ("pending", "sent", "done", "failed")
+
+
+class ChargerCommand(SQLModel, table=True):
+    """A central-system-initiated OCPP call, queued by the web app for the OCPP process holding the charger.
+
+    See docs/adr/0003-command-channel.md.
+    """
+
+    __tablename__ = "charger_command"
+    __table_args__ = (
+        CheckConstraint(f"status IN {COMMAND_STATUSES}", name="ck_command_status"),
+        Index("ix_command_pending", "charger_id", "status"),
+    )
+
+    id: Optional[int] = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    charger_id: int = fk_field("charger.id", ondelete="CASCADE", index=False)
+    action: str = Field(max_length=40)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    status: str = Field(default="pending", sa_column=Column(String(16), nullable=False))
+    result: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    error: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
+    requested_by_id: Optional[int] = fk_field("app_user.id", nullable=True, ondelete="SET NULL", index=False)
+    created_at: datetime = created_at_field()
+    completed_at: Optional[datetime] = ts_field()
+
+
+class OcppMessage(SQLModel, table=True):
+    """Raw OCPP frames, kept for the session detail page (Technical and Admin only)."""
+
+    __tablename__ = "ocpp_message"
+    __table_args__ = (Index("ix_ocpp_message_charger_time", "charger_id", "created_at"),
+                      Index("ix_ocpp_message_session", "transaction_id"))
+
+    id: Optional[int] = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    charger_id: int = fk_field("charger.id", ondelete="CASCADE", index=False)
+    transaction_id: Optional[int] = None
+    direction: str = Field(max_length=3)  # "in" from the charger, "out" to it
+    action: Optional[str] = Field(default=None, max_length=40)
+    frame: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = created_at_field()
+
+
+class AuditLog(SQLModel, table=True):
+    """Who changed what, when: old value → new value."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+
+    id: Optional[int] = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    user_id: Optional[int] = fk_field("app_user.id", nullable=True, ondelete="SET NULL", index=False)
+    organization_id: Optional[int] = fk_field("organization.id", nullable=True, ondelete="CASCADE")
+    entity: str = Field(max_length=40)
+    entity_id: str = Field(max_length=64)
+    action: str = Field(max_length=40)
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    created_at: datetime = created_at_field()

@@ -1,0 +1,94 @@
+"""Charging sessions (OCPP transactions), meter values and status events."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Optional
+
+from sqlalchemy import (BigInteger, CheckConstraint, Column, DateTime, ForeignKey, Identity, Index, Integer,
+                        Numeric, String, text)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlmodel import Field, SQLModel
+
+from models.base import created_at_field, fk_field, money_field, ts_field
+
+TRANSACTION_STATUSES = ("active", "completed")
+# Suspect-data flags, kept on the row rather than dropping the data.
+FLAGS = ("meter_backwards", "future_timestamp", "overlapping_session", "stopped_without_start", "late_delivery")
+
+
+class Transaction(SQLModel, table=True):
+    """One charging session. Its id is the OCPP transactionId."""
+
+    __tablename__ = "charging_session"
+    __table_args__ = (
+        CheckConstraint(f"status IN {TRANSACTION_STATUSES}", name="ck_session_status"),
+        CheckConstraint("connector_id >= 1", name="ck_session_connector"),
+        CheckConstraint("(status = 'completed') = (stopped_at IS NOT NULL)", name="ck_session_stopped"),
+        CheckConstraint("currency ~ '^[A-Z]{3}$'", name="ck_session_currency"),
+        # A StartTransaction sent again must find the session it already created.
+        Index("uq_session_start", "charger_id", "connector_id", "id_tag", "started_at", "meter_start", unique=True),
+        Index("ix_session_org_started", "organization_id", "started_at"),
+        Index("ix_session_charger_started", "charger_id", "started_at"),
+        Index("ix_session_active", "charger_id", "connector_id", postgresql_where=text("status = 'active'")),
+    )
+
+    id: Optional[int] = Field(default=None, sa_column=Column(Integer, Identity(start=1), primary_key=True))
+    charger_id: int = fk_field("charger.id", ondelete="RESTRICT", index=False)
+    organization_id: int = fk_field("organization.id", ondelete="RESTRICT", index=False)
+    connector_id: int
+    id_tag: str = Field(sa_column=Column(String(20), nullable=False))
+    id_tag_id: Optional[int] = fk_field("id_tag.id", nullable=True, ondelete="SET NULL", index=False)
+    reservation_id: Optional[int] = None
+    status: str = Field(default="active", sa_column=Column(String(16), nullable=False))
+    meter_start: int = Field(sa_column=Column(BigInteger, nullable=False))
+    meter_stop: Optional[int] = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    started_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    stopped_at: Optional[datetime] = ts_field()
+    stop_reason: Optional[str] = Field(default=None, max_length=32)
+    energy_wh: Optional[int] = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    flags: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String(32)), nullable=False,
+                                                                      server_default=text("'{}'")))
+    # Price, fixed once at stop (see services.pricing).
+    tariff_id: Optional[int] = fk_field("tariff.id", nullable=True, ondelete="SET NULL", index=False)
+    currency: str = Field(default="USD", sa_column=Column(String(3), nullable=False))
+    amount_gross: Optional[Decimal] = money_field(None, nullable=True)
+    amount_net_cpo: Optional[Decimal] = money_field(None, nullable=True)
+    price_breakdown: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    priced_at: Optional[datetime] = ts_field()
+    created_at: datetime = created_at_field()
+
+
+class MeterValue(SQLModel, table=True):
+    __tablename__ = "meter_value"
+    __table_args__ = (Index("ix_meter_value_session_ts", "transaction_id", "timestamp"),)
+
+    id: Optional[int] = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    charger_id: int = fk_field("charger.id", ondelete="CASCADE", index=False)
+    connector_id: int
+    transaction_id: Optional[int] = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("charging_session.id", ondelete="CASCADE"), nullable=True))
+    timestamp: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    measurand: str = Field(default="Energy.Active.Import.Register", max_length=64)
+    phase: Optional[str] = Field(default=None, max_length=8)
+    unit: Optional[str] = Field(default=None, max_length=16)
+    context: Optional[str] = Field(default=None, max_length=32)
+    location: Optional[str] = Field(default=None, max_length=16)
+    value: Decimal = Field(sa_column=Column(Numeric(20, 4), nullable=False))
+    flags: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String(32)), nullable=False,
+                                                                      server_default=text("'{}'")))
+
+
+class ChargerStatusEvent(SQLModel, table=True):
+    __tablename__ = "charger_status_event"
+    __table_args__ = (Index("ix_status_event_charger_time", "charger_id", "received_at"),)
+
+    id: Optional[int] = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    charger_id: int = fk_field("charger.id", ondelete="CASCADE", index=False)
+    connector_id: int = 0  # 0 = the charger as a whole
+    status: str = Field(max_length=16)
+    error_code: Optional[str] = Field(default=None, max_length=50)
+    info: Optional[str] = Field(default=None, max_length=50)
+    vendor_error_code: Optional[str] = Field(default=None, max_length=50)
+    occurred_at: Optional[datetime] = ts_field()
+    received_at: datetime = created_at_field()

@@ -1,0 +1,13 @@
+import os
+
+import reflex as rx
+
+config = rx.Config(
+    app_name="app",
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    # Several backend workers share state through Redis when REDIS_URL is set.
+    redis_url=os.environ.get("REDIS_URL") or None,
+    plugins=[rx.plugins.RadixThemesPlugin()],
+    disable_plugins=["reflex_base.plugins.sitemap.SitemapPlugin"],
+)

@@ -1,0 +1,61 @@
+"""One Settings object, read from the environment (and `.env`)."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEMO_SECRET_KEY = "voltdesk-demo-secret-key-do-not-use-in-production"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    demo_mode: bool = False
+    secret_key: str = DEMO_SECRET_KEY
+    database_url: str | None = None
+    data_dir: Path = ROOT / ".data"
+    redis_url: str | None = None
+
+    jwt_audience: str = "voltdesk"
+    jwt_ttl_minutes: int = 8 * 60
+    bcrypt_rounds: int = 12
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 300
+
+    web_port: int = 3000
+    public_url: str = "http://localhost:3000"
+
+    ocpp_host: str = "0.0.0.0"
+    ocpp_port: int = 9000
+    ocpp_tls_cert: Path | None = None
+    ocpp_tls_key: Path | None = None
+    ocpp_heartbeat_interval: int = 300
+    ocpp_offline_grace_seconds: int = 120
+    ocpp_max_frame_bytes: int = 64 * 1024
+    ocpp_command_timeout_seconds: float = 30.0
+
+    smtp_url: str | None = None
+    mail_from: str = "billing@voltdesk.local"
+    outbox_dir: Path = ROOT / "outbox"
+    map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
+    @model_validator(mode="after")
+    def _refuse_insecure_defaults(self) -> "Settings":
+        if not self.demo_mode:
+            if self.secret_key == DEMO_SECRET_KEY:
+                raise ValueError(
+                    "SECRET_KEY is the demo key. Set SECRET_KEY to a long random value "
+                    "(or DEMO_MODE=1 for a local demo)."
+                )
+            if len(self.secret_key) < 32:
+                raise ValueError("SECRET_KEY must be at least 32 characters.")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,59 @@
+"""Test set-up: every run gets a fresh PostgreSQL database with the migrations applied."""
+from __future__ import annotations
+
+import os
+import secrets
+
+# Settings are read once; set them before anything imports services.config.
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(48))
+os.environ["DEMO_MODE"] = "0"
+os.environ["BCRYPT_ROUNDS"] = "4"  # production uses 12; tests/services/test_auth.py checks that default
+os.environ.pop("DATABASE_URL", None)
+
+import pytest  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+from sqlmodel import Session, SQLModel  # noqa: E402
+
+from tests import db as testdb  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    url = testdb.create_database(testdb.server_url())
+    os.environ["DATABASE_URL"] = url
+    from services.config import get_settings
+    from services.db import normalize_url, reset_engine
+    from services.migrate import upgrade
+
+    get_settings.cache_clear()
+    reset_engine()
+    upgrade(normalize_url(url))
+    yield url
+    reset_engine()
+    testdb.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    from services.db import get_engine
+
+    return get_engine()
+
+
+def _truncate(engine) -> None:
+    import models  # noqa: F401
+
+    names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def session(engine):
+    """A session on a clean database. Commits are real; the tables are emptied afterwards."""
+    from services.clock import clock
+
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
+    clock.set(None)
+    _truncate(engine)
