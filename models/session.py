@@ -49,11 +49,28 @@ class Transaction(SQLModel, table=True):
     energy_wh: Optional[int] = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     flags: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String(32)), nullable=False,
                                                                       server_default=text("'{}'")))
-    # Price, fixed once at stop (see services.pricing).
+    location_owner_id: Optional[int] = fk_field("location_owner.id", nullable=True, ondelete="SET NULL", index=False)
+    # Price, fixed once at stop by services.pricing with the tariff and contracts in force at start.
+    # Every amount is already rounded to the currency's minor unit. The split always adds back:
+    #   amount_gross = amount_vat + amount_ssc + amount_gateway + amount_platform
+    #                  + amount_location_owner + amount_net_cpo
+    # amount_gross is what the driver paid; amount_subtotal is gross less VAT and SSC levy;
+    # subtotal = amount_energy + amount_time + amount_session_fee + amount_idle.
     tariff_id: Optional[int] = fk_field("tariff.id", nullable=True, ondelete="SET NULL", index=False)
     currency: str = Field(default="USD", sa_column=Column(String(3), nullable=False))
+    amount_energy: Optional[Decimal] = money_field(None, nullable=True)
+    amount_time: Optional[Decimal] = money_field(None, nullable=True)
+    amount_session_fee: Optional[Decimal] = money_field(None, nullable=True)
+    amount_idle: Optional[Decimal] = money_field(None, nullable=True)
+    amount_subtotal: Optional[Decimal] = money_field(None, nullable=True)
+    amount_vat: Optional[Decimal] = money_field(None, nullable=True)
+    amount_ssc: Optional[Decimal] = money_field(None, nullable=True)
     amount_gross: Optional[Decimal] = money_field(None, nullable=True)
+    amount_gateway: Optional[Decimal] = money_field(None, nullable=True)
+    amount_platform: Optional[Decimal] = money_field(None, nullable=True)
+    amount_location_owner: Optional[Decimal] = money_field(None, nullable=True)
     amount_net_cpo: Optional[Decimal] = money_field(None, nullable=True)
+    # The explanation: rates, bands, minutes and kWh used for each line (for the session detail page).
     price_breakdown: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSONB, nullable=True))
     priced_at: Optional[datetime] = ts_field()
     created_at: datetime = created_at_field()

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 04:53:18.148340
+Create Date: 2026-11-21 04:53:57.900510
 """
 from typing import Sequence, Union
 
@@ -252,9 +252,20 @@ def upgrade() -> None:
     sa.Column('stop_reason', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('energy_wh', sa.BigInteger(), nullable=True),
     sa.Column('flags', postgresql.ARRAY(sa.String(length=32)), server_default=sa.text("'{}'"), nullable=False),
+    sa.Column('location_owner_id', sa.Integer(), nullable=True),
     sa.Column('tariff_id', sa.Integer(), nullable=True),
     sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('amount_energy', sa.Numeric(precision=20, scale=4), nullable=True),
+    sa.Column('amount_time', sa.Numeric(precision=20, scale=4), nullable=True),
+    sa.Column('amount_session_fee', sa.Numeric(precision=20, scale=4), nullable=True),
+    sa.Column('amount_idle', sa.Numeric(precision=20, scale=4), nullable=True),
+    sa.Column('amount_subtotal', sa.Numeric(precision=20, scale=4), nullable=True),
+    sa.Column('amount_vat', sa.Numeric(precision=20, scale=4), nullable=True),
+    sa.Column('amount_ssc', sa.Numeric(precision=20, scale=4), nullable=True),
     sa.Column('amount_gross', sa.Numeric(precision=20, scale=4), nullable=True),
+    sa.Column('amount_gateway', sa.Numeric(precision=20, scale=4), nullable=True),
+    sa.Column('amount_platform', sa.Numeric(precision=20, scale=4), nullable=True),
+    sa.Column('amount_location_owner', sa.Numeric(precision=20, scale=4), nullable=True),
     sa.Column('amount_net_cpo', sa.Numeric(precision=20, scale=4), nullable=True),
     sa.Column('price_breakdown', postgresql.JSONB(astext_type=sa.Text()), nullable=True),
     sa.Column('priced_at', sa.DateTime(timezone=True), nullable=True),
@@ -265,6 +276,7 @@ def upgrade() -> None:
     sa.CheckConstraint('connector_id >= 1', name='ck_session_connector'),
     sa.ForeignKeyConstraint(['charger_id'], ['charger.id'], ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['id_tag_id'], ['id_tag.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['location_owner_id'], ['location_owner.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['tariff_id'], ['tariff.id'], ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id')
