@@ -1,6 +1,7 @@
 import os
 
 import reflex as rx
+from reflex_base.plugins.sitemap import SitemapPlugin
 
 config = rx.Config(
     app_name="app",
@@ -9,5 +10,5 @@ config = rx.Config(
     # Several backend workers share state through Redis when REDIS_URL is set.
     redis_url=os.environ.get("REDIS_URL") or None,
     plugins=[rx.plugins.RadixThemesPlugin()],
-    disable_plugins=["reflex_base.plugins.sitemap.SitemapPlugin"],
+    disable_plugins=[SitemapPlugin],
 )
