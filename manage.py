@@ -162,9 +162,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from pydantic import ValidationError as SettingsError
+
     args = build_parser().parse_args(argv)
     try:
+        from services.config import get_settings
+
+        get_settings()
         args.func(args)
+    except SettingsError as exc:
+        for err in exc.errors():
+            print(f"configuration error: {err['msg'].removeprefix('Value error, ')}", file=sys.stderr)
+        return 1
     except (ValidationError, Conflict, NotFound) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

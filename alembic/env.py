@@ -1,11 +1,11 @@
 """Alembic environment: the URL comes from services.db, the tables from models."""
 from logging.config import fileConfig
 
-from alembic import context
 from sqlalchemy import create_engine, pool
 from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers the tables)
+from alembic import context
 from services.db import database_url
 
 config = context.config

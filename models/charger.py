@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import Boolean, CheckConstraint, Column, Index, Integer, Numeric, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
@@ -29,7 +29,7 @@ class Tariff(SQLModel, table=True):
         UniqueConstraint("organization_id", "name", name="uq_tariff_name"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     organization_id: int = fk_field("organization.id", ondelete="CASCADE")
     name: str = Field(sa_column=Column(String(100), nullable=False))
     price_per_kwh: Decimal = money_field("0")
@@ -58,30 +58,30 @@ class Charger(SQLModel, table=True):
         Index("ix_charger_org_status", "organization_id", "status"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     ocpp_id: str = Field(sa_column=Column(String(48), nullable=False, unique=True))
     organization_id: int = fk_field("organization.id", ondelete="RESTRICT")
     name: str = Field(default="", max_length=200)
     address: str = Field(default="", max_length=500)
-    latitude: Optional[Decimal] = Field(default=None, sa_column=Column(Numeric(9, 6), nullable=True))
-    longitude: Optional[Decimal] = Field(default=None, sa_column=Column(Numeric(9, 6), nullable=True))
-    vendor: Optional[str] = Field(default=None, max_length=50)
-    model: Optional[str] = Field(default=None, max_length=50)
-    serial_number: Optional[str] = Field(default=None, max_length=50)
-    firmware_version: Optional[str] = Field(default=None, max_length=50)
+    latitude: Decimal | None = Field(default=None, sa_column=Column(Numeric(9, 6), nullable=True))
+    longitude: Decimal | None = Field(default=None, sa_column=Column(Numeric(9, 6), nullable=True))
+    vendor: str | None = Field(default=None, max_length=50)
+    model: str | None = Field(default=None, max_length=50)
+    serial_number: str | None = Field(default=None, max_length=50)
+    firmware_version: str | None = Field(default=None, max_length=50)
     lifecycle_status: str = Field(default="Active", sa_column=Column(String(16), nullable=False))
     visible: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, server_default=text("true")))
-    location_owner_id: Optional[int] = fk_field("location_owner.id", nullable=True, ondelete="SET NULL")
-    tariff_id: Optional[int] = fk_field("tariff.id", nullable=True, ondelete="SET NULL")
+    location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="SET NULL")
+    tariff_id: int | None = fk_field("tariff.id", nullable=True, ondelete="SET NULL")
     # OCPP security: 0 = no auth (only when explicitly set), 1 = Basic auth, 2 = Basic auth over TLS.
     security_profile: int = 1
-    auth_key_hash: Optional[str] = Field(default=None, max_length=128)
+    auth_key_hash: str | None = Field(default=None, max_length=128)
     # Live state, written by the OCPP server.
     status: str = Field(default="Offline", sa_column=Column(String(16), nullable=False, server_default="Offline"))
     connected: bool = False
-    last_heartbeat_at: Optional[datetime] = ts_field()
-    last_boot_at: Optional[datetime] = ts_field()
-    status_changed_at: Optional[datetime] = ts_field()
+    last_heartbeat_at: datetime | None = ts_field()
+    last_boot_at: datetime | None = ts_field()
+    status_changed_at: datetime | None = ts_field()
     created_at: datetime = created_at_field()
 
 
@@ -93,15 +93,15 @@ class Connector(SQLModel, table=True):
         CheckConstraint(f"status IN {LIVE_STATUSES}", name="ck_connector_status"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     charger_id: int = fk_field("charger.id", ondelete="CASCADE")
     connector_id: int = Field(sa_column=Column(Integer, nullable=False))
     standard: str = Field(default="Type2", max_length=32)
-    max_power_kw: Optional[Decimal] = Field(default=None, sa_column=Column(Numeric(8, 2), nullable=True))
+    max_power_kw: Decimal | None = Field(default=None, sa_column=Column(Numeric(8, 2), nullable=True))
     status: str = Field(default="Offline", sa_column=Column(String(16), nullable=False, server_default="Offline"))
-    error_code: Optional[str] = Field(default=None, max_length=50)
-    info: Optional[str] = Field(default=None, max_length=50)
-    status_at: Optional[datetime] = ts_field()
+    error_code: str | None = Field(default=None, max_length=50)
+    info: str | None = Field(default=None, max_length=50)
+    status_at: datetime | None = ts_field()
 
 
 class IdTag(SQLModel, table=True):
@@ -113,12 +113,12 @@ class IdTag(SQLModel, table=True):
         CheckConstraint(f"status IN {IDTAG_STATUSES}", name="ck_idtag_status"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     tag: str = Field(sa_column=Column(String(20), nullable=False, unique=True))
     organization_id: int = fk_field("organization.id", ondelete="CASCADE")
     status: str = Field(default="Accepted", sa_column=Column(String(16), nullable=False))
-    expires_at: Optional[datetime] = ts_field()
-    parent_tag: Optional[str] = Field(default=None, max_length=20)
+    expires_at: datetime | None = ts_field()
+    parent_tag: str | None = Field(default=None, max_length=20)
     holder_name: str = Field(default="", max_length=200)
     created_at: datetime = created_at_field()
 
@@ -128,9 +128,9 @@ class UnknownCharger(SQLModel, table=True):
 
     __tablename__ = "unknown_charger"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     ocpp_id: str = Field(sa_column=Column(String(255), nullable=False, unique=True))
-    remote_address: Optional[str] = Field(default=None, max_length=100)
+    remote_address: str | None = Field(default=None, max_length=100)
     attempts: int = 1
     first_seen_at: datetime = created_at_field()
-    last_seen_at: Optional[datetime] = ts_field()
+    last_seen_at: datetime | None = ts_field()

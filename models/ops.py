@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, Column, Identity, Index, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
@@ -25,16 +25,16 @@ class ChargerCommand(SQLModel, table=True):
         Index("ix_command_pending", "charger_id", "status"),
     )
 
-    id: Optional[int] = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
     charger_id: int = fk_field("charger.id", ondelete="CASCADE", index=False)
     action: str = Field(max_length=40)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
     status: str = Field(default="pending", sa_column=Column(String(16), nullable=False))
-    result: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSONB, nullable=True))
-    error: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
-    requested_by_id: Optional[int] = fk_field("app_user.id", nullable=True, ondelete="SET NULL", index=False)
+    result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    requested_by_id: int | None = fk_field("app_user.id", nullable=True, ondelete="SET NULL", index=False)
     created_at: datetime = created_at_field()
-    completed_at: Optional[datetime] = ts_field()
+    completed_at: datetime | None = ts_field()
 
 
 class OcppMessage(SQLModel, table=True):
@@ -44,11 +44,11 @@ class OcppMessage(SQLModel, table=True):
     __table_args__ = (Index("ix_ocpp_message_charger_time", "charger_id", "created_at"),
                       Index("ix_ocpp_message_session", "transaction_id"))
 
-    id: Optional[int] = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
     charger_id: int = fk_field("charger.id", ondelete="CASCADE", index=False)
-    transaction_id: Optional[int] = None
+    transaction_id: int | None = None
     direction: str = Field(max_length=3)  # "in" from the charger, "out" to it
-    action: Optional[str] = Field(default=None, max_length=40)
+    action: str | None = Field(default=None, max_length=40)
     frame: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = created_at_field()
 
@@ -59,9 +59,9 @@ class AuditLog(SQLModel, table=True):
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
 
-    id: Optional[int] = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
-    user_id: Optional[int] = fk_field("app_user.id", nullable=True, ondelete="SET NULL", index=False)
-    organization_id: Optional[int] = fk_field("organization.id", nullable=True, ondelete="CASCADE")
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    user_id: int | None = fk_field("app_user.id", nullable=True, ondelete="SET NULL", index=False)
+    organization_id: int | None = fk_field("organization.id", nullable=True, ondelete="CASCADE")
     entity: str = Field(max_length=40)
     entity_id: str = Field(max_length=64)
     action: str = Field(max_length=40)

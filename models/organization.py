@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Optional
 
 from sqlalchemy import CheckConstraint, Column, Index, String, text
 from sqlmodel import Field, SQLModel
@@ -40,22 +39,22 @@ class Organization(SQLModel, table=True):
         Index("uq_org_single_operator", "kind", unique=True, postgresql_where=text("kind = 'operator'")),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
-    parent_id: Optional[int] = fk_field("organization.id", nullable=True, ondelete="RESTRICT")
+    id: int | None = Field(default=None, primary_key=True)
+    parent_id: int | None = fk_field("organization.id", nullable=True, ondelete="RESTRICT")
     kind: str = Field(default="client", sa_column=Column(String(16), nullable=False))
     slug: str = Field(sa_column=Column(String(63), nullable=False, unique=True))
     name: str = Field(sa_column=Column(String(200), nullable=False))
-    logo_path: Optional[str] = Field(default=None, max_length=300)
+    logo_path: str | None = Field(default=None, max_length=300)
     currency: str = Field(default="USD", sa_column=Column(String(3), nullable=False))
     timezone: str = Field(default="UTC", sa_column=Column(String(64), nullable=False))
     region: str = Field(default="US", sa_column=Column(String(8), nullable=False))
 
     # Legal details, printed on invoices.
-    legal_name: Optional[str] = Field(default=None, max_length=200)
-    address: Optional[str] = Field(default=None, max_length=500)
-    registration_number: Optional[str] = Field(default=None, max_length=64)
-    tax_number: Optional[str] = Field(default=None, max_length=64)
-    billing_email: Optional[str] = Field(default=None, max_length=254)
+    legal_name: str | None = Field(default=None, max_length=200)
+    address: str | None = Field(default=None, max_length=500)
+    registration_number: str | None = Field(default=None, max_length=64)
+    tax_number: str | None = Field(default=None, max_length=64)
+    billing_email: str | None = Field(default=None, max_length=254)
 
     # Billing.
     billing_cycle: str = Field(default="monthly", sa_column=Column(String(16), nullable=False))

@@ -3,10 +3,21 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Optional
+from typing import Any
 
-from sqlalchemy import (BigInteger, CheckConstraint, Column, DateTime, ForeignKey, Identity, Index, Integer,
-                        Numeric, String, text)
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
@@ -33,46 +44,46 @@ class Transaction(SQLModel, table=True):
         Index("ix_session_active", "charger_id", "connector_id", postgresql_where=text("status = 'active'")),
     )
 
-    id: Optional[int] = Field(default=None, sa_column=Column(Integer, Identity(start=1), primary_key=True))
+    id: int | None = Field(default=None, sa_column=Column(Integer, Identity(start=1), primary_key=True))
     charger_id: int = fk_field("charger.id", ondelete="RESTRICT", index=False)
     organization_id: int = fk_field("organization.id", ondelete="RESTRICT", index=False)
     connector_id: int
     id_tag: str = Field(sa_column=Column(String(20), nullable=False))
-    id_tag_id: Optional[int] = fk_field("id_tag.id", nullable=True, ondelete="SET NULL", index=False)
-    reservation_id: Optional[int] = None
+    id_tag_id: int | None = fk_field("id_tag.id", nullable=True, ondelete="SET NULL", index=False)
+    reservation_id: int | None = None
     status: str = Field(default="active", sa_column=Column(String(16), nullable=False))
     meter_start: int = Field(sa_column=Column(BigInteger, nullable=False))
-    meter_stop: Optional[int] = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    meter_stop: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     started_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    stopped_at: Optional[datetime] = ts_field()
-    stop_reason: Optional[str] = Field(default=None, max_length=32)
-    energy_wh: Optional[int] = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    stopped_at: datetime | None = ts_field()
+    stop_reason: str | None = Field(default=None, max_length=32)
+    energy_wh: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     flags: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String(32)), nullable=False,
                                                                       server_default=text("'{}'")))
-    location_owner_id: Optional[int] = fk_field("location_owner.id", nullable=True, ondelete="SET NULL", index=False)
+    location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="SET NULL", index=False)
     # Price, fixed once at stop by services.pricing with the tariff and contracts in force at start.
     # Every amount is already rounded to the currency's minor unit. The split always adds back:
     #   amount_gross = amount_vat + amount_ssc + amount_gateway + amount_platform
     #                  + amount_location_owner + amount_net_cpo
     # amount_gross is what the driver paid; amount_subtotal is gross less VAT and SSC levy;
     # subtotal = amount_energy + amount_time + amount_session_fee + amount_idle.
-    tariff_id: Optional[int] = fk_field("tariff.id", nullable=True, ondelete="SET NULL", index=False)
+    tariff_id: int | None = fk_field("tariff.id", nullable=True, ondelete="SET NULL", index=False)
     currency: str = Field(default="USD", sa_column=Column(String(3), nullable=False))
-    amount_energy: Optional[Decimal] = money_field(None, nullable=True)
-    amount_time: Optional[Decimal] = money_field(None, nullable=True)
-    amount_session_fee: Optional[Decimal] = money_field(None, nullable=True)
-    amount_idle: Optional[Decimal] = money_field(None, nullable=True)
-    amount_subtotal: Optional[Decimal] = money_field(None, nullable=True)
-    amount_vat: Optional[Decimal] = money_field(None, nullable=True)
-    amount_ssc: Optional[Decimal] = money_field(None, nullable=True)
-    amount_gross: Optional[Decimal] = money_field(None, nullable=True)
-    amount_gateway: Optional[Decimal] = money_field(None, nullable=True)
-    amount_platform: Optional[Decimal] = money_field(None, nullable=True)
-    amount_location_owner: Optional[Decimal] = money_field(None, nullable=True)
-    amount_net_cpo: Optional[Decimal] = money_field(None, nullable=True)
+    amount_energy: Decimal | None = money_field(None, nullable=True)
+    amount_time: Decimal | None = money_field(None, nullable=True)
+    amount_session_fee: Decimal | None = money_field(None, nullable=True)
+    amount_idle: Decimal | None = money_field(None, nullable=True)
+    amount_subtotal: Decimal | None = money_field(None, nullable=True)
+    amount_vat: Decimal | None = money_field(None, nullable=True)
+    amount_ssc: Decimal | None = money_field(None, nullable=True)
+    amount_gross: Decimal | None = money_field(None, nullable=True)
+    amount_gateway: Decimal | None = money_field(None, nullable=True)
+    amount_platform: Decimal | None = money_field(None, nullable=True)
+    amount_location_owner: Decimal | None = money_field(None, nullable=True)
+    amount_net_cpo: Decimal | None = money_field(None, nullable=True)
     # The explanation: rates, bands, minutes and kWh used for each line (for the session detail page).
-    price_breakdown: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSONB, nullable=True))
-    priced_at: Optional[datetime] = ts_field()
+    price_breakdown: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    priced_at: datetime | None = ts_field()
     created_at: datetime = created_at_field()
 
 
@@ -80,17 +91,17 @@ class MeterValue(SQLModel, table=True):
     __tablename__ = "meter_value"
     __table_args__ = (Index("ix_meter_value_session_ts", "transaction_id", "timestamp"),)
 
-    id: Optional[int] = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
     charger_id: int = fk_field("charger.id", ondelete="CASCADE", index=False)
     connector_id: int
-    transaction_id: Optional[int] = Field(default=None, sa_column=Column(
+    transaction_id: int | None = Field(default=None, sa_column=Column(
         Integer, ForeignKey("charging_session.id", ondelete="CASCADE"), nullable=True))
     timestamp: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     measurand: str = Field(default="Energy.Active.Import.Register", max_length=64)
-    phase: Optional[str] = Field(default=None, max_length=8)
-    unit: Optional[str] = Field(default=None, max_length=16)
-    context: Optional[str] = Field(default=None, max_length=32)
-    location: Optional[str] = Field(default=None, max_length=16)
+    phase: str | None = Field(default=None, max_length=8)
+    unit: str | None = Field(default=None, max_length=16)
+    context: str | None = Field(default=None, max_length=32)
+    location: str | None = Field(default=None, max_length=16)
     value: Decimal = Field(sa_column=Column(Numeric(20, 4), nullable=False))
     flags: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String(32)), nullable=False,
                                                                       server_default=text("'{}'")))
@@ -100,12 +111,12 @@ class ChargerStatusEvent(SQLModel, table=True):
     __tablename__ = "charger_status_event"
     __table_args__ = (Index("ix_status_event_charger_time", "charger_id", "received_at"),)
 
-    id: Optional[int] = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
     charger_id: int = fk_field("charger.id", ondelete="CASCADE", index=False)
     connector_id: int = 0  # 0 = the charger as a whole
     status: str = Field(max_length=16)
-    error_code: Optional[str] = Field(default=None, max_length=50)
-    info: Optional[str] = Field(default=None, max_length=50)
-    vendor_error_code: Optional[str] = Field(default=None, max_length=50)
-    occurred_at: Optional[datetime] = ts_field()
+    error_code: str | None = Field(default=None, max_length=50)
+    info: str | None = Field(default=None, max_length=50)
+    vendor_error_code: str | None = Field(default=None, max_length=50)
+    occurred_at: datetime | None = ts_field()
     received_at: datetime = created_at_field()

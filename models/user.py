@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, text
 from sqlmodel import Field, SQLModel
@@ -19,10 +18,10 @@ class LocationOwner(SQLModel, table=True):
     __tablename__ = "location_owner"
     __table_args__ = (Index("uq_location_owner_name", "organization_id", "name", unique=True),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     organization_id: int = fk_field("organization.id", ondelete="CASCADE")
     name: str = Field(sa_column=Column(String(200), nullable=False))
-    email: Optional[str] = Field(default=None, max_length=254)
+    email: str | None = Field(default=None, max_length=254)
     created_at: datetime = created_at_field()
 
 
@@ -36,16 +35,16 @@ class User(SQLModel, table=True):
         CheckConstraint("token_version >= 0", name="ck_user_token_version"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     email: str = Field(sa_column=Column(String(254), nullable=False, unique=True))
     full_name: str = Field(default="", max_length=200)
     password_hash: str = Field(sa_column=Column(String(100), nullable=False))
     role: str = Field(sa_column=Column(String(32), nullable=False))
     status: str = Field(default="active", sa_column=Column(String(16), nullable=False, server_default="active"))
     token_version: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default=text("0")))
-    location_owner_id: Optional[int] = fk_field("location_owner.id", nullable=True, ondelete="RESTRICT")
+    location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="RESTRICT")
     created_at: datetime = created_at_field()
-    last_login_at: Optional[datetime] = ts_field()
+    last_login_at: datetime | None = ts_field()
 
 
 class UserOrganization(SQLModel, table=True):
@@ -67,4 +66,4 @@ class LoginThrottle(SQLModel, table=True):
     key: str = Field(sa_column=Column(String(400), primary_key=True))
     failures: int = Field(default=0, sa_column=Column(Integer, nullable=False))
     window_started_at: datetime = created_at_field()
-    locked_until: Optional[datetime] = ts_field()
+    locked_until: datetime | None = ts_field()

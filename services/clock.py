@@ -1,7 +1,7 @@
 """A clock that tests can set. Everything that asks 'what time is it' asks this."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 class Clock:
@@ -9,7 +9,7 @@ class Clock:
         self._fixed: datetime | None = None
 
     def now(self) -> datetime:
-        return self._fixed if self._fixed is not None else datetime.now(timezone.utc)
+        return self._fixed if self._fixed is not None else datetime.now(UTC)
 
     def set(self, when: datetime | None) -> None:
         if when is not None and when.tzinfo is None:

@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
     @model_validator(mode="after")
-    def _refuse_insecure_defaults(self) -> "Settings":
+    def _refuse_insecure_defaults(self) -> Settings:
         if not self.demo_mode:
             if self.secret_key == DEMO_SECRET_KEY:
                 raise ValueError(

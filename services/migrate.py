@@ -1,9 +1,9 @@
 """Apply Alembic migrations from code (manage.py migrate, make run, tests)."""
 from __future__ import annotations
 
-from alembic import command
 from alembic.config import Config
 
+from alembic import command
 from services.config import ROOT
 
 

@@ -52,7 +52,7 @@ class Scope:
             clause = clause & (Charger.location_owner_id == self.location_owner_id)
         return clause
 
-    def narrowed(self, org_id: int | None) -> "Scope":
+    def narrowed(self, org_id: int | None) -> Scope:
         """The organization switcher: one organization inside this scope, or all (None)."""
         if org_id is None:
             return self
@@ -101,7 +101,7 @@ def get_in_scope(session: Session, model: type, obj_id: Any, scope: Scope) -> An
     if model is Organization:
         org_id = obj.id
     else:
-        org_id = getattr(obj, "organization_id")
+        org_id = obj.organization_id
     if scope.org_ids is not None and org_id not in scope.org_ids:
         raise NotFound(f"{model.__name__} not found.")
     if model is Charger and scope.location_owner_id is not None and obj.location_owner_id != scope.location_owner_id:

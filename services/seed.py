@@ -56,7 +56,8 @@ CHARGERS = [
     # ocpp_id, org, name, address, lat, lon, connectors, location owner name
     ("LK-COL-001", "lanka-charge", "Colombo City Centre", "137 Sir James Peiris Mawatha, Colombo", 6.9167, 79.8553, 2,
      "Galle Face Hotel"),
-    ("LK-COL-002", "lanka-charge", "Galle Face Green", "Galle Road, Colombo 03", 6.9271, 79.8450, 2, "Galle Face Hotel"),
+    ("LK-COL-002", "lanka-charge", "Galle Face Green", "Galle Road, Colombo 03", 6.9271, 79.8450, 2,
+     "Galle Face Hotel"),
     ("LK-KAN-001", "lanka-charge", "Kandy Lake Car Park", "Dalada Veediya, Kandy", 7.2936, 80.6413, 1, None),
     ("DE-BER-001", "berlin-emobility", "Alexanderplatz", "Alexanderplatz 1, Berlin", 52.5219, 13.4132, 2,
      "Alexa Mall"),

@@ -72,7 +72,8 @@ def test_reading_another_organizations_records_by_id_answers_not_found(session, 
     with pytest.raises(NotFound):
         charger_svc.get_charger(session=session, scope=scope, charger_id=network["chargers"]["a1"].id)
     # and its own records are readable
-    assert charger_svc.get_charger(session=session, scope=scope, charger_id=network["chargers"]["b1"].id).ocpp_id == "B1"
+    own = charger_svc.get_charger(session=session, scope=scope, charger_id=network["chargers"]["b1"].id)
+    assert own.ocpp_id == "B1"
 
 
 def test_location_owner_cannot_read_an_unassigned_charger_of_its_own_organization(session, network):
