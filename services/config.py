@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     mail_from: str = "billing@voltdesk.local"
     outbox_dir: Path = ROOT / "outbox"
+    billing_grace_minutes: int = 60
+    billing_worker_interval_seconds: int = 300
     map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
     @model_validator(mode="after")
