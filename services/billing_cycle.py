@@ -136,3 +136,43 @@ def next_runs(*, session: Session, scope: Scope, now: datetime | None = None) ->
         rows.append(NextRun(org.id, org.name, org.billing_cycle, org.billing_day, org.timezone,
                             period.start, period.end, at, at <= now))
     return rows
+
+
+# A period whose run failed is retried on later ticks, but not more often than this (keeps the history readable).
+RETRY_FAILED_AFTER = timedelta(hours=1)
+
+
+def _failed_recently(session: Session, org_id: int, period: Period, now: datetime) -> bool:
+    return session.execute(select(BillingRun.id).where(
+        BillingRun.organization_id == org_id, BillingRun.period_start == period.start,
+        BillingRun.period_end == period.end, BillingRun.outcome == "failed",
+        BillingRun.started_at > now - RETRY_FAILED_AFTER).limit(1)).first() is not None
+
+
+def run_due_cycles(*, session: Session, now: datetime | None = None, trigger: str = "worker") -> list:
+    """Invoice every closed, not yet covered period of every client organization (catching up as needed).
+
+    Safe to run in several workers at once: each (organization, period) is made once by the database's
+    uniqueness and the per-organization lock; the others record 'skipped: already invoiced'.
+    Returns the invoicing Outcomes, oldest period first per organization.
+    """
+    import uuid
+
+    from services.invoicing import invoice_period
+
+    now = now or utcnow()
+    batch = str(uuid.uuid4())
+    orgs = session.execute(select(Organization).where(Organization.kind != "operator")
+                           .order_by(Organization.id)).scalars().all()
+    session.commit()
+    outcomes = []
+    for org in orgs:
+        for period in due_periods(session, org, now):
+            if _failed_recently(session, org.id, period, now):
+                break  # later periods wait for this one, so invoices stay in order
+            outcome = invoice_period(session=session, org=org, period_start=period.start, period_end=period.end,
+                                     trigger=trigger, batch=batch)
+            outcomes.append(outcome)
+            if outcome.outcome == "failed":
+                break
+    return outcomes

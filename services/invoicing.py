@@ -541,6 +541,7 @@ def mark_overdue(*, session: Session, now: datetime | None = None) -> list[str]:
         session.add(InvoiceStatusChange(invoice_id=inv_id, from_status="sent", to_status="overdue",
                                         reason="Past the due date.", changed_by_id=None, changed_at=now))
     session.commit()
+    session.expire_all()  # the UPDATE bypassed the identity map
     return [number for _, number in rows]
 
 
