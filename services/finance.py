@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from models import Charger, Organization, Transaction
 from services.clock import utcnow
+from services.money import round_money
 from services.permissions import Cap
 from services.scope import Scope
 
@@ -82,11 +83,12 @@ def revenue_by_charger(*, session: Session, scope: Scope, now: datetime | None =
         .group_by(Charger.id, Charger.ocpp_id, Charger.name, Organization.id, Organization.name, cur)
         .order_by(Organization.name, Charger.ocpp_id)
     ).all()
-    return [ChargerRevenue(
-        r.id, r.ocpp_id, r.name, r.org_id, r.org_name, r.cur,
-        {p: Figures(Decimal(getattr(r, f"rev_{p}")), (Decimal(getattr(r, f"wh_{p}")) / 1000).quantize(Decimal("0.001")),
-                    getattr(r, f"n_{p}")) for p in PERIODS},
-    ) for r in rows]
+    def figures(r, p: str) -> Figures:
+        kwh = (Decimal(getattr(r, f"wh_{p}")) / 1000).quantize(Decimal("0.001"))
+        return Figures(round_money(Decimal(getattr(r, f"rev_{p}")), r.cur), kwh, getattr(r, f"n_{p}"))
+
+    return [ChargerRevenue(r.id, r.ocpp_id, r.name, r.org_id, r.org_name, r.cur, {p: figures(r, p) for p in PERIODS})
+            for r in rows]
 
 
 @dataclass

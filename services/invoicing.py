@@ -38,6 +38,7 @@ from models import (
 from services.billing_cycle import local_today, period_bounds_utc
 from services.clock import utcnow
 from services.errors import Conflict, NotFound, ValidationError
+from services.money import round_money
 from services.permissions import Cap, Role
 from services.scope import Scope, get_in_scope
 
@@ -420,7 +421,8 @@ def list_invoices(*, session: Session, scope: Scope, organization_id: int | None
         .where(*where).order_by(Invoice.created_at.desc(), Invoice.id.desc()).limit(limit).offset(offset)
     ).all()
     return [InvoiceRow(i.id, i.number, i.kind, i.organization_id, name, i.status, i.period_start, i.period_end,
-                       i.issue_date, i.due_date, i.currency, i.amount_gross, i.amount_net_payable,
+                       i.issue_date, i.due_date, i.currency, _exact(i.amount_gross, i.currency),
+                       _exact(i.amount_net_payable, i.currency),
                        i.credits_invoice_id) for i, name in rows], total
 
 
@@ -431,6 +433,12 @@ def _get(session: Session, scope: Scope, invoice_id: int, *, lock: bool = False)
     if lock:
         session.refresh(inv, with_for_update=True)
     return inv
+
+
+def _exact(amount: Decimal, currency: str) -> Decimal:
+    """Show a stored sum at the currency's minor unit. The sums are of amounts already rounded to it, so
+    this only drops the database's extra zeros (12.0000 → 12.00); it never rounds."""
+    return round_money(amount, currency)
 
 
 def _kwh(wh: int) -> Decimal:
@@ -454,9 +462,9 @@ def detail(session: Session, inv: Invoice) -> InvoiceDetail:
         currency=inv.currency, timezone=inv.timezone, platform_party=dict(inv.platform_party),
         customer_party=dict(inv.customer_party), vat_rate=inv.vat_rate, ssc_levy_rate=inv.ssc_levy_rate,
         platform_commission_rate=inv.platform_commission_rate, session_count=inv.session_count,
-        energy_kwh=_kwh(inv.energy_wh), amounts={a: getattr(inv, a) for a in INVOICE_AMOUNTS},
+        energy_kwh=_kwh(inv.energy_wh), amounts={a: _exact(getattr(inv, a), inv.currency) for a in INVOICE_AMOUNTS},
         lines=[LineRow(ln.position, ln.charger_id, ln.description, ln.session_count, _kwh(ln.energy_wh),
-                       {a: getattr(ln, a) for a in INVOICE_AMOUNTS}) for ln in lines],
+                       {a: _exact(getattr(ln, a), inv.currency) for a in INVOICE_AMOUNTS}) for ln in lines],
         history=[StatusChangeRow(h.from_status, h.to_status, h.reason, email or "system", h.changed_at)
                  for h, email in history],
     )
