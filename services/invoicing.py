@@ -29,7 +29,6 @@ from models import (
     Charger,
     Invoice,
     InvoiceLine,
-    InvoiceNumberSequence,
     InvoiceStatusChange,
     Organization,
     Transaction,
@@ -110,29 +109,32 @@ def _operator(session: Session) -> Organization:
 def _session_lines(session: Session, org: Organization, start: date, end: date) -> tuple[list[LineData], str]:
     """Per-charger sums of the priced sessions that stopped inside the period (local dates, inclusive).
 
-    Returns the lines and a reason when the period cannot be invoiced ('' when it can).
+    Returns the lines and a reason when the period cannot be invoiced ('' when it can). One pass over the
+    period's sessions: unpriced and foreign-currency sessions are counted in the same query.
     """
     lo, hi = period_bounds_utc(start, end, org.timezone)
     in_period = and_(Transaction.organization_id == org.id, Transaction.status == "completed",
                      Transaction.stopped_at >= lo, Transaction.stopped_at < hi)
-    unpriced = session.execute(select(func.count()).where(in_period, Transaction.priced_at.is_(None))).scalar()
-    if unpriced:
-        return [], f"{unpriced} completed session(s) in the period are not priced yet; invoice once they are."
-    other = session.execute(select(Transaction.currency, func.count()).where(
-        in_period, Transaction.currency != org.currency).group_by(Transaction.currency)).all()
-    if other:
-        found = ", ".join(f"{n} in {cur}" for cur, n in other)
-        return [], (f"Sessions in another currency than the organization's {org.currency} ({found}); "
-                    "amounts in different currencies are never added up.")
     columns = [func.coalesce(func.sum(getattr(Transaction, SESSION_COLUMN[a])), 0).label(a) for a in INVOICE_AMOUNTS]
     rows = session.execute(
         select(Transaction.charger_id, Charger.ocpp_id, Charger.name, func.count().label("n"),
-               func.coalesce(func.sum(Transaction.energy_wh), 0).label("wh"), *columns)
+               func.coalesce(func.sum(Transaction.energy_wh), 0).label("wh"),
+               func.count().filter(Transaction.priced_at.is_(None)).label("unpriced"),
+               func.count().filter(Transaction.currency != org.currency).label("foreign"), *columns)
         .join(Charger, Charger.id == Transaction.charger_id)
         .where(in_period)
         .group_by(Transaction.charger_id, Charger.ocpp_id, Charger.name)
         .order_by(Charger.ocpp_id)
     ).all()
+    unpriced = sum(r.unpriced for r in rows)
+    if unpriced:
+        return [], f"{unpriced} completed session(s) in the period are not priced yet; invoice once they are."
+    if any(r.foreign for r in rows):
+        other = session.execute(select(Transaction.currency, func.count()).where(
+            in_period, Transaction.currency != org.currency).group_by(Transaction.currency)).all()
+        found = ", ".join(f"{n} in {cur}" for cur, n in other)
+        return [], (f"Sessions in another currency than the organization's {org.currency} ({found}); "
+                    "amounts in different currencies are never added up.")
     lines = []
     for r in rows:
         label = f"{r.ocpp_id} · {r.name}" if r.name else r.ocpp_id
@@ -142,11 +144,10 @@ def _session_lines(session: Session, org: Organization, start: date, end: date) 
 
 
 def _lock_counter(session: Session, org_id: int) -> None:
-    """Serialize invoice creation per organization: take the counter row's lock for this transaction."""
-    session.execute(text("INSERT INTO invoice_number_sequence (organization_id, last_value) VALUES (:o, 0) "
-                         "ON CONFLICT (organization_id) DO NOTHING"), {"o": org_id})
-    session.execute(select(InvoiceNumberSequence.last_value).where(
-        InvoiceNumberSequence.organization_id == org_id).with_for_update())
+    """Serialize invoice creation per organization: lock the counter row (made on first use) until commit.
+    ON CONFLICT DO UPDATE locks the existing row in the same statement."""
+    session.execute(text("INSERT INTO invoice_number_sequence AS s (organization_id, last_value) VALUES (:o, 0) "
+                         "ON CONFLICT (organization_id) DO UPDATE SET last_value = s.last_value"), {"o": org_id})
 
 
 def _next_number(session: Session, org: Organization, kind: str) -> tuple[int, str]:
@@ -212,7 +213,8 @@ def _overlapping(session: Session, org_id: int, start: date, end: date) -> Invoi
     ).order_by(Invoice.revision.desc())).scalars().first()
 
 
-def _invoice_one(session: Session, org: Organization, start: date, end: date, actor: int | None) -> Outcome:
+def _invoice_one(session: Session, org: Organization, start: date, end: date, actor: int | None,
+                 operator: Organization | None = None) -> Outcome:
     """Make the invoice of one organization for one period, inside the caller's transaction."""
     name = org.name
     if org.kind == "operator":
@@ -231,7 +233,8 @@ def _invoice_one(session: Session, org: Organization, start: date, end: date, ac
         return Outcome(org.id, name, "failed", problem)
     if not lines:
         return Outcome(org.id, name, "skipped", "Nothing to bill: no priced sessions in the period.")
-    inv = _create_document(session, org=org, operator=_operator(session), kind="invoice", period_start=start,
+    inv = _create_document(session, org=org, operator=operator or _operator(session), kind="invoice",
+                           period_start=start,
                            period_end=end, revision=0, lines=lines, actor=actor)
     return Outcome(org.id, name, "made", f"Invoice {inv.number} created.", inv.id, inv.number)
 
@@ -244,30 +247,31 @@ def validate_period(period_start: date, period_end: date) -> None:
 
 
 def invoice_period(*, session: Session, org: Organization, period_start: date, period_end: date,
-                   actor: int | None = None, trigger: str = "bulk", batch: str | None = None) -> Outcome:
-    """Invoice one organization for one period in its own transaction (commits), and record the run.
+                   actor: int | None = None, trigger: str = "bulk", batch: str | None = None,
+                   operator: Organization | None = None) -> Outcome:
+    """Invoice one organization for one period in its own transaction (commits), and record the run
+    (in the same transaction when an invoice is made).
 
     Safe to call from several processes at once: the loser answers 'skipped, already invoiced'.
     """
     batch = batch or str(uuid.uuid4())
     started = utcnow()
+    org_id, org_name = org.id, org.name
     try:
-        outcome = _invoice_one(session, org, period_start, period_end, actor)
-        if outcome.outcome == "made":
-            session.commit()
-        else:
-            session.rollback()  # gives back the counter lock untouched
+        outcome = _invoice_one(session, org, period_start, period_end, actor, operator)
+        if outcome.outcome != "made":
+            session.rollback()  # gives the counter lock back untouched
     except IntegrityError:
         session.rollback()
-        existing = _overlapping(session, org.id, period_start, period_end)
-        outcome = Outcome(org.id, org.name, "skipped",
+        existing = _overlapping(session, org_id, period_start, period_end)
+        outcome = Outcome(org_id, org_name, "skipped",
                           f"Already invoiced as {existing.number}." if existing else "Already invoiced.",
                           existing.id if existing else None, existing.number if existing else None)
     except Exception as exc:  # one organization's failure must not stop the others
         session.rollback()
-        log.exception("invoicing %s for %s – %s failed", org.slug, period_start, period_end)
-        outcome = Outcome(org.id, org.name, "failed", f"Unexpected error: {exc}")
-    session.add(BillingRun(batch=batch, organization_id=org.id, period_start=period_start, period_end=period_end,
+        log.exception("invoicing organization %s for %s – %s failed", org_id, period_start, period_end)
+        outcome = Outcome(org_id, org_name, "failed", f"Unexpected error: {exc}")
+    session.add(BillingRun(batch=batch, organization_id=org_id, period_start=period_start, period_end=period_end,
                            trigger=trigger, outcome=outcome.outcome, reason=outcome.reason,
                            invoice_id=outcome.invoice_id if outcome.outcome == "made" else None,
                            user_id=actor, started_at=started, finished_at=utcnow()))
@@ -293,7 +297,8 @@ class BulkResult:
 
 def generate_bulk(*, session: Session, scope: Scope, period_start: date, period_end: date,
                   organization_ids: Iterable[int] | None = None, trigger: str = "bulk",
-                  on_progress: Callable[[int, int], None] | None = None) -> BulkResult:
+                  on_progress: Callable[[int, int], None] | None = None,
+                  on_outcome: Callable[[Outcome], None] | None = None) -> BulkResult:
     """Invoice every client organization in scope (or the selected ones) for a period.
 
     Commits per organization. Running it again makes nothing twice: those answer 'already invoiced'.
@@ -311,13 +316,16 @@ def generate_bulk(*, session: Session, scope: Scope, period_start: date, period_
             raise NotFound(f"Organization(s) not found: {', '.join(map(str, sorted(missing)))}.")
     else:
         orgs = session.execute(query.where(Organization.kind != "operator").order_by(Organization.id)).scalars().all()
+    operator = session.execute(select(Organization).where(Organization.kind == "operator")).scalar_one_or_none()
     session.commit()  # nothing held while the per-organization transactions run
     result = BulkResult(batch=str(uuid.uuid4()), period_start=period_start, period_end=period_end)
     actor = _actor(scope)
     for i, org in enumerate(orgs, start=1):
         result.outcomes.append(invoice_period(session=session, org=org, period_start=period_start,
                                               period_end=period_end, actor=actor, trigger=trigger,
-                                              batch=result.batch))
+                                              batch=result.batch, operator=operator))
+        if on_outcome:
+            on_outcome(result.outcomes[-1])
         if on_progress:
             on_progress(i, len(orgs))
     return result

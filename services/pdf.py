@@ -36,10 +36,9 @@ SHADE = (241, 243, 245)
 
 FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
 # Parsing and subsetting the full DejaVu (6,000 glyphs) is most of the time a PDF takes. Most invoices only
-# need these scripts, so a reduced copy is made once per machine (in the temp directory) and used whenever
+# need Latin script, so a reduced copy is made once per machine (in the temp directory) and used whenever
 # every character of the invoice is in it; anything else (e.g. Arabic names) uses the full font.
-SUBSET_RANGES = [(0x20, 0x7E), (0xA0, 0x24F), (0x370, 0x3FF), (0x400, 0x4FF), (0x1E00, 0x1EFF),
-                 (0x2000, 0x206F), (0x20A0, 0x20CF), (0x2100, 0x214F), (0x2190, 0x21FF), (0x2200, 0x22FF)]
+SUBSET_RANGES = [(0x20, 0x7E), (0xA0, 0x17F), (0x2000, 0x206F), (0x20A0, 0x20CF), (0x2116, 0x2122)]
 
 
 def _subset_dir() -> Path:
