@@ -1,6 +1,6 @@
 """Bulk invoicing benchmark: 1,000 organizations, 5 million priced sessions, invoices with PDFs.
 
-    python bench/invoicing.py [--orgs 1000] [--sessions 5000000] [--processes 2] [--keep]
+    python bench/invoicing.py [--orgs 1000] [--sessions 5000000] [--processes 2] [--keep | --reuse URL]
 
 Makes a scratch database on the local PostgreSQL (or BENCH_SERVER_URL), applies the migrations, fills it with
 SQL (generate_series, one INSERT per table) and then times what a finance user would run:
@@ -148,8 +148,18 @@ def _warm() -> None:
     _subset_fonts()
 
 
-def run(orgs: int, sessions: int, processes: int, keep: bool) -> None:
-    url = make_database(orgs, sessions)
+def reuse_database(url: str) -> str:
+    """A database kept by an earlier --keep run: forget its invoices and time the run again."""
+    os.environ["DATABASE_URL"] = url
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("TRUNCATE invoice, invoice_line, invoice_status_change, invoice_number_sequence, billing_run")
+        conn.execute("VACUUM ANALYZE charging_session")
+    return url
+
+
+def run(orgs: int, sessions: int, processes: int, keep: bool, reuse: str | None = None) -> None:
+    url = reuse_database(reuse) if reuse else make_database(orgs, sessions)
+    keep = keep or bool(reuse)
     try:
         from sqlmodel import Session
 
@@ -200,8 +210,9 @@ def main() -> int:
     p.add_argument("--sessions", type=int, default=5_000_000)
     p.add_argument("--processes", type=int, default=os.cpu_count() or 2, help="PDF worker processes")
     p.add_argument("--keep", action="store_true", help="keep the scratch database")
+    p.add_argument("--reuse", metavar="URL", help="time again on a database kept with --keep (skips the fill)")
     args = p.parse_args()
-    run(args.orgs, args.sessions, args.processes, args.keep)
+    run(args.orgs, args.sessions, args.processes, args.keep, args.reuse)
     return 0
 
 

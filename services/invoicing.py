@@ -135,12 +135,57 @@ def _session_lines(session: Session, org: Organization, start: date, end: date) 
         found = ", ".join(f"{n} in {cur}" for cur, n in other)
         return [], (f"Sessions in another currency than the organization's {org.currency} ({found}); "
                     "amounts in different currencies are never added up.")
-    lines = []
+    return _to_lines(rows), ""
+
+
+def _to_lines(rows) -> list[LineData]:
+    return [LineData(r.charger_id, f"{r.ocpp_id} · {r.name}" if r.name else r.ocpp_id, r.n, int(r.wh),
+                     {a: Decimal(getattr(r, a)) for a in INVOICE_AMOUNTS})
+            for r in sorted(rows, key=lambda r: r.ocpp_id)]
+
+
+@dataclass(frozen=True)
+class Prefetched:
+    """An organization's lines read ahead in one pass for a whole bulk run."""
+    lines: list[LineData]
+    session_count: int
+
+
+def _prefetch_lines(session: Session, orgs: list[Organization], start: date, end: date) -> dict[int, Prefetched]:
+    """Every organization's per-charger sums in one query (one pass over the period), for bulk runs.
+
+    Organizations with unpriced or foreign-currency sessions are left out: their run reads again, under
+    its lock, and explains. The rest are re-checked under the lock by a session count (see _invoice_one).
+    """
+    clients = [o for o in orgs if o.kind != "operator"]
+    if len(clients) < 2:
+        return {}
+    bounds = [period_bounds_utc(start, end, o.timezone) for o in clients]
+    sums = ", ".join(f"coalesce(sum(t.{SESSION_COLUMN[a]}), 0) AS {a}" for a in INVOICE_AMOUNTS)
+    rows = session.execute(text(f"""
+        SELECT t.organization_id AS org_id, t.charger_id, c.ocpp_id, c.name, count(*) AS n,
+               coalesce(sum(t.energy_wh), 0) AS wh,
+               count(*) FILTER (WHERE t.priced_at IS NULL OR t.currency <> b.currency) AS problems, {sums}
+        FROM unnest(CAST(:ids AS integer[]), CAST(:los AS timestamptz[]), CAST(:his AS timestamptz[]),
+                    CAST(:curs AS text[])) AS b(org_id, lo, hi, currency)
+        JOIN charging_session t ON t.organization_id = b.org_id AND t.stopped_at >= b.lo AND t.stopped_at < b.hi
+        JOIN charger c ON c.id = t.charger_id
+        GROUP BY t.organization_id, t.charger_id, c.ocpp_id, c.name"""),
+        {"ids": [o.id for o in clients], "los": [b[0] for b in bounds], "his": [b[1] for b in bounds],
+         "curs": [o.currency for o in clients]}).all()
+    by_org: dict[int, list] = {o.id: [] for o in clients}
     for r in rows:
-        label = f"{r.ocpp_id} · {r.name}" if r.name else r.ocpp_id
-        lines.append(LineData(r.charger_id, label, r.n, int(r.wh),
-                              {a: Decimal(getattr(r, a)) for a in INVOICE_AMOUNTS}))
-    return lines, ""
+        by_org[r.org_id].append(r)
+    return {org_id: Prefetched(_to_lines(rs), sum(r.n for r in rs)) for org_id, rs in by_org.items()
+            if not any(r.problems for r in rs)}
+
+
+def _session_count(session: Session, org: Organization, start: date, end: date) -> int:
+    # stopped_at is set exactly when a session is completed (ck_session_stopped), so no status filter:
+    # this is an index-only count on ix_session_org_stopped.
+    lo, hi = period_bounds_utc(start, end, org.timezone)
+    return session.execute(select(func.count()).select_from(Transaction).where(
+        Transaction.organization_id == org.id, Transaction.stopped_at >= lo, Transaction.stopped_at < hi)).scalar()
 
 
 def _lock_counter(session: Session, org_id: int) -> None:
@@ -214,7 +259,7 @@ def _overlapping(session: Session, org_id: int, start: date, end: date) -> Invoi
 
 
 def _invoice_one(session: Session, org: Organization, start: date, end: date, actor: int | None,
-                 operator: Organization | None = None) -> Outcome:
+                 operator: Organization | None = None, prefetched: Prefetched | None = None) -> Outcome:
     """Make the invoice of one organization for one period, inside the caller's transaction."""
     name = org.name
     if org.kind == "operator":
@@ -228,14 +273,16 @@ def _invoice_one(session: Session, org: Organization, start: date, end: date, ac
         return Outcome(org.id, name, "skipped",
                        f"Overlaps {existing.number} ({existing.period_start} – {existing.period_end}).",
                        existing.id, existing.number)
-    lines, problem = _session_lines(session, org, start, end)
+    if prefetched is not None and _session_count(session, org, start, end) == prefetched.session_count:
+        lines, problem = prefetched.lines, ""  # nothing arrived since the read-ahead
+    else:
+        lines, problem = _session_lines(session, org, start, end)
     if problem:
         return Outcome(org.id, name, "failed", problem)
     if not lines:
         return Outcome(org.id, name, "skipped", "Nothing to bill: no priced sessions in the period.")
     inv = _create_document(session, org=org, operator=operator or _operator(session), kind="invoice",
-                           period_start=start,
-                           period_end=end, revision=0, lines=lines, actor=actor)
+                           period_start=start, period_end=end, revision=0, lines=lines, actor=actor)
     return Outcome(org.id, name, "made", f"Invoice {inv.number} created.", inv.id, inv.number)
 
 
@@ -248,7 +295,7 @@ def validate_period(period_start: date, period_end: date) -> None:
 
 def invoice_period(*, session: Session, org: Organization, period_start: date, period_end: date,
                    actor: int | None = None, trigger: str = "bulk", batch: str | None = None,
-                   operator: Organization | None = None) -> Outcome:
+                   operator: Organization | None = None, prefetched: Prefetched | None = None) -> Outcome:
     """Invoice one organization for one period in its own transaction (commits), and record the run
     (in the same transaction when an invoice is made).
 
@@ -258,7 +305,7 @@ def invoice_period(*, session: Session, org: Organization, period_start: date, p
     started = utcnow()
     org_id, org_name = org.id, org.name
     try:
-        outcome = _invoice_one(session, org, period_start, period_end, actor, operator)
+        outcome = _invoice_one(session, org, period_start, period_end, actor, operator, prefetched)
         if outcome.outcome != "made":
             session.rollback()  # gives the counter lock back untouched
     except IntegrityError:
@@ -317,13 +364,14 @@ def generate_bulk(*, session: Session, scope: Scope, period_start: date, period_
     else:
         orgs = session.execute(query.where(Organization.kind != "operator").order_by(Organization.id)).scalars().all()
     operator = session.execute(select(Organization).where(Organization.kind == "operator")).scalar_one_or_none()
+    ahead = _prefetch_lines(session, list(orgs), period_start, period_end)
     session.commit()  # nothing held while the per-organization transactions run
     result = BulkResult(batch=str(uuid.uuid4()), period_start=period_start, period_end=period_end)
     actor = _actor(scope)
     for i, org in enumerate(orgs, start=1):
         result.outcomes.append(invoice_period(session=session, org=org, period_start=period_start,
                                               period_end=period_end, actor=actor, trigger=trigger,
-                                              batch=result.batch, operator=operator))
+                                              batch=result.batch, operator=operator, prefetched=ahead.get(org.id)))
         if on_outcome:
             on_outcome(result.outcomes[-1])
         if on_progress:

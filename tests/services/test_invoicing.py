@@ -298,3 +298,21 @@ def test_invoices_are_scoped_and_role_checked(session, admin_scope):
     support = scope_for(session, make_user(session, role="customer_support", orgs=[mine]))
     with pytest.raises(PermissionDenied):
         invoicing.list_invoices(session=session, scope=support)
+
+
+def test_a_session_that_arrives_during_a_bulk_run_is_still_billed_in_its_period(session, admin_scope):
+    # Bulk runs read every organization's sums in one pass up front; each organization re-checks under its lock.
+    clock.set(at(2, month=11))
+    first, second = make_org(session, slug="first"), make_org(session, slug="second")
+    make_priced_session(session, make_charger(session, first), stopped_at=at(15), energy="10")
+    late_charger = make_charger(session, second)
+    make_priced_session(session, late_charger, stopped_at=at(15), energy="10")
+
+    def late_delivery(outcome):
+        if outcome.organization == "First":  # while "Second" waits its turn
+            make_priced_session(session, late_charger, stopped_at=at(31, hour=20), energy="5")
+
+    invoicing.generate_bulk(session=session, scope=admin_scope, period_start=OCT_START, period_end=OCT_END,
+                            on_outcome=late_delivery)
+    assert only_invoice(session, second).amount_energy == Decimal("15.00")
+    assert only_invoice(session, second).session_count == 2
