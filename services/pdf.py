@@ -142,9 +142,34 @@ def _row(pdf: FPDF, widths: tuple[float, ...], values: list[str], *, bold: bool 
     pdf.set_fill_color(*SHADE)
     pdf.set_draw_color(*RULE)
     for i, (w, value) in enumerate(zip(widths, values, strict=True)):
-        pdf.cell(w, height, _fit(pdf, value, w - 3), border="B", align="L" if i == 0 else "R", fill=fill,
+        # Only the description may be shortened; amounts always print in full (see _table_layout).
+        text = _fit(pdf, value, w - 2 * pdf.c_margin) if i == 0 else value
+        pdf.cell(w, height, text, border="B", align="L" if i == 0 else "R", fill=fill,
                  new_x=XPos.RIGHT, new_y=YPos.TOP)
     pdf.ln(height)
+
+
+def _table_layout(pdf: FPDF, rows: list[list[str]], total: float, *, size: float = 8,
+                  min_first: float = 40) -> tuple[tuple[float, ...], float]:
+    """Column widths (and font size) so every number column fits its widest value; the first column
+    (the description) gets the rest. Large amounts in long currency formats shrink the font rather than
+    ever being cut."""
+    while True:
+        pdf.set_font(FONT, "B", size)  # measure bold: the header and total rows are bold
+        numeric = [max(pdf.get_string_width(r[i]) for r in rows) + 2 * pdf.c_margin + 1
+                   for i in range(1, len(rows[0]))]
+        first = total - sum(numeric)
+        if first >= min_first or size <= 5:
+            return (max(first, 10), *numeric), size
+        size -= 0.5
+
+
+def _fitted_cell(pdf: FPDF, width: float, height: float, text: str, size: float, **kwargs) -> None:
+    """A bold one-line cell whose font shrinks until the whole text fits (invoice numbers can be long)."""
+    while size > 5 and pdf.get_string_width(text) > width - 2 * pdf.c_margin:
+        size -= 0.5
+        pdf.set_font(FONT, "B", size)
+    pdf.cell(width, height, text, **kwargs)
 
 
 def _party_lines(party: dict) -> list[str]:
@@ -201,7 +226,7 @@ def render_invoice_pdf(inv: InvoiceDetail) -> bytes:
     pdf.set_text_color(*INK)
     pdf.cell(width / 2, 10, title, new_x=XPos.RIGHT, new_y=YPos.TOP)
     pdf.set_font(FONT, "B", 12)
-    pdf.cell(width / 2, 10, inv.number, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    _fitted_cell(pdf, width / 2, 10, inv.number, 12, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(2)
 
     # Parties and key dates.
@@ -238,13 +263,22 @@ def render_invoice_pdf(inv: InvoiceDetail) -> bytes:
     pdf.set_font(FONT, "B", 7)
     pdf.set_text_color(*MUTED)
     pdf.cell(col, 4, "DETAILS", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.set_font(FONT, "", 8)
+    label_w = max(pdf.get_string_width(label) for label, _ in meta) + 2 * pdf.c_margin
     for label, value in meta:
         pdf.set_font(FONT, "", 8)
         pdf.set_text_color(*MUTED)
-        pdf.cell(col * 0.42, 4.5, label, new_x=XPos.RIGHT, new_y=YPos.TOP)
+        pdf.set_font(FONT, "B", 7)
+        own_line = pdf.get_string_width(value) > col - label_w - 2 * pdf.c_margin  # a very long number
+        pdf.set_font(FONT, "", 8)
+        pdf.cell(col if own_line else label_w, 4.5, label, new_x=XPos.LMARGIN if own_line else XPos.RIGHT,
+                 new_y=YPos.NEXT if own_line else YPos.TOP)
+        if own_line:
+            pdf.set_x(pdf.l_margin + 2 * (col + 5))
         pdf.set_font(FONT, "B", 8.5)
         pdf.set_text_color(*INK)
-        pdf.cell(col * 0.58, 4.5, value, align="R", new_x=XPos.LEFT, new_y=YPos.NEXT)
+        value_w = col if own_line else col - label_w
+        _fitted_cell(pdf, value_w, 4.5, value, 8.5, align="R", new_x=XPos.LEFT, new_y=YPos.NEXT)
         pdf.set_x(pdf.l_margin + 2 * (col + 5))
     bottoms.append(pdf.get_y())
     pdf.set_xy(pdf.l_margin, max(bottoms) + 6)
@@ -258,15 +292,17 @@ def render_invoice_pdf(inv: InvoiceDetail) -> bytes:
 
     # Lines per charger.
     section(f"Charging sessions by charger ({inv.session_count} sessions, {inv.energy_kwh} kWh)")
-    widths = (58, 17, 21, 22, 20, 20, 22)
     header = ["Charger", "Sessions", "kWh", "Net of tax", "VAT", "SSC levy", "Gross"]
-    _row(pdf, widths, header, bold=True, fill=True)
-    for ln in inv.lines:
-        _row(pdf, widths, [ln.description, str(ln.session_count), str(ln.energy_kwh),
-                           money(ln.amounts["amount_subtotal"]), money(ln.amounts["amount_vat"]),
-                           money(ln.amounts["amount_ssc"]), money(ln.amounts["amount_gross"])], header=header)
-    _row(pdf, widths, ["Total", str(inv.session_count), str(inv.energy_kwh), money(a["amount_subtotal"]),
-                       money(a["amount_vat"]), money(a["amount_ssc"]), money(a["amount_gross"])], bold=True)
+    body = [[ln.description, str(ln.session_count), str(ln.energy_kwh), money(ln.amounts["amount_subtotal"]),
+             money(ln.amounts["amount_vat"]), money(ln.amounts["amount_ssc"]), money(ln.amounts["amount_gross"])]
+            for ln in inv.lines]
+    total_row = ["Total", str(inv.session_count), str(inv.energy_kwh), money(a["amount_subtotal"]),
+                 money(a["amount_vat"]), money(a["amount_ssc"]), money(a["amount_gross"])]
+    widths, size = _table_layout(pdf, [header, *body, total_row], width)
+    _row(pdf, widths, header, bold=True, fill=True, size=size)
+    for values in body:
+        _row(pdf, widths, values, header=header, size=size)
+    _row(pdf, widths, total_row, bold=True, size=size)
     pdf.ln(4)
 
     # By tariff component, and the tax lines, side by side.
@@ -275,24 +311,25 @@ def render_invoice_pdf(inv: InvoiceDetail) -> bytes:
     half = (width - 8) / 2
     y = pdf.get_y()
     section("Charges by tariff component")
-    comp_w = (half * 0.6, half * 0.4)
-    _row(pdf, comp_w, ["Component", "Amount"], bold=True, fill=True, height=5.5)
-    for label, key in (("Energy", "amount_energy"), ("Time", "amount_time"), ("Session fees", "amount_session_fee"),
-                       ("Idle fees", "amount_idle")):
-        _row(pdf, comp_w, [label, money(a[key])], height=5.5)
-    _row(pdf, comp_w, ["Net of tax", money(a["amount_subtotal"])], bold=True, height=5.5)
+    comp = [["Component", "Amount"]] + [[label, money(a[key])] for label, key in (
+        ("Energy", "amount_energy"), ("Time", "amount_time"), ("Session fees", "amount_session_fee"),
+        ("Idle fees", "amount_idle"))] + [["Net of tax", money(a["amount_subtotal"])]]
+    comp_w, size = _table_layout(pdf, comp, half, min_first=25)
+    for i, values in enumerate(comp):
+        _row(pdf, comp_w, values, bold=i in (0, len(comp) - 1), fill=i == 0, height=5.5, size=size)
     left_bottom = pdf.get_y()
 
     right = pdf.l_margin + half + 8
     pdf.set_left_margin(right)
     pdf.set_xy(right, y)
     section("Tax summary")
-    tax_w = (half * 0.36, half * 0.32, half * 0.32)
-    _row(pdf, tax_w, ["Tax", "Taxable", "Tax"], bold=True, fill=True, height=5.5)
-    _row(pdf, tax_w, [f"VAT {_rate(inv.vat_rate)}", money(a["amount_subtotal"]), money(a["amount_vat"])], height=5.5)
-    _row(pdf, tax_w, [f"SSC levy {_rate(inv.ssc_levy_rate)}", money(a["amount_subtotal"]), money(a["amount_ssc"])],
-         height=5.5)
-    _row(pdf, tax_w, ["Total tax", "", money(a["amount_vat"] + a["amount_ssc"])], bold=True, height=5.5)
+    taxes = [["Tax", "Taxable", "Tax"],
+             [f"VAT {_rate(inv.vat_rate)}", money(a["amount_subtotal"]), money(a["amount_vat"])],
+             [f"SSC levy {_rate(inv.ssc_levy_rate)}", money(a["amount_subtotal"]), money(a["amount_ssc"])],
+             ["Total tax", "", money(a["amount_vat"] + a["amount_ssc"])]]
+    tax_w, size = _table_layout(pdf, taxes, half, min_first=22)
+    for i, values in enumerate(taxes):
+        _row(pdf, tax_w, values, bold=i in (0, len(taxes) - 1), fill=i == 0, height=5.5, size=size)
     pdf.set_left_margin(15)
     pdf.set_xy(pdf.l_margin, max(left_bottom, pdf.get_y()) + 5)
 

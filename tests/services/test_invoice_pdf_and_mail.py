@@ -175,3 +175,23 @@ def test_smtp_url_forms():
     assert mail.parse_smtp_url("smtp://relay").port == 25
     with pytest.raises(ValidationError):
         mail.parse_smtp_url("http://relay")
+
+
+def test_large_amounts_and_long_numbers_print_in_full(session, invoiced):
+    from services.money import format_money
+
+    org = make_org(session, slug="southern-province-charging-cooperative", currency="LKR",
+                   timezone="Asia/Colombo", vat_rate=Decimal("18"))
+    for i in range(3):
+        make_priced_session(session, make_charger(session, org, name="A charger with a rather long name " * 2),
+                            stopped_at=at(10 + i), energy="987654321.99", session_fee="12345.67")
+    result = invoicing.generate_bulk(session=session, scope=invoiced["scope"], period_start=date(2026, 10, 1),
+                                     period_end=date(2026, 10, 31), organization_ids=[org.id])
+    inv = invoicing.get_invoice(session=session, scope=invoiced["scope"], invoice_id=result.outcomes[0].invoice_id)
+    text = pdf_text(invoice_pdf(session=session, scope=invoiced["scope"], invoice_id=inv.id)[1])
+    assert "INV-SOUTHERN-PROVINCE-CHARGING-COOPERATIVE-00001" in text
+    for key in ("amount_gross", "amount_vat", "amount_net_payable", "amount_subtotal"):
+        assert format_money(inv.amounts[key], "LKR") in text, key
+    for line in inv.lines:
+        assert format_money(line.amounts["amount_gross"], "LKR") in text
+    assert "A charger with a rather…" in text  # descriptions may be shortened with an ellipsis, amounts never
