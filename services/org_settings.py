@@ -93,6 +93,15 @@ def _int(value: Any, field: str, message: str) -> int:
         raise ValidationError(message, field) from None
 
 
+def _number(value: Any, key: str) -> Decimal:
+    low, high, label = NUMBER_FIELDS[key]
+    try:
+        return decimal_in_range(value, key, low=low, high=high, label=label)
+    except ValidationError as exc:
+        # Keep acronyms (VAT, SSC) as written: the shared helper lower-cases the label.
+        raise ValidationError(label[:1].upper() + label[1:] + exc.message[len(label):], key) from None
+
+
 def validate_changes(org: Organization, changes: dict[str, Any]) -> dict[str, Any]:
     clean: dict[str, Any] = {}
     for key, value in changes.items():
@@ -126,8 +135,7 @@ def validate_changes(org: Organization, changes: dict[str, Any]) -> dict[str, An
                 raise ValidationError("Payment terms must be between 0 and 365 days.", key)
             clean[key] = days
         elif key in NUMBER_FIELDS:
-            low, high, label = NUMBER_FIELDS[key]
-            clean[key] = decimal_in_range(value, key, low=low, high=high, label=label)
+            clean[key] = _number(value, key)
     if "billing_cycle" in clean or "billing_day" in clean:
         validate_billing(clean.get("billing_cycle", org.billing_cycle), clean.get("billing_day", org.billing_day))
     return clean

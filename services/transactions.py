@@ -375,7 +375,7 @@ def meter_curve(session: Session, t: Transaction) -> list[CurvePoint]:
         else:
             p["power"] = _to_unit(value, unit, "W")
     out: list[CurvePoint] = []
-    prev: tuple[datetime, Decimal] | None = None
+    prev: tuple[datetime, Decimal] | None = (t.started_at, Decimal(0))
     for ts in sorted(points):
         energy, power = points[ts].get("energy"), points[ts].get("power")
         if power is None and energy is not None and prev is not None and ts > prev[0]:
