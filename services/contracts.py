@@ -92,8 +92,8 @@ def add_contract(*, session: Session, scope: Scope, user_id: int | None, organiz
     if len(note or "") > 200:
         raise ValidationError("Note must be at most 200 characters.", "note")
     contract = CommissionContract(organization_id=org.id, kind=kind, location_owner_id=location_owner_id,
-                                  charger_id=charger_id, rate=rate_, effective_from=effective_instant(org, effective_on),
-                                  note=(note or "").strip(), created_by_id=user_id)
+                                  charger_id=charger_id, rate=rate_, note=(note or "").strip(), created_by_id=user_id,
+                                  effective_from=effective_instant(org, effective_on))
     session.add(contract)
     session.flush()
     previous = _in_force(session, org.id, kind, contract.effective_from, location_owner_id=location_owner_id,

@@ -257,7 +257,8 @@ def _shares(curve: list[tuple[datetime, Decimal]], bands: Sequence[Band], tz: Zo
 
 def _band_at(moment: datetime, bands: Sequence[Band], tz: ZoneInfo) -> int | None:
     local = moment.astimezone(tz)
-    minute = Decimal(local.hour * 60 + local.minute) + Decimal(local.second * 1_000_000 + local.microsecond) / 60_000_000
+    micros = (local.hour * 3600 + local.minute * 60 + local.second) * 1_000_000 + local.microsecond
+    minute = Decimal(micros) / 60_000_000
     for i, band in enumerate(bands):
         if band.contains(minute):
             return i
@@ -333,7 +334,8 @@ def terms_at(session: Session, tariff: Tariff, at: datetime) -> tuple[Terms, int
                           .order_by(TariffRevision.effective_from.desc(), TariffRevision.id.desc()).limit(1)
                           ).scalars().first()
     if rev is None:
-        rev = session.execute(base.order_by(TariffRevision.effective_from, TariffRevision.id).limit(1)).scalars().first()
+        rev = session.execute(base.order_by(TariffRevision.effective_from, TariffRevision.id).limit(1)
+                              ).scalars().first()
     p = rev.prices if rev is not None else tariff_prices(tariff)
     terms = Terms(Decimal(str(p["price_per_kwh"])), Decimal(str(p["price_per_minute"])), Decimal(str(p["session_fee"])),
                   Decimal(str(p["idle_fee_per_minute"])), int(p["idle_grace_minutes"]), bool(p["vat_inclusive"]),
@@ -393,7 +395,8 @@ def price_session(*, session: Session, transaction: Transaction) -> None:
     tx.tariff_id = tariff.id if tariff else None
     tx.amount_energy, tx.amount_time = price.energy, price.time
     tx.amount_session_fee, tx.amount_idle = price.session_fee, price.idle
-    tx.amount_subtotal, tx.amount_vat, tx.amount_ssc, tx.amount_gross = price.subtotal, price.vat, price.ssc, price.gross
+    tx.amount_subtotal, tx.amount_vat, tx.amount_ssc = price.subtotal, price.vat, price.ssc
+    tx.amount_gross = price.gross
     tx.amount_gateway, tx.amount_platform = price.gateway, price.platform
     tx.amount_location_owner, tx.amount_net_cpo = price.location_owner, price.net_cpo
     s = str
@@ -405,7 +408,8 @@ def price_session(*, session: Session, transaction: Transaction) -> None:
             "price_per_kwh": s(terms.price_per_kwh), "price_per_minute": s(terms.price_per_minute),
             "session_fee": s(terms.session_fee), "idle_fee_per_minute": s(terms.idle_fee_per_minute),
             "idle_grace_minutes": terms.idle_grace_minutes},
-        "energy": {"kwh": s(kwh), "split": "meter_values" if samples and curve[-1][1] > 0 else "time", "timezone": org.timezone,
+        "energy": {"kwh": s(kwh), "split": "meter_values" if samples and curve[-1][1] > 0 else "time",
+                   "timezone": org.timezone,
                    "bands": [{"band": label or "base", "kwh": s(k), "price_per_kwh": s(p)} for label, k, p in energy]},
         "time": {"charging_minutes": s(usage.charging_minutes), "price_per_minute": s(terms.price_per_minute)},
         "idle": {"idle_minutes": s(usage.idle_minutes), "grace_minutes": terms.idle_grace_minutes,

@@ -170,11 +170,17 @@ class TxPage:
 _ROW_COLUMNS = (Transaction, Organization.name, Organization.timezone, Charger.ocpp_id, Charger.name, _currency)
 
 
+def _money(amount: Any, currency: str) -> Decimal | None:
+    """Stored amounts are already rounded; this only shows them with the currency's decimals."""
+    return None if amount is None else round_money(Decimal(amount), currency)
+
+
 def _tx_row(t: Transaction, org_name: str, tz: str, ocpp_id: str, charger_name: str, currency: str) -> TxRow:
     duration = int((t.stopped_at - t.started_at).total_seconds()) if t.stopped_at else None
     return TxRow(t.id, t.organization_id, org_name, tz, t.charger_id, ocpp_id, charger_name, t.connector_id, t.id_tag,
-                 t.status, t.started_at, t.stopped_at, duration, _kwh(t.energy_wh), currency, t.amount_gross,
-                 t.amount_net_cpo, t.stop_reason, list(t.flags or []))
+                 t.status, t.started_at, t.stopped_at, duration, _kwh(t.energy_wh), currency,
+                 _money(t.amount_gross, currency), _money(t.amount_net_cpo, currency), t.stop_reason,
+                 list(t.flags or []))
 
 
 def list_transactions(*, session: Session, scope: Scope, filters: TxFilter = TxFilter(), sort: str = "started_at",
@@ -198,9 +204,10 @@ def _count(session: Session, where: list[Any]) -> int:
 def _totals(session: Session, where: list[Any]) -> list[CurrencyTotal]:
     rows = session.execute(
         _joined(_currency, func.count(), func.coalesce(func.sum(Transaction.energy_wh), 0),
-                func.coalesce(func.sum(Transaction.amount_gross), 0), func.coalesce(func.sum(Transaction.amount_net_cpo), 0))
+                func.coalesce(func.sum(Transaction.amount_gross), 0),
+                func.coalesce(func.sum(Transaction.amount_net_cpo), 0))
         .where(*where).group_by(_currency).order_by(_currency)).all()
-    return [CurrencyTotal(c, n, Decimal(wh) / 1000, Decimal(g), Decimal(net)) for c, n, wh, g, net in rows]
+    return [CurrencyTotal(c, n, Decimal(wh) / 1000, _money(g, c), _money(net, c)) for c, n, wh, g, net in rows]
 
 
 # ---------------------------------------------------------------- per-charger breakdown and analytics
@@ -227,7 +234,7 @@ def charger_breakdown(*, session: Session, scope: Scope, filters: TxFilter = TxF
         .where(*_where(scope, filters))
         .group_by(Charger.id, Charger.ocpp_id, Charger.name, Charger.organization_id, _currency)
         .order_by(func.coalesce(func.sum(Transaction.amount_gross), 0).desc(), Charger.ocpp_id)).all()
-    return [ChargerBreakdown(cid, ocpp, name, org, cur, n, Decimal(wh) / 1000, Decimal(rev),
+    return [ChargerBreakdown(cid, ocpp, name, org, cur, n, Decimal(wh) / 1000, _money(rev, cur),
                              None if avg is None else int(round(avg)))
             for cid, ocpp, name, org, cur, n, wh, rev, avg in rows]
 
@@ -251,7 +258,7 @@ def energy_analytics(*, session: Session, scope: Scope, filters: TxFilter = TxFi
         _joined(bucket, _currency, func.count(), func.coalesce(func.sum(Transaction.energy_wh), 0),
                 func.coalesce(func.sum(Transaction.amount_gross), 0))
         .where(*_where(scope, filters)).group_by(bucket, _currency).order_by(bucket, _currency)).all()
-    return [AnalyticsPoint(b, c, n, Decimal(wh) / 1000, Decimal(rev)) for b, c, n, wh, rev in rows]
+    return [AnalyticsPoint(b, c, n, Decimal(wh) / 1000, _money(rev, c)) for b, c, n, wh, rev in rows]
 
 
 # ---------------------------------------------------------------- organization tree totals
@@ -283,11 +290,12 @@ def org_tree_totals(*, session: Session, scope: Scope, filters: TxFilter = TxFil
     nodes = {oid: TreeNode(oid, name, parent, 0) for oid, name, parent in orgs}
     rows = session.execute(
         _joined(Transaction.organization_id, _currency, func.count(), func.coalesce(func.sum(Transaction.energy_wh), 0),
-                func.coalesce(func.sum(Transaction.amount_gross), 0), func.coalesce(func.sum(Transaction.amount_net_cpo), 0))
+                func.coalesce(func.sum(Transaction.amount_gross), 0),
+                func.coalesce(func.sum(Transaction.amount_net_cpo), 0))
         .where(*where).group_by(Transaction.organization_id, _currency)).all()
     for oid, cur, n, wh, g, net in rows:
         if oid in nodes:
-            nodes[oid].own[cur] = CurrencyTotal(cur, n, Decimal(wh) / 1000, Decimal(g), Decimal(net))
+            nodes[oid].own[cur] = CurrencyTotal(cur, n, Decimal(wh) / 1000, _money(g, cur), _money(net, cur))
     children: dict[int | None, list[int]] = {}
     for oid, node in nodes.items():
         children.setdefault(node.parent_id if node.parent_id in nodes else None, []).append(oid)
@@ -352,7 +360,7 @@ def get_transaction(*, session: Session, scope: Scope, transaction_id: int) -> T
     t = found[0]
     raw = _raw_messages(session, t) if scope.can(Cap.VIEW_RAW_OCPP) else None
     return TxDetail(_tx_row(*found), t.meter_start, t.meter_stop, t.priced_at,
-                    {k: getattr(t, f"amount_{k}") for k in AMOUNT_FIELDS}, t.price_breakdown,
+                    {k: _money(getattr(t, f"amount_{k}"), found[-1]) for k in AMOUNT_FIELDS}, t.price_breakdown,
                     meter_curve(session, t), raw)
 
 

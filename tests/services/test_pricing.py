@@ -13,8 +13,16 @@ from services.clock import clock
 from services.errors import ValidationError
 from services.pricing import price_session
 from services.scope import scope_for
-from tests.utils.factories import (make_charger, make_contract, make_location_owner, make_org, make_tariff,
-                                   make_transaction, make_user, stop_transaction)
+from tests.utils.factories import (
+    make_charger,
+    make_contract,
+    make_location_owner,
+    make_org,
+    make_tariff,
+    make_transaction,
+    make_user,
+    stop_transaction,
+)
 
 NY = ZoneInfo("America/New_York")
 EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
@@ -81,7 +89,8 @@ def test_without_meter_values_energy_is_split_across_bands_in_proportion_to_time
 def test_bands_follow_the_organizations_local_time_not_utc(session):
     colombo = make_org(session, slug="lanka", currency="LKR", timezone="Asia/Colombo")
     charger = make_charger(session, colombo)
-    make_tariff(session, colombo, price_per_kwh="120", bands=[{"start": "18:00", "end": "22:00", "price_per_kwh": "150"}])
+    make_tariff(session, colombo, price_per_kwh="120",
+                bands=[{"start": "18:00", "end": "22:00", "price_per_kwh": "150"}])
     # 18:30-19:30 in Colombo is 13:00-14:00 UTC: all peak.
     lk = ZoneInfo("Asia/Colombo")
     tx = make_transaction(session, charger, started_at=datetime(2026, 3, 10, 18, 30, tzinfo=lk),

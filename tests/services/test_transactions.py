@@ -16,8 +16,7 @@ from services.clock import clock
 from services.errors import NotFound, ValidationError
 from services.scope import scope_for
 from services.transactions import TxFilter
-from tests.utils.factories import (make_charger, make_location_owner, make_org, make_tariff, make_transaction,
-                                   make_user)
+from tests.utils.factories import make_charger, make_location_owner, make_org, make_tariff, make_transaction, make_user
 
 COLOMBO = ZoneInfo("Asia/Colombo")
 NY = ZoneInfo("America/New_York")
@@ -49,10 +48,10 @@ def _ids(page) -> list[int]:
 def test_date_range_uses_each_organizations_local_day_boundaries(session, world):
     # Sessions just inside and just outside 10 March, in Colombo (UTC+5:30) and New York (UTC-4 in March).
     inside = [
-        _session_at(session, world["lk1"], datetime(2026, 3, 10, 0, 5, tzinfo=COLOMBO), id_tag="LK-IN-1"),   # 9 Mar 18:35Z
-        _session_at(session, world["lk2"], datetime(2026, 3, 10, 23, 55, tzinfo=COLOMBO), id_tag="LK-IN-2"),  # 10 Mar 18:25Z
-        _session_at(session, world["us1"], datetime(2026, 3, 10, 0, 5, tzinfo=NY), id_tag="US-IN-1"),        # 10 Mar 04:05Z
-        _session_at(session, world["us1"], datetime(2026, 3, 10, 23, 55, tzinfo=NY), id_tag="US-IN-2"),      # 11 Mar 03:55Z
+        _session_at(session, world["lk1"], datetime(2026, 3, 10, 0, 5, tzinfo=COLOMBO), id_tag="LK-IN-1"),  # 18:35Z
+        _session_at(session, world["lk2"], datetime(2026, 3, 10, 23, 55, tzinfo=COLOMBO), id_tag="LK-IN-2"),  # 18:25Z
+        _session_at(session, world["us1"], datetime(2026, 3, 10, 0, 5, tzinfo=NY), id_tag="US-IN-1"),  # 04:05Z
+        _session_at(session, world["us1"], datetime(2026, 3, 10, 23, 55, tzinfo=NY), id_tag="US-IN-2"),  # 11th 03:55Z
     ]
     for local in (datetime(2026, 3, 9, 23, 55, tzinfo=COLOMBO), datetime(2026, 3, 11, 0, 5, tzinfo=COLOMBO)):
         _session_at(session, world["lk1"], local, id_tag="LK-OUT")
@@ -176,7 +175,8 @@ def test_session_detail_has_curve_breakdown_and_raw_ocpp_only_for_technical_and_
                             frame='[2,"1","MeterValues",{}]', created_at=start + timedelta(minutes=30)))
     session.commit()
     for role, sees_raw in (("admin", True), ("technical", True), ("accounts", False), ("network_manager", False)):
-        user = make_user(session, role=role, orgs=None if role in ("admin", "technical", "accounts") else [world["lanka"]])
+        orgs = None if role in ("admin", "technical", "accounts") else [world["lanka"]]
+        user = make_user(session, role=role, orgs=orgs)
         d = svc.get_transaction(session=session, scope=scope_for(session, user), transaction_id=tx.id)
         assert (d.raw_messages is not None) is sees_raw
     assert [m.action for m in d.raw_messages or []] == []
@@ -239,6 +239,7 @@ def test_csv_export_streams_thousands_of_rows_with_local_times_and_amounts(sessi
     assert (first["id_tag"], first["energy_kwh"], first["gross"], first["net_to_cpo"], first["duration_minutes"]) == (
         "T0", "1", "1.25", "1.00", "30.00")
     assert table[-1]["id_tag"] == "T2999"
+    lanka_only = TxFilter(organization_id=world["lanka"].id)
     lanka = list(csv.DictReader(io.StringIO("".join(svc.iter_csv(
-        session=session, scope=scope_for(session, world["admin"]), filters=TxFilter(organization_id=world["lanka"].id))))))
+        session=session, scope=scope_for(session, world["admin"]), filters=lanka_only)))))
     assert lanka[0]["id_tag"] == "'=HYPERLINK()"  # defused for spreadsheets

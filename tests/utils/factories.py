@@ -107,7 +107,8 @@ def make_transaction(session: Session, charger: Charger, *, started_at: _datetim
         energy_wh = (meter_values[-1][1] - meter_start) if meter_values else 0
     tx = Transaction(charger_id=charger.id, organization_id=org.id, connector_id=connector_id, id_tag=id_tag,
                      status="completed" if completed else "active", meter_start=meter_start,
-                     meter_stop=meter_start + energy_wh if completed else None, energy_wh=energy_wh if completed else None,
+                     meter_stop=meter_start + energy_wh if completed else None,
+                     energy_wh=energy_wh if completed else None,
                      started_at=started_at, stopped_at=stopped_at, stop_reason=stop_reason, flags=list(flags),
                      location_owner_id=charger.location_owner_id, currency=org.currency)
     session.add(tx)
@@ -137,3 +138,10 @@ def stop_transaction(session: Session, tx: Transaction, *, stopped_at: _datetime
     _pricing.price_session(session=session, transaction=tx)
     session.commit()
     return tx
+
+
+def auth_headers(user: User) -> dict[str, str]:
+    """A bearer token for the REST API, as POST /api/v1/auth/token would give."""
+    from services.auth import issue_token
+
+    return {"Authorization": f"Bearer {issue_token(user)}"}
