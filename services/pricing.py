@@ -381,14 +381,18 @@ def price_session(*, session: Session, transaction: Transaction) -> None:
     rates = Rates(Decimal(org.vat_rate), Decimal(org.ssc_levy_rate), Decimal(org.gateway_fee_percent),
                   Decimal(org.gateway_fee_fixed), contracts.platform_rate, contracts.location_owner_rate)
 
-    stop = max(tx.stopped_at, tx.started_at)
+    # In UTC: Python subtracts datetimes sharing one tzinfo by wall clock, which is wrong across DST.
+    start = tx.started_at.astimezone(timezone.utc)
+    stop = max(tx.stopped_at.astimezone(timezone.utc), start)
     energy_wh = tx.energy_wh if tx.energy_wh is not None else (tx.meter_stop or tx.meter_start) - tx.meter_start
     kwh = Decimal(max(energy_wh, 0)) / 1000
     samples = _energy_samples(session, tx)
-    curve = energy_curve(tx.started_at, stop, tx.meter_start, tx.meter_stop, samples)
-    idle_from, idle_source = charging_end(curve=curve, has_samples=bool(samples), statuses=_statuses(session, tx))
+    samples = [(ts.astimezone(timezone.utc), v) for ts, v in samples]
+    statuses = [(ts.astimezone(timezone.utc), st) for ts, st in _statuses(session, tx)]
+    curve = energy_curve(start, stop, tx.meter_start, tx.meter_stop, samples)
+    idle_from, idle_source = charging_end(curve=curve, has_samples=bool(samples), statuses=statuses)
     energy = split_energy(kwh=kwh, curve=curve, bands=terms.bands, tz=tz, base_price=terms.price_per_kwh)
-    usage = Usage(energy, _minutes(idle_from - tx.started_at), _minutes(stop - idle_from))
+    usage = Usage(energy, _minutes(idle_from - start), _minutes(stop - idle_from))
     price = compute_price(currency=currency, terms=terms, rates=rates, usage=usage)
 
     tx.currency = currency

@@ -176,7 +176,8 @@ def _money(amount: Any, currency: str) -> Decimal | None:
 
 
 def _tx_row(t: Transaction, org_name: str, tz: str, ocpp_id: str, charger_name: str, currency: str) -> TxRow:
-    duration = int((t.stopped_at - t.started_at).total_seconds()) if t.stopped_at else None
+    # Via timestamps: subtracting datetimes that share a tzinfo ignores DST.
+    duration = int(t.stopped_at.timestamp() - t.started_at.timestamp()) if t.stopped_at else None
     return TxRow(t.id, t.organization_id, org_name, tz, t.charger_id, ocpp_id, charger_name, t.connector_id, t.id_tag,
                  t.status, t.started_at, t.stopped_at, duration, _kwh(t.energy_wh), currency,
                  _money(t.amount_gross, currency), _money(t.amount_net_cpo, currency), t.stop_reason,

@@ -212,3 +212,23 @@ def test_a_session_without_any_tariff_is_priced_at_zero_with_the_reason_in_the_b
     start = datetime(2026, 3, 10, 9, tzinfo=timezone.utc)
     tx = make_transaction(session, charger, started_at=start, stopped_at=start + timedelta(hours=1), energy_wh=5000)
     assert tx.amount_gross == Decimal("0.00") and tx.price_breakdown["tariff"] is None
+
+
+def test_a_band_that_wraps_past_midnight_and_a_dst_change_are_split_by_real_time(session):
+    org = make_org(session, slug="nyc", currency="USD", timezone="America/New_York")
+    charger = make_charger(session, org)
+    make_tariff(session, org, price_per_kwh="0.40", bands=[{"start": "22:00", "end": "06:00", "price_per_kwh": "0.20"}])
+    # 21:00-23:00: one hour before the night band, one inside it. 2 kWh → 1 × 0.40 + 1 × 0.20.
+    tx = make_transaction(session, charger, started_at=ny(2026, 3, 5, 21, 0), stopped_at=ny(2026, 3, 5, 23, 0),
+                          energy_wh=2000)
+    assert tx.amount_energy == Decimal("0.60")
+    # 8 March 2026 clocks jump 02:00 → 03:00: 05:00-07:00 local is two real hours, after the night band
+    # ends at 06:00 for one of them. 4 kWh → 2 × 0.20 + 2 × 0.40.
+    tx = make_transaction(session, charger, connector_id=2, started_at=ny(2026, 3, 8, 5, 0),
+                          stopped_at=ny(2026, 3, 8, 7, 0), energy_wh=4000)
+    assert tx.amount_energy == Decimal("1.20")
+    # 01:00 EST to 04:00 EDT is two real hours, all inside the night band.
+    tx = make_transaction(session, charger, connector_id=3, started_at=ny(2026, 3, 8, 1, 0),
+                          stopped_at=ny(2026, 3, 8, 4, 0), energy_wh=4000)
+    assert tx.amount_energy == Decimal("0.80")
+    assert tx.price_breakdown["time"]["charging_minutes"] == "120"
