@@ -150,7 +150,7 @@ def test_oversized_or_non_image_logos_are_refused_and_nothing_is_saved(session, 
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_png_renamed_as_anything_is_still_recognised_by_its_bytes(session, org, accounts, tmp_path, monkeypatch):
+def test_the_stored_logo_type_comes_from_its_bytes_not_a_file_name(session, org, accounts, tmp_path, monkeypatch):
     monkeypatch.setattr(get_settings(), "upload_dir", tmp_path)
     user, scope = accounts
     org_settings.set_logo(session=session, scope=scope, user_id=user.id, org_id=org.id, data=_image("JPEG"))
