@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.routes import auth, chargers, organizations
+from app.api.routes import transactions
 from services.errors import Conflict, NotFound, ValidationError
 from services.permissions import PermissionDenied
 
@@ -22,6 +23,7 @@ def create_api() -> FastAPI:
                   docs_url=f"{PREFIX}/docs", redoc_url=None)
     for router in (auth.router, organizations.router, chargers.router):
         api.include_router(router, prefix=PREFIX)
+    api.include_router(transactions.router, prefix=PREFIX)
 
     @api.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
