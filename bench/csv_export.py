@@ -12,7 +12,7 @@ import os
 import resource
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 os.environ.setdefault("DEMO_MODE", "1")
@@ -33,7 +33,7 @@ def main(n: int) -> None:
         s.commit()
         have = s.execute(select(func.count()).select_from(Transaction)).scalar_one()
         charger = s.execute(select(Charger).order_by(Charger.id)).scalars().first()
-        start = datetime(2025, 1, 1, tzinfo=timezone.utc)
+        start = datetime(2025, 1, 1, tzinfo=UTC)
         for chunk in range(have, n, 10000):
             s.execute(insert(Transaction), [dict(
                 charger_id=charger.id, organization_id=charger.organization_id, connector_id=1, id_tag=f"B{i}",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Optional
 
 from sqlalchemy import CheckConstraint, Column, DateTime, Index, String
 from sqlmodel import Field, SQLModel
@@ -33,13 +32,13 @@ class CommissionContract(SQLModel, table=True):
         Index("ix_contract_lookup", "organization_id", "kind", "effective_from"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     organization_id: int = fk_field("organization.id", ondelete="CASCADE", index=False)
     kind: str = Field(sa_column=Column(String(16), nullable=False))
-    location_owner_id: Optional[int] = fk_field("location_owner.id", nullable=True, ondelete="CASCADE")
-    charger_id: Optional[int] = fk_field("charger.id", nullable=True, ondelete="CASCADE")
+    location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="CASCADE")
+    charger_id: int | None = fk_field("charger.id", nullable=True, ondelete="CASCADE")
     rate: Decimal = rate_field("0")
     effective_from: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     note: str = Field(default="", max_length=200)
-    created_by_id: Optional[int] = fk_field("app_user.id", nullable=True, ondelete="SET NULL", index=False)
+    created_by_id: int | None = fk_field("app_user.id", nullable=True, ondelete="SET NULL", index=False)
     created_at: datetime = created_at_field()

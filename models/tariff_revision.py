@@ -6,7 +6,7 @@ with the prices in force when it started even if the tariff was edited while it 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import Column, DateTime, Index
 from sqlalchemy.dialects.postgresql import JSONB
@@ -19,10 +19,10 @@ class TariffRevision(SQLModel, table=True):
     __tablename__ = "tariff_revision"
     __table_args__ = (Index("ix_tariff_revision_lookup", "tariff_id", "effective_from"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     tariff_id: int = fk_field("tariff.id", ondelete="CASCADE", index=False)
     effective_from: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     # The tariff's price fields (decimals as strings, bands as stored on the tariff).
     prices: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
-    created_by_id: Optional[int] = fk_field("app_user.id", nullable=True, ondelete="SET NULL", index=False)
+    created_by_id: int | None = fk_field("app_user.id", nullable=True, ondelete="SET NULL", index=False)
     created_at: datetime = created_at_field()

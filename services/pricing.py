@@ -47,10 +47,12 @@ Lines and split (d = 100 + VAT % + SSC %)
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Iterable, Sequence
+from itertools import pairwise
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -243,7 +245,7 @@ def _shares(curve: list[tuple[datetime, Decimal]], bands: Sequence[Band], tz: Zo
                   if start <= c <= stop)
     shares: dict[int | None, Decimal] = {}
     j = 0
-    for a, b in zip(cuts, cuts[1:]):
+    for a, b in pairwise(cuts):
         # Cuts include every curve point, so [a, b] lies inside one curve interval.
         while curve[j + 1][0] < b:
             j += 1
@@ -273,7 +275,7 @@ def _band_boundaries(start: datetime, stop: datetime, bands: Sequence[Band], tz:
         for band in bands:
             for minutes in (band.start_min, band.end_min):
                 local = (midnight + timedelta(minutes=minutes)).replace(tzinfo=tz)
-                yield local.astimezone(timezone.utc)
+                yield local.astimezone(UTC)
         day += timedelta(days=1)
 
 
@@ -382,13 +384,13 @@ def price_session(*, session: Session, transaction: Transaction) -> None:
                   Decimal(org.gateway_fee_fixed), contracts.platform_rate, contracts.location_owner_rate)
 
     # In UTC: Python subtracts datetimes sharing one tzinfo by wall clock, which is wrong across DST.
-    start = tx.started_at.astimezone(timezone.utc)
-    stop = max(tx.stopped_at.astimezone(timezone.utc), start)
+    start = tx.started_at.astimezone(UTC)
+    stop = max(tx.stopped_at.astimezone(UTC), start)
     energy_wh = tx.energy_wh if tx.energy_wh is not None else (tx.meter_stop or tx.meter_start) - tx.meter_start
     kwh = Decimal(max(energy_wh, 0)) / 1000
     samples = _energy_samples(session, tx)
-    samples = [(ts.astimezone(timezone.utc), v) for ts, v in samples]
-    statuses = [(ts.astimezone(timezone.utc), st) for ts, st in _statuses(session, tx)]
+    samples = [(ts.astimezone(UTC), v) for ts, v in samples]
+    statuses = [(ts.astimezone(UTC), st) for ts, st in _statuses(session, tx)]
     curve = energy_curve(start, stop, tx.meter_start, tx.meter_stop, samples)
     idle_from, idle_source = charging_end(curve=curve, has_samples=bool(samples), statuses=statuses)
     energy = split_energy(kwh=kwh, curve=curve, bands=terms.bands, tz=tz, base_price=terms.price_per_kwh)

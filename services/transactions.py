@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, and_, case, func, literal, or_, select

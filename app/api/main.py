@@ -6,8 +6,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.api.routes import auth, chargers, organizations
-from app.api.routes import transactions
+from app.api.routes import auth, chargers, organizations, transactions
 from services.errors import Conflict, NotFound, ValidationError
 from services.permissions import PermissionDenied
 

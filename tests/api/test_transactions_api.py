@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -45,8 +45,8 @@ def data(session):
                                  stopped_at=datetime(2026, 3, 11, 0, 30, tzinfo=NY), energy_wh=4000),
         "next_day": make_transaction(session, c2, started_at=datetime(2026, 3, 11, 0, 30, tzinfo=NY),
                                      stopped_at=datetime(2026, 3, 11, 1, 0, tzinfo=NY), energy_wh=2000),
-        "foreign": make_transaction(session, c3, started_at=datetime(2026, 3, 10, 12, tzinfo=timezone.utc),
-                                    stopped_at=datetime(2026, 3, 10, 13, tzinfo=timezone.utc), energy_wh=1000),
+        "foreign": make_transaction(session, c3, started_at=datetime(2026, 3, 10, 12, tzinfo=UTC),
+                                    stopped_at=datetime(2026, 3, 10, 13, tzinfo=UTC), energy_wh=1000),
     }
     session.add(OcppMessage(charger_id=c1.id, transaction_id=txs["late"].id, direction="in", action="StopTransaction",
                             frame='[2,"9","StopTransaction",{}]',

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -74,24 +74,24 @@ def test_switching_to_a_weekly_cycle_keeps_a_valid_billing_day(session, org, acc
 
 
 def test_every_edit_is_audited_with_who_when_and_old_and_new_values(session, org, accounts):
-    clock.set(datetime(2026, 3, 10, 9, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 3, 10, 9, tzinfo=UTC))
     org = _fresh(session, org.id)
     _edit(session, accounts, org, vat_rate="7.7", currency="chf", legal_name="Berlin GmbH", name="Berlin")
     fresh = _fresh(session, org.id)
     assert (fresh.vat_rate, fresh.currency, fresh.legal_name) == (Decimal("7.7"), "CHF", "Berlin GmbH")
     [entry] = org_settings.audit_trail(session=session, scope=accounts[1], org_id=org.id)
     assert entry.user_email == accounts[0].email
-    assert entry.created_at == datetime(2026, 3, 10, 9, tzinfo=timezone.utc)
+    assert entry.created_at == datetime(2026, 3, 10, 9, tzinfo=UTC)
     assert entry.changes == {"vat_rate": {"old": "19.000", "new": "7.7"}, "currency": {"old": "EUR", "new": "CHF"},
                              "legal_name": {"old": None, "new": "Berlin GmbH"}}
 
 
 def test_changing_the_platform_commission_adds_a_contract_effective_now(session, org, accounts):
-    clock.set(datetime(2026, 3, 10, 9, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 3, 10, 9, tzinfo=UTC))
     _edit(session, accounts, org, platform_commission_rate="8")
     [contract] = session.scalars(select(CommissionContract)).all()
     assert (contract.kind, contract.rate, contract.effective_from) == (
-        "platform", Decimal("8"), datetime(2026, 3, 10, 9, tzinfo=timezone.utc))
+        "platform", Decimal("8"), datetime(2026, 3, 10, 9, tzinfo=UTC))
     assert org_settings.detail(session=session, scope=accounts[1], org_id=org.id).platform_commission_rate == 8
 
 

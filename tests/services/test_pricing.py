@@ -1,7 +1,7 @@
 """Pricing: hand-calculated sessions, priced once, contracts and tariff prices as at the start."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,7 @@ from tests.utils.factories import (
 )
 
 NY = ZoneInfo("America/New_York")
-EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def ny(*args) -> datetime:
@@ -112,7 +112,7 @@ def test_vat_inclusive_tariff_charges_the_shown_price_and_extracts_the_vat(sessi
     berlin = make_org(session, slug="berlin", currency="EUR", vat_rate=Decimal("19"))
     charger = make_charger(session, berlin)
     make_tariff(session, berlin, price_per_kwh="0.49", vat_inclusive=True)
-    start = datetime(2026, 3, 10, 9, tzinfo=timezone.utc)
+    start = datetime(2026, 3, 10, 9, tzinfo=UTC)
     tx = make_transaction(session, charger, started_at=start, stopped_at=start + timedelta(hours=1), energy_wh=10000)
     # The driver pays 10 × 0.49 = 4.90; VAT inside it 4.90 × 19 / 119 = 0.7824 → 0.78; net 4.12.
     assert (tx.amount_gross, tx.amount_vat, tx.amount_subtotal, tx.amount_energy) == (
@@ -200,7 +200,7 @@ def test_amounts_are_rounded_to_the_currency_minor_unit(session, currency, expec
     org = make_org(session, currency=currency, timezone="UTC")
     charger = make_charger(session, org)
     make_tariff(session, org, price_per_kwh="123.4" if currency == "JPY" else "0.1235")
-    start = datetime(2026, 3, 10, 9, tzinfo=timezone.utc)
+    start = datetime(2026, 3, 10, 9, tzinfo=UTC)
     tx = make_transaction(session, charger, started_at=start, stopped_at=start + timedelta(hours=1), energy_wh=10000)
     assert tx.amount_gross == expected_gross
     assert tx.amount_gross.as_tuple().exponent == (0 if currency == "JPY" else -3)
@@ -209,7 +209,7 @@ def test_amounts_are_rounded_to_the_currency_minor_unit(session, currency, expec
 def test_a_session_without_any_tariff_is_priced_at_zero_with_the_reason_in_the_breakdown(session):
     org = make_org(session, currency="EUR")
     charger = make_charger(session, org)
-    start = datetime(2026, 3, 10, 9, tzinfo=timezone.utc)
+    start = datetime(2026, 3, 10, 9, tzinfo=UTC)
     tx = make_transaction(session, charger, started_at=start, stopped_at=start + timedelta(hours=1), energy_wh=5000)
     assert tx.amount_gross == Decimal("0.00") and tx.price_breakdown["tariff"] is None
 

@@ -1,7 +1,7 @@
 """Property-based: for any tariff, session and rates, the split adds back to the gross exactly."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -71,7 +71,7 @@ def test_vat_inclusive_gross_is_exactly_the_sum_of_the_shown_prices(currency, te
        tz=st.sampled_from(["UTC", "Asia/Colombo", "America/New_York", "Europe/Berlin", "Australia/Lord_Howe"]))
 def test_energy_split_across_bands_always_adds_up_to_the_session_energy(bands, kwh, start_minute, minutes, samples,
                                                                         tz):
-    start = datetime(2025, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=start_minute)
+    start = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=start_minute)
     stop = start + timedelta(minutes=minutes)
     points = sorted((start + (stop - start) * f, Decimal(v)) for f, v in samples)
     curve = energy_curve(start, stop, 0, int(kwh * 1000), points)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -69,10 +69,10 @@ def test_date_range_uses_each_organizations_local_day_boundaries(session, world)
 
 
 def test_presets_are_rolling_windows_ending_now(session, world):
-    clock.set(datetime(2026, 3, 20, 12, tzinfo=timezone.utc))
-    recent = _session_at(session, world["us1"], datetime(2026, 3, 20, 1, tzinfo=timezone.utc))
-    week = _session_at(session, world["us1"], datetime(2026, 3, 15, 1, tzinfo=timezone.utc))
-    _session_at(session, world["us1"], datetime(2025, 1, 1, 1, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 3, 20, 12, tzinfo=UTC))
+    recent = _session_at(session, world["us1"], datetime(2026, 3, 20, 1, tzinfo=UTC))
+    week = _session_at(session, world["us1"], datetime(2026, 3, 15, 1, tzinfo=UTC))
+    _session_at(session, world["us1"], datetime(2025, 1, 1, 1, tzinfo=UTC))
     scope = scope_for(session, world["admin"])
     assert _ids(svc.list_transactions(session=session, scope=scope, filters=TxFilter(preset="24h"))) == [recent.id]
     assert _ids(svc.list_transactions(session=session, scope=scope, filters=TxFilter(preset="7d"))) == [
@@ -81,7 +81,7 @@ def test_presets_are_rolling_windows_ending_now(session, world):
 
 
 def test_filters_by_charger_connector_idtag_and_status(session, world):
-    start = datetime(2026, 3, 10, 9, tzinfo=timezone.utc)
+    start = datetime(2026, 3, 10, 9, tzinfo=UTC)
     a = _session_at(session, world["lk1"], start, id_tag="CARD-A", connector_id=1)
     b = _session_at(session, world["lk1"], start, id_tag="CARD-B", connector_id=2, flags=["meter_backwards"])
     c = make_transaction(session, world["lk2"], started_at=start, id_tag="CARD-A")  # still charging
@@ -99,7 +99,7 @@ def test_filters_by_charger_connector_idtag_and_status(session, world):
 
 
 def test_sort_and_pagination_happen_in_sql_with_a_stable_order(session, world):
-    start = datetime(2026, 3, 10, 9, tzinfo=timezone.utc)
+    start = datetime(2026, 3, 10, 9, tzinfo=UTC)
     made = [_session_at(session, world["us1"], start + timedelta(hours=i), wh=1000 * (5 - i)) for i in range(5)]
     scope = scope_for(session, world["admin"])
     first = svc.list_transactions(session=session, scope=scope, sort="energy", descending=False, limit=2)
@@ -111,7 +111,7 @@ def test_sort_and_pagination_happen_in_sql_with_a_stable_order(session, world):
 
 
 def test_totals_are_per_currency_and_never_summed_across_currencies(session, world):
-    start = datetime(2026, 3, 10, 9, tzinfo=timezone.utc)
+    start = datetime(2026, 3, 10, 9, tzinfo=UTC)
     _session_at(session, world["lk1"], start, wh=2000)   # 200.00 LKR
     _session_at(session, world["us1"], start, wh=2000)   # 1.00 USD
     _session_at(session, world["us1"], start + timedelta(hours=1), wh=4000)  # 2.00 USD
@@ -121,7 +121,7 @@ def test_totals_are_per_currency_and_never_summed_across_currencies(session, wor
 
 
 def test_location_owner_sees_only_sessions_on_its_chargers_and_others_answer_not_found(session, world):
-    start = datetime(2026, 3, 10, 9, tzinfo=timezone.utc)
+    start = datetime(2026, 3, 10, 9, tzinfo=UTC)
     mine = _session_at(session, world["lk1"], start)
     other = _session_at(session, world["lk2"], start)
     foreign = _session_at(session, world["us1"], start)
@@ -140,7 +140,7 @@ def test_location_owner_sees_only_sessions_on_its_chargers_and_others_answer_not
 
 
 def test_per_charger_breakdown_gives_kwh_revenue_sessions_and_average_duration(session, world):
-    start = datetime(2026, 3, 10, 9, tzinfo=timezone.utc)
+    start = datetime(2026, 3, 10, 9, tzinfo=UTC)
     _session_at(session, world["lk1"], start, minutes=30, wh=2000)
     _session_at(session, world["lk1"], start + timedelta(hours=2), minutes=90, wh=3000)
     _session_at(session, world["us1"], start, minutes=60, wh=1000)
@@ -166,7 +166,7 @@ def test_energy_analytics_buckets_by_local_day_and_hour(session, world):
 
 
 def test_session_detail_has_curve_breakdown_and_raw_ocpp_only_for_technical_and_admin(session, world):
-    start = datetime(2026, 3, 10, 9, tzinfo=timezone.utc)
+    start = datetime(2026, 3, 10, 9, tzinfo=UTC)
     tx = make_transaction(session, world["lk1"], started_at=start, stopped_at=start + timedelta(hours=1),
                           meter_start=500, stop_reason="EVDisconnected", flags=["late_delivery"],
                           meter_values=[(start + timedelta(minutes=30), 5500), (start + timedelta(minutes=60), 8000)],
@@ -201,7 +201,7 @@ def test_bad_filters_are_refused_with_a_clear_message():
 def test_organization_tree_totals_roll_up_only_inside_the_users_scope(session, world):
     sub = make_org(session, slug="lanka-south", currency="LKR", timezone="Asia/Colombo", parent=world["lanka"])
     sub_charger = make_charger(session, sub, ocpp_id="LK-S1")
-    start = datetime(2026, 3, 10, 9, tzinfo=timezone.utc)
+    start = datetime(2026, 3, 10, 9, tzinfo=UTC)
     _session_at(session, world["lk1"], start, wh=1000)      # lanka 100.00 (the tariff of lanka)
     _session_at(session, sub_charger, start, wh=2000)       # sub: inherits lanka's default tariff: 200.00
     _session_at(session, world["us1"], start, wh=2000)      # gotham 1.00 USD
@@ -219,7 +219,7 @@ def test_organization_tree_totals_roll_up_only_inside_the_users_scope(session, w
 
 
 def test_csv_export_streams_thousands_of_rows_with_local_times_and_amounts(session, world):
-    start = datetime(2026, 3, 10, 4, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)
     rows = [dict(charger_id=world["us1"].id, organization_id=world["gotham"].id, connector_id=1, id_tag=f"T{i}",
                  status="completed", meter_start=0, meter_stop=1000 + i, energy_wh=1000 + i,
                  started_at=start + timedelta(minutes=i), stopped_at=start + timedelta(minutes=i + 30),

@@ -1,9 +1,10 @@
 """Transactions: the scoped, filtered, paginated list, one session's detail, and the CSV export."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Iterator, Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
