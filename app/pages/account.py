@@ -53,7 +53,7 @@ def account() -> rx.Component:
                 ),
                 size="3",
             ),
-            columns=rx.breakpoints(initial="1", md="2"), spacing="5", width="100%",
+            columns=rx.breakpoints(initial="1", md="2"), spacing="5", width="100%", align="start",
         ),
         width="100%",
     )
