@@ -37,8 +37,9 @@ def login() -> rx.Component:
                             rx.callout(LoginState.error, icon="triangle-alert", color_scheme="red", role="alert",
                                        size="1", width="100%", id="login-error"),
                         ),
+                        # Enabled once the page is connected, so an early click never posts a plain form.
                         rx.button("Log in", type="submit", size="3", width="100%", loading=LoginState.submitting,
-                                  margin_top="8px"),
+                                  disabled=~LoginState.is_hydrated, margin_top="8px", id="login-submit"),
                         spacing="4", width="100%",
                     ),
                     on_submit=LoginState.login,

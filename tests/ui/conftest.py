@@ -23,6 +23,24 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 START_TIMEOUT = 180
 
 
+def pytest_collection_modifyitems(config, items):
+    """Keep every browser test on one xdist worker, so only one app builds into `.web/`.
+
+    pytest 9 keeps node ids in `item._id`; pytest-xdist 3.8 still writes `item._nodeid`, so its
+    `--dist loadgroup` suffix is lost and the group is spread over the workers. Remove this once
+    xdist sets the suffix itself (the `"@" in nodeid` check keeps it harmless until then).
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                        for m in item.iter_markers("xdist_group")})
+        if names and "@" not in item.nodeid:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(names)}")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -87,6 +105,10 @@ def world(session):
 def page(browser, app_url, world):
     context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=app_url)
     pg = context.new_page()
+    # Printed only when a test fails: what the browser fetched and where it went.
+    pg.on("response", lambda r: print("http", r.status, r.url) if r.status >= 400 else None)
+    pg.on("framenavigated", lambda f: print("navigated", f.url) if f == pg.main_frame else None)
+    pg.on("console", lambda m: print("console", m.type, m.text) if m.type in ("error", "warning") else None)
     yield pg
     context.close()
 

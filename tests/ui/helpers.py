@@ -19,7 +19,7 @@ def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
     page.fill("#email", email)
     page.fill("#password", password)
     page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(on("/dashboard"))
+    expect(page).to_have_url(on("/dashboard"), timeout=20_000)
 
 
 def sidebar_items(page: Page) -> list[str]:
