@@ -9,7 +9,14 @@ from sqlmodel import Session
 from models import LocationOwner, Organization, User, UserOrganization
 from services.auth import hash_password
 from services.errors import Conflict, NotFound, ValidationError
-from services.permissions import ALL_ORGANIZATION_ROLES, ASSIGNABLE_ROLES, ROLE_LABELS, Cap, PermissionDenied, Role
+from services.permissions import (
+    ALL_ORGANIZATION_ROLES,
+    ASSIGNABLE_ROLES,
+    ROLE_LABELS,
+    Cap,
+    PermissionDenied,
+    Role,
+)
 from services.scope import Scope, get_in_scope
 from services.validation import validate_email
 

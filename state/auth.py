@@ -5,7 +5,14 @@ import asyncio
 
 import reflex as rx
 
-from services.auth import MAX_PASSWORD_BYTES, AuthError, authenticate, change_password, issue_token, user_from_token
+from services.auth import (
+    MAX_PASSWORD_BYTES,
+    AuthError,
+    authenticate,
+    change_password,
+    issue_token,
+    user_from_token,
+)
 from services.db import session_scope
 from services.errors import ValidationError
 from state.base import AppState

@@ -9,8 +9,9 @@ thread so bcrypt and queries never block the event loop.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import reflex as rx
 from sqlmodel import Session

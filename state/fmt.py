@@ -1,13 +1,13 @@
 """Turning service data into the plain strings the pages show."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def when(value: datetime | None) -> str:
     if value is None:
         return "Never"
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def pages(total: int, per_page: int) -> int:

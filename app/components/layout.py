@@ -7,7 +7,7 @@ runs, and each loader checks the capability again when it reads data.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import reflex as rx
 

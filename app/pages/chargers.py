@@ -2,8 +2,16 @@
 import reflex as rx
 
 from app.components.layout import template
-from app.components.ui import (empty_state, lifecycle_badge, loading_block, page_header, pager, search_input,
-                               status_badge, table_card)
+from app.components.ui import (
+    empty_state,
+    lifecycle_badge,
+    loading_block,
+    page_header,
+    pager,
+    search_input,
+    status_badge,
+    table_card,
+)
 from models.charger import LIFECYCLE_STATUSES, LIVE_STATUSES
 from services.permissions import Cap
 from state.chargers import ANY, PAGE_SIZES

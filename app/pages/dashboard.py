@@ -2,7 +2,15 @@
 import reflex as rx
 
 from app.components.layout import template
-from app.components.ui import empty_state, loading_block, page_header, pager, search_input, stat_card, status_badge
+from app.components.ui import (
+    empty_state,
+    loading_block,
+    page_header,
+    pager,
+    search_input,
+    stat_card,
+    status_badge,
+)
 from services.permissions import Cap
 from state.dashboard import DashboardState as S
 
