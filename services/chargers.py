@@ -89,19 +89,37 @@ def register_charger(*, session: Session, ocpp_id: str, organization: Organizati
     return charger, plain
 
 
+# Sort keys the charger table offers; anything else falls back to the OCPP id.
+SORT_COLUMNS = {
+    "ocpp_id": Charger.ocpp_id,
+    "name": Charger.name,
+    "organization": Organization.name,
+    "status": Charger.status,
+    "lifecycle_status": Charger.lifecycle_status,
+    "last_heartbeat_at": Charger.last_heartbeat_at,
+}
+
+
 def list_chargers(*, session: Session, scope: Scope, search: str | None = None, limit: int = 50,
-                  offset: int = 0) -> tuple[list[ChargerRow], int]:
-    """One page of chargers in scope, and the total count. Filtering and paging happen in SQL."""
+                  offset: int = 0, status: str | None = None, lifecycle_status: str | None = None,
+                  sort: str = "ocpp_id", descending: bool = False) -> tuple[list[ChargerRow], int]:
+    """One page of chargers in scope, and the total count. Filtering, sorting and paging happen in SQL."""
     where = [scope.charger_filter()]
-    if search:
+    if search and search.strip():
         like = f"%{search.strip()}%"
         where.append(or_(Charger.ocpp_id.ilike(like), Charger.name.ilike(like), Charger.address.ilike(like)))
+    if status:
+        where.append(Charger.status == status)
+    if lifecycle_status:
+        where.append(Charger.lifecycle_status == lifecycle_status)
     total = session.execute(select(func.count()).select_from(Charger).where(*where)).scalar_one()
+    column = SORT_COLUMNS.get(sort, Charger.ocpp_id)
+    order = column.desc().nulls_last() if descending else column.asc().nulls_last()
     rows = session.execute(
         select(Charger, Organization.name)
         .join(Organization, Organization.id == Charger.organization_id)
         .where(*where)
-        .order_by(Charger.ocpp_id)
+        .order_by(order, Charger.ocpp_id)
         .limit(limit)
         .offset(offset)
     ).all()

@@ -1,6 +1,2 @@
-import reflex as rx
-
-
-@rx.page(route="/login", title="Voltdesk · Log in")
-def login() -> rx.Component:
-    return rx.center(rx.heading("Voltdesk"), height="100vh")
+"""Every page module registers itself on import."""
+from app.pages import account, chargers, dashboard, login, organizations, users  # noqa: F401

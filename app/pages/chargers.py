@@ -1,0 +1,95 @@
+"""Chargers: a table with search, sort, status filters and 10/20/50 rows per page."""
+import reflex as rx
+
+from app.components.layout import template
+from app.components.ui import (
+    empty_state,
+    lifecycle_badge,
+    loading_block,
+    page_header,
+    pager,
+    search_input,
+    status_badge,
+    table_card,
+)
+from models.charger import LIFECYCLE_STATUSES, LIVE_STATUSES
+from services.permissions import Cap
+from state.chargers import ANY, PAGE_SIZES
+from state.chargers import ChargersState as S
+
+
+def _sortable(label: str, column: str) -> rx.Component:
+    icon = rx.cond(S.sort == column, rx.cond(S.descending, rx.icon("arrow-down", size=14),
+                                             rx.icon("arrow-up", size=14)),
+                   rx.icon("arrow-up-down", size=14, opacity="0.35"))
+    return rx.table.column_header_cell(
+        rx.hstack(rx.text(label), icon, spacing="1", align="center", cursor="pointer",
+                  on_click=S.sort_by(column)),
+    )
+
+
+def _filter(placeholder: str, value, on_change, options) -> rx.Component:
+    return rx.select.root(
+        rx.select.trigger(placeholder=placeholder, min_width="150px"),
+        rx.select.content(
+            rx.select.item(placeholder, value=ANY),
+            rx.select.separator(),
+            *[rx.select.item(o, value=o) for o in options],
+        ),
+        value=value, on_change=on_change,
+    )
+
+
+def _row(r) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.code(r["ocpp_id"], variant="ghost", weight="medium", white_space="nowrap")),
+        rx.table.cell(r["name"]),
+        rx.table.cell(r["organization"]),
+        rx.table.cell(rx.text(r["address"], color_scheme="gray", size="2")),
+        rx.table.cell(status_badge(r["status"])),
+        rx.table.cell(lifecycle_badge(r["lifecycle"])),
+        rx.table.cell(rx.text(r["heartbeat"], size="2", color_scheme="gray", white_space="nowrap")),
+        align="center", class_name="charger-row",
+    )
+
+
+@template(route="/chargers", title="Chargers", cap=Cap.VIEW_CHARGERS, on_load=S.load)
+def chargers() -> rx.Component:
+    return rx.vstack(
+        page_header("Chargers", "Every charger in your network, with its live and lifecycle status."),
+        rx.flex(
+            search_input("Search id, name or address", S.set_search, id="charger-search"),
+            _filter("All statuses", S.status_filter, S.set_status_filter, LIVE_STATUSES),
+            _filter("All lifecycles", S.lifecycle_filter, S.set_lifecycle_filter, LIFECYCLE_STATUSES),
+            rx.spacer(),
+            rx.hstack(
+                rx.text("Rows per page", size="2", color_scheme="gray"),
+                rx.select(PAGE_SIZES, value=S.per_page.to_string(), on_change=S.set_per_page, size="2"),
+                align="center", spacing="2",
+            ),
+            gap="12px", wrap="wrap", width="100%", align="center",
+        ),
+        table_card(
+            rx.cond(
+                S.loading & (S.rows.length() == 0),
+                loading_block(),
+                rx.cond(
+                    S.rows.length() == 0,
+                    empty_state("plug-zap", "No chargers found", "Nothing matches your search and filters."),
+                    rx.table.root(
+                        rx.table.header(rx.table.row(
+                            _sortable("ID", "ocpp_id"), _sortable("Name", "name"),
+                            _sortable("Organization", "organization"),
+                            rx.table.column_header_cell("Address"), _sortable("Status", "status"),
+                            _sortable("Lifecycle", "lifecycle_status"),
+                            _sortable("Last heartbeat", "last_heartbeat_at"),
+                        )),
+                        rx.table.body(rx.foreach(S.rows, _row)),
+                        variant="ghost", size="2", width="100%", id="chargers-table",
+                    ),
+                ),
+            ),
+        ),
+        pager(S.page, S.page_count, S.go_page, S.range_label),
+        spacing="4", width="100%",
+    )
