@@ -3,9 +3,6 @@ import reflex as rx
 
 from app.api.main import create_api
 
-app = rx.App(
-    api_transformer=create_api(),
-    theme=rx.theme(appearance="light", accent_color="teal", radius="medium"),
-)
+app = rx.App(api_transformer=create_api())
 
 from app import pages  # noqa: E402,F401  (registers the pages)

@@ -23,24 +23,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 START_TIMEOUT = 180
 
 
-def pytest_collection_modifyitems(config, items):
-    """Keep every browser test on one xdist worker, so only one app builds into `.web/`.
-
-    pytest 9 keeps node ids in `item._id`; pytest-xdist 3.8 still writes `item._nodeid`, so its
-    `--dist loadgroup` suffix is lost and the group is spread over the workers. Remove this once
-    xdist sets the suffix itself (the `"@" in nodeid` check keeps it harmless until then).
-    """
-    if not getattr(config.option, "loadgroup", False):
-        return
-    from _pytest.nodeid import NodeId
-
-    for item in items:
-        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
-                        for m in item.iter_markers("xdist_group")})
-        if names and "@" not in item.nodeid:
-            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(names)}")
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
