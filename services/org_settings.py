@@ -141,6 +141,29 @@ def validate_changes(org: Organization, changes: dict[str, Any]) -> dict[str, An
     return clean
 
 
+def field_errors(*, session: Session, scope: Scope, org_id: int, changes: dict[str, Any]) -> dict[str, str]:
+    """Every field's problem at once ({field: message}), for a form that marks each bad field.
+
+    `update_organization` still validates again and refuses on the first problem."""
+    scope.require(Cap.MANAGE_ORGANIZATIONS)
+    org = get_in_scope(session, Organization, org_id, scope)
+    errors: dict[str, str] = {}
+    billing = {k: changes[k] for k in ("billing_cycle", "billing_day") if k in changes}
+    for key, value in changes.items():
+        if key in billing:
+            continue
+        try:
+            validate_changes(org, {key: value})
+        except ValidationError as exc:
+            errors[key] = exc.message  # keyed by the form's field (some helpers name another)
+    if billing:  # cycle and day are only valid together
+        try:
+            validate_changes(org, billing)
+        except ValidationError as exc:
+            errors[exc.field if exc.field in billing else "billing_day"] = exc.message
+    return errors
+
+
 def update_organization(*, session: Session, scope: Scope, user_id: int | None, org_id: int,
                         changes: dict[str, Any]) -> Organization:
     """Apply a partial edit. Returns the organization; raises ValidationError with nothing saved."""

@@ -125,6 +125,26 @@ def _kwh(wh: Any) -> Decimal | None:
     return None if wh is None else Decimal(wh) / 1000
 
 
+def resolve_charger(*, session: Session, scope: Scope, ocpp_id: str) -> int:
+    """The id of the charger in scope with this OCPP id (case-insensitive), for a filter typed by hand."""
+    scope.require(Cap.VIEW_TRANSACTIONS)
+    wanted = (ocpp_id or "").strip()
+    found = session.execute(select(Charger.id).where(func.upper(Charger.ocpp_id) == wanted.upper(),
+                                                     scope.charger_filter())).scalar_one_or_none()
+    if found is None:
+        raise ValidationError(f"No charger '{wanted}' among your chargers.", "charger")
+    return found
+
+
+def display_timezone(*, session: Session, scope: Scope) -> str:
+    """The timezone to lay a chart's axis in: the only organization's in scope, else UTC."""
+    if scope.org_ids is not None and len(scope.org_ids) == 1:
+        org = session.get(Organization, next(iter(scope.org_ids)))
+        if org is not None:
+            return org.timezone
+    return "UTC"
+
+
 # ---------------------------------------------------------------- the list
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from state.organizations import OrganizationsState as S
 
 def _row(o) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.vstack(rx.text(o["name"], weight="medium"),
+        rx.table.cell(rx.vstack(rx.link(o["name"], href="/organizations/" + o["id"], weight="medium",
+                                        class_name="org-link"),
                                 rx.text(o["slug"], size="1", color_scheme="gray"), spacing="0")),
         rx.table.cell(rx.badge(o["kind"], variant="soft", color_scheme=rx.match(
             o["kind"], ("Platform operator", "teal"), ("Client", "indigo"), "gray"))),

@@ -23,9 +23,24 @@ DEMO_EMAIL, DEMO_PASSWORD = "admin@voltdesk.local", "voltdesk-demo"
 PAGES = [
     ("dashboard", "/dashboard", ".charger-card"),
     ("chargers", "/chargers", ".charger-row"),
+    ("transactions", "/transactions", "#totals"),
     ("organizations", "/organizations", ".org-row"),
     ("users", "/users", ".user-row"),
 ]
+
+
+def _detail_pages(page) -> list[tuple[str, str, str]]:
+    """Pages reached by id: the newest session (the not-found page when there is none) and the first organization."""
+    page.goto("/transactions")
+    expect(page.locator("#totals")).to_be_visible(timeout=30_000)
+    page.wait_for_load_state("networkidle")
+    links = page.locator(".tx-link")
+    session = links.first.get_attribute("href") if links.count() else "/transactions/0"
+    page.goto("/organizations")
+    expect(page.locator(".org-link").first).to_be_visible(timeout=30_000)
+    org = page.locator(".org-link").first.get_attribute("href")
+    return [("transaction_detail", session, "#session-title, #session-not-found"),
+            ("organization", org, "#org-title")]
 
 
 def capture(url: str, out: Path = OUT) -> list[Path]:
@@ -39,7 +54,7 @@ def capture(url: str, out: Path = OUT) -> list[Path]:
         page.fill("#password", DEMO_PASSWORD)
         page.get_by_role("button", name="Log in").click()
         page.wait_for_url("**/dashboard**")
-        for name, path, ready in PAGES:
+        for name, path, ready in PAGES + _detail_pages(page):
             page.goto(path)
             expect(page.locator(ready).first).to_be_visible(timeout=30_000)
             page.wait_for_load_state("networkidle")

@@ -4,18 +4,21 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict
 
 from app.api.deps import Caller, SessionDep, require_cap
 from services import org_settings
 from services import organizations as svc
 from services import tariffs as tariff_svc
+from services.errors import NotFound
 from services.permissions import Cap
 
 router = APIRouter(tags=["organizations"])
 ViewOrgs = require_cap(Cap.VIEW_ORGANIZATIONS)
 ManageOrgs = require_cap(Cap.MANAGE_ORGANIZATIONS)
 ManageTariffs = require_cap(Cap.MANAGE_TARIFFS)
+ViewLogo = require_cap(Cap.VIEW_ORGANIZATIONS, cookie=True)  # an <img> in the web app sends the cookie
 
 
 class OrganizationOut(BaseModel):
@@ -135,3 +138,14 @@ def create_tariff(org_id: int, body: TariffIn, session: SessionDep, caller: Call
                                       organization_id=org_id, **fields)
     session.commit()
     return TariffOut(**vars(tariff_svc.row(tariff)))
+
+
+@router.get("/organizations/{org_id}/logo", response_class=FileResponse,
+            responses={200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}, "image/gif": {}}}})
+def get_logo(org_id: int, session: SessionDep, caller: Caller = ViewLogo) -> FileResponse:
+    org = svc.get_organization(session=session, scope=caller.scope, org_id=org_id)
+    path = org_settings.logo_file(org)
+    if path is None or not path.is_file():
+        raise NotFound("This organization has no logo.")
+    # The file name is content-addressed, so a cached copy is never stale.
+    return FileResponse(path, headers={"Cache-Control": "private, max-age=86400"})

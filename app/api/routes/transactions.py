@@ -18,6 +18,8 @@ from services.permissions import Cap
 
 router = APIRouter(tags=["transactions"])
 ViewTransactions = require_cap(Cap.VIEW_TRANSACTIONS)
+# The CSV is also a plain link in the web app, which sends the login cookie instead of a bearer token.
+ExportTransactions = require_cap(Cap.VIEW_TRANSACTIONS, cookie=True)
 SortKey = Literal["started_at", "stopped_at", "energy", "amount", "duration", "charger", "id"]
 
 
@@ -109,7 +111,7 @@ def list_transactions(session: SessionDep, caller: Caller = ViewTransactions, fi
 
 @router.get("/transactions.csv", response_class=StreamingResponse,
             responses={200: {"content": {"text/csv": {}}, "description": "The filtered list as CSV, streamed"}})
-def export_transactions(caller: Caller = ViewTransactions, filters: svc.TxFilter = Filters,
+def export_transactions(caller: Caller = ExportTransactions, filters: svc.TxFilter = Filters,
                         sort: SortKey = "started_at", order: Literal["asc", "desc"] = "desc") -> StreamingResponse:
     # The export outlives this function, so it owns its database session (closed when the stream ends).
     db = Session(get_engine(), expire_on_commit=False)
