@@ -8,7 +8,7 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session
 
-from models import Charger, Transaction
+from models import Charger, Organization, Transaction
 from services.events import notify
 from services.ocpp.authorize import check_id_tag
 from services.ocpp.common import FUTURE_TOLERANCE, LATE_AFTER
@@ -57,6 +57,7 @@ def start_transaction(*, session: Session, charger_id: int, connector_id: int, i
         charger_id=charger_id, organization_id=charger.organization_id, connector_id=connector_id, id_tag=id_tag,
         id_tag_id=tag.id if tag else None, reservation_id=reservation_id, status="active", meter_start=meter_start,
         started_at=timestamp, flags=flags, location_owner_id=charger.location_owner_id, created_at=now,
+        currency=session.get(Organization, charger.organization_id).currency,
     ).on_conflict_do_nothing(index_elements=["charger_id", "connector_id", "id_tag", "started_at", "meter_start"])
     new_id = session.execute(stmt.returning(Transaction.id)).scalar_one_or_none()
     if new_id is None:
