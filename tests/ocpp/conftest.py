@@ -10,6 +10,7 @@ from typing import AsyncIterator
 import pytest
 import websockets
 from ocpp.v16 import ChargePoint as LibChargePoint
+from ocpp.v16.call import Heartbeat
 
 from tests.utils.factories import make_charger, make_org
 
@@ -33,6 +34,8 @@ async def connect(server, ocpp_id: str, key: str | None = KEY, *, cls=Charger, s
                                   additional_headers=headers, ssl=ssl_context, open_timeout=10)
     cp = cls(ocpp_id, ws, response_timeout=response_timeout)
     task = asyncio.create_task(cp.start())
+    # The server marks the charger online before it serves the first frame: one Heartbeat makes that certain.
+    await cp.call(Heartbeat())
     try:
         yield cp
     finally:
