@@ -77,17 +77,23 @@ def mark_connected(*, session: Session, charger_id: int, token: str, now: dateti
     charger.connection_token = token
     charger.last_heartbeat_at = now
     if charger.status == "Offline":
+        from services.ocpp.status import aggregate_status
+
         last = _last_statuses(session, charger_id)
-        charger.status = last.get(0, "Available")
-        charger.status_changed_at = now
-        status_event(session, charger_id=charger.id, organization_id=charger.organization_id, connector_id=0,
-                     status=charger.status, info="Connected", received_at=now)
-        for conn in session.execute(select(Connector).where(Connector.charger_id == charger_id)).scalars():
+        connectors = list(session.execute(select(Connector).where(Connector.charger_id == charger_id)).scalars())
+        for conn in connectors:
             if conn.status == "Offline":
                 conn.status = last.get(conn.connector_id, "Available")
                 conn.status_at = now
                 status_event(session, charger_id=charger.id, organization_id=charger.organization_id,
                              connector_id=conn.connector_id, status=conn.status, received_at=now)
+        own = last.get(0, "Available")
+        # The charger's own fault wins; otherwise it shows what its connectors do.
+        charger.status = own if own in ("Faulted", "Unavailable") else (
+            aggregate_status([c.status for c in connectors]) or own)
+        charger.status_changed_at = now
+        status_event(session, charger_id=charger.id, organization_id=charger.organization_id, connector_id=0,
+                     status=charger.status, info="Connected", received_at=now)
     session.add(charger)
 
 

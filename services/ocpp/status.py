@@ -35,7 +35,7 @@ def boot_notification(*, session: Session, charger_id: int, vendor: str, model: 
     return BootResult("Accepted", heartbeat_interval)
 
 
-def _aggregate(statuses: list[str]) -> str | None:
+def aggregate_status(statuses: list[str]) -> str | None:
     for status in _AGGREGATE_ORDER:
         if status in statuses:
             return status
@@ -73,7 +73,7 @@ def status_notification(*, session: Session, charger_id: int, connector_id: int,
     session.add(conn)
     session.flush()
     statuses = list(session.execute(select(Connector.status).where(Connector.charger_id == charger_id)).scalars())
-    aggregate = _aggregate(statuses)
+    aggregate = aggregate_status(statuses)
     if aggregate and aggregate != charger.status:
         charger.status = aggregate
         charger.status_changed_at = when

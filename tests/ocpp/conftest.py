@@ -5,7 +5,7 @@ import asyncio
 import base64
 import contextlib
 import ssl
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import pytest
 import websockets

@@ -1,20 +1,29 @@
 """Status, Authorize, StartTransaction, MeterValues, StopTransaction: happy path, duplicates, late and suspect data."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from ocpp.v16 import call
 from sqlalchemy import select
 
-from models import Charger, ChargerStatusEvent, Connector, IdTag, MeterValue, OcppMessage, Tariff, Transaction
+from models import (
+    Charger,
+    ChargerStatusEvent,
+    Connector,
+    IdTag,
+    MeterValue,
+    OcppMessage,
+    Tariff,
+    Transaction,
+)
 from services import idtags as idtag_svc
 from services.clock import clock
 from tests.ocpp.conftest import connect, until
 from tests.utils.factories import make_org
 
-NOW = datetime(2026, 11, 21, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 
 
 def iso(ts: datetime) -> str:
@@ -23,7 +32,7 @@ def iso(ts: datetime) -> str:
 
 @pytest.fixture
 def tag(session, org):
-    session.add(Tariff(organization_id=org.id, name="Std", is_default=True, price_per_kwh=Decimal("120")))
+    session.add(Tariff(organization_id=org.id, name="Std", is_default=True, price_per_kwh=Decimal(120)))
     row = idtag_svc.create_id_tag(session=session, tag="LANKA--0001", organization=org)
     session.commit()
     return row
@@ -193,7 +202,7 @@ async def test_start_with_blocked_tag_is_recorded_and_answered_blocked(server, s
     session.commit()
     async with connect(server, "CP-1") as cp:
         conf = await cp.call(call.StartTransaction(connector_id=2, id_tag="BLOCKED", meter_start=0,
-                                                   timestamp=iso(datetime.now(timezone.utc))))
+                                                   timestamp=iso(datetime.now(UTC))))
     assert conf.id_tag_info["status"] == "Blocked"
     tx = session.get(Transaction, conf.transaction_id)
     assert tx.status == "active" and tx.id_tag_id == session.scalar(select(IdTag.id).where(IdTag.tag == "BLOCKED"))

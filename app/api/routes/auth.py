@@ -6,7 +6,7 @@ from pydantic import BaseModel
 from app.api.deps import CallerDep, SessionDep, client_ip
 from services.auth import AuthError, Throttled, authenticate, issue_token, revoke_tokens
 from services.config import get_settings
-from services.permissions import ROLE_LABELS, PERMISSIONS, Role
+from services.permissions import PERMISSIONS, ROLE_LABELS, Role
 from services.users import bound_organizations
 
 router = APIRouter(tags=["auth"])
