@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import resource
 import signal
+import sys
+from concurrent.futures import ThreadPoolExecutor
 
 from ocpp_server.server import OcppServer
 
@@ -17,7 +20,17 @@ def _raise_fd_limit() -> None:
 
 
 async def main() -> None:
+    # Database calls run in worker threads; more than the default few keep handshakes flowing under load.
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=16, thread_name_prefix="db"))
     server = await OcppServer().start()
+    # Everything loaded so far lives forever: keep it out of the collector, and collect young objects in
+    # larger steps. Full collections over a big heap were the main source of multi-100 ms pauses.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+    # Database threads do Python work too; a shorter switch interval keeps the event loop's wait for the GIL
+    # after each socket call short (the "convoy effect").
+    sys.setswitchinterval(0.001)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import psycopg
 from sqlalchemy.exc import OperationalError
 
 log = logging.getLogger("ocpp_server.batch")
@@ -59,7 +60,7 @@ class BatchWriter:
             try:
                 await self._flush(rows)
                 self.written += len(rows)
-            except OperationalError:
+            except (OperationalError, psycopg.OperationalError):
                 # The database is unreachable: keep the rows and try again on the next round.
                 log.exception("%s: database unavailable, %d rows kept for retry", self.name, len(rows))
                 self._rows[:0] = rows

@@ -31,8 +31,8 @@ from services.db import get_engine
 from services.events import COMMAND_CHANNEL
 from services.ocpp import commands as cmd_svc
 from services.ocpp import presence
-from services.ocpp.frames import insert_frames
-from services.ocpp.meter import insert_meter_rows
+from services.ocpp.frames import insert_frames_async
+from services.ocpp.meter import insert_meter_rows_async
 
 log = logging.getLogger("ocpp_server")
 
@@ -72,6 +72,11 @@ class OcppServer:
         self._tasks: list[asyncio.Task] = []
         self._running: set[asyncio.Task] = set()
         self._ws_server = None
+        # Batch writes (samples, frames, liveness) share one async connection on the event loop: no worker
+        # thread competes with the loop for the GIL on the hot path.
+        self._db_url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._writer: psycopg.AsyncConnection | None = None
+        self._writer_lock = asyncio.Lock()
         self._tls = False
         self._stopping = False
         self.port: int | None = None
@@ -87,11 +92,23 @@ class OcppServer:
     async def db(self, fn: Callable[..., Any], **kwargs) -> Any:
         return await asyncio.to_thread(self._run_db, fn, kwargs)
 
+    async def write(self, fn: Callable[..., Any], **kwargs) -> Any:
+        """Run an async service function on the writer connection (reconnecting after a failure)."""
+        async with self._writer_lock:
+            if self._writer is None or self._writer.closed:
+                self._writer = await psycopg.AsyncConnection.connect(self._db_url, autocommit=True)
+            try:
+                return await fn(conn=self._writer, **kwargs)
+            except psycopg.OperationalError:
+                await self._writer.close()
+                self._writer = None
+                raise
+
     async def _write_meters(self, rows: list) -> None:
-        await self.db(insert_meter_rows, rows=rows)
+        await self.write(insert_meter_rows_async, rows=rows)
 
     async def _write_frames(self, rows: list) -> None:
-        await self.db(insert_frames, rows=rows)
+        await self.write(insert_frames_async, rows=rows)
 
     def seen(self, charger_id: int, when: datetime) -> None:
         self._seen[charger_id] = when
@@ -135,6 +152,8 @@ class OcppServer:
         await self.frames.stop()
         await self._flush_seen()
         await self.db(presence.reset_connections, tokens=tokens, now=utcnow())
+        if self._writer is not None:
+            await self._writer.close()
 
     # --- the websocket handshake and connection -----------------------------------------------------------
 
@@ -185,7 +204,7 @@ class OcppServer:
     async def _flush_seen(self) -> None:
         seen, self._seen = self._seen, {}
         if seen:
-            await self.db(presence.touch, seen=seen)
+            await self.write(presence.touch_async, seen=seen)
 
     async def _touch_loop(self) -> None:
         while True:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import psycopg
 from sqlalchemy import select
 from sqlmodel import Session
 
@@ -24,17 +25,31 @@ class FrameRow:
     created_at: datetime
 
 
+_COPY_SQL = f"COPY ocpp_message ({', '.join(COLUMNS)}) FROM STDIN"
+
+
+def _copy_tuple(r: FrameRow) -> tuple:
+    tx = r.transaction_id if isinstance(r.transaction_id, int) and -2**31 <= r.transaction_id < 2**31 else None
+    return (r.charger_id, tx, r.direction, (r.action or None) and r.action[:40],
+            r.frame[:MAX_FRAME_CHARS].replace("\x00", ""), r.created_at)
+
+
 def insert_frames(*, session: Session, rows: list[FrameRow]) -> int:
     if not rows:
         return 0
     raw = session.connection().connection.driver_connection
-    with raw.cursor() as cur:
-        with cur.copy(f"COPY ocpp_message ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-            for r in rows:
-                tx = r.transaction_id if isinstance(r.transaction_id, int) and -2**31 <= r.transaction_id < 2**31 \
-                    else None
-                copy.write_row((r.charger_id, tx, r.direction, (r.action or None) and r.action[:40],
-                                r.frame[:MAX_FRAME_CHARS].replace("\x00", ""), r.created_at))
+    with raw.cursor() as cur, cur.copy(_COPY_SQL) as copy:
+        for r in rows:
+            copy.write_row(_copy_tuple(r))
+    return len(rows)
+
+
+async def insert_frames_async(*, conn: psycopg.AsyncConnection, rows: list[FrameRow]) -> int:
+    if not rows:
+        return 0
+    async with conn.transaction(), conn.cursor() as cur, cur.copy(_COPY_SQL) as copy:
+        for r in rows:
+            await copy.write_row(_copy_tuple(r))
     return len(rows)
 
 

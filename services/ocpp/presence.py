@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import psycopg
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session
@@ -124,16 +125,24 @@ def mark_disconnected(*, session: Session, charger_id: int, token: str, now: dat
     return True
 
 
+# Two array parameters instead of one per charger: cheap to build and to plan for thousands of chargers.
+_TOUCH_SQL = (
+    "UPDATE charger SET last_heartbeat_at = v.ts FROM unnest(%(ids)s::integer[], %(ts)s::timestamptz[]) AS v(id, ts)"
+    " WHERE charger.id = v.id AND (charger.last_heartbeat_at IS NULL OR charger.last_heartbeat_at < v.ts)"
+)
+
+
 def touch(*, session: Session, seen: dict[int, datetime]) -> None:
     """Liveness, batched: every frame from a charger proves it is alive (OCPP 1.6 §4.6)."""
-    if not seen:
-        return
-    values = ", ".join(f"({int(cid)}, CAST(:t{i} AS timestamptz))" for i, cid in enumerate(seen))
-    params = {f"t{i}": ts for i, ts in enumerate(seen.values())}
-    session.execute(text(
-        f"UPDATE charger SET last_heartbeat_at = v.ts FROM (VALUES {values}) AS v(id, ts)"
-        " WHERE charger.id = v.id AND (charger.last_heartbeat_at IS NULL OR charger.last_heartbeat_at < v.ts)"),
-        params)
+    if seen:
+        raw = session.connection().connection.driver_connection
+        raw.execute(_TOUCH_SQL, {"ids": list(seen), "ts": list(seen.values())})
+
+
+async def touch_async(*, conn: psycopg.AsyncConnection, seen: dict[int, datetime]) -> None:
+    if seen:
+        async with conn.transaction():
+            await conn.execute(_TOUCH_SQL, {"ids": list(seen), "ts": list(seen.values())})
 
 
 def mark_silent_offline(*, session: Session, now: datetime, silence: timedelta) -> list[int]:
