@@ -45,7 +45,7 @@ def _tx_id(payload: Any) -> int | None:
 
 class ChargerConnection:
     # Thousands of these live at once: slots keep each one small.
-    __slots__ = ("_call_lock", "_pending", "charger", "server", "token", "ws")
+    __slots__ = ("_call_lock", "_pending", "charger", "server", "token", "touched_at", "ws")
 
     def __init__(self, server: OcppServer, ws: Any, charger: ChargerIdentity) -> None:
         self.server = server
@@ -54,6 +54,7 @@ class ChargerConnection:
         self.token = uuid.uuid4().hex
         self._pending: dict[str, asyncio.Future] | None = None
         self._call_lock: asyncio.Lock | None = None
+        self.touched_at = None  # when liveness was last queued for the database
 
     def db(self, fn, **kwargs):
         return self.server.db(fn, **kwargs)
@@ -72,7 +73,7 @@ class ChargerConnection:
 
     async def on_frame(self, raw: str | bytes) -> None:
         received = utcnow()
-        self.server.seen(self.charger.id, received)
+        self.server.seen(self, received)
         text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
         try:
             frame = parse_frame(raw)

@@ -42,6 +42,7 @@ SUBPROTOCOL = "ocpp1.6"
 PING_INTERVAL = 60
 PING_TIMEOUT = 30
 COMMAND_SWEEP_SECONDS = 5.0
+LIVENESS_STEP = timedelta(seconds=15)
 
 
 def basic_credentials(header: str | None) -> tuple[str, str] | None:
@@ -110,8 +111,11 @@ class OcppServer:
     async def _write_frames(self, rows: list) -> None:
         await self.write(insert_frames_async, rows=rows)
 
-    def seen(self, charger_id: int, when: datetime) -> None:
-        self._seen[charger_id] = when
+    def seen(self, conn: ChargerConnection, when: datetime) -> None:
+        """Liveness is written at most every LIVENESS_STEP per charger: far finer than heartbeat + grace."""
+        if conn.touched_at is None or when - conn.touched_at >= LIVENESS_STEP or when < conn.touched_at:
+            conn.touched_at = when
+            self._seen[conn.charger.id] = when
 
     # --- lifecycle ---------------------------------------------------------------------------------------
 

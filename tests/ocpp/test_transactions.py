@@ -206,3 +206,12 @@ async def test_start_with_blocked_tag_is_recorded_and_answered_blocked(server, s
     assert conf.id_tag_info["status"] == "Blocked"
     tx = session.get(Transaction, conf.transaction_id)
     assert tx.status == "active" and tx.id_tag_id == session.scalar(select(IdTag.id).where(IdTag.tag == "BLOCKED"))
+
+
+async def test_meter_values_for_an_unknown_session_are_kept_without_the_link(server, session, charger):
+    async with connect(server, "CP-1") as cp:
+        await cp.call(call.MeterValues(connector_id=1, transaction_id=424242,
+                                       meter_value=_energy(1234, datetime.now(UTC))))
+    await server.meters.flush()
+    row = session.scalars(select(MeterValue)).one()
+    assert (row.transaction_id, int(row.value), row.charger_id) == (None, 1234, charger.id)
