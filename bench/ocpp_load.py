@@ -185,7 +185,7 @@ def count_rows(url: str) -> int:
 
 
 async def main(args) -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     if hard < args.connections + 100:
         raise SystemExit(f"fd limit {hard} is too low for {args.connections} connections")
@@ -199,7 +199,7 @@ async def main(args) -> None:
         if len(os.sched_getaffinity(0)) >= 2:
             os.sched_setaffinity(server.pid, {0})
             os.sched_setaffinity(0, {1})
-        time.sleep(1)
+        await asyncio.sleep(1)
         rss_idle = ps.memory_info().rss
         t0 = time.perf_counter()
         clients = await open_connections(port, args.connections)

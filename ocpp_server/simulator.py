@@ -234,7 +234,8 @@ class Simulated:
                 if roll < 0.04:  # drop off the network for a while, as real chargers do
                     log.info("%s: going offline", self.ocpp_id)
                     await cp._connection.close()
-                    await self.sleep(self.rng.uniform(60, 180))
+                    await asyncio.sleep(min(self.rng.uniform(60, 180) * self.pace,
+                                            max(0.0, until - time.monotonic())))
                     return
                 if roll < 0.10:
                     await self._status(cp, 1, "Faulted", "GroundFailure")

@@ -34,16 +34,6 @@ def _copy_tuple(r: FrameRow) -> tuple:
             r.frame[:MAX_FRAME_CHARS].replace("\x00", ""), r.created_at)
 
 
-def insert_frames(*, session: Session, rows: list[FrameRow]) -> int:
-    if not rows:
-        return 0
-    raw = session.connection().connection.driver_connection
-    with raw.cursor() as cur, cur.copy(_COPY_SQL) as copy:
-        for r in rows:
-            copy.write_row(_copy_tuple(r))
-    return len(rows)
-
-
 async def insert_frames_async(*, conn: psycopg.AsyncConnection, rows: list[FrameRow]) -> int:
     if not rows:
         return 0

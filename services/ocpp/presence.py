@@ -45,10 +45,10 @@ def check_handshake(*, session: Session, ocpp_id: str, password: str | None, tls
         return Handshake(None, 404, "Unknown charge point id.")
     if charger.security_profile == 2 and not tls:
         return Handshake(None, 403, "This charger must connect over TLS (security profile 2).")
-    if charger.security_profile > 0:
-        # Constant-time compare; a missing password compares against the hash too.
-        if not check_auth_key(password or "", charger.auth_key_hash) or password is None:
-            return Handshake(None, 401, "Wrong charge point id or AuthorizationKey.")
+    # Constant-time compare; a missing password is compared against the hash too.
+    if charger.security_profile > 0 and (not check_auth_key(password or "", charger.auth_key_hash)
+                                         or password is None):
+        return Handshake(None, 401, "Wrong charge point id or AuthorizationKey.")
     return Handshake(ChargerIdentity(charger.id, charger.ocpp_id, charger.organization_id,
                                      charger.security_profile))
 
@@ -130,13 +130,6 @@ _TOUCH_SQL = (
     "UPDATE charger SET last_heartbeat_at = v.ts FROM unnest(%(ids)s::integer[], %(ts)s::timestamptz[]) AS v(id, ts)"
     " WHERE charger.id = v.id AND (charger.last_heartbeat_at IS NULL OR charger.last_heartbeat_at < v.ts)"
 )
-
-
-def touch(*, session: Session, seen: dict[int, datetime]) -> None:
-    """Liveness, batched: every frame from a charger proves it is alive (OCPP 1.6 §4.6)."""
-    if seen:
-        raw = session.connection().connection.driver_connection
-        raw.execute(_TOUCH_SQL, {"ids": list(seen), "ts": list(seen.values())})
 
 
 async def touch_async(*, conn: psycopg.AsyncConnection, seen: dict[int, datetime]) -> None:

@@ -60,14 +60,14 @@ def two_servers(database_url, session):
 def setup(session):
     org = make_org(session, slug="cmd-org")
     other = make_org(session, slug="other-org")
-    return dict(
-        org=org,
-        a=make_charger(session, org, ocpp_id="CMD-A"),
-        b=make_charger(session, org, ocpp_id="CMD-B"),
-        foreign=make_charger(session, other, ocpp_id="CMD-X"),
-        manager=make_user(session, role="network_manager", orgs=[org]),
-        cpo=make_user(session, role="cpo", orgs=[org]),
-    )
+    return {
+        "org": org,
+        "a": make_charger(session, org, ocpp_id="CMD-A"),
+        "b": make_charger(session, org, ocpp_id="CMD-B"),
+        "foreign": make_charger(session, other, ocpp_id="CMD-X"),
+        "manager": make_user(session, role="network_manager", orgs=[org]),
+        "cpo": make_user(session, role="cpo", orgs=[org]),
+    }
 
 
 @pytest.fixture

@@ -36,27 +36,27 @@ CASES = [
      _error("u3", "NotImplemented", "Unknown action 'FlyToTheMoon'")),
     ("central-system action sent by a charger", '[2, "u4", "Reset", {"type": "Hard"}]',
      _error("u4", "NotSupported", "Reset is not accepted from a charge point")),
-    ("wrong type", '[2, "u5", "StatusNotification", {"connectorId": "one", "errorCode": "NoError",'
-                   ' "status": "Available"}]',
+    ("wrong type", ('[2, "u5", "StatusNotification", {"connectorId": "one", "errorCode": "NoError",'
+                    ' "status": "Available"}]'),
      _error("u5", "TypeConstraintViolation", "connectorId: 'one' is not of type 'integer'")),
-    ("bad enum value", '[2, "u6", "StatusNotification", {"connectorId": 1, "errorCode": "NoError",'
-                       ' "status": "Sleeping"}]',
+    ("bad enum value", ('[2, "u6", "StatusNotification", {"connectorId": 1, "errorCode": "NoError",'
+                        ' "status": "Sleeping"}]'),
      _error("u6", "PropertyConstraintViolation",
             "status: 'Sleeping' is not one of ['Available', 'Preparing', 'Charging', 'SuspendedEVSE', "
             "'SuspendedEV', 'Finishing', 'Reserved', 'Unavailable', 'Faulted']")),
-    ("missing required field", '[2, "u7", "StartTransaction", {"connectorId": 1, "idTag": "X",'
-                               ' "timestamp": "2026-01-01T00:00:00Z"}]',
+    ("missing required field", ('[2, "u7", "StartTransaction", {"connectorId": 1, "idTag": "X",'
+                                ' "timestamp": "2026-01-01T00:00:00Z"}]'),
      _error("u7", "OccurenceConstraintViolation", "'meterStart' is a required property")),
     ("unexpected field", '[2, "u8", "Heartbeat", {"extra": 1}]',
      _error("u8", "FormationViolation",
             "Additional properties are not allowed ('extra' was unexpected)")),
     ("string too long", '[2, "u9", "Authorize", {"idTag": "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}]',
      _error("u9", "TypeConstraintViolation", "idTag: 'ABCDEFGHIJKLMNOPQRSTUVWXYZ' is too long")),
-    ("bad timestamp", '[2, "u10", "StartTransaction", {"connectorId": 1, "idTag": "X", "meterStart": 0,'
-                      ' "timestamp": "yesterday"}]',
+    ("bad timestamp", ('[2, "u10", "StartTransaction", {"connectorId": 1, "idTag": "X", "meterStart": 0,'
+                       ' "timestamp": "yesterday"}]'),
      _error("u10", "PropertyConstraintViolation", "timestamp: 'yesterday' is not a valid dateTime.")),
-    ("meter value not a number", '[2, "u11", "MeterValues", {"connectorId": 1, "meterValue": [{"timestamp":'
-                                 ' "2026-01-01T00:00:00Z", "sampledValue": [{"value": "lots"}]}]}]',
+    ("meter value not a number", ('[2, "u11", "MeterValues", {"connectorId": 1, "meterValue": [{"timestamp":'
+                                  ' "2026-01-01T00:00:00Z", "sampledValue": [{"value": "lots"}]}]}]'),
      _error("u11", "PropertyConstraintViolation", "sampledValue.value: Sampled value 'lots' is not a number.")),
 ]
 
