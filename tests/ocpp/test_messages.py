@@ -11,7 +11,7 @@ from sqlalchemy import select
 from models import AuditLog, ChargerCommand
 from services.ocpp.commands import send_command
 from services.scope import scope_for
-from tests.ocpp.conftest import Charger, connect
+from tests.ocpp.conftest import Charger, connect, until
 from tests.utils.factories import make_user
 
 
@@ -191,3 +191,19 @@ async def test_firmware_and_diagnostics_status_notifications_are_kept_in_the_cha
     rows = session.scalars(select(AuditLog).where(AuditLog.entity_id == str(charger.id)).order_by(AuditLog.id)).all()
     assert [(r.action, r.changes) for r in rows] == [("firmware_status", {"status": "Downloading"}),
                                                     ("diagnostics_status", {"status": "Uploaded"})]
+
+
+async def test_command_whose_notification_was_missed_is_picked_up_by_the_sweep(server, session, charger):
+    async with connect(server, "CP-1", cls=ObedientCharger) as cp:
+        cp.received = []
+        # Inserted without NOTIFY, as if the listener had been reconnecting at that moment.
+        session.add(ChargerCommand(charger_id=charger.id, action="Reset", payload={"type": "Hard"}))
+        session.commit()
+        await server.sweep_commands()
+
+        def finished():
+            session.expire_all()
+            return session.scalars(select(ChargerCommand)).one().status == "done"
+
+        await until(finished)
+    assert cp.received == [("Reset", "Hard")]

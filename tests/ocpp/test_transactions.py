@@ -215,3 +215,21 @@ async def test_meter_values_for_an_unknown_session_are_kept_without_the_link(ser
     await server.meters.flush()
     row = session.scalars(select(MeterValue)).one()
     assert (row.transaction_id, int(row.value), row.charger_id) == (None, 1234, charger.id)
+
+
+async def test_stop_transaction_stores_its_transaction_data_as_meter_values(server, session, charger, tag):
+    clock.set(NOW)
+    async with connect(server, "CP-1") as cp:
+        tx_id = (await cp.call(call.StartTransaction(connector_id=2, id_tag="LANKA--0001", meter_start=0,
+                                                     timestamp=iso(NOW)))).transaction_id
+        await cp.call(call.StopTransaction(
+            meter_stop=2000, timestamp=iso(NOW + timedelta(minutes=10)), transaction_id=tx_id, reason="Remote",
+            transaction_data=[{"timestamp": iso(NOW), "sampledValue": [{"value": "0", "context": "Transaction.Begin"}]},
+                              {"timestamp": iso(NOW + timedelta(minutes=10)),
+                               "sampledValue": [{"value": "2", "unit": "kWh", "context": "Transaction.End"}]}]))
+    rows = session.scalars(select(MeterValue).where(MeterValue.transaction_id == tx_id)
+                           .order_by(MeterValue.timestamp)).all()
+    assert [(r.context, r.unit, int(r.value), r.connector_id) for r in rows] == [
+        ("Transaction.Begin", None, 0, 2), ("Transaction.End", "kWh", 2, 2)]
+    tx = session.get(Transaction, tx_id)
+    assert (tx.stop_reason, tx.energy_wh) == ("Remote", 2000)
