@@ -31,6 +31,14 @@ def test_accounts_user_is_refused_a_negative_vat_with_nothing_saved_then_saves_a
     expect(page.locator("#org-title")).to_have_text("Colombo Charge")
     screenshot(page, "organization")
 
+    # A file that is not an image is refused with the service's message.
+    page.locator("#logo input[type=file]").set_input_files(
+        files=[{"name": "logo.png", "mimeType": "image/png", "buffer": b"%PDF-1.7 not an image"}])
+    page.locator("#upload-logo").click()
+    expect(page.locator("#logo-error")).to_have_text("The logo must be a PNG, JPEG, WebP or GIF image.")
+    world.expire_all()
+    assert world.get(Organization, org.id).logo_path is None
+
     page.get_by_role("tab", name="Billing & taxes").click()
     page.fill("#vat_rate", "-5")
     page.fill("#payment_terms_days", "45")  # valid, but nothing is saved while another field is wrong
