@@ -23,8 +23,12 @@ class ChargerDayStat(SQLModel, table=True):
         # One row per charger, local day, currency and location owner snapshot (0 = none).
         Index("uq_charger_day_stat", "charger_id", "day", "currency", text("coalesce(location_owner_id, 0)"),
               unique=True),
-        Index("ix_charger_day_stat_org_day", "organization_id", "day"),
-        Index("ix_charger_day_stat_day", "day"),
+        # Covering: the performance table reads a period of days from the index alone.
+        Index("ix_charger_day_stat_org_day", "organization_id", "day",
+              postgresql_include=["charger_id", "currency", "location_owner_id", "sessions", "energy_wh", "revenue"]),
+        Index("ix_charger_day_stat_day", "day",
+              postgresql_include=["charger_id", "organization_id", "currency", "location_owner_id", "sessions",
+                                  "energy_wh", "revenue"]),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))

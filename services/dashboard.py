@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, and_, cast, func, literal, or_, select
+from sqlalchemy import Date, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import TIMESTAMP
 from sqlmodel import Session
 
@@ -190,15 +190,44 @@ def _stat_source(scope: Scope) -> tuple[Any, list[Any]]:
     if scope.location_owner_id is None:
         return OrgDayStat, [scope.org_filter(OrgDayStat.organization_id)]
     owner = scope.location_owner_id
-    # As the transactions list: the owner snapshotted on the session, else the charger's current owner.
-    return ChargerDayStat, [scope.org_filter(ChargerDayStat.organization_id),
-                            or_(ChargerDayStat.location_owner_id == owner,
-                                and_(ChargerDayStat.location_owner_id.is_(None),
-                                     Charger.location_owner_id == owner))]
+    # The owner's chargers, for sessions made while the owner held them (or with no owner recorded).
+    mine = select(Charger.id).where(scope.charger_filter()).scalar_subquery()
+    return ChargerDayStat, [scope.org_filter(ChargerDayStat.organization_id), ChargerDayStat.charger_id.in_(mine),
+                            or_(ChargerDayStat.location_owner_id == owner, ChargerDayStat.location_owner_id.is_(None))]
+
+
+def _bounds(stat: Any, now: datetime, *, days: int | None = None, month: bool = False,
+            year: bool = False) -> list[Any]:
+    """Index-friendly outer limits on `day`, true for every timezone (local dates lie within a day of UTC's).
+
+    The exact per-organization limits compare with each row's local date, which an index cannot use.
+    """
+    first, last = now.date() - timedelta(days=1), now.date() + timedelta(days=1)
+    if days is not None:
+        first = first - timedelta(days=days)
+    elif month:
+        first = first.replace(day=1)
+    elif year:
+        first = first.replace(month=1, day=1)
+    return [stat.day >= first, stat.day <= last]
 
 
 def _kwh(wh: Any) -> Decimal:
     return Decimal(wh or 0) / 1000
+
+
+def _org_days(scope: Scope, now: datetime) -> Any:
+    """Each organization's local today and period starts, computed once per organization.
+
+    Materialized so PostgreSQL does not recompute timezone conversions for every roll-up row.
+    """
+    today = _local_today(now)
+    return (select(Organization.id.label("id"), Organization.name.label("name"), today.label("today"),
+                   cast(func.date_trunc("week", today), Date).label("week"),
+                   cast(func.date_trunc("month", today), Date).label("month"),
+                   cast(func.date_trunc("year", today), Date).label("year"))
+            .where(scope.org_filter(Organization.id))
+            .cte("org_days").prefix_with("MATERIALIZED"))
 
 
 def summary(*, session: Session, scope: Scope) -> Summary:
@@ -206,26 +235,18 @@ def summary(*, session: Session, scope: Scope) -> Summary:
     scope.require(Cap.VIEW_DASHBOARD)
     now = utcnow()
     stat, where = _stat_source(scope)
-    today = _local_today(now)
-    starts = {
-        "today": today,
-        "week": cast(func.date_trunc("week", today), Date),
-        "month": cast(func.date_trunc("month", today), Date),
-        "year": cast(func.date_trunc("year", today), Date),
-    }
+    od = _org_days(scope, now)
     columns = []
     for p in PERIODS:
-        in_period = stat.day >= starts[p]
+        in_period = stat.day >= od.c[p]
         columns += [func.coalesce(func.sum(stat.revenue).filter(in_period), 0),
                     func.coalesce(func.sum(stat.energy_wh).filter(in_period), 0),
                     func.coalesce(func.sum(stat.sessions).filter(in_period), 0)]
-    stmt = (select(Organization.id, Organization.name, stat.currency, *columns)
-            .select_from(stat).join(Organization, Organization.id == stat.organization_id)
-            .where(*where, stat.day >= starts["year"], stat.day <= today)
-            .group_by(Organization.id, Organization.name, stat.currency)
-            .order_by(Organization.name, stat.currency))
-    if stat is ChargerDayStat:
-        stmt = stmt.join(Charger, Charger.id == ChargerDayStat.charger_id)
+    stmt = (select(od.c.id, od.c.name, stat.currency, *columns)
+            .select_from(stat).join(od, od.c.id == stat.organization_id)
+            .where(*where, *_bounds(stat, now, year=True), stat.day >= od.c.year, stat.day <= od.c.today)
+            .group_by(od.c.id, od.c.name, stat.currency)
+            .order_by(od.c.name, stat.currency))
     orgs = []
     for oid, name, currency, *vals in session.execute(stmt):
         periods = {p: Totals(Decimal(vals[3 * i]), _kwh(vals[3 * i + 1]), int(vals[3 * i + 2]))
@@ -240,11 +261,9 @@ def summary(*, session: Session, scope: Scope) -> Summary:
 
     day_stmt = (select(stat.day, stat.currency, func.sum(stat.revenue), func.sum(stat.energy_wh),
                        func.sum(stat.sessions))
-                .select_from(stat).join(Organization, Organization.id == stat.organization_id)
-                .where(*where, stat.day >= starts["month"], stat.day <= today)
+                .select_from(stat).join(od, od.c.id == stat.organization_id)
+                .where(*where, *_bounds(stat, now, month=True), stat.day >= od.c.month, stat.day <= od.c.today)
                 .group_by(stat.day, stat.currency).order_by(stat.day, stat.currency))
-    if stat is ChargerDayStat:
-        day_stmt = day_stmt.join(Charger, Charger.id == ChargerDayStat.charger_id)
     days = [DayPoint(d, c, Decimal(r), _kwh(wh), int(n)) for d, c, r, wh, n in session.execute(day_stmt)]
     return Summary(currencies=currencies, organizations=orgs, days=days)
 
@@ -300,12 +319,13 @@ def performance(*, session: Session, scope: Scope, period: str = "7d", sort: str
         owner_col = s.location_owner_id
     else:
         s = ChargerDayStat
+        od = _org_days(scope, now)
         agg = (select(s.charger_id.label("charger_id"), s.currency.label("currency"),
                       func.sum(s.sessions).label("sessions"), func.sum(s.energy_wh).label("energy_wh"),
                       func.sum(s.revenue).label("revenue"))
-               .join(Organization, Organization.id == s.organization_id)
-               .where(scope.org_filter(s.organization_id), s.day > _local_today(now) - days,
-                      s.day <= _local_today(now))
+               .join(od, od.c.id == s.organization_id)
+               .where(scope.org_filter(s.organization_id), *_bounds(s, now, days=days),
+                      s.day > od.c.today - days, s.day <= od.c.today)
                .group_by(s.charger_id, s.currency))
         owner_col = s.location_owner_id
     if scope.location_owner_id is not None:

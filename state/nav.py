@@ -20,6 +20,8 @@ class NavItem:
 NAV: tuple[NavItem, ...] = (
     NavItem("Dashboard", "/dashboard", "layout-dashboard", Cap.VIEW_DASHBOARD),
     NavItem("Chargers", "/chargers", "plug-zap", Cap.VIEW_CHARGERS),
+    NavItem("Network map", "/network", "map", Cap.VIEW_NETWORK),
+    NavItem("Unknown chargers", "/unknown-chargers", "shield-question", Cap.VIEW_UNKNOWN_CHARGERS),
     NavItem("Organizations", "/organizations", "building-2", Cap.VIEW_ORGANIZATIONS),
     NavItem("Users", "/users", "users", Cap.VIEW_USERS),
 )

@@ -112,14 +112,23 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
-    op.create_index('ix_charger_day_stat_day', 'charger_day_stat', ['day'], unique=False)
-    op.create_index('ix_charger_day_stat_org_day', 'charger_day_stat', ['organization_id', 'day'], unique=False)
+    op.create_index('ix_charger_day_stat_day', 'charger_day_stat', ['day'], unique=False,
+                    postgresql_include=['charger_id', 'organization_id', 'currency', 'location_owner_id', 'sessions',
+                                        'energy_wh', 'revenue'])
+    op.create_index('ix_charger_day_stat_org_day', 'charger_day_stat', ['organization_id', 'day'], unique=False,
+                    postgresql_include=['charger_id', 'currency', 'location_owner_id', 'sessions', 'energy_wh',
+                                        'revenue'])
     op.create_index('uq_charger_day_stat', 'charger_day_stat', ['charger_id', 'day', 'currency', sa.literal_column('coalesce(location_owner_id, 0)')], unique=True)
     op.execute(STATS_SQL)
     op.execute("SELECT rebuild_session_stats()")
+    # The last 24 hours across all organizations, read from the index alone.
+    op.create_index('ix_session_started_cover', 'charging_session', ['started_at'],
+                    postgresql_include=['charger_id', 'organization_id', 'status', 'energy_wh', 'amount_gross',
+                                        'currency', 'location_owner_id'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_session_started_cover', table_name='charging_session')
     op.execute("DROP TRIGGER IF EXISTS session_stats ON charging_session")
     op.execute("DROP FUNCTION IF EXISTS session_stats_trigger()")
     op.execute("DROP FUNCTION IF EXISTS session_stats_apply(charging_session, integer)")

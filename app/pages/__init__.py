@@ -1,2 +1,12 @@
 """Every page module registers itself on import."""
-from app.pages import account, chargers, dashboard, login, organizations, users  # noqa: F401
+from app.pages import (  # noqa: F401
+    account,
+    charger_detail,
+    chargers,
+    dashboard,
+    login,
+    network,
+    organizations,
+    unknown_chargers,
+    users,
+)
