@@ -33,7 +33,7 @@ def _sortable(label: str, column: str) -> rx.Component:
 
 def _filter(placeholder: str, value, on_change, options) -> rx.Component:
     return rx.select.root(
-        rx.select.trigger(placeholder=placeholder, min_width="150px"),
+        rx.select.trigger(placeholder=placeholder, min_width="130px"),
         rx.select.content(
             rx.select.item(placeholder, value=ANY),
             rx.select.separator(),
@@ -47,7 +47,7 @@ def _org_filter() -> rx.Component:
     return rx.cond(
         AppState.multi_org,
         rx.select.root(
-            rx.select.trigger(placeholder="All organizations", min_width="170px", id="org-filter"),
+            rx.select.trigger(placeholder="All organizations", min_width="150px", id="org-filter"),
             rx.select.content(
                 rx.select.item("All organizations", value=ANY),
                 rx.select.separator(),
@@ -60,7 +60,7 @@ def _org_filter() -> rx.Component:
 
 def _visible_filter() -> rx.Component:
     return rx.select.root(
-        rx.select.trigger(placeholder="Any visibility", min_width="140px", id="visible-filter"),
+        rx.select.trigger(placeholder="Any visibility", min_width="120px", id="visible-filter"),
         rx.select.content(rx.select.item("Any visibility", value=ANY), rx.select.separator(),
                           rx.select.item("Visible", value="visible"), rx.select.item("Hidden", value="hidden")),
         value=S.visible_filter, on_change=S.set_visible_filter,
@@ -73,12 +73,12 @@ def _row(r) -> rx.Component:
                               href="/chargers/" + r["id"])),
         rx.table.cell(r["name"]),
         rx.table.cell(r["organization"]),
-        rx.table.cell(rx.text(r["address"], color_scheme="gray", size="2")),
+        rx.table.cell(rx.text(r["address"], color_scheme="gray", size="1"), max_width="180px"),
         rx.table.cell(status_badge(r["status"])),
         rx.table.cell(lifecycle_badge(r["lifecycle"])),
         rx.table.cell(rx.cond(r["visible"] == "Visible", rx.icon("eye", size=16, color=rx.color("gray", 10)),
                               rx.badge("Hidden", variant="soft", color_scheme="gray"))),
-        rx.table.cell(rx.text(r["heartbeat"], size="2", color_scheme="gray", white_space="nowrap")),
+        rx.table.cell(rx.text(r["heartbeat"], size="1", color_scheme="gray")),
         align="center", class_name="charger-row",
     )
 
@@ -90,7 +90,7 @@ def chargers() -> rx.Component:
                     rx.cond(S.can_manage, rx.button(rx.icon("plus", size=16), "Add charger",
                                                     on_click=ChargerFormState.open_new(""), id="add-charger"))),
         rx.flex(
-            search_input("Search id, name or address", S.set_search, id="charger-search"),
+            search_input("Search id, name or address", S.set_search, width="250px", id="charger-search"),
             _filter("All statuses", S.status_filter, S.set_status_filter, LIVE_STATUSES),
             _filter("All lifecycles", S.lifecycle_filter, S.set_lifecycle_filter, LIFECYCLE_STATUSES),
             _org_filter(),
@@ -116,7 +116,7 @@ def chargers() -> rx.Component:
                             _sortable("Organization", "organization"),
                             _sortable("Address", "address"), _sortable("Status", "status"),
                             _sortable("Lifecycle", "lifecycle_status"), _sortable("Visible", "visible"),
-                            _sortable("Last heartbeat", "last_heartbeat_at"),
+                            _sortable("Heartbeat", "last_heartbeat_at"),
                         )),
                         rx.table.body(rx.foreach(S.rows, _row)),
                         variant="ghost", size="2", width="100%", id="chargers-table",
