@@ -52,8 +52,8 @@ class DashboardState(AppState):
     org_rows: list[dict[str, str]] = []       # one per organization and currency
     charts: list[dict] = []                   # one per currency: {"currency", "points": [{"day", "revenue"}]}
     energy_points: list[dict] = []            # kWh per day this month (all currencies)
-    energy_month: str = "0.0 kWh"
-    energy_year: str = "0.0 kWh"
+    energy_month: str = "0 kWh"
+    energy_year: str = "0 kWh"
     sessions_month: int = 0
     sessions_today: int = 0
 
@@ -130,7 +130,7 @@ class DashboardState(AppState):
         year = sum((c.periods["year"] for c in s.currencies), svc.Totals())
         today = sum((c.periods["today"] for c in s.currencies), svc.Totals())
         # kWh and session counts add up across currencies; money never does.
-        self.energy_month, self.energy_year = _kwh(month.energy_kwh), _kwh(year.energy_kwh)
+        self.energy_month, self.energy_year = f"{month.energy_kwh:,.0f} kWh", f"{year.energy_kwh:,.0f} kWh"
         self.sessions_month, self.sessions_today = month.sessions, today.sessions
         days = svc.month_days(s, utcnow().astimezone(UTC).date())
         charts = []

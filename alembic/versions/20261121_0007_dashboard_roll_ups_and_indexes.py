@@ -5,7 +5,7 @@ charging_session (models/stats.py), and the indexes the dashboard and charger ta
 10,000 chargers and millions of sessions (bench/dashboard.py, docs/BENCHMARKS.md).
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0002
 Create Date: 2026-11-21 05:19:53.977186
 """
 from typing import Sequence, Union
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision: str = '0007'
-down_revision: Union[str, None] = '0003'
+down_revision: Union[str, None] = '0002'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -64,7 +64,7 @@ def _connector(k) -> rx.Component:
             rx.text("Since ", k["since"], size="1", color_scheme="gray"),
             spacing="2", width="100%",
         ),
-        class_name="connector-card", data_status=k["status"],
+        class_name="connector-card", custom_attrs={"data-status": k["status"]},
     )
 
 
@@ -129,6 +129,19 @@ def _actions() -> rx.Component:
         rx.vstack(
             rx.heading("Remote actions", size="4"),
             rx.text("Each action waits for the charger's answer.", size="2", color_scheme="gray"),
+            rx.cond(
+                S.answer_action != "",
+                rx.callout(
+                    rx.vstack(rx.text(S.answer_action, ": ", rx.cond(S.busy != "", "waiting for the charger…",
+                                                                    rx.cond(S.answer_ok, "answered", "failed")),
+                                      weight="bold"),
+                              rx.text(S.answer_text, white_space="pre-wrap", font_family="monospace", size="2",
+                                      id="action-answer"),
+                              spacing="1", width="100%"),
+                    icon=rx.cond(S.answer_ok, "circle-check", "circle-alert"),
+                    color_scheme=rx.cond(S.answer_ok, "green", "red"), width="100%", id="action-result",
+                ),
+            ),
             _action("Reset", "Restart the charger.", _choice(S.reset_type, "reset_type", RESET_TYPES, "110px"),
                     _go("Reset", S.reset_charger, "Reset")),
             _action("Unlock connector", "Release a stuck cable.", connectors, _go("Unlock", S.unlock,
@@ -154,19 +167,6 @@ def _actions() -> rx.Component:
                              on_change=lambda v: S.set_field("config_value", v), width="110px"),
                     _go("Change", S.change_configuration, "ChangeConfiguration"),
                     _go("Get all", S.get_configuration, "GetConfiguration")),
-            rx.cond(
-                S.answer_action != "",
-                rx.callout(
-                    rx.vstack(rx.text(S.answer_action, ": ", rx.cond(S.busy != "", "waiting for the charger…",
-                                                                    rx.cond(S.answer_ok, "answered", "failed")),
-                                      weight="bold"),
-                              rx.text(S.answer_text, white_space="pre-wrap", font_family="monospace", size="2",
-                                      id="action-answer"),
-                              spacing="1", width="100%"),
-                    icon=rx.cond(S.answer_ok, "circle-check", "circle-alert"),
-                    color_scheme=rx.cond(S.answer_ok, "green", "red"), width="100%", id="action-result",
-                ),
-            ),
             spacing="2", width="100%",
         ),
         width="100%",
