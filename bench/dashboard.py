@@ -94,22 +94,22 @@ def run(url: str, runs: int) -> None:
     print(f"{'role':<18} {'measure':<42} {'median ms':>10} {'p95 ms':>8}")
     for name, scope in scopes.items():
         with Session(get_engine()) as s:
-            def dashboard_load(period="7d"):
-                dashboard.overview(session=s, scope=scope, limit=24)
-                dashboard.summary(session=s, scope=scope)
-                dashboard.performance(session=s, scope=scope, period=period, limit=10)
+            def dashboard_load(period="7d", sc=scope):
+                dashboard.overview(session=s, scope=sc, limit=24)
+                dashboard.summary(session=s, scope=sc)
+                dashboard.performance(session=s, scope=sc, period=period, limit=10)
 
             measures = [("dashboard load (perf table 7d, default)", dashboard_load)]
             for period in ("24h", "30d", "365d"):
                 measures.append((f"dashboard load with perf table {period}",
                                  lambda p=period: dashboard_load(p)))
             measures += [
-                ("  status counts + first page of cards", lambda: dashboard.overview(session=s, scope=scope)),
-                ("  revenue tiles + charts", lambda: dashboard.summary(session=s, scope=scope)),
+                ("  status counts + first page of cards", lambda sc=scope: dashboard.overview(session=s, scope=sc)),
+                ("  revenue tiles + charts", lambda sc=scope: dashboard.summary(session=s, scope=sc)),
                 ("charger table page (20 rows, by id)",
-                 lambda: chargers.list_chargers(session=s, scope=scope, limit=20)),
+                 lambda sc=scope: chargers.list_chargers(session=s, scope=sc, limit=20)),
                 ("charger table page (search 'Bench', by status)",
-                 lambda: chargers.list_chargers(session=s, scope=scope, search="Bench", sort="status", limit=20)),
+                 lambda sc=scope: chargers.list_chargers(session=s, scope=sc, search="Bench", sort="status", limit=20)),
             ]
             for label, fn in measures:
                 median, p95 = _time(fn, runs)

@@ -58,7 +58,7 @@ def network() -> rx.Component:
                 _map(),
             ),
         ),
-        rx.cond(S.unplaced > 0, rx.text(S.unplaced, " chargers have no coordinates and are not shown.", size="2",
+        rx.cond(S.unplaced > 0, rx.text(S.unplaced, " chargers have no coordinates and are not on the map.", size="2",
                                         color_scheme="gray")),
         spacing="4", width="100%",
     )

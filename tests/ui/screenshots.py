@@ -24,7 +24,7 @@ PAGES = [
     ("dashboard", "/dashboard", ".charger-card"),
     ("chargers", "/chargers", ".charger-row"),
     ("charger-detail", "/chargers/1", "#charger-facts"),
-    ("network-map", "/network", "#network-map .leaflet-container"),
+    ("network-map", "/network", "#network-map .marker-cluster, #network-map path.leaflet-interactive"),
     ("organizations", "/organizations", ".org-row"),
     ("users", "/users", ".user-row"),
 ]

@@ -129,3 +129,21 @@ def test_reset_sent_to_a_connected_charger_shows_its_accepted_answer(world, page
         expect(page.locator("#action-answer")).to_contain_text("Accepted", timeout=20_000)
         expect(page.locator("#action-result")).to_contain_text("answered")
         screenshot(page, "charger-reset-accepted")
+
+
+def test_network_map_draws_markers_without_tiles_and_a_click_opens_the_charger(world, page):
+    org = make_org(world, slug="alpha")
+    faulted = make_charger(world, org, ocpp_id="MAP-1", latitude=6.9271, longitude=79.8612, status="Faulted")
+    make_charger(world, org, ocpp_id="MAP-2", latitude=7.2906, longitude=80.6337, status="Available")
+    make_charger(world, org, ocpp_id="NOWHERE")  # no coordinates: counted, not drawn
+    log_in(page, make_user(world, role="cpo", orgs=[org]).email)
+    page.goto("/network")
+    # No internet here: the tile server is unreachable, the vector markers still render.
+    markers = page.locator("#network-map path.leaflet-interactive")
+    expect(markers).to_have_count(2)
+    expect(page.locator('#network-map path[fill="#e5484d"]')).to_have_count(1)
+    expect(page.get_by_text("1 chargers have no coordinates and are not on the map.")).to_be_visible()
+    # Leaflet listens on the SVG path itself.
+    page.locator('#network-map path[fill="#e5484d"]').dispatch_event("click")
+    expect(page).to_have_url(on(f"/chargers/{faulted.id}"))
+    expect(page.locator("#charger-title")).to_have_text(faulted.name)
