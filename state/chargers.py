@@ -19,6 +19,9 @@ class ChargersState(AppState):
     search: str = ""
     status_filter: str = ANY
     lifecycle_filter: str = ANY
+    org_filter: str = ANY
+    visible_filter: str = ANY
+    can_manage: bool = False
     sort: str = "ocpp_id"
     descending: bool = False
     page: int = 1
@@ -41,14 +44,16 @@ class ChargersState(AppState):
         yield
         args = dict(search=self.search, status=None if self.status_filter == ANY else self.status_filter,
                     lifecycle_status=None if self.lifecycle_filter == ANY else self.lifecycle_filter,
+                    organization_id=None if self.org_filter == ANY else int(self.org_filter),
+                    visible=None if self.visible_filter == ANY else self.visible_filter == "visible",
                     sort=self.sort, descending=self.descending, limit=self.per_page,
                     offset=(self.page - 1) * self.per_page)
 
         def work(session, user, scope):
-            return svc.list_chargers(session=session, scope=scope, **args)
+            return svc.list_chargers(session=session, scope=scope, **args), scope.can(Cap.MANAGE_CHARGERS)
 
         try:
-            rows, total = await self._run(work, cap=Cap.VIEW_CHARGERS)
+            (rows, total), self.can_manage = await self._run(work, cap=Cap.VIEW_CHARGERS)
         except AuthError as exc:
             yield self._failed(exc)
             return
@@ -62,12 +67,37 @@ class ChargersState(AppState):
         self.rows = [{
             "id": str(r.id), "ocpp_id": r.ocpp_id, "name": r.name, "organization": r.organization_name,
             "address": r.address or "—", "status": r.status, "lifecycle": r.lifecycle_status,
-            "visible": "Yes" if r.visible else "Hidden", "heartbeat": when(r.last_heartbeat_at),
+            "visible": "Visible" if r.visible else "Hidden", "heartbeat": when(r.last_heartbeat_at),
         } for r in rows]
 
     @rx.event
     async def load(self):
         self.page = 1
+        if self.org_filter != ANY and not any(o["id"] == self.org_filter for o in self.org_options):
+            self.org_filter = ANY
+        async for update in self._fetch():
+            yield update
+        # /chargers?new=<id> (from the unknown chargers list) opens the create form prefilled.
+        new = self.router.page.params.get("new")
+        if new and self.can_manage:
+            from state.charger_form import ChargerFormState
+
+            yield ChargerFormState.open_new(str(new))
+
+    @rx.event
+    async def refresh(self):
+        async for update in self._fetch():
+            yield update
+
+    @rx.event
+    async def set_org_filter(self, value: str):
+        self.org_filter, self.page = value, 1
+        async for update in self._fetch():
+            yield update
+
+    @rx.event
+    async def set_visible_filter(self, value: str):
+        self.visible_filter, self.page = value, 1
         async for update in self._fetch():
             yield update
 

@@ -20,6 +20,8 @@ class NavItem:
 NAV: tuple[NavItem, ...] = (
     NavItem("Dashboard", "/dashboard", "layout-dashboard", Cap.VIEW_DASHBOARD),
     NavItem("Chargers", "/chargers", "plug-zap", Cap.VIEW_CHARGERS),
+    NavItem("Unknown chargers", "/unknown-chargers", "shield-question", Cap.VIEW_UNKNOWN_CHARGERS),
+    NavItem("Network map", "/network", "map", Cap.VIEW_NETWORK),
     NavItem("Transactions", "/transactions", "receipt", Cap.VIEW_TRANSACTIONS),
     NavItem("Organizations", "/organizations", "building-2", Cap.VIEW_ORGANIZATIONS),
     NavItem("Users", "/users", "users", Cap.VIEW_USERS),

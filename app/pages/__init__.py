@@ -1,12 +1,15 @@
 """Every page module registers itself on import."""
 from app.pages import (  # noqa: F401
     account,
+    charger_detail,
     chargers,
     dashboard,
     login,
+    network,
     organization_detail,
     organizations,
     transaction_detail,
     transactions,
+    unknown_chargers,
     users,
 )

@@ -23,6 +23,8 @@ DEMO_EMAIL, DEMO_PASSWORD = "admin@voltdesk.local", "voltdesk-demo"
 PAGES = [
     ("dashboard", "/dashboard", ".charger-card"),
     ("chargers", "/chargers", ".charger-row"),
+    ("charger-detail", "/chargers/1", "#charger-facts"),
+    ("network-map", "/network", "#network-map .marker-cluster, #network-map path.leaflet-interactive"),
     ("transactions", "/transactions", "#totals"),
     ("organizations", "/organizations", ".org-row"),
     ("users", "/users", ".user-row"),
