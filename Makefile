@@ -22,9 +22,11 @@ $(STAMP): requirements.txt
 run: install
 	DEMO_MODE=$${DEMO_MODE:-1} $(BIN)/python manage.py run
 
-## test: the whole suite against a real PostgreSQL and Debian's chromium
+## test: the whole suite against a real PostgreSQL and Debian's chromium.
+## The browser tests share one built app, so they run in a single process after the rest.
 test: install
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 -m "not browser"
+	$(BIN)/python -m pytest -m browser
 
 ## test-fast: everything except the browser tests
 test-fast: install

@@ -9,6 +9,6 @@ config = rx.Config(
     show_built_with_reflex=False,
     # Several backend workers share state through Redis when REDIS_URL is set.
     redis_url=os.environ.get("REDIS_URL") or None,
-    plugins=[rx.plugins.RadixThemesPlugin()],
+    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(appearance="light", accent_color="teal", radius="medium"))],
     disable_plugins=[SitemapPlugin],
 )

@@ -82,6 +82,9 @@ class Charger(SQLModel, table=True):
     last_heartbeat_at: datetime | None = ts_field()
     last_boot_at: datetime | None = ts_field()
     status_changed_at: datetime | None = ts_field()
+    # Which live websocket owns the charger (a random token per connection): a connection that drops
+    # after the charger already reconnected elsewhere must not mark it Offline.
+    connection_token: str | None = Field(default=None, max_length=64)
     created_at: datetime = created_at_field()
 
 

@@ -32,6 +32,8 @@ class ChargerCommand(SQLModel, table=True):
     status: str = Field(default="pending", sa_column=Column(String(16), nullable=False))
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # How long the OCPP process waits for the charger's answer; None: OCPP_COMMAND_TIMEOUT_SECONDS.
+    timeout_seconds: float | None = None
     requested_by_id: int | None = fk_field("app_user.id", nullable=True, ondelete="SET NULL", index=False)
     created_at: datetime = created_at_field()
     completed_at: datetime | None = ts_field()

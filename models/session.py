@@ -42,6 +42,10 @@ class Transaction(SQLModel, table=True):
         Index("ix_session_org_started", "organization_id", "started_at"),
         Index("ix_session_charger_started", "charger_id", "started_at"),
         Index("ix_session_active", "charger_id", "connector_id", postgresql_where=text("status = 'active'")),
+        # The dashboard's last-24-hours table across all organizations reads this index alone (migration 0007).
+        Index("ix_session_started_cover", "started_at",
+              postgresql_include=["charger_id", "organization_id", "status", "energy_wh", "amount_gross", "currency",
+                                  "location_owner_id"]),
     )
 
     id: int | None = Field(default=None, sa_column=Column(Integer, Identity(start=1), primary_key=True))

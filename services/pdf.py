@@ -19,7 +19,7 @@ from babel.dates import format_date
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from services.config import ROOT
+from services.config import ROOT, get_settings
 from services.invoicing import InvoiceDetail
 from services.money import format_money
 
@@ -102,7 +102,8 @@ def _date(d) -> str:
 def _logo(path: str) -> Path | None:
     if not path:
         return None
-    for candidate in (Path(path), ROOT / path, ROOT / "uploaded_files" / path):
+    # Logos are stored relative to UPLOAD_DIR (services.org_settings); absolute paths work too.
+    for candidate in (get_settings().upload_dir / path, Path(path), ROOT / path):
         if candidate.is_file():
             return candidate
     log.warning("logo %s not found; printing the name instead", path)

@@ -96,6 +96,11 @@ def require(role: str | Role, cap: Cap) -> None:
         raise PermissionDenied(f"Your role may not {cap.value.replace('_', ' ')}.")
 
 
-def capability_table() -> list[tuple[str, list[str]]]:
-    """(role label, capabilities) rows, for the README and the users page."""
-    return [(ROLE_LABELS[r], sorted(c.value for c in PERMISSIONS[r])) for r in Role]
+def markdown_table() -> str:
+    """The permission table as Markdown; the README embeds it (tests/test_readme.py keeps them equal)."""
+    lines = ["| Capability | " + " | ".join(ROLE_LABELS[r] for r in Role) + " |",
+             "|---|" + "---|" * len(Role)]
+    for cap in Cap:
+        marks = " | ".join("✓" if cap in PERMISSIONS[r] else "" for r in Role)
+        lines.append(f"| {cap.value} | {marks} |")
+    return "\n".join(lines)

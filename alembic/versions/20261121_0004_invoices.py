@@ -1,7 +1,7 @@
 """invoices
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0007
 Create Date: 2026-11-21 04:56:41.776614
 """
 from typing import Sequence, Union
@@ -12,7 +12,7 @@ import sqlmodel
 from sqlalchemy.dialects import postgresql
 
 revision: str = '0004'
-down_revision: Union[str, None] = '0001'
+down_revision: Union[str, None] = "0007"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

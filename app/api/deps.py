@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from models import User
@@ -16,6 +16,10 @@ from services.permissions import Cap
 from services.scope import Scope, scope_for
 
 bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
+# The web app's login cookie (same token), accepted only by GET routes the browser follows as a
+# plain link (CSV download, logo image). It is SameSite=Strict, so other sites cannot use it.
+web_cookie = APIKeyCookie(name="voltdesk_token", auto_error=False,
+                          description="The web app's login cookie (GET downloads only)")
 
 
 def get_session() -> Iterator[Session]:
@@ -44,8 +48,23 @@ def get_caller(session: SessionDep,
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def require_cap(cap: Cap):
-    def check(caller: CallerDep) -> Caller:
+def get_browser_caller(session: SessionDep,
+                       creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+                       cookie: Annotated[str | None, Depends(web_cookie)]) -> Caller:
+    """The bearer token, else the login cookie; validated exactly like the bearer path."""
+    token = creds.credentials if creds else cookie
+    try:
+        user = user_from_token(session=session, token=token or None)
+    except AuthError as exc:
+        raise HTTPException(status_code=401, detail=str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
+    return Caller(user=user, scope=scope_for(session, user))
+
+
+def require_cap(cap: Cap, *, cookie: bool = False):
+    """The caller, if its role has `cap`. `cookie=True` also accepts the web app's login cookie."""
+    source = get_browser_caller if cookie else get_caller
+
+    def check(caller: Caller = Depends(source)) -> Caller:  # noqa: B008 (a local can't be named in Annotated)
         if not caller.scope.can(cap):
             raise HTTPException(status_code=403, detail=f"Your role may not {cap.value.replace('_', ' ')}.")
         return caller

@@ -6,7 +6,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.api.routes import auth, chargers, organizations
+from app.api.routes import auth, chargers, commands, organizations, transactions
 from app.api.routes import finance as finance_routes
 from app.api.routes import invoices as invoice_routes
 from services.errors import Conflict, NotFound, ValidationError
@@ -22,8 +22,9 @@ def _error(status: int, message: str, **extra) -> JSONResponse:
 def create_api() -> FastAPI:
     api = FastAPI(title="Voltdesk API", version="1", openapi_url=f"{PREFIX}/openapi.json",
                   docs_url=f"{PREFIX}/docs", redoc_url=None)
-    for router in (auth.router, organizations.router, chargers.router):
+    for router in (auth.router, organizations.router, chargers.router, commands.router):
         api.include_router(router, prefix=PREFIX)
+    api.include_router(transactions.router, prefix=PREFIX)
     api.include_router(invoice_routes.router, prefix=PREFIX)
     api.include_router(finance_routes.router, prefix=PREFIX)
 

@@ -1,6 +1,15 @@
-import reflex as rx
-
-
-@rx.page(route="/login", title="Voltdesk · Log in")
-def login() -> rx.Component:
-    return rx.center(rx.heading("Voltdesk"), height="100vh")
+"""Every page module registers itself on import."""
+from app.pages import (  # noqa: F401
+    account,
+    charger_detail,
+    chargers,
+    dashboard,
+    login,
+    network,
+    organization_detail,
+    organizations,
+    transaction_detail,
+    transactions,
+    unknown_chargers,
+    users,
+)

@@ -60,14 +60,98 @@ def make_charger(session: Session, org: Organization, *, ocpp_id: str | None = N
     return charger
 
 
+# ---------------------------------------------------------------------------------------------
+# Pricing and transactions (issue 4): tariffs, commission contracts, sessions with meter values.
+# ---------------------------------------------------------------------------------------------
+from datetime import datetime as _datetime  # noqa: E402
+from decimal import Decimal as _Decimal  # noqa: E402
+
+from models import ChargerStatusEvent, CommissionContract, MeterValue, Tariff, Transaction  # noqa: E402
+from services import pricing as _pricing  # noqa: E402
+
+
+def make_tariff(session: Session, org: Organization, *, name: str | None = None, is_default: bool = True,
+                **prices) -> Tariff:
+    """A tariff row as it is (no revision: pricing then uses the row's own prices)."""
+    fields = {k: (_Decimal(str(v)) if k in ("price_per_kwh", "price_per_minute", "session_fee",
+                                            "idle_fee_per_minute") else v) for k, v in prices.items()}
+    tariff = Tariff(organization_id=org.id, name=name or f"Tariff {next(_seq)}", is_default=is_default, **fields)
+    session.add(tariff)
+    session.commit()
+    return tariff
+
+
+def make_contract(session: Session, org: Organization, *, rate, effective_from: _datetime, kind: str = "platform",
+                  location_owner: LocationOwner | None = None, charger: Charger | None = None) -> CommissionContract:
+    contract = CommissionContract(organization_id=org.id, kind=kind, rate=_Decimal(str(rate)),
+                                  effective_from=effective_from,
+                                  location_owner_id=location_owner.id if location_owner else None,
+                                  charger_id=charger.id if charger else None)
+    session.add(contract)
+    session.commit()
+    return contract
+
+
+def make_transaction(session: Session, charger: Charger, *, started_at: _datetime, stopped_at: _datetime | None = None,
+                     energy_wh: int | None = None, meter_start: int = 0, connector_id: int = 1, id_tag: str = "TAG-1",
+                     meter_values: list[tuple[_datetime, int]] = (), power_values: list[tuple[_datetime, int]] = (),
+                     statuses: list[tuple[_datetime, str]] = (), flags: list[str] = (), stop_reason: str | None = None,
+                     price: bool = True) -> Transaction:
+    """A session as the OCPP server leaves it: completed when stopped_at is given, then priced.
+
+    meter_values are (timestamp, register Wh); power_values (timestamp, W); statuses are the
+    connector's StatusNotifications. The location owner is snapshotted from the charger."""
+    org = session.get(Organization, charger.organization_id)
+    completed = stopped_at is not None
+    if energy_wh is None and completed:
+        energy_wh = (meter_values[-1][1] - meter_start) if meter_values else 0
+    tx = Transaction(charger_id=charger.id, organization_id=org.id, connector_id=connector_id, id_tag=id_tag,
+                     status="completed" if completed else "active", meter_start=meter_start,
+                     meter_stop=meter_start + energy_wh if completed else None,
+                     energy_wh=energy_wh if completed else None,
+                     started_at=started_at, stopped_at=stopped_at, stop_reason=stop_reason, flags=list(flags),
+                     location_owner_id=charger.location_owner_id, currency=org.currency)
+    session.add(tx)
+    session.flush()
+    for ts, wh in meter_values:
+        session.add(MeterValue(charger_id=charger.id, connector_id=connector_id, transaction_id=tx.id, timestamp=ts,
+                               value=_Decimal(wh), unit="Wh"))
+    for ts, w in power_values:
+        session.add(MeterValue(charger_id=charger.id, connector_id=connector_id, transaction_id=tx.id, timestamp=ts,
+                               measurand="Power.Active.Import", value=_Decimal(w), unit="W"))
+    for ts, status in statuses:
+        session.add(ChargerStatusEvent(charger_id=charger.id, connector_id=connector_id, status=status,
+                                       occurred_at=ts, received_at=ts))
+    session.flush()
+    if completed and price:
+        _pricing.price_session(session=session, transaction=tx)
+    session.commit()
+    return tx
+
+
+def stop_transaction(session: Session, tx: Transaction, *, stopped_at: _datetime, energy_wh: int) -> Transaction:
+    """What the OCPP server does at StopTransaction: complete the session and price it."""
+    tx.status, tx.stopped_at, tx.energy_wh = "completed", stopped_at, energy_wh
+    tx.meter_stop = tx.meter_start + energy_wh
+    session.add(tx)
+    session.flush()
+    _pricing.price_session(session=session, transaction=tx)
+    session.commit()
+    return tx
+
+
+def auth_headers(user: User) -> dict[str, str]:
+    """A bearer token for the REST API, as POST /api/v1/auth/token would give."""
+    from services.auth import issue_token
+
+    return {"Authorization": f"Bearer {issue_token(user)}"}
 # ---------------------------------------------------------------------------------------------------------------
 # Invoicing (issue 5): priced sessions made directly, as services.pricing would leave them at stop.
 # ---------------------------------------------------------------------------------------------------------------
 from datetime import datetime, timedelta  # noqa: E402
 from decimal import Decimal  # noqa: E402
 
-from models import Transaction  # noqa: E402
-from services.money import round_money  # noqa: E402
+from services.money import round_money  # noqa: E402  (Transaction is imported in the block above)
 
 
 def make_priced_session(session: Session, charger: Charger, *, stopped_at: datetime, energy_wh: int = 10_000,

@@ -1,0 +1,41 @@
+"""POST /chargers/{id}/commands: send an OCPP call to a charger through the command channel and wait."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from app.api.deps import Caller, require_cap
+from services.db import get_engine
+from services.ocpp import commands as svc
+from services.permissions import Cap
+
+router = APIRouter(tags=["commands"])
+CommandChargers = require_cap(Cap.COMMAND_CHARGERS)
+
+
+class CommandIn(BaseModel):
+    action: str = Field(description="An OCPP 1.6 central-system action, e.g. Reset", examples=["Reset"])
+    payload: dict[str, Any] = Field(default_factory=dict, examples=[{"type": "Soft"}])
+    timeout: float | None = Field(default=None, description="Seconds to wait for the charger's answer")
+
+
+class CommandOut(BaseModel):
+    id: int
+    charger_id: int
+    action: str
+    status: str  # done or failed
+    result: dict[str, Any] | None
+    error: str | None
+    created_at: datetime
+    completed_at: datetime | None
+
+
+@router.post("/chargers/{charger_id}/commands", response_model=CommandOut)
+def send_command(charger_id: int, body: CommandIn, caller: Caller = CommandChargers) -> CommandOut:
+    """Runs in FastAPI's thread pool: it waits (up to the timeout) for the charger's answer."""
+    result = svc.send_command(engine=get_engine(), scope=caller.scope, charger_id=charger_id, action=body.action,
+                              payload=body.payload, requested_by=caller.user.id, timeout=body.timeout)
+    return CommandOut(**vars(result))

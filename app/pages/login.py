@@ -1,0 +1,60 @@
+"""The login page, and `/` sending people on to the dashboard."""
+import reflex as rx
+
+from state.auth import LoginState
+from state.nav import HOME
+
+
+def _field(label: str, **props) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, as_="label", html_for=props["id"], size="2", weight="medium"),
+        rx.input(size="3", width="100%", **props),
+        spacing="1", width="100%",
+    )
+
+
+@rx.page(route="/login", title="Log in · Voltdesk", on_load=LoginState.check_session)
+def login() -> rx.Component:
+    return rx.center(
+        rx.vstack(
+            rx.hstack(
+                rx.center(rx.icon("zap", size=22, color="white"), width="40px", height="40px",
+                          border_radius="11px", background=rx.color("teal", 9)),
+                rx.heading("Voltdesk", size="7", weight="bold"),
+                spacing="3", align="center",
+            ),
+            rx.card(
+                rx.form(
+                    rx.vstack(
+                        rx.heading("Log in", size="6"),
+                        rx.text("Manage your charging network.", size="2", color_scheme="gray"),
+                        _field("Email", id="email", name="email", type="email", placeholder="you@company.com",
+                               auto_focus=True, auto_complete="username"),
+                        _field("Password", id="password", name="password", type="password",
+                               auto_complete="current-password"),
+                        rx.cond(
+                            LoginState.error != "",
+                            rx.callout(LoginState.error, icon="triangle-alert", color_scheme="red", role="alert",
+                                       size="1", width="100%", id="login-error"),
+                        ),
+                        # Enabled once the page is connected, so an early click never posts a plain form.
+                        rx.button("Log in", type="submit", size="3", width="100%", loading=LoginState.submitting,
+                                  disabled=~LoginState.is_hydrated, margin_top="8px", id="login-submit"),
+                        spacing="4", width="100%",
+                    ),
+                    on_submit=LoginState.login,
+                    reset_on_submit=False,
+                ),
+                size="4", width="100%",
+            ),
+            rx.text("Access is provided by your organization's administrator.", size="1", color_scheme="gray"),
+            spacing="5", align="center", width="100%", max_width="400px",
+        ),
+        min_height="100vh", padding="24px",
+        background=f"radial-gradient(circle at 20% 0%, {rx.color('teal', 3)}, {rx.color('gray', 2)} 55%)",
+    )
+
+
+@rx.page(route="/", title="Voltdesk", on_load=rx.redirect(HOME))
+def index() -> rx.Component:
+    return rx.center(rx.spinner(size="3"), min_height="100vh")

@@ -1,0 +1,135 @@
+"""Users: who can log in, with which role and organizations; create, disable and enable them."""
+import reflex as rx
+
+from app.components.layout import template
+from app.components.ui import (
+    empty_state,
+    loading_block,
+    page_header,
+    pager,
+    search_input,
+    table_card,
+    user_status_badge,
+)
+from services.permissions import Cap
+from state.users import NONE
+from state.users import UsersState as S
+
+
+def _label(text: str, html_for: str) -> rx.Component:
+    return rx.text(text, as_="label", html_for=html_for, size="2", weight="medium")
+
+
+def _choice(label: str, key: str, value, on_change, options, none_label: str | None = None) -> rx.Component:
+    return rx.vstack(
+        _label(label, key),
+        rx.select.root(
+            rx.select.trigger(width="100%", id=key),
+            rx.select.content(
+                rx.select.item(none_label, value=NONE) if none_label else rx.fragment(),
+                rx.foreach(options, lambda o: rx.select.item(o["label"], value=o["value"])),
+            ),
+            value=value, on_change=on_change,
+        ),
+        spacing="1", width="100%",
+    )
+
+
+def _text_field(label: str, name: str, **props) -> rx.Component:
+    return rx.vstack(_label(label, name), rx.input(id=name, name=name, width="100%", **props),
+                     spacing="1", width="100%")
+
+
+def _create_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("New user"),
+            rx.dialog.description("The user logs in with this email and the initial password.", size="2",
+                                  color_scheme="gray", margin_bottom="16px"),
+            rx.form(
+                rx.vstack(
+                    _text_field("Full name", "full_name", placeholder="Jane Doe"),
+                    _text_field("Email", "email", type="email", placeholder="jane@company.com"),
+                    _text_field("Initial password", "password", type="password", auto_complete="new-password"),
+                    _choice("Role", "role", S.new_role, S.set_new_role, S.role_options),
+                    rx.cond(
+                        S.needs_owner,
+                        _choice("Location owner", "owner", S.new_owner, S.set_new_owner, S.owner_choices,
+                                "Choose a location owner"),
+                        _choice("Organization", "organization", S.new_org, S.set_new_org, S.org_choices,
+                                "No organization"),
+                    ),
+                    rx.cond(S.form_error != "",
+                            rx.callout(S.form_error, icon="triangle-alert", color_scheme="red", size="1",
+                                       width="100%", role="alert", id="user-form-error")),
+                    rx.hstack(
+                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
+                        rx.button("Create user", type="submit", loading=S.saving),
+                        justify="end", width="100%", spacing="3", margin_top="8px",
+                    ),
+                    spacing="3", width="100%",
+                ),
+                on_submit=S.create,
+                reset_on_submit=False,
+            ),
+            max_width="460px",
+        ),
+        open=S.dialog_open,
+        on_open_change=S.set_dialog_open,
+    )
+
+
+def _actions(u) -> rx.Component:
+    return rx.cond(
+        S.can_manage & (u["id"] != S.me),
+        rx.cond(
+            u["status"] == "disabled",
+            rx.button("Enable", size="1", variant="soft", color_scheme="green",
+                      on_click=S.set_user_status(u["id"], "active")),
+            rx.button("Disable", size="1", variant="soft", color_scheme="red",
+                      on_click=S.set_user_status(u["id"], "disabled")),
+        ),
+    )
+
+
+def _row(u) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.vstack(rx.text(u["name"], weight="medium"),
+                                rx.text(u["email"], size="1", color_scheme="gray"), spacing="0")),
+        rx.table.cell(rx.badge(u["role"], variant="soft", color_scheme="indigo")),
+        rx.table.cell(rx.text(u["organizations"], size="2")),
+        rx.table.cell(user_status_badge(u["status"])),
+        rx.table.cell(_actions(u)),
+        align="center", class_name="user-row",
+    )
+
+
+@template(route="/users", title="Users", cap=Cap.VIEW_USERS, on_load=S.load)
+def users() -> rx.Component:
+    return rx.vstack(
+        page_header(
+            "Users", "People who can log in, their roles and organizations.",
+            rx.cond(S.can_manage, rx.button(rx.icon("user-plus", size=16), "New user", on_click=S.open_create,
+                                             id="new-user")),
+        ),
+        search_input("Search name or email", S.set_search),
+        table_card(
+            rx.cond(
+                S.loading & (S.rows.length() == 0),
+                loading_block(),
+                rx.cond(
+                    S.rows.length() == 0,
+                    empty_state("users", "No users found", "Nobody matches your search."),
+                    rx.table.root(
+                        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
+                            "User", "Role", "Organizations", "Status", "")])),
+                        rx.table.body(rx.foreach(S.rows, _row)),
+                        variant="ghost", size="2", width="100%", id="users-table",
+                    ),
+                ),
+            ),
+        ),
+        pager(S.page, S.page_count, S.go_page, rx.text(S.total, " users")),
+        _create_dialog(),
+        spacing="4", width="100%",
+    )

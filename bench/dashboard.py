@@ -1,0 +1,138 @@
+"""Dashboard and charger table at scale: 10,000 chargers, 5,000,000 sessions, 50 organizations.
+
+    python -m bench.dashboard                 # create, migrate and seed a scratch database (~3 min), then time
+    python -m bench.dashboard --reuse         # time again on the database seeded before
+    python -m bench.dashboard --runs 30
+
+Times what the dashboard loads (status counts + first page of cards + revenue tiles and charts + one
+page of the performance table) and one page of the charger table, through the same service calls
+the pages make, per role: admin (all organizations), CPO (one organization), location owner.
+Prints the median and p95 in milliseconds.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("DEMO_MODE", "1")
+
+ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1/postgres")
+DB_NAME = "voltdesk_bench_dashboard"
+
+
+def prepare(url: str, *, orgs: int, chargers: int, sessions: int) -> None:
+    import psycopg
+
+    from bench import seed_bulk
+    from services.migrate import upgrade
+
+    upgrade(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with psycopg.connect(url, autocommit=True) as conn:
+        # Row-by-row roll-up upkeep would dominate a bulk load: build the roll-ups once afterwards.
+        conn.execute("ALTER TABLE charging_session DISABLE TRIGGER session_stats")
+    seed_bulk.seed(url, orgs=orgs, chargers=chargers, sessions=sessions)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE charging_session ENABLE TRIGGER session_stats")
+        t0 = time.perf_counter()
+        conn.execute("SELECT rebuild_session_stats()")
+        conn.execute("ANALYZE")
+        print(f"  roll-ups rebuilt in {time.perf_counter() - t0:.1f}s")
+
+
+def _users(session):
+    from sqlalchemy import select
+
+    from models import Charger, LocationOwner, Organization, User
+    from services import users as user_svc
+
+    def get_or_create(email, role, **kw):
+        user = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+        return user or user_svc.create_user(session=session, email=email, password="bench-password-1", role=role,
+                                            **kw)
+
+    org = session.execute(select(Organization).where(Organization.slug == "org-0008")).scalar_one()
+    owner = session.execute(select(LocationOwner).where(LocationOwner.organization_id == org.id)).scalars().first()
+    assert session.execute(select(Charger.id).where(Charger.location_owner_id == owner.id)).first()
+    users = {
+        "admin (all orgs)": get_or_create("bench-admin@example.test", "admin"),
+        "cpo (one org)": get_or_create("bench-cpo@example.test", "cpo", org_slugs=[org.slug]),
+        "location owner": get_or_create("bench-lo@example.test", "location_owner", location_owner_id=owner.id),
+    }
+    session.commit()
+    return users
+
+
+def _time(fn, runs: int) -> tuple[float, float]:
+    for _ in range(2):
+        fn()  # warm caches and plans
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t0) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[min(len(samples) - 1, int(round(0.95 * (len(samples) - 1))))]
+
+
+def run(url: str, runs: int) -> None:
+    from sqlmodel import Session
+
+    from services import chargers, dashboard
+    from services.config import get_settings
+    from services.db import get_engine, reset_engine
+    from services.scope import scope_for
+
+    os.environ["DATABASE_URL"] = url
+    get_settings.cache_clear()
+    reset_engine()
+    with Session(get_engine()) as s:
+        users = _users(s)
+        scopes = {name: scope_for(s, u) for name, u in users.items()}
+    print(f"{'role':<18} {'measure':<42} {'median ms':>10} {'p95 ms':>8}")
+    for name, scope in scopes.items():
+        with Session(get_engine()) as s:
+            def dashboard_load(period="7d", sc=scope):
+                dashboard.overview(session=s, scope=sc, limit=24)
+                dashboard.summary(session=s, scope=sc)
+                dashboard.performance(session=s, scope=sc, period=period, limit=10)
+
+            measures = [("dashboard load (perf table 7d, default)", dashboard_load)]
+            for period in ("24h", "30d", "365d"):
+                measures.append((f"dashboard load with perf table {period}",
+                                 lambda p=period: dashboard_load(p)))
+            measures += [
+                ("  status counts + first page of cards", lambda sc=scope: dashboard.overview(session=s, scope=sc)),
+                ("  revenue tiles + charts", lambda sc=scope: dashboard.summary(session=s, scope=sc)),
+                ("charger table page (20 rows, by id)",
+                 lambda sc=scope: chargers.list_chargers(session=s, scope=sc, limit=20)),
+                ("charger table page (search 'Bench', by status)",
+                 lambda sc=scope: chargers.list_chargers(session=s, scope=sc, search="Bench", sort="status", limit=20)),
+            ]
+            for label, fn in measures:
+                median, p95 = _time(fn, runs)
+                print(f"{name:<18} {label:<42} {median:>10.1f} {p95:>8.1f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reuse", action="store_true", help="time the database seeded by an earlier run")
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--orgs", type=int, default=50)
+    parser.add_argument("--chargers", type=int, default=10_000)
+    parser.add_argument("--sessions", type=int, default=5_000_000)
+    args = parser.parse_args(argv)
+    from bench.seed_bulk import create_database
+
+    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{DB_NAME}"
+    if not args.reuse:
+        url = create_database(ADMIN_URL, DB_NAME)
+        prepare(url, orgs=args.orgs, chargers=args.chargers, sessions=args.sessions)
+    run(url, args.runs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,20 @@
+"""Firmware management: DiagnosticsStatusNotification and FirmwareStatusNotification."""
+from __future__ import annotations
+
+from ocpp_server.handlers import handles
+from services.clock import utcnow
+from services.ocpp import status as status_svc
+
+
+@handles("DiagnosticsStatusNotification")
+async def diagnostics_status(conn, payload: dict) -> dict:
+    await conn.db(status_svc.firmware_status, charger_id=conn.charger.id, kind="diagnostics_status",
+                  status=payload["status"], now=utcnow())
+    return {}
+
+
+@handles("FirmwareStatusNotification")
+async def firmware_status(conn, payload: dict) -> dict:
+    await conn.db(status_svc.firmware_status, charger_id=conn.charger.id, kind="firmware_status",
+                  status=payload["status"], now=utcnow())
+    return {}

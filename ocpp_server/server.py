@@ -1,0 +1,302 @@
+"""The gateway: accepts charger websockets, keeps the live registry and runs the background jobs
+(batch writers, liveness, offline sweep, command channel).
+
+Several processes may run at once against one database; each serves the chargers connected to it.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import logging
+import ssl as ssl_mod
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import unquote
+
+import psycopg
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from ocpp_server.batch import BatchWriter
+from ocpp_server.connection import CallFailed, ChargerConnection
+from services.clock import utcnow
+from services.config import Settings, get_settings
+from services.db import get_engine
+from services.events import COMMAND_CHANNEL
+from services.ocpp import commands as cmd_svc
+from services.ocpp import presence
+from services.ocpp.frames import insert_frames_async
+from services.ocpp.meter import insert_meter_rows_async
+
+log = logging.getLogger("ocpp_server")
+
+PATH_PREFIX = "/ocpp/"
+SUBPROTOCOL = "ocpp1.6"
+# Keepalive pings detect dead TCP connections that never send a FIN.
+PING_INTERVAL = 60
+PING_TIMEOUT = 30
+COMMAND_SWEEP_SECONDS = 5.0
+LIVENESS_STEP = timedelta(seconds=15)
+
+
+def basic_credentials(header: str | None) -> tuple[str, str] | None:
+    if not header or not header.lower().startswith("basic "):
+        return None
+    try:
+        user, _, password = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return user, password
+
+
+def tls_context(cert: str, key: str) -> ssl_mod.SSLContext:
+    ctx = ssl_mod.SSLContext(ssl_mod.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl_mod.TLSVersion.TLSv1_2  # OCPP security profile 2 asks for TLS 1.2 or above
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+class OcppServer:
+    def __init__(self, *, settings: Settings | None = None, engine: Engine | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.engine = engine or get_engine()
+        self.connections: dict[int, ChargerConnection] = {}
+        self.meters = BatchWriter("meter_values", self._write_meters, max_rows=2000, interval=0.1)
+        self.frames = BatchWriter("frames", self._write_frames, max_rows=5000, interval=0.2)
+        self._seen: dict[int, datetime] = {}
+        self._tasks: list[asyncio.Task] = []
+        self._running: set[asyncio.Task] = set()
+        self._ws_server = None
+        # Batch writes (samples, frames, liveness) share one async connection on the event loop: no worker
+        # thread competes with the loop for the GIL on the hot path.
+        self._db_url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._writer: psycopg.AsyncConnection | None = None
+        self._writer_lock = asyncio.Lock()
+        self._tls = False
+        self._stopping = False
+        self.port: int | None = None
+
+    # --- database access, always off the event loop ---------------------------------------------------
+
+    def _run_db(self, fn: Callable[..., Any], kwargs: dict) -> Any:
+        with Session(self.engine, expire_on_commit=False) as session:
+            result = fn(session=session, **kwargs)
+            session.commit()
+            return result
+
+    async def db(self, fn: Callable[..., Any], **kwargs) -> Any:
+        return await asyncio.to_thread(self._run_db, fn, kwargs)
+
+    async def write(self, fn: Callable[..., Any], **kwargs) -> Any:
+        """Run an async service function on the writer connection (reconnecting after a failure)."""
+        async with self._writer_lock:
+            if self._writer is None or self._writer.closed:
+                self._writer = await psycopg.AsyncConnection.connect(self._db_url, autocommit=True)
+            try:
+                return await fn(conn=self._writer, **kwargs)
+            except psycopg.OperationalError:
+                await self._writer.close()
+                self._writer = None
+                raise
+
+    async def _write_meters(self, rows: list) -> None:
+        await self.write(insert_meter_rows_async, rows=rows)
+
+    async def _write_frames(self, rows: list) -> None:
+        await self.write(insert_frames_async, rows=rows)
+
+    def seen(self, conn: ChargerConnection, when: datetime) -> None:
+        """Liveness is written at most every LIVENESS_STEP per charger: far finer than heartbeat + grace."""
+        if conn.touched_at is None or when - conn.touched_at >= LIVENESS_STEP or when < conn.touched_at:
+            conn.touched_at = when
+            self._seen[conn.charger.id] = when
+
+    # --- lifecycle ---------------------------------------------------------------------------------------
+
+    async def start(self, host: str | None = None, port: int | None = None,
+                    ssl: ssl_mod.SSLContext | None = None) -> OcppServer:
+        s = self.settings
+        if ssl is None and s.ocpp_tls_cert and s.ocpp_tls_key:
+            ssl = tls_context(str(s.ocpp_tls_cert), str(s.ocpp_tls_key))
+        self._tls = ssl is not None
+        self.meters.start()
+        self.frames.start()
+        self._ws_server = await serve(
+            self._handle, host if host is not None else s.ocpp_host, s.ocpp_port if port is None else port,
+            ssl=ssl, subprotocols=[SUBPROTOCOL], process_request=self._process_request,
+            max_size=s.ocpp_max_frame_bytes, max_queue=4, write_limit=4096,
+            # OCPP frames are small: compression would cost ~100 KiB of zlib state per connection for little gain.
+            compression=None, ping_interval=PING_INTERVAL, ping_timeout=PING_TIMEOUT, close_timeout=5,
+            server_header="Voltdesk-OCPP",
+        )
+        self.port = self._ws_server.sockets[0].getsockname()[1]
+        for job in (self._touch_loop, self._offline_loop, self._command_listener, self._command_sweep_loop):
+            self._tasks.append(asyncio.create_task(job(), name=job.__name__))
+        log.info("OCPP 1.6J server listening on %s:%s%s", host or s.ocpp_host, self.port,
+                 " (TLS)" if self._tls else "")
+        return self
+
+    async def stop(self) -> None:
+        """Clean shutdown: close the sockets, write everything acknowledged, mark our chargers Offline."""
+        self._stopping = True
+        tokens = [c.token for c in self.connections.values()]
+        if self._ws_server is not None:
+            self._ws_server.close()
+            await self._ws_server.wait_closed()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.meters.stop()
+        await self.frames.stop()
+        await self._flush_seen()
+        await self.db(presence.reset_connections, tokens=tokens, now=utcnow())
+        if self._writer is not None:
+            await self._writer.close()
+
+    # --- the websocket handshake and connection -----------------------------------------------------------
+
+    async def _process_request(self, ws: ServerConnection, request: Request) -> Response | None:
+        path = request.path.split("?", 1)[0]
+        ocpp_id = unquote(path[len(PATH_PREFIX):]) if path.startswith(PATH_PREFIX) else ""
+        if not ocpp_id or "/" in ocpp_id:
+            return ws.respond(404, "Connect to /ocpp/{chargePointId}.\n")
+        offered = {p.strip() for h in request.headers.get_all("Sec-WebSocket-Protocol") for p in h.split(",")}
+        if SUBPROTOCOL not in offered:
+            return ws.respond(400, "The ocpp1.6 subprotocol is required.\n")
+        creds = basic_credentials(request.headers.get("Authorization"))
+        if creds is not None and creds[0] != ocpp_id:
+            creds = (creds[0], "")  # the username must be the charge point id
+        remote = ws.remote_address[0] if ws.remote_address else None
+        result = await self.db(presence.check_handshake, ocpp_id=ocpp_id, password=creds[1] if creds else None,
+                               tls=self._tls, remote_address=remote, now=utcnow())
+        if result.charger is None:
+            log.info("refused %s from %s: %s", ocpp_id, remote, result.reason)
+            response = ws.respond(result.status, result.reason + "\n")
+            if result.status == 401:
+                response.headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
+            return response
+        ws.voltdesk_charger = result.charger  # read by _handle
+        return None
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        conn = ChargerConnection(self, ws, ws.voltdesk_charger)
+        charger_id = conn.charger.id
+        old = self.connections.get(charger_id)
+        self.connections[charger_id] = conn
+        if old is not None:  # a reconnect supersedes the stale socket
+            asyncio.ensure_future(old.ws.close(1000, "Replaced by a new connection"))
+        try:
+            await self.db(presence.mark_connected, charger_id=charger_id, token=conn.token, now=utcnow())
+            await conn.serve()
+        except ConnectionClosed:
+            pass
+        finally:
+            conn.close_pending()
+            if self.connections.get(charger_id) is conn:
+                del self.connections[charger_id]
+            if not self._stopping:
+                await self.db(presence.mark_disconnected, charger_id=charger_id, token=conn.token, now=utcnow())
+
+    # --- liveness and offline detection --------------------------------------------------------------------
+
+    async def _flush_seen(self) -> None:
+        seen, self._seen = self._seen, {}
+        if seen:
+            await self.write(presence.touch_async, seen=seen)
+
+    async def _touch_loop(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            try:
+                await self._flush_seen()
+            except Exception:
+                log.exception("liveness flush failed")
+
+    async def sweep_offline(self) -> list[int]:
+        """Chargers silent beyond heartbeat interval + grace go Offline; their sockets here are closed."""
+        await self._flush_seen()
+        s = self.settings
+        silence = timedelta(seconds=s.ocpp_heartbeat_interval + s.ocpp_offline_grace_seconds)
+        ids = await self.db(presence.mark_silent_offline, now=utcnow(), silence=silence)
+        for cid in ids:
+            conn = self.connections.get(cid)
+            if conn is not None:
+                asyncio.ensure_future(conn.ws.close(1001, "Missed heartbeats"))
+        return ids
+
+    async def _offline_loop(self) -> None:
+        period = max(1.0, min(30.0, self.settings.ocpp_offline_grace_seconds / 2))
+        while True:
+            await asyncio.sleep(period)
+            try:
+                await self.sweep_offline()
+            except Exception:
+                log.exception("offline sweep failed")
+
+    # --- the command channel (docs/adr/0003-command-channel.md) ------------------------------------------
+
+    async def _command_listener(self) -> None:
+        url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(url, autocommit=True) as aconn:
+                    await aconn.execute(f"LISTEN {COMMAND_CHANNEL}")
+                    await self.sweep_commands()  # catch up on anything sent while we were not listening
+                    async for note in aconn.notifies():
+                        try:
+                            data = json.loads(note.payload)
+                            command_id, charger_id = int(data["id"]), int(data["charger_id"])
+                        except (ValueError, KeyError, TypeError):
+                            continue
+                        if charger_id in self.connections:
+                            self._spawn(self._claim_and_run(command_id, charger_id))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("command listener lost its connection; reconnecting")
+                await asyncio.sleep(2)
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.ensure_future(coro)
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _claim_and_run(self, command_id: int, charger_id: int) -> None:
+        claimed = await self.db(cmd_svc.claim_command, command_id=command_id, charger_ids=[charger_id])
+        if claimed is not None:
+            await self._run_command(claimed)
+
+    async def sweep_commands(self) -> None:
+        claimed = await self.db(cmd_svc.claim_pending, charger_ids=list(self.connections))
+        for cmd in claimed:
+            self._spawn(self._run_command(cmd))
+
+    async def _command_sweep_loop(self) -> None:
+        while True:
+            await asyncio.sleep(COMMAND_SWEEP_SECONDS)
+            try:
+                await self.sweep_commands()
+            except Exception:
+                log.exception("command sweep failed")
+
+    async def _run_command(self, cmd: cmd_svc.ClaimedCommand) -> None:
+        conn = self.connections.get(cmd.charger_id)
+        result, error = None, None
+        if conn is None:
+            error = cmd_svc.OFFLINE
+        else:
+            try:
+                result = await conn.call(cmd.action, cmd.payload, cmd.timeout)
+            except TimeoutError:
+                error = f"Charger did not answer within {cmd.timeout:g} s"
+            except CallFailed as exc:
+                error = f"Charger answered with an error: {exc}"
+            except (ConnectionClosed, ConnectionError):
+                error = cmd_svc.OFFLINE
+        await self.db(cmd_svc.complete_command, command_id=cmd.id, result=result, error=error)

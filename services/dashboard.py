@@ -1,0 +1,347 @@
+"""The dashboard: live status counts, charger cards, revenue tiles and per-charger performance.
+
+Everything is read inside a Scope and computed in SQL so the page stays cheap whatever the network
+size: counts are one GROUP BY, cards are one page, and money comes from the daily roll-ups that a
+trigger keeps (models/stats.py) rather than from millions of sessions. Only visible chargers count;
+the visibility toggle hides a charger from dashboards. Period boundaries ("today", "this week", ...)
+follow each organization's own timezone, and amounts in different currencies are never added up.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Date, cast, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import TIMESTAMP
+from sqlmodel import Session
+
+from models import Charger, ChargerDayStat, Organization, OrgDayStat, Transaction
+from models.charger import LIVE_STATUSES
+from services.clock import utcnow
+from services.errors import ValidationError
+from services.permissions import Cap
+from services.scope import Scope
+
+PERIODS = ("today", "week", "month", "year")
+# The performance table's windows: the last 24 hours, or the last N local days including today.
+PERFORMANCE_PERIODS = {"24h": None, "7d": 7, "30d": 30, "365d": 365}
+PERFORMANCE_SORTS = ("energy", "sessions", "revenue")
+
+
+@dataclass(frozen=True)
+class ChargerCard:
+    id: int
+    ocpp_id: str
+    name: str
+    organization_name: str
+    status: str
+    lifecycle_status: str
+    connected: bool
+    last_heartbeat_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Overview:
+    # Every OCPP status with its count, in LIVE_STATUSES order (zeros included).
+    status_counts: dict[str, int]
+    organizations: int
+    chargers: int
+    cards: list[ChargerCard] = field(default_factory=list)
+    # How many cards match the status filter and search (for pagination).
+    matching: int = 0
+
+
+def _visible(scope: Scope) -> list[Any]:
+    return [scope.charger_filter(), Charger.visible.is_(True)]
+
+
+def status_counts(*, session: Session, scope: Scope) -> dict[str, int]:
+    scope.require(Cap.VIEW_DASHBOARD)
+    counts = dict.fromkeys(LIVE_STATUSES, 0)
+    for st, n in session.execute(select(Charger.status, func.count()).where(*_visible(scope))
+                                 .group_by(Charger.status)):
+        counts[st] = n
+    return counts
+
+
+def overview(*, session: Session, scope: Scope, status: str | None = None, search: str | None = None,
+             limit: int = 24, offset: int = 0) -> Overview:
+    scope.require(Cap.VIEW_DASHBOARD)
+    counts = status_counts(session=session, scope=scope)
+    organizations = session.execute(
+        select(func.count()).select_from(Organization).where(scope.org_filter(Organization.id))
+    ).scalar_one()
+
+    where = _visible(scope)
+    if status:
+        where.append(Charger.status == status)
+    if search and search.strip():
+        like = f"%{search.strip()}%"
+        where.append(or_(Charger.ocpp_id.ilike(like), Charger.name.ilike(like), Charger.address.ilike(like)))
+    if status or (search and search.strip()):
+        matching = session.execute(select(func.count()).select_from(Charger).where(*where)).scalar_one()
+    else:
+        matching = sum(counts.values())
+    rows = session.execute(
+        select(Charger, Organization.name)
+        .join(Organization, Organization.id == Charger.organization_id)
+        .where(*where)
+        .order_by(Charger.ocpp_id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return Overview(status_counts=counts, organizations=organizations, chargers=sum(counts.values()),
+                    cards=[_card(c, org) for c, org in rows], matching=matching)
+
+
+def _card(c: Charger, org_name: str) -> ChargerCard:
+    return ChargerCard(c.id, c.ocpp_id, c.name, org_name, c.status, c.lifecycle_status, c.connected,
+                       c.last_heartbeat_at)
+
+
+def cards_by_id(*, session: Session, scope: Scope, charger_ids: list[int]) -> dict[int, ChargerCard]:
+    """The current state of some cards (after a live event); ids outside the scope are left out."""
+    scope.require(Cap.VIEW_DASHBOARD)
+    if not charger_ids:
+        return {}
+    rows = session.execute(
+        select(Charger, Organization.name).join(Organization, Organization.id == Charger.organization_id)
+        .where(Charger.id.in_(charger_ids), scope.charger_filter())
+    ).all()
+    return {c.id: _card(c, org) for c, org in rows}
+
+
+def event_filter(*, session: Session, scope: Scope) -> Callable[[dict[str, Any]], bool]:
+    """Which live events concern this scope, decided on the server from the user's own scope.
+
+    Organizations come from the scope; a location owner additionally gets only its chargers' events.
+    """
+    org_ids = scope.org_ids
+    charger_ids: frozenset[int] | None = None
+    if scope.location_owner_id is not None:
+        charger_ids = frozenset(session.execute(select(Charger.id).where(scope.charger_filter())).scalars())
+
+    def accept(event: dict[str, Any]) -> bool:
+        if event.get("type") not in ("charger_status", "session", "charger"):
+            return False
+        if org_ids is not None and event.get("organization_id") not in org_ids:
+            return False
+        return charger_ids is None or event.get("charger_id") in charger_ids
+
+    return accept
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Revenue, energy and sessions
+# ---------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Totals:
+    revenue: Decimal = Decimal(0)
+    energy_kwh: Decimal = Decimal(0)
+    sessions: int = 0
+
+    def __add__(self, other: Totals) -> Totals:
+        return Totals(self.revenue + other.revenue, self.energy_kwh + other.energy_kwh,
+                      self.sessions + other.sessions)
+
+
+@dataclass(frozen=True)
+class OrgSummary:
+    organization_id: int
+    name: str
+    currency: str
+    periods: dict[str, Totals]  # today, week, month, year
+
+
+@dataclass(frozen=True)
+class CurrencySummary:
+    currency: str
+    periods: dict[str, Totals]
+
+
+@dataclass(frozen=True)
+class DayPoint:
+    day: date
+    currency: str
+    revenue: Decimal
+    energy_kwh: Decimal
+    sessions: int
+
+
+@dataclass(frozen=True)
+class Summary:
+    currencies: list[CurrencySummary]
+    organizations: list[OrgSummary]
+    # Revenue, energy and sessions per local day of the current month, per currency.
+    days: list[DayPoint]
+
+
+def _local_today(now: datetime) -> Any:
+    """Each row's organization's local date at `now`, in SQL."""
+    return cast(func.timezone(Organization.timezone, literal(now, TIMESTAMP(timezone=True))), Date)
+
+
+def _stat_source(scope: Scope) -> tuple[Any, list[Any]]:
+    """The roll-up to read and its scope clause: per organization, or per charger for a location owner."""
+    if scope.location_owner_id is None:
+        return OrgDayStat, [scope.org_filter(OrgDayStat.organization_id)]
+    owner = scope.location_owner_id
+    # The owner's chargers, for sessions made while the owner held them (or with no owner recorded).
+    mine = select(Charger.id).where(scope.charger_filter()).scalar_subquery()
+    return ChargerDayStat, [scope.org_filter(ChargerDayStat.organization_id), ChargerDayStat.charger_id.in_(mine),
+                            or_(ChargerDayStat.location_owner_id == owner, ChargerDayStat.location_owner_id.is_(None))]
+
+
+def _bounds(stat: Any, now: datetime, *, days: int | None = None, month: bool = False,
+            year: bool = False) -> list[Any]:
+    """Index-friendly outer limits on `day`, true for every timezone (local dates lie within a day of UTC's).
+
+    The exact per-organization limits compare with each row's local date, which an index cannot use.
+    """
+    first, last = now.date() - timedelta(days=1), now.date() + timedelta(days=1)
+    if days is not None:
+        first = first - timedelta(days=days)
+    elif month:
+        first = first.replace(day=1)
+    elif year:
+        first = first.replace(month=1, day=1)
+    return [stat.day >= first, stat.day <= last]
+
+
+def _kwh(wh: Any) -> Decimal:
+    return Decimal(wh or 0) / 1000
+
+
+def _org_days(scope: Scope, now: datetime) -> Any:
+    """Each organization's local today and period starts, computed once per organization.
+
+    Materialized so PostgreSQL does not recompute timezone conversions for every roll-up row.
+    """
+    today = _local_today(now)
+    return (select(Organization.id.label("id"), Organization.name.label("name"), today.label("today"),
+                   cast(func.date_trunc("week", today), Date).label("week"),
+                   cast(func.date_trunc("month", today), Date).label("month"),
+                   cast(func.date_trunc("year", today), Date).label("year"))
+            .where(scope.org_filter(Organization.id))
+            .cte("org_days").prefix_with("MATERIALIZED"))
+
+
+def summary(*, session: Session, scope: Scope) -> Summary:
+    """Revenue, kWh and sessions for today, this week (from Monday), this month and this year."""
+    scope.require(Cap.VIEW_DASHBOARD)
+    now = utcnow()
+    stat, where = _stat_source(scope)
+    od = _org_days(scope, now)
+    columns = []
+    for p in PERIODS:
+        in_period = stat.day >= od.c[p]
+        columns += [func.coalesce(func.sum(stat.revenue).filter(in_period), 0),
+                    func.coalesce(func.sum(stat.energy_wh).filter(in_period), 0),
+                    func.coalesce(func.sum(stat.sessions).filter(in_period), 0)]
+    stmt = (select(od.c.id, od.c.name, stat.currency, *columns)
+            .select_from(stat).join(od, od.c.id == stat.organization_id)
+            .where(*where, *_bounds(stat, now, year=True), stat.day >= od.c.year, stat.day <= od.c.today)
+            .group_by(od.c.id, od.c.name, stat.currency)
+            .order_by(od.c.name, stat.currency))
+    orgs = []
+    for oid, name, currency, *vals in session.execute(stmt):
+        periods = {p: Totals(Decimal(vals[3 * i]), _kwh(vals[3 * i + 1]), int(vals[3 * i + 2]))
+                   for i, p in enumerate(PERIODS)}
+        orgs.append(OrgSummary(oid, name, currency, periods))
+    by_currency: dict[str, dict[str, Totals]] = {}
+    for o in orgs:
+        acc = by_currency.setdefault(o.currency, {p: Totals() for p in PERIODS})
+        for p in PERIODS:
+            acc[p] = acc[p] + o.periods[p]
+    currencies = [CurrencySummary(c, by_currency[c]) for c in sorted(by_currency)]
+
+    day_stmt = (select(stat.day, stat.currency, func.sum(stat.revenue), func.sum(stat.energy_wh),
+                       func.sum(stat.sessions))
+                .select_from(stat).join(od, od.c.id == stat.organization_id)
+                .where(*where, *_bounds(stat, now, month=True), stat.day >= od.c.month, stat.day <= od.c.today)
+                .group_by(stat.day, stat.currency).order_by(stat.day, stat.currency))
+    days = [DayPoint(d, c, Decimal(r), _kwh(wh), int(n)) for d, c, r, wh, n in session.execute(day_stmt)]
+    return Summary(currencies=currencies, organizations=orgs, days=days)
+
+
+def month_days(summary: Summary, today: date) -> list[date]:
+    """Every day of the current month up to today, for a chart without gaps."""
+    first = today.replace(day=1)
+    if summary.days:
+        first = min(first, min(p.day for p in summary.days))
+        today = max(today, max(p.day for p in summary.days))
+    return [first + timedelta(days=i) for i in range((today - first).days + 1)]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Per-charger performance
+# ---------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PerformanceRow:
+    charger_id: int
+    ocpp_id: str
+    name: str
+    organization_name: str
+    currency: str
+    revenue: Decimal
+    energy_kwh: Decimal
+    sessions: int
+
+
+def performance(*, session: Session, scope: Scope, period: str = "7d", sort: str = "energy", limit: int = 10,
+                offset: int = 0) -> tuple[list[PerformanceRow], int]:
+    """Revenue, kWh and sessions per visible charger over the period; one page, best first, and the count.
+
+    Chargers without sessions in the period are listed too (with zeros), after the others. The default
+    order is by energy because kWh can be compared across currencies; revenue sorts within the page's
+    numbers as they are and is meant for one-currency scopes.
+    """
+    scope.require(Cap.VIEW_DASHBOARD)
+    if period not in PERFORMANCE_PERIODS:
+        raise ValidationError(f"Period must be one of: {', '.join(PERFORMANCE_PERIODS)}.", "period")
+    if sort not in PERFORMANCE_SORTS:
+        raise ValidationError(f"Sort must be one of: {', '.join(PERFORMANCE_SORTS)}.", "sort")
+    now = utcnow()
+    days = PERFORMANCE_PERIODS[period]
+    if days is None:
+        s = Transaction
+        agg = (select(s.charger_id.label("charger_id"), s.currency.label("currency"),
+                      func.count().label("sessions"), func.coalesce(func.sum(s.energy_wh), 0).label("energy_wh"),
+                      func.coalesce(func.sum(s.amount_gross), 0).label("revenue"))
+               .where(s.status == "completed", s.started_at >= now - timedelta(hours=24), s.started_at <= now,
+                      scope.org_filter(s.organization_id))
+               .group_by(s.charger_id, s.currency))
+        owner_col = s.location_owner_id
+    else:
+        s = ChargerDayStat
+        od = _org_days(scope, now)
+        agg = (select(s.charger_id.label("charger_id"), s.currency.label("currency"),
+                      func.sum(s.sessions).label("sessions"), func.sum(s.energy_wh).label("energy_wh"),
+                      func.sum(s.revenue).label("revenue"))
+               .join(od, od.c.id == s.organization_id)
+               .where(scope.org_filter(s.organization_id), *_bounds(s, now, days=days),
+                      s.day > od.c.today - days, s.day <= od.c.today)
+               .group_by(s.charger_id, s.currency))
+        owner_col = s.location_owner_id
+    if scope.location_owner_id is not None:
+        agg = agg.where(or_(owner_col == scope.location_owner_id, owner_col.is_(None)))
+    agg = agg.subquery()
+    order = {"energy": agg.c.energy_wh, "sessions": agg.c.sessions, "revenue": agg.c.revenue}[sort]
+    rows = session.execute(
+        select(Charger.id, Charger.ocpp_id, Charger.name, Organization.name,
+               func.coalesce(agg.c.currency, Organization.currency), func.coalesce(agg.c.revenue, 0),
+               func.coalesce(agg.c.energy_wh, 0), func.coalesce(agg.c.sessions, 0))
+        .join(Organization, Organization.id == Charger.organization_id)
+        .outerjoin(agg, agg.c.charger_id == Charger.id)
+        .where(*_visible(scope))
+        .order_by(order.desc().nulls_last(), Charger.ocpp_id)
+        .limit(limit).offset(offset)
+    ).all()
+    total = session.execute(select(func.count()).select_from(Charger).where(*_visible(scope))).scalar_one()
+    return [PerformanceRow(cid, ocpp_id, name, org, cur, Decimal(rev), _kwh(wh), int(n))
+            for cid, ocpp_id, name, org, cur, rev, wh, n in rows], total

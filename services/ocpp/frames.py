@@ -1,0 +1,49 @@
+"""The raw OCPP frame log (session detail page): written in batches with one COPY."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import psycopg
+from sqlalchemy import select
+from sqlmodel import Session
+
+from models import OcppMessage
+
+COLUMNS = ("charger_id", "transaction_id", "direction", "action", "frame", "created_at")
+# Frames are size-limited at the socket; this only protects the log from pathological input.
+MAX_FRAME_CHARS = 65536
+
+
+@dataclass(frozen=True)
+class FrameRow:
+    charger_id: int
+    transaction_id: int | None
+    direction: str  # "in" or "out"
+    action: str | None
+    frame: str
+    created_at: datetime
+
+
+_COPY_SQL = f"COPY ocpp_message ({', '.join(COLUMNS)}) FROM STDIN"
+
+
+def _copy_tuple(r: FrameRow) -> tuple:
+    tx = r.transaction_id if isinstance(r.transaction_id, int) and -2**31 <= r.transaction_id < 2**31 else None
+    return (r.charger_id, tx, r.direction, (r.action or None) and r.action[:40],
+            r.frame[:MAX_FRAME_CHARS].replace("\x00", ""), r.created_at)
+
+
+async def insert_frames_async(*, conn: psycopg.AsyncConnection, rows: list[FrameRow]) -> int:
+    if not rows:
+        return 0
+    async with conn.transaction(), conn.cursor() as cur, cur.copy(_COPY_SQL) as copy:
+        for r in rows:
+            await copy.write_row(_copy_tuple(r))
+    return len(rows)
+
+
+def frames_for_session(*, session: Session, transaction_id: int, limit: int = 500) -> list[OcppMessage]:
+    """Frames linked to one session, oldest first. Callers check the scope and Cap.VIEW_RAW_OCPP."""
+    return list(session.execute(select(OcppMessage).where(OcppMessage.transaction_id == transaction_id)
+                                .order_by(OcppMessage.created_at, OcppMessage.id).limit(limit)).scalars())

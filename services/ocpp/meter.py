@@ -1,0 +1,128 @@
+"""MeterValues: parsing sampled values and writing them in batches (one COPY per batch, never a commit per sample).
+
+Suspect data is kept and flagged: an energy register lower than an earlier reading of the same session
+(`meter_backwards`) and timestamps in the future (`future_timestamp`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+import psycopg
+from sqlmodel import Session
+
+from services.errors import ValidationError
+from services.ocpp.common import FUTURE_TOLERANCE, parse_ts
+
+ENERGY = "Energy.Active.Import.Register"
+COLUMNS = ("charger_id", "connector_id", "transaction_id", "timestamp", "measurand", "phase", "unit", "context",
+           "location", "value", "flags")
+
+
+@dataclass
+class MeterRow:
+    charger_id: int
+    connector_id: int
+    transaction_id: int | None
+    timestamp: datetime
+    measurand: str
+    phase: str | None
+    unit: str | None
+    context: str | None
+    location: str | None
+    value: Decimal
+    flags: list[str] = field(default_factory=list)
+
+
+def parse_meter_values(*, charger_id: int, connector_id: int, transaction_id: int | None, meter_value: list[dict],
+                       now: datetime) -> list[MeterRow]:
+    """Turn OCPP MeterValue objects into rows. Raises ValidationError on a value that is not a number."""
+    rows = []
+    for mv in meter_value:
+        ts = parse_ts(mv.get("timestamp"), "meterValue.timestamp")
+        for sv in mv.get("sampledValue", []):
+            if sv.get("format") == "SignedData":
+                continue  # signed blobs are kept in the raw frame log, not as numbers
+            try:
+                value = Decimal(sv["value"])
+            except (InvalidOperation, KeyError, TypeError) as exc:
+                raise ValidationError(f"Sampled value '{sv.get('value')}' is not a number.",
+                                      "sampledValue.value") from exc
+            if not value.is_finite() or abs(value) >= Decimal("1e15"):
+                raise ValidationError(f"Sampled value '{sv.get('value')}' is not a number.", "sampledValue.value")
+            flags = ["future_timestamp"] if ts > now + FUTURE_TOLERANCE else []
+            rows.append(MeterRow(charger_id, connector_id, transaction_id, ts, sv.get("measurand") or ENERGY,
+                                 sv.get("phase"), sv.get("unit"), sv.get("context"), sv.get("location"), value,
+                                 flags))
+    return rows
+
+
+def _wh(row: MeterRow) -> Decimal:
+    return row.value * 1000 if (row.unit or "Wh") == "kWh" else row.value
+
+
+_KNOWN_SQL = (
+    "SELECT s.id, s.charger_id, s.meter_start,"
+    " (SELECT max(CASE WHEN m.unit = 'kWh' THEN m.value * 1000 ELSE m.value END) FROM meter_value m"
+    "   WHERE m.transaction_id = s.id AND m.measurand = %(energy)s)"
+    " FROM charging_session s WHERE s.id = ANY(%(ids)s)"
+)
+_COPY_SQL = f"COPY meter_value ({', '.join(COLUMNS)}) FROM STDIN"
+
+
+def _tx_ids(rows: list[MeterRow]) -> list[int]:
+    return list({r.transaction_id for r in rows if r.transaction_id is not None})
+
+
+def _flag(rows: list[MeterRow], found: list[tuple]) -> None:
+    """Link rows to known sessions of their own charger and flag energy readings that go backwards."""
+    known: dict[int, tuple[int, Decimal]] = {}  # transaction id -> (charger id, highest energy reading so far)
+    for tid, cid, meter_start, top in found:
+        known[tid] = (cid, max(Decimal(meter_start), top if top is not None else Decimal(meter_start)))
+    for row in sorted(rows, key=lambda r: r.timestamp):
+        if row.transaction_id is None:
+            continue
+        entry = known.get(row.transaction_id)
+        if entry is None or entry[0] != row.charger_id:
+            row.transaction_id = None  # unknown session: the sample is kept without the link
+        elif row.measurand == ENERGY and row.location in (None, "Outlet") and row.phase is None:
+            wh = _wh(row)
+            if wh < entry[1]:
+                row.flags.append("meter_backwards")
+            else:
+                known[row.transaction_id] = (entry[0], wh)
+
+
+def _copy_tuple(r: MeterRow) -> tuple:
+    return (r.charger_id, r.connector_id, r.transaction_id, r.timestamp, r.measurand[:64],
+            (r.phase or None) and r.phase[:8], (r.unit or None) and r.unit[:16],
+            (r.context or None) and r.context[:32], (r.location or None) and r.location[:16], r.value, r.flags)
+
+
+def insert_meter_rows(*, session: Session, rows: list[MeterRow]) -> int:
+    """Write a batch with one COPY, inside the caller's transaction."""
+    if not rows:
+        return 0
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cur:
+        ids = _tx_ids(rows)
+        _flag(rows, cur.execute(_KNOWN_SQL, {"ids": ids, "energy": ENERGY}).fetchall() if ids else [])
+        with cur.copy(_COPY_SQL) as copy:
+            for r in rows:
+                copy.write_row(_copy_tuple(r))
+    return len(rows)
+
+
+async def insert_meter_rows_async(*, conn: psycopg.AsyncConnection, rows: list[MeterRow]) -> int:
+    """The same on an async connection, for the OCPP server's event loop (no worker thread, no GIL hand-offs)."""
+    if not rows:
+        return 0
+    async with conn.transaction(), conn.cursor() as cur:
+        ids = _tx_ids(rows)
+        found = await (await cur.execute(_KNOWN_SQL, {"ids": ids, "energy": ENERGY})).fetchall() if ids else []
+        _flag(rows, found)
+        async with cur.copy(_COPY_SQL) as copy:
+            for r in rows:
+                await copy.write_row(_copy_tuple(r))
+    return len(rows)

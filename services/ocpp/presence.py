@@ -1,0 +1,162 @@
+"""Who may connect, and who is online: the handshake check, connect/disconnect, liveness and offline sweep."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import psycopg
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import Session
+
+from models import Charger, Connector, UnknownCharger
+from services.chargers import check_auth_key, validate_ocpp_id
+from services.errors import ValidationError
+from services.ocpp.common import status_event
+
+
+@dataclass(frozen=True)
+class ChargerIdentity:
+    id: int
+    ocpp_id: str
+    organization_id: int
+    security_profile: int
+
+
+@dataclass(frozen=True)
+class Handshake:
+    """The answer to a websocket upgrade: the charger, or an HTTP status and a reason."""
+
+    charger: ChargerIdentity | None
+    status: int = 200
+    reason: str = ""
+
+
+def check_handshake(*, session: Session, ocpp_id: str, password: str | None, tls: bool,
+                    remote_address: str | None, now: datetime) -> Handshake:
+    """Security profiles 0/1/2. Unknown ids are refused and recorded for the admin's unknown-chargers list."""
+    try:
+        ocpp_id = validate_ocpp_id(ocpp_id)
+    except ValidationError:
+        return Handshake(None, 404, "Unknown charge point id.")
+    charger = session.execute(select(Charger).where(Charger.ocpp_id == ocpp_id)).scalar_one_or_none()
+    if charger is None:
+        record_unknown(session=session, ocpp_id=ocpp_id, remote_address=remote_address, now=now)
+        return Handshake(None, 404, "Unknown charge point id.")
+    if charger.security_profile == 2 and not tls:
+        return Handshake(None, 403, "This charger must connect over TLS (security profile 2).")
+    # Constant-time compare; a missing password is compared against the hash too.
+    if charger.security_profile > 0 and (not check_auth_key(password or "", charger.auth_key_hash)
+                                         or password is None):
+        return Handshake(None, 401, "Wrong charge point id or AuthorizationKey.")
+    return Handshake(ChargerIdentity(charger.id, charger.ocpp_id, charger.organization_id,
+                                     charger.security_profile))
+
+
+def record_unknown(*, session: Session, ocpp_id: str, remote_address: str | None, now: datetime) -> None:
+    stmt = insert(UnknownCharger).values(ocpp_id=ocpp_id[:255], remote_address=(remote_address or "")[:100],
+                                         attempts=1, first_seen_at=now, last_seen_at=now)
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=[UnknownCharger.ocpp_id],
+        set_={"attempts": UnknownCharger.attempts + 1, "last_seen_at": now,
+              "remote_address": stmt.excluded.remote_address}))
+
+
+def _last_statuses(session: Session, charger_id: int) -> dict[int, str]:
+    """The last status each connector reported before going Offline (0 = the charger)."""
+    rows = session.execute(text(
+        "SELECT DISTINCT ON (connector_id) connector_id, status FROM charger_status_event"
+        " WHERE charger_id = :cid AND status <> 'Offline' ORDER BY connector_id, received_at DESC, id DESC"),
+        {"cid": charger_id}).all()
+    return {c: s for c, s in rows}
+
+
+def mark_connected(*, session: Session, charger_id: int, token: str, now: datetime) -> None:
+    """The charger holds a live connection (owned by `token`). Offline statuses go back to the last known ones."""
+    charger = session.get(Charger, charger_id, with_for_update=True)
+    charger.connected = True
+    charger.connection_token = token
+    charger.last_heartbeat_at = now
+    if charger.status == "Offline":
+        from services.ocpp.status import aggregate_status
+
+        last = _last_statuses(session, charger_id)
+        connectors = list(session.execute(select(Connector).where(Connector.charger_id == charger_id)).scalars())
+        for conn in connectors:
+            if conn.status == "Offline":
+                conn.status = last.get(conn.connector_id, "Available")
+                conn.status_at = now
+                status_event(session, charger_id=charger.id, organization_id=charger.organization_id,
+                             connector_id=conn.connector_id, status=conn.status, received_at=now)
+        own = last.get(0, "Available")
+        # The charger's own fault wins; otherwise it shows what its connectors do.
+        charger.status = own if own in ("Faulted", "Unavailable") else (
+            aggregate_status([c.status for c in connectors]) or own)
+        charger.status_changed_at = now
+        status_event(session, charger_id=charger.id, organization_id=charger.organization_id, connector_id=0,
+                     status=charger.status, info="Connected", received_at=now)
+    session.add(charger)
+
+
+def _go_offline(session: Session, charger: Charger, now: datetime, info: str) -> None:
+    charger.connected = False
+    charger.connection_token = None
+    if charger.status != "Offline":
+        charger.status = "Offline"
+        charger.status_changed_at = now
+        status_event(session, charger_id=charger.id, organization_id=charger.organization_id, connector_id=0,
+                     status="Offline", info=info, received_at=now)
+    for conn in session.execute(select(Connector).where(Connector.charger_id == charger.id)).scalars():
+        if conn.status != "Offline":
+            conn.status = "Offline"
+            conn.status_at = now
+            status_event(session, charger_id=charger.id, organization_id=charger.organization_id,
+                         connector_id=conn.connector_id, status="Offline", info=info, received_at=now)
+    session.add(charger)
+
+
+def mark_disconnected(*, session: Session, charger_id: int, token: str, now: datetime) -> bool:
+    """The connection owned by `token` closed. A charger that already reconnected (new token) stays online."""
+    charger = session.execute(select(Charger).where(Charger.id == charger_id, Charger.connection_token == token)
+                              .with_for_update()).scalar_one_or_none()
+    if charger is None:
+        return False
+    _go_offline(session, charger, now, "Connection closed")
+    return True
+
+
+# Two array parameters instead of one per charger: cheap to build and to plan for thousands of chargers.
+_TOUCH_SQL = (
+    "UPDATE charger SET last_heartbeat_at = v.ts FROM unnest(%(ids)s::integer[], %(ts)s::timestamptz[]) AS v(id, ts)"
+    " WHERE charger.id = v.id AND (charger.last_heartbeat_at IS NULL OR charger.last_heartbeat_at < v.ts)"
+)
+
+
+async def touch_async(*, conn: psycopg.AsyncConnection, seen: dict[int, datetime]) -> None:
+    if seen:
+        async with conn.transaction():
+            await conn.execute(_TOUCH_SQL, {"ids": list(seen), "ts": list(seen.values())})
+
+
+def mark_silent_offline(*, session: Session, now: datetime, silence: timedelta) -> list[int]:
+    """Chargers silent for longer than `silence` (heartbeat interval + grace) become Offline. Returns their ids."""
+    cutoff = now - silence
+    chargers = session.execute(
+        select(Charger).where((Charger.status != "Offline") | Charger.connected,
+                              (Charger.last_heartbeat_at.is_(None)) | (Charger.last_heartbeat_at < cutoff))
+        .with_for_update(skip_locked=True)).scalars().all()
+    for charger in chargers:
+        _go_offline(session, charger, now, "Missed heartbeats")
+    return [c.id for c in chargers]
+
+
+def reset_connections(*, session: Session, tokens: list[str], now: datetime) -> int:
+    """On a clean shutdown: every charger this process held goes Offline (they will reconnect elsewhere)."""
+    if not tokens:
+        return 0
+    chargers = session.execute(select(Charger).where(Charger.connection_token.in_(tokens))
+                               .with_for_update()).scalars().all()
+    for charger in chargers:
+        _go_offline(session, charger, now, "Server stopped")
+    return len(chargers)
+

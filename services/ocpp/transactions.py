@@ -1,0 +1,119 @@
+"""StartTransaction and StopTransaction: idempotent, with suspect data flagged rather than dropped."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import Session
+
+from models import Charger, Organization, Transaction
+from services.events import notify
+from services.ocpp.authorize import check_id_tag
+from services.ocpp.common import FUTURE_TOLERANCE, LATE_AFTER
+from services.ocpp.meter import insert_meter_rows, parse_meter_values
+from services.pricing import price_session
+
+
+@dataclass(frozen=True)
+class StartResult:
+    transaction_id: int
+    id_tag_info: dict
+    created: bool
+
+
+def _session_event(session: Session, tx: Transaction) -> None:
+    notify(session, {"type": "session", "charger_id": tx.charger_id, "organization_id": tx.organization_id,
+                     "transaction_id": tx.id, "status": tx.status})
+
+
+def _time_flags(ts: datetime, now: datetime) -> list[str]:
+    if ts > now + FUTURE_TOLERANCE:
+        return ["future_timestamp"]
+    if ts < now - LATE_AFTER:
+        return ["late_delivery"]
+    return []
+
+
+def start_transaction(*, session: Session, charger_id: int, connector_id: int, id_tag: str, meter_start: int,
+                      timestamp: datetime, reservation_id: int | None, now: datetime) -> StartResult:
+    """Open a session. The same StartTransaction sent again returns the same transactionId (no second row).
+
+    Per OCPP the session is recorded whatever the idTag's status; the charger stops it when not Accepted.
+    """
+    charger = session.get(Charger, charger_id)
+    info, tag = check_id_tag(session=session, charger_id=charger_id, id_tag=id_tag, now=now)
+    flags = _time_flags(timestamp, now)
+    # Another session on this connector running at that moment: keep both, flag the new one.
+    overlap = session.execute(text(
+        "SELECT 1 FROM charging_session WHERE charger_id = :c AND connector_id = :n AND started_at <= :t"
+        " AND (stopped_at IS NULL OR stopped_at > :t)"
+        " AND NOT (id_tag = :tag AND started_at = :t AND meter_start = :m) LIMIT 1"),
+        {"c": charger_id, "n": connector_id, "t": timestamp, "tag": id_tag, "m": meter_start}).first()
+    if overlap:
+        flags.append("overlapping_session")
+    stmt = insert(Transaction).values(
+        charger_id=charger_id, organization_id=charger.organization_id, connector_id=connector_id, id_tag=id_tag,
+        id_tag_id=tag.id if tag else None, reservation_id=reservation_id, status="active", meter_start=meter_start,
+        started_at=timestamp, flags=flags, location_owner_id=charger.location_owner_id, created_at=now,
+        currency=session.get(Organization, charger.organization_id).currency,
+    ).on_conflict_do_nothing(index_elements=["charger_id", "connector_id", "id_tag", "started_at", "meter_start"])
+    new_id = session.execute(stmt.returning(Transaction.id)).scalar_one_or_none()
+    if new_id is None:
+        existing = session.execute(select(Transaction.id).where(
+            Transaction.charger_id == charger_id, Transaction.connector_id == connector_id,
+            Transaction.id_tag == id_tag, Transaction.started_at == timestamp,
+            Transaction.meter_start == meter_start)).scalar_one()
+        return StartResult(existing, info, False)
+    tx = session.get(Transaction, new_id)
+    _session_event(session, tx)
+    return StartResult(new_id, info, True)
+
+
+@dataclass(frozen=True)
+class StopResult:
+    id_tag_info: dict | None
+    outcome: str  # "stopped", "already_stopped" or "unknown"
+
+
+def stop_transaction(*, session: Session, charger_id: int, transaction_id: int, meter_stop: int,
+                     timestamp: datetime, reason: str | None, id_tag: str | None,
+                     transaction_data: list[dict] | None, now: datetime) -> StopResult:
+    """Close the session, store its stop data and price it once.
+
+    A StopTransaction sent again, or for a session that is unknown or already closed, is answered
+    without touching anything (no double counting).
+    """
+    info = check_id_tag(session=session, charger_id=charger_id, id_tag=id_tag, now=now)[0] if id_tag else None
+    tx = session.execute(select(Transaction).where(Transaction.id == transaction_id,
+                                                   Transaction.charger_id == charger_id)
+                         .with_for_update()).scalar_one_or_none()
+    if tx is None:
+        return StopResult(info, "unknown")
+    if tx.status == "completed":
+        return StopResult(info, "already_stopped")
+    flags = list(tx.flags)
+    for flag in _time_flags(timestamp, now):
+        if flag not in flags:
+            flags.append(flag)
+    if meter_stop < tx.meter_start and "meter_backwards" not in flags:
+        flags.append("meter_backwards")
+    if timestamp < tx.started_at and "stopped_before_start" not in flags:
+        flags.append("stopped_before_start")
+    tx.status = "completed"
+    tx.meter_stop = meter_stop
+    tx.stopped_at = timestamp
+    tx.stop_reason = reason or "Local"  # OCPP 1.6: absent reason means Local
+    tx.energy_wh = meter_stop - tx.meter_start
+    tx.flags = flags
+    session.add(tx)
+    if transaction_data:
+        rows = parse_meter_values(charger_id=charger_id, connector_id=tx.connector_id, transaction_id=tx.id,
+                                  meter_value=transaction_data, now=now)
+        session.flush()
+        insert_meter_rows(session=session, rows=rows)
+    session.flush()
+    price_session(session=session, transaction=tx)
+    _session_event(session, tx)
+    return StopResult(info, "stopped")

@@ -1,0 +1,184 @@
+"""The base state: who is logged in, what it may see, and the organization switcher.
+
+Identity lives in a signed token (a cookie on the client). The server never trusts anything else:
+every page load and every event handler that reads or changes data calls `_run`, which checks the
+token against the database (disabled users and revoked tokens fail at once), builds the user's
+Scope, checks the page's capability and narrows to the chosen organization, all in one worker
+thread so bcrypt and queries never block the event loop.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import reflex as rx
+from sqlmodel import Session
+
+from models import User
+from services import organizations as org_svc
+from services.auth import AuthError, revoke_tokens, user_from_token
+from services.db import session_scope
+from services.errors import Conflict, NotFound, ValidationError
+from services.permissions import ROLE_LABELS, Cap, PermissionDenied, Role
+from services.scope import Scope, scope_for
+from state.nav import LOGIN, NAV
+
+ALL_ORGS = "all"
+# Errors a service raises with a message that is safe to show as it is.
+SERVICE_ERRORS = (PermissionDenied, NotFound, ValidationError, Conflict)
+TOKEN_COOKIE = "voltdesk_token"
+
+Work = Callable[[Session, User, Scope], Any]
+
+
+@dataclass(frozen=True)
+class Identity:
+    user_id: int
+    name: str
+    email: str
+    role_label: str
+    routes: list[str]
+    multi_org: bool
+    org_options: list[dict[str, str]]
+    org_choice: str
+
+
+def _narrow(scope: Scope, choice: str) -> tuple[Scope, str]:
+    """The switcher's choice, validated against the user's own scope; anything else means all."""
+    if choice == ALL_ORGS or not scope.multi_org:
+        return scope, ALL_ORGS
+    try:
+        return scope.narrowed(int(choice)), choice
+    except (ValueError, NotFound):
+        return scope, ALL_ORGS
+
+
+def _identity(session: Session, user: User, scope: Scope, choice: str) -> Identity:
+    options = []
+    if scope.multi_org:
+        options = [{"id": str(o.id), "name": o.name}
+                   for o in org_svc.list_organizations(session=session, scope=scope)]
+    return Identity(
+        user_id=user.id, name=user.full_name or user.email, email=user.email,
+        role_label=ROLE_LABELS[Role(user.role)],
+        routes=[item.route for item in NAV if scope.can(item.cap)],
+        multi_org=scope.multi_org, org_options=options, org_choice=choice,
+    )
+
+
+def error_message(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return exc.message
+    return str(exc) or "Not found."
+
+
+class AppState(rx.State):
+    """Shared by every page: the token, the user's display data, the sidebar and the switcher."""
+
+    token: str = rx.Cookie("", name=TOKEN_COOKIE, path="/", same_site="strict")
+    org_choice: str = ALL_ORGS
+
+    user_name: str = ""
+    user_email: str = ""
+    role_label: str = ""
+    allowed_routes: list[str] = []
+    multi_org: bool = False
+    org_options: list[dict[str, str]] = []
+    # The page's guard has run: the shell may render. `denied` says the role may not use the page.
+    ready: bool = False
+    denied: bool = False
+
+    _user_id: int | None = None
+
+    @rx.var
+    def org_label(self) -> str:
+        for o in self.org_options:
+            if o["id"] == self.org_choice:
+                return o["name"]
+        return "All organizations"
+
+    @rx.var
+    def initials(self) -> str:
+        parts = [p for p in self.user_name.replace("@", " ").split() if p]
+        return "".join(p[0] for p in parts[:2]).upper() or "?"
+
+    async def _run(self, work: Work | None = None, *, cap: Cap | None = None, identity: bool = False) -> Any:
+        """Authenticate from the token, check `cap`, and call `work(session, user, scope)`.
+
+        Raises AuthError (log in again), PermissionDenied, or what `work` raises; the
+        transaction commits only when `work` returns.
+        """
+        token, choice = self.token, self.org_choice
+
+        def job() -> tuple[Identity | None, Any, bool]:
+            with session_scope() as session:
+                user = user_from_token(session=session, token=token)
+                full = scope_for(session, user)
+                scope, effective = _narrow(full, choice)
+                ident = _identity(session, user, full, effective) if identity else None
+                if cap is not None and not full.can(cap):
+                    return ident, None, False
+                return ident, (work(session, user, scope) if work else None), True
+
+        ident, result, allowed = await asyncio.to_thread(job)
+        if ident is not None:
+            self._apply(ident)
+        if not allowed:
+            raise PermissionDenied("You don't have access to this page.")
+        return result
+
+    def _apply(self, ident: Identity) -> None:
+        self._user_id = ident.user_id
+        self.user_name, self.user_email, self.role_label = ident.name, ident.email, ident.role_label
+        self.allowed_routes = ident.routes
+        self.multi_org, self.org_options, self.org_choice = ident.multi_org, ident.org_options, ident.org_choice
+
+    def _signed_out(self) -> Any:
+        """Forget everything about the user on this tab and go to the login page."""
+        self.token = ""
+        self._user_id = None
+        self.user_name = self.user_email = self.role_label = ""
+        self.allowed_routes, self.org_options = [], []
+        self.multi_org = self.ready = self.denied = False
+        self.org_choice = ALL_ORGS
+        return rx.redirect(LOGIN)
+
+    def _failed(self, exc: Exception) -> Any:
+        """What an event handler answers when a service refused: log in again, or a toast."""
+        if isinstance(exc, AuthError):
+            return self._signed_out()
+        return rx.toast.error(error_message(exc))
+
+    @rx.event
+    async def guard(self, cap: str = ""):
+        """Every page's first on_load: check the login and the page's capability on the server."""
+        try:
+            await self._run(cap=Cap(cap) if cap else None, identity=True)
+            self.denied = False
+        except AuthError:
+            return self._signed_out()
+        except PermissionDenied:
+            self.denied = True
+        self.ready = True
+
+    @rx.event
+    def set_org(self, value: str):
+        # Validated by every later `_run`, which narrows through the user's own scope.
+        self.org_choice = value or ALL_ORGS
+
+    @rx.event
+    async def logout(self):
+        token = self.token
+
+        def job() -> None:
+            with session_scope() as session:
+                try:
+                    user = user_from_token(session=session, token=token)
+                except AuthError:
+                    return  # already out
+                revoke_tokens(session=session, user=user)
+
+        await asyncio.to_thread(job)
+        return [self._signed_out(), rx.toast.info("You have been logged out.")]

@@ -1,0 +1,143 @@
+"""The charger table: search, sort, filters and pages, all in SQL through the user's scope."""
+from __future__ import annotations
+
+import reflex as rx
+
+from services import chargers as svc
+from services.auth import AuthError
+from services.permissions import Cap
+from state.base import SERVICE_ERRORS, AppState
+from state.fmt import pages, when
+
+PAGE_SIZES = ["10", "20", "50"]
+ANY = "any"  # a select's "no filter" value (radix selects refuse empty values)
+
+
+class ChargersState(AppState):
+    rows: list[dict[str, str]] = []
+    total: int = 0
+    search: str = ""
+    status_filter: str = ANY
+    lifecycle_filter: str = ANY
+    org_filter: str = ANY
+    visible_filter: str = ANY
+    can_manage: bool = False
+    sort: str = "ocpp_id"
+    descending: bool = False
+    page: int = 1
+    per_page: int = 10
+    loading: bool = False
+
+    @rx.var
+    def page_count(self) -> int:
+        return pages(self.total, self.per_page)
+
+    @rx.var
+    def range_label(self) -> str:
+        if not self.total:
+            return "No chargers"
+        first = (self.page - 1) * self.per_page + 1
+        return f"{first}–{min(self.total, first + self.per_page - 1)} of {self.total}"
+
+    async def _fetch(self):
+        self.loading = True
+        yield
+        args = dict(search=self.search, status=None if self.status_filter == ANY else self.status_filter,
+                    lifecycle_status=None if self.lifecycle_filter == ANY else self.lifecycle_filter,
+                    organization_id=None if self.org_filter == ANY else int(self.org_filter),
+                    visible=None if self.visible_filter == ANY else self.visible_filter == "visible",
+                    sort=self.sort, descending=self.descending, limit=self.per_page,
+                    offset=(self.page - 1) * self.per_page)
+
+        def work(session, user, scope):
+            return svc.list_chargers(session=session, scope=scope, **args), scope.can(Cap.MANAGE_CHARGERS)
+
+        try:
+            (rows, total), self.can_manage = await self._run(work, cap=Cap.VIEW_CHARGERS)
+        except AuthError as exc:
+            yield self._failed(exc)
+            return
+        except SERVICE_ERRORS as exc:
+            if not self.denied:
+                yield self._failed(exc)
+            return
+        finally:
+            self.loading = False
+        self.total = total
+        self.rows = [{
+            "id": str(r.id), "ocpp_id": r.ocpp_id, "name": r.name, "organization": r.organization_name,
+            "address": r.address or "—", "status": r.status, "lifecycle": r.lifecycle_status,
+            "visible": "Visible" if r.visible else "Hidden", "heartbeat": when(r.last_heartbeat_at),
+        } for r in rows]
+
+    @rx.event
+    async def load(self):
+        self.page = 1
+        if self.org_filter != ANY and not any(o["id"] == self.org_filter for o in self.org_options):
+            self.org_filter = ANY
+        async for update in self._fetch():
+            yield update
+        # /chargers?new=<id> (from the unknown chargers list) opens the create form prefilled.
+        new = self.router.page.params.get("new")
+        if new and self.can_manage:
+            from state.charger_form import ChargerFormState
+
+            yield ChargerFormState.open_new(str(new))
+
+    @rx.event
+    async def refresh(self):
+        async for update in self._fetch():
+            yield update
+
+    @rx.event
+    async def set_org_filter(self, value: str):
+        self.org_filter, self.page = value, 1
+        async for update in self._fetch():
+            yield update
+
+    @rx.event
+    async def set_visible_filter(self, value: str):
+        self.visible_filter, self.page = value, 1
+        async for update in self._fetch():
+            yield update
+
+    @rx.event
+    async def set_search(self, value: str):
+        self.search, self.page = value, 1
+        async for update in self._fetch():
+            yield update
+
+    @rx.event
+    async def set_status_filter(self, value: str):
+        self.status_filter, self.page = value, 1
+        async for update in self._fetch():
+            yield update
+
+    @rx.event
+    async def set_lifecycle_filter(self, value: str):
+        self.lifecycle_filter, self.page = value, 1
+        async for update in self._fetch():
+            yield update
+
+    @rx.event
+    async def sort_by(self, column: str):
+        # A second click on the same column flips the direction.
+        if column not in svc.SORT_COLUMNS:
+            return
+        self.descending = not self.descending if column == self.sort else False
+        self.sort, self.page = column, 1
+        async for update in self._fetch():
+            yield update
+
+    @rx.event
+    async def set_per_page(self, value: str):
+        if value in PAGE_SIZES:
+            self.per_page, self.page = int(value), 1
+        async for update in self._fetch():
+            yield update
+
+    @rx.event
+    async def go_page(self, page: int):
+        self.page = min(max(1, page), self.page_count)
+        async for update in self._fetch():
+            yield update

@@ -1,0 +1,255 @@
+"""The dashboard: status counts, live charger cards, revenue tiles and charts, per-charger performance.
+
+Only the current page of cards and of the performance table lives in the state; counts and sums
+come from SQL. A background follower (state/live.py) refreshes the cards it shows when a charger
+in the user's scope reports a change, without a reload.
+"""
+from __future__ import annotations
+
+from datetime import UTC
+from decimal import Decimal
+
+import reflex as rx
+
+from services import dashboard as svc
+from services.auth import AuthError
+from services.clock import utcnow
+from services.money import format_money
+from services.permissions import Cap
+from state import live
+from state.base import SERVICE_ERRORS, AppState
+from state.fmt import pages, when
+
+ROUTE = "/dashboard"
+CARDS_PER_PAGE = 24
+PERFORMANCE_PER_PAGE = 10
+PERIOD_LABELS = {"today": "Today", "week": "This week", "month": "This month", "year": "This year"}
+
+
+def _kwh(value: Decimal) -> str:
+    return f"{value:,.1f} kWh"
+
+
+def _card(c: svc.ChargerCard) -> dict[str, str]:
+    return {"id": str(c.id), "ocpp_id": c.ocpp_id, "name": c.name, "organization": c.organization_name,
+            "status": c.status, "lifecycle": c.lifecycle_status, "heartbeat": when(c.last_heartbeat_at),
+            "connected": "yes" if c.connected else ""}
+
+
+class DashboardState(AppState):
+    status_counts: list[dict[str, str]] = []
+    organizations: int = 0
+    chargers: int = 0
+    cards: list[dict[str, str]] = []
+    matching: int = 0
+    status_filter: str = ""
+    search: str = ""
+    page: int = 1
+    loading: bool = False
+
+    # Money, energy and sessions.
+    revenue_rows: list[dict[str, str]] = []   # one per currency: today/week/month/year
+    org_rows: list[dict[str, str]] = []       # one per organization and currency
+    charts: list[dict] = []                   # one per currency: {"currency", "points": [{"day", "revenue"}]}
+    energy_points: list[dict] = []            # kWh per day this month (all currencies)
+    energy_month: str = "0 kWh"
+    energy_year: str = "0 kWh"
+    sessions_month: int = 0
+    sessions_today: int = 0
+
+    perf_rows: list[dict[str, str]] = []
+    perf_total: int = 0
+    perf_period: str = "7d"
+    perf_sort: str = "energy"
+    perf_page: int = 1
+
+    # Bumped by every load: an older live follower sees it changed and stops.
+    _generation: int = 0
+    live_updates: int = 0
+
+    @rx.var
+    def page_count(self) -> int:
+        return pages(self.matching, CARDS_PER_PAGE)
+
+    @rx.var
+    def perf_page_count(self) -> int:
+        return pages(self.perf_total, PERFORMANCE_PER_PAGE)
+
+    @rx.var
+    def charging(self) -> int:
+        return sum(int(c["count"]) for c in self.status_counts if c["status"] == "Charging")
+
+    @rx.var
+    def attention(self) -> int:
+        """Chargers that need someone: faulted or unavailable."""
+        return sum(int(c["count"]) for c in self.status_counts if c["status"] in ("Faulted", "Unavailable"))
+
+    async def _call(self, work, cap: Cap = Cap.VIEW_DASHBOARD):
+        """Run a service call; on refusal answer the toast or the login redirect (None means stop)."""
+        try:
+            return True, await self._run(work, cap=cap)
+        except AuthError as exc:
+            return False, self._failed(exc)
+        except SERVICE_ERRORS as exc:
+            return False, (None if self.denied else self._failed(exc))
+
+    async def _fetch_cards(self):
+        status, search, offset = self.status_filter, self.search, (self.page - 1) * CARDS_PER_PAGE
+
+        def work(session, user, scope):
+            return svc.overview(session=session, scope=scope, status=status or None, search=search,
+                                limit=CARDS_PER_PAGE, offset=offset)
+
+        ok, o = await self._call(work)
+        if not ok:
+            return o
+        self._set_counts(o.status_counts)
+        self.organizations, self.chargers, self.matching = o.organizations, o.chargers, o.matching
+        self.cards = [_card(c) for c in o.cards]
+        return None
+
+    def _set_counts(self, counts: dict[str, int]) -> None:
+        self.status_counts = [{"status": s, "count": str(n)} for s, n in counts.items()]
+
+    async def _fetch_summary(self):
+        def work(session, user, scope):
+            return svc.summary(session=session, scope=scope)
+
+        ok, s = await self._call(work)
+        if not ok:
+            return s
+        self.revenue_rows = [
+            {"currency": c.currency, **{p: format_money(c.periods[p].revenue, c.currency) for p in svc.PERIODS}}
+            for c in s.currencies]
+        self.org_rows = [
+            {"name": o.name, "currency": o.currency,
+             **{p: format_money(o.periods[p].revenue, o.currency) for p in svc.PERIODS},
+             "kwh": _kwh(o.periods["month"].energy_kwh), "sessions": str(o.periods["month"].sessions)}
+            for o in s.organizations]
+        month = sum((c.periods["month"] for c in s.currencies), svc.Totals())
+        year = sum((c.periods["year"] for c in s.currencies), svc.Totals())
+        today = sum((c.periods["today"] for c in s.currencies), svc.Totals())
+        # kWh and session counts add up across currencies; money never does.
+        self.energy_month, self.energy_year = f"{month.energy_kwh:,.0f} kWh", f"{year.energy_kwh:,.0f} kWh"
+        self.sessions_month, self.sessions_today = month.sessions, today.sessions
+        days = svc.month_days(s, utcnow().astimezone(UTC).date())
+        charts = []
+        for c in s.currencies:
+            by_day = {p.day: p.revenue for p in s.days if p.currency == c.currency}
+            charts.append({"currency": c.currency, "total": format_money(c.periods["month"].revenue, c.currency),
+                           "points": [{"day": d.strftime("%d %b"), "revenue": float(by_day.get(d, 0))}
+                                      for d in days]})
+        self.charts = charts
+        energy: dict = {}
+        for p in s.days:
+            energy[p.day] = energy.get(p.day, Decimal(0)) + p.energy_kwh
+        self.energy_points = [{"day": d.strftime("%d %b"), "kwh": float(energy.get(d, 0))} for d in days]
+        return None
+
+    async def _fetch_performance(self):
+        period, sort = self.perf_period, self.perf_sort
+        offset = (self.perf_page - 1) * PERFORMANCE_PER_PAGE
+
+        def work(session, user, scope):
+            return svc.performance(session=session, scope=scope, period=period, sort=sort,
+                                   limit=PERFORMANCE_PER_PAGE, offset=offset)
+
+        ok, result = await self._call(work)
+        if not ok:
+            return result
+        rows, self.perf_total = result
+        self.perf_rows = [{"id": str(r.charger_id), "ocpp_id": r.ocpp_id, "name": r.name,
+                           "organization": r.organization_name, "revenue": format_money(r.revenue, r.currency),
+                           "kwh": _kwh(r.energy_kwh), "sessions": str(r.sessions)} for r in rows]
+        return None
+
+    @rx.event
+    async def load(self):
+        self.loading = True
+        yield
+        try:
+            for step in (self._fetch_cards, self._fetch_summary, self._fetch_performance):
+                answer = await step()
+                if answer is not None:
+                    yield answer
+                    return
+                if self.denied:
+                    return
+        finally:
+            self.loading = False
+        yield DashboardState.follow_live
+
+    @rx.event
+    async def filter_status(self, status: str):
+        # Clicking the active filter again clears it.
+        self.status_filter = "" if status == self.status_filter else status
+        self.page = 1
+        yield await self._fetch_cards()
+
+    @rx.event
+    async def set_search(self, value: str):
+        self.search, self.page = value, 1
+        yield await self._fetch_cards()
+
+    @rx.event
+    async def go_page(self, page: int):
+        self.page = min(max(1, page), self.page_count)
+        yield await self._fetch_cards()
+
+    @rx.event
+    async def set_perf_period(self, value: str | list[str]):
+        value = value if isinstance(value, str) else (value[0] if value else "")
+        if value in svc.PERFORMANCE_PERIODS:
+            self.perf_period, self.perf_page = value, 1
+        yield await self._fetch_performance()
+
+    @rx.event
+    async def set_perf_sort(self, value: str):
+        if value in svc.PERFORMANCE_SORTS:
+            self.perf_sort, self.perf_page = value, 1
+        yield await self._fetch_performance()
+
+    @rx.event
+    async def go_perf_page(self, page: int):
+        self.perf_page = min(max(1, page), self.perf_page_count)
+        yield await self._fetch_performance()
+
+    # --- live -------------------------------------------------------------------------------------------
+
+    @rx.event(background=True)
+    async def follow_live(self):
+        async with self:
+            self._generation += 1
+            generation = self._generation
+            token = self.router.session.client_token
+        try:
+            accept = await self._run(lambda session, user, scope: svc.event_filter(session=session, scope=scope),
+                                     cap=Cap.VIEW_DASHBOARD)
+        except Exception:  # noqa: BLE001 - logged out or refused: the page itself says so
+            return
+
+        async def still_wanted() -> bool:
+            async with self:
+                return (self._generation == generation and self.router.route_id in ("", ROUTE)
+                        and live.client_connected(token))
+
+        async def apply(batch: list[dict]) -> None:
+            ids = {int(e["charger_id"]) for e in batch if e.get("charger_id") is not None}
+            async with self:
+                shown = [int(c["id"]) for c in self.cards]
+            wanted = [i for i in shown if i in ids]
+
+            def work(session, user, scope):
+                counts = svc.status_counts(session=session, scope=scope)
+                return counts, svc.cards_by_id(session=session, scope=scope, charger_ids=wanted)
+
+            counts, fresh = await self._run(work, cap=Cap.VIEW_DASHBOARD)
+            async with self:
+                self._set_counts(counts)
+                self.chargers = sum(counts.values())
+                # Replace only the cards that changed; a card hidden since then drops out.
+                self.cards = [_card(fresh[int(c["id"])]) if int(c["id"]) in fresh and fresh[int(c["id"])]
+                              else c for c in self.cards if int(c["id"]) not in wanted or int(c["id"]) in fresh]
+                self.live_updates += 1
+
+        await live.follow(accept=accept, still_wanted=still_wanted, apply=apply)

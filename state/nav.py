@@ -1,0 +1,31 @@
+"""The sidebar, in one place: each page adds one entry with the capability it needs.
+
+The state decides on the server which entries a role sees; the sidebar only renders them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.permissions import Cap
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    route: str
+    icon: str  # a lucide icon name
+    cap: Cap
+
+
+NAV: tuple[NavItem, ...] = (
+    NavItem("Dashboard", "/dashboard", "layout-dashboard", Cap.VIEW_DASHBOARD),
+    NavItem("Chargers", "/chargers", "plug-zap", Cap.VIEW_CHARGERS),
+    NavItem("Unknown chargers", "/unknown-chargers", "shield-question", Cap.VIEW_UNKNOWN_CHARGERS),
+    NavItem("Network map", "/network", "map", Cap.VIEW_NETWORK),
+    NavItem("Transactions", "/transactions", "receipt", Cap.VIEW_TRANSACTIONS),
+    NavItem("Organizations", "/organizations", "building-2", Cap.VIEW_ORGANIZATIONS),
+    NavItem("Users", "/users", "users", Cap.VIEW_USERS),
+)
+
+HOME = "/dashboard"
+LOGIN = "/login"

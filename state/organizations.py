@@ -1,0 +1,43 @@
+"""The organizations list: the tree the user may see, with currency, timezone and region."""
+from __future__ import annotations
+
+import reflex as rx
+
+from services import organizations as svc
+from services.auth import AuthError
+from services.permissions import Cap
+from state.base import SERVICE_ERRORS, AppState
+
+KIND_LABELS = {"operator": "Platform operator", "client": "Client", "sub": "Sub-account"}
+
+
+class OrganizationsState(AppState):
+    rows: list[dict[str, str]] = []
+    loading: bool = False
+
+    @rx.event
+    async def load(self):
+        self.loading = True
+        yield
+
+        def work(session, user, scope):
+            return svc.list_organizations(session=session, scope=scope)
+
+        try:
+            orgs = await self._run(work, cap=Cap.VIEW_ORGANIZATIONS)
+        except AuthError as exc:
+            yield self._failed(exc)
+            return
+        except SERVICE_ERRORS as exc:
+            if not self.denied:
+                yield self._failed(exc)
+            return
+        finally:
+            self.loading = False
+        names = {o.id: o.name for o in orgs}
+        self.rows = [{
+            "id": str(o.id), "name": o.name, "slug": o.slug, "kind": KIND_LABELS.get(o.kind, o.kind),
+            # A parent outside the scope is not named: the user may not see it.
+            "parent": names.get(o.parent_id, "—") if o.parent_id else "—",
+            "currency": o.currency, "timezone": o.timezone, "region": o.region,
+        } for o in orgs]

@@ -1,0 +1,369 @@
+"""The transactions page: a date range in the organizations' timezones, filters, sort and pages in SQL,
+per-currency totals, the per-charger breakdown, energy analytics and the CSV link."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import reflex as rx
+
+from services import transactions as svc
+from services.auth import AuthError
+from services.clock import utcnow
+from services.errors import ValidationError
+from services.money import format_money
+from services.permissions import Cap
+from state.base import ALL_ORGS, SERVICE_ERRORS, AppState
+from state.fmt import pages
+
+PRESETS = list(svc.PRESETS)  # 24h, 7d, 30d, 365d
+CUSTOM = "custom"
+ANY = "any"
+PAGE_SIZE = 25
+MAX_FILLED_BUCKETS = 2000  # a chart longer than this shows only the buckets that have sessions
+CSV_PATH = "/api/v1/transactions.csv"
+# Filter fields that show their own error under the input; others show one callout.
+FIELDS = ("preset", "date_from", "date_to", "charger", "connector_id", "id_tag", "status")
+
+
+def duration(seconds: int | None) -> str:
+    if seconds is None:
+        return "—"
+    minutes = round(seconds / 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+def local_time(value: datetime | None, tz: str) -> str:
+    if value is None:
+        return "—"
+    return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def kwh(value: Decimal | None) -> str:
+    return "—" if value is None else f"{value:,.2f}"
+
+
+def status_label(status: str, flags: list[str]) -> str:
+    return "Flagged" if flags else status.capitalize()
+
+
+def _shown(field: str | None) -> str:
+    return field if field in FIELDS else ""
+
+
+def _buckets(start: datetime, end: datetime, granularity: str) -> list[datetime]:
+    step = timedelta(hours=1) if granularity == "hour" else timedelta(days=1)
+    out, cur = [], start
+    while cur <= end and len(out) <= MAX_FILLED_BUCKETS:
+        out.append(cur)
+        cur += step
+    return out
+
+
+def _truncate(value: datetime, granularity: str) -> datetime:
+    value = value.replace(minute=0, second=0, microsecond=0, tzinfo=None)
+    return value if granularity == "hour" else value.replace(hour=0)
+
+
+def chart_rows(points: list[svc.AnalyticsPoint], *, granularity: str, start: datetime | None,
+               end: datetime | None) -> tuple[list[dict[str, Any]], list[str]]:
+    """One row per local day or hour: kWh (all currencies) and revenue per currency (`rev_EUR`).
+
+    Days or hours without sessions are zero rows, so the chart shows the whole range."""
+    currencies = sorted({p.currency for p in points})
+    by_bucket: dict[datetime, dict[str, Any]] = {}
+    keys = [b.replace(tzinfo=None) for b in (p.bucket for p in points)]
+    if start is not None and end is not None:
+        first, last = _truncate(start, granularity), _truncate(end, granularity)
+        if keys:
+            first, last = min(first, min(keys)), max(last, max(keys))
+        filled = _buckets(first, last, granularity)
+        if len(filled) <= MAX_FILLED_BUCKETS:
+            keys = filled + keys
+    for key in sorted(set(keys)):
+        by_bucket[key] = {"kwh": 0.0, "sessions": 0, **{f"rev_{c}": 0.0 for c in currencies}}
+    for p in points:
+        row = by_bucket[p.bucket.replace(tzinfo=None)]
+        row["kwh"] = round(row["kwh"] + float(p.energy_kwh), 3)
+        row["sessions"] += p.sessions
+        row[f"rev_{p.currency}"] = float(p.revenue)
+    fmt = "%d %b %H:00" if granularity == "hour" else "%d %b"
+    return [{"label": key.strftime(fmt), **row} for key, row in by_bucket.items()], currencies
+
+
+class TransactionsState(AppState):
+    preset: str = "30d"
+    date_from: str = ""
+    date_to: str = ""
+    charger: str = ""    # an OCPP id, as typed
+    connector: str = ""
+    id_tag: str = ""
+    status: str = ANY
+    sort: str = "started_at"
+    descending: bool = True
+    page: int = 1
+    granularity: str = "day"
+    revenue_currency: str = ""
+
+    rows: list[dict[str, str]] = []
+    total: int = 0
+    totals: list[dict[str, str]] = []
+    breakdown: list[dict[str, str]] = []
+    chart: list[dict[str, Any]] = []
+    currencies: list[str] = []
+    timezone_note: str = ""
+    filter_error: str = ""
+    error_field: str = ""
+    charger_id: str = ""  # the resolved filter, for the CSV link (the server scopes it again)
+    loading: bool = False
+
+    @rx.var
+    def page_count(self) -> int:
+        return pages(self.total, PAGE_SIZE)
+
+    @rx.var
+    def range_label(self) -> str:
+        if not self.total:
+            return "No sessions"
+        first = (self.page - 1) * PAGE_SIZE + 1
+        return f"{first}–{min(self.total, first + PAGE_SIZE - 1)} of {self.total:,} sessions"
+
+    @rx.var
+    def revenue_key(self) -> str:
+        return f"rev_{self.revenue_currency}"
+
+    @rx.var
+    def total_sessions(self) -> str:
+        return f"{sum(int(t['sessions']) for t in self.totals):,}"
+
+    @rx.var
+    def total_energy(self) -> str:
+        # kWh add up across currencies; money never does.
+        return f"{sum(Decimal(t['energy']) for t in self.totals):,.2f} kWh"
+
+    @rx.var
+    def csv_url(self) -> str:
+        params: dict[str, str] = {"sort": self.sort, "order": "desc" if self.descending else "asc"}
+        if self.preset != CUSTOM:
+            params["preset"] = self.preset
+        else:
+            params.update({k: v for k, v in (("date_from", self.date_from), ("date_to", self.date_to)) if v})
+        if self.org_choice != ALL_ORGS:
+            params["organization_id"] = self.org_choice
+        if self.charger_id:
+            params["charger_id"] = self.charger_id
+        if self.connector.strip():
+            params["connector_id"] = self.connector.strip()
+        if self.id_tag.strip():
+            params["id_tag"] = self.id_tag.strip()
+        if self.status != ANY:
+            params["status"] = self.status
+        return f"{CSV_PATH}?{urlencode(params)}"
+
+    def _filters(self) -> tuple[svc.TxFilter, str, str]:
+        """The typed filters as the service's TxFilter (ValidationError names the bad field)."""
+        def day(value: str, field: str) -> date | None:
+            if not value:
+                return None
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                raise ValidationError("Enter a date like 2026-03-31.", field) from None
+
+        connector = self.connector.strip()
+        if connector and not connector.isdigit():
+            raise ValidationError("Connector must be a number (1 or more).", "connector_id")
+        custom = self.preset == CUSTOM
+        f = svc.TxFilter(
+            preset=None if custom else self.preset,
+            date_from=day(self.date_from, "date_from") if custom else None,
+            date_to=day(self.date_to, "date_to") if custom else None,
+            connector_id=int(connector) if connector else None,
+            id_tag=self.id_tag.strip() or None, status=None if self.status == ANY else self.status)
+        return f, self.charger.strip(), self.granularity
+
+    async def _fetch(self):
+        self.loading = True
+        yield
+        try:
+            filters, charger, granularity = self._filters()
+        except ValidationError as exc:
+            self.filter_error, self.error_field, self.loading = exc.message, _shown(exc.field), False
+            return
+        sort, descending, offset = self.sort, self.descending, (self.page - 1) * PAGE_SIZE
+
+        def work(session, user, scope):
+            f = filters
+            if charger:
+                f = replace(filters, charger_id=svc.resolve_charger(session=session, scope=scope, ocpp_id=charger))
+            return dict(
+                filters=f,
+                page=svc.list_transactions(session=session, scope=scope, filters=f, sort=sort,
+                                           descending=descending, limit=PAGE_SIZE, offset=offset),
+                breakdown=svc.charger_breakdown(session=session, scope=scope, filters=f),
+                points=svc.energy_analytics(session=session, scope=scope, filters=f, granularity=granularity),
+                tz=svc.display_timezone(session=session, scope=scope),
+            )
+
+        try:
+            out = await self._run(work, cap=Cap.VIEW_TRANSACTIONS)
+        except AuthError as exc:
+            yield self._failed(exc)
+            return
+        except ValidationError as exc:
+            self.filter_error, self.error_field = exc.message, _shown(exc.field)
+            return
+        except SERVICE_ERRORS as exc:
+            if not self.denied:
+                yield self._failed(exc)
+            return
+        finally:
+            self.loading = False
+        self.filter_error = self.error_field = ""
+        self._show(out, granularity)
+
+    def _show(self, out: dict[str, Any], granularity: str) -> None:
+        f, page, tz = out["filters"], out["page"], out["tz"]
+        self.charger_id = "" if f.charger_id is None else str(f.charger_id)
+        self.total = page.total
+        self.rows = [{
+            "id": str(r.id), "organization": r.organization_name, "charger": r.charger_ocpp_id,
+            "charger_name": r.charger_name, "connector": str(r.connector_id), "id_tag": r.id_tag,
+            "started": local_time(r.started_at, r.timezone), "duration": duration(r.duration_seconds),
+            "energy": kwh(r.energy_kwh), "amount": format_money(r.amount_gross, r.currency),
+            "status": status_label(r.status, r.flags), "flags": ", ".join(r.flags),
+        } for r in page.items]
+        self.totals = [{
+            "currency": t.currency, "sessions": str(t.sessions), "energy": str(t.energy_kwh),
+            "gross": format_money(t.amount_gross, t.currency), "net": format_money(t.amount_net_cpo, t.currency),
+        } for t in page.totals]
+        self.breakdown = [{
+            "charger_id": str(b.charger_id), "charger": b.charger_ocpp_id, "name": b.charger_name,
+            "sessions": f"{b.sessions:,}", "energy": kwh(b.energy_kwh), "revenue": format_money(b.revenue, b.currency),
+            "average": duration(b.avg_duration_seconds),
+        } for b in out["breakdown"]]
+        start, end = self._chart_range(tz)
+        self.chart, self.currencies = chart_rows(out["points"], granularity=granularity, start=start, end=end)
+        if self.revenue_currency not in self.currencies:
+            self.revenue_currency = self.currencies[0] if self.currencies else ""
+        self.timezone_note = (f"Dates and times are in {tz}." if tz != "UTC" else
+                              "Dates are each organization's local days; times show each session's timezone.")
+
+    def _chart_range(self, tz: str) -> tuple[datetime | None, datetime | None]:
+        """The chart's first and last bucket (local, naive) so empty days or hours still show."""
+        if self.preset == CUSTOM:
+            try:
+                first = date.fromisoformat(self.date_from) if self.date_from else None
+                last = date.fromisoformat(self.date_to) if self.date_to else None
+            except ValueError:
+                return None, None
+            if first is None or last is None:
+                return None, None
+            return datetime.combine(first, datetime.min.time()), datetime.combine(last, datetime.max.time())
+        now = utcnow().astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+        return now - svc.PRESETS[self.preset], now
+
+    async def _refetch(self):
+        self.page = 1
+        async for update in self._fetch():
+            yield update
+
+    @rx.event
+    async def load(self):
+        async for update in self._refetch():
+            yield update
+
+    @rx.event
+    async def set_preset(self, value: str | list[str]):
+        if value not in (*PRESETS, CUSTOM):
+            return
+        self.preset = value
+        if value == CUSTOM and not (self.date_from and self.date_to):
+            today = utcnow().date()
+            self.date_from, self.date_to = (today - timedelta(days=6)).isoformat(), today.isoformat()
+        self.granularity = "hour" if value == "24h" else "day"
+        async for update in self._refetch():
+            yield update
+
+    @rx.event
+    async def set_date_from(self, value: str):
+        self.date_from, self.preset = value, CUSTOM
+        async for update in self._refetch():
+            yield update
+
+    @rx.event
+    async def set_date_to(self, value: str):
+        self.date_to, self.preset = value, CUSTOM
+        async for update in self._refetch():
+            yield update
+
+    @rx.event
+    async def set_charger(self, value: str):
+        self.charger = value
+        async for update in self._refetch():
+            yield update
+
+    @rx.event
+    async def pick_charger(self, ocpp_id: str):
+        """A click on a charger in the breakdown filters the list by it."""
+        self.charger = ocpp_id
+        async for update in self._refetch():
+            yield update
+
+    @rx.event
+    async def set_connector(self, value: str):
+        self.connector = value
+        async for update in self._refetch():
+            yield update
+
+    @rx.event
+    async def set_id_tag(self, value: str):
+        self.id_tag = value
+        async for update in self._refetch():
+            yield update
+
+    @rx.event
+    async def set_status(self, value: str):
+        self.status = value if value in (*svc.STATUSES, ANY) else ANY
+        async for update in self._refetch():
+            yield update
+
+    @rx.event
+    async def clear_filters(self):
+        self.charger = self.connector = self.id_tag = ""
+        self.status = ANY
+        async for update in self._refetch():
+            yield update
+
+    @rx.event
+    async def set_granularity(self, value: str | list[str]):
+        if value in svc.GRANULARITIES:
+            self.granularity = value
+        async for update in self._refetch():
+            yield update
+
+    @rx.event
+    def set_revenue_currency(self, value: str):
+        if value in self.currencies:
+            self.revenue_currency = value
+
+    @rx.event
+    async def sort_by(self, column: str):
+        if column not in svc.SORTS:
+            return
+        # A second click on the same column flips the direction; new columns start high to low.
+        self.descending = not self.descending if column == self.sort else True
+        self.sort = column
+        async for update in self._refetch():
+            yield update
+
+    @rx.event
+    async def go_page(self, page: int):
+        self.page = min(max(1, page), self.page_count)
+        async for update in self._fetch():
+            yield update

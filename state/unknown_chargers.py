@@ -1,0 +1,72 @@
+"""Unknown chargers: ids that tried to connect without being registered."""
+from __future__ import annotations
+
+import reflex as rx
+
+from services import unknown_chargers as svc
+from services.auth import AuthError
+from services.permissions import Cap
+from state.base import SERVICE_ERRORS, AppState
+from state.fmt import pages, when
+
+PER_PAGE = 20
+
+
+class UnknownChargersState(AppState):
+    rows: list[dict[str, str]] = []
+    total: int = 0
+    page: int = 1
+    can_manage: bool = False
+    loading: bool = False
+
+    @rx.var
+    def page_count(self) -> int:
+        return pages(self.total, PER_PAGE)
+
+    async def _fetch(self):
+        offset = (self.page - 1) * PER_PAGE
+
+        def work(session, user, scope):
+            return svc.list_unknown(session=session, scope=scope, limit=PER_PAGE, offset=offset), \
+                scope.can(Cap.MANAGE_CHARGERS)
+
+        try:
+            (rows, self.total), self.can_manage = await self._run(work, cap=Cap.VIEW_UNKNOWN_CHARGERS)
+        except AuthError as exc:
+            return self._failed(exc)
+        except SERVICE_ERRORS as exc:
+            return None if self.denied else self._failed(exc)
+        self.rows = [{"id": str(r.id), "ocpp_id": r.ocpp_id, "address": r.remote_address or "—",
+                      "attempts": str(r.attempts), "first": when(r.first_seen_at),
+                      "last": when(r.last_seen_at or r.first_seen_at)} for r in rows]
+        return None
+
+    @rx.event
+    async def load(self):
+        self.loading = True
+        yield
+        try:
+            answer = await self._fetch()
+        finally:
+            self.loading = False
+        if answer is not None:
+            yield answer
+
+    @rx.event
+    async def refresh(self):
+        yield await self._fetch()
+
+    @rx.event
+    async def go_page(self, page: int):
+        self.page = min(max(1, page), self.page_count)
+        yield await self._fetch()
+
+    @rx.event
+    async def dismiss(self, unknown_id: str):
+        try:
+            await self._run(lambda s, u, scope: svc.dismiss(session=s, scope=scope, unknown_id=int(unknown_id)),
+                            cap=Cap.VIEW_UNKNOWN_CHARGERS)
+        except (AuthError, *SERVICE_ERRORS) as exc:
+            yield self._failed(exc)
+            return
+        yield await self._fetch()

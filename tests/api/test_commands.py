@@ -1,0 +1,121 @@
+"""POST /api/v1/chargers/{id}/commands: API → database → the OCPP process holding the charger → charger → back.
+
+Two OCPP server processes run against the test database; the command must reach the one holding the socket.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.api.main import create_api
+from services.auth import issue_token
+from tests.ocpp.conftest import connect
+from tests.ocpp.test_messages import ObedientCharger
+from tests.utils.factories import make_charger, make_org, make_user
+
+pytestmark = pytest.mark.xdist_group("ocpp_processes")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _Process:
+    """`python -m ocpp_server` on a free port; `.port` like the in-process server."""
+
+    def __init__(self, database_url: str) -> None:
+        self.port = _free_port()
+        env = dict(os.environ, DATABASE_URL=database_url, OCPP_HOST="127.0.0.1", OCPP_PORT=str(self.port),
+                   OCPP_COMMAND_TIMEOUT_SECONDS="5")
+        self.proc = subprocess.Popen([sys.executable, "-m", "ocpp_server"], env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True)
+        for line in self.proc.stdout:
+            if "OCPP server ready" in line:
+                break
+        else:
+            raise RuntimeError("OCPP server process did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+@pytest.fixture
+def two_servers(database_url, session):
+    servers = [_Process(database_url), _Process(database_url)]
+    yield servers
+    for s in servers:
+        s.stop()
+
+
+@pytest.fixture
+def setup(session):
+    org = make_org(session, slug="cmd-org")
+    other = make_org(session, slug="other-org")
+    return {
+        "org": org,
+        "a": make_charger(session, org, ocpp_id="CMD-A"),
+        "b": make_charger(session, org, ocpp_id="CMD-B"),
+        "foreign": make_charger(session, other, ocpp_id="CMD-X"),
+        "manager": make_user(session, role="network_manager", orgs=[org]),
+        "cpo": make_user(session, role="cpo", orgs=[org]),
+    }
+
+
+@pytest.fixture
+def client(database_url):
+    return TestClient(create_api())
+
+
+def _post(client, user, charger_id, body):
+    return client.post(f"/api/v1/chargers/{charger_id}/commands", json=body,
+                       headers={"Authorization": f"Bearer {issue_token(user)}"})
+
+
+async def test_command_round_trip_reaches_the_process_holding_the_charger(two_servers, setup, client):
+    first, second = two_servers
+    async with connect(first, "CMD-A", cls=ObedientCharger) as a, \
+            connect(second, "CMD-B", cls=ObedientCharger) as b:
+        a.received, b.received = [], []
+        res_b = await asyncio.to_thread(_post, client, setup["manager"], setup["b"].id,
+                                        {"action": "Reset", "payload": {"type": "Soft"}})
+        res_a = await asyncio.to_thread(_post, client, setup["manager"], setup["a"].id,
+                                        {"action": "Reset", "payload": {"type": "Hard"}})
+    assert res_b.status_code == 200, res_b.text
+    body = res_b.json()
+    assert (body["status"], body["result"], body["error"]) == ("done", {"status": "Accepted"}, None)
+    assert res_a.json()["status"] == "done"
+    # Each command was sent once, by the process holding that charger.
+    assert (a.received, b.received) == ([("Reset", "Hard")], [("Reset", "Soft")])
+
+
+async def test_command_to_a_charger_nobody_holds_answers_charger_is_offline(setup, client, database_url):
+    res = await asyncio.to_thread(_post, client, setup["manager"], setup["a"].id,
+                                  {"action": "UnlockConnector", "payload": {"connectorId": 1}})
+    assert res.status_code == 200
+    assert (res.json()["status"], res.json()["error"]) == ("failed", "Charger is offline")
+
+
+def test_command_api_validates_action_and_payload(setup, client):
+    res = _post(client, setup["manager"], setup["a"].id, {"action": "Explode", "payload": {}})
+    assert res.status_code == 422 and res.json()["message"].startswith("Unknown command 'Explode'.")
+    res = _post(client, setup["manager"], setup["a"].id, {"action": "Reset", "payload": {"type": "Gentle"}})
+    assert res.status_code == 422
+    assert res.json()["message"] == "Reset payload.type: 'Gentle' is not one of ['Hard', 'Soft']"
+    res = _post(client, setup["manager"], setup["a"].id, {"action": "UnlockConnector", "payload": {}})
+    assert res.json()["message"] == "UnlockConnector payload: 'connectorId' is a required property"
+
+
+def test_command_api_is_scoped_and_role_checked(setup, client):
+    res = _post(client, setup["manager"], setup["foreign"].id, {"action": "Reset", "payload": {"type": "Soft"}})
+    assert res.status_code == 404
+    res = _post(client, setup["cpo"], setup["a"].id, {"action": "Reset", "payload": {"type": "Soft"}})
+    assert res.status_code == 403

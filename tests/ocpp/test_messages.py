@@ -1,0 +1,209 @@
+"""Every remaining OCPP 1.6 message, both directions: central-system calls go through the command channel."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from ocpp.routing import on
+from ocpp.v16 import call, call_result
+from sqlalchemy import select
+
+from models import AuditLog, ChargerCommand
+from services.ocpp.commands import send_command
+from services.scope import scope_for
+from tests.ocpp.conftest import Charger, connect, until
+from tests.utils.factories import make_user
+
+
+class ObedientCharger(Charger):
+    """Answers every central-system call the way a well-behaved charger does."""
+
+    received: list
+
+    @on("Reset")
+    def reset(self, type):
+        self.received.append(("Reset", type))
+        return call_result.Reset(status="Accepted")
+
+    @on("UnlockConnector")
+    def unlock(self, connector_id):
+        return call_result.UnlockConnector(status="Unlocked")
+
+    @on("ChangeAvailability")
+    def availability(self, connector_id, type):
+        return call_result.ChangeAvailability(status="Scheduled")
+
+    @on("ChangeConfiguration")
+    def change_config(self, key, value):
+        return call_result.ChangeConfiguration(status="Rejected" if key == "ReadOnly" else "Accepted")
+
+    @on("GetConfiguration")
+    def get_config(self, key=None):
+        return call_result.GetConfiguration(
+            configuration_key=[{"key": "HeartbeatInterval", "readonly": False, "value": "300"}])
+
+    @on("ClearCache")
+    def clear_cache(self):
+        return call_result.ClearCache(status="Accepted")
+
+    @on("DataTransfer")
+    def data_transfer(self, vendor_id, **kwargs):
+        return call_result.DataTransfer(status="Accepted", data="pong")
+
+    @on("RemoteStartTransaction")
+    def remote_start(self, id_tag, **kwargs):
+        return call_result.RemoteStartTransaction(status="Accepted")
+
+    @on("RemoteStopTransaction")
+    def remote_stop(self, transaction_id):
+        return call_result.RemoteStopTransaction(status="Accepted")
+
+    @on("GetDiagnostics")
+    def diagnostics(self, location, **kwargs):
+        return call_result.GetDiagnostics(file_name="diag.zip")
+
+    @on("UpdateFirmware")
+    def firmware(self, location, retrieve_date, **kwargs):
+        return call_result.UpdateFirmware()
+
+    @on("GetLocalListVersion")
+    def list_version(self):
+        return call_result.GetLocalListVersion(list_version=7)
+
+    @on("SendLocalList")
+    def send_list(self, list_version, update_type, **kwargs):
+        return call_result.SendLocalList(status="Accepted")
+
+    @on("ReserveNow")
+    def reserve(self, connector_id, expiry_date, id_tag, reservation_id, **kwargs):
+        return call_result.ReserveNow(status="Accepted")
+
+    @on("CancelReservation")
+    def cancel(self, reservation_id):
+        return call_result.CancelReservation(status="Accepted")
+
+    @on("TriggerMessage")
+    def trigger(self, requested_message, **kwargs):
+        return call_result.TriggerMessage(status="Accepted")
+
+    @on("SetChargingProfile")
+    def set_profile(self, connector_id, cs_charging_profiles):
+        return call_result.SetChargingProfile(status="Accepted")
+
+    @on("ClearChargingProfile")
+    def clear_profile(self, **kwargs):
+        return call_result.ClearChargingProfile(status="Accepted")
+
+    @on("GetCompositeSchedule")
+    def composite(self, connector_id, duration, **kwargs):
+        return call_result.GetCompositeSchedule(status="Accepted", connector_id=connector_id)
+
+
+PROFILE = {"chargingProfileId": 1, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile",
+           "chargingProfileKind": "Absolute",
+           "chargingSchedule": {"chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16.0}]}}
+
+COMMANDS = [
+    ("Reset", {"type": "Soft"}, {"status": "Accepted"}),
+    ("UnlockConnector", {"connectorId": 1}, {"status": "Unlocked"}),
+    ("ChangeAvailability", {"connectorId": 0, "type": "Inoperative"}, {"status": "Scheduled"}),
+    ("ChangeConfiguration", {"key": "HeartbeatInterval", "value": "60"}, {"status": "Accepted"}),
+    ("GetConfiguration", {}, {"configurationKey": [{"key": "HeartbeatInterval", "readonly": False, "value": "300"}]}),
+    ("ClearCache", {}, {"status": "Accepted"}),
+    ("DataTransfer", {"vendorId": "com.example", "data": "ping"}, {"status": "Accepted", "data": "pong"}),
+    ("RemoteStartTransaction", {"idTag": "LANKA--0001", "connectorId": 1}, {"status": "Accepted"}),
+    ("RemoteStopTransaction", {"transactionId": 5}, {"status": "Accepted"}),
+    ("GetDiagnostics", {"location": "ftp://logs.example/"}, {"fileName": "diag.zip"}),
+    ("UpdateFirmware", {"location": "https://fw.example/1.bin", "retrieveDate": "2026-12-01T00:00:00Z"}, {}),
+    ("GetLocalListVersion", {}, {"listVersion": 7}),
+    ("SendLocalList", {"listVersion": 8, "updateType": "Full", "localAuthorizationList": []},
+     {"status": "Accepted"}),
+    ("ReserveNow", {"connectorId": 1, "expiryDate": "2026-12-01T00:00:00Z", "idTag": "LANKA--0001",
+                    "reservationId": 3}, {"status": "Accepted"}),
+    ("CancelReservation", {"reservationId": 3}, {"status": "Accepted"}),
+    ("TriggerMessage", {"requestedMessage": "StatusNotification", "connectorId": 1}, {"status": "Accepted"}),
+    ("SetChargingProfile", {"connectorId": 1, "csChargingProfiles": PROFILE}, {"status": "Accepted"}),
+    ("ClearChargingProfile", {"id": 1}, {"status": "Accepted"}),
+    ("GetCompositeSchedule", {"connectorId": 1, "duration": 3600}, {"status": "Accepted", "connectorId": 1}),
+]
+
+
+@pytest.fixture
+def admin_scope(session, org):
+    return scope_for(session, make_user(session, role="admin"))
+
+
+async def test_every_central_system_command_reaches_the_charger_and_its_answer_comes_back(
+        server, session, engine, charger, admin_scope):
+    async with connect(server, "CP-1", cls=ObedientCharger) as cp:
+        cp.received = []
+        for action, payload, expected in COMMANDS:
+            result = await asyncio.to_thread(send_command, engine=engine, scope=admin_scope, charger_id=charger.id,
+                                             action=action, payload=payload, timeout=5)
+            assert (action, result.status, result.result, result.error) == (action, "done", expected, None)
+    assert cp.received == [("Reset", "Soft")]
+
+
+async def test_rejected_command_is_failed_with_rejected(server, engine, charger, admin_scope):
+    async with connect(server, "CP-1", cls=ObedientCharger) as cp:
+        cp.received = []
+        result = await asyncio.to_thread(send_command, engine=engine, scope=admin_scope, charger_id=charger.id,
+                                         action="ChangeConfiguration", payload={"key": "ReadOnly", "value": "1"})
+    assert (result.status, result.error, result.result) == ("failed", "Rejected", {"status": "Rejected"})
+
+
+async def test_command_to_offline_charger_fails_at_once_with_charger_is_offline(server, session, engine, charger,
+                                                                                admin_scope):
+    result = await asyncio.to_thread(send_command, engine=engine, scope=admin_scope, charger_id=charger.id,
+                                     action="Reset", payload={"type": "Hard"})
+    assert (result.status, result.error) == ("failed", "Charger is offline")
+    assert session.scalars(select(ChargerCommand)).one().status == "failed"
+
+
+class SilentCharger(Charger):
+    @on("Reset")
+    async def reset(self, type):
+        await asyncio.sleep(30)  # never answers in time
+
+
+async def test_charger_that_does_not_answer_gives_a_clear_timeout(server, engine, charger, admin_scope):
+    async with connect(server, "CP-1", cls=SilentCharger):
+        result = await asyncio.to_thread(send_command, engine=engine, scope=admin_scope, charger_id=charger.id,
+                                         action="Reset", payload={"type": "Soft"}, timeout=1)
+    assert (result.status, result.error) == ("failed", "Charger did not answer within 1 s")
+
+
+async def test_charger_without_handler_answers_callerror_and_command_fails_with_it(server, engine, charger,
+                                                                                   admin_scope):
+    async with connect(server, "CP-1"):  # the plain test charger implements no central-system calls
+        result = await asyncio.to_thread(send_command, engine=engine, scope=admin_scope, charger_id=charger.id,
+                                         action="ClearCache", payload={}, timeout=5)
+    assert result.status == "failed" and result.error.startswith("Charger answered with an error: NotImplemented")
+
+
+async def test_firmware_and_diagnostics_status_notifications_are_kept_in_the_charger_history(server, session,
+                                                                                             charger):
+    async with connect(server, "CP-1") as cp:
+        await cp.call(call.FirmwareStatusNotification(status="Downloading"))
+        await cp.call(call.DiagnosticsStatusNotification(status="Uploaded"))
+        data = await cp.call(call.DataTransfer(vendor_id="com.unknown", message_id="x", data="y"))
+    assert data.status == "UnknownVendorId"
+    rows = session.scalars(select(AuditLog).where(AuditLog.entity_id == str(charger.id)).order_by(AuditLog.id)).all()
+    assert [(r.action, r.changes) for r in rows] == [("firmware_status", {"status": "Downloading"}),
+                                                    ("diagnostics_status", {"status": "Uploaded"})]
+
+
+async def test_command_whose_notification_was_missed_is_picked_up_by_the_sweep(server, session, charger):
+    async with connect(server, "CP-1", cls=ObedientCharger) as cp:
+        cp.received = []
+        # Inserted without NOTIFY, as if the listener had been reconnecting at that moment.
+        session.add(ChargerCommand(charger_id=charger.id, action="Reset", payload={"type": "Hard"}))
+        session.commit()
+        await server.sweep_commands()
+
+        def finished():
+            session.expire_all()
+            return session.scalars(select(ChargerCommand)).one().status == "done"
+
+        await until(finished)
+    assert cp.received == [("Reset", "Hard")]

@@ -1,0 +1,85 @@
+"""Capture the main pages of a running demo at 1280×800 into docs/screenshots/.
+
+    python -m tests.ui.screenshots [--url http://localhost:3000]
+
+Logs in as the demo admin (`make run` seeds it). Later pages add themselves to PAGES.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+DEMO_EMAIL, DEMO_PASSWORD = "admin@voltdesk.local", "voltdesk-demo"
+
+# (file name, path, a selector that shows the page has its data)
+PAGES = [
+    ("dashboard", "/dashboard", ".charger-card"),
+    ("chargers", "/chargers", ".charger-row"),
+    ("charger-detail", "/chargers/1", "#charger-facts"),
+    ("network-map", "/network", "#network-map .marker-cluster, #network-map path.leaflet-interactive"),
+    ("transactions", "/transactions", "#totals"),
+    ("organizations", "/organizations", ".org-row"),
+    ("users", "/users", ".user-row"),
+]
+
+
+def _detail_pages(page) -> list[tuple[str, str, str]]:
+    """Pages reached by id: the newest session (the not-found page when there is none) and the first organization."""
+    page.goto("/transactions")
+    expect(page.locator("#totals")).to_be_visible(timeout=30_000)
+    page.wait_for_load_state("networkidle")
+    links = page.locator(".tx-link")
+    session = links.first.get_attribute("href") if links.count() else "/transactions/0"
+    page.goto("/organizations")
+    expect(page.locator(".org-link").first).to_be_visible(timeout=30_000)
+    org = page.locator(".org-link").first.get_attribute("href")
+    return [("transaction_detail", session, "#session-title, #session-not-found"),
+            ("organization", org, "#org-title")]
+
+
+def capture(url: str, out: Path = OUT) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    saved = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800}, base_url=url)
+        page.goto("/login")
+        page.fill("#email", DEMO_EMAIL)
+        page.fill("#password", DEMO_PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url("**/dashboard**")
+        for name, path, ready in PAGES + _detail_pages(page):
+            page.goto(path)
+            expect(page.locator(ready).first).to_be_visible(timeout=30_000)
+            page.wait_for_load_state("networkidle")
+            target = out / f"{name}.png"
+            page.screenshot(path=str(target))
+            saved.append(target)
+        browser.close()
+    return saved
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="http://localhost:3000", help="where the demo runs")
+    args = parser.parse_args(argv)
+    try:
+        for path in capture(args.url.rstrip("/")):
+            print(f"saved {path.relative_to(ROOT)}")
+    except PlaywrightError as exc:
+        print(f"Could not capture {args.url}: {exc.message.splitlines()[0]}", file=sys.stderr)
+        print("Is the demo running (`make run`)?", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
