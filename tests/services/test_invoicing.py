@@ -316,3 +316,31 @@ def test_a_session_that_arrives_during_a_bulk_run_is_still_billed_in_its_period(
                             on_outcome=late_delivery)
     assert only_invoice(session, second).amount_energy == Decimal("15.00")
     assert only_invoice(session, second).session_count == 2
+
+
+def test_sessions_priced_by_the_real_pricing_engine_tie_back_to_the_invoice(session, admin_scope):
+    from tests.utils.factories import make_contract, make_location_owner, make_tariff, make_transaction
+
+    clock.set(at(1, month=9))
+    org = make_org(session, slug="priced", vat_rate=Decimal("19"), ssc_levy_rate=Decimal("2.5"),
+                   gateway_fee_percent=Decimal("1.4"), gateway_fee_fixed=Decimal("0.25"))
+    owner = make_location_owner(session, org, "Mall")
+    make_tariff(session, org, price_per_kwh="0.4567", price_per_minute="0.0333", session_fee="0.99")
+    make_contract(session, org, rate="7.5", effective_from=at(1, month=9))
+    make_contract(session, org, rate="5", kind="location_owner", location_owner=owner, effective_from=at(1, month=9))
+    chargers = [make_charger(session, org, location_owner=owner), make_charger(session, org)]
+    clock.set(at(2, month=11))
+    for i in range(24):
+        start = at(1 + i, hour=8)
+        make_transaction(session, chargers[i % 2], started_at=start, stopped_at=start.replace(hour=9, minute=i),
+                         energy_wh=3_333 + i * 1_111, id_tag=f"TAG-{i}")
+    bulk(session, admin_scope)
+    inv = only_invoice(session, org)
+    sums = session.execute(select(*[func.sum(getattr(Transaction, c)) for c in
+                                    ("amount_gross", "amount_vat", "amount_ssc", "amount_gateway", "amount_platform",
+                                     "amount_location_owner", "amount_net_cpo")])
+                           .where(Transaction.organization_id == org.id)).one()
+    assert all(s is not None for s in sums)
+    assert (inv.amount_gross, inv.amount_vat, inv.amount_ssc, inv.amount_gateway, inv.amount_platform,
+            inv.amount_location_owner, inv.amount_net_payable) == tuple(sums)
+    assert inv.amount_location_owner > 0 and inv.amount_platform > 0 and inv.session_count == 24
