@@ -611,7 +611,7 @@ def mark_overdue(*, session: Session, now: datetime | None = None) -> list[str]:
 
 @dataclass(frozen=True)
 class Correction:
-    credit_note: InvoiceDetail
+    credit_note: InvoiceDetail | None  # None when the original was void: it owes nothing, so nothing to credit
     new_invoice: InvoiceDetail | None  # None when the period has nothing left to bill
 
 
@@ -619,6 +619,7 @@ def correct_invoice(*, session: Session, scope: Scope, invoice_id: int, reason: 
     """Credit an invoice in full and re-invoice its period from the sessions as they are now. Commits.
 
     The original stays as it was (a Paid one stays Paid; an unpaid one is voided with the credit note's number).
+    A void invoice is not credited (it owes nothing); its period is simply invoiced again with the next revision.
     """
     _require(scope, Cap.MANAGE_INVOICES)
     reason = (reason or "").strip()
@@ -627,32 +628,32 @@ def correct_invoice(*, session: Session, scope: Scope, invoice_id: int, reason: 
     inv = _get(session, scope, invoice_id)
     if inv.kind != "invoice":
         raise ValidationError("A credit note cannot be credited again.", "invoice")
-    if inv.status == "void":
-        raise Conflict(f"{inv.number} is void; there is nothing to credit.")
     org = session.get(Organization, inv.organization_id)
     _lock_counter(session, org.id)
     session.refresh(inv, with_for_update=True)
-    if inv.status == "void":
+    newer = session.execute(select(Invoice.number).where(
+        Invoice.organization_id == org.id, Invoice.kind == "invoice", Invoice.period_start == inv.period_start,
+        Invoice.period_end == inv.period_end, Invoice.revision > inv.revision)).scalar()
+    if newer or session.execute(select(Invoice.id).where(Invoice.credits_invoice_id == inv.id)).first():
         session.rollback()
-        raise Conflict(f"{inv.number} is void; there is nothing to credit.")
-    if session.execute(select(Invoice.id).where(Invoice.credits_invoice_id == inv.id)).first():
-        session.rollback()
-        raise Conflict(f"{inv.number} has already been credited.")
+        raise Conflict(f"{inv.number} has already been corrected{f' by {newer}' if newer else ''}.")
     actor = _actor(scope)
-    original_lines = session.execute(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id)
-                                     .order_by(InvoiceLine.position)).scalars().all()
-    negated = [LineData(ln.charger_id, ln.description, -ln.session_count, -ln.energy_wh,
-                        {a: -getattr(ln, a) for a in INVOICE_AMOUNTS}) for ln in original_lines]
     lines, problem = _session_lines(session, org, inv.period_start, inv.period_end)
     if problem:
         session.rollback()
         raise Conflict(f"Cannot re-invoice the period: {problem}")
     try:
-        credit = _create_document(session, org=org, operator=_operator(session), kind="credit_note",
-                                  period_start=inv.period_start, period_end=inv.period_end, revision=inv.revision,
-                                  lines=negated, actor=actor, credits=inv, reason=reason)
-        if inv.status in ("draft", "sent", "overdue"):
-            _set_status(session, inv, "void", actor, f"Credited by {credit.number}: {reason}")
+        credit = None
+        if inv.status != "void":
+            original_lines = session.execute(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id)
+                                             .order_by(InvoiceLine.position)).scalars().all()
+            negated = [LineData(ln.charger_id, ln.description, -ln.session_count, -ln.energy_wh,
+                                {a: -getattr(ln, a) for a in INVOICE_AMOUNTS}) for ln in original_lines]
+            credit = _create_document(session, org=org, operator=_operator(session), kind="credit_note",
+                                      period_start=inv.period_start, period_end=inv.period_end,
+                                      revision=inv.revision, lines=negated, actor=actor, credits=inv, reason=reason)
+            if inv.status in ("draft", "sent", "overdue"):
+                _set_status(session, inv, "void", actor, f"Credited by {credit.number}: {reason}")
         new = None
         if lines:
             new = _create_document(session, org=org, operator=_operator(session), kind="invoice",
@@ -663,5 +664,4 @@ def correct_invoice(*, session: Session, scope: Scope, invoice_id: int, reason: 
     except IntegrityError:
         session.rollback()
         raise Conflict(f"{inv.number} has already been corrected.") from None
-    return Correction(detail(session, credit), detail(session, new) if new else None)
-
+    return Correction(detail(session, credit) if credit else None, detail(session, new) if new else None)

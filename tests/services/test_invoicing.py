@@ -344,3 +344,18 @@ def test_sessions_priced_by_the_real_pricing_engine_tie_back_to_the_invoice(sess
     assert (inv.amount_gross, inv.amount_vat, inv.amount_ssc, inv.amount_gateway, inv.amount_platform,
             inv.amount_location_owner, inv.amount_net_payable) == tuple(sums)
     assert inv.amount_location_owner > 0 and inv.amount_platform > 0 and inv.session_count == 24
+
+
+def test_a_voided_invoice_is_re_invoiced_without_a_credit_note(session, admin_scope):
+    clock.set(at(2, month=11))
+    org = make_org(session, slug="redo")
+    make_priced_session(session, make_charger(session, org), stopped_at=at(15), energy="10")
+    inv_id = bulk(session, admin_scope).outcomes[0].invoice_id
+    invoicing.change_status(session=session, scope=admin_scope, invoice_id=inv_id, status="void",
+                            reason="Wrong customer details")
+    assert bulk(session, admin_scope).outcomes[0].outcome == "skipped"  # bulk never re-bills a period by itself
+    fix = invoicing.correct_invoice(session=session, scope=admin_scope, invoice_id=inv_id, reason="Details fixed")
+    assert fix.credit_note is None
+    assert (fix.new_invoice.number, fix.new_invoice.revision, fix.new_invoice.status) == ("INV-REDO-00002", 1, "draft")
+    with pytest.raises(Conflict, match="already been corrected by INV-REDO-00002"):
+        invoicing.correct_invoice(session=session, scope=admin_scope, invoice_id=inv_id, reason="again")
