@@ -1,6 +1,7 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 from models.charger import Charger, Connector, IdTag, Tariff, UnknownCharger
 from models.contract import CommissionContract
+from models.invitation import UserToken
 from models.invoice import BillingRun, Invoice, InvoiceLine, InvoiceNumberSequence, InvoiceStatusChange
 from models.ops import AuditLog, ChargerCommand, OcppMessage
 from models.organization import Organization
@@ -13,5 +14,5 @@ __all__ = [
     "AuditLog", "Charger", "ChargerCommand", "ChargerDayStat", "ChargerStatusEvent", "CommissionContract",
     "Connector", "IdTag", "LocationOwner", "LoginThrottle", "MeterValue", "OcppMessage", "OrgDayStat",
     "Organization", "Tariff", "TariffRevision", "Transaction", "UnknownCharger", "User", "UserOrganization",
-    "BillingRun", "Invoice", "InvoiceLine", "InvoiceNumberSequence", "InvoiceStatusChange",
+    "BillingRun", "Invoice", "InvoiceLine", "InvoiceNumberSequence", "InvoiceStatusChange", "UserToken",
 ]

@@ -57,6 +57,8 @@ def verify_password(password: str, password_hash: str) -> bool:
     try:
         return bcrypt.checkpw(data, password_hash.encode("ascii"))
     except ValueError:
+        # Not a bcrypt hash (an invited user has no password yet): spend the same time, then refuse.
+        bcrypt.checkpw(data, _dummy_hash().encode("ascii"))
         return False
 
 

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     bcrypt_rounds: int = 12
     login_max_failures: int = 5
     login_lockout_seconds: int = 300
+    # Links mailed to users: an invitation (activation) link and a password-reset link stay valid this long.
+    invitation_ttl_hours: int = 24
+    password_reset_ttl_minutes: int = 60
 
     web_port: int = 3000
     public_url: str = "http://localhost:3000"

@@ -140,3 +140,16 @@ def send_invoice(*, session: Session, scope: Scope, invoice_id: int) -> SendResu
     if inv.status == "draft":
         change_status(session=session, scope=scope, invoice_id=invoice_id, status="sent")
     return SendResult(True, recipient, f"{inv.number} was e-mailed to {recipient}.")
+
+
+def send_message(msg: EmailMessage, *, outbox_name: str) -> SendResult:
+    """Deliver any message over SMTP_URL, or, without SMTP, write it to OUTBOX_DIR as `outbox_name-….eml`.
+    Raises MailError when the server does not take it."""
+    recipient = str(msg["To"])
+    settings = get_settings()
+    if not settings.smtp_url:
+        path = _write_outbox(msg, outbox_name)
+        return SendResult(False, recipient, f"SMTP is not configured (SMTP_URL), so the e-mail to {recipient} "
+                                            f"was written to {path}.", path)
+    _deliver(msg, parse_smtp_url(settings.smtp_url))
+    return SendResult(True, recipient, f"E-mailed to {recipient}.")

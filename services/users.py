@@ -41,9 +41,15 @@ class UserRow:
     organizations: list[str]
 
 
-def create_user(*, session: Session, email: str, password: str, role: str, org_slugs: list[str] | None = None,
-                full_name: str = "", location_owner_id: int | None = None, status: str = "active") -> User:
-    """Create a user bound to organizations (by slug). A location owner user needs its location owner."""
+# The password hash of an invited user who has not set a password yet: bcrypt never matches it.
+NO_PASSWORD = "!invited"
+
+
+def create_user(*, session: Session, email: str, password: str | None, role: str,
+                org_slugs: list[str] | None = None, full_name: str = "", location_owner_id: int | None = None,
+                status: str = "active") -> User:
+    """Create a user bound to organizations (by slug). A location owner user needs its location owner.
+    Without a password (an invitation) nobody can log in as the user until it sets one."""
     email = validate_email(email)
     role_ = parse_role(role)
     if session.execute(select(User.id).where(User.email == email)).first():
@@ -63,7 +69,10 @@ def create_user(*, session: Session, email: str, password: str, role: str, org_s
         raise ValidationError("Only a Location Owner user is linked to a location owner.", "location_owner")
     if role_ not in ALL_ORGANIZATION_ROLES and not orgs:
         raise ValidationError(f"A {ROLE_LABELS[role_]} user must be bound to an organization (--org).", "org")
-    user = User(email=email, password_hash=hash_password(password), role=role_.value, full_name=full_name,
+    if password is None and status != "invited":
+        raise ValidationError("Enter an initial password.", "password")
+    password_hash = hash_password(password) if password is not None else NO_PASSWORD
+    user = User(email=email, password_hash=password_hash, role=role_.value, full_name=full_name,
                 location_owner_id=location_owner_id if role_ == Role.LOCATION_OWNER else None, status=status)
     session.add(user)
     session.flush()
@@ -103,10 +112,19 @@ def set_status(*, session: Session, scope: Scope, user_id: int, status: str) -> 
         raise ValidationError("You cannot change the status of your own account.", "status")
     if Role(user.role) not in ASSIGNABLE_ROLES.get(scope.role, frozenset()):
         raise PermissionDenied(f"Your role may not change {ROLE_LABELS[Role(user.role)]} users.")
-    user.status = status
+    # Enabling someone who never accepted the invitation gives back "invited": it has no password yet.
+    user.status = "invited" if status == "active" and user.password_hash == NO_PASSWORD else status
     user.token_version += 1
     session.add(user)
     session.flush()
+    return user
+
+
+def get_visible_user(*, session: Session, scope: Scope, user_id: int, lock: bool = False) -> User:
+    """A user the caller may see (bound only to organizations in its scope), else NotFound."""
+    user = session.get(User, user_id, with_for_update=lock)
+    if user is None or not _visible(session, scope, user):
+        raise NotFound("User not found.")
     return user
 
 
@@ -178,10 +196,12 @@ def list_location_owners(*, session: Session, scope: Scope) -> list[LocationOwne
     return [LocationOwnerRow(o.id, o.name, o.organization_id, org) for o, org in rows]
 
 
-def provision_user(*, session: Session, scope: Scope, email: str, password: str, role: str, full_name: str = "",
-                   organization_id: int | None = None, location_owner_id: int | None = None) -> User:
+def provision_user(*, session: Session, scope: Scope, email: str, password: str | None, role: str,
+                   full_name: str = "", organization_id: int | None = None, location_owner_id: int | None = None,
+                   status: str = "active") -> User:
     """Create a user from the Users page: the caller's role decides which roles it may give,
-    and the organization and location owner must lie inside the caller's scope."""
+    and the organization and location owner must lie inside the caller's scope.
+    An invitation passes no password and status "invited" (services/invitations.py)."""
     scope.require(Cap.MANAGE_USERS)
     role_ = parse_role(role)
     if role_ not in ASSIGNABLE_ROLES.get(scope.role, frozenset()):
@@ -201,4 +221,4 @@ def provision_user(*, session: Session, scope: Scope, email: str, password: str,
         elif role_ not in ALL_ORGANIZATION_ROLES:
             raise ValidationError(f"Choose the organization this {ROLE_LABELS[role_]} user belongs to.", "org")
     return create_user(session=session, email=email, password=password, role=role_.value, org_slugs=org_slugs,
-                       full_name=full_name, location_owner_id=location_owner_id)
+                       full_name=full_name, location_owner_id=location_owner_id, status=status)
