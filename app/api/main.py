@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.routes import auth, chargers, commands, organizations, transactions
+from app.api.routes import invitations as invitation_routes
 from app.api.routes import finance as finance_routes
 from app.api.routes import invoices as invoice_routes
 from services.errors import Conflict, NotFound, ValidationError
@@ -27,6 +28,7 @@ def create_api() -> FastAPI:
     api.include_router(transactions.router, prefix=PREFIX)
     api.include_router(invoice_routes.router, prefix=PREFIX)
     api.include_router(finance_routes.router, prefix=PREFIX)
+    api.include_router(invitation_routes.router, prefix=PREFIX)
 
     @api.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
