@@ -20,7 +20,7 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -36,7 +36,7 @@ from services.errors import Conflict, ValidationError
 from services.mail import MailError, SendResult, send_message
 from services.permissions import ASSIGNABLE_ROLES, ROLE_LABELS, Cap, PermissionDenied, Role
 from services.scope import Scope
-from services.users import bound_organizations, get_visible_user, provision_user
+from services.users import bound_organizations, get_visible_user, provision_user, visibility_clause
 
 log = logging.getLogger(__name__)
 
@@ -227,6 +227,32 @@ def resend_invitation(*, session: Session, scope: Scope, user_id: int) -> Invite
     msg = invitation_message(user=user, inviter=inviter, org_names=[o.name for o in orgs],
                              link=link_for(INVITE, token))
     return _result(user, _send(session, msg, f"invitation-{user.id}"), "resent")
+
+
+@dataclass(frozen=True)
+class PendingInvitation:
+    user_id: int
+    sent_at: datetime
+    expires_at: datetime
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at <= utcnow()
+
+
+def pending_invitations(*, session: Session, scope: Scope, user_ids: list[int]) -> dict[int, PendingInvitation]:
+    """The open invitation link of each invited user among `user_ids` the caller may see."""
+    scope.require(Cap.VIEW_USERS)
+    if not user_ids:
+        return {}
+    stmt = (select(UserToken.user_id, UserToken.created_at, UserToken.expires_at)
+            .join(User, User.id == UserToken.user_id)
+            .where(UserToken.user_id.in_(user_ids), UserToken.purpose == INVITE, User.status == "invited",
+                   UserToken.used_at.is_(None), UserToken.revoked_at.is_(None)))
+    clause = visibility_clause(scope)
+    if clause is not None:
+        stmt = stmt.where(clause)
+    return {uid: PendingInvitation(uid, sent, expires) for uid, sent, expires in session.execute(stmt)}
 
 
 # --- following a link -----------------------------------------------------------------------------------

@@ -135,6 +135,11 @@ def _visible(session: Session, scope: Scope, user: User) -> bool:
     return bool(orgs) and orgs <= set(scope.org_ids or ())
 
 
+def visibility_clause(scope: Scope):
+    """WHERE clause on User: the users the caller may see (None: every user)."""
+    return _visibility_clause(scope)
+
+
 def _visibility_clause(scope: Scope):
     """Users bound only to organizations inside the scope (and to at least one)."""
     if scope.org_ids is None:

@@ -1,17 +1,31 @@
-"""The users page: list users in scope; create, disable and enable them where the role may."""
+"""The users page: list users in scope; invite, create, disable and enable them where the role may."""
 from __future__ import annotations
 
 import reflex as rx
 
+from services import invitations as invite_svc
 from services import organizations as org_svc
 from services import users as svc
 from services.auth import AuthError
+from services.clock import utcnow
+from services.mail import MailError
 from services.permissions import ROLE_LABELS, Cap
 from state.base import SERVICE_ERRORS, AppState, error_message
 from state.fmt import pages
 
 PER_PAGE = 20
 NONE = "none"
+INVITE, CREATE = "invite", "create"
+
+
+def _invite_note(p: invite_svc.PendingInvitation | None) -> str:
+    """How long the invitation link still works, for the Status column."""
+    if p is None:
+        return ""
+    if p.expired:
+        return "Invitation link expired"
+    hours = int((p.expires_at - utcnow()).total_seconds() // 3600)
+    return "Link valid for less than an hour" if hours < 1 else f"Link valid for {hours} h more"
 
 
 class UsersState(AppState):
@@ -23,8 +37,9 @@ class UsersState(AppState):
     can_manage: bool = False
     me: str = ""
 
-    # The create dialog.
+    # The invite / create dialog: an invitation mails an activation link, create sets an initial password.
     dialog_open: bool = False
+    dialog_mode: str = INVITE
     role_options: list[dict[str, str]] = []
     org_choices: list[dict[str, str]] = []
     owner_choices: list[dict[str, str]] = []
@@ -39,6 +54,10 @@ class UsersState(AppState):
         return pages(self.total, PER_PAGE)
 
     @rx.var
+    def inviting(self) -> bool:
+        return self.dialog_mode == INVITE
+
+    @rx.var
     def needs_owner(self) -> bool:
         return self.new_role == "location_owner"
 
@@ -49,10 +68,12 @@ class UsersState(AppState):
 
         def work(session, user, scope):
             rows, total = svc.list_users(session=session, scope=scope, search=search, limit=PER_PAGE, offset=offset)
-            return rows, total, bool(svc.assignable_roles(scope)), user.id
+            pending = invite_svc.pending_invitations(session=session, scope=scope, user_ids=[r.id for r in rows])
+            notes = {uid: _invite_note(p) for uid, p in pending.items()}
+            return rows, total, bool(svc.assignable_roles(scope)), user.id, notes
 
         try:
-            rows, total, can_manage, me = await self._run(work, cap=Cap.VIEW_USERS)
+            rows, total, can_manage, me, notes = await self._run(work, cap=Cap.VIEW_USERS)
         except AuthError as exc:
             yield self._failed(exc)
             return
@@ -66,6 +87,8 @@ class UsersState(AppState):
         self.rows = [{
             "id": str(r.id), "email": r.email, "name": r.full_name or "—", "role": r.role_label,
             "status": r.status, "organizations": ", ".join(r.organizations) or "All organizations",
+            "invite_note": notes.get(r.id, "") if r.status == "invited" else "",
+            "invite_expired": "yes" if notes.get(r.id, "").endswith("expired") else "",
         } for r in rows]
 
     @rx.event
@@ -88,22 +111,50 @@ class UsersState(AppState):
     @rx.event
     async def set_user_status(self, user_id: str, status: str):
         def work(session, user, scope):
-            return svc.set_status(session=session, scope=scope, user_id=int(user_id), status=status).email
+            changed = svc.set_status(session=session, scope=scope, user_id=int(user_id), status=status)
+            return changed.email, changed.status
 
         try:
-            email = await self._run(work, cap=Cap.MANAGE_USERS)
+            email, new_status = await self._run(work, cap=Cap.MANAGE_USERS)
         except (AuthError, *SERVICE_ERRORS) as exc:
             yield self._failed(exc)
             return
         except ValueError:
             yield rx.toast.error("User not found.")
             return
-        yield rx.toast.success(f"{email} is now {'disabled' if status == 'disabled' else 'active'}.")
+        yield rx.toast.success(f"{email} is now {new_status}.")
         async for update in self._fetch():
             yield update
 
     @rx.event
+    async def resend_invitation(self, user_id: str):
+        def work(session, user, scope):
+            return invite_svc.resend_invitation(session=session, scope=scope, user_id=int(user_id))
+
+        try:
+            result = await self._run(work, cap=Cap.MANAGE_USERS)
+        except (AuthError, *SERVICE_ERRORS) as exc:
+            yield self._failed(exc)
+            return
+        except MailError as exc:
+            yield rx.toast.error(f"{exc} The earlier link still works.")
+            return
+        except ValueError:
+            yield rx.toast.error("User not found.")
+            return
+        yield (rx.toast.success(result.message) if result.delivered else rx.toast.warning(result.message))
+        async for update in self._fetch():
+            yield update
+
+    @rx.event
+    async def open_invite(self):
+        return await self._open_dialog(INVITE)
+
+    @rx.event
     async def open_create(self):
+        return await self._open_dialog(CREATE)
+
+    async def _open_dialog(self, mode: str):
         def work(session, user, scope):
             roles = svc.assignable_roles(scope)
             orgs = org_svc.list_organizations(session=session, scope=scope)
@@ -119,7 +170,7 @@ class UsersState(AppState):
         self.owner_choices = [{"value": str(o.id), "label": f"{o.name} ({o.organization_name})"} for o in owners]
         self.new_role = roles[-1].value if roles else ""
         self.new_org = self.org_choices[0]["value"] if len(self.org_choices) == 1 else NONE
-        self.new_owner, self.form_error, self.dialog_open = NONE, "", True
+        self.new_owner, self.form_error, self.dialog_mode, self.dialog_open = NONE, "", mode, True
 
     @rx.event
     def set_dialog_open(self, value: bool):
@@ -139,29 +190,35 @@ class UsersState(AppState):
 
     @rx.event
     async def create(self, form: dict[str, str]):
-        role, org, owner = self.new_role, self.new_org, self.new_owner
+        """The dialog's submit: send an invitation, or create the user with an initial password."""
+        role, org, owner, inviting = self.new_role, self.new_org, self.new_owner, self.inviting
         self.form_error, self.saving = "", True
         yield
 
         def work(session, user, scope):
-            return svc.provision_user(
-                session=session, scope=scope, email=form.get("email", ""), password=form.get("password", ""),
-                full_name=form.get("full_name", ""), role=role,
-                organization_id=None if org == NONE else int(org),
-                location_owner_id=None if owner == NONE else int(owner),
-            ).email
+            fields = dict(session=session, scope=scope, email=form.get("email", ""),
+                          full_name=form.get("full_name", ""), role=role,
+                          organization_id=None if org == NONE else int(org),
+                          location_owner_id=None if owner == NONE else int(owner))
+            if inviting:
+                result = invite_svc.invite_user(**fields)
+                return result.message, result.delivered
+            return f"User {svc.provision_user(password=form.get('password', ''), **fields).email} created.", True
 
         try:
-            email = await self._run(work, cap=Cap.MANAGE_USERS)
+            message, delivered = await self._run(work, cap=Cap.MANAGE_USERS)
         except AuthError as exc:
             yield self._failed(exc)
             return
         except (*SERVICE_ERRORS, ValueError) as exc:
             self.form_error = error_message(exc) if not isinstance(exc, ValueError) else "Choose a valid option."
             return
+        except MailError as exc:
+            self.form_error = f"{exc} Nothing was saved; try again."
+            return
         finally:
             self.saving = False
         self.dialog_open = False
-        yield rx.toast.success(f"User {email} created.")
+        yield rx.toast.success(message) if delivered else rx.toast.warning(message, duration=15000)
         async for update in self._fetch():
             yield update

@@ -1,6 +1,7 @@
 """Every page module registers itself on import."""
 from app.pages import (  # noqa: F401
     account,
+    activate,
     charger_detail,
     chargers,
     dashboard,
@@ -8,6 +9,7 @@ from app.pages import (  # noqa: F401
     network,
     organization_detail,
     organizations,
+    reset_password,
     transaction_detail,
     transactions,
     unknown_chargers,

@@ -32,6 +32,8 @@ def login() -> rx.Component:
                                auto_focus=True, auto_complete="username"),
                         _field("Password", id="password", name="password", type="password",
                                auto_complete="current-password"),
+                        rx.link("Forgot password?", href="/forgot-password", size="2", align_self="end",
+                                margin_top="-8px", id="forgot-password"),
                         rx.cond(
                             LoginState.error != "",
                             rx.callout(LoginState.error, icon="triangle-alert", color_scheme="red", role="alert",

@@ -1,4 +1,4 @@
-"""Users: who can log in, with which role and organizations; create, disable and enable them."""
+"""Users: who can log in, with which role and organizations; invite, create, disable and enable them."""
 import reflex as rx
 
 from app.components.layout import template
@@ -43,14 +43,18 @@ def _text_field(label: str, name: str, **props) -> rx.Component:
 def _create_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title("New user"),
-            rx.dialog.description("The user logs in with this email and the initial password.", size="2",
-                                  color_scheme="gray", margin_bottom="16px"),
+            rx.dialog.title(rx.cond(S.inviting, "Invite user", "New user")),
+            rx.dialog.description(
+                rx.cond(S.inviting,
+                        "We e-mail an activation link, valid for 24 hours. The person sets a name and password.",
+                        "The user logs in with this email and the initial password."),
+                size="2", color_scheme="gray", margin_bottom="16px"),
             rx.form(
                 rx.vstack(
                     _text_field("Full name", "full_name", placeholder="Jane Doe"),
                     _text_field("Email", "email", type="email", placeholder="jane@company.com"),
-                    _text_field("Initial password", "password", type="password", auto_complete="new-password"),
+                    rx.cond(~S.inviting, _text_field("Initial password", "password", type="password",
+                                                     auto_complete="new-password")),
                     _choice("Role", "role", S.new_role, S.set_new_role, S.role_options),
                     rx.cond(
                         S.needs_owner,
@@ -64,7 +68,8 @@ def _create_dialog() -> rx.Component:
                                        width="100%", role="alert", id="user-form-error")),
                     rx.hstack(
                         rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
-                        rx.button("Create user", type="submit", loading=S.saving),
+                        rx.button(rx.cond(S.inviting, "Send invitation", "Create user"), type="submit",
+                                  loading=S.saving, id="user-form-submit"),
                         justify="end", width="100%", spacing="3", margin_top="8px",
                     ),
                     spacing="3", width="100%",
@@ -82,13 +87,29 @@ def _create_dialog() -> rx.Component:
 def _actions(u) -> rx.Component:
     return rx.cond(
         S.can_manage & (u["id"] != S.me),
-        rx.cond(
-            u["status"] == "disabled",
-            rx.button("Enable", size="1", variant="soft", color_scheme="green",
-                      on_click=S.set_user_status(u["id"], "active")),
-            rx.button("Disable", size="1", variant="soft", color_scheme="red",
-                      on_click=S.set_user_status(u["id"], "disabled")),
+        rx.hstack(
+            rx.cond(u["status"] == "invited",
+                    rx.button(rx.icon("send", size=14), "Resend invitation", size="1", variant="soft",
+                              on_click=S.resend_invitation(u["id"]), class_name="resend-invitation")),
+            rx.cond(
+                u["status"] == "disabled",
+                rx.button("Enable", size="1", variant="soft", color_scheme="green",
+                          on_click=S.set_user_status(u["id"], "active")),
+                rx.button("Disable", size="1", variant="soft", color_scheme="red",
+                          on_click=S.set_user_status(u["id"], "disabled")),
+            ),
+            spacing="2", justify="end",
         ),
+    )
+
+
+def _status(u) -> rx.Component:
+    return rx.vstack(
+        user_status_badge(u["status"]),
+        rx.cond(u["invite_note"] != "",
+                rx.text(u["invite_note"], size="1", color_scheme=rx.cond(u["invite_expired"] != "", "red", "gray"),
+                        class_name="invite-note")),
+        spacing="1",
     )
 
 
@@ -98,7 +119,7 @@ def _row(u) -> rx.Component:
                                 rx.text(u["email"], size="1", color_scheme="gray"), spacing="0")),
         rx.table.cell(rx.badge(u["role"], variant="soft", color_scheme="indigo")),
         rx.table.cell(rx.text(u["organizations"], size="2")),
-        rx.table.cell(user_status_badge(u["status"])),
+        rx.table.cell(_status(u)),
         rx.table.cell(_actions(u)),
         align="center", class_name="user-row",
     )
@@ -109,8 +130,11 @@ def users() -> rx.Component:
     return rx.vstack(
         page_header(
             "Users", "People who can log in, their roles and organizations.",
-            rx.cond(S.can_manage, rx.button(rx.icon("user-plus", size=16), "New user", on_click=S.open_create,
-                                             id="new-user")),
+            rx.cond(S.can_manage, rx.hstack(
+                rx.button(rx.icon("user-plus", size=16), "New user", variant="soft", on_click=S.open_create,
+                          id="new-user"),
+                rx.button(rx.icon("mail-plus", size=16), "Invite user", on_click=S.open_invite, id="invite-user"),
+                spacing="2")),
         ),
         search_input("Search name or email", S.set_search),
         table_card(

@@ -272,3 +272,15 @@ def test_an_invitation_link_is_not_a_reset_link(session, world, smtp):
     token = token_of(smtp.to("carla@x.test")[0])
     with pytest.raises(inv.LinkError, match="not valid"):
         inv.reset_password(session=session, token=token, password=NEW_PASSWORD)
+
+
+def test_the_users_list_knows_when_an_invitation_link_has_expired(session, world, smtp):
+    first = invite(session, world)
+    active = make_user(session, role="cpo", orgs=[world["alpha"]])
+    pending = inv.pending_invitations(session=session, scope=world["scope"], user_ids=[first.user_id, active.id])
+    assert list(pending) == [first.user_id] and not pending[first.user_id].expired
+    clock.set(T0 + timedelta(hours=24))
+    assert inv.pending_invitations(session=session, scope=world["scope"],
+                                   user_ids=[first.user_id])[first.user_id].expired
+    other = make_user(session, role="customer_support", orgs=[world["bravo"]])
+    assert inv.pending_invitations(session=session, scope=scope_for(session, other), user_ids=[first.user_id]) == {}

@@ -38,16 +38,26 @@ def _answers(url: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def app_url(database_url):
+def mail_server():
+    """A real SMTP server (aiosmtpd) the app sends every mail to; tests read `mail_server.inbox`."""
+    from tests.utils.smtp import SmtpServer
+
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def app_url(database_url, mail_server):
     port = free_port()
-    env = dict(os.environ, DATABASE_URL=database_url, REFLEX_USE_NPM="1",
-               PATH=f"{VENV_BIN}:{os.environ.get('PATH', '')}")
+    url = f"http://127.0.0.1:{port}"
+    # PUBLIC_URL: links in mail (invitations, password resets) open this app.
+    env = dict(os.environ, DATABASE_URL=database_url, REFLEX_USE_NPM="1", SMTP_URL=mail_server.url,
+               PUBLIC_URL=url, PATH=f"{VENV_BIN}:{os.environ.get('PATH', '')}")
     log = open(f"/tmp/voltdesk-ui-test-{port}.log", "w")
     proc = subprocess.Popen(
         [f"{VENV_BIN}/reflex", "run", "--env", "prod", "--single-port", "--frontend-port", str(port)],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
-    url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while not _answers(f"{url}/login"):

@@ -1,0 +1,168 @@
+"""The pages behind mailed links: accept an invitation, ask for a reset link, set a new password.
+
+Nobody is logged in here; the token in the URL is the only credential, and the services check it
+(hash, purpose, expiry, single use) on every load and submit.
+"""
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from services import invitations as svc
+from services.auth import MAX_PASSWORD_BYTES
+from services.db import session_scope
+from services.errors import ValidationError
+
+CHECKING, READY, PROBLEM, DONE = "checking", "ready", "problem", "done"
+
+
+def _check_passwords(form: dict[str, str]) -> tuple[str, str]:
+    """The new password, or the message to show (caught early so a typo never reaches the service)."""
+    password, confirm = form.get("password") or "", form.get("confirm") or ""
+    if password != confirm:
+        return password, "The passwords do not match."
+    if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
+        return password, f"Password must be at most {MAX_PASSWORD_BYTES} bytes long."
+    return password, ""
+
+
+class LinkPageState(rx.State):
+    """Shared by the activation and reset pages: the link's token and whether it can still be used."""
+
+    phase: str = CHECKING
+    problem: str = ""
+    reason: str = ""
+    error: str = ""
+    saving: bool = False
+    email: str = ""
+
+    def _token(self) -> str:
+        return self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+
+    def _problem(self, exc: svc.LinkError) -> None:
+        self.phase, self.problem, self.reason, self.error = PROBLEM, exc.message, exc.reason, ""
+
+
+class ActivateState(LinkPageState):
+    full_name: str = ""
+    role_label: str = ""
+    organizations: str = ""
+
+    @rx.event
+    async def load(self):
+        self.phase, self.error = CHECKING, ""
+        token = self._token()
+
+        def job() -> svc.LinkInfo:
+            with session_scope() as session:
+                return svc.check_link(session=session, token=token, purpose=svc.INVITE)
+
+        try:
+            info = await asyncio.to_thread(job)
+        except svc.LinkError as exc:
+            self._problem(exc)
+            return
+        self.email, self.full_name, self.role_label = info.email, info.full_name, info.role_label
+        self.organizations = ", ".join(info.organizations)
+        self.phase = READY
+
+    @rx.event
+    async def activate(self, form: dict[str, str]):
+        password, problem = _check_passwords(form)
+        if problem:
+            self.error = problem
+            return
+        full_name, token = form.get("full_name") or "", self._token()
+        self.error, self.saving = "", True
+        yield
+
+        def job() -> None:
+            with session_scope() as session:
+                svc.activate(session=session, token=token, full_name=full_name, password=password)
+
+        try:
+            await asyncio.to_thread(job)
+        except svc.LinkError as exc:
+            self._problem(exc)
+            return
+        except ValidationError as exc:
+            self.error = exc.message
+            return
+        finally:
+            self.saving = False
+        self.phase = DONE
+
+
+class ForgotPasswordState(rx.State):
+    sent: bool = False
+    message: str = ""
+    error: str = ""
+    sending: bool = False
+
+    @rx.event
+    def reset_form(self):
+        self.sent, self.message, self.error = False, "", ""
+
+    @rx.event
+    async def request(self, form: dict[str, str]):
+        email = form.get("email") or ""
+        self.error, self.sending = "", True
+        yield
+
+        def job() -> str:
+            with session_scope() as session:
+                return svc.request_password_reset(session=session, email=email)
+
+        try:
+            self.message = await asyncio.to_thread(job)
+        except ValidationError as exc:
+            self.error = exc.message
+            return
+        finally:
+            self.sending = False
+        self.sent = True
+
+
+class ResetPasswordState(LinkPageState):
+    @rx.event
+    async def load(self):
+        self.phase, self.error = CHECKING, ""
+        token = self._token()
+
+        def job() -> svc.LinkInfo:
+            with session_scope() as session:
+                return svc.check_link(session=session, token=token, purpose=svc.RESET)
+
+        try:
+            self.email = (await asyncio.to_thread(job)).email
+        except svc.LinkError as exc:
+            self._problem(exc)
+            return
+        self.phase = READY
+
+    @rx.event
+    async def set_new_password(self, form: dict[str, str]):
+        password, problem = _check_passwords(form)
+        if problem:
+            self.error = problem
+            return
+        token = self._token()
+        self.error, self.saving = "", True
+        yield
+
+        def job() -> None:
+            with session_scope() as session:
+                svc.reset_password(session=session, token=token, password=password)
+
+        try:
+            await asyncio.to_thread(job)
+        except svc.LinkError as exc:
+            self._problem(exc)
+            return
+        except ValidationError as exc:
+            self.error = exc.message
+            return
+        finally:
+            self.saving = False
+        self.phase = DONE
