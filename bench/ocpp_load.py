@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import base64
 import json
+import logging
 import os
 import random
 import resource
@@ -30,6 +31,8 @@ import websockets
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 KEY = "bench-auth-key-0123456789"
+
+from ocpp_server.stalls import StallMonitor  # noqa: E402  (after the sys.path line)
 
 
 def _free_port() -> int:
@@ -242,6 +245,9 @@ async def main(args) -> None:
         if len(os.sched_getaffinity(0)) >= 2:
             os.sched_setaffinity(server.pid, {0})
             os.sched_setaffinity(0, {1})
+        if args.server_nice:
+            # Emulates a core of its own on a shared machine (other processes still run, at a lower weight).
+            os.setpriority(os.PRIO_PROCESS, server.pid, args.server_nice)
         await asyncio.sleep(1)
         rss_idle = ps.memory_info().rss
         t0 = time.perf_counter()
@@ -251,7 +257,7 @@ async def main(args) -> None:
         rss_conn = ps.memory_info().rss
         held = len(clients)
         per_conn = (rss_conn - rss_idle) / held / 1024
-        print(f"server pid {server.pid}; {machine_load()}")
+        print(f"server pid {server.pid} (nice {os.getpriority(os.PRIO_PROCESS, server.pid)}); {machine_load()}")
         print(f"connections held:            {held} (opened in {connect_s:.1f} s, {held / connect_s:.0f}/s)")
         print(f"server RSS:                  {rss_idle / 2**20:.0f} MiB idle -> {rss_conn / 2**20:.0f} MiB "
               f"with {held} connections = {per_conn:.1f} KiB per idle connection (target < 30)")
@@ -273,6 +279,10 @@ async def main(args) -> None:
         before = count_rows(url)
         print(f"  {machine_load()}")
         sched = schedstat(server.pid)
+        gen_sched = schedstat(os.getpid())
+        logging.getLogger("ocpp_server.stalls").setLevel(logging.ERROR)  # counted below, not logged
+        gen_stalls = StallMonitor()
+        gen_stalls.start()
         profiler = None
         if args.profile:
             profiler = start_profile(server.pid, args.seconds, args.profile, args.py_spy)
@@ -287,6 +297,11 @@ async def main(args) -> None:
         elapsed = time.perf_counter() - t0
         print(f"  {machine_load()}")
         _report_sched(server.pid, sched, elapsed)
+        gen_now = schedstat(os.getpid())
+        await gen_stalls.stop()
+        print(f"  load generator scheduling: waiting for a CPU {100 * (gen_now[1] - gen_sched[1]) / elapsed:.0f}% "
+              f"of the time; its own loop stalled >= 100 ms {gen_stalls.stalls} times (worst "
+              f"{gen_stalls.worst * 1000:.0f} ms), which adds to the response times it measures")
         if profiler is not None:
             profiler.wait()
         # Persisted = rows in the database; wait for the last batch (at most a flush interval or two).
@@ -328,6 +343,8 @@ if __name__ == "__main__":
     p.add_argument("--seconds", type=float, default=30)
     p.add_argument("--server-url", help="PostgreSQL server for the scratch database (default: local)")
     p.add_argument("--keep", action="store_true", help="keep the scratch database")
+    p.add_argument("--server-nice", type=int, default=0,
+                   help="scheduling priority of the server (negative = favoured; needs root)")
     p.add_argument("--server-log", metavar="FILE", help="keep the server's log (stall warnings) in FILE")
     p.add_argument("--profile", metavar="FILE",
                    help="py-spy the server during the MeterValues phase (collapsed stacks)")

@@ -20,6 +20,7 @@ class StallMonitor:
     def __init__(self, warn_after: float = WARN_AFTER) -> None:
         self.warn_after = warn_after
         self.stalls = 0
+        self.worst = 0.0  # the longest stall seen, in seconds
         self.gc_pauses = 0
         self._gc_started: tuple[float, float] | None = None
         self._task: asyncio.Task | None = None
@@ -52,6 +53,7 @@ class StallMonitor:
             wall, cpu = time.perf_counter(), time.thread_time()
             await asyncio.sleep(TICK)
             lag = time.perf_counter() - wall - TICK
+            self.worst = max(self.worst, lag)
             if lag >= self.warn_after:
                 self.stalls += 1
                 log.warning("event loop stalled %.0f ms (%.0f ms of CPU in that time)", lag * 1000,
