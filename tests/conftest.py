@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 
 # Settings are read once; set them before anything imports services.config.
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(48))
@@ -12,6 +13,7 @@ os.environ.pop("DATABASE_URL", None)
 
 import pytest  # noqa: E402
 from sqlalchemy import text  # noqa: E402
+from sqlalchemy.exc import OperationalError  # noqa: E402
 from sqlmodel import Session, SQLModel  # noqa: E402
 
 from tests import db as testdb  # noqa: E402
@@ -44,8 +46,18 @@ def _truncate(engine) -> None:
     import models  # noqa: F401
 
     names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    # A running app (browser tests) may still be reading or writing; TRUNCATE can then meet a lock
+    # wait or a deadlock. Retrying after the app's short transaction ends is safe.
+    for attempt in range(10):
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("SET LOCAL lock_timeout = '3s'"))
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            return
+        except OperationalError:
+            if attempt == 9:
+                raise
+            time.sleep(0.2)
 
 
 @pytest.fixture
