@@ -1,7 +1,7 @@
 """The dashboard: live status counts, charger cards, revenue tiles and per-charger performance.
 
 Everything is read inside a Scope and computed in SQL so the page stays cheap whatever the network
-size: counts are one GROUP BY, cards are one page, and money comes from the daily roll-ups that a
+size: counts are one GROUP BY, cards are one page, and money comes from the roll-ups that a
 trigger keeps (models/stats.py) rather than from millions of sessions. Only visible chargers count;
 the visibility toggle hides a charger from dashboards. Period boundaries ("today", "this week", ...)
 follow each organization's own timezone, and amounts in different currencies are never added up.
@@ -18,7 +18,15 @@ from sqlalchemy import Date, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import TIMESTAMP
 from sqlmodel import Session
 
-from models import Charger, ChargerDayStat, Organization, OrgDayStat, Transaction
+from models import (
+    Charger,
+    ChargerDayStat,
+    ChargerWindowStat,
+    Organization,
+    OrgDayStat,
+    SessionWindowAsOf,
+    Transaction,
+)
 from models.charger import LIVE_STATUSES
 from services.clock import utcnow
 from services.errors import ValidationError
@@ -297,9 +305,12 @@ def performance(*, session: Session, scope: Scope, period: str = "7d", sort: str
                 offset: int = 0) -> tuple[list[PerformanceRow], int]:
     """Revenue, kWh and sessions per visible charger over the period; one page, best first, and the count.
 
-    Chargers without sessions in the period are listed too (with zeros), after the others. The default
-    order is by energy because kWh can be compared across currencies; revenue sorts within the page's
-    numbers as they are and is meant for one-currency scopes.
+    Chargers without sessions in the period are listed too (with zeros), after the others. Energy and
+    sessions rank across the whole scope. Revenue never compares amounts in different currencies: rows
+    are grouped by currency (alphabetically) and ranked by revenue within each.
+
+    The last 24 hours come from the sessions themselves; 7, 30 and 365 days from the rolling-window
+    roll-up (models/stats.py), moved to each organization's local today first when a day has passed.
     """
     scope.require(Cap.VIEW_DASHBOARD)
     if period not in PERFORMANCE_PERIODS:
@@ -316,22 +327,24 @@ def performance(*, session: Session, scope: Scope, period: str = "7d", sort: str
                .where(s.status == "completed", s.started_at >= now - timedelta(hours=24), s.started_at <= now,
                       scope.org_filter(s.organization_id))
                .group_by(s.charger_id, s.currency))
-        owner_col = s.location_owner_id
-    else:
-        s = ChargerDayStat
-        od = _org_days(scope, now)
+    elif _windows_ready(session=session, scope=scope, now=now):
+        s = ChargerWindowStat
         agg = (select(s.charger_id.label("charger_id"), s.currency.label("currency"),
                       func.sum(s.sessions).label("sessions"), func.sum(s.energy_wh).label("energy_wh"),
                       func.sum(s.revenue).label("revenue"))
-               .join(od, od.c.id == s.organization_id)
-               .where(scope.org_filter(s.organization_id), *_bounds(s, now, days=days),
-                      s.day > od.c.today - days, s.day <= od.c.today)
-               .group_by(s.charger_id, s.currency))
-        owner_col = s.location_owner_id
+               .where(s.days == days, scope.org_filter(s.organization_id))
+               .group_by(s.charger_id, s.currency)
+               .having(func.sum(s.sessions) != 0))
+    else:
+        agg = _daily_window(scope, now, days)
+        s = ChargerDayStat
     if scope.location_owner_id is not None:
-        agg = agg.where(or_(owner_col == scope.location_owner_id, owner_col.is_(None)))
+        agg = agg.where(or_(s.location_owner_id == scope.location_owner_id, s.location_owner_id.is_(None)))
     agg = agg.subquery()
-    order = {"energy": agg.c.energy_wh, "sessions": agg.c.sessions, "revenue": agg.c.revenue}[sort]
+    if sort == "revenue":
+        order = [func.coalesce(agg.c.currency, Organization.currency), agg.c.revenue.desc().nulls_last()]
+    else:
+        order = [{"energy": agg.c.energy_wh, "sessions": agg.c.sessions}[sort].desc().nulls_last()]
     rows = session.execute(
         select(Charger.id, Charger.ocpp_id, Charger.name, Organization.name,
                func.coalesce(agg.c.currency, Organization.currency), func.coalesce(agg.c.revenue, 0),
@@ -339,9 +352,45 @@ def performance(*, session: Session, scope: Scope, period: str = "7d", sort: str
         .join(Organization, Organization.id == Charger.organization_id)
         .outerjoin(agg, agg.c.charger_id == Charger.id)
         .where(*_visible(scope))
-        .order_by(order.desc().nulls_last(), Charger.ocpp_id)
+        .order_by(*order, Charger.ocpp_id)
         .limit(limit).offset(offset)
     ).all()
     total = session.execute(select(func.count()).select_from(Charger).where(*_visible(scope))).scalar_one()
     return [PerformanceRow(cid, ocpp_id, name, org, cur, Decimal(rev), _kwh(wh), int(n))
             for cid, ocpp_id, name, org, cur, rev, wh, n in rows], total
+
+
+def _daily_window(scope: Scope, now: datetime, days: int) -> Any:
+    """The last `days` local days per charger summed from the daily roll-up: exact, but reads every day."""
+    s = ChargerDayStat
+    od = _org_days(scope, now)
+    return (select(s.charger_id.label("charger_id"), s.currency.label("currency"),
+                   func.sum(s.sessions).label("sessions"), func.sum(s.energy_wh).label("energy_wh"),
+                   func.sum(s.revenue).label("revenue"))
+            .join(od, od.c.id == s.organization_id)
+            .where(scope.org_filter(s.organization_id), *_bounds(s, now, days=days),
+                   s.day > od.c.today - days, s.day <= od.c.today)
+            .group_by(s.charger_id, s.currency)
+            .having(func.sum(s.sessions) != 0))
+
+
+def _windows_ready(*, session: Session, scope: Scope, now: datetime) -> bool:
+    """Whether the rolling windows of every organization in scope end on its local today.
+
+    Windows left on an earlier (or later) day are moved in a short transaction of their own, so every
+    reader gains from it. The move does not wait: if sessions of that organization are being written
+    right now (possibly by the caller), it declines and this read sums the daily roll-up instead.
+    """
+    rows = session.execute(
+        select(Organization.id, _local_today(now), SessionWindowAsOf.as_of)
+        .outerjoin(SessionWindowAsOf, SessionWindowAsOf.organization_id == Organization.id)
+        .where(scope.org_filter(Organization.id))
+    ).all()
+    stale = [(oid, today) for oid, today, as_of in rows if as_of != today]
+    if not stale:
+        return True
+    with Session(session.get_bind()) as mover:
+        moved = [mover.execute(select(func.advance_session_windows(oid, today))).scalar_one()
+                 for oid, today in stale]
+        mover.commit()
+    return all(moved)

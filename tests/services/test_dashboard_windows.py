@@ -1,0 +1,151 @@
+"""The performance table's rolling windows (7, 30, 365 local days) always equal a direct sum over sessions.
+
+The windows are a roll-up kept by the session trigger and moved to each organization's new local day on
+read (models/stats.py). Each test changes sessions or the day, then compares every window, charger by
+charger, with a SUM over charging_session in the organization's own timezone.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session
+
+from services import dashboard
+from services.clock import clock, utcnow
+from services.scope import scope_for
+from tests.utils.factories import make_charger, make_org, make_tariff, make_transaction, make_user
+
+WINDOWS = {"7d": 7, "30d": 30, "365d": 365}
+
+DIRECT = text("""
+    WITH local AS (
+        SELECT s.*, (s.started_at AT TIME ZONE o.timezone)::date AS day,
+               (CAST(:now AS timestamptz) AT TIME ZONE o.timezone)::date AS today
+        FROM charging_session s JOIN organization o ON o.id = s.organization_id
+    )
+    SELECT c.ocpp_id, s.currency, count(*), coalesce(sum(s.energy_wh), 0), coalesce(sum(s.amount_gross), 0)
+    FROM local s JOIN charger c ON c.id = s.charger_id
+    WHERE s.status = 'completed' AND s.day > s.today - :days AND s.day <= s.today
+    GROUP BY 1, 2
+""")
+
+
+def _direct(session: Session, days: int) -> dict[str, tuple[str, Decimal, Decimal, int]]:
+    rows = session.execute(DIRECT, {"now": utcnow(), "days": days}).all()
+    return {ocpp: (cur, Decimal(rev), Decimal(wh) / 1000, n) for ocpp, cur, n, wh, rev in rows}
+
+
+def _table(session: Session, scope, period: str) -> dict[str, tuple[str, Decimal, Decimal, int]]:
+    rows, _ = dashboard.performance(session=session, scope=scope, period=period, limit=1000)
+    return {r.ocpp_id: (r.currency, r.revenue, r.energy_kwh, r.sessions) for r in rows if r.sessions}
+
+
+def _windows_as_of(session: Session, org):
+    return session.execute(text("SELECT as_of FROM session_window_as_of WHERE organization_id = :o"),
+                           {"o": org.id}).scalar_one_or_none()
+
+
+def assert_windows_match_sessions(session: Session, scope) -> None:
+    for period, days in WINDOWS.items():
+        assert _table(session, scope, period) == _direct(session, days), period
+    session.commit()  # end the read transaction, as a page load does
+
+
+@pytest.fixture
+def colombo(session):
+    """An organization at UTC+05:30 with two chargers, priced LKR 100/kWh; 'now' is 10:00 local."""
+    clock.set(datetime(2026, 11, 18, 4, 30, tzinfo=UTC))
+    org = make_org(session, slug="colombo", currency="LKR", timezone="Asia/Colombo")
+    make_tariff(session, org, price_per_kwh="100")
+    a, b = make_charger(session, org, ocpp_id="C-A"), make_charger(session, org, ocpp_id="C-B")
+    return org, a, b, scope_for(session, make_user(session, role="admin"))
+
+
+def _at(session, charger, start: datetime, kwh: int):
+    return make_transaction(session, charger, started_at=start, stopped_at=start + timedelta(minutes=40),
+                            energy_wh=kwh * 1000)
+
+
+def test_windows_equal_a_direct_sum_after_repricing_late_inserts_and_deletes(session, colombo):
+    org, a, b, scope = colombo
+    now = utcnow()
+    _at(session, a, now - timedelta(hours=3), 10)
+    _at(session, a, now - timedelta(days=8), 20)
+    doomed = _at(session, b, now - timedelta(days=29), 30)
+    repriced = _at(session, b, now - timedelta(days=100), 40)
+    assert_windows_match_sessions(session, scope)
+    # The windows are built and used now (not the daily fallback).
+    assert _windows_as_of(session, org) == datetime(2026, 11, 18).date()
+
+    session.execute(text("UPDATE charging_session SET amount_gross = 1234.5 WHERE id = :id"), {"id": repriced.id})
+    session.commit()
+    assert_windows_match_sessions(session, scope)
+    assert _table(session, scope, "365d")["C-B"][1] == Decimal("1234.5") + Decimal("3000")
+
+    # Sessions arriving late, for days already inside (and outside) each window.
+    _at(session, a, now - timedelta(days=2), 5)
+    _at(session, b, now - timedelta(days=20), 6)
+    _at(session, b, now - timedelta(days=364), 7)
+    _at(session, b, now - timedelta(days=400), 8)   # older than a year: in no window
+    assert_windows_match_sessions(session, scope)
+
+    session.execute(text("DELETE FROM charging_session WHERE id = :id"), {"id": doomed.id})
+    session.commit()
+    assert_windows_match_sessions(session, scope)
+    assert _table(session, scope, "30d")["C-B"][3] == 1
+
+
+def test_windows_follow_the_local_day_across_a_month_end_in_a_non_utc_timezone(session, colombo):
+    org, a, b, scope = colombo
+    # 23:50 and 00:10 local around the end of November in Colombo, i.e. 18:20 and 18:40 UTC on the 30th.
+    clock.set(datetime(2026, 11, 30, 18, 25, tzinfo=UTC))  # 23:55 on the 30th in Colombo
+    _at(session, a, datetime(2026, 11, 30, 18, 20, tzinfo=UTC), 11)
+    _at(session, b, datetime(2026, 11, 24, 18, 31, tzinfo=UTC), 12)  # 00:01 on the 25th: the 7-day edge
+    _at(session, b, datetime(2026, 11, 1, 18, 29, tzinfo=UTC), 13)   # 23:59 on Nov 1: the 30-day edge
+    _at(session, a, datetime(2025, 11, 30, 18, 31, tzinfo=UTC), 14)  # 00:01 on 2025-12-01: 365-day edge
+    assert_windows_match_sessions(session, scope)
+    assert _table(session, scope, "7d")["C-B"][3] == 1 and _table(session, scope, "30d")["C-B"][3] == 2
+
+    clock.set(datetime(2026, 11, 30, 18, 40, tzinfo=UTC))  # 00:10 on December 1st in Colombo
+    _at(session, a, datetime(2026, 11, 30, 18, 35, tzinfo=UTC), 15)
+    assert_windows_match_sessions(session, scope)
+    assert _windows_as_of(session, org) == datetime(2026, 12, 1).date()
+    # Day by day through December, then a long jump (rebuilt) and back in time (tests set clocks back).
+    for step in [timedelta(days=1)] * 8 + [timedelta(days=10), timedelta(days=45), timedelta(days=-3),
+                                          timedelta(days=-60), timedelta(days=400)]:
+        clock.advance(step)
+        _at(session, b, utcnow() - timedelta(days=6, hours=23), 1)
+        assert_windows_match_sessions(session, scope)
+
+
+def test_a_reader_in_the_middle_of_writing_sessions_gets_exact_figures(session, colombo):
+    """The windows cannot move while this organization's sessions are being written, so the read sums
+    the daily roll-up instead (and sees its own uncommitted session)."""
+    org, a, b, scope = colombo
+    _at(session, a, utcnow() - timedelta(hours=1), 10)
+    clock.advance(timedelta(days=1))
+    _at(session, a, utcnow() - timedelta(hours=1), 7)  # committed; the windows are a day behind now
+    session.execute(text("UPDATE charging_session SET energy_wh = 9000 WHERE energy_wh = 7000"))  # not committed
+    assert _table(session, scope, "7d") == _direct(session, 7)
+    assert _table(session, scope, "7d")["C-A"][2] == Decimal(19)
+    session.rollback()
+    assert_windows_match_sessions(session, scope)
+
+
+def test_ranking_by_revenue_never_compares_amounts_in_different_currencies(session, colombo):
+    org, a, b, scope = colombo
+    euro = make_org(session, slug="euro", currency="EUR", timezone="Europe/Berlin")
+    make_tariff(session, euro, price_per_kwh="0.50")
+    e1, e2 = make_charger(session, euro, ocpp_id="E-1"), make_charger(session, euro, ocpp_id="E-2")
+    now = utcnow()
+    _at(session, a, now - timedelta(hours=2), 1)    # LKR 100
+    _at(session, b, now - timedelta(hours=2), 3)    # LKR 300
+    _at(session, e1, now - timedelta(hours=2), 10)  # EUR 5
+    _at(session, e2, now - timedelta(hours=2), 20)  # EUR 10
+    for period in ("24h", "7d", "365d"):
+        rows, _ = dashboard.performance(session=session, scope=scope, period=period, sort="revenue")
+        assert [(r.ocpp_id, r.currency) for r in rows] == [("E-2", "EUR"), ("E-1", "EUR"), ("C-B", "LKR"),
+                                                           ("C-A", "LKR")], period
