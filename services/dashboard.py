@@ -49,6 +49,7 @@ class ChargerCard:
     lifecycle_status: str
     connected: bool
     last_heartbeat_at: datetime | None
+    timezone: str = "UTC"  # the organization's, for showing times
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def overview(*, session: Session, scope: Scope, status: str | None = None, searc
     else:
         matching = sum(counts.values())
     rows = session.execute(
-        select(Charger, Organization.name)
+        select(Charger, Organization.name, Organization.timezone)
         .join(Organization, Organization.id == Charger.organization_id)
         .where(*where)
         .order_by(Charger.ocpp_id)
@@ -102,12 +103,12 @@ def overview(*, session: Session, scope: Scope, status: str | None = None, searc
         .offset(offset)
     ).all()
     return Overview(status_counts=counts, organizations=organizations, chargers=sum(counts.values()),
-                    cards=[_card(c, org) for c, org in rows], matching=matching)
+                    cards=[_card(c, org, tz) for c, org, tz in rows], matching=matching)
 
 
-def _card(c: Charger, org_name: str) -> ChargerCard:
+def _card(c: Charger, org_name: str, tz: str) -> ChargerCard:
     return ChargerCard(c.id, c.ocpp_id, c.name, org_name, c.status, c.lifecycle_status, c.connected,
-                       c.last_heartbeat_at)
+                       c.last_heartbeat_at, tz)
 
 
 def cards_by_id(*, session: Session, scope: Scope, charger_ids: list[int]) -> dict[int, ChargerCard]:
@@ -116,10 +117,11 @@ def cards_by_id(*, session: Session, scope: Scope, charger_ids: list[int]) -> di
     if not charger_ids:
         return {}
     rows = session.execute(
-        select(Charger, Organization.name).join(Organization, Organization.id == Charger.organization_id)
+        select(Charger, Organization.name, Organization.timezone)
+        .join(Organization, Organization.id == Charger.organization_id)
         .where(Charger.id.in_(charger_ids), scope.charger_filter())
     ).all()
-    return {c.id: _card(c, org) for c, org in rows}
+    return {c.id: _card(c, org, tz) for c, org, tz in rows}
 
 
 def event_filter(*, session: Session, scope: Scope) -> Callable[[dict[str, Any]], bool]:

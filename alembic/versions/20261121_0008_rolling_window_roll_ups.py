@@ -82,7 +82,7 @@ BEGIN
         RETURN true;
     END IF;
     IF prev IS NULL OR abs(today - prev) > 31 THEN
-        DELETE FROM charger_window_stat WHERE organization_id = org;
+        DELETE FROM charger_window_stat WHERE days IN (7, 30, 365) AND organization_id = org;
         INSERT INTO charger_window_stat (days, charger_id, organization_id, location_owner_id, currency, sessions,
                                          energy_wh, revenue)
         SELECT w.days, d.charger_id, d.organization_id, d.location_owner_id, d.currency, sum(d.sessions),
@@ -116,7 +116,7 @@ BEGIN
         END LOOP;
         -- Chargers whose sessions all left the window.
         DELETE FROM charger_window_stat
-        WHERE organization_id = org AND sessions = 0 AND energy_wh = 0 AND revenue = 0;
+        WHERE days IN (7, 30, 365) AND organization_id = org AND sessions = 0 AND energy_wh = 0 AND revenue = 0;
     END IF;
     INSERT INTO session_window_as_of (organization_id, as_of) VALUES (org, today)
     ON CONFLICT (organization_id) DO UPDATE SET as_of = EXCLUDED.as_of;
