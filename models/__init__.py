@@ -4,13 +4,20 @@ from models.contract import CommissionContract
 from models.ops import AuditLog, ChargerCommand, OcppMessage
 from models.organization import Organization
 from models.session import ChargerStatusEvent, MeterValue, Transaction
-from models.stats import ChargerDayStat, ChargerWindowStat, OrgDayStat, SessionWindowAsOf
+from models.stats import (
+    ChargerDayStat,
+    ChargerMonthStat,
+    ChargerWindowStat,
+    OrgDayStat,
+    OrgMonthStat,
+    SessionWindowAsOf,
+)
 from models.tariff_revision import TariffRevision
 from models.user import LocationOwner, LoginThrottle, User, UserOrganization
 
 __all__ = [
-    "AuditLog", "Charger", "ChargerCommand", "ChargerDayStat", "ChargerStatusEvent", "ChargerWindowStat",
-    "CommissionContract", "Connector", "IdTag", "LocationOwner", "LoginThrottle", "MeterValue", "OcppMessage",
-    "OrgDayStat", "Organization", "SessionWindowAsOf", "Tariff", "TariffRevision", "Transaction", "UnknownCharger",
-    "User", "UserOrganization",
+    "AuditLog", "Charger", "ChargerCommand", "ChargerDayStat", "ChargerMonthStat", "ChargerStatusEvent",
+    "ChargerWindowStat", "CommissionContract", "Connector", "IdTag", "LocationOwner", "LoginThrottle", "MeterValue",
+    "OcppMessage", "OrgDayStat", "OrgMonthStat", "Organization", "SessionWindowAsOf", "Tariff", "TariffRevision",
+    "Transaction", "UnknownCharger", "User", "UserOrganization",
 ]

@@ -60,6 +60,38 @@ class OrgDayStat(SQLModel, table=True):
     revenue: Decimal = Field(default=Decimal(0), sa_column=Column(Numeric(20, 4), nullable=False))
 
 
+class ChargerMonthStat(SQLModel, table=True):
+    """ChargerDayStat summed per local calendar month (`month` is its first day): "this year" reads the
+    months before the current one from here and only the current month's days from the daily table."""
+    __tablename__ = "charger_month_stat"
+    __table_args__ = (
+        Index("uq_charger_month_stat", "charger_id", "month", "currency", text("coalesce(location_owner_id, 0)"),
+              unique=True),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    charger_id: int = fk_field("charger.id", ondelete="CASCADE", index=False)
+    organization_id: int = fk_field("organization.id", ondelete="CASCADE", index=False)
+    location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="SET NULL", index=False)
+    month: date = Field(sa_column=Column(Date, nullable=False))
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    sessions: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    energy_wh: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    revenue: Decimal = Field(default=Decimal(0), sa_column=Column(Numeric(20, 4), nullable=False))
+
+
+class OrgMonthStat(SQLModel, table=True):
+    """OrgDayStat summed per local calendar month (`month` is its first day)."""
+    __tablename__ = "org_month_stat"
+
+    organization_id: int = Field(sa_column=Column(Integer, primary_key=True))
+    month: date = Field(sa_column=Column(Date, primary_key=True))
+    currency: str = Field(sa_column=Column(String(3), primary_key=True))
+    sessions: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    energy_wh: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    revenue: Decimal = Field(default=Decimal(0), sa_column=Column(Numeric(20, 4), nullable=False))
+
+
 # The rolling windows kept whole, in local days including today (the performance table's 7d/30d/365d).
 WINDOW_DAYS = (7, 30, 365)
 

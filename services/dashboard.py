@@ -21,9 +21,11 @@ from sqlmodel import Session
 from models import (
     Charger,
     ChargerDayStat,
+    ChargerMonthStat,
     ChargerWindowStat,
     Organization,
     OrgDayStat,
+    OrgMonthStat,
     SessionWindowAsOf,
     Transaction,
 )
@@ -195,15 +197,17 @@ def _local_today(now: datetime) -> Any:
     return cast(func.timezone(Organization.timezone, literal(now, TIMESTAMP(timezone=True))), Date)
 
 
-def _stat_source(scope: Scope) -> tuple[Any, list[Any]]:
+def _stat_source(scope: Scope, *, monthly: bool = False) -> tuple[Any, list[Any]]:
     """The roll-up to read and its scope clause: per organization, or per charger for a location owner."""
     if scope.location_owner_id is None:
-        return OrgDayStat, [scope.org_filter(OrgDayStat.organization_id)]
+        stat = OrgMonthStat if monthly else OrgDayStat
+        return stat, [scope.org_filter(stat.organization_id)]
+    stat = ChargerMonthStat if monthly else ChargerDayStat
     owner = scope.location_owner_id
     # The owner's chargers, for sessions made while the owner held them (or with no owner recorded).
     mine = select(Charger.id).where(scope.charger_filter()).scalar_subquery()
-    return ChargerDayStat, [scope.org_filter(ChargerDayStat.organization_id), ChargerDayStat.charger_id.in_(mine),
-                            or_(ChargerDayStat.location_owner_id == owner, ChargerDayStat.location_owner_id.is_(None))]
+    return stat, [scope.org_filter(stat.organization_id), stat.charger_id.in_(mine),
+                  or_(stat.location_owner_id == owner, stat.location_owner_id.is_(None))]
 
 
 def _bounds(stat: Any, now: datetime, *, days: int | None = None, month: bool = False,
@@ -220,6 +224,12 @@ def _bounds(stat: Any, now: datetime, *, days: int | None = None, month: bool = 
     elif year:
         first = first.replace(month=1, day=1)
     return [stat.day >= first, stat.day <= last]
+
+
+def _month_bounds(stat: Any, now: datetime) -> list[Any]:
+    """Index-friendly outer limits on `month` for this year's finished months, in every timezone."""
+    return [stat.month >= (now.date() - timedelta(days=1)).replace(month=1, day=1),
+            stat.month <= now.date() + timedelta(days=1)]
 
 
 def _kwh(wh: Any) -> Decimal:
@@ -241,22 +251,38 @@ def _org_days(scope: Scope, now: datetime) -> Any:
 
 
 def summary(*, session: Session, scope: Scope) -> Summary:
-    """Revenue, kWh and sessions for today, this week (from Monday), this month and this year."""
+    """Revenue, kWh and sessions for today, this week (from Monday), this month and this year.
+
+    "This year" adds the finished months from the monthly roll-up to the current month's days, so a
+    year costs about 40 rows per organization instead of 365.
+    """
     scope.require(Cap.VIEW_DASHBOARD)
     now = utcnow()
     stat, where = _stat_source(scope)
     od = _org_days(scope, now)
+    no = literal(False)
+    # Days since the earlier of this week's Monday and the 1st; each counts in the year from the 1st on.
+    recent = (select(od.c.id, od.c.name, stat.currency, stat.sessions, stat.energy_wh, stat.revenue,
+                     (stat.day >= od.c.today).label("today"), (stat.day >= od.c.week).label("week"),
+                     (stat.day >= od.c.month).label("month"), (stat.day >= od.c.month).label("year"))
+              .select_from(stat).join(od, od.c.id == stat.organization_id)
+              .where(*where, *_bounds(stat, now, days=31), stat.day >= func.least(od.c.week, od.c.month),
+                     stat.day <= od.c.today))
+    mstat, mwhere = _stat_source(scope, monthly=True)
+    months = (select(od.c.id, od.c.name, mstat.currency, mstat.sessions, mstat.energy_wh, mstat.revenue,
+                     no, no, no, literal(True))
+              .select_from(mstat).join(od, od.c.id == mstat.organization_id)
+              .where(*mwhere, *_month_bounds(mstat, now), mstat.month >= od.c.year, mstat.month < od.c.month))
+    u = recent.union_all(months).subquery()
     columns = []
     for p in PERIODS:
-        in_period = stat.day >= od.c[p]
-        columns += [func.coalesce(func.sum(stat.revenue).filter(in_period), 0),
-                    func.coalesce(func.sum(stat.energy_wh).filter(in_period), 0),
-                    func.coalesce(func.sum(stat.sessions).filter(in_period), 0)]
-    stmt = (select(od.c.id, od.c.name, stat.currency, *columns)
-            .select_from(stat).join(od, od.c.id == stat.organization_id)
-            .where(*where, *_bounds(stat, now, year=True), stat.day >= od.c.year, stat.day <= od.c.today)
-            .group_by(od.c.id, od.c.name, stat.currency)
-            .order_by(od.c.name, stat.currency))
+        in_period = u.c[p]
+        columns += [func.coalesce(func.sum(u.c.revenue).filter(in_period), 0),
+                    func.coalesce(func.sum(u.c.energy_wh).filter(in_period), 0),
+                    func.coalesce(func.sum(u.c.sessions).filter(in_period), 0)]
+    stmt = (select(u.c.id, u.c.name, u.c.currency, *columns)
+            .group_by(u.c.id, u.c.name, u.c.currency)
+            .order_by(u.c.name, u.c.currency))
     orgs = []
     for oid, name, currency, *vals in session.execute(stmt):
         periods = {p: Totals(Decimal(vals[3 * i]), _kwh(vals[3 * i + 1]), int(vals[3 * i + 2]))

@@ -1,12 +1,13 @@
-"""The performance table's rolling windows (7, 30, 365 local days) always equal a direct sum over sessions.
+"""The dashboard's roll-ups always equal a direct sum over sessions.
 
-The windows are a roll-up kept by the session trigger and moved to each organization's new local day on
-read (models/stats.py). Each test changes sessions or the day, then compares every window, charger by
-charger, with a SUM over charging_session in the organization's own timezone.
+The performance table's rolling windows (7, 30, 365 local days) are kept by the session trigger and
+moved to each organization's new local day on read; the revenue tiles add finished months from the
+monthly roll-up to the current month's days (models/stats.py). Each test changes sessions or the day,
+then compares the figures with a SUM over charging_session in the organization's own timezone.
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -149,3 +150,62 @@ def test_ranking_by_revenue_never_compares_amounts_in_different_currencies(sessi
         rows, _ = dashboard.performance(session=session, scope=scope, period=period, sort="revenue")
         assert [(r.ocpp_id, r.currency) for r in rows] == [("E-2", "EUR"), ("E-1", "EUR"), ("C-B", "LKR"),
                                                            ("C-A", "LKR")], period
+
+
+LOCAL_SESSIONS = text("""
+    SELECT o.name, s.currency, (s.started_at AT TIME ZONE o.timezone)::date,
+           (CAST(:now AS timestamptz) AT TIME ZONE o.timezone)::date, coalesce(s.energy_wh, 0),
+           coalesce(s.amount_gross, 0)
+    FROM charging_session s JOIN organization o ON o.id = s.organization_id
+    WHERE s.status = 'completed'
+""")
+
+
+def _direct_tiles(session: Session) -> dict[tuple[str, str], dict[str, dashboard.Totals]]:
+    out: dict[tuple[str, str], dict[str, dashboard.Totals]] = {}
+    for name, currency, day, today, wh, amount in session.execute(LOCAL_SESSIONS, {"now": utcnow()}):
+        starts = {"today": today, "week": today - timedelta(days=today.weekday()), "month": today.replace(day=1),
+                  "year": today.replace(month=1, day=1)}
+        if not min(starts.values()) <= day <= today:
+            continue  # in no period (this week may begin last year)
+        tiles = out.setdefault((name, currency), {p: dashboard.Totals() for p in dashboard.PERIODS})
+        for p, first in starts.items():
+            if day >= first:
+                tiles[p] += dashboard.Totals(Decimal(amount), Decimal(wh) / 1000, 1)
+    return out
+
+
+def assert_tiles_match_sessions(session: Session, scope) -> None:
+    s = dashboard.summary(session=session, scope=scope)
+    assert {(o.name, o.currency): o.periods for o in s.organizations} == _direct_tiles(session)
+    session.commit()
+
+
+def test_revenue_tiles_equal_a_direct_sum_across_month_and_year_ends_in_a_non_utc_timezone(session, colombo):
+    org, a, b, scope = colombo
+    # Wednesday 2 December 2026, 09:00 in Colombo: this week began on Monday 30 November, last month.
+    clock.set(datetime(2026, 12, 2, 3, 30, tzinfo=UTC))
+    _at(session, a, datetime(2026, 11, 29, 18, 31, tzinfo=UTC), 1)   # 00:01 Mon 30 Nov local: week, not month
+    _at(session, a, datetime(2026, 11, 29, 18, 29, tzinfo=UTC), 2)   # 23:59 Sun 29 Nov local: year only
+    _at(session, b, datetime(2026, 12, 1, 18, 31, tzinfo=UTC), 3)    # 00:01 today local
+    _at(session, b, datetime(2026, 1, 14, 12, 0, tzinfo=UTC), 4)     # this year
+    _at(session, b, datetime(2025, 12, 31, 18, 29, tzinfo=UTC), 5)   # 23:59 on 31 Dec 2025: last year
+    _at(session, b, datetime(2025, 12, 31, 18, 31, tzinfo=UTC), 6)   # 00:01 on 1 Jan 2026: this year
+    assert_tiles_match_sessions(session, scope)
+    lkr = dashboard.summary(session=session, scope=scope).organizations[0].periods
+    assert [lkr[p].sessions for p in dashboard.PERIODS] == [1, 2, 1, 5]
+
+    # Re-priced, inserted late into a finished month, deleted.
+    late = _at(session, a, datetime(2026, 3, 3, 3, 0, tzinfo=UTC), 7)
+    session.execute(text("UPDATE charging_session SET amount_gross = 99.99 WHERE id = :id"), {"id": late.id})
+    session.execute(text("DELETE FROM charging_session WHERE energy_wh = 4000"))
+    session.commit()
+    assert_tiles_match_sessions(session, scope)
+
+    for moment in (datetime(2026, 12, 31, 18, 20, tzinfo=UTC),   # 23:50 on New Year's Eve local
+                   datetime(2026, 12, 31, 18, 40, tzinfo=UTC),   # 00:10 on 1 January 2027 local
+                   datetime(2027, 2, 1, 0, 0, tzinfo=UTC)):
+        clock.set(moment)
+        _at(session, a, moment - timedelta(minutes=30), 8)
+        assert_tiles_match_sessions(session, scope)
+    assert date(2027, 2, 1).weekday() == 0  # a Monday: week and month begin the same day
