@@ -97,21 +97,19 @@ WINDOW_DAYS = (7, 30, 365)
 
 
 class ChargerWindowStat(SQLModel, table=True):
+    """Per charger and currency over the whole window; no location-owner split (a location owner's few
+    chargers are summed from the monthly and daily roll-ups instead), so one row is one table line."""
     __tablename__ = "charger_window_stat"
     __table_args__ = (
-        Index("uq_charger_window_stat", "days", "charger_id", "currency", text("coalesce(location_owner_id, 0)"),
-              unique=True),
         # Covering: one window's rows for some organizations, read from the index alone.
         Index("ix_charger_window_stat_days_org", "days", "organization_id",
-              postgresql_include=["charger_id", "currency", "location_owner_id", "sessions", "energy_wh", "revenue"]),
+              postgresql_include=["charger_id", "currency", "sessions", "energy_wh", "revenue"]),
     )
 
-    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
-    days: int = Field(sa_column=Column(SmallInteger, nullable=False))
-    charger_id: int = fk_field("charger.id", ondelete="CASCADE", index=False)
+    days: int = Field(sa_column=Column(SmallInteger, primary_key=True))
+    charger_id: int = Field(sa_column=Column(Integer, ForeignKey("charger.id", ondelete="CASCADE"), primary_key=True))
+    currency: str = Field(sa_column=Column(String(3), primary_key=True))
     organization_id: int = fk_field("organization.id", ondelete="CASCADE", index=False)
-    location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="SET NULL", index=False)
-    currency: str = Field(sa_column=Column(String(3), nullable=False))
     sessions: int = Field(default=0, sa_column=Column(Integer, nullable=False))
     energy_wh: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     revenue: Decimal = Field(default=Decimal(0), sa_column=Column(Numeric(20, 4), nullable=False))

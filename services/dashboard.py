@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, cast, func, literal, or_, select
+from sqlalchemy import Date, cast, func, literal, literal_column, or_, select, union_all
 from sqlalchemy.dialects.postgresql import TIMESTAMP
 from sqlmodel import Session
 
@@ -197,17 +197,19 @@ def _local_today(now: datetime) -> Any:
     return cast(func.timezone(Organization.timezone, literal(now, TIMESTAMP(timezone=True))), Date)
 
 
-def _stat_source(scope: Scope, *, monthly: bool = False) -> tuple[Any, list[Any]]:
-    """The roll-up to read and its scope clause: per organization, or per charger for a location owner."""
-    if scope.location_owner_id is None:
+def _stat_source(scope: Scope, *, monthly: bool = False, per_charger: bool = False) -> tuple[Any, list[Any]]:
+    """The roll-up to read and its scope clause: per organization, or per charger (always for a location
+    owner, who sees only sessions made on its chargers while it held them, or with no owner recorded)."""
+    if scope.location_owner_id is None and not per_charger:
         stat = OrgMonthStat if monthly else OrgDayStat
         return stat, [scope.org_filter(stat.organization_id)]
     stat = ChargerMonthStat if monthly else ChargerDayStat
-    owner = scope.location_owner_id
-    # The owner's chargers, for sessions made while the owner held them (or with no owner recorded).
-    mine = select(Charger.id).where(scope.charger_filter()).scalar_subquery()
-    return stat, [scope.org_filter(stat.organization_id), stat.charger_id.in_(mine),
-                  or_(stat.location_owner_id == owner, stat.location_owner_id.is_(None))]
+    where = [scope.org_filter(stat.organization_id)]
+    if scope.location_owner_id is not None:
+        owner = scope.location_owner_id
+        mine = select(Charger.id).where(scope.charger_filter()).scalar_subquery()
+        where += [stat.charger_id.in_(mine), or_(stat.location_owner_id == owner, stat.location_owner_id.is_(None))]
+    return stat, where
 
 
 def _bounds(stat: Any, now: datetime, *, days: int | None = None, month: bool = False,
@@ -355,19 +357,15 @@ def performance(*, session: Session, scope: Scope, period: str = "7d", sort: str
                .where(s.status == "completed", s.started_at >= now - timedelta(hours=24), s.started_at <= now,
                       scope.org_filter(s.organization_id))
                .group_by(s.charger_id, s.currency))
-    elif _windows_ready(session=session, scope=scope, now=now):
+        if scope.location_owner_id is not None:
+            agg = agg.where(or_(s.location_owner_id == scope.location_owner_id, s.location_owner_id.is_(None)))
+    elif scope.location_owner_id is None and _windows_ready(session=session, scope=scope, now=now):
+        # One row per charger and currency: no aggregation over 10,000 chargers.
         s = ChargerWindowStat
-        agg = (select(s.charger_id.label("charger_id"), s.currency.label("currency"),
-                      func.sum(s.sessions).label("sessions"), func.sum(s.energy_wh).label("energy_wh"),
-                      func.sum(s.revenue).label("revenue"))
-               .where(s.days == days, scope.org_filter(s.organization_id))
-               .group_by(s.charger_id, s.currency)
-               .having(func.sum(s.sessions) != 0))
+        agg = (select(s.charger_id, s.currency, s.sessions, s.energy_wh, s.revenue)
+               .where(s.days == days, scope.org_filter(s.organization_id), s.sessions != 0))
     else:
-        agg = _daily_window(scope, now, days)
-        s = ChargerDayStat
-    if scope.location_owner_id is not None:
-        agg = agg.where(or_(s.location_owner_id == scope.location_owner_id, s.location_owner_id.is_(None)))
+        agg = _calendar_window(scope, now, days)
     agg = agg.subquery()
     if sort == "revenue":
         order = [func.coalesce(agg.c.currency, Organization.currency), agg.c.revenue.desc().nulls_last()]
@@ -388,18 +386,43 @@ def performance(*, session: Session, scope: Scope, period: str = "7d", sort: str
             for cid, ocpp_id, name, org, cur, rev, wh, n in rows], total
 
 
-def _daily_window(scope: Scope, now: datetime, days: int) -> Any:
-    """The last `days` local days per charger summed from the daily roll-up: exact, but reads every day."""
-    s = ChargerDayStat
-    od = _org_days(scope, now)
-    return (select(s.charger_id.label("charger_id"), s.currency.label("currency"),
-                   func.sum(s.sessions).label("sessions"), func.sum(s.energy_wh).label("energy_wh"),
-                   func.sum(s.revenue).label("revenue"))
-            .join(od, od.c.id == s.organization_id)
-            .where(scope.org_filter(s.organization_id), *_bounds(s, now, days=days),
-                   s.day > od.c.today - days, s.day <= od.c.today)
-            .group_by(s.charger_id, s.currency)
-            .having(func.sum(s.sessions) != 0))
+def _calendar_window(scope: Scope, now: datetime, days: int) -> Any:
+    """The last `days` local days per charger from the calendar roll-ups: the whole months inside the
+    window from the monthly one, the days of its partial first and last months from the daily one.
+
+    A location owner's table always comes from here (its few chargers, split by owner); other scopes
+    use it while their windows cannot move (sessions of the organization being written at that moment).
+    """
+    one_month = literal_column("interval '1 month'")
+    today = _local_today(now)
+    first = today - (days - 1)
+    edges = (select(Organization.id.label("id"), today.label("today"), first.label("first"),
+                    # The first whole month starts on or after `first`; whole months end before `last`.
+                    cast(func.date_trunc("month", first - 1) + one_month, Date).label("whole_from"),
+                    cast(func.date_trunc("month", today + 1), Date).label("whole_to"))
+             .where(scope.org_filter(Organization.id))
+             .cte("window_edges").prefix_with("MATERIALIZED"))
+    d, dwhere = _stat_source(scope, per_charger=True)
+    m, mwhere = _stat_source(scope, monthly=True, per_charger=True)
+
+    def cols(t: Any) -> list[Any]:
+        return [t.charger_id.label("charger_id"), t.currency.label("currency"), t.sessions.label("sessions"),
+                t.energy_wh.label("energy_wh"), t.revenue.label("revenue")]
+
+    head = (select(*cols(d)).join(edges, edges.c.id == d.organization_id)
+            .where(*dwhere, *_bounds(d, now, days=days), d.day >= edges.c.first,
+                   d.day < func.least(edges.c.whole_from, edges.c.today + 1)))
+    tail = (select(*cols(d)).join(edges, edges.c.id == d.organization_id)
+            .where(*dwhere, *_bounds(d, now, days=31), d.day >= func.greatest(edges.c.whole_to, edges.c.whole_from),
+                   d.day <= edges.c.today))
+    whole = (select(*cols(m)).join(edges, edges.c.id == m.organization_id)
+             .where(*mwhere, m.month >= edges.c.whole_from, m.month < edges.c.whole_to,
+                    m.month >= now.date() - timedelta(days=days + 31)))
+    u = union_all(head, tail, whole).subquery()
+    return (select(u.c.charger_id, u.c.currency, func.sum(u.c.sessions).label("sessions"),
+                   func.sum(u.c.energy_wh).label("energy_wh"), func.sum(u.c.revenue).label("revenue"))
+            .group_by(u.c.charger_id, u.c.currency)
+            .having(func.sum(u.c.sessions) != 0))
 
 
 def _windows_ready(*, session: Session, scope: Scope, now: datetime) -> bool:

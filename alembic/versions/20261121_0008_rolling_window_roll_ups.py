@@ -66,13 +66,13 @@ BEGIN
     PERFORM pg_advisory_xact_lock_shared({LOCK}, r.organization_id);
     SELECT as_of INTO t FROM session_window_as_of WHERE organization_id = r.organization_id;
     IF t IS NOT NULL THEN
-        INSERT INTO charger_window_stat AS s (days, charger_id, organization_id, location_owner_id, currency,
-                                              sessions, energy_wh, revenue)
-        SELECT w.days, r.charger_id, r.organization_id, r.location_owner_id, r.currency, sign,
-               sign * coalesce(r.energy_wh, 0), sign * coalesce(r.amount_gross, 0)
+        INSERT INTO charger_window_stat AS s (days, charger_id, organization_id, currency, sessions, energy_wh,
+                                              revenue)
+        SELECT w.days, r.charger_id, r.organization_id, r.currency, sign, sign * coalesce(r.energy_wh, 0),
+               sign * coalesce(r.amount_gross, 0)
         FROM unnest(ARRAY[7, 30, 365]) AS w(days)
         WHERE d > t - w.days AND d <= t
-        ON CONFLICT (days, charger_id, currency, (coalesce(location_owner_id, 0))) DO UPDATE
+        ON CONFLICT (days, charger_id, currency) DO UPDATE
             SET sessions = s.sessions + EXCLUDED.sessions, energy_wh = s.energy_wh + EXCLUDED.energy_wh,
                 revenue = s.revenue + EXCLUDED.revenue;
     END IF;
@@ -99,14 +99,13 @@ BEGIN
     END IF;
     IF prev IS NULL OR abs(today - prev) > 31 THEN
         DELETE FROM charger_window_stat WHERE days IN (7, 30, 365) AND organization_id = org;
-        INSERT INTO charger_window_stat (days, charger_id, organization_id, location_owner_id, currency, sessions,
-                                         energy_wh, revenue)
-        SELECT w.days, d.charger_id, d.organization_id, d.location_owner_id, d.currency, sum(d.sessions),
-               sum(d.energy_wh), sum(d.revenue)
+        INSERT INTO charger_window_stat (days, charger_id, organization_id, currency, sessions, energy_wh, revenue)
+        SELECT w.days, d.charger_id, d.organization_id, d.currency, sum(d.sessions), sum(d.energy_wh),
+               sum(d.revenue)
         FROM charger_day_stat d JOIN unnest(ARRAY[7, 30, 365]) AS w(days)
              ON d.day > today - w.days AND d.day <= today
         WHERE d.organization_id = org AND d.day > today - 365 AND d.day <= today
-        GROUP BY 1, 2, 3, 4, 5;
+        GROUP BY 1, 2, 3, 4;
     ELSE
         FOREACH w IN ARRAY ARRAY[7, 30, 365] LOOP
             IF today > prev THEN
@@ -116,17 +115,17 @@ BEGIN
                 add_lo := today - w; add_hi := least(today, prev - w);
                 sub_lo := greatest(prev - w, today); sub_hi := prev;
             END IF;
-            INSERT INTO charger_window_stat AS s (days, charger_id, organization_id, location_owner_id, currency,
-                                                  sessions, energy_wh, revenue)
-            SELECT w, d.charger_id, d.organization_id, d.location_owner_id, d.currency,
+            INSERT INTO charger_window_stat AS s (days, charger_id, organization_id, currency, sessions, energy_wh,
+                                                  revenue)
+            SELECT w, d.charger_id, d.organization_id, d.currency,
                    sum(CASE WHEN d.day > add_lo AND d.day <= add_hi THEN d.sessions ELSE -d.sessions END),
                    sum(CASE WHEN d.day > add_lo AND d.day <= add_hi THEN d.energy_wh ELSE -d.energy_wh END),
                    sum(CASE WHEN d.day > add_lo AND d.day <= add_hi THEN d.revenue ELSE -d.revenue END)
             FROM charger_day_stat d
             WHERE d.organization_id = org
               AND ((d.day > add_lo AND d.day <= add_hi) OR (d.day > sub_lo AND d.day <= sub_hi))
-            GROUP BY 2, 3, 4, 5
-            ON CONFLICT (days, charger_id, currency, (coalesce(location_owner_id, 0))) DO UPDATE
+            GROUP BY 2, 3, 4
+            ON CONFLICT (days, charger_id, currency) DO UPDATE
                 SET sessions = s.sessions + EXCLUDED.sessions, energy_wh = s.energy_wh + EXCLUDED.energy_wh,
                     revenue = s.revenue + EXCLUDED.revenue;
         END LOOP;
@@ -238,26 +237,19 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('organization_id')
     )
     op.create_table('charger_window_stat',
-    sa.Column('id', sa.BigInteger(), autoincrement=True, nullable=False),
     sa.Column('days', sa.SmallInteger(), nullable=False),
     sa.Column('charger_id', sa.Integer(), nullable=False),
-    sa.Column('organization_id', sa.Integer(), nullable=False),
-    sa.Column('location_owner_id', sa.Integer(), nullable=True),
     sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
     sa.Column('sessions', sa.Integer(), nullable=False),
     sa.Column('energy_wh', sa.BigInteger(), nullable=False),
     sa.Column('revenue', sa.Numeric(precision=20, scale=4), nullable=False),
     sa.ForeignKeyConstraint(['charger_id'], ['charger.id'], ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['location_owner_id'], ['location_owner.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('days', 'charger_id', 'currency')
     )
     op.create_index('ix_charger_window_stat_days_org', 'charger_window_stat', ['days', 'organization_id'],
-                    unique=False, postgresql_include=['charger_id', 'currency', 'location_owner_id', 'sessions',
-                                                      'energy_wh', 'revenue'])
-    op.create_index('uq_charger_window_stat', 'charger_window_stat',
-                    ['days', 'charger_id', 'currency', sa.literal_column('coalesce(location_owner_id, 0)')],
-                    unique=True)
+                    unique=False, postgresql_include=['charger_id', 'currency', 'sessions', 'energy_wh', 'revenue'])
     # ### end Alembic commands ###
     op.execute(APPLY_SQL)
     op.execute(ADVANCE_SQL)
@@ -283,7 +275,6 @@ def downgrade() -> None:
     op.execute(APPLY_0007_SQL)
     op.execute("DROP FUNCTION IF EXISTS advance_session_windows(integer, date)")
     # ### commands auto generated by Alembic - please adjust! ###
-    op.drop_index('uq_charger_window_stat', table_name='charger_window_stat')
     op.drop_index('ix_charger_window_stat_days_org', table_name='charger_window_stat')
     op.drop_table('charger_window_stat')
     op.drop_table('session_window_as_of')

@@ -17,7 +17,14 @@ from sqlmodel import Session
 from services import dashboard
 from services.clock import clock, utcnow
 from services.scope import scope_for
-from tests.utils.factories import make_charger, make_org, make_tariff, make_transaction, make_user
+from tests.utils.factories import (
+    make_charger,
+    make_location_owner,
+    make_org,
+    make_tariff,
+    make_transaction,
+    make_user,
+)
 
 WINDOWS = {"7d": 7, "30d": 30, "365d": 365}
 
@@ -34,8 +41,14 @@ DIRECT = text("""
 """)
 
 
-def _direct(session: Session, days: int) -> dict[str, tuple[str, Decimal, Decimal, int]]:
+def _direct(session: Session, days: int, owner=None) -> dict[str, tuple[str, Decimal, Decimal, int]]:
     rows = session.execute(DIRECT, {"now": utcnow(), "days": days}).all()
+    if owner is not None:  # the owner's chargers, sessions made while it held them (or with none recorded)
+        mine = set(session.execute(text("""
+            SELECT DISTINCT c.ocpp_id FROM charger c JOIN charging_session s ON s.charger_id = c.id
+            WHERE c.location_owner_id = :o AND (s.location_owner_id = :o OR s.location_owner_id IS NULL)
+        """), {"o": owner.id}).scalars())
+        rows = [r for r in rows if r[0] in mine]
     return {ocpp: (cur, Decimal(rev), Decimal(wh) / 1000, n) for ocpp, cur, n, wh, rev in rows}
 
 
@@ -49,9 +62,9 @@ def _windows_as_of(session: Session, org):
                            {"o": org.id}).scalar_one_or_none()
 
 
-def assert_windows_match_sessions(session: Session, scope) -> None:
+def assert_windows_match_sessions(session: Session, scope, owner=None) -> None:
     for period, days in WINDOWS.items():
-        assert _table(session, scope, period) == _direct(session, days), period
+        assert _table(session, scope, period) == _direct(session, days, owner), (period, utcnow())
     session.commit()  # end the read transaction, as a page load does
 
 
@@ -122,6 +135,28 @@ def test_windows_follow_the_local_day_across_a_month_end_in_a_non_utc_timezone(s
         assert_windows_match_sessions(session, scope)
 
 
+def test_a_location_owners_table_from_whole_months_and_edge_days_equals_a_direct_sum(session, colombo):
+    """A location owner's windows are summed from the monthly and daily roll-ups: check every edge
+    (month ends, year end, February, mid-month) for 7, 30 and 365 days, for the owner and for the admin."""
+    org, a, b, admin = colombo
+    owner = make_location_owner(session, org, "Galle Face Hotel")
+    hotel = make_charger(session, org, ocpp_id="HOTEL-1", location_owner=owner)
+    lo = scope_for(session, make_user(session, role="location_owner", location_owner=owner))
+    start = datetime(2025, 10, 1, 18, 0, tzinfo=UTC)
+    for i in range(0, 520, 3):  # a session every third day, just before or after local midnight in turn
+        moment = start + timedelta(days=i, minutes=(20 if i % 2 else 40))
+        _at(session, hotel if (i // 3) % 3 else a, moment, 1 + i % 7)
+        if i % 5 == 0:
+            _at(session, b, moment, 2)
+    for local_day in ("2026-11-30", "2026-12-01", "2026-12-31", "2027-01-01", "2027-02-28", "2027-03-01",
+                      "2026-11-18", "2026-10-31"):
+        # 10:00 in Colombo on that day
+        clock.set(datetime.fromisoformat(local_day).replace(hour=4, minute=30, tzinfo=UTC))
+        assert_windows_match_sessions(session, lo, owner)
+        assert_windows_match_sessions(session, admin)
+    assert _table(session, lo, "365d")["HOTEL-1"][3] > 50  # the owner's table is not trivially empty
+
+
 def test_a_reader_in_the_middle_of_writing_sessions_gets_exact_figures(session, colombo):
     """The windows cannot move while this organization's sessions are being written, so the read sums
     the daily roll-up instead (and sees its own uncommitted session)."""
@@ -130,7 +165,8 @@ def test_a_reader_in_the_middle_of_writing_sessions_gets_exact_figures(session, 
     clock.advance(timedelta(days=1))
     _at(session, a, utcnow() - timedelta(hours=1), 7)  # committed; the windows are a day behind now
     session.execute(text("UPDATE charging_session SET energy_wh = 9000 WHERE energy_wh = 7000"))  # not committed
-    assert _table(session, scope, "7d") == _direct(session, 7)
+    for period, days in WINDOWS.items():
+        assert _table(session, scope, period) == _direct(session, days)
     assert _table(session, scope, "7d")["C-A"][2] == Decimal(19)
     session.rollback()
     assert_windows_match_sessions(session, scope)
