@@ -107,6 +107,56 @@ def cmd_run(args) -> None:
     sys.exit(run_stack(chargers=args.chargers))
 
 
+# --- invoices (issue 5) -------------------------------------------------------------------------------------
+
+
+def _iso_date(value: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a date such as 2026-10-31") from None
+
+
+def cmd_invoices_generate(args) -> None:
+    from services.invoicing import SYSTEM_SCOPE, generate_bulk
+
+    with _session() as s:
+        org_ids = [_org_or_fail(s, slug).id for slug in args.org] if args.org else None
+
+        def progress(done: int, total: int) -> None:
+            print(f"\r  {done}/{total} organizations", end="", file=sys.stderr, flush=True)
+
+        result = generate_bulk(session=s, scope=SYSTEM_SCOPE, period_start=args.period_start,
+                               period_end=args.period_end, organization_ids=org_ids, trigger="cli",
+                               on_progress=progress if sys.stderr.isatty() else None)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    for o in result.outcomes:
+        print(f"{o.outcome:<8} {o.organization:<32} {o.reason}")
+    print(result.summary)
+    if result.count("failed"):
+        raise SystemExit(1)
+
+
+def add_invoice_commands(sub) -> None:
+    inv = sub.add_parser("invoices", help="partner invoices").add_subparsers(dest="invoices_command", required=True,
+                                                                           metavar="ACTION")
+    s = inv.add_parser("generate", help="invoice every client organization (or --org) for a period; idempotent",
+                       description="Make the Draft invoices of a period. Organizations already invoiced for it "
+                                   "or with nothing to bill are skipped, with the reason. Exits 1 if any failed.")
+    s.add_argument("--period-start", required=True, type=_iso_date, metavar="YYYY-MM-DD",
+                   help="first day of the period (in each organization's timezone)")
+    s.add_argument("--period-end", required=True, type=_iso_date, metavar="YYYY-MM-DD",
+                   help="last day of the period, inclusive")
+    s.add_argument("--org", action="append", metavar="SLUG", help="only this organization (repeatable)")
+    s.set_defaults(func=cmd_invoices_generate)
+
+
+# --- end invoices --------------------------------------------------------------------------------------------
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="manage.py", description="Voltdesk operator commands.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -158,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("run", help="run the whole stack (what `make run` calls)")
     s.add_argument("--chargers", type=int, default=8, help="simulated demo chargers to start")
     s.set_defaults(func=cmd_run)
+    add_invoice_commands(sub)
     return p
 
 

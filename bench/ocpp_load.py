@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import base64
 import json
+import logging
 import os
 import random
 import resource
@@ -30,6 +31,8 @@ import websockets
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 KEY = "bench-auth-key-0123456789"
+
+from ocpp_server.stalls import StallMonitor  # noqa: E402  (after the sys.path line)
 
 
 def _free_port() -> int:
@@ -77,7 +80,7 @@ def prepare_database(server_url: str, connections: int) -> str:
     return url
 
 
-def start_server(url: str, port: int) -> subprocess.Popen:
+def start_server(url: str, port: int, log_path: str | None = None) -> subprocess.Popen:
     env = dict(os.environ, DATABASE_URL=url, OCPP_HOST="127.0.0.1", OCPP_PORT=str(port),
                OCPP_HEARTBEAT_INTERVAL="300", OCPP_OFFLINE_GRACE_SECONDS="600")
     proc = subprocess.Popen([sys.executable, "-m", "ocpp_server"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
@@ -90,7 +93,13 @@ def start_server(url: str, port: int) -> subprocess.Popen:
     # Drain its log so the pipe never blocks it.
     import threading
 
-    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+    def drain() -> None:
+        with open(log_path or os.devnull, "w") as out:
+            for line in proc.stdout:
+                out.write(line)
+                out.flush()
+
+    threading.Thread(target=drain, daemon=True).start()
     return proc
 
 
@@ -179,6 +188,43 @@ def _report_cpu(ps, before: tuple[float, float], seconds: float) -> tuple[float,
     return now
 
 
+def machine_load() -> str:
+    """Load average and CPU pressure: the benchmark shares its two cores with whatever else runs."""
+    load = Path("/proc/loadavg").read_text().split()[:3]
+    try:
+        some = Path("/proc/pressure/cpu").read_text().split("\n")[0].split()[1]
+    except (OSError, IndexError):
+        some = "n/a"
+    return f"loadavg {' '.join(load)}, cpu pressure {some}"
+
+
+def schedstat(pid: int) -> tuple[float, float]:
+    """Seconds the process's threads ran on a CPU and waited runnable for one (Linux /proc/PID/task/*/schedstat)."""
+    ran = waited = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "schedstat").read_text().split()
+        except OSError:
+            continue
+        ran += int(fields[0])
+        waited += int(fields[1])
+    return ran / 1e9, waited / 1e9
+
+
+def _report_sched(pid: int, before: tuple[float, float], seconds: float) -> tuple[float, float]:
+    now = schedstat(pid)
+    print(f"  server scheduling:         on a CPU {100 * (now[0] - before[0]) / seconds:.0f}% of the time, "
+          f"runnable but waiting for a CPU {100 * (now[1] - before[1]) / seconds:.0f}%")
+    return now
+
+
+def start_profile(pid: int, seconds: float, out: str, tool: str) -> subprocess.Popen:
+    """Sample the server with py-spy (non-blocking, so the profile does not pause it) into collapsed stacks."""
+    return subprocess.Popen([tool, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "200",
+                             "--nonblocking", "--format", "raw", "--output", out],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def count_rows(url: str) -> int:
     with psycopg.connect(url) as conn:
         return conn.execute("SELECT count(*) FROM meter_value").fetchone()[0]
@@ -193,12 +239,15 @@ async def main(args) -> None:
 
     url = prepare_database(args.server_url or LOCAL, args.connections)
     port = _free_port()
-    server = start_server(url, port)
+    server = start_server(url, port, args.server_log)
     ps = psutil.Process(server.pid)
     try:
         if len(os.sched_getaffinity(0)) >= 2:
             os.sched_setaffinity(server.pid, {0})
             os.sched_setaffinity(0, {1})
+        if args.server_nice:
+            # Emulates a core of its own on a shared machine (other processes still run, at a lower weight).
+            os.setpriority(os.PRIO_PROCESS, server.pid, args.server_nice)
         await asyncio.sleep(1)
         rss_idle = ps.memory_info().rss
         t0 = time.perf_counter()
@@ -208,16 +257,19 @@ async def main(args) -> None:
         rss_conn = ps.memory_info().rss
         held = len(clients)
         per_conn = (rss_conn - rss_idle) / held / 1024
+        print(f"server pid {server.pid} (nice {os.getpriority(os.PRIO_PROCESS, server.pid)}); {machine_load()}")
         print(f"connections held:            {held} (opened in {connect_s:.1f} s, {held / connect_s:.0f}/s)")
         print(f"server RSS:                  {rss_idle / 2**20:.0f} MiB idle -> {rss_conn / 2**20:.0f} MiB "
               f"with {held} connections = {per_conn:.1f} KiB per idle connection (target < 30)")
 
         cpu = _cpu(ps)
+        sched = schedstat(server.pid)
         hb_lat: list[float] = []
         sent = await paced(clients, args.heartbeat_rate, args.seconds, lambda c: ("Heartbeat", {}), hb_lat)
         print(f"heartbeats over {held} conns: {sent / args.seconds:.0f} msg/s, p50 {_pct(hb_lat, .5):.1f} ms, "
               f"p99 {_pct(hb_lat, .99):.1f} ms")
         cpu = _report_cpu(ps, cpu, args.seconds)
+        sched = _report_sched(server.pid, sched, args.seconds)
 
         meter_clients = clients[:args.meter_chargers]
         for c in meter_clients:
@@ -225,6 +277,15 @@ async def main(args) -> None:
                                                          "timestamp": iso()}, None)
             c.tx = start["transactionId"]
         before = count_rows(url)
+        print(f"  {machine_load()}")
+        sched = schedstat(server.pid)
+        gen_sched = schedstat(os.getpid())
+        logging.getLogger("ocpp_server.stalls").setLevel(logging.ERROR)  # counted below, not logged
+        gen_stalls = StallMonitor()
+        gen_stalls.start()
+        profiler = None
+        if args.profile:
+            profiler = start_profile(server.pid, args.seconds, args.profile, args.py_spy)
         mv_lat: list[float] = []
         hb_bg: list[float] = []
         t0 = time.perf_counter()
@@ -234,6 +295,15 @@ async def main(args) -> None:
             tasks.append(paced(idle, args.background_heartbeats, args.seconds, lambda c: ("Heartbeat", {}), hb_bg))
         results = await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - t0
+        print(f"  {machine_load()}")
+        _report_sched(server.pid, sched, elapsed)
+        gen_now = schedstat(os.getpid())
+        await gen_stalls.stop()
+        print(f"  load generator scheduling: waiting for a CPU {100 * (gen_now[1] - gen_sched[1]) / elapsed:.0f}% "
+              f"of the time; its own loop stalled >= 100 ms {gen_stalls.stalls} times (worst "
+              f"{gen_stalls.worst * 1000:.0f} ms), which adds to the response times it measures")
+        if profiler is not None:
+            profiler.wait()
         # Persisted = rows in the database; wait for the last batch (at most a flush interval or two).
         deadline = time.perf_counter() + 10
         while count_rows(url) - before < results[0] and time.perf_counter() < deadline:
@@ -273,4 +343,10 @@ if __name__ == "__main__":
     p.add_argument("--seconds", type=float, default=30)
     p.add_argument("--server-url", help="PostgreSQL server for the scratch database (default: local)")
     p.add_argument("--keep", action="store_true", help="keep the scratch database")
+    p.add_argument("--server-nice", type=int, default=0,
+                   help="scheduling priority of the server (negative = favoured; needs root)")
+    p.add_argument("--server-log", metavar="FILE", help="keep the server's log (stall warnings) in FILE")
+    p.add_argument("--profile", metavar="FILE",
+                   help="py-spy the server during the MeterValues phase (collapsed stacks)")
+    p.add_argument("--py-spy", default="py-spy", help="the py-spy executable for --profile")
     asyncio.run(main(p.parse_args()))

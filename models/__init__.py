@@ -1,6 +1,7 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 from models.charger import Charger, Connector, IdTag, Tariff, UnknownCharger
 from models.contract import CommissionContract
+from models.invoice import BillingRun, Invoice, InvoiceLine, InvoiceNumberSequence, InvoiceStatusChange
 from models.ops import AuditLog, ChargerCommand, OcppMessage
 from models.organization import Organization
 from models.session import ChargerStatusEvent, MeterValue, Transaction
@@ -20,4 +21,5 @@ __all__ = [
     "ChargerWindowStat", "CommissionContract", "Connector", "IdTag", "LocationOwner", "LoginThrottle", "MeterValue",
     "OcppMessage", "OrgDayStat", "OrgMonthStat", "Organization", "SessionWindowAsOf", "Tariff", "TariffRevision",
     "Transaction", "UnknownCharger", "User", "UserOrganization",
+    "BillingRun", "Invoice", "InvoiceLine", "InvoiceNumberSequence", "InvoiceStatusChange",
 ]

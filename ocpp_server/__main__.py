@@ -9,6 +9,8 @@ import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
+import uvloop
+
 from ocpp_server.server import OcppServer
 
 
@@ -44,4 +46,6 @@ if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("websockets").setLevel(logging.WARNING)
     _raise_fd_limit()
-    asyncio.run(main())
+    # uvloop (libuv) runs the socket reads/writes and timers of 10,000 connections for less CPU than asyncio's
+    # selector loop; see docs/BENCHMARKS.md "OCPP load".
+    uvloop.run(main())

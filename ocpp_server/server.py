@@ -25,6 +25,7 @@ from websockets.http11 import Request, Response
 
 from ocpp_server.batch import BatchWriter
 from ocpp_server.connection import CallFailed, ChargerConnection
+from ocpp_server.stalls import StallMonitor
 from services.clock import utcnow
 from services.config import Settings, get_settings
 from services.db import get_engine
@@ -67,8 +68,8 @@ class OcppServer:
         self.settings = settings or get_settings()
         self.engine = engine or get_engine()
         self.connections: dict[int, ChargerConnection] = {}
-        self.meters = BatchWriter("meter_values", self._write_meters, max_rows=2000, interval=0.1)
-        self.frames = BatchWriter("frames", self._write_frames, max_rows=5000, interval=0.2)
+        self.meters = BatchWriter("meter_values", self._write_meters, max_rows=2000, interval=0.25)
+        self.frames = BatchWriter("frames", self._write_frames, max_rows=5000, interval=0.5)
         self._seen: dict[int, datetime] = {}
         self._tasks: list[asyncio.Task] = []
         self._running: set[asyncio.Task] = set()
@@ -78,6 +79,7 @@ class OcppServer:
         self._db_url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._writer: psycopg.AsyncConnection | None = None
         self._writer_lock = asyncio.Lock()
+        self.stalls = StallMonitor()
         self._tls = False
         self._stopping = False
         self.port: int | None = None
@@ -127,6 +129,7 @@ class OcppServer:
         self._tls = ssl is not None
         self.meters.start()
         self.frames.start()
+        self.stalls.start()
         self._ws_server = await serve(
             self._handle, host if host is not None else s.ocpp_host, s.ocpp_port if port is None else port,
             ssl=ssl, subprotocols=[SUBPROTOCOL], process_request=self._process_request,
@@ -152,6 +155,7 @@ class OcppServer:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.stalls.stop()
         await self.meters.stop()
         await self.frames.stop()
         await self._flush_seen()

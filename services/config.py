@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     # Uploaded files (organization logos) live here; logo uploads are refused above the size limit.
     upload_dir: Path = ROOT / "uploads"
     logo_max_bytes: int = 1024 * 1024
+    billing_grace_minutes: int = 60
+    billing_worker_interval_seconds: int = 300
     map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
     @model_validator(mode="after")

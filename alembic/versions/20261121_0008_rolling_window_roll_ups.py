@@ -9,7 +9,7 @@ Monthly roll-ups per organization and per charger, so "this year" on the revenue
 finished months whole and only the current month day by day.
 
 Revision ID: 0008
-Revises: 0007
+Revises: 0004
 Create Date: 2026-11-21 05:52:15.986881
 """
 from typing import Sequence, Union
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 
 revision: str = '0008'
-down_revision: Union[str, None] = '0007'
+down_revision: Union[str, None] = "0004"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

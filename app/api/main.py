@@ -7,6 +7,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.routes import auth, chargers, commands, organizations, transactions
+from app.api.routes import finance as finance_routes
+from app.api.routes import invoices as invoice_routes
 from services.errors import Conflict, NotFound, ValidationError
 from services.permissions import PermissionDenied
 
@@ -23,6 +25,8 @@ def create_api() -> FastAPI:
     for router in (auth.router, organizations.router, chargers.router, commands.router):
         api.include_router(router, prefix=PREFIX)
     api.include_router(transactions.router, prefix=PREFIX)
+    api.include_router(invoice_routes.router, prefix=PREFIX)
+    api.include_router(finance_routes.router, prefix=PREFIX)
 
     @api.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

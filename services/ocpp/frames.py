@@ -35,9 +35,11 @@ def _copy_tuple(r: FrameRow) -> tuple:
 
 
 async def insert_frames_async(*, conn: psycopg.AsyncConnection, rows: list[FrameRow]) -> int:
+    """One COPY on an autocommit connection: atomic on its own, and one round trip instead of three with
+    BEGIN/COMMIT (each round trip wakes PostgreSQL, which then competes with the event loop for the CPU)."""
     if not rows:
         return 0
-    async with conn.transaction(), conn.cursor() as cur, cur.copy(_COPY_SQL) as copy:
+    async with conn.cursor() as cur, cur.copy(_COPY_SQL) as copy:
         for r in rows:
             await copy.write_row(_copy_tuple(r))
     return len(rows)

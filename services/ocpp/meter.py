@@ -115,10 +115,12 @@ def insert_meter_rows(*, session: Session, rows: list[MeterRow]) -> int:
 
 
 async def insert_meter_rows_async(*, conn: psycopg.AsyncConnection, rows: list[MeterRow]) -> int:
-    """The same on an async connection, for the OCPP server's event loop (no worker thread, no GIL hand-offs)."""
+    """The same on an async autocommit connection, for the OCPP server's event loop (no worker thread, no GIL
+    hand-offs). No explicit transaction: the COPY is atomic on its own and the lookup before it only reads, so
+    BEGIN/COMMIT would only add two round trips per batch."""
     if not rows:
         return 0
-    async with conn.transaction(), conn.cursor() as cur:
+    async with conn.cursor() as cur:
         ids = _tx_ids(rows)
         found = await (await cur.execute(_KNOWN_SQL, {"ids": ids, "energy": ENERGY})).fetchall() if ids else []
         _flag(rows, found)

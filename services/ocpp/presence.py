@@ -133,9 +133,8 @@ _TOUCH_SQL = (
 
 
 async def touch_async(*, conn: psycopg.AsyncConnection, seen: dict[int, datetime]) -> None:
-    if seen:
-        async with conn.transaction():
-            await conn.execute(_TOUCH_SQL, {"ids": list(seen), "ts": list(seen.values())})
+    if seen:  # one statement on an autocommit connection: atomic without BEGIN/COMMIT round trips
+        await conn.execute(_TOUCH_SQL, {"ids": list(seen), "ts": list(seen.values())})
 
 
 def mark_silent_offline(*, session: Session, now: datetime, silence: timedelta) -> list[int]:

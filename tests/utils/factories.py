@@ -145,3 +145,55 @@ def auth_headers(user: User) -> dict[str, str]:
     from services.auth import issue_token
 
     return {"Authorization": f"Bearer {issue_token(user)}"}
+# ---------------------------------------------------------------------------------------------------------------
+# Invoicing (issue 5): priced sessions made directly, as services.pricing would leave them at stop.
+# ---------------------------------------------------------------------------------------------------------------
+from datetime import datetime, timedelta  # noqa: E402
+from decimal import Decimal  # noqa: E402
+
+from services.money import round_money  # noqa: E402  (Transaction is imported in the block above)
+
+
+def make_priced_session(session: Session, charger: Charger, *, stopped_at: datetime, energy_wh: int = 10_000,
+                        energy: str = "0", time: str = "0", session_fee: str = "0", idle: str = "0",
+                        vat_rate: str | None = None, ssc_rate: str | None = None, gateway_percent: str | None = None,
+                        gateway_fixed: str | None = None, commission_rate: str | None = None,
+                        location_owner_rate: str = "0", currency: str | None = None, priced: bool = True,
+                        commit: bool = True) -> Transaction:
+    """A completed session with its amount columns filled. Each amount is rounded once, half-up, to the
+    currency's minor unit, and the split adds back to the gross (the invariant in models/session.py).
+    Rates default to the organization's."""
+    org = session.get(Organization, charger.organization_id)
+    cur = currency or org.currency
+
+    def rate(value, default):
+        return Decimal(value if value is not None else default) / 100
+
+    comps = {k: round_money(Decimal(v), cur) for k, v in
+             dict(energy=energy, time=time, session_fee=session_fee, idle=idle).items()}
+    subtotal = sum(comps.values(), Decimal(0))
+    vat = round_money(subtotal * rate(vat_rate, org.vat_rate), cur)
+    ssc = round_money(subtotal * rate(ssc_rate, org.ssc_levy_rate), cur)
+    gross = subtotal + vat + ssc
+    fixed = Decimal(gateway_fixed if gateway_fixed is not None else org.gateway_fee_fixed)
+    gateway = round_money(gross * rate(gateway_percent, org.gateway_fee_percent) + fixed, cur)
+    platform = round_money(subtotal * rate(commission_rate, org.platform_commission_rate), cur)
+    owner = round_money(subtotal * rate(location_owner_rate, 0), cur)
+    n = next(_seq)
+    tx = Transaction(
+        charger_id=charger.id, organization_id=org.id, connector_id=1, id_tag=f"TAG{n}", status="completed",
+        meter_start=0, meter_stop=energy_wh, energy_wh=energy_wh, started_at=stopped_at - timedelta(minutes=30),
+        stopped_at=stopped_at, stop_reason="Local", location_owner_id=charger.location_owner_id, currency=cur)
+    if priced:
+        tx.amount_energy, tx.amount_time = comps["energy"], comps["time"]
+        tx.amount_session_fee, tx.amount_idle = comps["session_fee"], comps["idle"]
+        tx.amount_subtotal, tx.amount_vat, tx.amount_ssc, tx.amount_gross = subtotal, vat, ssc, gross
+        tx.amount_gateway, tx.amount_platform, tx.amount_location_owner = gateway, platform, owner
+        tx.amount_net_cpo = gross - vat - ssc - gateway - platform - owner
+        tx.priced_at = stopped_at
+    session.add(tx)
+    if commit:
+        session.commit()
+    else:
+        session.flush()
+    return tx

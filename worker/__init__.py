@@ -1,0 +1,1 @@
+"""The billing worker: `python -m worker` (started by `make run`)."""

@@ -1,0 +1,46 @@
+"""`python -m worker`: the billing worker process.
+
+APScheduler runs one job every BILLING_WORKER_INTERVAL_SECONDS, the first right at start so missed periods
+are caught up. Several workers may run at once; the database makes each invoice exactly once.
+`python -m worker --once` runs a single tick and exits (cron, tests, operators).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m worker", description="Voltdesk billing worker.")
+    parser.add_argument("--once", action="store_true", help="run one billing tick and exit")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+    from services.config import get_settings
+    from worker.jobs import tick
+
+    settings = get_settings()
+    if args.once:
+        print(tick())
+        return 0
+    scheduler = BlockingScheduler(timezone=UTC)
+    scheduler.add_job(tick, "interval", seconds=settings.billing_worker_interval_seconds, id="billing",
+                      next_run_time=datetime.now(UTC), coalesce=True, max_instances=1,
+                      misfire_grace_time=settings.billing_worker_interval_seconds)
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
+    logging.getLogger("worker").info("billing worker started; every %ss", settings.billing_worker_interval_seconds)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

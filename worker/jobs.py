@@ -1,0 +1,26 @@
+"""What the billing worker does on each tick."""
+from __future__ import annotations
+
+import logging
+from collections import Counter
+
+from services import billing_cycle, invoicing
+from services.db import session_scope
+
+log = logging.getLogger("worker")
+
+
+def tick() -> dict[str, int]:
+    """Invoice closed periods (catching up missed ones) and move unpaid invoices past due to Overdue."""
+    with session_scope() as session:
+        outcomes = billing_cycle.run_due_cycles(session=session)
+    for o in outcomes:
+        level = logging.WARNING if o.outcome == "failed" else logging.INFO
+        log.log(level, "%s: %s – %s", o.organization, o.outcome, o.reason)
+    with session_scope() as session:
+        overdue = invoicing.mark_overdue(session=session)
+    if overdue:
+        log.info("overdue: %s", ", ".join(overdue))
+    counts = Counter(o.outcome for o in outcomes)
+    return {"made": counts["made"], "skipped": counts["skipped"], "failed": counts["failed"],
+            "overdue": len(overdue)}
