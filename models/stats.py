@@ -6,9 +6,10 @@ written, so "today", "this week" etc. follow the organization's local calendar. 
 sessions' `amount_gross` (what drivers paid), already rounded per session; sums of rounded amounts
 need no further rounding.
 
-The performance table's rolling windows (last 7, 30 and 365 local days) are kept whole per charger in
-`ChargerWindowStat`, so a page over all 10,000 chargers reads one row per charger instead of a year of
-daily rows. A window is only right for the local day it was built for: `SessionWindowAsOf` holds that day
+Monthly roll-ups (`OrgMonthStat`, `ChargerMonthStat`) let "this year" and long windows read finished
+months whole. The performance table's rolling windows (last 7, 30 and 365 local days) are kept whole
+per charger in `ChargerWindowStat`, so a page over all 10,000 chargers reads one row per charger instead
+of a year of daily rows. A window is only right for the local day it was built for: `SessionWindowAsOf` holds that day
 per organization. The trigger adds a session to the windows that contain its day as of that date, and
 `advance_session_windows(org, today)` moves an organization's windows to a new day by adding the daily
 rows that enter and subtracting those that leave (services/dashboard.py calls it when a day has passed).

@@ -212,8 +212,7 @@ def _stat_source(scope: Scope, *, monthly: bool = False, per_charger: bool = Fal
     return stat, where
 
 
-def _bounds(stat: Any, now: datetime, *, days: int | None = None, month: bool = False,
-            year: bool = False) -> list[Any]:
+def _bounds(stat: Any, now: datetime, *, days: int | None = None, month: bool = False) -> list[Any]:
     """Index-friendly outer limits on `day`, true for every timezone (local dates lie within a day of UTC's).
 
     The exact per-organization limits compare with each row's local date, which an index cannot use.
@@ -223,8 +222,6 @@ def _bounds(stat: Any, now: datetime, *, days: int | None = None, month: bool = 
         first = first - timedelta(days=days)
     elif month:
         first = first.replace(day=1)
-    elif year:
-        first = first.replace(month=1, day=1)
     return [stat.day >= first, stat.day <= last]
 
 
@@ -397,7 +394,7 @@ def _calendar_window(scope: Scope, now: datetime, days: int) -> Any:
     today = _local_today(now)
     first = today - (days - 1)
     edges = (select(Organization.id.label("id"), today.label("today"), first.label("first"),
-                    # The first whole month starts on or after `first`; whole months end before `last`.
+                    # Whole months start on or after `first` and before the month of tomorrow.
                     cast(func.date_trunc("month", first - 1) + one_month, Date).label("whole_from"),
                     cast(func.date_trunc("month", today + 1), Date).label("whole_to"))
              .where(scope.org_filter(Organization.id))
@@ -430,7 +427,7 @@ def _windows_ready(*, session: Session, scope: Scope, now: datetime) -> bool:
 
     Windows left on an earlier (or later) day are moved in a short transaction of their own, so every
     reader gains from it. The move does not wait: if sessions of that organization are being written
-    right now (possibly by the caller), it declines and this read sums the daily roll-up instead.
+    right now (possibly by the caller), it declines and this read sums the calendar roll-ups instead.
     """
     rows = session.execute(
         select(Organization.id, _local_today(now), SessionWindowAsOf.as_of)
