@@ -7,7 +7,9 @@
 Times what the dashboard loads (status counts + first page of cards + revenue tiles and charts + one
 page of the performance table) and one page of the charger table, through the same service calls
 the pages make, per role: admin (all organizations), CPO (one organization), location owner.
-Prints the median and p95 in milliseconds.
+Prints the median, p95 and fastest run in milliseconds. Also times building the performance table's rolling
+windows for every organization (the first read after a rebuild) and moving them by one day (the first
+read after each local midnight).
 """
 from __future__ import annotations
 
@@ -42,6 +44,41 @@ def prepare(url: str, *, orgs: int, chargers: int, sessions: int) -> None:
         print(f"  roll-ups rebuilt in {time.perf_counter() - t0:.1f}s")
 
 
+def upgrade_only(url: str) -> None:
+    """Bring a reused database to the current schema (new roll-ups are filled by their migration)."""
+    from services.migrate import upgrade
+
+    upgrade(url.replace("postgresql://", "postgresql+psycopg://", 1))
+
+
+def time_windows(url: str) -> None:
+    """Build every organization's windows from scratch, then move them back a day and forward again."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DELETE FROM session_window_as_of")
+        conn.execute("DELETE FROM charger_window_stat")
+        orgs = conn.execute("SELECT id, (now() AT TIME ZONE timezone)::date FROM organization ORDER BY id").fetchall()
+        t0 = time.perf_counter()
+        with conn.transaction():
+            for oid, today in orgs:
+                conn.execute("SELECT advance_session_windows(%s, %s)", (oid, today))
+        built = time.perf_counter() - t0
+        conn.execute("VACUUM ANALYZE charger_window_stat")
+        with conn.transaction():
+            for oid, today in orgs:
+                conn.execute("SELECT advance_session_windows(%s, %s - 1)", (oid, today))
+        t0 = time.perf_counter()
+        with conn.transaction():
+            for oid, today in orgs:
+                conn.execute("SELECT advance_session_windows(%s, %s)", (oid, today))
+        moved = time.perf_counter() - t0
+        rows = conn.execute("SELECT count(*) FROM charger_window_stat").fetchone()[0]
+        conn.execute("VACUUM ANALYZE charger_window_stat")
+    print(f"  rolling windows for {len(orgs)} organizations ({rows} rows): built in {built * 1000:.0f} ms, "
+          f"moved one day in {moved * 1000:.0f} ms")
+
+
 def _users(session):
     from sqlalchemy import select
 
@@ -65,7 +102,7 @@ def _users(session):
     return users
 
 
-def _time(fn, runs: int) -> tuple[float, float]:
+def _time(fn, runs: int) -> tuple[float, float, float]:
     for _ in range(2):
         fn()  # warm caches and plans
     samples = []
@@ -74,7 +111,8 @@ def _time(fn, runs: int) -> tuple[float, float]:
         fn()
         samples.append((time.perf_counter() - t0) * 1000)
     samples.sort()
-    return statistics.median(samples), samples[min(len(samples) - 1, int(round(0.95 * (len(samples) - 1))))]
+    p95 = samples[min(len(samples) - 1, int(round(0.95 * (len(samples) - 1))))]
+    return statistics.median(samples), p95, samples[0]
 
 
 def run(url: str, runs: int) -> None:
@@ -91,7 +129,8 @@ def run(url: str, runs: int) -> None:
     with Session(get_engine()) as s:
         users = _users(s)
         scopes = {name: scope_for(s, u) for name, u in users.items()}
-    print(f"{'role':<18} {'measure':<42} {'median ms':>10} {'p95 ms':>8}")
+    # The fastest run shows the work itself when other processes compete for the CPU.
+    print(f"{'role':<18} {'measure':<48} {'median ms':>10} {'p95 ms':>8} {'min ms':>8}")
     for name, scope in scopes.items():
         with Session(get_engine()) as s:
             def dashboard_load(period="7d", sc=scope):
@@ -112,8 +151,8 @@ def run(url: str, runs: int) -> None:
                  lambda sc=scope: chargers.list_chargers(session=s, scope=sc, search="Bench", sort="status", limit=20)),
             ]
             for label, fn in measures:
-                median, p95 = _time(fn, runs)
-                print(f"{name:<18} {label:<42} {median:>10.1f} {p95:>8.1f}")
+                median, p95, fastest = _time(fn, runs)
+                print(f"{name:<18} {label:<48} {median:>10.1f} {p95:>8.1f} {fastest:>8.1f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,9 +166,12 @@ def main(argv: list[str] | None = None) -> int:
     from bench.seed_bulk import create_database
 
     url = ADMIN_URL.rsplit("/", 1)[0] + f"/{DB_NAME}"
-    if not args.reuse:
+    if args.reuse:
+        upgrade_only(url)
+    else:
         url = create_database(ADMIN_URL, DB_NAME)
         prepare(url, orgs=args.orgs, chargers=args.chargers, sessions=args.sessions)
+    time_windows(url)
     run(url, args.runs)
     return 0
 

@@ -6,13 +6,21 @@ from models.invoice import BillingRun, Invoice, InvoiceLine, InvoiceNumberSequen
 from models.ops import AuditLog, ChargerCommand, OcppMessage
 from models.organization import Organization
 from models.session import ChargerStatusEvent, MeterValue, Transaction
-from models.stats import ChargerDayStat, OrgDayStat
+from models.stats import (
+    ChargerDayStat,
+    ChargerMonthStat,
+    ChargerWindowStat,
+    OrgDayStat,
+    OrgMonthStat,
+    SessionWindowAsOf,
+)
 from models.tariff_revision import TariffRevision
 from models.user import LocationOwner, LoginThrottle, User, UserOrganization
 
 __all__ = [
-    "AuditLog", "Charger", "ChargerCommand", "ChargerDayStat", "ChargerStatusEvent", "CommissionContract",
-    "Connector", "IdTag", "LocationOwner", "LoginThrottle", "MeterValue", "OcppMessage", "OrgDayStat",
-    "Organization", "Tariff", "TariffRevision", "Transaction", "UnknownCharger", "User", "UserOrganization",
-    "BillingRun", "Invoice", "InvoiceLine", "InvoiceNumberSequence", "InvoiceStatusChange", "UserToken",
+    "AuditLog", "BillingRun", "Charger", "ChargerCommand", "ChargerDayStat", "ChargerMonthStat",
+    "ChargerStatusEvent", "ChargerWindowStat", "CommissionContract", "Connector", "IdTag", "Invoice", "InvoiceLine",
+    "InvoiceNumberSequence", "InvoiceStatusChange", "LocationOwner", "LoginThrottle", "MeterValue", "OcppMessage",
+    "OrgDayStat", "OrgMonthStat", "Organization", "SessionWindowAsOf", "Tariff", "TariffRevision", "Transaction",
+    "UnknownCharger", "User", "UserOrganization", "UserToken",
 ]

@@ -78,6 +78,7 @@ class ChargerRow:
     connected: bool
     last_heartbeat_at: datetime | None
     location_owner_id: int | None
+    timezone: str = "UTC"  # the organization's, for showing times
 
 
 def register_charger(*, session: Session, ocpp_id: str, organization: Organization, name: str = "",
@@ -140,7 +141,7 @@ def list_chargers(*, session: Session, scope: Scope, search: str | None = None, 
     column = SORT_COLUMNS.get(sort, Charger.ocpp_id)
     order = column.desc().nulls_last() if descending else column.asc().nulls_last()
     rows = session.execute(
-        select(Charger, Organization.name)
+        select(Charger, Organization.name, Organization.timezone)
         .join(Organization, Organization.id == Charger.organization_id)
         .where(*where)
         .order_by(order, Charger.ocpp_id)
@@ -149,8 +150,8 @@ def list_chargers(*, session: Session, scope: Scope, search: str | None = None, 
     ).all()
     return [
         ChargerRow(c.id, c.ocpp_id, c.name, c.organization_id, org_name, c.address, c.status, c.lifecycle_status,
-                   c.visible, c.connected, c.last_heartbeat_at, c.location_owner_id)
-        for c, org_name in rows
+                   c.visible, c.connected, c.last_heartbeat_at, c.location_owner_id, tz)
+        for c, org_name, tz in rows
     ], total
 
 
@@ -434,6 +435,7 @@ class ChargerDetail:
     # The last GetConfiguration answer: [{"key", "value", "readonly"}], and when it came.
     configuration: list[dict[str, Any]]
     configuration_at: datetime | None
+    timezone: str = "UTC"  # the organization's, for showing times
 
 
 def charger_detail(*, session: Session, scope: Scope, charger_id: int, history: int = 50,
@@ -464,7 +466,7 @@ def charger_detail(*, session: Session, scope: Scope, charger_id: int, history: 
         config = configuration_rows(last.result)
         config_at = last.completed_at
     return ChargerDetail(charger, org.name, tariff.name if tariff else None, owner.name if owner else None,
-                         connectors, changes, sessions, config, config_at)
+                         connectors, changes, sessions, config, config_at, org.timezone)
 
 
 def configuration_rows(result: dict[str, Any]) -> list[dict[str, Any]]:

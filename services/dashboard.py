@@ -1,7 +1,7 @@
 """The dashboard: live status counts, charger cards, revenue tiles and per-charger performance.
 
 Everything is read inside a Scope and computed in SQL so the page stays cheap whatever the network
-size: counts are one GROUP BY, cards are one page, and money comes from the daily roll-ups that a
+size: counts are one GROUP BY, cards are one page, and money comes from the roll-ups that a
 trigger keeps (models/stats.py) rather than from millions of sessions. Only visible chargers count;
 the visibility toggle hides a charger from dashboards. Period boundaries ("today", "this week", ...)
 follow each organization's own timezone, and amounts in different currencies are never added up.
@@ -14,11 +14,21 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, cast, func, literal, or_, select
+from sqlalchemy import Date, cast, func, literal, literal_column, or_, select, union_all
 from sqlalchemy.dialects.postgresql import TIMESTAMP
 from sqlmodel import Session
 
-from models import Charger, ChargerDayStat, Organization, OrgDayStat, Transaction
+from models import (
+    Charger,
+    ChargerDayStat,
+    ChargerMonthStat,
+    ChargerWindowStat,
+    Organization,
+    OrgDayStat,
+    OrgMonthStat,
+    SessionWindowAsOf,
+    Transaction,
+)
 from models.charger import LIVE_STATUSES
 from services.clock import utcnow
 from services.errors import ValidationError
@@ -41,6 +51,7 @@ class ChargerCard:
     lifecycle_status: str
     connected: bool
     last_heartbeat_at: datetime | None
+    timezone: str = "UTC"  # the organization's, for showing times
 
 
 @dataclass(frozen=True)
@@ -86,7 +97,7 @@ def overview(*, session: Session, scope: Scope, status: str | None = None, searc
     else:
         matching = sum(counts.values())
     rows = session.execute(
-        select(Charger, Organization.name)
+        select(Charger, Organization.name, Organization.timezone)
         .join(Organization, Organization.id == Charger.organization_id)
         .where(*where)
         .order_by(Charger.ocpp_id)
@@ -94,12 +105,12 @@ def overview(*, session: Session, scope: Scope, status: str | None = None, searc
         .offset(offset)
     ).all()
     return Overview(status_counts=counts, organizations=organizations, chargers=sum(counts.values()),
-                    cards=[_card(c, org) for c, org in rows], matching=matching)
+                    cards=[_card(c, org, tz) for c, org, tz in rows], matching=matching)
 
 
-def _card(c: Charger, org_name: str) -> ChargerCard:
+def _card(c: Charger, org_name: str, tz: str) -> ChargerCard:
     return ChargerCard(c.id, c.ocpp_id, c.name, org_name, c.status, c.lifecycle_status, c.connected,
-                       c.last_heartbeat_at)
+                       c.last_heartbeat_at, tz)
 
 
 def cards_by_id(*, session: Session, scope: Scope, charger_ids: list[int]) -> dict[int, ChargerCard]:
@@ -108,10 +119,11 @@ def cards_by_id(*, session: Session, scope: Scope, charger_ids: list[int]) -> di
     if not charger_ids:
         return {}
     rows = session.execute(
-        select(Charger, Organization.name).join(Organization, Organization.id == Charger.organization_id)
+        select(Charger, Organization.name, Organization.timezone)
+        .join(Organization, Organization.id == Charger.organization_id)
         .where(Charger.id.in_(charger_ids), scope.charger_filter())
     ).all()
-    return {c.id: _card(c, org) for c, org in rows}
+    return {c.id: _card(c, org, tz) for c, org, tz in rows}
 
 
 def event_filter(*, session: Session, scope: Scope) -> Callable[[dict[str, Any]], bool]:
@@ -185,19 +197,22 @@ def _local_today(now: datetime) -> Any:
     return cast(func.timezone(Organization.timezone, literal(now, TIMESTAMP(timezone=True))), Date)
 
 
-def _stat_source(scope: Scope) -> tuple[Any, list[Any]]:
-    """The roll-up to read and its scope clause: per organization, or per charger for a location owner."""
-    if scope.location_owner_id is None:
-        return OrgDayStat, [scope.org_filter(OrgDayStat.organization_id)]
-    owner = scope.location_owner_id
-    # The owner's chargers, for sessions made while the owner held them (or with no owner recorded).
-    mine = select(Charger.id).where(scope.charger_filter()).scalar_subquery()
-    return ChargerDayStat, [scope.org_filter(ChargerDayStat.organization_id), ChargerDayStat.charger_id.in_(mine),
-                            or_(ChargerDayStat.location_owner_id == owner, ChargerDayStat.location_owner_id.is_(None))]
+def _stat_source(scope: Scope, *, monthly: bool = False, per_charger: bool = False) -> tuple[Any, list[Any]]:
+    """The roll-up to read and its scope clause: per organization, or per charger (always for a location
+    owner, who sees only sessions made on its chargers while it held them, or with no owner recorded)."""
+    if scope.location_owner_id is None and not per_charger:
+        stat = OrgMonthStat if monthly else OrgDayStat
+        return stat, [scope.org_filter(stat.organization_id)]
+    stat = ChargerMonthStat if monthly else ChargerDayStat
+    where = [scope.org_filter(stat.organization_id)]
+    if scope.location_owner_id is not None:
+        owner = scope.location_owner_id
+        mine = select(Charger.id).where(scope.charger_filter()).scalar_subquery()
+        where += [stat.charger_id.in_(mine), or_(stat.location_owner_id == owner, stat.location_owner_id.is_(None))]
+    return stat, where
 
 
-def _bounds(stat: Any, now: datetime, *, days: int | None = None, month: bool = False,
-            year: bool = False) -> list[Any]:
+def _bounds(stat: Any, now: datetime, *, days: int | None = None, month: bool = False) -> list[Any]:
     """Index-friendly outer limits on `day`, true for every timezone (local dates lie within a day of UTC's).
 
     The exact per-organization limits compare with each row's local date, which an index cannot use.
@@ -207,9 +222,13 @@ def _bounds(stat: Any, now: datetime, *, days: int | None = None, month: bool = 
         first = first - timedelta(days=days)
     elif month:
         first = first.replace(day=1)
-    elif year:
-        first = first.replace(month=1, day=1)
     return [stat.day >= first, stat.day <= last]
+
+
+def _month_bounds(stat: Any, now: datetime) -> list[Any]:
+    """Index-friendly outer limits on `month` for this year's finished months, in every timezone."""
+    return [stat.month >= (now.date() - timedelta(days=1)).replace(month=1, day=1),
+            stat.month <= now.date() + timedelta(days=1)]
 
 
 def _kwh(wh: Any) -> Decimal:
@@ -231,22 +250,38 @@ def _org_days(scope: Scope, now: datetime) -> Any:
 
 
 def summary(*, session: Session, scope: Scope) -> Summary:
-    """Revenue, kWh and sessions for today, this week (from Monday), this month and this year."""
+    """Revenue, kWh and sessions for today, this week (from Monday), this month and this year.
+
+    "This year" adds the finished months from the monthly roll-up to the current month's days, so a
+    year costs about 40 rows per organization instead of 365.
+    """
     scope.require(Cap.VIEW_DASHBOARD)
     now = utcnow()
     stat, where = _stat_source(scope)
     od = _org_days(scope, now)
+    no = literal(False)
+    # Days since the earlier of this week's Monday and the 1st; each counts in the year from the 1st on.
+    recent = (select(od.c.id, od.c.name, stat.currency, stat.sessions, stat.energy_wh, stat.revenue,
+                     (stat.day >= od.c.today).label("today"), (stat.day >= od.c.week).label("week"),
+                     (stat.day >= od.c.month).label("month"), (stat.day >= od.c.month).label("year"))
+              .select_from(stat).join(od, od.c.id == stat.organization_id)
+              .where(*where, *_bounds(stat, now, days=31), stat.day >= func.least(od.c.week, od.c.month),
+                     stat.day <= od.c.today))
+    mstat, mwhere = _stat_source(scope, monthly=True)
+    months = (select(od.c.id, od.c.name, mstat.currency, mstat.sessions, mstat.energy_wh, mstat.revenue,
+                     no, no, no, literal(True))
+              .select_from(mstat).join(od, od.c.id == mstat.organization_id)
+              .where(*mwhere, *_month_bounds(mstat, now), mstat.month >= od.c.year, mstat.month < od.c.month))
+    u = recent.union_all(months).subquery()
     columns = []
     for p in PERIODS:
-        in_period = stat.day >= od.c[p]
-        columns += [func.coalesce(func.sum(stat.revenue).filter(in_period), 0),
-                    func.coalesce(func.sum(stat.energy_wh).filter(in_period), 0),
-                    func.coalesce(func.sum(stat.sessions).filter(in_period), 0)]
-    stmt = (select(od.c.id, od.c.name, stat.currency, *columns)
-            .select_from(stat).join(od, od.c.id == stat.organization_id)
-            .where(*where, *_bounds(stat, now, year=True), stat.day >= od.c.year, stat.day <= od.c.today)
-            .group_by(od.c.id, od.c.name, stat.currency)
-            .order_by(od.c.name, stat.currency))
+        in_period = u.c[p]
+        columns += [func.coalesce(func.sum(u.c.revenue).filter(in_period), 0),
+                    func.coalesce(func.sum(u.c.energy_wh).filter(in_period), 0),
+                    func.coalesce(func.sum(u.c.sessions).filter(in_period), 0)]
+    stmt = (select(u.c.id, u.c.name, u.c.currency, *columns)
+            .group_by(u.c.id, u.c.name, u.c.currency)
+            .order_by(u.c.name, u.c.currency))
     orgs = []
     for oid, name, currency, *vals in session.execute(stmt):
         periods = {p: Totals(Decimal(vals[3 * i]), _kwh(vals[3 * i + 1]), int(vals[3 * i + 2]))
@@ -297,9 +332,12 @@ def performance(*, session: Session, scope: Scope, period: str = "7d", sort: str
                 offset: int = 0) -> tuple[list[PerformanceRow], int]:
     """Revenue, kWh and sessions per visible charger over the period; one page, best first, and the count.
 
-    Chargers without sessions in the period are listed too (with zeros), after the others. The default
-    order is by energy because kWh can be compared across currencies; revenue sorts within the page's
-    numbers as they are and is meant for one-currency scopes.
+    Chargers without sessions in the period are listed too (with zeros), after the others. Energy and
+    sessions rank across the whole scope. Revenue never compares amounts in different currencies: rows
+    are grouped by currency (alphabetically) and ranked by revenue within each.
+
+    The last 24 hours come from the sessions themselves; 7, 30 and 365 days from the rolling-window
+    roll-up (models/stats.py), moved to each organization's local today first when a day has passed.
     """
     scope.require(Cap.VIEW_DASHBOARD)
     if period not in PERFORMANCE_PERIODS:
@@ -316,22 +354,20 @@ def performance(*, session: Session, scope: Scope, period: str = "7d", sort: str
                .where(s.status == "completed", s.started_at >= now - timedelta(hours=24), s.started_at <= now,
                       scope.org_filter(s.organization_id))
                .group_by(s.charger_id, s.currency))
-        owner_col = s.location_owner_id
+        if scope.location_owner_id is not None:
+            agg = agg.where(or_(s.location_owner_id == scope.location_owner_id, s.location_owner_id.is_(None)))
+    elif scope.location_owner_id is None and _windows_ready(session=session, scope=scope, now=now):
+        # One row per charger and currency: no aggregation over 10,000 chargers.
+        s = ChargerWindowStat
+        agg = (select(s.charger_id, s.currency, s.sessions, s.energy_wh, s.revenue)
+               .where(s.days == days, scope.org_filter(s.organization_id), s.sessions != 0))
     else:
-        s = ChargerDayStat
-        od = _org_days(scope, now)
-        agg = (select(s.charger_id.label("charger_id"), s.currency.label("currency"),
-                      func.sum(s.sessions).label("sessions"), func.sum(s.energy_wh).label("energy_wh"),
-                      func.sum(s.revenue).label("revenue"))
-               .join(od, od.c.id == s.organization_id)
-               .where(scope.org_filter(s.organization_id), *_bounds(s, now, days=days),
-                      s.day > od.c.today - days, s.day <= od.c.today)
-               .group_by(s.charger_id, s.currency))
-        owner_col = s.location_owner_id
-    if scope.location_owner_id is not None:
-        agg = agg.where(or_(owner_col == scope.location_owner_id, owner_col.is_(None)))
+        agg = _calendar_window(scope, now, days)
     agg = agg.subquery()
-    order = {"energy": agg.c.energy_wh, "sessions": agg.c.sessions, "revenue": agg.c.revenue}[sort]
+    if sort == "revenue":
+        order = [func.coalesce(agg.c.currency, Organization.currency), agg.c.revenue.desc().nulls_last()]
+    else:
+        order = [{"energy": agg.c.energy_wh, "sessions": agg.c.sessions}[sort].desc().nulls_last()]
     rows = session.execute(
         select(Charger.id, Charger.ocpp_id, Charger.name, Organization.name,
                func.coalesce(agg.c.currency, Organization.currency), func.coalesce(agg.c.revenue, 0),
@@ -339,9 +375,70 @@ def performance(*, session: Session, scope: Scope, period: str = "7d", sort: str
         .join(Organization, Organization.id == Charger.organization_id)
         .outerjoin(agg, agg.c.charger_id == Charger.id)
         .where(*_visible(scope))
-        .order_by(order.desc().nulls_last(), Charger.ocpp_id)
+        .order_by(*order, Charger.ocpp_id)
         .limit(limit).offset(offset)
     ).all()
     total = session.execute(select(func.count()).select_from(Charger).where(*_visible(scope))).scalar_one()
     return [PerformanceRow(cid, ocpp_id, name, org, cur, Decimal(rev), _kwh(wh), int(n))
             for cid, ocpp_id, name, org, cur, rev, wh, n in rows], total
+
+
+def _calendar_window(scope: Scope, now: datetime, days: int) -> Any:
+    """The last `days` local days per charger from the calendar roll-ups: the whole months inside the
+    window from the monthly one, the days of its partial first and last months from the daily one.
+
+    A location owner's table always comes from here (its few chargers, split by owner); other scopes
+    use it while their windows cannot move (sessions of the organization being written at that moment).
+    """
+    one_month = literal_column("interval '1 month'")
+    today = _local_today(now)
+    first = today - (days - 1)
+    edges = (select(Organization.id.label("id"), today.label("today"), first.label("first"),
+                    # Whole months start on or after `first` and before the month of tomorrow.
+                    cast(func.date_trunc("month", first - 1) + one_month, Date).label("whole_from"),
+                    cast(func.date_trunc("month", today + 1), Date).label("whole_to"))
+             .where(scope.org_filter(Organization.id))
+             .cte("window_edges").prefix_with("MATERIALIZED"))
+    d, dwhere = _stat_source(scope, per_charger=True)
+    m, mwhere = _stat_source(scope, monthly=True, per_charger=True)
+
+    def cols(t: Any) -> list[Any]:
+        return [t.charger_id.label("charger_id"), t.currency.label("currency"), t.sessions.label("sessions"),
+                t.energy_wh.label("energy_wh"), t.revenue.label("revenue")]
+
+    head = (select(*cols(d)).join(edges, edges.c.id == d.organization_id)
+            .where(*dwhere, *_bounds(d, now, days=days), d.day >= edges.c.first,
+                   d.day < func.least(edges.c.whole_from, edges.c.today + 1)))
+    tail = (select(*cols(d)).join(edges, edges.c.id == d.organization_id)
+            .where(*dwhere, *_bounds(d, now, days=31), d.day >= func.greatest(edges.c.whole_to, edges.c.whole_from),
+                   d.day <= edges.c.today))
+    whole = (select(*cols(m)).join(edges, edges.c.id == m.organization_id)
+             .where(*mwhere, m.month >= edges.c.whole_from, m.month < edges.c.whole_to,
+                    m.month >= now.date() - timedelta(days=days + 31)))
+    u = union_all(head, tail, whole).subquery()
+    return (select(u.c.charger_id, u.c.currency, func.sum(u.c.sessions).label("sessions"),
+                   func.sum(u.c.energy_wh).label("energy_wh"), func.sum(u.c.revenue).label("revenue"))
+            .group_by(u.c.charger_id, u.c.currency)
+            .having(func.sum(u.c.sessions) != 0))
+
+
+def _windows_ready(*, session: Session, scope: Scope, now: datetime) -> bool:
+    """Whether the rolling windows of every organization in scope end on its local today.
+
+    Windows left on an earlier (or later) day are moved in a short transaction of their own, so every
+    reader gains from it. The move does not wait: if sessions of that organization are being written
+    right now (possibly by the caller), it declines and this read sums the calendar roll-ups instead.
+    """
+    rows = session.execute(
+        select(Organization.id, _local_today(now), SessionWindowAsOf.as_of)
+        .outerjoin(SessionWindowAsOf, SessionWindowAsOf.organization_id == Organization.id)
+        .where(scope.org_filter(Organization.id))
+    ).all()
+    stale = [(oid, today) for oid, today, as_of in rows if as_of != today]
+    if not stale:
+        return True
+    with Session(session.get_bind()) as mover:
+        moved = [mover.execute(select(func.advance_session_windows(oid, today))).scalar_one()
+                 for oid, today in stale]
+        mover.commit()
+    return all(moved)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
+from sqlalchemy import text
 from sqlmodel import Session
 
 from models import Organization
@@ -185,6 +186,9 @@ def update_organization(*, session: Session, scope: Scope, user_id: int | None, 
             contracts.add_contract(session=session, scope=scope, user_id=user_id, organization_id=org.id,
                                    kind="platform", rate=commission)
     session.flush()
+    if "timezone" in changed:
+        # Dashboard roll-ups are keyed by local day; a new timezone moves every session's day.
+        session.execute(text("SELECT rebuild_session_stats()"))
     return org
 
 

@@ -69,8 +69,8 @@ class LoginState(AppState):
             return
         finally:
             self.submitting = False
+        self._forget()
         self.token = token
-        self.ready = False
         yield rx.redirect(HOME)
 
 

@@ -135,14 +135,18 @@ class AppState(rx.State):
         self.allowed_routes = ident.routes
         self.multi_org, self.org_options, self.org_choice = ident.multi_org, ident.org_options, ident.org_choice
 
-    def _signed_out(self) -> Any:
-        """Forget everything about the user on this tab and go to the login page."""
+    def _forget(self) -> None:
+        """Forget everything about the user on this tab (a new login must never show the last one's menu)."""
         self.token = ""
         self._user_id = None
         self.user_name = self.user_email = self.role_label = ""
         self.allowed_routes, self.org_options = [], []
         self.multi_org = self.ready = self.denied = False
         self.org_choice = ALL_ORGS
+
+    def _signed_out(self) -> Any:
+        """Forget the user and go to the login page."""
+        self._forget()
         return rx.redirect(LOGIN)
 
     def _failed(self, exc: Exception) -> Any:

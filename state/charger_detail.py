@@ -69,32 +69,32 @@ class ChargerDetailState(AppState):
                 self.found = False
                 return None if "not found" in str(exc).lower() else self._failed(exc)
             return None
-        c = d.charger
+        c, tz = d.charger, d.timezone
         self.found = True
         self.info = {
             "id": str(c.id), "ocpp_id": c.ocpp_id, "name": c.name, "organization": d.organization_name,
             "address": c.address or "—", "status": c.status, "lifecycle": c.lifecycle_status,
             "visible": "Visible" if c.visible else "Hidden", "connected": "Connected" if c.connected else "Offline",
             "vendor": c.vendor or "—", "model": c.model or "—", "serial": c.serial_number or "—",
-            "firmware": c.firmware_version or "—", "heartbeat": when(c.last_heartbeat_at),
-            "boot": when(c.last_boot_at), "tariff": d.tariff_name or "Organization default",
+            "firmware": c.firmware_version or "—", "heartbeat": when(c.last_heartbeat_at, tz),
+            "boot": when(c.last_boot_at, tz), "tariff": d.tariff_name or "Organization default",
             "owner": d.location_owner_name or "—", "security": f"Profile {c.security_profile}",
             "coordinates": "—" if c.latitude is None else f"{c.latitude}, {c.longitude}",
         }
         self.connectors = [{"id": str(k.connector_id), "status": k.status, "error": k.error_code or "",
                             "standard": k.standard, "power": f"{k.max_power_kw} kW" if k.max_power_kw else "—",
-                            "since": when(k.status_at)} for k in d.connectors]
-        self.history = [{"at": when(h.received_at), "connector": "Charger" if h.connector_id == 0 else
+                            "since": when(k.status_at, tz)} for k in d.connectors]
+        self.history = [{"at": when(h.received_at, tz), "connector": "Charger" if h.connector_id == 0 else
                          f"Connector {h.connector_id}", "status": h.status,
                          "error": "" if h.error_code in (None, "NoError") else h.error_code,
                          "info": h.info or ""} for h in d.history]
         self.sessions = [{"id": str(t.id), "connector": str(t.connector_id), "id_tag": t.id_tag,
-                          "started": when(t.started_at), "stopped": when(t.stopped_at) if t.stopped_at else "—",
+                          "started": when(t.started_at, tz), "stopped": when(t.stopped_at, tz) if t.stopped_at else "—",
                           "status": t.status, "kwh": "—" if t.energy_kwh is None else f"{t.energy_kwh:,.2f}",
                           "amount": format_money(t.amount_gross, t.currency)} for t in d.sessions]
         self.configuration = [{"key": r["key"], "value": str(r["value"]),
                                "readonly": "Read-only" if r["readonly"] else "Writable"} for r in d.configuration]
-        self.configuration_at = when(d.configuration_at) if d.configuration_at else ""
+        self.configuration_at = when(d.configuration_at, tz) if d.configuration_at else ""
         return None
 
     @rx.event

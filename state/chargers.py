@@ -67,7 +67,7 @@ class ChargersState(AppState):
         self.rows = [{
             "id": str(r.id), "ocpp_id": r.ocpp_id, "name": r.name, "organization": r.organization_name,
             "address": r.address or "—", "status": r.status, "lifecycle": r.lifecycle_status,
-            "visible": "Visible" if r.visible else "Hidden", "heartbeat": when(r.last_heartbeat_at),
+            "visible": "Visible" if r.visible else "Hidden", "heartbeat": when(r.last_heartbeat_at, r.timezone),
         } for r in rows]
 
     @rx.event

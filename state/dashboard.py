@@ -32,7 +32,7 @@ def _kwh(value: Decimal) -> str:
 
 def _card(c: svc.ChargerCard) -> dict[str, str]:
     return {"id": str(c.id), "ocpp_id": c.ocpp_id, "name": c.name, "organization": c.organization_name,
-            "status": c.status, "lifecycle": c.lifecycle_status, "heartbeat": when(c.last_heartbeat_at),
+            "status": c.status, "lifecycle": c.lifecycle_status, "heartbeat": when(c.last_heartbeat_at, c.timezone),
             "connected": "yes" if c.connected else ""}
 
 

@@ -37,8 +37,8 @@ class UnknownChargersState(AppState):
         except SERVICE_ERRORS as exc:
             return None if self.denied else self._failed(exc)
         self.rows = [{"id": str(r.id), "ocpp_id": r.ocpp_id, "address": r.remote_address or "—",
-                      "attempts": str(r.attempts), "first": when(r.first_seen_at),
-                      "last": when(r.last_seen_at or r.first_seen_at)} for r in rows]
+                      "attempts": str(r.attempts), "first": when(r.first_seen_at, "UTC"),
+                      "last": when(r.last_seen_at or r.first_seen_at, "UTC")} for r in rows]
         return None
 
     @rx.event

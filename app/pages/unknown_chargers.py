@@ -30,7 +30,8 @@ def _row(r) -> rx.Component:
 def unknown_chargers() -> rx.Component:
     return rx.vstack(
         page_header("Unknown chargers", "Chargers that tried to connect without being registered. "
-                                        "Add one to let it in."),
+                                        "Add one to let it in. Times are in UTC: these chargers belong to "
+                                        "no organization yet."),
         table_card(rx.cond(
             S.loading & (S.rows.length() == 0), loading_block(),
             rx.cond(
@@ -41,7 +42,8 @@ def unknown_chargers() -> rx.Component:
                     rx.table.header(rx.table.row(
                         rx.table.column_header_cell("Charger id"), rx.table.column_header_cell("Remote address"),
                         rx.table.column_header_cell("Attempts", text_align="right"),
-                        rx.table.column_header_cell("First seen"), rx.table.column_header_cell("Last seen"),
+                        rx.table.column_header_cell("First seen (UTC)"),
+                        rx.table.column_header_cell("Last seen (UTC)"),
                         rx.table.column_header_cell(""),
                     )),
                     rx.table.body(rx.foreach(S.rows, _row)),
