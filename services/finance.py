@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
 from models import Charger, Organization, Transaction
@@ -53,11 +53,13 @@ class ChargerRevenue:
     periods: dict[str, Figures]
 
 
-def revenue_by_charger(*, session: Session, scope: Scope, now: datetime | None = None) -> list[ChargerRevenue]:
+def revenue_by_charger(*, session: Session, scope: Scope, now: datetime | None = None,
+                       search: str | None = None) -> list[ChargerRevenue]:
     """Revenue, kWh and session count per charger for the last 24 h, 7, 30 and 365 days.
 
     Every charger in scope is listed, with zeros when it had no sessions. A charger that took sessions in
-    two currencies (its organization changed currency) has one row per currency.
+    two currencies (its organization changed currency) has one row per currency. `search` keeps the
+    chargers whose OCPP id, name or organization name contains it (any case).
     """
     scope.require(Cap.VIEW_FINANCE)
     now = now or utcnow()
@@ -79,7 +81,7 @@ def revenue_by_charger(*, session: Session, scope: Scope, now: datetime | None =
         .select_from(Charger)
         .join(Organization, Organization.id == Charger.organization_id)
         .outerjoin(Transaction, joined)
-        .where(scope.charger_filter())
+        .where(scope.charger_filter(), *_matching(search))
         .group_by(Charger.id, Charger.ocpp_id, Charger.name, Organization.id, Organization.name, cur)
         .order_by(Organization.name, Charger.ocpp_id)
     ).all()
@@ -89,6 +91,14 @@ def revenue_by_charger(*, session: Session, scope: Scope, now: datetime | None =
 
     return [ChargerRevenue(r.id, r.ocpp_id, r.name, r.org_id, r.org_name, r.cur, {p: figures(r, p) for p in PERIODS})
             for r in rows]
+
+
+def _matching(search: str | None) -> list:
+    text = (search or "").strip()
+    if not text:
+        return []
+    like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return [or_(Charger.ocpp_id.ilike(like), Charger.name.ilike(like), Organization.name.ilike(like))]
 
 
 @dataclass

@@ -92,3 +92,13 @@ def test_figures_stay_inside_the_users_scope(session, network):
     support = scope_for(session, make_user(session, role="customer_support", orgs=[network["parent"]]))
     with pytest.raises(PermissionDenied):
         finance.revenue_by_charger(session=session, scope=support)
+
+
+def test_search_keeps_the_chargers_whose_id_name_or_organization_matches_and_wildcards_are_plain_text(
+        session, network):
+    admin = scope_for(session, make_user(session, role="accounts"))
+    assert {r.ocpp_id for r in finance.revenue_by_charger(session=session, scope=admin, search="p1")} == {"P1"}
+    assert {r.ocpp_id for r in finance.revenue_by_charger(session=session, scope=admin, search="dollar")} == {"U1"}
+    assert finance.revenue_by_charger(session=session, scope=admin, search="%") == []
+    cpo = scope_for(session, make_user(session, role="cpo", orgs=[network["sub"]]))
+    assert finance.revenue_by_charger(session=session, scope=cpo, search="P") == []  # never outside the scope
