@@ -550,7 +550,8 @@ def billing_runs(*, session: Session, scope: Scope, organization_id: int | None 
         .where(*where).order_by(BillingRun.id.desc()).limit(limit)).all()
     return [dict(id=r.id, batch=r.batch, organization_id=r.organization_id, organization=name,
                  period_start=r.period_start, period_end=r.period_end, trigger=r.trigger, outcome=r.outcome,
-                 reason=r.reason, invoice_number=number, started_at=r.started_at, finished_at=r.finished_at)
+                 reason=r.reason, invoice_id=r.invoice_id, invoice_number=number, started_at=r.started_at,
+                 finished_at=r.finished_at)
             for r, name, number in rows]
 
 
