@@ -60,7 +60,7 @@ def currency_totals(rows: list[finance.ChargerRevenue]) -> list[dict[str, str]]:
             target[p] = target[p] + r.periods[p]
     return [{"currency": cur, **figure_cells(periods, cur),
              **{f"kwh_{p}": kwh(periods[p].energy_kwh) for p in PERIODS},
-             **{f"n_{p}": f"{periods[p].sessions:,}" for p in PERIODS}}
+             **{f"n_{p}": sessions(periods[p].sessions) for p in PERIODS}}
             for cur, periods in sorted(by_currency.items())]
 
 

@@ -73,8 +73,7 @@ def line_row(ln: invoicing.LineRow, currency: str) -> dict[str, str]:
     return {"position": str(ln.position), "charger_id": str(ln.charger_id or ""), "description": ln.description,
             "sessions": f"{ln.session_count:,}", "kwh": f"{ln.energy_kwh:,.3f}", "energy": money("amount_energy"),
             "time": money("amount_time"), "fees": money("amount_session_fee"), "idle": money("amount_idle"),
-            "subtotal": money("amount_subtotal"), "taxes": format_money(a["amount_vat"] + a["amount_ssc"], currency),
-            "gross": money("amount_gross"), "net": money("amount_net_payable")}
+            "subtotal": money("amount_subtotal"), "gross": money("amount_gross"), "net": money("amount_net_payable")}
 
 
 def history_row(h: invoicing.StatusChangeRow, tz: str) -> dict[str, str]:

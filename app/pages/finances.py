@@ -43,7 +43,7 @@ def _currency_cards() -> rx.Component:
                     rx.hstack(rx.text("Revenue · ", S.period_label, size="2", color_scheme="gray", weight="medium"),
                               rx.code(c["currency"], variant="soft", size="1"), spacing="2", align="center"),
                     rx.heading(c["revenue"], size="6", weight="bold"),
-                    rx.text(c["kwh"], " · ", c["sessions"], " sessions", size="1", color_scheme="gray"),
+                    rx.text(c["kwh"], " · ", c["sessions"], size="1", color_scheme="gray"),
                     spacing="1",
                 ),
                 spacing="4", align="center",

@@ -147,9 +147,9 @@ def _lines() -> rx.Component:
 
     def row(r) -> rx.Component:
         return rx.table.row(
-            rx.table.cell(rx.text(r["description"], weight="medium")),
+            rx.table.cell(rx.text(r["description"], weight="medium", min_width="140px")),
             money(r["sessions"]), money(r["kwh"]), money(r["energy"]), money(r["time"]), money(r["fees"]),
-            money(r["idle"]), money(r["subtotal"]), money(r["taxes"]), money(r["gross"]), money(r["net"], True),
+            money(r["idle"]), money(r["subtotal"]), money(r["gross"]), money(r["net"], True),
             align="center", class_name="invoice-line",
         )
 
@@ -164,7 +164,7 @@ def _lines() -> rx.Component:
                         rx.table.header(rx.table.row(
                             rx.table.column_header_cell("Charger"),
                             *[right(h) for h in ("Sessions", "kWh", "Energy", "Time", "Session fees", "Idle fees",
-                                                 "Subtotal", "VAT + SSC", "Gross", "Net payable")])),
+                                                 "Subtotal", "Gross", "Net payable")])),
                         rx.table.body(rx.foreach(S.lines, row)),
                         variant="ghost", size="1", width="100%", id="invoice-lines",
                     ),
@@ -203,27 +203,24 @@ def _settlement() -> rx.Component:
 
 
 def _history() -> rx.Component:
-    def row(h) -> rx.Component:
-        return rx.table.row(
-            rx.table.cell(rx.text(h["when"], size="1", white_space="nowrap")),
-            rx.table.cell(rx.hstack(
-                rx.cond(h["from"] != "", rx.fragment(rx.text(h["from"], size="2", color_scheme="gray"),
-                                                     rx.icon("arrow-right", size=12))),
-                invoice_status_badge(h["to"]), spacing="2", align="center")),
-            rx.table.cell(rx.text(h["by"], size="2")),
-            rx.table.cell(rx.text(h["reason"], size="1", color_scheme="gray")),
-            align="center", class_name="history-row",
+    def entry(h) -> rx.Component:
+        return rx.hstack(
+            rx.box(invoice_status_badge(h["to"]), min_width="96px"),
+            rx.vstack(
+                rx.text(rx.cond(h["from"] != "", rx.text.span(h["from"], " → ", h["to"]), "Created as Draft"),
+                        " by ", rx.text.strong(h["by"]), size="2"),
+                rx.text(h["when"], size="1", color_scheme="gray"),
+                rx.cond(h["reason"] != "", rx.text(h["reason"], size="1", color_scheme="gray", font_style="italic")),
+                spacing="0", min_width="0",
+            ),
+            spacing="3", align="start", width="100%", padding_y="10px",
+            border_bottom=f"1px solid {rx.color('gray', 4)}", class_name="history-row",
         )
 
     return rx.card(
         rx.vstack(
             rx.heading("Status history", size="4"),
-            rx.table.root(
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
-                    "When", "Status", "By", "Reason")])),
-                rx.table.body(rx.foreach(S.history, row)),
-                variant="ghost", size="1", width="100%", id="status-history",
-            ),
+            rx.vstack(rx.foreach(S.history, entry), spacing="0", width="100%", id="status-history"),
             rx.text("Times in ", S.info["timezone"], ". Overdue is set automatically after the due date.", size="1",
                     color_scheme="gray"),
             spacing="3", width="100%",

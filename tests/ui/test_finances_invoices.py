@@ -89,7 +89,7 @@ def test_bulk_run_from_the_web_then_an_invoice_is_sent_paid_and_downloaded_as_pd
     expect(page.locator(".invoice-line")).to_have_count(2)
     # 10.00 + 1.00 + 5.55 + 2.00 = 18.55 subtotal; VAT 20 % per session: 2.20 + 1.11 + 0.40 = 3.71.
     settlement = page.locator("#settlement")
-    expect(settlement.locator(".settlement-line", has_text="Subtotal")).to_contain_text("€18.55")
+    expect(settlement.locator(".settlement-line", has_text="Subtotal (before tax)")).to_contain_text("€18.55")
     expect(settlement.locator(".settlement-line", has_text="Gross revenue")).to_contain_text("€22.26")
     expect(page.locator("#customer-party")).to_contain_text("Alpha Charging GmbH")
 
@@ -177,12 +177,12 @@ def test_finances_show_revenue_per_currency_roll_ups_and_the_billing_runs(world,
     expect(cards).to_have_count(2)  # euros and dollars side by side, never added together
     expect(cards.filter(has_text="EUR")).to_contain_text("€17.00")
     expect(cards.filter(has_text="USD")).to_contain_text("$0.00")  # 40 days ago is outside the last 30 days
-    page.locator("#finance-period").get_by_text("365 days").click()
+    page.locator("#finance-period").get_by_role("radio", name="365 days").click()
     expect(cards.filter(has_text="USD")).to_contain_text("$7.00")
 
     metro = page.locator(".org-total-row", has_text="Metro").first
     expect(metro.locator(".period-7d")).to_contain_text("€17.00")  # its own 12.00 plus Metro North's 5.00
-    page.locator("#rollup-mode").get_by_text("Own chargers only").click()
+    page.locator("#rollup-mode").get_by_role("radio", name="Own chargers only").click()
     expect(metro.locator(".period-7d")).to_contain_text("€12.00")
     expect(metro.locator(".period-24h")).to_contain_text("8.00 kWh · 1 session")
 
@@ -233,7 +233,7 @@ def test_currency_totals_add_chargers_per_currency_only():
         return finance.ChargerRevenue(1, "X", "", 1, "Org", cur, periods)
 
     out = currency_totals([charger("EUR", "1.10"), charger("USD", "2.00"), charger("EUR", "0.15")])
-    assert [(c["currency"], c["rev_24h"], c["n_24h"]) for c in out] == [("EUR", "€1.25", "2"), ("USD", "$2.00", "1")]
+    assert [(c["currency"], c["rev_24h"], c["n_24h"]) for c in out] == [("EUR", "€1.25", "2 sessions"), ("USD", "$2.00", "1 session")]
 
 
 def test_billing_cycle_labels_and_the_default_bulk_period():
