@@ -233,7 +233,8 @@ def test_currency_totals_add_chargers_per_currency_only():
         return finance.ChargerRevenue(1, "X", "", 1, "Org", cur, periods)
 
     out = currency_totals([charger("EUR", "1.10"), charger("USD", "2.00"), charger("EUR", "0.15")])
-    assert [(c["currency"], c["rev_24h"], c["n_24h"]) for c in out] == [("EUR", "€1.25", "2 sessions"), ("USD", "$2.00", "1 session")]
+    assert [(c["currency"], c["rev_24h"], c["n_24h"]) for c in out] == [
+        ("EUR", "€1.25", "2 sessions"), ("USD", "$2.00", "1 session")]
 
 
 def test_billing_cycle_labels_and_the_default_bulk_period():
