@@ -145,6 +145,9 @@ def seed_demo(*, session: Session) -> SeedResult:
             created += 1
         logins.append((role, email, DEMO_PASSWORD))
     session.flush()
+    from services.demo_history import seed_history
+
+    created += seed_history(session=session)
     return SeedResult(created=created, logins=logins)
 
 
