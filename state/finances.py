@@ -2,7 +2,8 @@
 with roll-ups up the tree, the next billing run per organization and the history of runs.
 
 Money is shown per currency and never added across currencies. Only the current page of chargers
-lives in the state; the service reads the figures in one query."""
+lives in the state: the totals read every charger once on load; pages and searches read only their own
+chargers' sessions."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -176,13 +177,13 @@ class FinancesState(AppState):
 
         def work(session, user, scope):
             everyone = finance.revenue_by_charger(session=session, scope=scope)
-            matching = everyone if not search.strip() else finance.revenue_by_charger(session=session, scope=scope,
-                                                                                      search=search)
             totals = finance.organization_totals(session=session, scope=scope, charger_rows=everyone)
             billing = scope.location_owner_id is None
             return dict(
-                currencies=currency_totals(everyone), total=len(matching),
-                chargers=[charger_row(r) for r in matching[:PAGE_SIZE]],
+                currencies=currency_totals(everyone),
+                total=finance.count_chargers(session=session, scope=scope, search=search),
+                chargers=[charger_row(r) for r in finance.revenue_by_charger(
+                    session=session, scope=scope, search=search, limit=PAGE_SIZE, offset=0)],
                 rollup=tree_rows(totals, True), own=tree_rows(totals, False), billing=billing,
                 schedule=[schedule_row(n) for n in billing_cycle.next_runs(session=session, scope=scope)]
                 if billing else [],
@@ -205,8 +206,9 @@ class FinancesState(AppState):
         search, offset = self.search, (self.page - 1) * PAGE_SIZE
 
         def work(session, user, scope):
-            rows = finance.revenue_by_charger(session=session, scope=scope, search=search)
-            return len(rows), [charger_row(r) for r in rows[offset:offset + PAGE_SIZE]]
+            return (finance.count_chargers(session=session, scope=scope, search=search),
+                    [charger_row(r) for r in finance.revenue_by_charger(session=session, scope=scope, search=search,
+                                                                         limit=PAGE_SIZE, offset=offset)])
 
         ok, out = await self._call(work)
         if not ok:

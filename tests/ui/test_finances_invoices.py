@@ -5,6 +5,7 @@ The page helpers that turn service data into rows are checked without a browser 
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -15,7 +16,7 @@ from pypdf import PdfReader
 from services import finance, invoicing
 from state.finances import currency_totals, cycle_label, tree_rows
 from state.invoices import last_month
-from tests.ui.helpers import log_in, on, sidebar_items
+from tests.ui.helpers import log_in, sidebar_items
 from tests.utils.factories import (
     make_charger,
     make_location_owner,
@@ -83,7 +84,7 @@ def test_bulk_run_from_the_web_then_an_invoice_is_sent_paid_and_downloaded_as_pd
     screenshot(page, "invoices")
 
     rows.filter(has_text="INV-ALPHA-00001").locator(".invoice-link").click()
-    expect(page).to_have_url(on("/invoices/"))
+    expect(page).to_have_url(re.compile(r".*/invoices/\d+/?$"))
     expect(page.locator("#invoice-title")).to_contain_text("INV-ALPHA-00001")
     expect(page.locator("#invoice-status")).to_have_text("Draft")
     expect(page.locator(".invoice-line")).to_have_count(2)
