@@ -36,6 +36,11 @@ def day(d: date) -> str:
 
 
 def period(start: date, end: date) -> str:
+    """Compact: '1–31 Oct 2026', '1 Oct – 31 Dec 2026', '15 Dec 2025 – 14 Jan 2026'."""
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}–{day(end)}"
+    if start.year == end.year:
+        return f"{start.day} {start:%b} – {day(end)}"
     return f"{day(start)} – {day(end)}"
 
 

@@ -65,7 +65,7 @@ def _org_totals() -> rx.Component:
             rx.table.cell(rx.hstack(
                 rx.cond(r["indent"] != "0px", rx.icon("corner-down-right", size=14, color=rx.color("gray", 8))),
                 rx.text(r["organization"], weight=rx.cond(r["has_children"] != "", "bold", "medium")),
-                spacing="2", align="center", padding_left=r["indent"])),
+                spacing="2", align="center", padding_left=r["indent"], min_width="200px")),
             rx.table.cell(rx.code(r["currency"], variant="soft", size="1")),
             *[_figure(r, p) for p in PERIODS],
             align="center", class_name="org-total-row",

@@ -63,13 +63,14 @@ def _filters() -> rx.Component:
 
 def _row(r) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.hstack(
-            rx.link(r["number"], href="/invoices/" + r["id"], weight="medium", class_name="invoice-link",
-                    white_space="nowrap"),
-            rx.cond(r["credit"] != "", credit_badge()), spacing="2", align="center")),
+        rx.table.cell(rx.vstack(
+            rx.hstack(rx.link(r["number"], href="/invoices/" + r["id"], weight="medium", class_name="invoice-link",
+                              white_space="nowrap"),
+                      rx.cond(r["credit"] != "", credit_badge()), spacing="2", align="center"),
+            rx.text("Issued ", r["issued"], size="1", color_scheme="gray", white_space="nowrap"),
+            spacing="0")),
         rx.table.cell(r["organization"]),
         rx.table.cell(rx.text(r["period"], white_space="nowrap", size="2")),
-        rx.table.cell(rx.text(r["issued"], white_space="nowrap", size="2")),
         rx.table.cell(rx.text(r["due"], white_space="nowrap", size="2",
                               color=rx.cond(r["status"] == "Overdue", rx.color("red", 11), "inherit"))),
         rx.table.cell(invoice_status_badge(r["status"])),
@@ -90,15 +91,15 @@ def _list() -> rx.Component:
                 rx.cond(S.loading, loading_block(),
                         empty_state("file-text", "No invoices yet",
                                     "Invoices appear here when a billing period closes, or when you generate them.")),
-                rx.table.root(
+                rx.box(rx.table.root(
                     rx.table.header(rx.table.row(
-                        *[rx.table.column_header_cell(h) for h in ("Number", "Organization", "Period", "Issued",
-                                                                   "Due", "Status")],
+                        *[rx.table.column_header_cell(h) for h in ("Number", "Organization", "Period", "Due",
+                                                                   "Status")],
                         right("Gross collected"), right("Net payable"),
                     )),
                     rx.table.body(rx.foreach(S.rows, _row)),
                     variant="ghost", size="2", width="100%", id="invoices-table",
-                ),
+                ), overflow_x="auto", width="100%"),
             ),
         ),
         pager(S.page, S.page_count, S.go_page, S.range_label),
