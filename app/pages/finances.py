@@ -65,8 +65,8 @@ def _org_totals() -> rx.Component:
             rx.table.cell(rx.hstack(
                 rx.cond(r["indent"] != "0px", rx.icon("corner-down-right", size=14, color=rx.color("gray", 8))),
                 rx.text(r["organization"], weight=rx.cond(r["has_children"] != "", "bold", "medium")),
-                spacing="2", align="center", padding_left=r["indent"], min_width="200px")),
-            rx.table.cell(rx.code(r["currency"], variant="soft", size="1")),
+                rx.code(r["currency"], variant="soft", size="1"),
+                spacing="2", align="center", padding_left=r["indent"], min_width="170px")),
             *[_figure(r, p) for p in PERIODS],
             align="center", class_name="org-total-row",
         )
@@ -87,8 +87,7 @@ def _org_totals() -> rx.Component:
                 width="100%", align="center", gap="12px", wrap="wrap",
             ),
             rx.table.root(
-                rx.table.header(rx.table.row(rx.table.column_header_cell("Organization"),
-                                             rx.table.column_header_cell("Currency"), *_period_headers())),
+                rx.table.header(rx.table.row(rx.table.column_header_cell("Organization"), *_period_headers())),
                 rx.table.body(rx.foreach(S.org_rows, row)),
                 variant="ghost", size="1", width="100%", id="org-totals",
             ),
