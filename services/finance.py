@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
 from models import Charger, Organization, Transaction
@@ -53,13 +53,22 @@ class ChargerRevenue:
     periods: dict[str, Figures]
 
 
-def revenue_by_charger(*, session: Session, scope: Scope, now: datetime | None = None) -> list[ChargerRevenue]:
+def revenue_by_charger(*, session: Session, scope: Scope, now: datetime | None = None,
+                       search: str | None = None, limit: int | None = None, offset: int = 0) -> list[ChargerRevenue]:
     """Revenue, kWh and session count per charger for the last 24 h, 7, 30 and 365 days.
 
     Every charger in scope is listed, with zeros when it had no sessions. A charger that took sessions in
-    two currencies (its organization changed currency) has one row per currency.
+    two currencies (its organization changed currency) has one row per currency. `search` keeps the
+    chargers whose OCPP id, name or organization name contains it (any case). `limit`/`offset` take one
+    page of chargers (by organization name, then OCPP id) before adding up their sessions, so a page
+    reads only its own chargers' sessions.
     """
     scope.require(Cap.VIEW_FINANCE)
+    where = [scope.charger_filter(), *_matching(search)]
+    if limit is not None:
+        page = (select(Charger.id).join(Organization, Organization.id == Charger.organization_id).where(*where)
+                .order_by(Organization.name, Charger.ocpp_id).limit(limit).offset(offset))
+        where.append(Charger.id.in_(page.scalar_subquery()))
     now = now or utcnow()
     since = {p: now - d for p, d in PERIODS.items()}
     cur = func.coalesce(Transaction.currency, Organization.currency)
@@ -79,7 +88,7 @@ def revenue_by_charger(*, session: Session, scope: Scope, now: datetime | None =
         .select_from(Charger)
         .join(Organization, Organization.id == Charger.organization_id)
         .outerjoin(Transaction, joined)
-        .where(scope.charger_filter())
+        .where(*where)
         .group_by(Charger.id, Charger.ocpp_id, Charger.name, Organization.id, Organization.name, cur)
         .order_by(Organization.name, Charger.ocpp_id)
     ).all()
@@ -89,6 +98,22 @@ def revenue_by_charger(*, session: Session, scope: Scope, now: datetime | None =
 
     return [ChargerRevenue(r.id, r.ocpp_id, r.name, r.org_id, r.org_name, r.cur, {p: figures(r, p) for p in PERIODS})
             for r in rows]
+
+
+def count_chargers(*, session: Session, scope: Scope, search: str | None = None) -> int:
+    """How many chargers revenue_by_charger lists for this scope and search (the pager's total)."""
+    scope.require(Cap.VIEW_FINANCE)
+    return session.execute(select(func.count()).select_from(Charger)
+                           .join(Organization, Organization.id == Charger.organization_id)
+                           .where(scope.charger_filter(), *_matching(search))).scalar_one()
+
+
+def _matching(search: str | None) -> list:
+    text = (search or "").strip()
+    if not text:
+        return []
+    like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return [or_(Charger.ocpp_id.ilike(like), Charger.name.ilike(like), Organization.name.ilike(like))]
 
 
 @dataclass

@@ -450,6 +450,7 @@ class InvoiceDetail:
     amounts: dict[str, Decimal]
     lines: list[LineRow]
     history: list[StatusChangeRow]
+    credited_by_id: int | None = None  # the credit note that credits this invoice, for links
 
 
 def list_invoices(*, session: Session, scope: Scope, organization_id: int | None = None,
@@ -508,7 +509,8 @@ def detail(session: Session, inv: Invoice) -> InvoiceDetail:
         select(InvoiceStatusChange, User.email).outerjoin(User, User.id == InvoiceStatusChange.changed_by_id)
         .where(InvoiceStatusChange.invoice_id == inv.id).order_by(InvoiceStatusChange.id)).all()
     credits_number = session.get(Invoice, inv.credits_invoice_id).number if inv.credits_invoice_id else None
-    credited_by = session.execute(select(Invoice.number).where(Invoice.credits_invoice_id == inv.id)).scalar()
+    credited_by_id, credited_by = session.execute(select(Invoice.id, Invoice.number).where(
+        Invoice.credits_invoice_id == inv.id)).first() or (None, None)
     return InvoiceDetail(
         id=inv.id, number=inv.number, kind=inv.kind, revision=inv.revision, status=inv.status,
         void_reason=inv.void_reason, organization_id=inv.organization_id,
@@ -523,6 +525,7 @@ def detail(session: Session, inv: Invoice) -> InvoiceDetail:
                        {a: _exact(getattr(ln, a), inv.currency) for a in INVOICE_AMOUNTS}) for ln in lines],
         history=[StatusChangeRow(h.from_status, h.to_status, h.reason, email or "system", h.changed_at)
                  for h, email in history],
+        credited_by_id=credited_by_id,
     )
 
 
@@ -535,6 +538,8 @@ def billing_runs(*, session: Session, scope: Scope, organization_id: int | None 
                  limit: int = 50) -> list[dict]:
     """The history of billing runs with their outcome, newest first."""
     _require(scope, Cap.VIEW_FINANCE)
+    if scope.location_owner_id is not None:
+        return []  # runs name invoices, and invoices are the organization's books
     where = [scope.org_filter(BillingRun.organization_id)]
     if organization_id is not None:
         where.append(BillingRun.organization_id == organization_id)
@@ -545,7 +550,8 @@ def billing_runs(*, session: Session, scope: Scope, organization_id: int | None 
         .where(*where).order_by(BillingRun.id.desc()).limit(limit)).all()
     return [dict(id=r.id, batch=r.batch, organization_id=r.organization_id, organization=name,
                  period_start=r.period_start, period_end=r.period_end, trigger=r.trigger, outcome=r.outcome,
-                 reason=r.reason, invoice_number=number, started_at=r.started_at, finished_at=r.finished_at)
+                 reason=r.reason, invoice_id=r.invoice_id, invoice_number=number, started_at=r.started_at,
+                 finished_at=r.finished_at)
             for r, name, number in rows]
 
 

@@ -63,7 +63,8 @@ def _identity(session: Session, user: User, scope: Scope, choice: str) -> Identi
     return Identity(
         user_id=user.id, name=user.full_name or user.email, email=user.email,
         role_label=ROLE_LABELS[Role(user.role)],
-        routes=[item.route for item in NAV if scope.can(item.cap)],
+        routes=[item.route for item in NAV
+                if scope.can(item.cap) and (item.location_owners or scope.location_owner_id is None)],
         multi_org=scope.multi_org, org_options=options, org_choice=choice,
     )
 

@@ -129,3 +129,18 @@ def test_finance_revenue_schedule_and_runs(client, auth_header, world):
     assert client.get("/api/v1/finance/revenue", headers=h,
                       params={"organization_id": world["bravo"].id}).status_code == 404
     assert client.get("/api/v1/finance/billing-runs", headers=h).json()["items"] == []
+
+
+def test_the_pdf_link_accepts_the_login_cookie_within_the_users_scope(client, auth_header, world):
+    from services.auth import issue_token
+
+    client.post("/api/v1/invoices/bulk", json=PERIOD, headers=auth_header(world["accounts"]))
+    items = client.get("/api/v1/invoices", headers=auth_header(world["accounts"])).json()["items"]
+    ids = {i["organization"]: i["id"] for i in items}
+    client.cookies.set("voltdesk_token", issue_token(world["cpo_alpha"]))
+    pdf = client.get(f"/api/v1/invoices/{ids['Alpha']}/pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert "INV-ALPHA-00001" in PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+    assert client.get(f"/api/v1/invoices/{ids['Bravo']}/pdf").status_code == 404
+    client.cookies.clear()
+    assert client.get(f"/api/v1/invoices/{ids['Alpha']}/pdf").status_code == 401

@@ -92,3 +92,26 @@ def test_figures_stay_inside_the_users_scope(session, network):
     support = scope_for(session, make_user(session, role="customer_support", orgs=[network["parent"]]))
     with pytest.raises(PermissionDenied):
         finance.revenue_by_charger(session=session, scope=support)
+
+
+def test_search_keeps_the_chargers_whose_id_name_or_organization_matches_and_wildcards_are_plain_text(
+        session, network):
+    admin = scope_for(session, make_user(session, role="accounts"))
+    assert {r.ocpp_id for r in finance.revenue_by_charger(session=session, scope=admin, search="p1")} == {"P1"}
+    assert {r.ocpp_id for r in finance.revenue_by_charger(session=session, scope=admin, search="dollar")} == {"U1"}
+    assert finance.revenue_by_charger(session=session, scope=admin, search="%") == []
+    cpo = scope_for(session, make_user(session, role="cpo", orgs=[network["sub"]]))
+    assert finance.revenue_by_charger(session=session, scope=cpo, search="P") == []  # never outside the scope
+
+
+def test_a_page_of_chargers_in_order_with_the_count_for_the_pager(session, network):
+    admin = scope_for(session, make_user(session, role="accounts"))
+    everyone = finance.revenue_by_charger(session=session, scope=admin)
+    first = finance.revenue_by_charger(session=session, scope=admin, limit=2, offset=0)
+    second = finance.revenue_by_charger(session=session, scope=admin, limit=2, offset=2)
+    assert [r.ocpp_id for r in first + second] == [r.ocpp_id for r in everyone] == ["U1", "P1", "P2", "S1"]
+    assert second[1].periods["7d"] == everyone[3].periods["7d"]
+    assert finance.count_chargers(session=session, scope=admin) == 4
+    assert finance.count_chargers(session=session, scope=admin, search="p") == 2
+    owner = scope_for(session, make_user(session, role="location_owner", location_owner=network["owner"]))
+    assert finance.count_chargers(session=session, scope=owner) == 1

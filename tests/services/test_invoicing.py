@@ -15,7 +15,7 @@ from services.clock import clock
 from services.errors import Conflict, NotFound, ValidationError
 from services.permissions import PermissionDenied
 from services.scope import scope_for
-from tests.utils.factories import make_charger, make_org, make_priced_session, make_user
+from tests.utils.factories import make_charger, make_location_owner, make_org, make_priced_session, make_user
 
 OCT_START, OCT_END = date(2026, 10, 1), date(2026, 10, 31)
 
@@ -272,7 +272,7 @@ def test_a_correction_is_a_credit_note_plus_a_new_invoice_and_the_original_is_un
     original = invoicing.get_invoice(session=session, scope=admin_scope, invoice_id=original_id)
     assert original.amounts["amount_gross"] == Decimal("11.00")  # content unchanged
     assert original.status == "void" and "CN-FIXME-00002" in original.void_reason
-    assert original.credited_by_number == "CN-FIXME-00002"
+    assert original.credited_by_number == "CN-FIXME-00002" and original.credited_by_id == cn.id
     with pytest.raises(Conflict):
         invoicing.correct_invoice(session=session, scope=admin_scope, invoice_id=original_id, reason="again")
     # Bulk still sees the period as invoiced.
@@ -359,3 +359,17 @@ def test_a_voided_invoice_is_re_invoiced_without_a_credit_note(session, admin_sc
     assert (fix.new_invoice.number, fix.new_invoice.revision, fix.new_invoice.status) == ("INV-REDO-00002", 1, "draft")
     with pytest.raises(Conflict, match="already been corrected by INV-REDO-00002"):
         invoicing.correct_invoice(session=session, scope=admin_scope, invoice_id=inv_id, reason="again")
+
+
+def test_a_location_owner_sees_neither_invoices_nor_the_billing_runs_that_name_them(session, admin_scope):
+    clock.set(at(2, month=11))
+    org = make_org(session, slug="mall")
+    owner = make_location_owner(session, org, "Mall owner")
+    make_priced_session(session, make_charger(session, org, location_owner=owner), stopped_at=at(15), energy="10")
+    made = bulk(session, admin_scope).outcomes[0]
+    assert invoicing.billing_runs(session=session, scope=admin_scope)[0]["invoice_number"] == made.number
+    owner_scope = scope_for(session, make_user(session, role="location_owner", location_owner=owner))
+    assert invoicing.list_invoices(session=session, scope=owner_scope) == ([], 0)
+    assert invoicing.billing_runs(session=session, scope=owner_scope) == []
+    with pytest.raises(NotFound):
+        invoicing.get_invoice(session=session, scope=owner_scope, invoice_id=made.invoice_id)

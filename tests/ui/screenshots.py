@@ -26,14 +26,16 @@ PAGES = [
     ("charger-detail", "/chargers/1", "#charger-facts"),
     ("network-map", "/network", "#network-map .marker-cluster, #network-map path.leaflet-interactive"),
     ("transactions", "/transactions", "#totals"),
+    ("finances", "/finances", "#currency-totals"),
+    ("invoices", "/invoices", ".invoice-row, #invoices-table, :text('No invoices yet')"),
     ("organizations", "/organizations", ".org-row"),
     ("users", "/users", ".user-row"),
 ]
 
 
 def _detail_pages(page) -> list[tuple[str, str, str]]:
-    """Pages reached by id: the newest completed session (the not-found page when there is none) and the
-    first organization."""
+    """Pages reached by id: the newest completed session and the newest invoice (the not-found page when there
+    is none) and the first organization."""
     token = page.request.post("/api/v1/auth/token", data={"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
     headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
     done = page.request.get("/api/v1/transactions?status=completed&limit=1", headers=headers).json()["items"]
@@ -41,8 +43,14 @@ def _detail_pages(page) -> list[tuple[str, str, str]]:
     page.goto("/organizations")
     expect(page.locator(".org-link").first).to_be_visible(timeout=30_000)
     org = page.locator(".org-link").first.get_attribute("href")
+    # The newest invoice (the billing worker makes them for closed periods), or the not-found page.
+    page.goto("/invoices")
+    expect(page.locator("#invoices-table, :text('No invoices yet')").first).to_be_visible(timeout=30_000)
+    invoices = page.locator(".invoice-link")
+    invoice = invoices.first.get_attribute("href") if invoices.count() else "/invoices/0"
     return [("transaction_detail", session, "#session-title, #session-not-found"),
-            ("organization", org, "#org-title")]
+            ("organization", org, "#org-title"),
+            ("invoice", invoice, "#invoice-title, #invoice-not-found")]
 
 
 def capture(url: str, out: Path = OUT) -> list[Path]:

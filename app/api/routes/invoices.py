@@ -19,6 +19,8 @@ from services.permissions import Cap
 router = APIRouter(tags=["invoices"])
 ViewFinance = require_cap(Cap.VIEW_FINANCE)
 ManageInvoices = require_cap(Cap.MANAGE_INVOICES)
+# The invoice page's "Download PDF" is a plain link: the login cookie is accepted there too.
+ViewFinanceOrCookie = require_cap(Cap.VIEW_FINANCE, cookie=True)
 
 
 def plain(value: Any) -> Any:
@@ -87,7 +89,7 @@ def change_status(invoice_id: int, body: StatusIn, session: SessionDep, caller: 
 
 @router.get("/invoices/{invoice_id}/pdf", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}})
-def download_pdf(invoice_id: int, session: SessionDep, caller: Caller = ViewFinance) -> Response:
+def download_pdf(invoice_id: int, session: SessionDep, caller: Caller = ViewFinanceOrCookie) -> Response:
     filename, data = invoice_pdf(session=session, scope=caller.scope, invoice_id=invoice_id)
     return Response(data, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

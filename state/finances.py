@@ -1,0 +1,237 @@
+"""The Finances page: revenue, kWh and sessions per charger for four periods, totals per organization
+with roll-ups up the tree, the next billing run per organization and the history of runs.
+
+Money is shown per currency and never added across currencies. Only the current page of chargers
+lives in the state: the totals read every charger once on load; pages and searches read only their own
+chargers' sessions."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import reflex as rx
+
+from services import billing_cycle, finance, invoicing
+from services.auth import AuthError
+from services.money import format_money
+from services.permissions import Cap
+from state.base import SERVICE_ERRORS, AppState
+from state.fmt import pages, when
+
+PERIODS = list(finance.PERIODS)  # 24h, 7d, 30d, 365d
+PAGE_SIZE = 20
+RUN_HISTORY = 50
+CYCLES = {"weekly": "Weekly", "monthly": "Monthly", "quarterly": "Quarterly"}
+WEEKDAYS = ("", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+TRIGGERS = {"worker": "Scheduled", "bulk": "Bulk (web)", "cli": "Command line", "api": "API"}
+OUTCOMES = {"made": "Made", "skipped": "Skipped", "failed": "Failed"}
+
+
+def kwh(value: Decimal) -> str:
+    return f"{value:,.2f} kWh"
+
+
+def sessions(n: int) -> str:
+    return f"{n:,} session" + ("" if n == 1 else "s")
+
+
+def figure_cells(periods: dict[str, finance.Figures], currency: str) -> dict[str, str]:
+    """`rev_7d` (money in its currency) and `sub_7d` (kWh · sessions) for each period."""
+    out: dict[str, str] = {}
+    for p in PERIODS:
+        f = periods[p]
+        out[f"rev_{p}"] = format_money(f.revenue, currency)
+        out[f"sub_{p}"] = f"{kwh(f.energy_kwh)} · {sessions(f.sessions)}"
+    return out
+
+
+def charger_row(r: finance.ChargerRevenue) -> dict[str, str]:
+    return {"id": str(r.charger_id), "ocpp_id": r.ocpp_id, "name": r.name or "", "organization": r.organization,
+            "currency": r.currency, **figure_cells(r.periods, r.currency)}
+
+
+def currency_totals(rows: list[finance.ChargerRevenue]) -> list[dict[str, str]]:
+    """One entry per currency with every period's revenue, kWh and sessions: sums of the chargers' figures,
+    each currency on its own."""
+    by_currency: dict[str, dict[str, finance.Figures]] = {}
+    for r in rows:
+        target = by_currency.setdefault(r.currency, {p: finance.Figures() for p in PERIODS})
+        for p in PERIODS:
+            target[p] = target[p] + r.periods[p]
+    return [{"currency": cur, **figure_cells(periods, cur),
+             **{f"kwh_{p}": kwh(periods[p].energy_kwh) for p in PERIODS},
+             **{f"n_{p}": sessions(periods[p].sessions) for p in PERIODS}}
+            for cur, periods in sorted(by_currency.items())]
+
+
+def tree_rows(totals: list[finance.OrgTotals], rollup: bool) -> list[dict[str, str]]:
+    """Organizations in tree order (parents before children, by name), one row per currency.
+
+    `rollup` picks the figures including every sub-organization in scope; otherwise the organization's
+    own chargers only. An organization's own currency comes first."""
+    by_id = {t.organization_id: t for t in totals}
+    children: dict[int | None, list[finance.OrgTotals]] = {}
+    for t in totals:
+        parent = t.parent_id if t.parent_id in by_id else None  # the top of what this user sees
+        children.setdefault(parent, []).append(t)
+    out: list[dict[str, str]] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for t in sorted(children.get(parent, []), key=lambda t: t.organization.lower()):
+            figures = t.rollup if rollup else t.own
+            currencies = sorted(figures, key=lambda c: (c != t.currency, c))
+            for i, cur in enumerate(currencies):
+                out.append({"id": str(t.organization_id), "organization": t.organization if i == 0 else "",
+                            "indent": f"{depth * 20}px", "currency": cur,
+                            "has_children": "yes" if children.get(t.organization_id) else "",
+                            **figure_cells(figures[cur], cur)})
+            walk(t.organization_id, depth + 1)
+
+    walk(None, 0)
+    return out
+
+
+def cycle_label(cycle: str, day: int) -> str:
+    if cycle == "weekly":
+        return f"Weekly, on {WEEKDAYS[day]}" if 1 <= day <= 7 else "Weekly"
+    return f"{CYCLES.get(cycle, cycle.capitalize())}, on day {day}"
+
+
+def local(value: datetime | None, tz: str) -> str:
+    if value is None:
+        return "—"
+    return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def schedule_row(n: billing_cycle.NextRun) -> dict[str, str]:
+    return {"organization": n.organization, "cycle": cycle_label(n.billing_cycle, n.billing_day),
+            "period": f"{n.period_start} – {n.period_end}", "run_at": local(n.run_at, n.timezone),
+            "timezone": n.timezone, "due": "yes" if n.overdue_catch_up else ""}
+
+
+def run_row(r: dict) -> dict[str, str]:
+    return {"id": str(r["id"]), "when": when(r["finished_at"] or r["started_at"]), "organization": r["organization"],
+            "period": f"{r['period_start']} – {r['period_end']}", "trigger": TRIGGERS.get(r["trigger"], r["trigger"]),
+            "outcome": OUTCOMES.get(r["outcome"], r["outcome"]), "reason": r["reason"],
+            "invoice_id": str(r["invoice_id"] or ""), "invoice_number": r["invoice_number"] or ""}
+
+
+class FinancesState(AppState):
+    period: str = "30d"
+    search: str = ""
+    page: int = 1
+    total: int = 0
+    rollup: bool = True
+
+    currency_rows: list[dict[str, str]] = []
+    charger_rows: list[dict[str, str]] = []
+    org_rollup_rows: list[dict[str, str]] = []
+    org_own_rows: list[dict[str, str]] = []
+    schedule: list[dict[str, str]] = []
+    runs: list[dict[str, str]] = []
+    show_billing: bool = False
+    loaded: bool = False
+    loading: bool = False
+
+    @rx.var
+    def page_count(self) -> int:
+        return pages(self.total, PAGE_SIZE)
+
+    @rx.var
+    def range_label(self) -> str:
+        if not self.total:
+            return "No chargers"
+        first = (self.page - 1) * PAGE_SIZE + 1
+        return f"{first}–{min(self.total, first + PAGE_SIZE - 1)} of {self.total:,} chargers"
+
+    @rx.var
+    def org_rows(self) -> list[dict[str, str]]:
+        return self.org_rollup_rows if self.rollup else self.org_own_rows
+
+    @rx.var
+    def period_cards(self) -> list[dict[str, str]]:
+        """One card per currency for the chosen period."""
+        p = self.period
+        return [{"currency": c["currency"], "revenue": c[f"rev_{p}"], "kwh": c[f"kwh_{p}"], "sessions": c[f"n_{p}"]}
+                for c in self.currency_rows]
+
+    @rx.var
+    def period_label(self) -> str:
+        return finance.PERIOD_LABELS.get(self.period, "")
+
+    async def _call(self, work):
+        """Run a service call: (True, result), or (False, what to answer: a toast, the login page or nothing)."""
+        try:
+            return True, await self._run(work, cap=Cap.VIEW_FINANCE)
+        except AuthError as exc:
+            return False, self._failed(exc)
+        except SERVICE_ERRORS as exc:
+            return False, (None if self.denied else self._failed(exc))
+
+    @rx.event
+    async def load(self):
+        self.loading, self.page = True, 1
+        yield
+        search = self.search
+
+        def work(session, user, scope):
+            everyone = finance.revenue_by_charger(session=session, scope=scope)
+            totals = finance.organization_totals(session=session, scope=scope, charger_rows=everyone)
+            billing = scope.location_owner_id is None
+            return dict(
+                currencies=currency_totals(everyone),
+                total=finance.count_chargers(session=session, scope=scope, search=search),
+                chargers=[charger_row(r) for r in finance.revenue_by_charger(
+                    session=session, scope=scope, search=search, limit=PAGE_SIZE, offset=0)],
+                rollup=tree_rows(totals, True), own=tree_rows(totals, False), billing=billing,
+                schedule=[schedule_row(n) for n in billing_cycle.next_runs(session=session, scope=scope)]
+                if billing else [],
+                runs=[run_row(r) for r in invoicing.billing_runs(session=session, scope=scope, limit=RUN_HISTORY)],
+            )
+
+        try:
+            ok, out = await self._call(work)
+        finally:
+            self.loading = False
+        if not ok:
+            yield out
+            return
+        self.currency_rows, self.total, self.charger_rows = out["currencies"], out["total"], out["chargers"]
+        self.org_rollup_rows, self.org_own_rows = out["rollup"], out["own"]
+        self.show_billing, self.schedule, self.runs = out["billing"], out["schedule"], out["runs"]
+        self.loaded = True
+
+    async def _fetch_chargers(self):
+        search, offset = self.search, (self.page - 1) * PAGE_SIZE
+
+        def work(session, user, scope):
+            return (finance.count_chargers(session=session, scope=scope, search=search),
+                    [charger_row(r) for r in finance.revenue_by_charger(session=session, scope=scope, search=search,
+                                                                         limit=PAGE_SIZE, offset=offset)])
+
+        ok, out = await self._call(work)
+        if not ok:
+            return out
+        self.total, self.charger_rows = out
+        return None
+
+    @rx.event
+    async def set_search(self, value: str):
+        self.search, self.page = value, 1
+        yield await self._fetch_chargers()
+
+    @rx.event
+    async def go_page(self, page: int):
+        self.page = min(max(1, page), self.page_count)
+        yield await self._fetch_chargers()
+
+    @rx.event
+    def set_period(self, value: str | list[str]):
+        value = value if isinstance(value, str) else (value[0] if value else "")
+        if value in PERIODS:
+            self.period = value
+
+    @rx.event
+    def set_rollup(self, value: str | list[str]):
+        self.rollup = value == "rollup"

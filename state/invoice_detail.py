@@ -1,0 +1,327 @@
+"""One invoice or credit note: header, parties, lines per charger, the settlement (gross, taxes, charges,
+commissions, net payable), status history and, for Cap.MANAGE_INVOICES, its actions.
+
+The content of an issued document never changes; the actions only move its status, send it, or issue a
+correction (credit note plus new invoice). The services check the capability and the scope again."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import reflex as rx
+
+from services import invoicing, mail
+from services.auth import AuthError
+from services.errors import NotFound
+from services.money import format_money
+from services.permissions import Cap
+from state.base import SERVICE_ERRORS, AppState
+from state.invoices import day, period
+
+PDF_PATH = "/api/v1/invoices/{id}/pdf"
+
+
+def pct(rate: Decimal) -> str:
+    return f"{Decimal(rate).normalize():f} %"
+
+
+def party_lines(p: dict) -> list[str]:
+    lines = [p.get("legal_name") or p.get("name") or ""]
+    lines += [ln.strip() for ln in (p.get("address") or "").splitlines() if ln.strip()]
+    if p.get("registration_number"):
+        lines.append(f"Registration no. {p['registration_number']}")
+    if p.get("tax_number"):
+        lines.append(f"Tax no. {p['tax_number']}")
+    if p.get("billing_email"):
+        lines.append(p["billing_email"])
+    return [ln for ln in lines if ln]
+
+
+def settlement(d: invoicing.InvoiceDetail) -> list[dict[str, str]]:
+    """The statement from the tariff components to the net payable, each line with its basis."""
+    a, cur = d.amounts, d.currency
+
+    def line(key: str, label: str, note: str = "", kind: str = "line") -> dict[str, str]:
+        return {"key": key, "label": label, "note": note, "amount": format_money(a[key], cur), "kind": kind}
+
+    return [
+        line("amount_energy", "Energy", f"{d.energy_kwh:,.3f} kWh"),
+        line("amount_time", "Charging time"),
+        line("amount_session_fee", "Session fees"),
+        line("amount_idle", "Idle fees"),
+        line("amount_subtotal", "Subtotal (before tax)", "", "subtotal"),
+        line("amount_vat", "VAT", pct(d.vat_rate)),
+        line("amount_ssc", "SSC levy", pct(d.ssc_levy_rate)),
+        line("amount_gross", "Gross revenue collected", f"{d.session_count:,} sessions", "subtotal"),
+        line("amount_vat", "VAT", "to the tax authority", "deduct"),
+        line("amount_ssc", "SSC levy", "to the tax authority", "deduct"),
+        line("amount_gateway", "Gateway charges", "payment processing", "deduct"),
+        line("amount_platform", "Platform commission", f"{pct(d.platform_commission_rate)} of the subtotal",
+             "deduct"),
+        line("amount_location_owner", "Location-owner commissions", "per their contracts", "deduct"),
+        line("amount_net_payable", "Net payable to the organization", f"due {day(d.due_date)}", "total"),
+    ]
+
+
+def line_row(ln: invoicing.LineRow, currency: str) -> dict[str, str]:
+    a = ln.amounts
+
+    def money(key: str) -> str:
+        return format_money(a[key], currency)
+
+    return {"position": str(ln.position), "charger_id": str(ln.charger_id or ""), "description": ln.description,
+            "sessions": f"{ln.session_count:,}", "kwh": f"{ln.energy_kwh:,.3f}", "energy": money("amount_energy"),
+            "time": money("amount_time"), "fees": money("amount_session_fee"), "idle": money("amount_idle"),
+            "subtotal": money("amount_subtotal"), "gross": money("amount_gross"), "net": money("amount_net_payable")}
+
+
+def history_row(h: invoicing.StatusChangeRow, tz: str) -> dict[str, str]:
+    label = invoicing.STATUS_LABELS
+    return {"when": local(h.changed_at, tz), "from": label.get(h.from_status or "", ""),
+            "to": label.get(h.to_status, h.to_status), "by": h.changed_by, "reason": h.reason or ""}
+
+
+def local(value: datetime, tz: str) -> str:
+    return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+class InvoiceDetailState(AppState):
+    invoice_id: int = 0
+    not_found: bool = False
+    info: dict[str, str] = {}
+    platform: list[str] = []
+    customer: list[str] = []
+    lines: list[dict[str, str]] = []
+    summary: list[dict[str, str]] = []
+    history: list[dict[str, str]] = []
+    can_manage: bool = False
+    busy: str = ""
+
+    # The last action's answer (sending, correcting), shown on the page.
+    notice: str = ""
+    notice_kind: str = ""  # sent | outbox | error
+    correction: dict[str, str] = {}
+
+    void_open: bool = False
+    void_reason: str = ""
+    void_error: str = ""
+    correct_open: bool = False
+    correct_reason: str = ""
+    correct_error: str = ""
+
+    @rx.var
+    def status(self) -> str:
+        return self.info.get("status", "")
+
+    @rx.var
+    def can_send(self) -> bool:
+        return self.can_manage and self.status == "Draft"
+
+    @rx.var
+    def can_pay(self) -> bool:
+        return self.can_manage and self.status in ("Sent", "Overdue")
+
+    @rx.var
+    def can_void(self) -> bool:
+        return self.can_manage and self.status in ("Draft", "Sent", "Overdue")
+
+    @rx.var
+    def can_email(self) -> bool:
+        return self.can_manage and self.status not in ("Void", "")
+
+    @rx.var
+    def can_correct(self) -> bool:
+        return (self.can_manage and self.info.get("kind") == "invoice"
+                and self.info.get("credited_by_number", "") == "")
+
+    @rx.var
+    def pdf_url(self) -> str:
+        return PDF_PATH.format(id=self.invoice_id)
+
+    @rx.var
+    def pdf_name(self) -> str:
+        return f"{self.info.get('number', 'invoice')}.pdf"
+
+    def _show(self, d: invoicing.InvoiceDetail) -> None:
+        self.info = {
+            "id": str(d.id), "number": d.number, "kind": d.kind,
+            "title": "Credit note" if d.kind == "credit_note" else "Invoice",
+            "status": invoicing.STATUS_LABELS[d.status], "organization": d.customer_party.get("name", ""),
+            "period": period(d.period_start, d.period_end), "issued": day(d.issue_date), "due": day(d.due_date),
+            "terms": f"{d.payment_terms_days} days", "currency": d.currency, "timezone": d.timezone,
+            "revision": str(d.revision), "void_reason": d.void_reason or "",
+            "correction_reason": d.correction_reason or "",
+            "credits_id": str(d.credits_invoice_id or ""), "credits_number": d.credits_number or "",
+            "credited_by_id": str(d.credited_by_id or ""), "credited_by_number": d.credited_by_number or "",
+            "net": format_money(d.amounts["amount_net_payable"], d.currency),
+            "gross": format_money(d.amounts["amount_gross"], d.currency),
+            "sessions": f"{d.session_count:,}", "energy": f"{d.energy_kwh:,.3f} kWh",
+        }
+        self.platform, self.customer = party_lines(d.platform_party), party_lines(d.customer_party)
+        self.lines = [line_row(ln, d.currency) for ln in d.lines]
+        self.summary = settlement(d)
+        self.history = [history_row(h, d.timezone) for h in d.history]
+
+    async def _call(self, work, cap: Cap):
+        """(True, result) or (False, what to answer). A document outside the scope is simply not found."""
+        try:
+            return True, await self._run(work, cap=cap)
+        except AuthError as exc:
+            return False, self._failed(exc)
+        except NotFound:
+            self.not_found = True
+            return False, None
+        except SERVICE_ERRORS as exc:
+            return False, (None if self.denied else self._failed(exc))
+
+    @rx.event
+    async def load(self):
+        try:
+            self.invoice_id = int(self.router.page.params.get("id", 0))
+        except (TypeError, ValueError):
+            self.invoice_id = 0
+        self.info, self.not_found, self.notice, self.correction = {}, False, "", {}
+        self.void_open = self.correct_open = False
+        yield
+        invoice_id = self.invoice_id
+
+        def work(session, user, scope):
+            if not invoice_id:
+                raise NotFound("Invoice not found.")
+            return invoicing.get_invoice(session=session, scope=scope, invoice_id=invoice_id), \
+                scope.can(Cap.MANAGE_INVOICES)
+
+        ok, out = await self._call(work, Cap.VIEW_FINANCE)
+        if not ok:
+            yield out
+            return
+        d, self.can_manage = out
+        self._show(d)
+
+    async def _change(self, status: str, reason: str | None = None):
+        invoice_id = self.invoice_id
+
+        def work(session, user, scope):
+            return invoicing.change_status(session=session, scope=scope, invoice_id=invoice_id, status=status,
+                                           reason=reason)
+
+        self.busy = status
+        try:
+            ok, out = await self._call(work, Cap.MANAGE_INVOICES)
+        finally:
+            self.busy = ""
+        if not ok:
+            return False, out
+        self._show(out)
+        return True, rx.toast.success(f"{out.number} is now {invoicing.STATUS_LABELS[out.status]}.")
+
+    @rx.event
+    async def mark_sent(self):
+        _, answer = await self._change("sent")
+        yield answer
+
+    @rx.event
+    async def mark_paid(self):
+        _, answer = await self._change("paid")
+        yield answer
+
+    @rx.event
+    def open_void(self):
+        self.void_open, self.void_reason, self.void_error = True, "", ""
+
+    @rx.event
+    def set_void_open(self, value: bool):
+        self.void_open = value
+
+    @rx.event
+    def set_void_reason(self, value: str):
+        self.void_reason = value
+
+    @rx.event
+    async def void(self):
+        if not self.void_reason.strip():
+            self.void_error = "Give a reason to void an invoice."
+            return
+        ok, answer = await self._change("void", self.void_reason)
+        if ok:
+            self.void_open = False
+        elif answer is not None:
+            self.void_error = "The invoice was not voided; see the message."
+        yield answer
+
+    @rx.event
+    async def send_email(self):
+        invoice_id = self.invoice_id
+
+        def work(session, user, scope):
+            try:
+                result = mail.send_invoice(session=session, scope=scope, invoice_id=invoice_id)
+            except mail.MailError as exc:
+                return "error", str(exc), None
+            return ("sent" if result.delivered else "outbox", result.message,
+                    invoicing.get_invoice(session=session, scope=scope, invoice_id=invoice_id))
+
+        self.busy = "email"
+        yield
+        try:
+            ok, out = await self._call(work, Cap.MANAGE_INVOICES)
+        finally:
+            self.busy = ""
+        if not ok:
+            yield out
+            return
+        self.notice_kind, self.notice, fresh = out
+        if fresh is not None:
+            self._show(fresh)
+
+    @rx.event
+    def open_correct(self):
+        self.correct_open, self.correct_reason, self.correct_error = True, "", ""
+
+    @rx.event
+    def set_correct_open(self, value: bool):
+        self.correct_open = value
+
+    @rx.event
+    def set_correct_reason(self, value: str):
+        self.correct_reason = value
+
+    @rx.event
+    async def correct(self):
+        reason = self.correct_reason
+        if not reason.strip():
+            self.correct_error = "Give a reason for the correction; it is printed on the credit note."
+            return
+        invoice_id = self.invoice_id
+
+        def work(session, user, scope):
+            fix = invoicing.correct_invoice(session=session, scope=scope, invoice_id=invoice_id, reason=reason)
+            return fix, invoicing.get_invoice(session=session, scope=scope, invoice_id=invoice_id)
+
+        self.busy = "correct"
+        yield
+        try:
+            ok, out = await self._call(work, Cap.MANAGE_INVOICES)
+        finally:
+            self.busy = ""
+        if not ok:
+            if out is not None:
+                self.correct_error = "Nothing was issued; see the message."
+            yield out
+            return
+        fix, fresh = out
+        self._show(fresh)
+        self.correct_open = False
+        cn, new = fix.credit_note, fix.new_invoice
+        self.correction = {
+            "credit_id": str(cn.id) if cn else "", "credit_number": cn.number if cn else "",
+            "new_id": str(new.id) if new else "", "new_number": new.number if new else "",
+            "text": (("Credit note " + cn.number + " issued. ") if cn else "")
+            + (f"New invoice {new.number} issued for the period." if new
+               else "The period has nothing left to bill, so no new invoice was made."),
+        }
+
+    @rx.event
+    def dismiss_notice(self):
+        self.notice = ""
