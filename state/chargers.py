@@ -7,7 +7,7 @@ from services import chargers as svc
 from services.auth import AuthError
 from services.permissions import Cap
 from state.base import SERVICE_ERRORS, AppState
-from state.fmt import pages, when
+from state.fmt import page_range, pages, when
 
 PAGE_SIZES = ["10", "20", "50"]
 ANY = "any"  # a select's "no filter" value (radix selects refuse empty values)
@@ -34,10 +34,7 @@ class ChargersState(AppState):
 
     @rx.var
     def range_label(self) -> str:
-        if not self.total:
-            return "No chargers"
-        first = (self.page - 1) * self.per_page + 1
-        return f"{first}–{min(self.total, first + self.per_page - 1)} of {self.total}"
+        return page_range(self.total, self.page, self.per_page, "", "No chargers")
 
     async def _fetch(self):
         self.loading = True

@@ -17,7 +17,7 @@ from services.auth import AuthError
 from services.money import format_money
 from services.permissions import Cap
 from state.base import SERVICE_ERRORS, AppState
-from state.fmt import pages, when
+from state.fmt import page_range, pages, when
 
 PERIODS = list(finance.PERIODS)  # 24h, 7d, 30d, 365d
 PAGE_SIZE = 20
@@ -140,10 +140,7 @@ class FinancesState(AppState):
 
     @rx.var
     def range_label(self) -> str:
-        if not self.total:
-            return "No chargers"
-        first = (self.page - 1) * PAGE_SIZE + 1
-        return f"{first}–{min(self.total, first + PAGE_SIZE - 1)} of {self.total:,} chargers"
+        return page_range(self.total, self.page, PAGE_SIZE, "chargers", "No chargers")
 
     @rx.var
     def org_rows(self) -> list[dict[str, str]]:

@@ -22,3 +22,11 @@ def when(value: datetime | None, tz: str = "UTC") -> str:
 
 def pages(total: int, per_page: int) -> int:
     return max(1, -(-total // per_page))
+
+
+def page_range(total: int, page: int, per_page: int, noun: str, empty: str) -> str:
+    """'21–40 of 1,234 sessions' under a paged table, or `empty` when there is nothing."""
+    if not total:
+        return empty
+    first = (page - 1) * per_page + 1
+    return f"{first}–{min(total, first + per_page - 1)} of {total:,} {noun}".rstrip()

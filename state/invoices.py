@@ -20,7 +20,7 @@ from services.errors import ValidationError
 from services.money import format_money
 from services.permissions import Cap
 from state.base import SERVICE_ERRORS, AppState, error_message
-from state.fmt import pages
+from state.fmt import page_range, pages
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +106,7 @@ class InvoicesState(AppState):
 
     @rx.var
     def range_label(self) -> str:
-        if not self.total:
-            return "No invoices"
-        first = (self.page - 1) * PAGE_SIZE + 1
-        return f"{first}–{min(self.total, first + PAGE_SIZE - 1)} of {self.total:,} documents"
+        return page_range(self.total, self.page, PAGE_SIZE, "documents", "No invoices")
 
     @rx.var
     def general_error(self) -> str:

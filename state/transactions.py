@@ -18,7 +18,7 @@ from services.errors import ValidationError
 from services.money import format_money
 from services.permissions import Cap
 from state.base import ALL_ORGS, SERVICE_ERRORS, AppState
-from state.fmt import pages
+from state.fmt import page_range, pages
 
 PRESETS = list(svc.PRESETS)  # 24h, 7d, 30d, 365d
 CUSTOM = "custom"
@@ -128,10 +128,7 @@ class TransactionsState(AppState):
 
     @rx.var
     def range_label(self) -> str:
-        if not self.total:
-            return "No sessions"
-        first = (self.page - 1) * PAGE_SIZE + 1
-        return f"{first}–{min(self.total, first + PAGE_SIZE - 1)} of {self.total:,} sessions"
+        return page_range(self.total, self.page, PAGE_SIZE, "sessions", "No sessions")
 
     @rx.var
     def revenue_key(self) -> str:

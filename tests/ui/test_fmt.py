@@ -38,3 +38,11 @@ def test_charger_table_dashboard_card_and_detail_carry_the_organizations_timezon
     detail = charger_svc.charger_detail(session=session, scope=scope, charger_id=charger.id)
     assert when(detail.charger.last_boot_at, detail.timezone) == "2026-11-21 11:05 +0530"
     assert when(detail.sessions[0].started_at, detail.timezone) == "2026-11-21 11:05 +0530"
+
+
+def test_page_range_says_which_rows_of_how_many_a_table_shows():
+    from state.fmt import page_range
+
+    assert page_range(0, 1, 20, "sessions", "No sessions") == "No sessions"
+    assert page_range(1234, 2, 20, "sessions", "No sessions") == "21–40 of 1,234 sessions"
+    assert page_range(45, 3, 20, "", "No chargers") == "41–45 of 45"
