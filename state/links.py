@@ -6,8 +6,10 @@ Nobody is logged in here; the token in the URL is the only credential, and the s
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import reflex as rx
+from sqlmodel import Session
 
 from services import invitations as svc
 from services.auth import MAX_PASSWORD_BYTES
@@ -43,43 +45,28 @@ class LinkPageState(rx.State):
     def _problem(self, exc: svc.LinkError) -> None:
         self.phase, self.problem, self.reason, self.error = PROBLEM, exc.message, exc.reason, ""
 
-
-class ActivateState(LinkPageState):
-    full_name: str = ""
-    role_label: str = ""
-    organizations: str = ""
-
-    @rx.event
-    async def load(self):
+    async def _check(self, purpose: str) -> svc.LinkInfo | None:
+        """On load: the link's details, or None with its problem shown."""
         self.phase, self.error = CHECKING, ""
         token = self._token()
 
         def job() -> svc.LinkInfo:
             with session_scope() as session:
-                return svc.check_link(session=session, token=token, purpose=svc.INVITE)
+                return svc.check_link(session=session, token=token, purpose=purpose)
 
         try:
-            info = await asyncio.to_thread(job)
+            return await asyncio.to_thread(job)
         except svc.LinkError as exc:
             self._problem(exc)
-            return
-        self.email, self.full_name, self.role_label = info.email, info.full_name, info.role_label
-        self.organizations = ", ".join(info.organizations)
-        self.phase = READY
+            return None
 
-    @rx.event
-    async def activate(self, form: dict[str, str]):
-        password, problem = _check_passwords(form)
-        if problem:
-            self.error = problem
-            return
-        full_name, token = form.get("full_name") or "", self._token()
-        self.error, self.saving = "", True
-        yield
+    async def _use(self, use: Callable[[Session, str], None]) -> None:
+        """On submit: `use(session, token)` in one transaction, then DONE; or the problem or error shown."""
+        token = self._token()
 
         def job() -> None:
             with session_scope() as session:
-                svc.activate(session=session, token=token, full_name=full_name, password=password)
+                use(session, token)
 
         try:
             await asyncio.to_thread(job)
@@ -92,6 +79,33 @@ class ActivateState(LinkPageState):
         finally:
             self.saving = False
         self.phase = DONE
+
+
+class ActivateState(LinkPageState):
+    full_name: str = ""
+    role_label: str = ""
+    organizations: str = ""
+
+    @rx.event
+    async def load(self):
+        info = await self._check(svc.INVITE)
+        if info is None:
+            return
+        self.email, self.full_name, self.role_label = info.email, info.full_name, info.role_label
+        self.organizations = ", ".join(info.organizations)
+        self.phase = READY
+
+    @rx.event
+    async def activate(self, form: dict[str, str]):
+        password, problem = _check_passwords(form)
+        if problem:
+            self.error = problem
+            return
+        full_name = form.get("full_name") or ""
+        self.error, self.saving = "", True
+        yield
+        await self._use(lambda session, token: svc.activate(session=session, token=token, full_name=full_name,
+                                                            password=password))
 
 
 class ForgotPasswordState(rx.State):
@@ -127,18 +141,10 @@ class ForgotPasswordState(rx.State):
 class ResetPasswordState(LinkPageState):
     @rx.event
     async def load(self):
-        self.phase, self.error = CHECKING, ""
-        token = self._token()
-
-        def job() -> svc.LinkInfo:
-            with session_scope() as session:
-                return svc.check_link(session=session, token=token, purpose=svc.RESET)
-
-        try:
-            self.email = (await asyncio.to_thread(job)).email
-        except svc.LinkError as exc:
-            self._problem(exc)
+        info = await self._check(svc.RESET)
+        if info is None:
             return
+        self.email = info.email
         self.phase = READY
 
     @rx.event
@@ -147,22 +153,6 @@ class ResetPasswordState(LinkPageState):
         if problem:
             self.error = problem
             return
-        token = self._token()
         self.error, self.saving = "", True
         yield
-
-        def job() -> None:
-            with session_scope() as session:
-                svc.reset_password(session=session, token=token, password=password)
-
-        try:
-            await asyncio.to_thread(job)
-        except svc.LinkError as exc:
-            self._problem(exc)
-            return
-        except ValidationError as exc:
-            self.error = exc.message
-            return
-        finally:
-            self.saving = False
-        self.phase = DONE
+        await self._use(lambda session, token: svc.reset_password(session=session, token=token, password=password))
