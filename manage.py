@@ -6,17 +6,17 @@ import argparse
 import sys
 from datetime import datetime
 
-from services.errors import Conflict, NotFound, ValidationError
+from core.errors import Conflict, NotFound, ValidationError
 
 
 def _session():
-    from services.db import session_scope
+    from core.db import session_scope
 
     return session_scope()
 
 
 def _org_or_fail(session, slug: str):
-    from services.organizations import get_by_slug
+    from services.access.organizations import get_by_slug
 
     org = get_by_slug(session=session, slug=slug)
     if org is None:
@@ -25,15 +25,15 @@ def _org_or_fail(session, slug: str):
 
 
 def cmd_migrate(args) -> None:
-    from services.db import database_url
-    from services.migrate import upgrade
+    from core.db import database_url
+    from core.migrate import upgrade
 
     upgrade(database_url())
     print("Database is up to date.")
 
 
 def cmd_createuser(args) -> None:
-    from services.users import create_user
+    from services.access.users import create_user
 
     with _session() as s:
         user = create_user(session=s, email=args.email, password=args.password, role=args.role,
@@ -42,7 +42,7 @@ def cmd_createuser(args) -> None:
 
 
 def cmd_org_add(args) -> None:
-    from services.organizations import create_organization
+    from services.access.organizations import create_organization
 
     with _session() as s:
         org = create_organization(session=s, name=args.name, slug=args.slug, currency=args.currency,
@@ -51,7 +51,7 @@ def cmd_org_add(args) -> None:
 
 
 def cmd_charger_add(args) -> None:
-    from services.chargers import register_charger
+    from services.network.chargers import register_charger
 
     with _session() as s:
         org = _org_or_fail(s, args.org)
@@ -76,7 +76,7 @@ def _parse_expiry(value: str | None) -> datetime | None:
 
 
 def cmd_idtag_add(args) -> None:
-    from services.idtags import create_id_tag
+    from services.charging.idtags import create_id_tag
 
     with _session() as s:
         org = _org_or_fail(s, args.org)
@@ -85,7 +85,8 @@ def cmd_idtag_add(args) -> None:
 
 
 def cmd_seed_demo(args) -> None:
-    from services.seed import seed_demo
+    from demo.logins import print_logins
+    from demo.seed import seed_demo
 
     with _session() as s:
         result = seed_demo(session=s)
@@ -93,16 +94,8 @@ def cmd_seed_demo(args) -> None:
     print_logins(result.logins)
 
 
-def print_logins(logins) -> None:
-    from services.permissions import ROLE_LABELS, Role
-
-    print("Demo logins:")
-    for role, email, password in logins:
-        print(f"  {ROLE_LABELS[Role(role)]:<17} {email:<26} {password}")
-
-
 def cmd_run(args) -> None:
-    from services.stack import run_stack
+    from demo.stack import run_stack
 
     sys.exit(run_stack(chargers=args.chargers))
 
@@ -120,7 +113,7 @@ def _iso_date(value: str):
 
 
 def cmd_invoices_generate(args) -> None:
-    from services.invoicing import SYSTEM_SCOPE, generate_bulk
+    from services.billing.invoicing import SYSTEM_SCOPE, generate_bulk
 
     with _session() as s:
         org_ids = [_org_or_fail(s, slug).id for slug in args.org] if args.org else None
@@ -217,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
-        from services.config import get_settings
+        from core.config import get_settings
 
         get_settings()
         args.func(args)

@@ -1,4 +1,4 @@
-"""Alembic environment: the URL comes from services.db, the tables from models."""
+"""Alembic environment: the URL comes from core.db, the tables from models."""
 from logging.config import fileConfig
 
 from sqlalchemy import create_engine, pool
@@ -6,7 +6,7 @@ from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers the tables)
 from alembic import context
-from services.db import database_url
+from core.db import database_url
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

@@ -2,10 +2,11 @@
 import reflex as rx
 
 from app.api.main import create_api
-from state.live import run_listener
+from state.live import attach_app, run_listener
 
 app = rx.App(api_transformer=create_api())
 # One LISTEN per web process fans status changes out to the open pages (docs/adr/0002-live-updates.md).
 app.register_lifespan_task(run_listener)
+attach_app(app)
 
 from app import pages  # noqa: E402,F401  (registers the pages)

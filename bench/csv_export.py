@@ -4,7 +4,7 @@
         python -m bench.csv_export 200000
 
 Inserts N priced sessions into the scratch database (once), then exports them all through
-services.transactions.iter_csv, discarding the text as a client would receive it.
+services.charging.transactions.iter_csv, discarding the text as a client would receive it.
 """
 from __future__ import annotations
 
@@ -20,11 +20,11 @@ os.environ.setdefault("DEMO_MODE", "1")
 from sqlalchemy import func, insert, select  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
+from core.db import get_engine  # noqa: E402
+from demo import seed  # noqa: E402
 from models import Charger, Transaction, User  # noqa: E402
-from services import seed  # noqa: E402
-from services import transactions as svc  # noqa: E402
-from services.db import get_engine  # noqa: E402
-from services.scope import scope_for  # noqa: E402
+from services.access.scope import scope_for  # noqa: E402
+from services.charging import transactions as svc  # noqa: E402
 
 
 def main(n: int) -> None:

@@ -29,7 +29,7 @@ def prepare(url: str, *, orgs: int, chargers: int, sessions: int) -> None:
     import psycopg
 
     from bench import seed_bulk
-    from services.migrate import upgrade
+    from core.migrate import upgrade
 
     upgrade(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with psycopg.connect(url, autocommit=True) as conn:
@@ -46,7 +46,7 @@ def prepare(url: str, *, orgs: int, chargers: int, sessions: int) -> None:
 
 def upgrade_only(url: str) -> None:
     """Bring a reused database to the current schema (new roll-ups are filled by their migration)."""
-    from services.migrate import upgrade
+    from core.migrate import upgrade
 
     upgrade(url.replace("postgresql://", "postgresql+psycopg://", 1))
 
@@ -83,7 +83,7 @@ def _users(session):
     from sqlalchemy import select
 
     from models import Charger, LocationOwner, Organization, User
-    from services import users as user_svc
+    from services.access import users as user_svc
 
     def get_or_create(email, role, **kw):
         user = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
@@ -118,10 +118,10 @@ def _time(fn, runs: int) -> tuple[float, float, float]:
 def run(url: str, runs: int) -> None:
     from sqlmodel import Session
 
-    from services import chargers, dashboard
-    from services.config import get_settings
-    from services.db import get_engine, reset_engine
-    from services.scope import scope_for
+    from core.config import get_settings
+    from core.db import get_engine, reset_engine
+    from services.access.scope import scope_for
+    from services.network import chargers, dashboard
 
     os.environ["DATABASE_URL"] = url
     get_settings.cache_clear()

@@ -4,8 +4,8 @@
 
 Makes a scratch database on the local PostgreSQL (or BENCH_SERVER_URL), applies the migrations, fills it with
 SQL (generate_series, one INSERT per table) and then times what a finance user would run:
-  1. the bulk run for October 2026 (services.invoicing.generate_bulk: one invoice per organization), and
-  2. a PDF for every invoice (services.pdf.render_invoice_pdf in --processes worker processes, each invoice
+  1. the bulk run for October 2026 (services.billing.invoicing.generate_bulk: one invoice per organization), and
+  2. a PDF for every invoice (services.billing.pdf.render_invoice_pdf in --processes worker processes, each invoice
      handed over as soon as it is made, so rendering overlaps the database work).
 Prints the total time and PDFs per second. The target is under 60 s for the timed part.
 """
@@ -105,8 +105,8 @@ def make_database(orgs: int, sessions: int) -> str:
 
 
 def _fill(url: str, orgs: int, sessions: int) -> None:
-    from services.db import normalize_url
-    from services.migrate import upgrade
+    from core.db import normalize_url
+    from core.migrate import upgrade
 
     upgrade(normalize_url(url))
     sql = FILL_SQL.format(currencies=_quoted(CURRENCIES), timezones=_quoted(TIMEZONES), per_org=CHARGERS_PER_ORG)
@@ -129,7 +129,7 @@ def _fill(url: str, orgs: int, sessions: int) -> None:
 
 
 def drop_database(url: str) -> None:
-    from services.db import reset_engine
+    from core.db import reset_engine
 
     reset_engine()
     name = url.rsplit("/", 1)[1]
@@ -140,7 +140,7 @@ def drop_database(url: str) -> None:
 def _render(args) -> int:
     """In a worker process: render one invoice and write it out; returns the size in bytes."""
     detail, out_dir = args
-    from services.pdf import pdf_filename, render_invoice_pdf
+    from services.billing.pdf import pdf_filename, render_invoice_pdf
 
     data = render_invoice_pdf(detail)
     (Path(out_dir) / pdf_filename(detail)).write_bytes(data)
@@ -148,7 +148,7 @@ def _render(args) -> int:
 
 
 def _warm() -> None:
-    from services.pdf import _subset_fonts
+    from services.billing.pdf import _subset_fonts
 
     _subset_fonts()
 
@@ -168,8 +168,8 @@ def run(orgs: int, sessions: int, processes: int, keep: bool, reuse: str | None 
     try:
         from sqlmodel import Session
 
-        from services import invoicing
-        from services.db import get_engine
+        from core.db import get_engine
+        from services.billing import invoicing
 
         with ProcessPoolExecutor(processes) as pool, tempfile.TemporaryDirectory() as out_dir:
             list(pool.map(_noop, range(processes)))  # start the workers and prepare fonts, untimed

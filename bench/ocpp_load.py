@@ -56,9 +56,9 @@ def prepare_database(server_url: str, connections: int) -> str:
 
     url = testdb.create_database(server_url)
     os.environ["DATABASE_URL"] = url
-    from services.chargers import hash_auth_key
-    from services.db import normalize_url
-    from services.migrate import upgrade
+    from core.db import normalize_url
+    from core.migrate import upgrade
+    from services.network.chargers import hash_auth_key
 
     upgrade(normalize_url(url))
     with psycopg.connect(url, autocommit=True) as conn:

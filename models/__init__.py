@@ -5,7 +5,7 @@ from models.invitation import UserToken
 from models.invoice import BillingRun, Invoice, InvoiceLine, InvoiceNumberSequence, InvoiceStatusChange
 from models.ops import AuditLog, ChargerCommand, OcppMessage
 from models.organization import Organization
-from models.session import ChargerStatusEvent, MeterValue, Transaction
+from models.transaction import ChargerStatusEvent, MeterValue, Transaction
 from models.stats import (
     ChargerDayStat,
     ChargerMonthStat,

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Column, DateTime, ForeignKey, Numeric, func
 from sqlmodel import Field
 
-from services.clock import utcnow
+from core.clock import utcnow
 
 
 def created_at_field() -> Any:
@@ -25,7 +25,7 @@ def ts_field(*, nullable: bool = True, index: bool = False) -> Any:
 
 
 def money_field(default: str = "0", *, nullable: bool = False) -> Any:
-    """Money and rates: exact decimals. Amounts are rounded by services.money."""
+    """Money and rates: exact decimals. Amounts are rounded by core.money."""
     return Field(
         default=Decimal(default) if default is not None else None,
         sa_column=Column(Numeric(20, 4), nullable=nullable),

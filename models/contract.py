@@ -2,7 +2,7 @@
 
 A row never changes once written; a new rate is a new row with a later `effective_from`.
 Pricing takes the latest row in force at the session's start, so a change never rewrites
-past sessions (see services/contracts.py).
+past sessions (see services/charging/contracts.py).
 """
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field, fk_field, money_field, rate_field, ts_field
-from models.session import Transaction
+from models.transaction import Transaction
 
 INVOICE_KINDS = ("invoice", "credit_note")
 INVOICE_STATUSES = ("draft", "sent", "paid", "overdue", "void")

@@ -12,7 +12,7 @@ per charger in `ChargerWindowStat`, so a page over all 10,000 chargers reads one
 of a year of daily rows. A window is only right for the local day it was built for: `SessionWindowAsOf` holds that day
 per organization. The trigger adds a session to the windows that contain its day as of that date, and
 `advance_session_windows(org, today)` moves an organization's windows to a new day by adding the daily
-rows that enter and subtracting those that leave (services/dashboard.py calls it when a day has passed).
+rows that enter and subtracting those that leave (services/network/dashboard.py calls it when a day has passed).
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Tariff revisions: the prices of a tariff as they were from a moment onward.
 
-Every create or edit of a tariff through services.tariffs writes one, so a session is priced
+Every create or edit of a tariff through services.charging.tariffs writes one, so a session is priced
 with the prices in force when it started even if the tariff was edited while it charged.
 """
 from __future__ import annotations

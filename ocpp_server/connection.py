@@ -6,6 +6,8 @@ import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from core.clock import utcnow
+from core.errors import NotFound, ValidationError
 from ocpp_server.handlers import HANDLERS
 from ocpp_server.protocol import (
     CALL,
@@ -17,8 +19,6 @@ from ocpp_server.protocol import (
     parse_frame,
     validate_call,
 )
-from services.clock import utcnow
-from services.errors import NotFound, ValidationError
 from services.ocpp.frames import FrameRow
 from services.ocpp.presence import ChargerIdentity
 

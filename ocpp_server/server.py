@@ -23,13 +23,13 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from core.clock import utcnow
+from core.config import Settings, get_settings
+from core.db import get_engine
+from core.events import COMMAND_CHANNEL
 from ocpp_server.batch import BatchWriter
 from ocpp_server.connection import CallFailed, ChargerConnection
 from ocpp_server.stalls import StallMonitor
-from services.clock import utcnow
-from services.config import Settings, get_settings
-from services.db import get_engine
-from services.events import COMMAND_CHANNEL
 from services.ocpp import commands as cmd_svc
 from services.ocpp import presence
 from services.ocpp.frames import insert_frames_async

@@ -23,7 +23,7 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 
 log = logging.getLogger("simulator")
-# The demo seed's idTags (services/seed.py): one set per client organization.
+# The demo seed's idTags (demo/seed.py): one set per client organization.
 DEMO_TAGS = ["LANKA--0001", "LANKA--0002", "LANKA--0003", "BERLIN-0001", "BERLIN-0002", "BERLIN-0003",
              "GOTHAM-0001", "GOTHAM-0002", "GOTHAM-0003"]
 DEMO_PREFIX_TAGS = {"LK-": "LANKA-", "DE-": "BERLIN", "US-": "GOTHAM"}

@@ -5,7 +5,9 @@ import asyncio
 
 import reflex as rx
 
-from services.auth import (
+from core.db import session_scope
+from core.errors import ValidationError
+from services.access.auth import (
     MAX_PASSWORD_BYTES,
     AuthError,
     authenticate,
@@ -13,8 +15,6 @@ from services.auth import (
     issue_token,
     user_from_token,
 )
-from services.db import session_scope
-from services.errors import ValidationError
 from state.base import AppState
 from state.nav import HOME
 

@@ -16,13 +16,13 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
+from core.db import session_scope
+from core.errors import Conflict, NotFound, ValidationError
 from models import User
-from services import organizations as org_svc
-from services.auth import AuthError, revoke_tokens, user_from_token
-from services.db import session_scope
-from services.errors import Conflict, NotFound, ValidationError
-from services.permissions import ROLE_LABELS, Cap, PermissionDenied, Role
-from services.scope import Scope, scope_for
+from services.access import organizations as org_svc
+from services.access.auth import AuthError, revoke_tokens, user_from_token
+from services.access.permissions import ROLE_LABELS, Cap, PermissionDenied, Role
+from services.access.scope import Scope, scope_for
 from state.nav import LOGIN, NAV
 
 ALL_ORGS = "all"

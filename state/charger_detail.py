@@ -9,10 +9,11 @@ import json
 
 import reflex as rx
 
-from services import chargers as svc
-from services.auth import AuthError
-from services.money import format_money
-from services.permissions import Cap
+from core.money import format_money
+from services.access.auth import AuthError
+from services.access.permissions import Cap
+from services.network import chargers as svc
+from services.ocpp.commands import send_command
 from state import live
 from state.base import SERVICE_ERRORS, AppState, error_message
 from state.fmt import when
@@ -133,8 +134,6 @@ class ChargerDetailState(AppState):
         cid = self.charger_id
 
         def work(session, user, scope):
-            from services.ocpp.commands import send_command  # the OCPP branch's command channel
-
             return send_command(engine=session.get_bind(), scope=scope, charger_id=cid, action=action,
                                 payload=payload, requested_by=user.id)
 

@@ -1,17 +1,20 @@
 """The create/edit charger dialog, shared by the chargers table, the detail page and unknown chargers.
 
 The server decides what the form may offer (organizations, tariffs and owners in scope) and checks
-everything again in services.chargers when saving. A new AuthorizationKey is shown once, then dropped.
+everything again in services.network.chargers when saving. A new AuthorizationKey is shown once, then dropped.
 """
 from __future__ import annotations
 
 import reflex as rx
 
-from services import chargers as svc
-from services.auth import AuthError
-from services.errors import ValidationError
-from services.permissions import Cap
+from core.errors import ValidationError
+from services.access.auth import AuthError
+from services.access.permissions import Cap
+from services.network import chargers as svc
 from state.base import SERVICE_ERRORS, AppState, error_message
+from state.charger_detail import ChargerDetailState
+from state.chargers import ChargersState
+from state.unknown_chargers import UnknownChargersState
 
 NONE = "none"  # a select's "no choice" (radix selects refuse empty values)
 
@@ -74,6 +77,13 @@ class ChargerFormState(AppState):
         self._filter_choices()
         self._reset({"ocpp_id": ocpp_id, "name": "", "address": "", "latitude": "", "longitude": "",
                      "connectors": "1"})
+
+    @rx.event
+    async def open_from_link(self):
+        """/chargers?new=<id> (from the unknown chargers list) opens the create form prefilled."""
+        new = self.router.page.params.get("new")
+        if new and (await self.get_state(ChargersState)).can_manage:
+            return ChargerFormState.open_new(str(new))
 
     @rx.event
     async def open_edit(self, charger_id: int):
@@ -180,9 +190,5 @@ class ChargerFormState(AppState):
 
 
 def _reload_for(route: str):
-    from state.charger_detail import ChargerDetailState
-    from state.chargers import ChargersState
-    from state.unknown_chargers import UnknownChargersState
-
     return {"/chargers": ChargersState.refresh, "/chargers/[id]": ChargerDetailState.refresh,
             "/unknown-chargers": UnknownChargersState.refresh}.get(route, ChargersState.refresh)

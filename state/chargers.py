@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from services import chargers as svc
-from services.auth import AuthError
-from services.permissions import Cap
+from services.access.auth import AuthError
+from services.access.permissions import Cap
+from services.network import chargers as svc
 from state.base import SERVICE_ERRORS, AppState
 from state.fmt import page_range, pages, when
 
@@ -74,12 +74,6 @@ class ChargersState(AppState):
             self.org_filter = ANY
         async for update in self._fetch():
             yield update
-        # /chargers?new=<id> (from the unknown chargers list) opens the create form prefilled.
-        new = self.router.page.params.get("new")
-        if new and self.can_manage:
-            from state.charger_form import ChargerFormState
-
-            yield ChargerFormState.open_new(str(new))
 
     @rx.event
     async def refresh(self):

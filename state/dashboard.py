@@ -11,11 +11,11 @@ from decimal import Decimal
 
 import reflex as rx
 
-from services import dashboard as svc
-from services.auth import AuthError
-from services.clock import utcnow
-from services.money import format_money
-from services.permissions import Cap
+from core.clock import utcnow
+from core.money import format_money
+from services.access.auth import AuthError
+from services.access.permissions import Cap
+from services.network import dashboard as svc
 from state import live
 from state.base import SERVICE_ERRORS, AppState
 from state.fmt import pages, when

@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 
 import reflex as rx
 
-from services import billing_cycle, finance, invoicing
-from services.auth import AuthError
-from services.money import format_money
-from services.permissions import Cap
+from core.money import format_money
+from services.access.auth import AuthError
+from services.access.permissions import Cap
+from services.billing import cycles as billing_cycle
+from services.billing import finance, invoicing
 from state.base import SERVICE_ERRORS, AppState
 from state.fmt import page_range, pages, when
 

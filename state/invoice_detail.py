@@ -11,11 +11,13 @@ from zoneinfo import ZoneInfo
 
 import reflex as rx
 
-from services import invoicing, mail
-from services.auth import AuthError
-from services.errors import NotFound
-from services.money import format_money
-from services.permissions import Cap
+from core.errors import NotFound
+from core.mail import MailError
+from core.money import format_money
+from services.access.auth import AuthError
+from services.access.permissions import Cap
+from services.billing import invoice_mail as mail
+from services.billing import invoicing
 from state.base import SERVICE_ERRORS, AppState
 from state.invoices import day, period
 
@@ -257,7 +259,7 @@ class InvoiceDetailState(AppState):
         def work(session, user, scope):
             try:
                 result = mail.send_invoice(session=session, scope=scope, invoice_id=invoice_id)
-            except mail.MailError as exc:
+            except MailError as exc:
                 return "error", str(exc), None
             return ("sent" if result.delivered else "outbox", result.message,
                     invoicing.get_invoice(session=session, scope=scope, invoice_id=invoice_id))

@@ -1,6 +1,6 @@
 """The invoices list and the bulk "Generate invoices" action.
 
-The bulk run is a background event: one service call (services.invoicing.generate_bulk) invoices the
+The bulk run is a background event: one service call (services.billing.invoicing.generate_bulk) invoices the
 organizations one by one, each in its own transaction, and reports every outcome through a callback;
 the event turns those into the progress bar and the report as they arrive. The service makes each
 period once (database uniqueness), so a second run reports "skipped: already invoiced"."""
@@ -12,13 +12,13 @@ from datetime import date, timedelta
 
 import reflex as rx
 
-from services import invoicing
-from services import organizations as org_svc
-from services.auth import AuthError
-from services.clock import utcnow
-from services.errors import ValidationError
-from services.money import format_money
-from services.permissions import Cap
+from core.clock import utcnow
+from core.errors import ValidationError
+from core.money import format_money
+from services.access import organizations as org_svc
+from services.access.auth import AuthError
+from services.access.permissions import Cap
+from services.billing import invoicing
 from state.base import SERVICE_ERRORS, AppState, error_message
 from state.fmt import page_range, pages
 

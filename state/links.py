@@ -11,10 +11,10 @@ from collections.abc import Callable
 import reflex as rx
 from sqlmodel import Session
 
-from services import invitations as svc
-from services.auth import MAX_PASSWORD_BYTES
-from services.db import session_scope
-from services.errors import ValidationError
+from core.db import session_scope
+from core.errors import ValidationError
+from services.access import invitations as svc
+from services.access.auth import MAX_PASSWORD_BYTES
 
 CHECKING, READY, PROBLEM, DONE = "checking", "ready", "problem", "done"
 

@@ -14,8 +14,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from services.db import database_url
-from services.live import Event, hub, libpq_dsn
+from core.db import database_url
+from core.listener import Event, hub, libpq_dsn
 
 log = logging.getLogger(__name__)
 # How long a follower waits before checking that its client is still there.
@@ -29,14 +29,18 @@ async def run_listener() -> None:
     await hub.run(libpq_dsn(await asyncio.to_thread(database_url)))
 
 
+_running_app: Any = None
+
+
+def attach_app(app: Any) -> None:
+    """app/app.py hands over the running rx.App, so this layer never imports the app module."""
+    global _running_app
+    _running_app = app
+
+
 def client_connected(token: str) -> bool:
     """Whether this process still has a websocket for the client (False once the tab is closed)."""
-    try:
-        from app.app import app as rx_app  # the running app; imported late to avoid an import cycle
-
-        namespace = rx_app.event_namespace
-    except Exception:  # noqa: BLE001 - not running inside the web app (tests of the helpers)
-        return True
+    namespace = getattr(_running_app, "event_namespace", None)
     if namespace is None:
         return True
     return token in namespace.token_to_sid

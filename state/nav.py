@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.permissions import Cap
+from services.access.permissions import Cap
 
 
 @dataclass(frozen=True)

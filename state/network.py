@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import reflex as rx
 
-from services import network as svc
-from services.auth import AuthError
-from services.config import get_settings
-from services.permissions import Cap
+from core.config import get_settings
+from services.access.auth import AuthError
+from services.access.permissions import Cap
+from services.network import map as svc
 from state.base import SERVICE_ERRORS, AppState
 
 # Live status → marker colour (Radix step 9 hex, so it matches the status badges).

@@ -14,16 +14,16 @@ from zoneinfo import ZoneInfo
 
 import reflex as rx
 
-from services import audit as audit_svc
-from services import chargers as charger_svc
-from services import contracts as contract_svc
-from services import org_settings
-from services import tariffs as tariff_svc
-from services import users as user_svc
-from services.auth import AuthError
-from services.clock import utcnow
-from services.errors import Conflict, NotFound, ValidationError
-from services.permissions import Cap
+from core.clock import utcnow
+from core.errors import Conflict, NotFound, ValidationError
+from services.access import audit as audit_svc
+from services.access import users as user_svc
+from services.access.auth import AuthError
+from services.access.permissions import Cap
+from services.billing import org_settings
+from services.charging import contracts as contract_svc
+from services.charging import tariffs as tariff_svc
+from services.network import chargers as charger_svc
 from state.base import ALL_ORGS, SERVICE_ERRORS, AppState
 
 PROFILE_FIELDS = ("name", "legal_name", "address", "registration_number", "tax_number", "billing_email", "currency",

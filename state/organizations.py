@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from services import organizations as svc
-from services.auth import AuthError
-from services.permissions import Cap
+from services.access import organizations as svc
+from services.access.auth import AuthError
+from services.access.permissions import Cap
 from state.base import SERVICE_ERRORS, AppState
 
 KIND_LABELS = {"operator": "Platform operator", "client": "Client", "sub": "Sub-account"}

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import reflex as rx
 
-from services import transactions as svc
-from services.auth import AuthError
-from services.errors import NotFound
-from services.money import format_money
-from services.permissions import Cap
+from core.errors import NotFound
+from core.money import format_money
+from services.access.auth import AuthError
+from services.access.permissions import Cap
+from services.charging import transactions as svc
 from state.base import SERVICE_ERRORS, AppState
 from state.transactions import duration, kwh, local_time, status_label
 

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 
 import reflex as rx
 
-from services import transactions as svc
-from services.auth import AuthError
-from services.clock import utcnow
-from services.errors import ValidationError
-from services.money import format_money
-from services.permissions import Cap
+from core.clock import utcnow
+from core.errors import ValidationError
+from core.money import format_money
+from services.access.auth import AuthError
+from services.access.permissions import Cap
+from services.charging import transactions as svc
 from state.base import ALL_ORGS, SERVICE_ERRORS, AppState
 from state.fmt import page_range, pages
 

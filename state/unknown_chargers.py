@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from services import unknown_chargers as svc
-from services.auth import AuthError
-from services.permissions import Cap
+from services.access.auth import AuthError
+from services.access.permissions import Cap
+from services.network import unknown_chargers as svc
 from state.base import SERVICE_ERRORS, AppState
 from state.fmt import pages, when
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import reflex as rx
 
-from services import invitations as invite_svc
-from services import organizations as org_svc
-from services import users as svc
-from services.auth import AuthError
-from services.clock import utcnow
-from services.mail import MailError
-from services.permissions import ROLE_LABELS, Cap
+from core.clock import utcnow
+from core.mail import MailError
+from services.access import invitations as invite_svc
+from services.access import organizations as org_svc
+from services.access import users as svc
+from services.access.auth import AuthError
+from services.access.permissions import ROLE_LABELS, Cap
 from state.base import SERVICE_ERRORS, AppState, error_message
 from state.fmt import pages
 

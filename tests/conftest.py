@@ -5,10 +5,10 @@ import os
 import secrets
 import time
 
-# Settings are read once; set them before anything imports services.config.
+# Settings are read once; set them before anything imports core.config.
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(48))
 os.environ["DEMO_MODE"] = "0"
-os.environ["BCRYPT_ROUNDS"] = "4"  # production uses 12; tests/services/test_auth.py checks that default
+os.environ["BCRYPT_ROUNDS"] = "4"  # production uses 12; tests/services/access/test_auth.py checks that default
 os.environ.pop("DATABASE_URL", None)
 
 import pytest  # noqa: E402
@@ -23,9 +23,9 @@ from tests import db as testdb  # noqa: E402
 def database_url() -> str:
     url = testdb.create_database(testdb.server_url())
     os.environ["DATABASE_URL"] = url
-    from services.config import get_settings
-    from services.db import normalize_url, reset_engine
-    from services.migrate import upgrade
+    from core.config import get_settings
+    from core.db import normalize_url, reset_engine
+    from core.migrate import upgrade
 
     get_settings.cache_clear()
     reset_engine()
@@ -37,7 +37,7 @@ def database_url() -> str:
 
 @pytest.fixture(scope="session")
 def engine(database_url):
-    from services.db import get_engine
+    from core.db import get_engine
 
     return get_engine()
 
@@ -63,7 +63,7 @@ def _truncate(engine) -> None:
 @pytest.fixture
 def session(engine):
     """A session on a clean database. Commits are real; the tables are emptied afterwards."""
-    from services.clock import clock
+    from core.clock import clock
 
     with Session(engine, expire_on_commit=False) as s:
         yield s

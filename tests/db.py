@@ -26,7 +26,7 @@ def server_url() -> str:
         return os.environ["TEST_DATABASE_URL"]
     if _answers(LOCAL):
         return LOCAL
-    from services import embedded_db
+    from core import embedded_db
 
     data_dir = Path(tempfile.gettempdir()) / "voltdesk-test-pg"
     return embedded_db.start(data_dir, db_name="postgres").replace("postgresql+psycopg://", "postgresql://")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from services.config import ROOT, Settings
-from services.permissions import markdown_table
+from core.config import ROOT, Settings
+from services.access.permissions import markdown_table
 
 
 def test_readme_shows_the_permission_table_from_code():

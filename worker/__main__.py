@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
-    from services.config import get_settings
+    from core.config import get_settings
     from worker.jobs import tick
 
     settings = get_settings()

@@ -4,8 +4,9 @@ from __future__ import annotations
 import logging
 from collections import Counter
 
-from services import billing_cycle, invoicing
-from services.db import session_scope
+from core.db import session_scope
+from services.billing import cycles as billing_cycle
+from services.billing import invoicing
 
 log = logging.getLogger("worker")
 

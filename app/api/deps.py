@@ -9,11 +9,11 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
+from core.db import get_engine
 from models import User
-from services.auth import AuthError, user_from_token
-from services.db import get_engine
-from services.permissions import Cap
-from services.scope import Scope, scope_for
+from services.access.auth import AuthError, user_from_token
+from services.access.permissions import Cap
+from services.access.scope import Scope, scope_for
 
 bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
 # The web app's login cookie (same token), accepted only by GET routes the browser follows as a

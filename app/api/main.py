@@ -10,8 +10,8 @@ from app.api.routes import auth, chargers, commands, organizations, transactions
 from app.api.routes import finance as finance_routes
 from app.api.routes import invitations as invitation_routes
 from app.api.routes import invoices as invoice_routes
-from services.errors import Conflict, NotFound, ValidationError
-from services.permissions import PermissionDenied
+from core.errors import Conflict, NotFound, ValidationError
+from services.access.permissions import PermissionDenied
 
 PREFIX = "/api/v1"
 

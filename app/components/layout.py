@@ -12,7 +12,7 @@ from collections.abc import Callable
 import reflex as rx
 
 from app.components.ui import loading_block
-from services.permissions import Cap
+from services.access.permissions import Cap
 from state.base import ALL_ORGS, AppState
 from state.nav import HOME, NAV, NavItem
 

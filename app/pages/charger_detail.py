@@ -4,7 +4,7 @@ import reflex as rx
 from app.components.layout import template
 from app.components.ui import empty_state, lifecycle_badge, loading_block, status_badge, table_card
 from app.pages.charger_form import charger_dialog, key_dialog
-from services.permissions import Cap
+from services.access.permissions import Cap
 from state.charger_detail import AVAILABILITY, RESET_TYPES, TRIGGERS
 from state.charger_detail import ChargerDetailState as S
 from state.charger_form import ChargerFormState as F

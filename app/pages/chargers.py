@@ -14,7 +14,7 @@ from app.components.ui import (
 )
 from app.pages.charger_form import charger_dialog, key_dialog
 from models.charger import LIFECYCLE_STATUSES, LIVE_STATUSES
-from services.permissions import Cap
+from services.access.permissions import Cap
 from state.base import AppState
 from state.charger_form import ChargerFormState
 from state.chargers import ANY, PAGE_SIZES
@@ -83,7 +83,7 @@ def _row(r) -> rx.Component:
     )
 
 
-@template(route="/chargers", title="Chargers", cap=Cap.VIEW_CHARGERS, on_load=S.load)
+@template(route="/chargers", title="Chargers", cap=Cap.VIEW_CHARGERS, on_load=[S.load, ChargerFormState.open_from_link])
 def chargers() -> rx.Component:
     return rx.vstack(
         page_header("Chargers", "Every charger in your network, with its live and lifecycle status.",

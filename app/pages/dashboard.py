@@ -12,7 +12,7 @@ from app.components.ui import (
     status_badge,
     table_card,
 )
-from services.permissions import Cap
+from services.access.permissions import Cap
 from state.dashboard import PERIOD_LABELS
 from state.dashboard import DashboardState as S
 

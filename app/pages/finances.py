@@ -4,7 +4,7 @@ import reflex as rx
 
 from app.components.layout import template
 from app.components.ui import empty_state, loading_block, page_header, pager, search_input, table_card
-from services.permissions import Cap
+from services.access.permissions import Cap
 from state.finances import PERIODS
 from state.finances import FinancesState as S
 

@@ -5,7 +5,7 @@ import reflex as rx
 from app.components.layout import template
 from app.components.ui import empty_state, loading_block
 from app.pages.invoices import credit_badge, invoice_status_badge
-from services.permissions import Cap
+from services.access.permissions import Cap
 from state.invoice_detail import InvoiceDetailState as S
 
 

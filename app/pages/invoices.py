@@ -5,7 +5,7 @@ import reflex as rx
 from app.components.layout import template
 from app.components.ui import empty_state, loading_block, page_header, pager, table_card
 from app.pages.finances import outcome_badge
-from services.permissions import Cap
+from services.access.permissions import Cap
 from state.invoices import ANY, KINDS, STATUSES
 from state.invoices import InvoicesState as S
 

@@ -4,7 +4,7 @@ import reflex as rx
 from app.components import map as lmap
 from app.components.layout import template
 from app.components.ui import empty_state, loading_block, page_header, status_badge
-from services.permissions import Cap
+from services.access.permissions import Cap
 from state.network import LEGEND
 from state.network import NetworkState as S
 

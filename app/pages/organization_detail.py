@@ -6,7 +6,7 @@ import reflex as rx
 from app.components.layout import template
 from app.components.ui import empty_state, loading_block, table_card
 from models.organization import BILLING_CYCLES, REGIONS
-from services.permissions import Cap
+from services.access.permissions import Cap
 from state.organization_detail import OrganizationDetailState as S
 
 

@@ -3,7 +3,7 @@ import reflex as rx
 
 from app.components.layout import template
 from app.components.ui import empty_state, loading_block, page_header, table_card
-from services.permissions import Cap
+from services.access.permissions import Cap
 from state.organizations import OrganizationsState as S
 
 

@@ -4,7 +4,7 @@ import reflex as rx
 from app.components.layout import template
 from app.components.ui import empty_state, loading_block
 from app.pages.transactions import tx_status_badge
-from services.permissions import Cap
+from services.access.permissions import Cap
 from state.transaction_detail import TransactionDetailState as S
 
 

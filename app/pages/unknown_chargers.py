@@ -4,7 +4,7 @@ import reflex as rx
 from app.components.layout import template
 from app.components.ui import empty_state, loading_block, page_header, pager, table_card
 from app.pages.charger_form import charger_dialog, key_dialog
-from services.permissions import Cap
+from services.access.permissions import Cap
 from state.charger_form import ChargerFormState as F
 from state.unknown_chargers import UnknownChargersState as S
 

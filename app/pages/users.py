@@ -11,7 +11,7 @@ from app.components.ui import (
     table_card,
     user_status_badge,
 )
-from services.permissions import Cap
+from services.access.permissions import Cap
 from state.users import NONE
 from state.users import UsersState as S
 

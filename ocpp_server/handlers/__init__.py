@@ -6,18 +6,7 @@ CALLRESULT payload.
 """
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from ocpp_server.handlers import core, firmware, transactions  # noqa: F401  (registers the handlers)
+from ocpp_server.handlers.registry import HANDLERS, Handler, handles
 
-Handler = Callable[..., Awaitable[dict]]
-HANDLERS: dict[str, Handler] = {}
-
-
-def handles(action: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        HANDLERS[action] = fn
-        return fn
-
-    return register
-
-
-from ocpp_server.handlers import core, firmware, transactions  # noqa: E402,F401  (registers the handlers)
+__all__ = ["HANDLERS", "Handler", "handles"]

@@ -1,8 +1,8 @@
 """Core profile: BootNotification, Heartbeat, StatusNotification, Authorize, DataTransfer."""
 from __future__ import annotations
 
-from ocpp_server.handlers import handles
-from services.clock import utcnow
+from core.clock import utcnow
+from ocpp_server.handlers.registry import handles
 from services.ocpp import authorize as auth_svc
 from services.ocpp import status as status_svc
 from services.ocpp.common import parse_ts

@@ -1,8 +1,8 @@
 """Firmware management: DiagnosticsStatusNotification and FirmwareStatusNotification."""
 from __future__ import annotations
 
-from ocpp_server.handlers import handles
-from services.clock import utcnow
+from core.clock import utcnow
+from ocpp_server.handlers.registry import handles
 from services.ocpp import status as status_svc
 
 

@@ -1,8 +1,8 @@
 """Transactions: StartTransaction, StopTransaction and MeterValues."""
 from __future__ import annotations
 
-from ocpp_server.handlers import handles
-from services.clock import utcnow
+from core.clock import utcnow
+from ocpp_server.handlers.registry import handles
 from services.ocpp import transactions as tx_svc
 from services.ocpp.common import parse_ts
 from services.ocpp.meter import parse_meter_values

@@ -20,13 +20,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from core.clock import utcnow
+from core.config import get_settings
+from core.errors import NotFound, ValidationError
+from core.events import COMMAND_CHANNEL, notify
 from models import Charger, ChargerCommand
-from services.clock import utcnow
-from services.config import get_settings
-from services.errors import NotFound, ValidationError
-from services.events import COMMAND_CHANNEL, notify
-from services.permissions import Cap
-from services.scope import Scope, get_in_scope
+from services.access.permissions import Cap
+from services.access.scope import Scope, get_in_scope
 
 RESULT_CHANNEL = "voltdesk_command_results"
 

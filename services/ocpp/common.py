@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
 
+from core.errors import ValidationError
+from core.events import notify
 from models import ChargerStatusEvent
-from services.errors import ValidationError
-from services.events import notify
 
 # A timestamp this far ahead of our clock is flagged as suspect (chargers drift a little).
 FUTURE_TOLERANCE = timedelta(minutes=5)

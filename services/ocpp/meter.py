@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 import psycopg
 from sqlmodel import Session
 
-from services.errors import ValidationError
+from core.errors import ValidationError
 from services.ocpp.common import FUTURE_TOLERANCE, parse_ts
 
 ENERGY = "Energy.Active.Import.Register"

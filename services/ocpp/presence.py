@@ -9,10 +9,11 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session
 
+from core.errors import ValidationError
 from models import Charger, Connector, UnknownCharger
-from services.chargers import check_auth_key, validate_ocpp_id
-from services.errors import ValidationError
+from services.network.chargers import check_auth_key, validate_ocpp_id
 from services.ocpp.common import status_event
+from services.ocpp.status import aggregate_status
 
 
 @dataclass(frozen=True)
@@ -78,8 +79,6 @@ def mark_connected(*, session: Session, charger_id: int, token: str, now: dateti
     charger.connection_token = token
     charger.last_heartbeat_at = now
     if charger.status == "Offline":
-        from services.ocpp.status import aggregate_status
-
         last = _last_statuses(session, charger_id)
         connectors = list(session.execute(select(Connector).where(Connector.charger_id == charger_id)).scalars())
         for conn in connectors:

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
+from core.events import notify
 from models import AuditLog, Charger, Connector
-from services.events import notify
 from services.ocpp.common import status_event
 
 # Which connector status best describes the charger as a whole, most telling first.

@@ -8,12 +8,12 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session
 
+from core.events import notify
 from models import Charger, Organization, Transaction
-from services.events import notify
+from services.charging.pricing import price_session
 from services.ocpp.authorize import check_id_tag
 from services.ocpp.common import FUTURE_TOLERANCE, LATE_AFTER
 from services.ocpp.meter import insert_meter_rows, parse_meter_values
-from services.pricing import price_session
 
 
 @dataclass(frozen=True)

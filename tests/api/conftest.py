@@ -4,7 +4,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.api.main import create_api
-from services.auth import issue_token
+from services.access.auth import issue_token
 
 
 @pytest.fixture

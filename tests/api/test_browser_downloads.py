@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 from PIL import Image
 
-from services import org_settings
-from services.auth import issue_token, revoke_tokens
-from services.config import get_settings
-from services.scope import scope_for
+from core.config import get_settings
+from services.access.auth import issue_token, revoke_tokens
+from services.access.scope import scope_for
+from services.billing import org_settings
 from tests.utils.factories import make_charger, make_org, make_tariff, make_transaction, make_user
 
 COOKIE = "voltdesk_token"

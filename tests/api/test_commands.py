@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.api.main import create_api
-from services.auth import issue_token
+from services.access.auth import issue_token
 from tests.ocpp.conftest import connect
 from tests.ocpp.test_messages import ObedientCharger
 from tests.utils.factories import make_charger, make_org, make_user

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from core.clock import clock
+from core.config import get_settings
 from models import User
-from services.clock import clock
-from services.config import get_settings
 from tests.utils.factories import make_org, make_user
 from tests.utils.smtp import SmtpServer, free_port, links
 

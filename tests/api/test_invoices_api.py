@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
-from services.clock import clock
-from services.config import get_settings
+from core.clock import clock
+from core.config import get_settings
 from tests.utils.factories import make_charger, make_org, make_priced_session, make_user
 
 PERIOD = {"period_start": "2026-10-01", "period_end": "2026-10-31"}
@@ -132,7 +132,7 @@ def test_finance_revenue_schedule_and_runs(client, auth_header, world):
 
 
 def test_the_pdf_link_accepts_the_login_cookie_within_the_users_scope(client, auth_header, world):
-    from services.auth import issue_token
+    from services.access.auth import issue_token
 
     client.post("/api/v1/invoices/bulk", json=PERIOD, headers=auth_header(world["accounts"]))
     items = client.get("/api/v1/invoices", headers=auth_header(world["accounts"])).json()["items"]

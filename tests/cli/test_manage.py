@@ -8,8 +8,8 @@ import sys
 import pytest
 from sqlalchemy import func, select
 
+from core.config import ROOT
 from models import Charger, IdTag, Organization, User
-from services.config import ROOT
 
 
 def manage(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -90,7 +90,7 @@ def test_seed_demo_is_idempotent_and_prints_the_logins(session):
 
 
 def test_refuses_the_demo_secret_key_outside_demo_mode():
-    from services.config import DEMO_SECRET_KEY
+    from core.config import DEMO_SECRET_KEY
 
     r = manage("migrate", env={"SECRET_KEY": DEMO_SECRET_KEY, "DEMO_MODE": "0"})
     assert r.returncode != 0 and "SECRET_KEY is the demo key" in r.stderr and "Traceback" not in r.stderr

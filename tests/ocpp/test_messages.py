@@ -9,8 +9,8 @@ from ocpp.v16 import call, call_result
 from sqlalchemy import select
 
 from models import AuditLog, ChargerCommand
+from services.access.scope import scope_for
 from services.ocpp.commands import send_command
-from services.scope import scope_for
 from tests.ocpp.conftest import Charger, connect, until
 from tests.utils.factories import make_user
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from ocpp.v16 import call
 from sqlalchemy import select
 
+from core.clock import clock
 from models import Charger, ChargerStatusEvent, Connector, MeterValue, Transaction
-from services import idtags as idtag_svc
-from services.clock import clock
+from services.charging import idtags as idtag_svc
 from tests.ocpp.conftest import connect, until
 
 

@@ -7,9 +7,9 @@ import sys
 from sqlalchemy import func, select
 
 from models import Charger, MeterValue, Transaction
-from services import idtags as idtag_svc
+from services.access.scope import scope_for
+from services.charging import idtags as idtag_svc
 from services.ocpp.commands import send_command
-from services.scope import scope_for
 from tests.ocpp.conftest import KEY, until
 from tests.utils.factories import make_charger, make_user
 

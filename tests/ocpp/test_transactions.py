@@ -8,6 +8,7 @@ import pytest
 from ocpp.v16 import call
 from sqlalchemy import select
 
+from core.clock import clock
 from models import (
     Charger,
     ChargerStatusEvent,
@@ -18,8 +19,7 @@ from models import (
     Tariff,
     Transaction,
 )
-from services import idtags as idtag_svc
-from services.clock import clock
+from services.charging import idtags as idtag_svc
 from tests.ocpp.conftest import connect, until
 from tests.utils.factories import make_org
 

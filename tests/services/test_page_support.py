@@ -6,12 +6,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from core.errors import NotFound, ValidationError
 from models import AuditLog, Organization
-from services import org_settings
-from services import transactions as tx_svc
-from services.errors import NotFound, ValidationError
-from services.permissions import PermissionDenied
-from services.scope import scope_for
+from services.access.permissions import PermissionDenied
+from services.access.scope import scope_for
+from services.billing import org_settings
+from services.charging import transactions as tx_svc
 from tests.utils.factories import make_charger, make_org, make_user
 
 

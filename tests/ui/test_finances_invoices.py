@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from services import finance, invoicing
+from services.billing import finance, invoicing
 from state.finances import currency_totals, cycle_label, tree_rows
 from state.invoices import last_month, period
 from tests.ui.helpers import log_in, sidebar_items

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services import chargers as charger_svc
-from services import dashboard
-from services.clock import clock
-from services.scope import scope_for
+from core.clock import clock
+from services.access.scope import scope_for
+from services.network import chargers as charger_svc
+from services.network import dashboard
 from state.fmt import when
 from tests.utils.factories import make_charger, make_org, make_transaction, make_user
 

@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select, update
 
+from core.clock import utcnow
 from models import User, UserToken
-from services.clock import utcnow
 from tests.ui.helpers import log_in, on, sidebar_items
 from tests.utils.factories import make_charger, make_org, make_user
 from tests.utils.smtp import links

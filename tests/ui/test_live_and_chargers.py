@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from services.db import get_engine
+from core.db import get_engine
 from tests.ui.helpers import log_in, on
 from tests.ui.ocpp_helpers import ocpp_charger
 from tests.utils.factories import make_charger, make_org, make_user

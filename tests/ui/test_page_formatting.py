@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from services.transactions import AnalyticsPoint
+from services.charging.transactions import AnalyticsPoint
 from state.transaction_detail import price_lines
 from state.transactions import chart_rows, duration
 

@@ -7,8 +7,8 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from services import users as user_svc
-from services.scope import scope_for
+from services.access import users as user_svc
+from services.access.scope import scope_for
 from tests.ui.helpers import ON_LOGIN, log_in, on, sidebar_items
 from tests.utils.factories import make_charger, make_org, make_user
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from services.auth import authenticate
+from services.access.auth import authenticate
 from tests.ui.helpers import log_in
 from tests.utils.factories import PASSWORD, make_charger, make_org, make_user
 

@@ -6,9 +6,9 @@ import itertools
 from sqlmodel import Session
 
 from models import Charger, LocationOwner, Organization, User
-from services import chargers as charger_svc
-from services import organizations as org_svc
-from services import users as user_svc
+from services.access import organizations as org_svc
+from services.access import users as user_svc
+from services.network import chargers as charger_svc
 
 PASSWORD = "correct-horse-battery"
 _seq = itertools.count(1)
@@ -67,7 +67,7 @@ from datetime import datetime as _datetime  # noqa: E402
 from decimal import Decimal as _Decimal  # noqa: E402
 
 from models import ChargerStatusEvent, CommissionContract, MeterValue, Tariff, Transaction  # noqa: E402
-from services import pricing as _pricing  # noqa: E402
+from services.charging import pricing as _pricing  # noqa: E402
 
 
 def make_tariff(session: Session, org: Organization, *, name: str | None = None, is_default: bool = True,
@@ -142,16 +142,16 @@ def stop_transaction(session: Session, tx: Transaction, *, stopped_at: _datetime
 
 def auth_headers(user: User) -> dict[str, str]:
     """A bearer token for the REST API, as POST /api/v1/auth/token would give."""
-    from services.auth import issue_token
+    from services.access.auth import issue_token
 
     return {"Authorization": f"Bearer {issue_token(user)}"}
 # ---------------------------------------------------------------------------------------------------------------
-# Invoicing (issue 5): priced sessions made directly, as services.pricing would leave them at stop.
+# Invoicing (issue 5): priced sessions made directly, as services.charging.pricing would leave them at stop.
 # ---------------------------------------------------------------------------------------------------------------
 from datetime import datetime, timedelta  # noqa: E402
 from decimal import Decimal  # noqa: E402
 
-from services.money import round_money  # noqa: E402  (Transaction is imported in the block above)
+from core.money import round_money  # noqa: E402  (Transaction is imported in the block above)
 
 
 def make_priced_session(session: Session, charger: Charger, *, stopped_at: datetime, energy_wh: int = 10_000,
@@ -161,7 +161,7 @@ def make_priced_session(session: Session, charger: Charger, *, stopped_at: datet
                         location_owner_rate: str = "0", currency: str | None = None, priced: bool = True,
                         commit: bool = True) -> Transaction:
     """A completed session with its amount columns filled. Each amount is rounded once, half-up, to the
-    currency's minor unit, and the split adds back to the gross (the invariant in models/session.py).
+    currency's minor unit, and the split adds back to the gross (the invariant in models/transaction.py).
     Rates default to the organization's."""
     org = session.get(Organization, charger.organization_id)
     cur = currency or org.currency

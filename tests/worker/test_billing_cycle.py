@@ -12,12 +12,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from core.clock import clock
+from core.config import ROOT
 from models import BillingRun, Invoice, Organization, Transaction
-from services import billing_cycle, invoicing
-from services.billing_cycle import Period, period_containing
-from services.clock import clock
-from services.config import ROOT
-from services.scope import scope_for
+from services.access.scope import scope_for
+from services.billing import cycles as billing_cycle
+from services.billing import invoicing
+from services.billing.periods import Period, period_containing
 from tests.utils.factories import make_charger, make_org, make_priced_session, make_user
 
 

@@ -4,10 +4,10 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 
 from app.api.deps import CallerDep, SessionDep, client_ip
-from services.auth import AuthError, Throttled, authenticate, issue_token, revoke_tokens
-from services.config import get_settings
-from services.permissions import PERMISSIONS, ROLE_LABELS, Role
-from services.users import bound_organizations
+from core.config import get_settings
+from services.access.auth import AuthError, Throttled, authenticate, issue_token, revoke_tokens
+from services.access.permissions import PERMISSIONS, ROLE_LABELS, Role
+from services.access.users import bound_organizations
 
 router = APIRouter(tags=["auth"])
 

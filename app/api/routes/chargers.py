@@ -6,8 +6,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from app.api.deps import Caller, SessionDep, require_cap
-from services import chargers as svc
-from services.permissions import Cap
+from services.access.permissions import Cap
+from services.network import chargers as svc
 
 router = APIRouter(tags=["chargers"])
 ViewChargers = require_cap(Cap.VIEW_CHARGERS)

@@ -8,9 +8,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from app.api.deps import Caller, require_cap
-from services.db import get_engine
+from core.db import get_engine
+from services.access.permissions import Cap
 from services.ocpp import commands as svc
-from services.permissions import Cap
 
 router = APIRouter(tags=["commands"])
 CommandChargers = require_cap(Cap.COMMAND_CHARGERS)

@@ -6,8 +6,9 @@ from fastapi.responses import JSONResponse
 
 from app.api.deps import Caller, SessionDep, require_cap
 from app.api.routes.invoices import plain
-from services import billing_cycle, finance, invoicing
-from services.permissions import Cap
+from services.access.permissions import Cap
+from services.billing import cycles as billing_cycle
+from services.billing import finance, invoicing
 
 router = APIRouter(tags=["finance"])
 ViewFinance = require_cap(Cap.VIEW_FINANCE)

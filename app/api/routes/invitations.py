@@ -6,9 +6,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from app.api.deps import Caller, SessionDep, require_cap
-from services import invitations as svc
-from services.mail import MailError
-from services.permissions import Cap
+from core.mail import MailError
+from services.access import invitations as svc
+from services.access.permissions import Cap
 
 router = APIRouter(tags=["users"])
 ManageUsers = require_cap(Cap.MANAGE_USERS)

@@ -12,9 +12,11 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from app.api.deps import Caller, SessionDep, require_cap
-from services import invoicing, mail
-from services.pdf import invoice_pdf
-from services.permissions import Cap
+from core.mail import MailError
+from services.access.permissions import Cap
+from services.billing import invoice_mail as mail
+from services.billing import invoicing
+from services.billing.pdf import invoice_pdf
 
 router = APIRouter(tags=["invoices"])
 ViewFinance = require_cap(Cap.VIEW_FINANCE)
@@ -99,7 +101,7 @@ def download_pdf(invoice_id: int, session: SessionDep, caller: Caller = ViewFina
 def send_invoice(invoice_id: int, session: SessionDep, caller: Caller = ManageInvoices) -> JSONResponse:
     try:
         result = mail.send_invoice(session=session, scope=caller.scope, invoice_id=invoice_id)
-    except mail.MailError as exc:
+    except MailError as exc:
         return JSONResponse({"message": str(exc)}, status_code=502)
     return JSONResponse({"delivered": result.delivered, "recipient": result.recipient, "message": result.message})
 

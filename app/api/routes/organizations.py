@@ -8,11 +8,11 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict
 
 from app.api.deps import Caller, SessionDep, require_cap
-from services import org_settings
-from services import organizations as svc
-from services import tariffs as tariff_svc
-from services.errors import NotFound
-from services.permissions import Cap
+from core.errors import NotFound
+from services.access import organizations as svc
+from services.access.permissions import Cap
+from services.billing import org_settings
+from services.charging import tariffs as tariff_svc
 
 router = APIRouter(tags=["organizations"])
 ViewOrgs = require_cap(Cap.VIEW_ORGANIZATIONS)

@@ -12,9 +12,9 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from app.api.deps import Caller, SessionDep, require_cap
-from services import transactions as svc
-from services.db import get_engine
-from services.permissions import Cap
+from core.db import get_engine
+from services.access.permissions import Cap
+from services.charging import transactions as svc
 
 router = APIRouter(tags=["transactions"])
 ViewTransactions = require_cap(Cap.VIEW_TRANSACTIONS)

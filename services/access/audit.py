@@ -1,0 +1,68 @@
+"""The audit log: who changed what, when, old value → new value."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from models import AuditLog, User
+from services.access.scope import Scope
+
+
+def plain(value: Any) -> Any:
+    """JSON-safe, exact: decimals and dates become strings."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    return value
+
+
+def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """{field: {"old": ..., "new": ...}} for the fields whose value changed."""
+    return {k: {"old": plain(old.get(k)), "new": plain(v)} for k, v in new.items() if old.get(k) != v}
+
+
+def record(*, session: Session, user_id: int | None, organization_id: int | None, entity: str, entity_id: Any,
+           action: str, changes: dict[str, Any]) -> AuditLog:
+    entry = AuditLog(user_id=user_id, organization_id=organization_id, entity=entity, entity_id=str(entity_id),
+                     action=action, changes=plain(changes))
+    session.add(entry)
+    return entry
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    created_at: datetime
+    user_id: int | None
+    user_email: str | None
+    organization_id: int | None
+    entity: str
+    entity_id: str
+    action: str
+    changes: dict[str, Any]
+
+
+def list_entries(*, session: Session, scope: Scope, organization_id: int | None = None, entity: str | None = None,
+                 entity_id: Any = None, limit: int = 100, offset: int = 0) -> list[AuditRow]:
+    """Newest first, only entries of organizations in scope."""
+    stmt = (select(AuditLog, User.email).outerjoin(User, User.id == AuditLog.user_id)
+            .where(scope.org_filter(AuditLog.organization_id)))
+    if organization_id is not None:
+        stmt = stmt.where(AuditLog.organization_id == organization_id)
+    if entity:
+        stmt = stmt.where(AuditLog.entity == entity)
+    if entity_id is not None:
+        stmt = stmt.where(AuditLog.entity_id == str(entity_id))
+    rows = session.execute(stmt.order_by(AuditLog.created_at.desc(), AuditLog.id.desc()).limit(limit).offset(offset))
+    return [AuditRow(a.id, a.created_at, a.user_id, email, a.organization_id, a.entity, a.entity_id, a.action,
+                     a.changes) for a, email in rows]

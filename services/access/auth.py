@@ -1,0 +1,210 @@
+"""Passwords, login, throttling and session tokens.
+
+Tokens are JWTs signed with joserfc (authlib's JOSE library; `authlib.jose` is deprecated in
+favour of it). A token carries the user's token_version; logout and a password change bump
+the version, which revokes every token issued before.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+
+import bcrypt
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import OctKey
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import Session
+
+from core.clock import utcnow
+from core.config import get_settings
+from core.errors import ValidationError
+from models import LoginThrottle, User
+
+MAX_PASSWORD_BYTES = 72  # bcrypt ignores anything past 72 bytes; we refuse instead
+MIN_PASSWORD_LENGTH = 8
+
+
+class AuthError(Exception):
+    """Login refused or token invalid. The message is safe to show."""
+
+
+class Throttled(AuthError):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many failed logins. Try again in {retry_after} seconds.")
+        self.retry_after = retry_after
+
+
+def validate_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters.", "password")
+    if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
+        raise ValidationError(f"Password must be at most {MAX_PASSWORD_BYTES} bytes long.", "password")
+
+
+def hash_password(password: str) -> str:
+    validate_password(password)
+    rounds = get_settings().bcrypt_rounds
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds)).decode("ascii")
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    data = password.encode("utf-8")
+    if len(data) > MAX_PASSWORD_BYTES:
+        return False
+    try:
+        return bcrypt.checkpw(data, password_hash.encode("ascii"))
+    except ValueError:
+        # Not a bcrypt hash (an invited user has no password yet): spend the same time, then refuse.
+        bcrypt.checkpw(data, _dummy_hash().encode("ascii"))
+        return False
+
+
+@lru_cache
+def _dummy_hash() -> str:
+    return bcrypt.hashpw(b"not-a-real-password", bcrypt.gensalt(get_settings().bcrypt_rounds)).decode("ascii")
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+# --- throttling -------------------------------------------------------------
+
+def _throttle_key(email: str, ip: str | None) -> str:
+    return f"{normalize_email(email)}|{ip or '-'}"
+
+
+def _check_throttle(session: Session, key: str) -> None:
+    row = session.get(LoginThrottle, key)
+    now = utcnow()
+    if row and row.locked_until and row.locked_until > now:
+        raise Throttled(int((row.locked_until - now).total_seconds()) + 1)
+
+
+def _record_failure(session: Session, key: str) -> None:
+    settings = get_settings()
+    now = utcnow()
+    window = timedelta(seconds=settings.login_lockout_seconds)
+    # Upsert so concurrent failures on several workers all count.
+    stmt = insert(LoginThrottle).values(key=key, failures=1, window_started_at=now)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[LoginThrottle.key],
+        set_={"failures": LoginThrottle.failures + 1},
+    )
+    session.execute(stmt)
+    row = session.get(LoginThrottle, key, populate_existing=True)
+    if row.window_started_at < now - window and not row.locked_until:
+        row.failures, row.window_started_at = 1, now
+    if row.failures >= settings.login_max_failures:
+        row.locked_until = now + window
+        row.failures = 0
+        row.window_started_at = now
+    session.add(row)
+
+
+def _clear_failures(session: Session, key: str) -> None:
+    row = session.get(LoginThrottle, key)
+    if row:
+        session.delete(row)
+
+
+def authenticate(*, session: Session, email: str, password: str, ip: str | None = None) -> User:
+    """Check a login. Commits throttling state; raises AuthError with a safe message."""
+    key = _throttle_key(email, ip)
+    _check_throttle(session, key)
+    user = session.execute(select(User).where(User.email == normalize_email(email))).scalar_one_or_none()
+    # An unknown email still costs one bcrypt hash, so timing does not reveal which emails exist.
+    ok = verify_password(password, user.password_hash if user else _dummy_hash())
+    if not user or not ok:
+        _record_failure(session, key)
+        session.commit()
+        raise AuthError("Incorrect email or password.")
+    if user.status != "active":
+        session.commit()
+        raise AuthError("This account is disabled." if user.status == "disabled"
+                        else "This account has not been activated yet.")
+    _clear_failures(session, key)
+    user.last_login_at = utcnow()
+    session.add(user)
+    session.commit()
+    return user
+
+
+# --- tokens -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: int
+    token_version: int
+    expires_at: int
+
+
+def _key() -> OctKey:
+    return OctKey.import_key(get_settings().secret_key)
+
+
+def issue_token(user: User, ttl: timedelta | None = None) -> str:
+    settings = get_settings()
+    now = int(utcnow().timestamp())
+    ttl_s = int((ttl or timedelta(minutes=settings.jwt_ttl_minutes)).total_seconds())
+    claims = {
+        "iss": "voltdesk",
+        "sub": str(user.id),
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "exp": now + ttl_s,
+        "ver": user.token_version,
+        "role": user.role,
+    }
+    return jwt.encode({"alg": "HS256"}, claims, _key())
+
+
+def decode_token(token: str) -> TokenClaims:
+    settings = get_settings()
+    try:
+        tok = jwt.decode(token, _key(), algorithms=["HS256"])
+        registry = jwt.JWTClaimsRegistry(
+            now=int(utcnow().timestamp()),
+            aud={"essential": True, "value": settings.jwt_audience},
+            exp={"essential": True},
+            sub={"essential": True},
+            ver={"essential": True},
+        )
+        registry.validate(tok.claims)
+        return TokenClaims(int(tok.claims["sub"]), int(tok.claims["ver"]), int(tok.claims["exp"]))
+    except (JoseError, ValueError, KeyError, TypeError) as exc:
+        raise AuthError("Your session is invalid or has expired. Please log in again.") from exc
+
+
+def user_from_token(*, session: Session, token: str | None) -> User:
+    """The active user a token belongs to, checked against the database on every call."""
+    if not token:
+        raise AuthError("Not logged in.")
+    claims = decode_token(token)
+    user = session.get(User, claims.user_id)
+    if user is None or user.token_version != claims.token_version:
+        raise AuthError("Your session has ended. Please log in again.")
+    if user.status != "active":
+        raise AuthError("This account is disabled.")
+    return user
+
+
+def revoke_tokens(*, session: Session, user: User) -> None:
+    """Logout: every token issued to this user stops working."""
+    user.token_version += 1
+    session.add(user)
+    session.commit()
+
+
+def change_password(*, session: Session, user: User, current: str, new: str) -> None:
+    if not verify_password(current, user.password_hash):
+        raise ValidationError("Current password is incorrect.", "current_password")
+    user.password_hash = hash_password(new)
+    user.token_version += 1
+    session.add(user)
+    session.commit()
+
+

@@ -1,0 +1,130 @@
+"""Billing periods per organization: weekly, monthly or quarterly, starting on its billing day, in its timezone.
+
+A period runs from its billing day to the day before the next one (both dates inclusive, local time).
+It is invoiced once it has closed: at local midnight after its last day plus a grace period
+(BILLING_GRACE_MINUTES) for late StopTransactions. The worker catches up every closed period not yet
+covered, so a worker that was down over a billing day invoices the missed periods when it starts.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from core.clock import utcnow
+from core.config import get_settings
+from models import BillingRun, Invoice, Organization
+from services.access.scope import Scope
+from services.billing.invoicing import invoice_period
+from services.billing.periods import (
+    Period,
+    local_today,
+    period_bounds_utc,
+    period_containing,
+)
+
+# A worker that was down for years should not flood the books in one go; the rest follows on the next ticks.
+MAX_CATCH_UP_PERIODS = 24
+
+
+def run_at(org: Organization, period: Period) -> datetime:
+    """When the worker invoices `period`: local midnight after it closes, plus the grace period (UTC)."""
+    _, closes = period_bounds_utc(period.start, period.end, org.timezone)
+    return closes + timedelta(minutes=get_settings().billing_grace_minutes)
+
+
+def covered_until(session: Session, org_id: int) -> date | None:
+    """The last day already invoiced, or settled as nothing to bill / already invoiced."""
+    invoiced = session.execute(select(func.max(Invoice.period_end)).where(
+        Invoice.organization_id == org_id, Invoice.kind == "invoice")).scalar()
+    ran = session.execute(select(func.max(BillingRun.period_end)).where(
+        BillingRun.organization_id == org_id, BillingRun.outcome.in_(("made", "skipped")))).scalar()
+    days = [d for d in (invoiced, ran) if d is not None]
+    return max(days) if days else None
+
+
+def _first_open_period(session: Session, org: Organization) -> Period:
+    done = covered_until(session, org.id)
+    if done is None:
+        return period_containing(org.billing_cycle, org.billing_day, local_today(org.timezone, org.created_at))
+    first_day = done + timedelta(days=1)
+    period = period_containing(org.billing_cycle, org.billing_day, first_day)
+    # After a cycle change or an off-cycle manual run, bridge from the last covered day: never overlap.
+    return Period(max(period.start, first_day), period.end)
+
+
+def due_periods(session: Session, org: Organization, now: datetime | None = None) -> list[Period]:
+    """Closed periods of `org` that are not invoiced yet, oldest first."""
+    now = now or utcnow()
+    period, due = _first_open_period(session, org), []
+    while run_at(org, period) <= now and len(due) < MAX_CATCH_UP_PERIODS:
+        due.append(period)
+        start = period.end + timedelta(days=1)
+        period = period_containing(org.billing_cycle, org.billing_day, start)
+    return due
+
+
+@dataclass(frozen=True)
+class NextRun:
+    organization_id: int
+    organization: str
+    billing_cycle: str
+    billing_day: int
+    timezone: str
+    period_start: date
+    period_end: date
+    run_at: datetime  # UTC; in the past means the worker will catch it up on its next tick
+    overdue_catch_up: bool
+
+
+def next_runs(*, session: Session, scope: Scope, now: datetime | None = None) -> list[NextRun]:
+    """The next scheduled billing run per organization in scope (the Finances page shows these)."""
+    now = now or utcnow()
+    orgs = session.execute(select(Organization).where(
+        scope.org_filter(Organization.id), Organization.kind != "operator").order_by(Organization.name)).scalars()
+    rows = []
+    for org in orgs:
+        period = _first_open_period(session, org)
+        at = run_at(org, period)
+        rows.append(NextRun(org.id, org.name, org.billing_cycle, org.billing_day, org.timezone,
+                            period.start, period.end, at, at <= now))
+    return rows
+
+
+# A period whose run failed is retried on later ticks, but not more often than this (keeps the history readable).
+RETRY_FAILED_AFTER = timedelta(hours=1)
+
+
+def _failed_recently(session: Session, org_id: int, period: Period, now: datetime) -> bool:
+    return session.execute(select(BillingRun.id).where(
+        BillingRun.organization_id == org_id, BillingRun.period_start == period.start,
+        BillingRun.period_end == period.end, BillingRun.outcome == "failed",
+        BillingRun.started_at > now - RETRY_FAILED_AFTER).limit(1)).first() is not None
+
+
+def run_due_cycles(*, session: Session, now: datetime | None = None, trigger: str = "worker") -> list:
+    """Invoice every closed, not yet covered period of every client organization (catching up as needed).
+
+    Safe to run in several workers at once: each (organization, period) is made once by the database's
+    uniqueness and the per-organization lock; the others record 'skipped: already invoiced'.
+    Returns the invoicing Outcomes, oldest period first per organization.
+    """
+    now = now or utcnow()
+    batch = str(uuid.uuid4())
+    orgs = session.execute(select(Organization).where(Organization.kind != "operator")
+                           .order_by(Organization.id)).scalars().all()
+    session.commit()
+    outcomes = []
+    for org in orgs:
+        for period in due_periods(session, org, now):
+            if _failed_recently(session, org.id, period, now):
+                break  # later periods wait for this one, so invoices stay in order
+            outcome = invoice_period(session=session, org=org, period_start=period.start, period_end=period.end,
+                                     trigger=trigger, batch=batch)
+            outcomes.append(outcome)
+            if outcome.outcome == "failed":
+                break
+    return outcomes

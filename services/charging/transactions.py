@@ -1,0 +1,480 @@
+"""Transactions (charging sessions): the scoped list, breakdowns, analytics, detail and CSV export.
+
+- Every query goes through the Scope: organizations in scope, and for a location owner only the
+  sessions it earned on (`Transaction.location_owner_id`, snapshotted at start) plus sessions
+  without a snapshot on chargers it owns now.
+- A custom date range is a range of LOCAL dates: each session is compared with the local day
+  boundaries of its own organization's timezone (so an all-organizations view stays correct).
+  Presets (24h, 7d, 30d, 365d) are rolling windows ending now. Sessions are placed by start time.
+- Sorting, filtering, paging and aggregation happen in SQL. Money is never summed across
+  currencies: totals, breakdowns and analytics are grouped by currency.
+- The CSV export streams with a server-side cursor (`yield_per`), so memory stays flat.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import DateTime, and_, case, func, literal, or_, select
+from sqlmodel import Session
+
+from core.clock import utcnow
+from core.errors import NotFound, ValidationError
+from core.money import round_money
+from models import Charger, MeterValue, OcppMessage, Organization, Transaction
+from services.access.permissions import Cap
+from services.access.scope import Scope
+
+PRESETS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30),
+           "365d": timedelta(days=365)}
+STATUSES = ("active", "completed", "flagged")
+GRANULARITIES = ("day", "hour")
+MAX_RANGE_DAYS = 3660
+ENERGY = "Energy.Active.Import.Register"
+POWER = "Power.Active.Import"
+
+_duration = func.extract("epoch", Transaction.stopped_at - Transaction.started_at)
+SORTS: dict[str, Any] = {
+    "started_at": Transaction.started_at, "stopped_at": Transaction.stopped_at, "energy": Transaction.energy_wh,
+    "amount": Transaction.amount_gross, "duration": _duration, "charger": Charger.ocpp_id, "id": Transaction.id,
+}
+# The session's currency once priced; before that, its organization's.
+_currency = case((Transaction.priced_at.is_not(None), Transaction.currency), else_=Organization.currency)
+
+
+@dataclass(frozen=True)
+class TxFilter:
+    preset: str | None = None
+    date_from: date | None = None  # inclusive local date
+    date_to: date | None = None    # inclusive local date
+    organization_id: int | None = None
+    charger_id: int | None = None
+    connector_id: int | None = None
+    id_tag: str | None = None
+    status: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.preset is not None and self.preset not in PRESETS:
+            raise ValidationError(f"Date preset must be one of: {', '.join(PRESETS)}.", "preset")
+        if self.preset and (self.date_from or self.date_to):
+            raise ValidationError("Choose a preset or a custom date range, not both.", "preset")
+        if self.date_from and self.date_to:
+            if self.date_from > self.date_to:
+                raise ValidationError("The start date must be on or before the end date.", "date_from")
+            if (self.date_to - self.date_from).days > MAX_RANGE_DAYS:
+                raise ValidationError("A date range may span at most 10 years.", "date_to")
+        if self.status is not None and self.status not in STATUSES:
+            raise ValidationError(f"Status must be one of: {', '.join(STATUSES)}.", "status")
+        if self.connector_id is not None and self.connector_id < 1:
+            raise ValidationError("Connector must be 1 or more.", "connector_id")
+        if self.id_tag is not None and len(self.id_tag) > 20:
+            raise ValidationError("An idTag has at most 20 characters.", "id_tag")
+
+
+def _local_midnight(day: date) -> Any:
+    """The start of a local day in each row's organization timezone, as a timestamptz in SQL."""
+    return func.timezone(Organization.timezone, literal(datetime.combine(day, time(0)), DateTime()))
+
+
+def _scope_clause(scope: Scope) -> Any:
+    clause = scope.org_filter(Transaction.organization_id)
+    if scope.location_owner_id is not None:
+        owner = scope.location_owner_id
+        clause = and_(clause, or_(Transaction.location_owner_id == owner,
+                                  and_(Transaction.location_owner_id.is_(None), Charger.location_owner_id == owner)))
+    return clause
+
+
+def _where(scope: Scope, f: TxFilter) -> list[Any]:
+    scope.require(Cap.VIEW_TRANSACTIONS)
+    if f.organization_id is not None:
+        scope = scope.narrowed(f.organization_id)
+    where = [_scope_clause(scope)]
+    if f.preset:
+        where.append(Transaction.started_at >= utcnow() - PRESETS[f.preset])
+    if f.date_from:
+        where.append(Transaction.started_at >= _local_midnight(f.date_from))
+    if f.date_to:
+        where.append(Transaction.started_at < _local_midnight(f.date_to + timedelta(days=1)))
+    if f.charger_id is not None:
+        where.append(Transaction.charger_id == f.charger_id)
+    if f.connector_id is not None:
+        where.append(Transaction.connector_id == f.connector_id)
+    if f.id_tag:
+        where.append(func.upper(Transaction.id_tag) == f.id_tag.strip().upper())  # idTag is case-insensitive
+    if f.status == "flagged":
+        where.append(func.cardinality(Transaction.flags) > 0)
+    elif f.status:
+        where.append(Transaction.status == f.status)
+    return where
+
+
+def _joined(*columns: Any) -> Any:
+    return (select(*columns).select_from(Transaction)
+            .join(Charger, Charger.id == Transaction.charger_id)
+            .join(Organization, Organization.id == Transaction.organization_id))
+
+
+def _kwh(wh: Any) -> Decimal | None:
+    return None if wh is None else Decimal(wh) / 1000
+
+
+def resolve_charger(*, session: Session, scope: Scope, ocpp_id: str) -> int:
+    """The id of the charger in scope with this OCPP id (case-insensitive), for a filter typed by hand."""
+    scope.require(Cap.VIEW_TRANSACTIONS)
+    wanted = (ocpp_id or "").strip()
+    found = session.execute(select(Charger.id).where(func.upper(Charger.ocpp_id) == wanted.upper(),
+                                                     scope.charger_filter())).scalar_one_or_none()
+    if found is None:
+        raise ValidationError(f"No charger '{wanted}' among your chargers.", "charger")
+    return found
+
+
+def display_timezone(*, session: Session, scope: Scope) -> str:
+    """The timezone to lay a chart's axis in: the only organization's in scope, else UTC."""
+    if scope.org_ids is not None and len(scope.org_ids) == 1:
+        org = session.get(Organization, next(iter(scope.org_ids)))
+        if org is not None:
+            return org.timezone
+    return "UTC"
+
+
+# ---------------------------------------------------------------- the list
+
+@dataclass(frozen=True)
+class TxRow:
+    id: int
+    organization_id: int
+    organization_name: str
+    timezone: str
+    charger_id: int
+    charger_ocpp_id: str
+    charger_name: str
+    connector_id: int
+    id_tag: str
+    status: str
+    started_at: datetime
+    stopped_at: datetime | None
+    duration_seconds: int | None
+    energy_kwh: Decimal | None
+    currency: str
+    amount_gross: Decimal | None
+    amount_net_cpo: Decimal | None
+    stop_reason: str | None
+    flags: list[str]
+
+
+@dataclass(frozen=True)
+class CurrencyTotal:
+    currency: str
+    sessions: int
+    energy_kwh: Decimal
+    amount_gross: Decimal
+    amount_net_cpo: Decimal
+
+
+@dataclass(frozen=True)
+class TxPage:
+    items: list[TxRow]
+    total: int
+    limit: int
+    offset: int
+    totals: list[CurrencyTotal]  # one per currency, over the whole filtered set
+
+
+_ROW_COLUMNS = (Transaction, Organization.name, Organization.timezone, Charger.ocpp_id, Charger.name, _currency)
+
+
+def _money(amount: Any, currency: str) -> Decimal | None:
+    """Stored amounts are already rounded; this only shows them with the currency's decimals."""
+    return None if amount is None else round_money(Decimal(amount), currency)
+
+
+def _tx_row(t: Transaction, org_name: str, tz: str, ocpp_id: str, charger_name: str, currency: str) -> TxRow:
+    # Via timestamps: subtracting datetimes that share a tzinfo ignores DST.
+    duration = int(t.stopped_at.timestamp() - t.started_at.timestamp()) if t.stopped_at else None
+    return TxRow(t.id, t.organization_id, org_name, tz, t.charger_id, ocpp_id, charger_name, t.connector_id, t.id_tag,
+                 t.status, t.started_at, t.stopped_at, duration, _kwh(t.energy_wh), currency,
+                 _money(t.amount_gross, currency), _money(t.amount_net_cpo, currency), t.stop_reason,
+                 list(t.flags or []))
+
+
+def list_transactions(*, session: Session, scope: Scope, filters: TxFilter = TxFilter(), sort: str = "started_at",
+                      descending: bool = True, limit: int = 50, offset: int = 0) -> TxPage:
+    if sort not in SORTS:
+        raise ValidationError(f"Sort by one of: {', '.join(SORTS)}.", "sort")
+    if not 1 <= limit <= 1000 or offset < 0:
+        raise ValidationError("Page size must be 1 to 1000 and the offset 0 or more.", "limit")
+    where = _where(scope, filters)
+    key = SORTS[sort]
+    order = [key.desc().nulls_last() if descending else key.asc().nulls_last(),
+             Transaction.id.desc() if descending else Transaction.id.asc()]
+    rows = session.execute(_joined(*_ROW_COLUMNS).where(*where).order_by(*order).limit(limit).offset(offset)).all()
+    return TxPage([_tx_row(*r) for r in rows], _count(session, where), limit, offset, _totals(session, where))
+
+
+def _count(session: Session, where: list[Any]) -> int:
+    return session.execute(_joined(func.count()).where(*where)).scalar_one()
+
+
+def _totals(session: Session, where: list[Any]) -> list[CurrencyTotal]:
+    rows = session.execute(
+        _joined(_currency, func.count(), func.coalesce(func.sum(Transaction.energy_wh), 0),
+                func.coalesce(func.sum(Transaction.amount_gross), 0),
+                func.coalesce(func.sum(Transaction.amount_net_cpo), 0))
+        .where(*where).group_by(_currency).order_by(_currency)).all()
+    return [CurrencyTotal(c, n, Decimal(wh) / 1000, _money(g, c), _money(net, c)) for c, n, wh, g, net in rows]
+
+
+# ---------------------------------------------------------------- per-charger breakdown and analytics
+
+@dataclass(frozen=True)
+class ChargerBreakdown:
+    charger_id: int
+    charger_ocpp_id: str
+    charger_name: str
+    organization_id: int
+    currency: str
+    sessions: int
+    energy_kwh: Decimal
+    revenue: Decimal              # gross, priced sessions only
+    avg_duration_seconds: int | None  # finished sessions only
+
+
+def charger_breakdown(*, session: Session, scope: Scope, filters: TxFilter = TxFilter()) -> list[ChargerBreakdown]:
+    """kWh, revenue, sessions and average duration per charger (and currency) in the range."""
+    rows = session.execute(
+        _joined(Charger.id, Charger.ocpp_id, Charger.name, Charger.organization_id, _currency, func.count(),
+                func.coalesce(func.sum(Transaction.energy_wh), 0), func.coalesce(func.sum(Transaction.amount_gross), 0),
+                func.avg(_duration))
+        .where(*_where(scope, filters))
+        .group_by(Charger.id, Charger.ocpp_id, Charger.name, Charger.organization_id, _currency)
+        .order_by(func.coalesce(func.sum(Transaction.amount_gross), 0).desc(), Charger.ocpp_id)).all()
+    return [ChargerBreakdown(cid, ocpp, name, org, cur, n, Decimal(wh) / 1000, _money(rev, cur),
+                             None if avg is None else int(round(avg)))
+            for cid, ocpp, name, org, cur, n, wh, rev, avg in rows]
+
+
+@dataclass(frozen=True)
+class AnalyticsPoint:
+    bucket: datetime  # local (naive) start of the day or hour, in the session's organization timezone
+    currency: str
+    sessions: int
+    energy_kwh: Decimal
+    revenue: Decimal
+
+
+def energy_analytics(*, session: Session, scope: Scope, filters: TxFilter = TxFilter(),
+                     granularity: str = "day") -> list[AnalyticsPoint]:
+    """kWh and revenue by local day or hour of the session start (per currency)."""
+    if granularity not in GRANULARITIES:
+        raise ValidationError("Group by day or by hour.", "granularity")
+    bucket = func.date_trunc(granularity, func.timezone(Organization.timezone, Transaction.started_at))
+    rows = session.execute(
+        _joined(bucket, _currency, func.count(), func.coalesce(func.sum(Transaction.energy_wh), 0),
+                func.coalesce(func.sum(Transaction.amount_gross), 0))
+        .where(*_where(scope, filters)).group_by(bucket, _currency).order_by(bucket, _currency)).all()
+    return [AnalyticsPoint(b, c, n, Decimal(wh) / 1000, _money(rev, c)) for b, c, n, wh, rev in rows]
+
+
+# ---------------------------------------------------------------- organization tree totals
+
+@dataclass
+class TreeNode:
+    organization_id: int
+    name: str
+    parent_id: int | None
+    depth: int
+    own: dict[str, CurrencyTotal] = field(default_factory=dict)
+    rolled_up: dict[str, CurrencyTotal] = field(default_factory=dict)  # own + descendants in scope
+
+
+def _add(a: CurrencyTotal | None, b: CurrencyTotal) -> CurrencyTotal:
+    if a is None:
+        return b
+    return CurrencyTotal(a.currency, a.sessions + b.sessions, a.energy_kwh + b.energy_kwh,
+                         a.amount_gross + b.amount_gross, a.amount_net_cpo + b.amount_net_cpo)
+
+
+def org_tree_totals(*, session: Session, scope: Scope, filters: TxFilter = TxFilter()) -> list[TreeNode]:
+    """Per-organization totals with subtotals rolled up the tree, counting only what the scope sees.
+
+    Depth-first order (parents before children). Totals stay per currency."""
+    where = _where(scope, filters)
+    orgs = session.execute(select(Organization.id, Organization.name, Organization.parent_id)
+                           .where(scope.org_filter(Organization.id)).order_by(Organization.name)).all()
+    nodes = {oid: TreeNode(oid, name, parent, 0) for oid, name, parent in orgs}
+    rows = session.execute(
+        _joined(Transaction.organization_id, _currency, func.count(), func.coalesce(func.sum(Transaction.energy_wh), 0),
+                func.coalesce(func.sum(Transaction.amount_gross), 0),
+                func.coalesce(func.sum(Transaction.amount_net_cpo), 0))
+        .where(*where).group_by(Transaction.organization_id, _currency)).all()
+    for oid, cur, n, wh, g, net in rows:
+        if oid in nodes:
+            nodes[oid].own[cur] = CurrencyTotal(cur, n, Decimal(wh) / 1000, _money(g, cur), _money(net, cur))
+    children: dict[int | None, list[int]] = {}
+    for oid, node in nodes.items():
+        children.setdefault(node.parent_id if node.parent_id in nodes else None, []).append(oid)
+    out: list[TreeNode] = []
+
+    def walk(oid: int, depth: int) -> dict[str, CurrencyTotal]:
+        node = nodes[oid]
+        node.depth = depth
+        out.append(node)
+        rolled = dict(node.own)
+        for child in children.get(oid, []):
+            for cur, t in walk(child, depth + 1).items():
+                rolled[cur] = _add(rolled.get(cur), t)
+        node.rolled_up = rolled
+        return rolled
+
+    for root in children.get(None, []):
+        walk(root, 0)
+    return out
+
+
+# ---------------------------------------------------------------- session detail
+
+@dataclass(frozen=True)
+class CurvePoint:
+    timestamp: datetime
+    energy_kwh: Decimal | None  # delivered since the start
+    power_kw: Decimal | None
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    id: int
+    created_at: datetime
+    direction: str
+    action: str | None
+    frame: str
+
+
+@dataclass(frozen=True)
+class TxDetail:
+    row: TxRow
+    meter_start: int
+    meter_stop: int | None
+    priced_at: datetime | None
+    amounts: dict[str, Decimal | None]
+    breakdown: dict[str, Any] | None
+    curve: list[CurvePoint]
+    raw_messages: list[RawMessage] | None  # None: the role may not see raw OCPP
+
+
+AMOUNT_FIELDS = ("energy", "time", "session_fee", "idle", "subtotal", "vat", "ssc", "gross", "gateway", "platform",
+                 "location_owner", "net_cpo")
+
+
+def get_transaction(*, session: Session, scope: Scope, transaction_id: int) -> TxDetail:
+    scope.require(Cap.VIEW_TRANSACTIONS)
+    found = session.execute(_joined(*_ROW_COLUMNS).where(Transaction.id == transaction_id,
+                                                         _scope_clause(scope))).first()
+    if found is None:
+        raise NotFound("Session not found.")
+    t = found[0]
+    raw = _raw_messages(session, t) if scope.can(Cap.VIEW_RAW_OCPP) else None
+    return TxDetail(_tx_row(*found), t.meter_start, t.meter_stop, t.priced_at,
+                    {k: _money(getattr(t, f"amount_{k}"), found[-1]) for k in AMOUNT_FIELDS}, t.price_breakdown,
+                    meter_curve(session, t), raw)
+
+
+def _to_unit(value: Decimal, unit: str | None, base: str) -> Decimal:
+    """Energy in kWh or power in kW, from Wh/kWh or W/kW."""
+    return Decimal(value) if (unit or base) == f"k{base}" else Decimal(value) / 1000
+
+
+def meter_curve(session: Session, t: Transaction) -> list[CurvePoint]:
+    """Energy since start and power against time. Power missing from a sample is derived from energy."""
+    rows = session.execute(select(MeterValue.timestamp, MeterValue.measurand, MeterValue.value, MeterValue.unit)
+                           .where(MeterValue.transaction_id == t.id, MeterValue.phase.is_(None),
+                                  MeterValue.measurand.in_((ENERGY, POWER)))
+                           .order_by(MeterValue.timestamp, MeterValue.id)).all()
+    points: dict[datetime, dict[str, Decimal]] = {}
+    for ts, measurand, value, unit in rows:
+        p = points.setdefault(ts, {})
+        if measurand == ENERGY:
+            p["energy"] = _to_unit(value, unit, "Wh") - Decimal(t.meter_start) / 1000
+        else:
+            p["power"] = _to_unit(value, unit, "W")
+    out: list[CurvePoint] = []
+    prev: tuple[datetime, Decimal] | None = (t.started_at, Decimal(0))
+    for ts in sorted(points):
+        energy, power = points[ts].get("energy"), points[ts].get("power")
+        if power is None and energy is not None and prev is not None and ts > prev[0]:
+            hours = Decimal((ts - prev[0]) // timedelta(microseconds=1)) / 3_600_000_000
+            power = max((energy - prev[1]) / hours, Decimal(0)).quantize(Decimal("0.001"))
+        if energy is not None:
+            prev = (ts, energy)
+        out.append(CurvePoint(ts, energy, power))
+    return out
+
+
+def _raw_messages(session: Session, t: Transaction, limit: int = 2000) -> list[RawMessage]:
+    """Frames tagged with the session, plus the charger's untagged frames during it (e.g. StartTransaction)."""
+    margin = timedelta(minutes=1)
+    end = (t.stopped_at or utcnow()) + margin
+    rows = session.execute(select(OcppMessage).where(or_(
+        OcppMessage.transaction_id == t.id,
+        and_(OcppMessage.charger_id == t.charger_id, OcppMessage.transaction_id.is_(None),
+             OcppMessage.created_at >= t.started_at - margin, OcppMessage.created_at <= end)))
+        .order_by(OcppMessage.created_at, OcppMessage.id).limit(limit)).scalars()
+    return [RawMessage(m.id, m.created_at, m.direction, m.action, m.frame) for m in rows]
+
+
+# ---------------------------------------------------------------- CSV export
+
+CSV_HEADER = ["session_id", "organization", "charger", "charger_name", "connector", "id_tag", "status",
+              "started_at", "stopped_at", "timezone", "duration_minutes", "energy_kwh", "currency",
+              "energy", "time", "session_fee", "idle", "subtotal", "vat", "ssc_levy", "gross", "gateway",
+              "platform_commission", "location_owner_commission", "net_to_cpo", "stop_reason", "flags"]
+_CSV_AMOUNTS = [getattr(Transaction, f"amount_{k}") for k in AMOUNT_FIELDS]
+
+
+def _cell(text: str | None) -> str:
+    """Plain text, defused against spreadsheet formula injection."""
+    text = text or ""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def iter_csv(*, session: Session, scope: Scope, filters: TxFilter = TxFilter(), sort: str = "started_at",
+             descending: bool = True, batch: int = 2000) -> Iterator[str]:
+    """The filtered list as CSV text chunks, read through a server-side cursor. Times are local."""
+    if sort not in SORTS:
+        raise ValidationError(f"Sort by one of: {', '.join(SORTS)}.", "sort")
+    where = _where(scope, filters)
+    key = SORTS[sort]
+    stmt = (_joined(Transaction.id, Organization.name, Charger.ocpp_id, Charger.name, Transaction.connector_id,
+                    Transaction.id_tag, Transaction.status, Transaction.started_at, Transaction.stopped_at,
+                    Organization.timezone, Transaction.energy_wh, _currency, *_CSV_AMOUNTS, Transaction.stop_reason,
+                    Transaction.flags)
+            .where(*where)
+            .order_by(key.desc().nulls_last() if descending else key.asc().nulls_last(),
+                      Transaction.id.desc() if descending else Transaction.id.asc())
+            .execution_options(yield_per=batch))
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    yield buf.getvalue()
+    zones: dict[str, ZoneInfo] = {}
+    for part in session.execute(stmt).partitions():
+        buf.seek(0)
+        buf.truncate()
+        for (tid, org, ocpp, cname, conn, tag, status, start, stop, tz, wh, cur, *amounts, reason, flags) in part:
+            zone = zones.setdefault(tz, ZoneInfo(tz))
+            minutes = None if stop is None else Decimal((stop - start) // timedelta(seconds=1)) / 60
+            writer.writerow([
+                tid, _cell(org), _cell(ocpp), _cell(cname), conn, _cell(tag), status,
+                start.astimezone(zone).isoformat(), stop.astimezone(zone).isoformat() if stop else "", tz,
+                "" if minutes is None else f"{minutes:.2f}", "" if wh is None else str(Decimal(wh) / 1000), cur,
+                *["" if a is None else str(round_money(a, cur)) for a in amounts],
+                _cell(reason), " ".join(flags or []),
+            ])
+        yield buf.getvalue()

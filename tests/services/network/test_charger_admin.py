@@ -1,0 +1,161 @@
+"""Creating and editing chargers from the web app: validation, scope, audit, the key shown once, detail."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from core.errors import NotFound, ValidationError
+from models import AuditLog, ChargerCommand, ChargerStatusEvent, Connector, UnknownCharger
+from services.access.permissions import PermissionDenied
+from services.access.scope import scope_for
+from services.network import chargers as svc
+from services.network import unknown_chargers
+from tests.utils.factories import make_charger, make_location_owner, make_org, make_tariff, make_user
+
+
+@pytest.fixture
+def net(session):
+    a, b = make_org(session, slug="alpha"), make_org(session, slug="bravo")
+    nm = make_user(session, role="network_manager", orgs=[a])
+    return a, b, nm, scope_for(session, nm)
+
+
+def _create(session, scope, user, org, **fields):
+    args = dict(ocpp_id="NEW-1", organization_id=org.id, name="Harbour", address="1 Quay", latitude="52.5",
+                longitude="13.4", connectors=2)
+    args.update(fields)
+    charger, key = svc.create_charger(session=session, scope=scope, user_id=user.id, **args)
+    session.commit()
+    return charger, key
+
+
+@pytest.mark.parametrize(("lat", "lon", "field"), [("91", "13", "latitude"), ("abc", "13", "latitude"),
+                                                   ("52", "-180.5", "longitude"), ("52", "", "longitude")])
+def test_out_of_range_or_unreadable_coordinates_are_refused_and_nothing_is_saved(session, net, lat, lon, field):
+    a, _, nm, scope = net
+    with pytest.raises(ValidationError) as err:
+        _create(session, scope, nm, a, latitude=lat, longitude=lon)
+    assert err.value.field == field
+    session.rollback()
+    assert svc.list_chargers(session=session, scope=scope)[1] == 0
+
+
+def test_created_charger_has_its_connectors_an_audit_entry_and_a_key_that_only_its_hash_keeps(session, net):
+    a, _, nm, scope = net
+    charger, key = _create(session, scope, nm, a)
+    assert charger.latitude == Decimal("52.500000") and charger.name == "Harbour"
+    assert len(session.execute(select(Connector).where(Connector.charger_id == charger.id)).all()) == 2
+    assert key and svc.check_auth_key(key, charger.auth_key_hash) and key not in charger.auth_key_hash
+    entry = session.execute(select(AuditLog).where(AuditLog.entity == "charger")).scalar_one()
+    assert entry.action == "create" and entry.changes["ocpp_id"]["new"] == "NEW-1" and entry.user_id == nm.id
+
+
+def test_a_duplicate_id_tariff_or_owner_of_another_organization_is_refused(session, net):
+    a, b, nm, scope = net
+    make_charger(session, a, ocpp_id="TAKEN")
+    with pytest.raises(Exception, match="already exists"):
+        _create(session, scope, nm, a, ocpp_id="TAKEN")
+    session.rollback()
+    with pytest.raises(ValidationError, match="tariff does not belong"):
+        _create(session, scope, nm, a, tariff_id=make_tariff(session, b).id)
+    session.rollback()
+    with pytest.raises(ValidationError, match="location owner does not belong"):
+        _create(session, scope, nm, a, location_owner_id=make_location_owner(session, b).id)
+    session.rollback()
+    with pytest.raises(ValidationError, match="organization you manage"):
+        _create(session, scope, nm, b)
+
+
+def test_read_only_roles_may_not_create_or_edit(session, net):
+    a, _, _, _ = net
+    cpo = make_user(session, role="cpo", orgs=[a])
+    charger = make_charger(session, a)
+    with pytest.raises(PermissionDenied):
+        _create(session, scope_for(session, cpo), cpo, a)
+    with pytest.raises(PermissionDenied):
+        svc.update_charger(session=session, scope=scope_for(session, cpo), user_id=cpo.id, charger_id=charger.id,
+                           name="x")
+
+
+def test_editing_writes_only_the_changes_to_the_audit_log_and_resizes_connectors(session, net):
+    a, _, nm, scope = net
+    charger, _ = _create(session, scope, nm, a)
+    svc.update_charger(session=session, scope=scope, user_id=nm.id, charger_id=charger.id, name="Harbour North",
+                       lifecycle_status="Maintenance", visible=False, connectors=1, address="1 Quay")
+    session.commit()
+    entry = session.execute(select(AuditLog).where(AuditLog.action == "update")).scalar_one()
+    assert entry.changes == {"name": {"old": "Harbour", "new": "Harbour North"},
+                             "lifecycle_status": {"old": "Active", "new": "Maintenance"},
+                             "visible": {"old": True, "new": False}, "connectors": {"old": 2, "new": 1}}
+    with pytest.raises(ValidationError, match="Lifecycle status"):
+        svc.update_charger(session=session, scope=scope, user_id=nm.id, charger_id=charger.id,
+                           lifecycle_status="Broken")
+
+
+def test_another_organizations_charger_cannot_be_edited_or_opened(session, net):
+    _, b, nm, scope = net
+    other = make_charger(session, b)
+    with pytest.raises(NotFound):
+        svc.update_charger(session=session, scope=scope, user_id=nm.id, charger_id=other.id, name="mine now")
+    with pytest.raises(NotFound):
+        svc.charger_detail(session=session, scope=scope, charger_id=other.id)
+    with pytest.raises(NotFound):
+        svc.regenerate_auth_key(session=session, scope=scope, user_id=nm.id, charger_id=other.id)
+
+
+def test_regenerating_the_key_retires_the_old_one(session, net):
+    a, _, nm, scope = net
+    charger, old = _create(session, scope, nm, a)
+    new = svc.regenerate_auth_key(session=session, scope=scope, user_id=nm.id, charger_id=charger.id)
+    session.commit()
+    assert svc.check_auth_key(new, charger.auth_key_hash) and not svc.check_auth_key(old, charger.auth_key_hash)
+
+
+def test_registering_an_unknown_charger_removes_it_from_the_unknown_list(session, net):
+    a, _, nm, scope = net
+    session.add(UnknownCharger(ocpp_id="STRAY-7", remote_address="10.0.0.9", attempts=3))
+    session.add(UnknownCharger(ocpp_id="STRAY-8"))
+    session.commit()
+    rows, total = unknown_chargers.list_unknown(session=session, scope=scope)
+    assert total == 2 and {r.ocpp_id for r in rows} == {"STRAY-7", "STRAY-8"}
+    _create(session, scope, nm, a, ocpp_id="STRAY-7")
+    rows, total = unknown_chargers.list_unknown(session=session, scope=scope)
+    assert [r.ocpp_id for r in rows] == ["STRAY-8"]
+    cpo = make_user(session, role="cpo", orgs=[a])
+    with pytest.raises(PermissionDenied):
+        unknown_chargers.list_unknown(session=session, scope=scope_for(session, cpo))
+
+
+def test_table_filters_by_organization_and_visibility(session, net):
+    a, b, _, _ = net
+    make_charger(session, a, ocpp_id="A1")
+    make_charger(session, a, ocpp_id="A2", visible=False)
+    make_charger(session, b, ocpp_id="B1")
+    scope = scope_for(session, make_user(session, role="admin"))
+    rows, total = svc.list_chargers(session=session, scope=scope, organization_id=a.id)
+    assert [r.ocpp_id for r in rows] == ["A1", "A2"]
+    rows, _ = svc.list_chargers(session=session, scope=scope, visible=False)
+    assert [r.ocpp_id for r in rows] == ["A2"]
+    rows, _ = svc.list_chargers(session=session, scope=scope, sort="organization", descending=True)
+    assert rows[0].ocpp_id == "B1"
+
+
+def test_detail_shows_connectors_history_and_the_last_configuration_answer(session, net):
+    a, _, nm, scope = net
+    charger = make_charger(session, a, ocpp_id="DET-1", connectors=2, vendor="ABB", model="Terra",
+                           firmware_version="1.2.3")
+    t = datetime(2026, 11, 1, 8, tzinfo=UTC)
+    session.add(ChargerStatusEvent(charger_id=charger.id, connector_id=1, status="Faulted",
+                                   error_code="GroundFailure", received_at=t))
+    session.add(ChargerCommand(charger_id=charger.id, action="GetConfiguration", status="done", completed_at=t,
+                               result={"configurationKey": [{"key": "HeartbeatInterval", "value": "300",
+                                                             "readonly": False}], "unknownKey": ["Foo"]}))
+    session.commit()
+    d = svc.charger_detail(session=session, scope=scope, charger_id=charger.id)
+    assert [c.connector_id for c in d.connectors] == [1, 2]
+    assert d.charger.vendor == "ABB" and d.history[0].error_code == "GroundFailure"
+    assert d.configuration == [{"key": "HeartbeatInterval", "value": "300", "readonly": False},
+                               {"key": "Foo", "value": "(unknown key)", "readonly": True}]
