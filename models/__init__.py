@@ -5,22 +5,29 @@ from models.invitation import UserToken
 from models.invoice import BillingRun, Invoice, InvoiceLine, InvoiceNumberSequence, InvoiceStatusChange
 from models.ops import AuditLog, ChargerCommand, OcppMessage
 from models.organization import Organization
-from models.transaction import ChargerStatusEvent, MeterValue, Transaction
 from models.stats import (
     ChargerDayStat,
     ChargerMonthStat,
+    ChargerStartDayStat,
+    ChargerStartMonthStat,
+    ChargerStopDayStat,
     ChargerWindowStat,
     OrgDayStat,
     OrgMonthStat,
+    OrgStartDayStat,
+    OrgStopDayStat,
     SessionWindowAsOf,
 )
 from models.tariff_revision import TariffRevision
+from models.transaction import ChargerStatusEvent, MeterValue, Transaction
 from models.user import LocationOwner, LoginThrottle, User, UserOrganization
 
 __all__ = [
     "AuditLog", "BillingRun", "Charger", "ChargerCommand", "ChargerDayStat", "ChargerMonthStat",
+    "ChargerStartDayStat", "ChargerStartMonthStat", "ChargerStopDayStat",
     "ChargerStatusEvent", "ChargerWindowStat", "CommissionContract", "Connector", "IdTag", "Invoice", "InvoiceLine",
     "InvoiceNumberSequence", "InvoiceStatusChange", "LocationOwner", "LoginThrottle", "MeterValue", "OcppMessage",
-    "OrgDayStat", "OrgMonthStat", "Organization", "SessionWindowAsOf", "Tariff", "TariffRevision", "Transaction",
+    "OrgDayStat", "OrgMonthStat", "OrgStartDayStat", "OrgStopDayStat", "Organization", "SessionWindowAsOf",
+    "Tariff", "TariffRevision", "Transaction",
     "UnknownCharger", "User", "UserOrganization", "UserToken",
 ]

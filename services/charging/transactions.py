@@ -1,11 +1,15 @@
 """Transactions (charging sessions): the scoped list, breakdowns, analytics, detail and CSV export.
 
-- Every query goes through the Scope: organizations in scope, and for a location owner only the
-  sessions it earned on (`Transaction.location_owner_id`, snapshotted at start) plus sessions
-  without a snapshot on chargers it owns now.
+- Every query goes through the Scope: the sessions its organizations earned, and for a location owner
+  only those snapshotted to it at start (`rollups.earned`).
 - A custom date range is a range of LOCAL dates: each session is compared with the local day
-  boundaries of its own organization's timezone (so an all-organizations view stays correct).
-  Presets (24h, 7d, 30d, 365d) are rolling windows ending now. Sessions are placed by start time.
+  boundaries of its own organization's timezone (so an all-organizations view stays correct); the
+  bounds are computed in Python once per timezone. Presets (24h, 7d, 30d, 365d) are rolling windows
+  ending now. Sessions are placed by start time.
+- Count, totals, the per-charger breakdown, the daily chart and the tree read the roll-ups by local
+  start day (models/stats.py) for the whole days, and the sessions only for the partial day at a
+  preset's start and for the few sessions the roll-ups leave out; filters the roll-ups do not carry
+  (connector, idTag, active or flagged) read the sessions.
 - Sorting, filtering, paging and aggregation happen in SQL. Money is never summed across
   currencies: totals, breakdowns and analytics are grouped by currency.
 - The CSV export streams with a server-side cursor (`yield_per`), so memory stays flat.
@@ -21,15 +25,26 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlmodel import Session
 
 from core.clock import utcnow
 from core.errors import NotFound, ValidationError
 from core.money import round_money
-from models import Charger, MeterValue, OcppMessage, Organization, Transaction
+from models import (
+    Charger,
+    ChargerStartDayStat,
+    ChargerStartMonthStat,
+    MeterValue,
+    OcppMessage,
+    Organization,
+    OrgStartDayStat,
+    Transaction,
+)
 from services.access.permissions import Cap
 from services.access.scope import Scope
+from services.charging import rollups
+from services.charging.rollups import Sums
 
 PRESETS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30),
            "365d": timedelta(days=365)}
@@ -77,31 +92,29 @@ class TxFilter:
             raise ValidationError("An idTag has at most 20 characters.", "id_tag")
 
 
-def _local_midnight(day: date) -> Any:
-    """The start of a local day in each row's organization timezone, as a timestamptz in SQL."""
-    return func.timezone(Organization.timezone, literal(datetime.combine(day, time(0)), DateTime()))
-
-
 def _scope_clause(scope: Scope) -> Any:
-    clause = scope.org_filter(Transaction.organization_id)
-    if scope.location_owner_id is not None:
-        owner = scope.location_owner_id
-        clause = and_(clause, or_(Transaction.location_owner_id == owner,
-                                  and_(Transaction.location_owner_id.is_(None), Charger.location_owner_id == owner)))
-    return clause
+    return rollups.earned(scope, Transaction)
 
 
-def _where(scope: Scope, f: TxFilter) -> list[Any]:
+def _filter_scope(scope: Scope, f: TxFilter) -> Scope:
     scope.require(Cap.VIEW_TRANSACTIONS)
-    if f.organization_id is not None:
-        scope = scope.narrowed(f.organization_id)
-    where = [_scope_clause(scope)]
+    return scope if f.organization_id is None else scope.narrowed(f.organization_id)
+
+
+def _spans(session: Session, scope: Scope, f: TxFilter) -> list[tuple[ZoneInfo, rollups.Span]]:
+    """The filter's date range per timezone in scope (whole local days and partial edges)."""
     if f.preset:
-        where.append(Transaction.started_at >= utcnow() - PRESETS[f.preset])
-    if f.date_from:
-        where.append(Transaction.started_at >= _local_midnight(f.date_from))
-    if f.date_to:
-        where.append(Transaction.started_at < _local_midnight(f.date_to + timedelta(days=1)))
+        start = utcnow() - PRESETS[f.preset]
+        return rollups.spans(session, scope, lambda zone: (start, None))
+
+    def bounds(zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
+        return (None if f.date_from is None else rollups.local_midnight(f.date_from, zone),
+                None if f.date_to is None else rollups.local_midnight(f.date_to + timedelta(days=1), zone))
+    return rollups.spans(session, scope, bounds)
+
+
+def _other_filters(scope: Scope, f: TxFilter) -> list[Any]:
+    where = [_scope_clause(scope)]
     if f.charger_id is not None:
         where.append(Transaction.charger_id == f.charger_id)
     if f.connector_id is not None:
@@ -113,6 +126,21 @@ def _where(scope: Scope, f: TxFilter) -> list[Any]:
     elif f.status:
         where.append(Transaction.status == f.status)
     return where
+
+
+def _where(session: Session, scope: Scope, f: TxFilter) -> list[Any]:
+    scope = _filter_scope(scope, f)
+    where = _other_filters(scope, f)
+    if f.preset:
+        where.append(Transaction.started_at >= utcnow() - PRESETS[f.preset])
+    elif f.date_from or f.date_to:
+        where.append(rollups.local_day_bounds(session, scope, f.date_from, f.date_to, Transaction.started_at))
+    return where
+
+
+def _rollable(f: TxFilter) -> bool:
+    """Whether the roll-ups carry every filter (they hold priced, completed sessions per charger and day)."""
+    return f.connector_id is None and not f.id_tag and f.status in (None, "completed")
 
 
 def _joined(*columns: Any) -> Any:
@@ -211,12 +239,23 @@ def list_transactions(*, session: Session, scope: Scope, filters: TxFilter = TxF
         raise ValidationError(f"Sort by one of: {', '.join(SORTS)}.", "sort")
     if not 1 <= limit <= 1000 or offset < 0:
         raise ValidationError("Page size must be 1 to 1000 and the offset 0 or more.", "limit")
-    where = _where(scope, filters)
+    where = _where(session, scope, filters)
     key = SORTS[sort]
     order = [key.desc().nulls_last() if descending else key.asc().nulls_last(),
              Transaction.id.desc() if descending else Transaction.id.asc()]
     rows = session.execute(_joined(*_ROW_COLUMNS).where(*where).order_by(*order).limit(limit).offset(offset)).all()
-    return TxPage([_tx_row(*r) for r in rows], _count(session, where), limit, offset, _totals(session, where))
+    if _rollable(filters):
+        sums = _sums(session, scope, filters, "currency")
+        totals = [_currency_total(cur, t) for (cur,), t in sorted(sums.items())]
+        count = sum(t.sessions for t in sums.values())
+    else:
+        totals, count = _totals(session, where), _count(session, where)
+    return TxPage([_tx_row(*r) for r in rows], count, limit, offset, totals)
+
+
+def _currency_total(currency: str, t: Sums) -> CurrencyTotal:
+    return CurrencyTotal(currency, t.sessions, Decimal(t.energy_wh) / 1000, _money(t.gross, currency),
+                         _money(t.net_cpo, currency))
 
 
 def _count(session: Session, where: list[Any]) -> int:
@@ -230,6 +269,58 @@ def _totals(session: Session, where: list[Any]) -> list[CurrencyTotal]:
                 func.coalesce(func.sum(Transaction.amount_net_cpo), 0))
         .where(*where).group_by(_currency).order_by(_currency)).all()
     return [CurrencyTotal(c, n, Decimal(wh) / 1000, _money(g, c), _money(net, c)) for c, n, wh, g, net in rows]
+
+
+# ---------------------------------------------------------------- roll-ups plus the sessions they leave out
+
+def _raw_sums() -> list[Any]:
+    return [func.count(), func.sum(Transaction.energy_wh), func.sum(Transaction.amount_gross),
+            func.sum(Transaction.amount_net_cpo), func.sum(_duration), func.count(Transaction.stopped_at)]
+
+
+_DAY = func.date_trunc("day", func.timezone(Organization.timezone, Transaction.started_at))
+# What each view groups by: in the sessions, and in the roll-up it reads.
+_RAW_KEYS = {"currency": [_currency], "org": [Transaction.organization_id, _currency],
+             "day": [_DAY, _currency], "charger": [Transaction.charger_id, _currency]}
+
+
+def _rollup_keys(model: Any, key: str) -> list[Any]:
+    return {"currency": [model.currency], "org": [model.organization_id, model.currency],
+            "day": [getattr(model, "day", None), model.currency],
+            "charger": [getattr(model, "charger_id", None), model.currency]}[key]
+
+
+def _sums(session: Session, scope: Scope, f: TxFilter, key: str) -> dict[tuple, Sums]:
+    """Count, kWh, money and duration per `key` for a filter the roll-ups carry: whole local days from
+    the roll-ups, the partial day at a preset's start and the unrolled sessions from the sessions."""
+    scope = _filter_scope(scope, f)
+    parts = _spans(session, scope, f)
+    out: dict[tuple, Sums] = {}
+
+    def take(rows) -> None:
+        for *k, n, wh, gross, net, dur, finished in rows:
+            if key == "day" and isinstance(k[0], date) and not isinstance(k[0], datetime):
+                k[0] = datetime.combine(k[0], time(0))
+            out.setdefault(tuple(k), Sums()).add(n, wh, gross, net, dur, finished)
+
+    if key == "charger":
+        months, days = rollups.month_clauses(parts, ChargerStartMonthStat, ChargerStartDayStat)
+        sources = [(ChargerStartMonthStat, months), (ChargerStartDayStat, days)]
+    else:
+        model = OrgStartDayStat if f.charger_id is None else ChargerStartDayStat
+        sources = [(model, rollups.rollup_clause(parts, model.day, model.organization_id))]
+    for model, when in sources:
+        keys = _rollup_keys(model, key)
+        where = [rollups.earned(scope, model), when]
+        if f.charger_id is not None:
+            where.append(model.charger_id == f.charger_id)
+        take(session.execute(select(*keys, *rollups.rollup_sums(model)).where(*where).group_by(*keys)).all())
+    others = _other_filters(scope, f)
+    keys = _RAW_KEYS[key]
+    for when in [*rollups.edge_clauses(parts, Transaction.started_at),
+                 and_(rollups.UNROLLED, rollups.whole_clause(parts, Transaction.started_at))]:
+        take(session.execute(_joined(*keys, *_raw_sums()).where(*others, when).group_by(*keys)).all())
+    return {k: v for k, v in out.items() if v.sessions}
 
 
 # ---------------------------------------------------------------- per-charger breakdown and analytics
@@ -249,11 +340,21 @@ class ChargerBreakdown:
 
 def charger_breakdown(*, session: Session, scope: Scope, filters: TxFilter = TxFilter()) -> list[ChargerBreakdown]:
     """kWh, revenue, sessions and average duration per charger (and currency) in the range."""
+    if _rollable(filters):
+        sums = _sums(session, scope, filters, "charger")
+        chargers = {c.id: c for c in session.execute(
+            select(Charger.id, Charger.ocpp_id, Charger.name, Charger.organization_id)
+            .where(Charger.id.in_(sorted({cid for cid, _ in sums})))).all()} if sums else {}
+        out = [ChargerBreakdown(cid, chargers[cid].ocpp_id, chargers[cid].name, chargers[cid].organization_id, cur,
+                                t.sessions, Decimal(t.energy_wh) / 1000, _money(t.gross, cur),
+                                None if not t.finished else int(round(t.duration_s / t.finished)))
+               for (cid, cur), t in sums.items()]
+        return sorted(out, key=lambda b: (-b.revenue, b.charger_ocpp_id))
     rows = session.execute(
         _joined(Charger.id, Charger.ocpp_id, Charger.name, Charger.organization_id, _currency, func.count(),
                 func.coalesce(func.sum(Transaction.energy_wh), 0), func.coalesce(func.sum(Transaction.amount_gross), 0),
                 func.avg(_duration))
-        .where(*_where(scope, filters))
+        .where(*_where(session, scope, filters))
         .group_by(Charger.id, Charger.ocpp_id, Charger.name, Charger.organization_id, _currency)
         .order_by(func.coalesce(func.sum(Transaction.amount_gross), 0).desc(), Charger.ocpp_id)).all()
     return [ChargerBreakdown(cid, ocpp, name, org, cur, n, Decimal(wh) / 1000, _money(rev, cur),
@@ -275,11 +376,15 @@ def energy_analytics(*, session: Session, scope: Scope, filters: TxFilter = TxFi
     """kWh and revenue by local day or hour of the session start (per currency)."""
     if granularity not in GRANULARITIES:
         raise ValidationError("Group by day or by hour.", "granularity")
+    if granularity == "day" and _rollable(filters):
+        sums = _sums(session, scope, filters, "day")
+        return [AnalyticsPoint(b, c, t.sessions, Decimal(t.energy_wh) / 1000, _money(t.gross, c))
+                for (b, c), t in sorted(sums.items())]
     bucket = func.date_trunc(granularity, func.timezone(Organization.timezone, Transaction.started_at))
     rows = session.execute(
         _joined(bucket, _currency, func.count(), func.coalesce(func.sum(Transaction.energy_wh), 0),
                 func.coalesce(func.sum(Transaction.amount_gross), 0))
-        .where(*_where(scope, filters)).group_by(bucket, _currency).order_by(bucket, _currency)).all()
+        .where(*_where(session, scope, filters)).group_by(bucket, _currency).order_by(bucket, _currency)).all()
     return [AnalyticsPoint(b, c, n, Decimal(wh) / 1000, _money(rev, c)) for b, c, n, wh, rev in rows]
 
 
@@ -306,18 +411,23 @@ def org_tree_totals(*, session: Session, scope: Scope, filters: TxFilter = TxFil
     """Per-organization totals with subtotals rolled up the tree, counting only what the scope sees.
 
     Depth-first order (parents before children). Totals stay per currency."""
-    where = _where(scope, filters)
     orgs = session.execute(select(Organization.id, Organization.name, Organization.parent_id)
                            .where(scope.org_filter(Organization.id)).order_by(Organization.name)).all()
     nodes = {oid: TreeNode(oid, name, parent, 0) for oid, name, parent in orgs}
-    rows = session.execute(
-        _joined(Transaction.organization_id, _currency, func.count(), func.coalesce(func.sum(Transaction.energy_wh), 0),
-                func.coalesce(func.sum(Transaction.amount_gross), 0),
-                func.coalesce(func.sum(Transaction.amount_net_cpo), 0))
-        .where(*where).group_by(Transaction.organization_id, _currency)).all()
-    for oid, cur, n, wh, g, net in rows:
-        if oid in nodes:
-            nodes[oid].own[cur] = CurrencyTotal(cur, n, Decimal(wh) / 1000, _money(g, cur), _money(net, cur))
+    if _rollable(filters):
+        for (oid, cur), t in _sums(session, scope, filters, "org").items():
+            if oid in nodes:
+                nodes[oid].own[cur] = _currency_total(cur, t)
+    else:
+        rows = session.execute(
+            _joined(Transaction.organization_id, _currency, func.count(),
+                    func.coalesce(func.sum(Transaction.energy_wh), 0),
+                    func.coalesce(func.sum(Transaction.amount_gross), 0),
+                    func.coalesce(func.sum(Transaction.amount_net_cpo), 0))
+            .where(*_where(session, scope, filters)).group_by(Transaction.organization_id, _currency)).all()
+        for oid, cur, n, wh, g, net in rows:
+            if oid in nodes:
+                nodes[oid].own[cur] = CurrencyTotal(cur, n, Decimal(wh) / 1000, _money(g, cur), _money(net, cur))
     children: dict[int | None, list[int]] = {}
     for oid, node in nodes.items():
         children.setdefault(node.parent_id if node.parent_id in nodes else None, []).append(oid)
@@ -449,7 +559,7 @@ def iter_csv(*, session: Session, scope: Scope, filters: TxFilter = TxFilter(), 
     """The filtered list as CSV text chunks, read through a server-side cursor. Times are local."""
     if sort not in SORTS:
         raise ValidationError(f"Sort by one of: {', '.join(SORTS)}.", "sort")
-    where = _where(scope, filters)
+    where = _where(session, scope, filters)
     key = SORTS[sort]
     stmt = (_joined(Transaction.id, Organization.name, Charger.ocpp_id, Charger.name, Transaction.connector_id,
                     Transaction.id_tag, Transaction.status, Transaction.started_at, Transaction.stopped_at,
