@@ -42,6 +42,9 @@ def get_engine() -> Engine:
         pool_pre_ping=True,
         pool_recycle=1800,
         future=True,
+        # JIT compiling a plan costs 100-300 ms, more than the Finances and Transactions reads take to run
+        # once their estimated cost crosses jit_above_cost (docs/BENCHMARKS.md).
+        connect_args={"options": "-c jit=off"},
     )
 
 

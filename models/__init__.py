@@ -16,6 +16,7 @@ from models.stats import (
     OrgMonthStat,
     OrgStartDayStat,
     OrgStopDayStat,
+    OrgStopHourStat,
     SessionWindowAsOf,
 )
 from models.tariff_revision import TariffRevision
@@ -27,7 +28,7 @@ __all__ = [
     "ChargerStartDayStat", "ChargerStartMonthStat", "ChargerStopDayStat",
     "ChargerStatusEvent", "ChargerWindowStat", "CommissionContract", "Connector", "IdTag", "Invoice", "InvoiceLine",
     "InvoiceNumberSequence", "InvoiceStatusChange", "LocationOwner", "LoginThrottle", "MeterValue", "OcppMessage",
-    "OrgDayStat", "OrgMonthStat", "OrgStartDayStat", "OrgStopDayStat", "Organization", "SessionWindowAsOf",
-    "Tariff", "TariffRevision", "Transaction",
+    "OrgDayStat", "OrgMonthStat", "OrgStartDayStat", "OrgStopDayStat", "OrgStopHourStat", "Organization",
+    "SessionWindowAsOf", "Tariff", "TariffRevision", "Transaction",
     "UnknownCharger", "User", "UserOrganization", "UserToken",
 ]

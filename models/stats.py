@@ -16,10 +16,22 @@ rows that enter and subtracting those that leave (services/network/dashboard.py 
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Column, Date, ForeignKey, Index, Integer, Numeric, SmallInteger, String, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from models.base import fk_field
@@ -226,3 +238,21 @@ class OrgStopDayStat(SessionFigures, table=True):
     organization_id: int = fk_field("organization.id", ondelete="CASCADE", index=False)
     location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="SET NULL", index=False)
     day: date = Field(sa_type=Date, nullable=False)
+
+
+class OrgStopHourStat(SessionFigures, table=True):
+    """Per organization, location owner snapshot and UTC hour of the stop: the partial days at the edges
+    of the Finances periods, so only the partial hours are read from the sessions."""
+    __tablename__ = "org_stop_hour_stat"
+    __table_args__ = (
+        Index("uq_org_stop_hour_stat", "organization_id", "hour", "currency", text("coalesce(location_owner_id, 0)"),
+              unique=True),
+        Index("ix_org_stop_hour_stat_hour", "hour",
+              postgresql_include=["organization_id", "location_owner_id", "currency", "sessions", "energy_wh",
+                                  "gross"]),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    organization_id: int = fk_field("organization.id", ondelete="CASCADE", index=False)
+    location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="SET NULL", index=False)
+    hour: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)

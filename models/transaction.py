@@ -42,14 +42,14 @@ class Transaction(SQLModel, table=True):
         Index("ix_session_org_started", "organization_id", "started_at"),
         Index("ix_session_charger_started", "charger_id", "started_at"),
         Index("ix_session_active", "charger_id", "connector_id", postgresql_where=text("status = 'active'")),
-        # The dashboard's last-24-hours table and the partial days at the edges of the Transactions and
-        # Finances windows read these from the index alone (migrations 0007 and 0012).
+        # The dashboard's last-24-hours table and the partial day at a Transactions preset's start read this
+        # index alone; one page of Finances chargers reads its partial days from the other (0007, 0012).
         Index("ix_session_started_cover", "started_at",
               postgresql_include=["charger_id", "organization_id", "location_owner_id", "status", "priced_at",
                                   "currency", "energy_wh", "amount_gross", "amount_net_cpo", "stopped_at"]),
-        Index("ix_session_stopped_cover", "stopped_at",
-              postgresql_include=["charger_id", "organization_id", "location_owner_id", "status", "priced_at",
-                                  "currency", "energy_wh", "amount_gross", "amount_net_cpo"],
+        Index("ix_session_charger_stopped", "charger_id", "stopped_at",
+              postgresql_include=["organization_id", "location_owner_id", "priced_at", "currency", "energy_wh",
+                                  "amount_gross"],
               postgresql_where=text("status = 'completed'")),
         # The few sessions the roll-ups leave out (models/stats.py): by start, and by stop for Finances.
         Index("ix_session_unrolled_started", "started_at",

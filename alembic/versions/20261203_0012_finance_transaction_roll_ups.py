@@ -2,7 +2,8 @@
 
 Priced, completed sessions summed by the local day that dates each figure (models/stats.py): by start
 day for Transactions (per charger, per charger and month, per organization and owner snapshot), by stop
-day for Finances (per charger, per organization and owner snapshot). The dashboard's trigger keeps them
+day for Finances (per charger, per organization and owner snapshot, and per organization, owner
+snapshot and UTC hour for the partial days at the edges of the rolling periods). The dashboard's trigger keeps them
 too, so a bulk load that disables `session_stats` rebuilds them with `rebuild_session_stats()`.
 
 Partial indexes find the sessions the roll-ups leave out (active, or completed but not priced), and the
@@ -35,12 +36,14 @@ TABLES = {
     "charger_stop_day_stat": ("charger_id, organization_id, location_owner_id, day",
                               "r.charger_id, r.organization_id, r.location_owner_id, de"),
     "org_stop_day_stat": ("organization_id, location_owner_id, day", "r.organization_id, r.location_owner_id, de"),
+    "org_stop_hour_stat": ("organization_id, location_owner_id, hour",
+                           "r.organization_id, r.location_owner_id, date_trunc('hour', r.stopped_at, 'UTC')"),
 }
 # The unique key of each table: the first and last key columns, currency and the owner snapshot (0 = none).
 CONFLICT = {
     "charger_start_day_stat": "charger_id, day", "charger_start_month_stat": "charger_id, month",
     "org_start_day_stat": "organization_id, day", "charger_stop_day_stat": "charger_id, day",
-    "org_stop_day_stat": "organization_id, day",
+    "org_stop_day_stat": "organization_id, day", "org_stop_hour_stat": "organization_id, hour",
 }
 
 
@@ -150,9 +153,9 @@ $$ LANGUAGE plpgsql;
 """
 
 UNROLLED = "status <> 'completed' OR priced_at IS NULL"
-# Enough to sum a partial day of sessions from the index alone, whichever page asks.
+# Enough to sum a partial day of sessions from the index alone.
 COVER = ["charger_id", "organization_id", "location_owner_id", "status", "priced_at", "currency", "energy_wh",
-         "amount_gross", "amount_net_cpo"]
+         "amount_gross", "amount_net_cpo", "stopped_at"]
 
 
 def _figures() -> list[sa.Column]:
@@ -165,6 +168,7 @@ def _figures() -> list[sa.Column]:
 
 
 def _keys(charger: bool, period: str) -> list:
+    kind = sa.DateTime(timezone=True) if period == "hour" else sa.Date()
     cols = [sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False, primary_key=True)]
     if charger:
         cols.append(sa.Column("charger_id", sa.Integer(), sa.ForeignKey("charger.id", ondelete="CASCADE"),
@@ -174,13 +178,13 @@ def _keys(charger: bool, period: str) -> list:
                   nullable=False),
         sa.Column("location_owner_id", sa.Integer(), sa.ForeignKey("location_owner.id", ondelete="SET NULL"),
                   nullable=True),
-        sa.Column(period, sa.Date(), nullable=False)]
+        sa.Column(period, kind, nullable=False)]
 
 
 def upgrade() -> None:
     for table in TABLES:
         charger = table.startswith("charger_")
-        period = "month" if "month" in table else "day"
+        period = table.split("_")[-2]  # day, month or hour
         op.create_table(table, *_keys(charger, period), *_figures())
         first = "charger_id" if charger else "organization_id"
         op.create_index(f"uq_{table}", table, [first, period, "currency",
@@ -197,6 +201,9 @@ def upgrade() -> None:
     op.create_index("ix_org_stop_day_stat_day", "org_stop_day_stat", ["day"],
                     postgresql_include=["organization_id", "location_owner_id", "currency", "sessions", "energy_wh",
                                         "gross"])
+    op.create_index("ix_org_stop_hour_stat_hour", "org_stop_hour_stat", ["hour"],
+                    postgresql_include=["organization_id", "location_owner_id", "currency", "sessions", "energy_wh",
+                                        "gross"])
     op.execute(FUNCTIONS_SQL)
     op.execute("SELECT rebuild_session_period_stats()")
     # The sessions the roll-ups leave out, by start (Transactions) and by stop (Finances).
@@ -204,16 +211,18 @@ def upgrade() -> None:
                     postgresql_where=sa.text(UNROLLED))
     op.create_index("ix_session_unpriced_stopped", "charging_session", ["stopped_at"],
                     postgresql_where=sa.text("status = 'completed' AND priced_at IS NULL"))
-    # The partial days at a window's edges, read from the index alone (the start one replaces 0007's).
+    # The partial day at a Transactions preset's start, read from the index alone (replaces 0007's), and
+    # the partial days of one page of Finances chargers.
     op.drop_index("ix_session_started_cover", table_name="charging_session")
-    op.create_index("ix_session_started_cover", "charging_session", ["started_at"],
-                    postgresql_include=[*COVER, "stopped_at"])
-    op.create_index("ix_session_stopped_cover", "charging_session", ["stopped_at"], postgresql_include=COVER,
+    op.create_index("ix_session_started_cover", "charging_session", ["started_at"], postgresql_include=COVER)
+    op.create_index("ix_session_charger_stopped", "charging_session", ["charger_id", "stopped_at"],
+                    postgresql_include=["organization_id", "location_owner_id", "priced_at", "currency", "energy_wh",
+                                        "amount_gross"],
                     postgresql_where=sa.text("status = 'completed'"))
 
 
 def downgrade() -> None:
-    op.drop_index("ix_session_stopped_cover", table_name="charging_session")
+    op.drop_index("ix_session_charger_stopped", table_name="charging_session")
     op.drop_index("ix_session_started_cover", table_name="charging_session")
     op.create_index("ix_session_started_cover", "charging_session", ["started_at"],
                     postgresql_include=["charger_id", "organization_id", "status", "energy_wh", "amount_gross",

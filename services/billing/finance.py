@@ -8,15 +8,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, false, func, or_, select, true
 from sqlmodel import Session
 
 from core.clock import utcnow
 from core.money import round_money
-from models import Charger, Organization, Transaction
+from models import Charger, ChargerStopDayStat, Organization, OrgStopDayStat, OrgStopHourStat, Transaction
 from services.access.permissions import Cap
 from services.access.scope import Scope
+from services.charging import rollups
 
 PERIODS: dict[str, timedelta] = {
     "24h": timedelta(hours=24),
@@ -64,40 +66,90 @@ def revenue_by_charger(*, session: Session, scope: Scope, now: datetime | None =
     reads only its own chargers' sessions.
     """
     scope.require(Cap.VIEW_FINANCE)
-    where = [scope.charger_filter(), *_matching(search)]
+    stmt = (select(Charger.id, Charger.ocpp_id, Charger.name, Organization.id, Organization.name,
+                   Organization.currency)
+            .join(Organization, Organization.id == Charger.organization_id)
+            .where(scope.charger_filter(), *_matching(search)).order_by(Organization.name, Charger.ocpp_id))
     if limit is not None:
-        page = (select(Charger.id).join(Organization, Organization.id == Charger.organization_id).where(*where)
-                .order_by(Organization.name, Charger.ocpp_id).limit(limit).offset(offset))
-        where.append(Charger.id.in_(page.scalar_subquery()))
-    now = now or utcnow()
-    since = {p: now - d for p, d in PERIODS.items()}
-    cur = func.coalesce(Transaction.currency, Organization.currency)
-    cols = []
-    for p, start in since.items():
-        window = Transaction.stopped_at >= start
-        cols += [
-            func.coalesce(func.sum(Transaction.amount_gross).filter(window), 0).label(f"rev_{p}"),
-            func.coalesce(func.sum(Transaction.energy_wh).filter(window), 0).label(f"wh_{p}"),
-            func.count(Transaction.id).filter(window).label(f"n_{p}"),
-        ]
-    joined = and_(Transaction.charger_id == Charger.id, Transaction.status == "completed",
-                  Transaction.stopped_at >= since["365d"], Transaction.stopped_at <= now)
-    rows = session.execute(
-        select(Charger.id, Charger.ocpp_id, Charger.name, Organization.id.label("org_id"),
-               Organization.name.label("org_name"), cur.label("cur"), *cols)
-        .select_from(Charger)
-        .join(Organization, Organization.id == Charger.organization_id)
-        .outerjoin(Transaction, joined)
-        .where(*where)
-        .group_by(Charger.id, Charger.ocpp_id, Charger.name, Organization.id, Organization.name, cur)
-        .order_by(Organization.name, Charger.ocpp_id)
-    ).all()
-    def figures(r, p: str) -> Figures:
-        kwh = (Decimal(getattr(r, f"wh_{p}")) / 1000).quantize(Decimal("0.001"))
-        return Figures(round_money(Decimal(getattr(r, f"rev_{p}")), r.cur), kwh, getattr(r, f"n_{p}"))
+        stmt = stmt.limit(limit).offset(offset)
+    chargers = session.execute(stmt).all()
+    if not chargers:
+        return []
+    ids = [c[0] for c in chargers]
+    figures = _figures(session, scope, now or utcnow(), "charger",
+                       ChargerStopDayStat.charger_id.in_(ids), Transaction.charger_id.in_(ids))
+    out = []
+    for cid, ocpp_id, name, org_id, org_name, org_currency in chargers:
+        # One row per currency its sessions were in; a charger without any is listed in its organization's.
+        currencies = sorted(cur for (c, cur) in figures if c == cid) or [org_currency]
+        out += [ChargerRevenue(cid, ocpp_id, name, org_id, org_name, cur, figures.get((cid, cur), _empty()))
+                for cur in currencies]
+    return out
 
-    return [ChargerRevenue(r.id, r.ocpp_id, r.name, r.org_id, r.org_name, r.cur, {p: figures(r, p) for p in PERIODS})
-            for r in rows]
+
+def _figures(session: Session, scope: Scope, now: datetime, key: str, rollup_where: Any,
+             raw_where: Any) -> dict[tuple, dict[str, Figures]]:
+    """Figures per (charger or organization, currency) and period, for the sessions this scope earned.
+
+    Each period is, per timezone, whole local stop days (day roll-up) and the partial days at its edges.
+    Per organization those come from the hourly roll-up and only the partial hours from the sessions;
+    per charger (one page of them) straight from the sessions. Completed sessions not yet priced are
+    not rolled up and always come from the sessions."""
+    end = now + timedelta(microseconds=1)  # periods include a session stopped at `now`
+    day_model = ChargerStopDayStat if key == "charger" else OrgStopDayStat
+    hour_model = None if key == "charger" else OrgStopHourStat
+    stopped = Transaction.stopped_at
+    days, hours, raw = {}, {}, {}
+    for p, d in PERIODS.items():
+        days[p], hours[p], raw[p] = [], [], []
+        for zone, ids in rollups.zones(session, scope):
+            span = rollups.split(now - d, end, zone, ids)
+            if span.whole:
+                days[p].append(span.day_clause(day_model.day, day_model.organization_id))
+            for edge in (span.lead, span.tail):
+                if edge is None:
+                    continue
+                pieces = [edge]
+                if hour_model is not None:
+                    whole_hours, pieces = rollups.hour_split(*edge)
+                    if whole_hours:
+                        hours[p].append(and_(hour_model.organization_id.in_(ids), hour_model.hour >= whole_hours[0],
+                                             hour_model.hour < whole_hours[1]))
+                raw[p] += [and_(Transaction.organization_id.in_(ids), stopped >= a, stopped < b) for a, b in pieces]
+    out: dict[tuple, dict[str, Figures]] = {}
+
+    def take(stmt, keys: list[Any], when: dict[str, Any], gross: Any, wh: Any, n: Any) -> None:
+        cols = []
+        for p in PERIODS:
+            cols += [func.sum(gross).filter(when[p]), func.sum(wh).filter(when[p]), n.filter(when[p])]
+        for k, cur, *sums in session.execute(stmt.add_columns(*keys, *cols).group_by(*keys)).all():
+            periods = out.setdefault((k, cur), _empty())
+            for i, p in enumerate(PERIODS):
+                rev, energy, count = sums[3 * i: 3 * i + 3]
+                # Wh here; made kWh below once every source is added.
+                periods[p] = periods[p] + Figures(Decimal(rev or 0), Decimal(energy or 0), int(count or 0))
+
+    def either(clauses: list[Any]) -> Any:
+        return or_(*clauses) if clauses else false()
+
+    for model, clauses in ((day_model, days), (hour_model, hours)):
+        if model is None or not any(clauses.values()):
+            continue
+        keys = [model.charger_id if key == "charger" else model.organization_id, model.currency]
+        when = {p: either(c) for p, c in clauses.items()}
+        take(select().where(rollups.earned(scope, model), rollup_where, either([w for w in when.values()])),
+             keys, when, model.gross, model.energy_wh, func.sum(model.sessions))
+    by = Transaction.charger_id if key == "charger" else Transaction.organization_id
+    sessions = select().where(Transaction.status == "completed", rollups.earned(scope, Transaction), raw_where)
+    when = {p: either(c) for p, c in raw.items()}
+    take(sessions.where(Transaction.priced_at.is_not(None), either(list(when.values()))),
+         [by, Transaction.currency], when, Transaction.amount_gross, Transaction.energy_wh, func.count())
+    since = {p: stopped >= now - d for p, d in PERIODS.items()}
+    take(sessions.where(Transaction.priced_at.is_(None), stopped >= now - PERIODS["365d"], stopped < end),
+         [by, Transaction.currency], since, Transaction.amount_gross, Transaction.energy_wh, func.count())
+    return {k: {p: Figures(round_money(f.revenue, k[1]), (f.energy_kwh / 1000).quantize(Decimal("0.001")), f.sessions)
+                for p, f in periods.items()} for k, periods in out.items()
+            if any(f.sessions for f in periods.values())}
 
 
 def count_chargers(*, session: Session, scope: Scope, search: str | None = None) -> int:
@@ -126,6 +178,20 @@ class OrgTotals:
     # sub-organization in scope below it.
     own: dict[str, dict[str, Figures]] = field(default_factory=dict)
     rollup: dict[str, dict[str, Figures]] = field(default_factory=dict)
+    chargers: int = 0  # its chargers in scope
+
+
+@dataclass(frozen=True)
+class CurrencyFigures:
+    currency: str
+    periods: dict[str, Figures]
+
+
+def currency_figures(totals: list[OrgTotals]) -> list[CurrencyFigures]:
+    """The organizations' own figures, for adding up per currency like the charger table's rows: every
+    currency with sessions, and the currency of each organization that has chargers in scope."""
+    return [CurrencyFigures(cur, periods) for t in totals for cur, periods in t.own.items()
+            if t.chargers or any(f.sessions for f in periods.values())]
 
 
 def _add(into: dict[str, dict[str, Figures]], currency: str, periods: dict[str, Figures]) -> None:
@@ -138,13 +204,21 @@ def organization_totals(*, session: Session, scope: Scope, now: datetime | None 
                         charger_rows: list[ChargerRevenue] | None = None) -> list[OrgTotals]:
     """Totals per organization in scope, and roll-ups up the tree (within the scope), per currency."""
     scope.require(Cap.VIEW_FINANCE)
-    rows = charger_rows if charger_rows is not None else revenue_by_charger(session=session, scope=scope, now=now)
     orgs = session.execute(select(Organization.id, Organization.name, Organization.parent_id, Organization.currency)
                            .where(scope.org_filter(Organization.id)).order_by(Organization.name)).all()
     totals = {o.id: OrgTotals(o.id, o.name, o.parent_id, o.currency) for o in orgs}
-    for r in rows:
-        if r.organization_id in totals:
-            _add(totals[r.organization_id].own, r.currency, r.periods)
+    if charger_rows is not None:
+        for r in charger_rows:
+            if r.organization_id in totals:
+                _add(totals[r.organization_id].own, r.currency, r.periods)
+    else:
+        for (oid, cur), periods in _figures(session, scope, now or utcnow(), "org", true(), true()).items():
+            if oid in totals:
+                _add(totals[oid].own, cur, periods)
+    for oid, n in session.execute(select(Charger.organization_id, func.count()).where(scope.charger_filter())
+                                  .group_by(Charger.organization_id)):
+        if oid in totals:
+            totals[oid].chargers = n
     for t in totals.values():
         # Walk up from each organization, adding its own figures to itself and every ancestor in scope.
         node: OrgTotals | None = t

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -116,22 +116,33 @@ def local_day_bounds(session: Session, scope: Scope, first: date | None, last: d
     return or_(*clauses) if clauses else false()
 
 
-def edge_clauses(parts: list[tuple[ZoneInfo, Span]], column: Any) -> list[Any]:
-    """The edges as clauses on a session timestamp, one per side (start, end), each with outer bounds
-    across the timezones so it reads one index range."""
+def _sides(parts: list[tuple[ZoneInfo, Span]]) -> list[list[tuple[list[int], datetime, datetime | None]]]:
+    """The edges by side (lead, tail), each as (organizations, start, end) per timezone."""
     sides: dict[str, list[tuple[list[int], datetime, datetime | None]]] = defaultdict(list)
     for _, span in parts:
         for side, edge in (("lead", span.lead), ("tail", span.tail)):
             if edge is not None:
                 sides[side].append((span.org_ids, *edge))
+    return list(sides.values())
+
+
+def edge_ranges(parts: list[tuple[ZoneInfo, Span]]) -> list[tuple[datetime, datetime | None]]:
+    """Per side, the UTC range that holds every timezone's edge (one index range to read)."""
     out = []
-    for ranges in sides.values():
-        low = min(a for _, a, _ in ranges)
+    for ranges in _sides(parts):
         ends = [b for _, _, b in ranges]
-        outer = [column >= low] + ([column < max(ends)] if None not in ends else [])
-        exact = or_(*[and_(Transaction.organization_id.in_(ids), column >= a, *([column < b] if b else []))
+        out.append((min(a for _, a, _ in ranges), None if None in ends else max(ends)))
+    return out
+
+
+def edge_clauses(parts: list[tuple[ZoneInfo, Span]], column: Any,
+                 org_column: Any = Transaction.organization_id) -> list[Any]:
+    """The edges as clauses on a session timestamp, one per side, each within its outer range."""
+    out = []
+    for (low, high), ranges in zip(edge_ranges(parts), _sides(parts), strict=True):
+        exact = or_(*[and_(org_column.in_(ids), column >= a, *([column < b] if b else []))
                       for ids, a, b in ranges])
-        out.append(and_(*outer, exact))
+        out.append(and_(column >= low, *([column < high] if high else []), exact))
     return out
 
 
@@ -160,6 +171,20 @@ def rollup_clause(parts: list[tuple[ZoneInfo, Span]], day_column: Any, org_colum
     if None not in lasts:
         outer.append(day_column <= max(lasts))
     return and_(*outer, or_(*clauses))
+
+
+Range = tuple[datetime, datetime]
+
+
+def hour_split(start: datetime, end: datetime) -> tuple[Range | None, list[Range]]:
+    """[start, end) as whole UTC hours and the partial hours at either end."""
+    first = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    if first < start:
+        first += timedelta(hours=1)
+    last = end.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    if first >= last:
+        return None, [(start, end)]
+    return (first, last), [(a, b) for a, b in ((start, first), (last, end)) if a < b]
 
 
 def month_clauses(parts: list[tuple[ZoneInfo, Span]], month_model: Any, day_model: Any) -> tuple[Any, Any]:
