@@ -10,6 +10,7 @@ from models.stats import (
     ChargerMonthStat,
     ChargerStartDayStat,
     ChargerStartMonthStat,
+    ChargerStartWindowStat,
     ChargerStopDayStat,
     ChargerWindowStat,
     OrgDayStat,
@@ -18,6 +19,7 @@ from models.stats import (
     OrgStopDayStat,
     OrgStopHourStat,
     SessionWindowAsOf,
+    StartWindowAsOf,
 )
 from models.tariff_revision import TariffRevision
 from models.transaction import ChargerStatusEvent, MeterValue, Transaction
@@ -25,10 +27,10 @@ from models.user import LocationOwner, LoginThrottle, User, UserOrganization
 
 __all__ = [
     "AuditLog", "BillingRun", "Charger", "ChargerCommand", "ChargerDayStat", "ChargerMonthStat",
-    "ChargerStartDayStat", "ChargerStartMonthStat", "ChargerStopDayStat",
+    "ChargerStartDayStat", "ChargerStartMonthStat", "ChargerStartWindowStat", "ChargerStopDayStat",
     "ChargerStatusEvent", "ChargerWindowStat", "CommissionContract", "Connector", "IdTag", "Invoice", "InvoiceLine",
     "InvoiceNumberSequence", "InvoiceStatusChange", "LocationOwner", "LoginThrottle", "MeterValue", "OcppMessage",
     "OrgDayStat", "OrgMonthStat", "OrgStartDayStat", "OrgStopDayStat", "OrgStopHourStat", "Organization",
-    "SessionWindowAsOf", "Tariff", "TariffRevision", "Transaction",
+    "SessionWindowAsOf", "StartWindowAsOf", "Tariff", "TariffRevision", "Transaction",
     "UnknownCharger", "User", "UserOrganization", "UserToken",
 ]

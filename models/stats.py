@@ -256,3 +256,34 @@ class OrgStopHourStat(SessionFigures, table=True):
     organization_id: int = fk_field("organization.id", ondelete="CASCADE", index=False)
     location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="SET NULL", index=False)
     hour: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+
+
+# The Transactions breakdown's rolling windows (migration 0013): the last 30 and 365 local start days.
+START_WINDOW_DAYS = (30, 365)
+
+
+class ChargerStartWindowStat(SessionFigures, table=True):
+    """ChargerStartDayStat over a whole window, per owner snapshot, as of the day in StartWindowAsOf."""
+    __tablename__ = "charger_start_window_stat"
+    __table_args__ = (
+        Index("uq_charger_start_window_stat", "days", "charger_id", "currency",
+              text("coalesce(location_owner_id, 0)"), unique=True),
+        Index("ix_charger_start_window_stat_days_org", "days", "organization_id",
+              postgresql_include=["charger_id", "location_owner_id", "currency", "sessions", "energy_wh", "gross",
+                                  "duration_s"]),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    days: int = Field(sa_type=SmallInteger, nullable=False)
+    charger_id: int = fk_field("charger.id", ondelete="CASCADE", index=False)
+    organization_id: int = fk_field("organization.id", ondelete="CASCADE", index=False)
+    location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="SET NULL", index=False)
+
+
+class StartWindowAsOf(SQLModel, table=True):
+    """The local day an organization's Transactions windows end on (absent: not built yet)."""
+    __tablename__ = "start_window_as_of"
+
+    organization_id: int = Field(sa_column=Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
+                                                  primary_key=True))
+    as_of: date = Field(sa_column=Column(Date, nullable=False))

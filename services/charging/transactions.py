@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, any_, case, func, or_, select
+from sqlalchemy import and_, any_, case, false, func, or_, select
 from sqlalchemy.dialects.postgresql import array
 from sqlmodel import Session
 
@@ -36,10 +36,12 @@ from models import (
     Charger,
     ChargerStartDayStat,
     ChargerStartMonthStat,
+    ChargerStartWindowStat,
     MeterValue,
     OcppMessage,
     Organization,
     OrgStartDayStat,
+    StartWindowAsOf,
     Transaction,
 )
 from services.access.permissions import Cap
@@ -313,8 +315,9 @@ def _sums(session: Session, scope: Scope, f: TxFilter, key: str) -> dict[tuple, 
             out.setdefault(tuple(k), Sums()).add(n, wh, gross, net, dur, finished)
 
     if key == "charger":
-        months, days = rollups.month_clauses(parts, ChargerStartMonthStat, ChargerStartDayStat)
-        sources = [(ChargerStartMonthStat, months), (ChargerStartDayStat, days)]
+        calendar, windows = _windows(session, scope, f, parts)
+        months, days = rollups.month_clauses(calendar, ChargerStartMonthStat, ChargerStartDayStat)
+        sources = [(ChargerStartMonthStat, months), (ChargerStartDayStat, days), (ChargerStartWindowStat, windows)]
     else:
         model = OrgStartDayStat if f.charger_id is None else ChargerStartDayStat
         sources = [(model, rollups.rollup_clause(parts, model.day, model.organization_id))]
@@ -332,6 +335,43 @@ def _sums(session: Session, scope: Scope, f: TxFilter, key: str) -> dict[tuple, 
     return {k: v for k, v in out.items() if v.sessions}
 
 
+def _windows(session: Session, scope: Scope, f: TxFilter,
+             parts: list[tuple[ZoneInfo, rollups.Span]]) -> tuple[list[tuple[ZoneInfo, rollups.Span]], Any]:
+    """For the 30- and 365-day presets, the organizations whose whole days are exactly their kept window
+    (the last 30 or 365 local days up to today): a clause on ChargerStartWindowStat for them, and the
+    whole days left to sum from the calendar roll-ups (their days after today, and every other
+    organization's). The partial days at the edges are unchanged."""
+    days = {"30d": 30, "365d": 365}.get(f.preset or "")
+    if days is None or f.charger_id is not None:
+        return parts, false()
+    now, ready, rest = utcnow(), [], []
+    for zone, span in parts:
+        today = now.astimezone(zone).date()
+        if not span.whole or span.first != today - timedelta(days=days - 1) or span.last is not None:
+            rest.append((zone, span))
+            continue
+        moved = set(_windows_ready(session, span.org_ids, today))
+        ready += sorted(moved)
+        rest += [(zone, rollups.Span(sorted(moved), today + timedelta(days=1), None)),
+                 (zone, rollups.Span([o for o in span.org_ids if o not in moved], span.first, None))]
+    if not ready:
+        return parts, false()
+    return rest, and_(ChargerStartWindowStat.days == days, ChargerStartWindowStat.organization_id.in_(ready))
+
+
+def _windows_ready(session: Session, org_ids: list[int], today: date) -> list[int]:
+    """The organizations whose windows end on `today`, moving stale ones in a short transaction of their own
+    (as the dashboard's windows). A move that would wait for a writer declines: that organization is summed
+    from the calendar roll-ups instead."""
+    as_of = dict(session.execute(select(StartWindowAsOf.organization_id, StartWindowAsOf.as_of)
+                                 .where(StartWindowAsOf.organization_id.in_(org_ids))).all())
+    stale = [o for o in org_ids if as_of.get(o) != today]
+    if not stale:
+        return org_ids
+    with Session(session.get_bind()) as mover:
+        moved = {o for o in stale if mover.execute(select(func.advance_start_windows(o, today))).scalar_one()}
+        mover.commit()
+    return [o for o in org_ids if o not in stale or o in moved]
 # ---------------------------------------------------------------- per-charger breakdown and analytics
 
 @dataclass(frozen=True)

@@ -164,3 +164,24 @@ def test_a_custom_month_counts_each_organizations_own_local_days(session, world)
     direct = _direct(session, admin, october, "s.cur")
     assert ours == {(k[0], v[0]) for k, v in direct.items()}
     assert page.total >= 4
+
+
+def test_the_breakdowns_kept_windows_follow_the_local_day_and_late_sessions(session, world):
+    admin, cpo, owner = _scopes(session, world)
+    presets = [tx.TxFilter(preset="30d"), tx.TxFilter(preset="365d")]
+    for f in presets:
+        assert_matches_sessions(session, admin, f)
+    # The windows are built and used (Colombo's; New York's 30 days cross a DST change and are summed).
+    as_of = session.execute(text("SELECT organization_id, as_of FROM start_window_as_of")).all()
+    assert (world["colombo"].id, date(2026, 11, 18)) in as_of
+    # Day by day, then a long jump (rebuilt) and back in time, with sessions arriving for past days.
+    for step in [timedelta(days=1)] * 3 + [timedelta(days=10), timedelta(days=45), timedelta(days=-3),
+                                          timedelta(days=-60)]:
+        clock.advance(step)
+        make_transaction(session, world["a"], started_at=utcnow() - timedelta(days=6, hours=23),
+                         stopped_at=utcnow() - timedelta(days=6, hours=22), energy_wh=2000, id_tag="LATE")
+        make_transaction(session, world["b"], started_at=utcnow() - timedelta(days=29, hours=20),
+                         stopped_at=utcnow() - timedelta(days=29, hours=19), energy_wh=1000, id_tag="LATE")
+        for scope in (admin, cpo, owner):
+            for f in presets:
+                assert_matches_sessions(session, scope, f)
