@@ -57,9 +57,25 @@ def _upsert(table: str) -> str:
     ON CONFLICT ({CONFLICT[table]}, currency, (coalesce(location_owner_id, 0))) DO UPDATE SET {sets};"""
 
 
+# Coarser roll-ups are summed from a finer one instead of the sessions: (table, source, source's key SQL).
+DERIVED = {
+    "charger_start_month_stat": ("charger_start_day_stat",
+                                 "charger_id, organization_id, location_owner_id, date_trunc('month', day)::date"),
+    "org_start_day_stat": ("charger_start_day_stat", "organization_id, location_owner_id, day"),
+    "org_stop_day_stat": ("charger_stop_day_stat", "organization_id, location_owner_id, day"),
+}
+
+
 def _rebuild(table: str) -> str:
     keys, values = TABLES[table]
     grouped = ", ".join(str(i + 1) for i in range(len(keys.split(",")) + 1))
+    if table in DERIVED:
+        source, source_keys = DERIVED[table]
+        return f"""
+    DELETE FROM {table};
+    INSERT INTO {table} ({keys}, currency, {", ".join(FIGURES)})
+    SELECT {source_keys}, currency, {", ".join(f"sum({c})" for c in FIGURES)}
+    FROM {source} GROUP BY {grouped};"""
     return f"""
     DELETE FROM {table};
     INSERT INTO {table} ({keys}, currency, {", ".join(FIGURES)})
