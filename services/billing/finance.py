@@ -6,11 +6,11 @@ always kept per currency: amounts in different currencies are never added togeth
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, false, func, or_, select, true
+from sqlalchemy import Date, Integer, and_, cast, column, false, func, or_, select, true, values
 from sqlmodel import Session
 
 from core.clock import utcnow
@@ -99,13 +99,17 @@ def _figures(session: Session, scope: Scope, now: datetime, key: str, rollup_whe
     day_model = ChargerStopDayStat if key == "charger" else OrgStopDayStat
     hour_model = None if key == "charger" else OrgStopHourStat
     stopped = Transaction.stopped_at
-    days, hours, raw = {}, {}, {}
+    zones = rollups.zones(session, scope)
+    # Per organization, the first whole day of each period and the last (None: no whole day).
+    bounds: dict[int, dict[str, date | None]] = {oid: {} for _, ids in zones for oid in ids}
+    hours, raw = {}, {}
     for p, d in PERIODS.items():
-        days[p], hours[p], raw[p] = [], [], []
-        for zone, ids in rollups.zones(session, scope):
+        hours[p], raw[p] = [], []
+        for zone, ids in zones:
             span = rollups.split(now - d, end, zone, ids)
-            if span.whole:
-                days[p].append(span.day_clause(day_model.day, day_model.organization_id))
+            for oid in ids:
+                bounds[oid][p] = span.first if span.whole else None
+                bounds[oid]["last"] = span.last if span.whole else bounds[oid].get("last")
             for edge in (span.lead, span.tail):
                 if edge is None:
                     continue
@@ -132,13 +136,24 @@ def _figures(session: Session, scope: Scope, now: datetime, key: str, rollup_whe
     def either(clauses: list[Any]) -> Any:
         return or_(*clauses) if clauses else false()
 
-    for model, clauses in ((day_model, days), (hour_model, hours)):
-        if model is None or not any(clauses.values()):
-            continue
-        keys = [model.charger_id if key == "charger" else model.organization_id, model.currency]
-        when = {p: either(c) for p, c in clauses.items()}
-        take(select().where(rollups.earned(scope, model), rollup_where, either([w for w in when.values()])),
-             keys, when, model.gross, model.energy_wh, func.sum(model.sessions))
+    firsts = [b["365d"] for b in bounds.values() if b.get("365d")]
+    if firsts:  # the whole days: each row compared with its organization's bounds, joined as a small table
+        names = [*PERIODS, "last"]
+        v = values(column("org", Integer), *[column(n, Date) for n in names], name="bounds").data(
+            [(oid, *[b.get(n) for n in names]) for oid, b in bounds.items()])
+        m = day_model
+        keys = [m.charger_id if key == "charger" else m.organization_id, m.currency]
+        when = {p: and_(m.day >= cast(v.c[p], Date), m.day <= cast(v.c.last, Date)) for p in PERIODS}
+        take(select().join_from(m, v, v.c.org == m.organization_id)
+             .where(rollups.earned(scope, m), rollup_where, m.day >= min(firsts),
+                    m.day <= max(b["last"] for b in bounds.values() if b.get("last"))),
+             keys, when, m.gross, m.energy_wh, func.sum(m.sessions))
+    if hour_model is not None and any(hours.values()):
+        m = hour_model
+        keys = [m.organization_id, m.currency]
+        when = {p: either(c) for p, c in hours.items()}
+        take(select().where(rollups.earned(scope, m), either(list(when.values()))),
+             keys, when, m.gross, m.energy_wh, func.sum(m.sessions))
     by = Transaction.charger_id if key == "charger" else Transaction.organization_id
     sessions = select().where(Transaction.status == "completed", rollups.earned(scope, Transaction), raw_where)
     when = {p: either(c) for p, c in raw.items()}

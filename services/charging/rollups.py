@@ -245,5 +245,7 @@ class Sums:
 
 # The sums each source aggregates, in Sums.add's order.
 def rollup_sums(model: Any) -> list[Any]:
-    return [func.sum(model.sessions), func.sum(model.energy_wh), func.sum(model.gross), func.sum(model.net_cpo),
-            func.sum(model.duration_s), func.sum(model.sessions)]
+    """The sums of a roll-up in Sums.add's order, labelled s0.. (every rolled-up session has finished)."""
+    return [c.label(f"s{i}") for i, c in enumerate((
+        func.sum(model.sessions), func.sum(model.energy_wh), func.sum(model.gross), func.sum(model.net_cpo),
+        func.sum(model.duration_s), func.sum(model.sessions)))]

@@ -20,13 +20,12 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, any_, case, false, func, or_, select
-from sqlalchemy.dialects.postgresql import array
+from sqlalchemy import DateTime, and_, case, cast, false, func, or_, select, union_all
 from sqlmodel import Session
 
 from core.clock import utcnow
@@ -285,8 +284,9 @@ def _totals(session: Session, where: list[Any]) -> list[CurrencyTotal]:
 # ---------------------------------------------------------------- roll-ups plus the sessions they leave out
 
 def _raw_sums() -> list[Any]:
-    return [func.count(), func.sum(Transaction.energy_wh), func.sum(Transaction.amount_gross),
-            func.sum(Transaction.amount_net_cpo), func.sum(_duration), func.count(Transaction.stopped_at)]
+    return [c.label(f"s{i}") for i, c in enumerate((
+        func.count(), func.sum(Transaction.energy_wh), func.sum(Transaction.amount_gross),
+        func.sum(Transaction.amount_net_cpo), func.sum(_duration), func.count(Transaction.stopped_at)))]
 
 
 _DAY = func.date_trunc("day", func.timezone(Organization.timezone, Transaction.started_at))
@@ -297,23 +297,16 @@ _RAW_KEYS = {"currency": [_currency], "org": [Transaction.organization_id, _curr
 
 def _rollup_keys(model: Any, key: str) -> list[Any]:
     return {"currency": [model.currency], "org": [model.organization_id, model.currency],
-            "day": [getattr(model, "day", None), model.currency],
+            "day": [cast(getattr(model, "day", None), DateTime()), model.currency],
             "charger": [getattr(model, "charger_id", None), model.currency]}[key]
 
 
-def _sums(session: Session, scope: Scope, f: TxFilter, key: str) -> dict[tuple, Sums]:
-    """Count, kWh, money and duration per `key` for a filter the roll-ups carry: whole local days from
-    the roll-ups, the partial day at a preset's start and the unrolled sessions from the sessions."""
+def _sums_query(session: Session, scope: Scope, f: TxFilter, key: str) -> Any:
+    """Count, kWh, money and duration per `key` for a filter the roll-ups carry, as one subquery: whole
+    local days from the roll-ups, the partial day at a preset's start and the unrolled sessions from the
+    sessions. Columns: the key columns (k0, k1, ...), then the sums named as in rollups.Sums."""
     scope = _filter_scope(scope, f)
     parts = _spans(session, scope, f)
-    out: dict[tuple, Sums] = {}
-
-    def take(rows) -> None:
-        for *k, n, wh, gross, net, dur, finished in rows:
-            if key == "day" and isinstance(k[0], date) and not isinstance(k[0], datetime):
-                k[0] = datetime.combine(k[0], time(0))
-            out.setdefault(tuple(k), Sums()).add(n, wh, gross, net, dur, finished)
-
     if key == "charger":
         calendar, windows = _windows(session, scope, f, parts)
         months, days = rollups.month_clauses(calendar, ChargerStartMonthStat, ChargerStartDayStat)
@@ -321,18 +314,36 @@ def _sums(session: Session, scope: Scope, f: TxFilter, key: str) -> dict[tuple, 
     else:
         model = OrgStartDayStat if f.charger_id is None else ChargerStartDayStat
         sources = [(model, rollups.rollup_clause(parts, model.day, model.organization_id))]
+    selects = []
     for model, when in sources:
         keys = _rollup_keys(model, key)
         where = [rollups.earned(scope, model), when]
         if f.charger_id is not None:
             where.append(model.charger_id == f.charger_id)
-        take(session.execute(select(*keys, *rollups.rollup_sums(model)).where(*where).group_by(*keys)).all())
+        selects.append(select(*_labelled(keys), *rollups.rollup_sums(model)).where(*where).group_by(*keys))
     others = _other_filters(scope, f)
     keys = _RAW_KEYS[key]
     for when in [*rollups.edge_clauses(parts, Transaction.started_at),
                  and_(rollups.UNROLLED, rollups.whole_clause(parts, Transaction.started_at))]:
-        take(session.execute(_joined(*keys, *_raw_sums()).where(*others, when).group_by(*keys)).all())
-    return {k: v for k, v in out.items() if v.sessions}
+        selects.append(_joined(*_labelled(keys), *_raw_sums()).where(*others, when).group_by(*keys))
+    u = union_all(*selects).subquery()
+    k = [u.c[f"k{i}"] for i in range(len(keys))]
+    names = ("sessions", "energy_wh", "gross", "net_cpo", "duration_s", "finished")
+    return (select(*k, *[func.coalesce(func.sum(u.c[f"s{i}"]), 0).label(n) for i, n in enumerate(names)])
+            .group_by(*k).having(func.sum(u.c.s0) != 0).subquery())
+
+
+def _labelled(keys: list[Any]) -> list[Any]:
+    return [k.label(f"k{i}") for i, k in enumerate(keys)]
+
+
+def _sums(session: Session, scope: Scope, f: TxFilter, key: str) -> dict[tuple, Sums]:
+    q = _sums_query(session, scope, f, key)
+    out = {}
+    for *k, n, wh, gross, net, dur, finished in session.execute(select(q)).all():
+        out[tuple(k)] = t = Sums()
+        t.add(n, wh, gross, net, dur, finished)
+    return out
 
 
 def _windows(session: Session, scope: Scope, f: TxFilter,
@@ -390,15 +401,14 @@ class ChargerBreakdown:
 def charger_breakdown(*, session: Session, scope: Scope, filters: TxFilter = TxFilter()) -> list[ChargerBreakdown]:
     """kWh, revenue, sessions and average duration per charger (and currency) in the range."""
     if _rollable(filters):
-        sums = _sums(session, scope, filters, "charger")
-        chargers = {c.id: c for c in session.execute(
-            select(Charger.id, Charger.ocpp_id, Charger.name, Charger.organization_id)
-            .where(Charger.id == any_(array(sorted({cid for cid, _ in sums}))))).all()} if sums else {}
-        out = [ChargerBreakdown(cid, chargers[cid].ocpp_id, chargers[cid].name, chargers[cid].organization_id, cur,
-                                t.sessions, Decimal(t.energy_wh) / 1000, _money(t.gross, cur),
-                                None if not t.finished else int(round(t.duration_s / t.finished)))
-               for (cid, cur), t in sums.items()]
-        return sorted(out, key=lambda b: (-b.revenue, b.charger_ocpp_id))
+        q = _sums_query(session, scope, filters, "charger")
+        rows = session.execute(
+            select(Charger.id, Charger.ocpp_id, Charger.name, Charger.organization_id, q.c.k1, q.c.sessions,
+                   q.c.energy_wh, q.c.gross, q.c.duration_s, q.c.finished)
+            .join(q, q.c.k0 == Charger.id).order_by(q.c.gross.desc(), Charger.ocpp_id)).all()
+        return [ChargerBreakdown(cid, ocpp, name, org, cur, int(n), Decimal(wh) / 1000, _money(rev, cur),
+                                 int(round(Decimal(dur) / finished)) if finished else None)
+                for cid, ocpp, name, org, cur, n, wh, rev, dur, finished in rows]
     rows = session.execute(
         _joined(Charger.id, Charger.ocpp_id, Charger.name, Charger.organization_id, _currency, func.count(),
                 func.coalesce(func.sum(Transaction.energy_wh), 0), func.coalesce(func.sum(Transaction.amount_gross), 0),
