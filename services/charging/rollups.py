@@ -105,15 +105,21 @@ def local_day_bounds(session: Session, scope: Scope, first: date | None, last: d
                      column: Any) -> Any:
     """Local dates first..last (inclusive), each organization in its own timezone, as UTC bounds on a
     timestamp column: one clause per timezone instead of converting every row."""
-    clauses = []
+    clauses, starts, ends = [], [], []
     for zone, ids in zones(session, scope):
         parts = [Transaction.organization_id.in_(ids)]
         if first is not None:
-            parts.append(column >= local_midnight(first, zone))
+            starts.append(local_midnight(first, zone))
+            parts.append(column >= starts[-1])
         if last is not None:
-            parts.append(column < local_midnight(last + timedelta(days=1), zone))
+            ends.append(local_midnight(last + timedelta(days=1), zone))
+            parts.append(column < ends[-1])
         clauses.append(and_(*parts))
-    return or_(*clauses) if clauses else false()
+    if not clauses:
+        return false()
+    # Outer bounds across the timezones, so an index on the column reads one range.
+    return and_(*([column >= min(starts)] if starts else []), *([column < max(ends)] if ends else []),
+                or_(*clauses))
 
 
 def _sides(parts: list[tuple[ZoneInfo, Span]]) -> list[list[tuple[list[int], datetime, datetime | None]]]:
