@@ -159,8 +159,8 @@ class ChargerStartDayStat(SessionFigures, table=True):
     """Per charger and local start day: the Transactions breakdown and a one-charger filter."""
     __tablename__ = "charger_start_day_stat"
     __table_args__ = (
-        Index("uq_charger_start_day_stat", "charger_id", "day", "currency", text("coalesce(location_owner_id, 0)"),
-              unique=True),
+        Index("uq_charger_start_day_stat", "charger_id", "organization_id", "day", "currency",
+              text("coalesce(location_owner_id, 0)"), unique=True),
         Index("ix_charger_start_day_stat_day", "day",
               postgresql_include=["charger_id", "organization_id", "location_owner_id", "currency", "sessions",
                                   "energy_wh", "gross", "duration_s"]),
@@ -177,7 +177,7 @@ class ChargerStartMonthStat(SessionFigures, table=True):
     """ChargerStartDayStat per local month (`month` is its first day): long ranges read whole months."""
     __tablename__ = "charger_start_month_stat"
     __table_args__ = (
-        Index("uq_charger_start_month_stat", "charger_id", "month", "currency",
+        Index("uq_charger_start_month_stat", "charger_id", "organization_id", "month", "currency",
               text("coalesce(location_owner_id, 0)"), unique=True),
         Index("ix_charger_start_month_stat_month", "month",
               postgresql_include=["charger_id", "organization_id", "location_owner_id", "currency", "sessions",
@@ -212,8 +212,8 @@ class ChargerStopDayStat(SessionFigures, table=True):
     """Per charger and local stop day: one page of the Finances charger table."""
     __tablename__ = "charger_stop_day_stat"
     __table_args__ = (
-        Index("uq_charger_stop_day_stat", "charger_id", "day", "currency", text("coalesce(location_owner_id, 0)"),
-              unique=True),
+        Index("uq_charger_stop_day_stat", "charger_id", "organization_id", "day", "currency",
+              text("coalesce(location_owner_id, 0)"), unique=True),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
@@ -266,7 +266,7 @@ class ChargerStartWindowStat(SessionFigures, table=True):
     """ChargerStartDayStat over a whole window, per owner snapshot, as of the day in StartWindowAsOf."""
     __tablename__ = "charger_start_window_stat"
     __table_args__ = (
-        Index("uq_charger_start_window_stat", "days", "charger_id", "currency",
+        Index("uq_charger_start_window_stat", "days", "charger_id", "organization_id", "currency",
               text("coalesce(location_owner_id, 0)"), unique=True),
         Index("ix_charger_start_window_stat_days_org", "days", "organization_id",
               postgresql_include=["charger_id", "location_owner_id", "currency", "sessions", "energy_wh", "gross",

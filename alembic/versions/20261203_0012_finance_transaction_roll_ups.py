@@ -39,10 +39,12 @@ TABLES = {
     "org_stop_hour_stat": ("organization_id, location_owner_id, hour",
                            "r.organization_id, r.location_owner_id, date_trunc('hour', r.stopped_at, 'UTC')"),
 }
-# The unique key of each table: the first and last key columns, currency and the owner snapshot (0 = none).
+# The unique key of each table: its key columns, currency and the owner snapshot (0 = none). A charger's
+# rows also key on the organization: a charger moved to another one keeps each one's sessions apart.
 CONFLICT = {
-    "charger_start_day_stat": "charger_id, day", "charger_start_month_stat": "charger_id, month",
-    "org_start_day_stat": "organization_id, day", "charger_stop_day_stat": "charger_id, day",
+    "charger_start_day_stat": "charger_id, organization_id, day",
+    "charger_start_month_stat": "charger_id, organization_id, month",
+    "org_start_day_stat": "organization_id, day", "charger_stop_day_stat": "charger_id, organization_id, day",
     "org_stop_day_stat": "organization_id, day", "org_stop_hour_stat": "organization_id, hour",
 }
 
@@ -202,8 +204,7 @@ def upgrade() -> None:
         charger = table.startswith("charger_")
         period = table.split("_")[-2]  # day, month or hour
         op.create_table(table, *_keys(charger, period), *_figures())
-        first = "charger_id" if charger else "organization_id"
-        op.create_index(f"uq_{table}", table, [first, period, "currency",
+        op.create_index(f"uq_{table}", table, [*CONFLICT[table].split(", "), "currency",
                                                sa.literal_column("coalesce(location_owner_id, 0)")], unique=True)
     op.create_index("ix_charger_start_day_stat_day", "charger_start_day_stat", ["day"],
                     postgresql_include=["charger_id", "organization_id", "location_owner_id", "currency", "sessions",

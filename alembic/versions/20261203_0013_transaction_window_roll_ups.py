@@ -26,8 +26,8 @@ LOCK = 80013
 WINDOWS = "ARRAY[30, 365]"
 FIGURES = ("sessions", "energy_wh", "gross", "net_cpo", "duration_s")
 KEYS = "charger_id, organization_id, location_owner_id, currency"
-CONFLICT = "ON CONFLICT (days, charger_id, currency, (coalesce(location_owner_id, 0))) DO UPDATE SET " + ", ".join(
-    f"{c} = s.{c} + EXCLUDED.{c}" for c in FIGURES)
+CONFLICT = ("ON CONFLICT (days, charger_id, organization_id, currency, (coalesce(location_owner_id, 0))) "
+            "DO UPDATE SET " + ", ".join(f"{c} = s.{c} + EXCLUDED.{c}" for c in FIGURES))
 SUMS = ", ".join(f"sum(d.{c})" for c in FIGURES)
 
 APPLY_SQL = f"""
@@ -159,7 +159,8 @@ def upgrade() -> None:
         sa.Column("net_cpo", sa.Numeric(precision=20, scale=4), nullable=False),
         sa.Column("duration_s", sa.Numeric(precision=20, scale=6), nullable=False))
     op.create_index("uq_charger_start_window_stat", "charger_start_window_stat",
-                    ["days", "charger_id", "currency", sa.literal_column("coalesce(location_owner_id, 0)")],
+                    ["days", "charger_id", "organization_id", "currency",
+                     sa.literal_column("coalesce(location_owner_id, 0)")],
                     unique=True)
     op.create_index("ix_charger_start_window_stat_days_org", "charger_start_window_stat", ["days", "organization_id"],
                     postgresql_include=["charger_id", "location_owner_id", "currency", "sessions", "energy_wh",

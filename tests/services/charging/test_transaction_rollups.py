@@ -192,3 +192,24 @@ def test_the_breakdowns_kept_windows_follow_the_local_day_and_late_sessions(sess
         for scope in (admin, cpo, owner):
             for f in presets:
                 assert_matches_sessions(session, scope, f)
+
+
+def test_a_charger_moved_to_another_organization_keeps_each_ones_sessions_apart(session, world):
+    """Sessions on the same charger, day and month under two organizations stay with the one that held it."""
+    b, colombo = world["b"], world["colombo"]
+    other = make_org(session, slug="other", currency="LKR", timezone="Asia/Colombo")
+    make_tariff(session, other, price_per_kwh="50")
+    make_transaction(session, b, started_at=NOW - timedelta(hours=3), stopped_at=NOW - timedelta(hours=2),
+                     energy_wh=1000, id_tag="BEFORE")
+    b.organization_id = other.id
+    session.add(b)
+    session.commit()
+    make_transaction(session, b, started_at=NOW - timedelta(hours=1), stopped_at=NOW - timedelta(minutes=30),
+                     energy_wh=1000, id_tag="AFTER")
+    admin, cpo, _ = _scopes(session, world)
+    theirs = scope_for(session, make_user(session, role="cpo", orgs=[other]))
+    for scope in (admin, cpo, theirs):
+        for f in _filters(world)[:6]:
+            assert_matches_sessions(session, scope, f)
+    assert tx.list_transactions(session=session, scope=theirs, filters=tx.TxFilter(preset="24h")).total == 1
+    assert colombo.id != other.id
