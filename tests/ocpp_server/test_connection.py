@@ -56,9 +56,11 @@ async def test_frames_are_answered_in_the_order_they_arrive_and_logged(wire, ser
 async def _our_call(wire, action: str, payload: dict):
     """Send a CALL as the command channel does; return the pending call and the frame that went out."""
     task = asyncio.create_task(wire.conn.call(action, payload, timeout=5))
-    while not wire.ws.sent:
+    for _ in range(100):
+        if wire.ws.sent:
+            return task, wire.ws.sent[-1]
         await asyncio.sleep(0)
-    return task, wire.ws.sent[-1]
+    raise AssertionError(f"{action} was never sent")
 
 
 async def test_our_call_goes_out_as_an_exact_frame_and_its_result_is_returned(wire):
