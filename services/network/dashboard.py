@@ -349,10 +349,13 @@ def performance(*, session: Session, scope: Scope, period: str = "7d", sort: str
                       scope.transaction_filter())
                .group_by(s.charger_id, s.currency))
     elif scope.can_filter(ChargerWindowStat) and _windows_ready(session=session, scope=scope, now=now):
-        # One row per charger and currency: no aggregation over 10,000 chargers.
+        # About one row per charger and currency (more only for a charger that moved between organizations):
+        # no aggregation over a year of daily rows.
         s = ChargerWindowStat
-        agg = (select(s.charger_id, s.currency, s.sessions, s.energy_wh, s.revenue)
-               .where(s.days == days, scope.stat_filter(s), s.sessions != 0))
+        agg = (select(s.charger_id, s.currency, func.sum(s.sessions).label("sessions"),
+                      func.sum(s.energy_wh).label("energy_wh"), func.sum(s.revenue).label("revenue"))
+               .where(s.days == days, scope.stat_filter(s), s.sessions != 0)
+               .group_by(s.charger_id, s.currency))
     else:
         agg = _calendar_window(scope, now, days)
     agg = agg.subquery()

@@ -241,3 +241,24 @@ def test_the_performance_table_counts_a_moved_charger_for_its_new_organization_o
         rows, _ = dashboard.performance(session=session, scope=scope, period=period)
         assert [(r.ocpp_id, r.sessions) for r in rows] == [("ROAMER", 0 if period == "24h" else 1)], period
 
+
+def test_roll_ups_keep_two_organizations_apart_on_one_charger_day_and_currency(session, client):
+    # The roll-up rows are keyed by organization as well: the same charger, local day and currency under
+    # two organizations are two rows, not one row credited to whichever organization came first.
+    clock.set(NOW)
+    alpha, bravo = make_org(session, slug="alpha"), make_org(session, slug="bravo")
+    make_tariff(session, alpha, price_per_kwh="0.50")
+    make_tariff(session, bravo, price_per_kwh="0.70")
+    charger = make_charger(session, alpha, ocpp_id="ROAMER")
+    for_alpha = [_charge(session, charger, 15, 10)]
+    _move(session, charger, organization_id=bravo.id)
+    for_bravo = [_charge(session, charger, 15, 5, hour=14)]
+    for org, earned in ((alpha, for_alpha), (bravo, for_bravo)):
+        user = make_user(session, role="cpo", orgs=[org])
+        _assert_everywhere(session, client, user, Seen.of(earned))
+    scope = scope_for(session, make_user(session, role="cpo", orgs=[bravo]))
+    rows, _ = dashboard.performance(session=session, scope=scope, period="7d")
+    assert [(r.ocpp_id, r.sessions, r.revenue) for r in rows] == [("ROAMER", 1, Seen.of(for_bravo).revenue)]
+    admin = scope_for(session, make_user(session, role="admin"))
+    rows, _ = dashboard.performance(session=session, scope=admin, period="7d")
+    assert [(r.ocpp_id, r.sessions) for r in rows] == [("ROAMER", 2)]
