@@ -119,8 +119,10 @@ def resolve_charger(*, session: Session, scope: Scope, ocpp_id: str) -> int:
     """The id of the charger in scope with this OCPP id (case-insensitive), for a filter typed by hand."""
     scope.require(Cap.VIEW_TRANSACTIONS)
     wanted = (ocpp_id or "").strip()
+    # A charger in scope now, or one the scope earned on before it moved away.
+    earned = select(Transaction.id).where(Transaction.charger_id == Charger.id, scope.transaction_filter()).exists()
     found = session.execute(select(Charger.id).where(func.upper(Charger.ocpp_id) == wanted.upper(),
-                                                     scope.charger_filter())).scalar_one_or_none()
+                                                     or_(scope.charger_filter(), earned))).scalar_one_or_none()
     if found is None:
         raise ValidationError(f"No charger '{wanted}' among your chargers.", "charger")
     return found

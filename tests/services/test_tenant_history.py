@@ -166,6 +166,10 @@ def test_the_previous_owner_keeps_its_revenue_on_finances_and_the_dashboard(sess
     assert [(r.ocpp_id, r.periods["30d"].sessions, r.periods["30d"].revenue) for r in rows] == [
         ("MALL", 2, earned.revenue)]
     assert dashboard.summary(session=session, scope=scope).currencies[0].periods["month"].revenue == earned.revenue
+    # The Transactions page's charger filter still finds the charger it earned on.
+    mall = tx_svc.resolve_charger(session=session, scope=scope, ocpp_id="mall")
+    page = tx_svc.list_transactions(session=session, scope=scope, filters=tx_svc.TxFilter(charger_id=mall))
+    assert {r.id for r in page.items} == earned.ids
 
 
 def test_the_new_owner_sees_none_of_its_predecessors_revenue(session, client, owners):
