@@ -6,6 +6,10 @@ written, so "today", "this week" etc. follow the organization's local calendar. 
 sessions' `amount_gross` (what drivers paid), already rounded per session; sums of rounded amounts
 need no further rounding.
 
+Every row carries the sessions' snapshot at start, never the charger's current holder: `organization_id`,
+and on the per-charger rows `location_owner_id` too, both part of the row's key. So `Scope.stat_filter`
+filters a roll-up exactly as `Scope.transaction_filter` filters the sessions (services/access/scope.py).
+
 Monthly roll-ups (`OrgMonthStat`, `ChargerMonthStat`) let "this year" and long windows read finished
 months whole. The performance table's rolling windows (last 7, 30 and 365 local days) are kept whole
 per charger in `ChargerWindowStat`, so a page over all 10,000 chargers reads one row per charger instead
