@@ -6,6 +6,10 @@ written, so "today", "this week" etc. follow the organization's local calendar. 
 sessions' `amount_gross` (what drivers paid), already rounded per session; sums of rounded amounts
 need no further rounding.
 
+Every row carries the sessions' snapshot at start, never the charger's current holder: `organization_id`,
+and on the per-charger rows `location_owner_id` too, both part of the row's key. So `Scope.stat_filter`
+filters a roll-up exactly as `Scope.transaction_filter` filters the sessions (services/access/scope.py).
+
 Monthly roll-ups (`OrgMonthStat`, `ChargerMonthStat`) let "this year" and long windows read finished
 months whole. The performance table's rolling windows (last 7, 30 and 365 local days) are kept whole
 per charger in `ChargerWindowStat`, so a page over all 10,000 chargers reads one row per charger instead
@@ -28,9 +32,10 @@ from models.base import fk_field
 class ChargerDayStat(SQLModel, table=True):
     __tablename__ = "charger_day_stat"
     __table_args__ = (
-        # One row per charger, local day, currency and location owner snapshot (0 = none).
-        Index("uq_charger_day_stat", "charger_id", "day", "currency", text("coalesce(location_owner_id, 0)"),
-              unique=True),
+        # One row per charger, local day, currency and the session's snapshot: organization and location
+        # owner (0 = none). A charger moved on keeps its rows with whoever earned them (migration 0012).
+        Index("uq_charger_day_stat", "charger_id", "day", "currency", "organization_id",
+              text("coalesce(location_owner_id, 0)"), unique=True),
         # Covering: the performance table reads a period of days from the index alone.
         Index("ix_charger_day_stat_org_day", "organization_id", "day",
               postgresql_include=["charger_id", "currency", "location_owner_id", "sessions", "energy_wh", "revenue"]),
@@ -66,8 +71,8 @@ class ChargerMonthStat(SQLModel, table=True):
     months before the current one from here and only the current month's days from the daily table."""
     __tablename__ = "charger_month_stat"
     __table_args__ = (
-        Index("uq_charger_month_stat", "charger_id", "month", "currency", text("coalesce(location_owner_id, 0)"),
-              unique=True),
+        Index("uq_charger_month_stat", "charger_id", "month", "currency", "organization_id",
+              text("coalesce(location_owner_id, 0)"), unique=True),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
@@ -98,8 +103,8 @@ WINDOW_DAYS = (7, 30, 365)
 
 
 class ChargerWindowStat(SQLModel, table=True):
-    """Per charger and currency over the whole window; no location-owner split (a location owner's few
-    chargers are summed from the monthly and daily roll-ups instead), so one row is one table line."""
+    """Per charger, organization and currency over the whole window; no location-owner split (a location
+    owner's few chargers are summed from the monthly and daily roll-ups instead)."""
     __tablename__ = "charger_window_stat"
     __table_args__ = (
         # Covering: one window's rows for some organizations, read from the index alone.
@@ -109,8 +114,9 @@ class ChargerWindowStat(SQLModel, table=True):
 
     days: int = Field(sa_column=Column(SmallInteger, primary_key=True))
     charger_id: int = Field(sa_column=Column(Integer, ForeignKey("charger.id", ondelete="CASCADE"), primary_key=True))
+    organization_id: int = Field(sa_column=Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
+                                                  primary_key=True))
     currency: str = Field(sa_column=Column(String(3), primary_key=True))
-    organization_id: int = fk_field("organization.id", ondelete="CASCADE", index=False)
     sessions: int = Field(default=0, sa_column=Column(Integer, nullable=False))
     energy_wh: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     revenue: Decimal = Field(default=Decimal(0), sa_column=Column(Numeric(20, 4), nullable=False))

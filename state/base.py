@@ -63,8 +63,7 @@ def _identity(session: Session, user: User, scope: Scope, choice: str) -> Identi
     return Identity(
         user_id=user.id, name=user.full_name or user.email, email=user.email,
         role_label=ROLE_LABELS[Role(user.role)],
-        routes=[item.route for item in NAV
-                if scope.can(item.cap) and (item.location_owners or scope.location_owner_id is None)],
+        routes=[item.route for item in NAV if scope.can(item.cap)],
         multi_org=scope.multi_org, org_options=options, org_choice=choice,
     )
 

@@ -176,7 +176,7 @@ class FinancesState(AppState):
         def work(session, user, scope):
             everyone = finance.revenue_by_charger(session=session, scope=scope)
             totals = finance.organization_totals(session=session, scope=scope, charger_rows=everyone)
-            billing = scope.location_owner_id is None
+            billing = scope.can(Cap.VIEW_INVOICES)
             return dict(
                 currencies=currency_totals(everyone),
                 total=finance.count_chargers(session=session, scope=scope, search=search),
@@ -185,7 +185,8 @@ class FinancesState(AppState):
                 rollup=tree_rows(totals, True), own=tree_rows(totals, False), billing=billing,
                 schedule=[schedule_row(n) for n in billing_cycle.next_runs(session=session, scope=scope)]
                 if billing else [],
-                runs=[run_row(r) for r in invoicing.billing_runs(session=session, scope=scope, limit=RUN_HISTORY)],
+                runs=[run_row(r) for r in invoicing.billing_runs(session=session, scope=scope, limit=RUN_HISTORY)]
+                if billing else [],
             )
 
         try:

@@ -194,7 +194,7 @@ class InvoiceDetailState(AppState):
             return invoicing.get_invoice(session=session, scope=scope, invoice_id=invoice_id), \
                 scope.can(Cap.MANAGE_INVOICES)
 
-        ok, out = await self._call(work, Cap.VIEW_FINANCE)
+        ok, out = await self._call(work, Cap.VIEW_INVOICES)
         if not ok:
             yield out
             return

@@ -134,8 +134,6 @@ class InvoicesState(AppState):
         offset = (self.page - 1) * PAGE_SIZE
 
         def work(session, user, scope):
-            if scope.location_owner_id is not None:
-                return None  # invoices are the organization's books
             rows, total = invoicing.list_invoices(
                 session=session, scope=scope, status=None if status == ANY else status,
                 organization_id=None if organization == ANY else int(organization),
@@ -146,16 +144,13 @@ class InvoicesState(AppState):
 
         self.loading = True
         try:
-            out = await self._run(work, cap=Cap.VIEW_FINANCE)
+            out = await self._run(work, cap=Cap.VIEW_INVOICES)
         except AuthError as exc:
             return self._failed(exc)
         except SERVICE_ERRORS as exc:
             return None if self.denied else self._failed(exc)
         finally:
             self.loading = False
-        if out is None:
-            self.denied = True
-            return None
         self.rows, self.total, self.org_choices, self.can_manage = out
         if self.organization != ANY and self.organization not in {o["id"] for o in self.org_choices}:
             self.organization = ANY

@@ -280,7 +280,7 @@ def _not_found() -> rx.Component:
     )
 
 
-@template(route="/invoices/[id]", title="Invoice", cap=Cap.VIEW_FINANCE, on_load=S.load)
+@template(route="/invoices/[id]", title="Invoice", cap=Cap.VIEW_INVOICES, on_load=S.load)
 def invoice_detail() -> rx.Component:
     return rx.cond(
         S.not_found,

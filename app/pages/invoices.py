@@ -245,7 +245,7 @@ def _bulk_dialog() -> rx.Component:
     )
 
 
-@template(route="/invoices", title="Invoices", cap=Cap.VIEW_FINANCE, on_load=S.load)
+@template(route="/invoices", title="Invoices", cap=Cap.VIEW_INVOICES, on_load=S.load)
 def invoices() -> rx.Component:
     return rx.vstack(
         page_header(

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from core.clock import utcnow
 from core.config import get_settings
 from models import BillingRun, Invoice, Organization
+from services.access.permissions import Cap
 from services.access.scope import Scope
 from services.billing.invoicing import invoice_period
 from services.billing.periods import (
@@ -82,6 +83,7 @@ class NextRun:
 
 def next_runs(*, session: Session, scope: Scope, now: datetime | None = None) -> list[NextRun]:
     """The next scheduled billing run per organization in scope (the Finances page shows these)."""
+    scope.require(Cap.VIEW_INVOICES)
     now = now or utcnow()
     orgs = session.execute(select(Organization).where(
         scope.org_filter(Organization.id), Organization.kind != "operator").order_by(Organization.name)).scalars()

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select, union
 from sqlmodel import Session
 
 from core.clock import utcnow
@@ -57,41 +57,47 @@ def revenue_by_charger(*, session: Session, scope: Scope, now: datetime | None =
                        search: str | None = None, limit: int | None = None, offset: int = 0) -> list[ChargerRevenue]:
     """Revenue, kWh and session count per charger for the last 24 h, 7, 30 and 365 days.
 
-    Every charger in scope is listed, with zeros when it had no sessions. A charger that took sessions in
-    two currencies (its organization changed currency) has one row per currency. `search` keeps the
-    chargers whose OCPP id, name or organization name contains it (any case). `limit`/`offset` take one
-    page of chargers (by organization name, then OCPP id) before adding up their sessions, so a page
-    reads only its own chargers' sessions.
+    Sessions count for whoever earned them (`Scope.transaction_filter`), under the organization they were
+    earned in. So every charger in scope is listed (with zeros when it had no sessions), and so is a charger
+    that has since moved away, for what the scope earned on it. A charger that took sessions in two
+    currencies or two organizations has one row for each. `search` keeps the chargers whose OCPP id, name
+    or organization name contains it (any case). `limit`/`offset` take one page of rows (by organization
+    name, then OCPP id) before adding up their sessions, so a page reads only its own chargers' sessions.
     """
     scope.require(Cap.VIEW_FINANCE)
-    where = [scope.charger_filter(), *_matching(search)]
-    if limit is not None:
-        page = (select(Charger.id).join(Organization, Organization.id == Charger.organization_id).where(*where)
-                .order_by(Organization.name, Charger.ocpp_id).limit(limit).offset(offset))
-        where.append(Charger.id.in_(page.scalar_subquery()))
     now = now or utcnow()
     since = {p: now - d for p, d in PERIODS.items()}
-    cur = func.coalesce(Transaction.currency, Organization.currency)
+    keys = _listed(scope, now, since, search)
+    if limit is not None:
+        keys = keys.order_by(Organization.name, Charger.ocpp_id).limit(limit).offset(offset)
+    keys = keys.subquery()
+    t = Transaction
+    earned_cur = func.coalesce(t.currency, Organization.currency)
     cols = []
     for p, start in since.items():
-        window = Transaction.stopped_at >= start
+        window = t.stopped_at >= start
         cols += [
-            func.coalesce(func.sum(Transaction.amount_gross).filter(window), 0).label(f"rev_{p}"),
-            func.coalesce(func.sum(Transaction.energy_wh).filter(window), 0).label(f"wh_{p}"),
-            func.count(Transaction.id).filter(window).label(f"n_{p}"),
+            func.coalesce(func.sum(t.amount_gross).filter(window), 0).label(f"rev_{p}"),
+            func.coalesce(func.sum(t.energy_wh).filter(window), 0).label(f"wh_{p}"),
+            func.count(t.id).filter(window).label(f"n_{p}"),
         ]
-    joined = and_(Transaction.charger_id == Charger.id, Transaction.status == "completed",
-                  Transaction.stopped_at >= since["365d"], Transaction.stopped_at <= now)
+    earned = (select(t.charger_id, t.organization_id, earned_cur.label("cur"), *cols)
+              .join(Organization, Organization.id == t.organization_id)
+              .where(*_earned(scope, now, since), t.charger_id.in_(select(keys.c.charger_id)))
+              .group_by(t.charger_id, t.organization_id, earned_cur).subquery())
+    cur = func.coalesce(earned.c.cur, Organization.currency)
     rows = session.execute(
         select(Charger.id, Charger.ocpp_id, Charger.name, Organization.id.label("org_id"),
-               Organization.name.label("org_name"), cur.label("cur"), *cols)
-        .select_from(Charger)
-        .join(Organization, Organization.id == Charger.organization_id)
-        .outerjoin(Transaction, joined)
-        .where(*where)
-        .group_by(Charger.id, Charger.ocpp_id, Charger.name, Organization.id, Organization.name, cur)
-        .order_by(Organization.name, Charger.ocpp_id)
+               Organization.name.label("org_name"), cur.label("cur"),
+               *[func.coalesce(earned.c[c.name], 0).label(c.name) for c in cols])
+        .select_from(keys)
+        .join(Charger, Charger.id == keys.c.charger_id)
+        .join(Organization, Organization.id == keys.c.organization_id)
+        .outerjoin(earned, and_(earned.c.charger_id == keys.c.charger_id,
+                                earned.c.organization_id == keys.c.organization_id))
+        .order_by(Organization.name, Charger.ocpp_id, cur)
     ).all()
+
     def figures(r, p: str) -> Figures:
         kwh = (Decimal(getattr(r, f"wh_{p}")) / 1000).quantize(Decimal("0.001"))
         return Figures(round_money(Decimal(getattr(r, f"rev_{p}")), r.cur), kwh, getattr(r, f"n_{p}"))
@@ -100,12 +106,31 @@ def revenue_by_charger(*, session: Session, scope: Scope, now: datetime | None =
             for r in rows]
 
 
-def count_chargers(*, session: Session, scope: Scope, search: str | None = None) -> int:
-    """How many chargers revenue_by_charger lists for this scope and search (the pager's total)."""
+def _earned(scope: Scope, now: datetime, since: dict[str, datetime]) -> list:
+    """The scope's sessions that count on this page: completed, stopped within the last 365 days."""
+    t = Transaction
+    return [scope.transaction_filter(), t.status == "completed", t.stopped_at >= since["365d"], t.stopped_at <= now]
+
+
+def _listed(scope: Scope, now: datetime, since: dict[str, datetime], search: str | None) -> Select:
+    """The (charger, organization) rows the page lists: the chargers in scope now, under their organization,
+    and every charger the scope earned on, under the organization that earned it."""
+    held = select(Charger.id.label("charger_id"), Charger.organization_id.label("organization_id")) \
+        .where(scope.charger_filter())
+    earned = select(Transaction.charger_id, Transaction.organization_id).where(*_earned(scope, now, since))
+    keys = union(held, earned).subquery()
+    return (select(keys.c.charger_id, keys.c.organization_id)
+            .join(Charger, Charger.id == keys.c.charger_id)
+            .join(Organization, Organization.id == keys.c.organization_id)
+            .where(*_matching(search)))
+
+
+def count_chargers(*, session: Session, scope: Scope, search: str | None = None, now: datetime | None = None) -> int:
+    """How many charger rows revenue_by_charger lists for this scope and search (the pager's total)."""
     scope.require(Cap.VIEW_FINANCE)
-    return session.execute(select(func.count()).select_from(Charger)
-                           .join(Organization, Organization.id == Charger.organization_id)
-                           .where(scope.charger_filter(), *_matching(search))).scalar_one()
+    now = now or utcnow()
+    keys = _listed(scope, now, {p: now - d for p, d in PERIODS.items()}, search).subquery()
+    return session.execute(select(func.count()).select_from(keys)).scalar_one()
 
 
 def _matching(search: str | None) -> list:

@@ -71,14 +71,6 @@ def _require(scope: Scope, cap: Cap) -> None:
     scope.require(cap)
 
 
-def _invoice_filter(scope: Scope):
-    """Invoices are the organization's books: location owners never see them."""
-    clause = scope.org_filter(Invoice.organization_id)
-    if scope.location_owner_id is not None:
-        clause = clause & (Invoice.id.is_(None))
-    return clause
-
-
 # ---------------------------------------------------------------------------------------------- building
 
 
@@ -456,12 +448,12 @@ class InvoiceDetail:
 def list_invoices(*, session: Session, scope: Scope, organization_id: int | None = None,
                   status: str | None = None, kind: str | None = None, period_start: date | None = None,
                   period_end: date | None = None, limit: int = 100, offset: int = 0) -> tuple[list[InvoiceRow], int]:
-    _require(scope, Cap.VIEW_FINANCE)
+    _require(scope, Cap.VIEW_INVOICES)
     if status is not None and status not in TRANSITIONS:
         raise ValidationError(f"Status must be one of: {', '.join(TRANSITIONS)}.", "status")
     if not 1 <= limit <= 1000 or offset < 0:
         raise ValidationError("limit must be 1..1000 and offset 0 or more.", "limit")
-    where = [_invoice_filter(scope)]
+    where = [scope.org_filter(Invoice.organization_id)]
     if organization_id is not None:
         where.append(Invoice.organization_id == organization_id)
     if status:
@@ -484,8 +476,7 @@ def list_invoices(*, session: Session, scope: Scope, organization_id: int | None
 
 
 def _get(session: Session, scope: Scope, invoice_id: int, *, lock: bool = False) -> Invoice:
-    if scope.location_owner_id is not None:
-        raise NotFound("Invoice not found.")
+    _require(scope, Cap.VIEW_INVOICES)
     inv = get_in_scope(session, Invoice, invoice_id, scope)
     if lock:
         session.refresh(inv, with_for_update=True)
@@ -530,16 +521,13 @@ def detail(session: Session, inv: Invoice) -> InvoiceDetail:
 
 
 def get_invoice(*, session: Session, scope: Scope, invoice_id: int) -> InvoiceDetail:
-    _require(scope, Cap.VIEW_FINANCE)
     return detail(session, _get(session, scope, invoice_id))
 
 
 def billing_runs(*, session: Session, scope: Scope, organization_id: int | None = None,
                  limit: int = 50) -> list[dict]:
     """The history of billing runs with their outcome, newest first."""
-    _require(scope, Cap.VIEW_FINANCE)
-    if scope.location_owner_id is not None:
-        return []  # runs name invoices, and invoices are the organization's books
+    _require(scope, Cap.VIEW_INVOICES)  # runs name invoices
     where = [scope.org_filter(BillingRun.organization_id)]
     if organization_id is not None:
         where.append(BillingRun.organization_id == organization_id)

@@ -1,8 +1,7 @@
 """Transactions (charging sessions): the scoped list, breakdowns, analytics, detail and CSV export.
 
-- Every query goes through the Scope: organizations in scope, and for a location owner only the
-  sessions it earned on (`Transaction.location_owner_id`, snapshotted at start) plus sessions
-  without a snapshot on chargers it owns now.
+- Every query goes through `Scope.transaction_filter()`: a session belongs to the organization and
+  location owner that held the charger when it started (see services/access/scope.py).
 - A custom date range is a range of LOCAL dates: each session is compared with the local day
   boundaries of its own organization's timezone (so an all-organizations view stays correct).
   Presets (24h, 7d, 30d, 365d) are rolling windows ending now. Sessions are placed by start time.
@@ -82,20 +81,11 @@ def _local_midnight(day: date) -> Any:
     return func.timezone(Organization.timezone, literal(datetime.combine(day, time(0)), DateTime()))
 
 
-def _scope_clause(scope: Scope) -> Any:
-    clause = scope.org_filter(Transaction.organization_id)
-    if scope.location_owner_id is not None:
-        owner = scope.location_owner_id
-        clause = and_(clause, or_(Transaction.location_owner_id == owner,
-                                  and_(Transaction.location_owner_id.is_(None), Charger.location_owner_id == owner)))
-    return clause
-
-
 def _where(scope: Scope, f: TxFilter) -> list[Any]:
     scope.require(Cap.VIEW_TRANSACTIONS)
     if f.organization_id is not None:
         scope = scope.narrowed(f.organization_id)
-    where = [_scope_clause(scope)]
+    where = [scope.transaction_filter()]
     if f.preset:
         where.append(Transaction.started_at >= utcnow() - PRESETS[f.preset])
     if f.date_from:
@@ -129,8 +119,10 @@ def resolve_charger(*, session: Session, scope: Scope, ocpp_id: str) -> int:
     """The id of the charger in scope with this OCPP id (case-insensitive), for a filter typed by hand."""
     scope.require(Cap.VIEW_TRANSACTIONS)
     wanted = (ocpp_id or "").strip()
+    # A charger in scope now, or one the scope earned on before it moved away.
+    earned = select(Transaction.id).where(Transaction.charger_id == Charger.id, scope.transaction_filter()).exists()
     found = session.execute(select(Charger.id).where(func.upper(Charger.ocpp_id) == wanted.upper(),
-                                                     scope.charger_filter())).scalar_one_or_none()
+                                                     or_(scope.charger_filter(), earned))).scalar_one_or_none()
     if found is None:
         raise ValidationError(f"No charger '{wanted}' among your chargers.", "charger")
     return found
@@ -250,11 +242,11 @@ class ChargerBreakdown:
 def charger_breakdown(*, session: Session, scope: Scope, filters: TxFilter = TxFilter()) -> list[ChargerBreakdown]:
     """kWh, revenue, sessions and average duration per charger (and currency) in the range."""
     rows = session.execute(
-        _joined(Charger.id, Charger.ocpp_id, Charger.name, Charger.organization_id, _currency, func.count(),
+        _joined(Charger.id, Charger.ocpp_id, Charger.name, Transaction.organization_id, _currency, func.count(),
                 func.coalesce(func.sum(Transaction.energy_wh), 0), func.coalesce(func.sum(Transaction.amount_gross), 0),
                 func.avg(_duration))
         .where(*_where(scope, filters))
-        .group_by(Charger.id, Charger.ocpp_id, Charger.name, Charger.organization_id, _currency)
+        .group_by(Charger.id, Charger.ocpp_id, Charger.name, Transaction.organization_id, _currency)
         .order_by(func.coalesce(func.sum(Transaction.amount_gross), 0).desc(), Charger.ocpp_id)).all()
     return [ChargerBreakdown(cid, ocpp, name, org, cur, n, Decimal(wh) / 1000, _money(rev, cur),
                              None if avg is None else int(round(avg)))
@@ -376,7 +368,7 @@ AMOUNT_FIELDS = ("energy", "time", "session_fee", "idle", "subtotal", "vat", "ss
 def get_transaction(*, session: Session, scope: Scope, transaction_id: int) -> TxDetail:
     scope.require(Cap.VIEW_TRANSACTIONS)
     found = session.execute(_joined(*_ROW_COLUMNS).where(Transaction.id == transaction_id,
-                                                         _scope_clause(scope))).first()
+                                                         scope.transaction_filter())).first()
     if found is None:
         raise NotFound("Session not found.")
     t = found[0]

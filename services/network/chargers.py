@@ -452,7 +452,8 @@ def charger_detail(*, session: Session, scope: Scope, charger_id: int, history: 
         select(ChargerStatusEvent).where(ChargerStatusEvent.charger_id == charger.id)
         .order_by(ChargerStatusEvent.received_at.desc(), ChargerStatusEvent.id.desc()).limit(history)).scalars()
     changes = [StatusChange(e.received_at, e.connector_id, e.status, e.error_code, e.info) for e in events]
-    txs = session.execute(select(Transaction).where(Transaction.charger_id == charger.id)
+    # Only the sessions this scope earned: the charger's earlier holders keep theirs.
+    txs = session.execute(select(Transaction).where(Transaction.charger_id == charger.id, scope.transaction_filter())
                           .order_by(Transaction.started_at.desc()).limit(recent)).scalars()
     sessions = [RecentSession(t.id, t.connector_id, t.id_tag, t.started_at, t.stopped_at, t.status,
                               None if t.energy_wh is None else Decimal(t.energy_wh) / 1000, t.amount_gross,
