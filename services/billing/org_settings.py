@@ -29,7 +29,7 @@ from core.validation import decimal_in_range, required_text, validate_email, val
 from models import Organization
 from models.organization import REGIONS
 from services.access import audit
-from services.access.organizations import validate_billing
+from services.access.organizations import OrgRow, validate_billing
 from services.access.permissions import Cap
 from services.access.scope import Scope, get_in_scope
 from services.charging import contracts
@@ -51,16 +51,9 @@ LOGO_MAX_SIDE = 4096
 
 
 @dataclass(frozen=True)
-class OrgDetail:
-    id: int
-    parent_id: int | None
-    kind: str
-    slug: str
-    name: str
+class OrgDetail(OrgRow):
+    """The organization's row, with its legal and billing settings."""
     logo_path: str | None
-    currency: str
-    timezone: str
-    region: str
     legal_name: str | None
     address: str | None
     registration_number: str | None

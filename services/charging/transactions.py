@@ -364,8 +364,8 @@ class TxDetail:
     meter_stop: int | None
     priced_at: datetime | None
     amounts: dict[str, Decimal | None]
-    breakdown: dict[str, Any] | None
-    curve: list[CurvePoint]
+    price_breakdown: dict[str, Any] | None
+    meter_curve: list[CurvePoint]
     raw_messages: list[RawMessage] | None  # None: the role may not see raw OCPP
 
 

@@ -148,15 +148,23 @@ def list_chargers(*, session: Session, scope: Scope, search: str | None = None, 
         .limit(limit)
         .offset(offset)
     ).all()
-    return [
-        ChargerRow(c.id, c.ocpp_id, c.name, c.organization_id, org_name, c.address, c.status, c.lifecycle_status,
-                   c.visible, c.connected, c.last_heartbeat_at, c.location_owner_id, tz)
-        for c, org_name, tz in rows
-    ], total
+    return [_row(c, org_name, tz) for c, org_name, tz in rows], total
+
+
+def _row(c: Charger, org_name: str, tz: str) -> ChargerRow:
+    return ChargerRow(c.id, c.ocpp_id, c.name, c.organization_id, org_name, c.address, c.status,
+                      c.lifecycle_status, c.visible, c.connected, c.last_heartbeat_at, c.location_owner_id, tz)
 
 
 def get_charger(*, session: Session, scope: Scope, charger_id: int) -> Charger:
     return get_in_scope(session, Charger, charger_id, scope)
+
+
+def get_charger_row(*, session: Session, scope: Scope, charger_id: int) -> ChargerRow:
+    """One charger in scope, as the list shows it."""
+    c = get_charger(session=session, scope=scope, charger_id=charger_id)
+    org = session.get(Organization, c.organization_id)
+    return _row(c, org.name, org.timezone)
 
 
 def get_by_ocpp_id(*, session: Session, ocpp_id: str) -> Charger | None:
