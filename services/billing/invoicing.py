@@ -37,17 +37,16 @@ from models import (
     Transaction,
     User,
 )
+from models.invoice import AMOUNT_COLUMNS
 from services.access.permissions import Cap, Role
 from services.access.scope import Scope, get_in_scope
 from services.billing.periods import local_today, period_bounds_utc
 
 log = logging.getLogger(__name__)
 
-AMOUNTS = ("amount_energy", "amount_time", "amount_session_fee", "amount_idle", "amount_subtotal", "amount_vat",
-           "amount_ssc", "amount_gross", "amount_gateway", "amount_platform", "amount_location_owner")
-# The session column each invoice amount sums; the organization's share is what the session kept as net_cpo.
-SESSION_COLUMN = {**{a: a for a in AMOUNTS}, "amount_net_payable": "amount_net_cpo"}
-INVOICE_AMOUNTS = (*AMOUNTS, "amount_net_payable")
+# The transaction column each invoice amount sums: the same name, except the organization's share, which
+# the transaction kept as net_cpo.
+SESSION_COLUMN = {**{a: a for a in AMOUNT_COLUMNS}, "amount_net_payable": "amount_net_cpo"}
 
 # Allowed manual moves. Overdue is set by the worker only (mark_overdue), never by hand.
 TRANSITIONS = {
@@ -115,7 +114,7 @@ def _session_lines(session: Session, org: Organization, start: date, end: date) 
     lo, hi = period_bounds_utc(start, end, org.timezone)
     in_period = and_(Transaction.organization_id == org.id, Transaction.status == "completed",
                      Transaction.stopped_at >= lo, Transaction.stopped_at < hi)
-    columns = [func.coalesce(func.sum(getattr(Transaction, SESSION_COLUMN[a])), 0).label(a) for a in INVOICE_AMOUNTS]
+    columns = [func.coalesce(func.sum(getattr(Transaction, SESSION_COLUMN[a])), 0).label(a) for a in AMOUNT_COLUMNS]
     rows = session.execute(
         select(Transaction.charger_id, Charger.ocpp_id, Charger.name, func.count().label("n"),
                func.coalesce(func.sum(Transaction.energy_wh), 0).label("wh"),
@@ -140,7 +139,7 @@ def _session_lines(session: Session, org: Organization, start: date, end: date) 
 
 def _to_lines(rows) -> list[LineData]:
     return [LineData(r.charger_id, f"{r.ocpp_id} · {r.name}" if r.name else r.ocpp_id, r.n, int(r.wh),
-                     {a: Decimal(getattr(r, a)) for a in INVOICE_AMOUNTS})
+                     {a: Decimal(getattr(r, a)) for a in AMOUNT_COLUMNS})
             for r in sorted(rows, key=lambda r: r.ocpp_id)]
 
 
@@ -161,7 +160,7 @@ def _prefetch_lines(session: Session, orgs: list[Organization], start: date, end
     if len(clients) < 2:
         return {}
     bounds = [period_bounds_utc(start, end, o.timezone) for o in clients]
-    sums = ", ".join(f"coalesce(sum(t.{SESSION_COLUMN[a]}), 0) AS {a}" for a in INVOICE_AMOUNTS)
+    sums = ", ".join(f"coalesce(sum(t.{SESSION_COLUMN[a]}), 0) AS {a}" for a in AMOUNT_COLUMNS)
     rows = session.execute(text(f"""
         SELECT t.organization_id AS org_id, t.charger_id, c.ocpp_id, c.name, count(*) AS n,
                coalesce(sum(t.energy_wh), 0) AS wh,
@@ -213,7 +212,7 @@ def _create_document(session: Session, *, org: Organization, operator: Organizat
                      actor: int | None, credits: Invoice | None = None, reason: str | None = None) -> Invoice:
     seq, number = _next_number(session, org, kind)
     issue = local_today(org.timezone)
-    totals = {a: sum((ln.amounts[a] for ln in lines), Decimal(0)) for a in INVOICE_AMOUNTS}
+    totals = {a: sum((ln.amounts[a] for ln in lines), Decimal(0)) for a in AMOUNT_COLUMNS}
     inv = Invoice(
         organization_id=org.id, kind=kind, seq=seq, number=number, revision=revision, status="draft",
         credits_invoice_id=credits.id if credits else None, correction_reason=reason,
@@ -520,9 +519,9 @@ def detail(session: Session, inv: Invoice) -> InvoiceDetail:
         currency=inv.currency, timezone=inv.timezone, platform_party=dict(inv.platform_party),
         customer_party=dict(inv.customer_party), vat_rate=inv.vat_rate, ssc_levy_rate=inv.ssc_levy_rate,
         platform_commission_rate=inv.platform_commission_rate, session_count=inv.session_count,
-        energy_kwh=_kwh(inv.energy_wh), amounts={a: _exact(getattr(inv, a), inv.currency) for a in INVOICE_AMOUNTS},
+        energy_kwh=_kwh(inv.energy_wh), amounts={a: _exact(getattr(inv, a), inv.currency) for a in AMOUNT_COLUMNS},
         lines=[LineRow(ln.position, ln.charger_id, ln.description, ln.session_count, _kwh(ln.energy_wh),
-                       {a: _exact(getattr(ln, a), inv.currency) for a in INVOICE_AMOUNTS}) for ln in lines],
+                       {a: _exact(getattr(ln, a), inv.currency) for a in AMOUNT_COLUMNS}) for ln in lines],
         history=[StatusChangeRow(h.from_status, h.to_status, h.reason, email or "system", h.changed_at)
                  for h, email in history],
         credited_by_id=credited_by_id,
@@ -654,7 +653,7 @@ def correct_invoice(*, session: Session, scope: Scope, invoice_id: int, reason: 
             original_lines = session.execute(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id)
                                              .order_by(InvoiceLine.position)).scalars().all()
             negated = [LineData(ln.charger_id, ln.description, -ln.session_count, -ln.energy_wh,
-                                {a: -getattr(ln, a) for a in INVOICE_AMOUNTS}) for ln in original_lines]
+                                {a: -getattr(ln, a) for a in AMOUNT_COLUMNS}) for ln in original_lines]
             credit = _create_document(session, org=org, operator=_operator(session), kind="credit_note",
                                       period_start=inv.period_start, period_end=inv.period_end,
                                       revision=inv.revision, lines=negated, actor=actor, credits=inv, reason=reason)
