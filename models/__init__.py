@@ -5,7 +5,6 @@ from models.invitation import UserToken
 from models.invoice import BillingRun, Invoice, InvoiceLine, InvoiceNumberSequence, InvoiceStatusChange
 from models.ops import AuditLog, ChargerCommand, OcppMessage
 from models.organization import Organization
-from models.transaction import ChargerStatusEvent, MeterValue, Transaction
 from models.stats import (
     ChargerDayStat,
     ChargerMonthStat,
@@ -15,6 +14,7 @@ from models.stats import (
     SessionWindowAsOf,
 )
 from models.tariff_revision import TariffRevision
+from models.transaction import ChargerStatusEvent, MeterValue, Transaction
 from models.user import LocationOwner, LoginThrottle, User, UserOrganization
 
 __all__ = [

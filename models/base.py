@@ -48,6 +48,11 @@ def fk_field(target: str, *, nullable: bool = False, index: bool = True, ondelet
     )
 
 
+def values(enum: type[StrEnum]) -> tuple[str, ...]:
+    """An enum's values as plain strings, in order: for `in` checks on input and for choices in the UI."""
+    return tuple(member.value for member in enum)
+
+
 def one_of(column: str, values: type[StrEnum], *, name: str) -> CheckConstraint:
     """The CHECK that a text column holds one of an enum's values (the values are what the database stores)."""
     listed = ", ".join(f"'{v}'" for v in values)

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from core.clock import utcnow
 from core.money import round_money
 from models import Charger, Organization, Transaction
+from models.transaction import TransactionStatus
 from services.access.permissions import Cap
 from services.access.scope import Scope
 
@@ -80,7 +81,7 @@ def revenue_by_charger(*, session: Session, scope: Scope, now: datetime | None =
             func.coalesce(func.sum(Transaction.energy_wh).filter(window), 0).label(f"wh_{p}"),
             func.count(Transaction.id).filter(window).label(f"n_{p}"),
         ]
-    joined = and_(Transaction.charger_id == Charger.id, Transaction.status == "completed",
+    joined = and_(Transaction.charger_id == Charger.id, Transaction.status == TransactionStatus.COMPLETED,
                   Transaction.stopped_at >= since["365d"], Transaction.stopped_at <= now)
     rows = session.execute(
         select(Charger.id, Charger.ocpp_id, Charger.name, Organization.id.label("org_id"),

@@ -61,12 +61,14 @@ from sqlmodel import Session
 from core.clock import utcnow
 from core.money import round_money
 from models import Charger, ChargerStatusEvent, MeterValue, Organization, Tariff, TariffRevision, Transaction
+from models.charger import ChargerStatus
+from models.transaction import TransactionStatus
 from services.charging.contracts import rates_in_force
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 ENERGY_MEASURAND = "Energy.Active.Import.Register"
-IDLE_STATUSES = ("SuspendedEV", "Finishing")
+IDLE_STATUSES = (ChargerStatus.SUSPENDED_EV, ChargerStatus.FINISHING)
 US = timedelta(microseconds=1)
 
 
@@ -365,7 +367,7 @@ def _minutes(delta: timedelta) -> Decimal:
 
 def price_session(*, session: Session, transaction: Transaction) -> None:
     tx = transaction
-    if tx.priced_at is not None or tx.status != "completed" or tx.id is None:
+    if tx.priced_at is not None or tx.status != TransactionStatus.COMPLETED or tx.id is None:
         return
     # Exactly once: lock the row and look again (a retried StopTransaction may race this one).
     if session.execute(select(Transaction.priced_at).where(Transaction.id == tx.id).with_for_update()

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from core.config import get_settings
 from core.errors import Conflict, NotFound, ValidationError
-from core.events import notify
+from core.events import EventType, notify
 from models import (
     Charger,
     ChargerCommand,
@@ -26,7 +26,8 @@ from models import (
     Transaction,
     UnknownCharger,
 )
-from models.charger import LIFECYCLE_STATUSES
+from models.base import values
+from models.charger import LifecycleStatus
 from services.access import audit
 from services.access.permissions import Cap
 from services.access.scope import Scope, get_in_scope
@@ -244,8 +245,8 @@ def _validated(session: Session, scope: Scope, fields: dict[str, Any]) -> dict[s
     if "connectors" in fields:
         out["connectors"] = _connectors(fields["connectors"])
     if "lifecycle_status" in fields:
-        if fields["lifecycle_status"] not in LIFECYCLE_STATUSES:
-            raise ValidationError(f"Lifecycle status must be one of: {', '.join(LIFECYCLE_STATUSES)}.",
+        if fields["lifecycle_status"] not in values(LifecycleStatus):
+            raise ValidationError(f"Lifecycle status must be one of: {', '.join(LifecycleStatus)}.",
                                   "lifecycle_status")
         out["lifecycle_status"] = fields["lifecycle_status"]
     if "visible" in fields:
@@ -271,7 +272,7 @@ def _check_belongs(session: Session, org_id: int, tariff_id: int | None, owner_i
 
 def _announce(session: Session, charger: Charger) -> None:
     # Open dashboards refresh the card (or drop it when hidden) once this commits.
-    notify(session, {"type": "charger", "charger_id": charger.id, "organization_id": charger.organization_id})
+    notify(session, {"type": EventType.CHARGER, "charger_id": charger.id, "organization_id": charger.organization_id})
 
 
 def create_charger(*, session: Session, scope: Scope, user_id: int | None, ocpp_id: str,
