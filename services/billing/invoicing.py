@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 
 # The transaction column each invoice amount sums: the same name, except the organization's share, which
 # the transaction kept as net_cpo.
-SESSION_COLUMN = {**{a: a for a in AMOUNT_COLUMNS}, "amount_net_payable": "amount_net_cpo"}
+TRANSACTION_COLUMN = {**{a: a for a in AMOUNT_COLUMNS}, "amount_net_payable": "amount_net_cpo"}
 
 # Allowed manual moves. Overdue is set by the worker only (mark_overdue), never by hand.
 TRANSITIONS = {
@@ -112,7 +112,7 @@ def _operator(session: Session) -> Organization:
     return op
 
 
-def _session_lines(session: Session, org: Organization, start: date, end: date) -> tuple[list[LineData], str]:
+def _transaction_lines(session: Session, org: Organization, start: date, end: date) -> tuple[list[LineData], str]:
     """Per-charger sums of the priced sessions that stopped inside the period (local dates, inclusive).
 
     Returns the lines and a reason when the period cannot be invoiced ('' when it can). One pass over the
@@ -121,7 +121,7 @@ def _session_lines(session: Session, org: Organization, start: date, end: date) 
     lo, hi = period_bounds_utc(start, end, org.timezone)
     in_period = and_(Transaction.organization_id == org.id, Transaction.status == TransactionStatus.COMPLETED,
                      Transaction.stopped_at >= lo, Transaction.stopped_at < hi)
-    columns = [func.coalesce(func.sum(getattr(Transaction, SESSION_COLUMN[a])), 0).label(a) for a in AMOUNT_COLUMNS]
+    columns = [func.coalesce(func.sum(getattr(Transaction, TRANSACTION_COLUMN[a])), 0).label(a) for a in AMOUNT_COLUMNS]
     rows = session.execute(
         select(Transaction.charger_id, Charger.ocpp_id, Charger.name, func.count().label("n"),
                func.coalesce(func.sum(Transaction.energy_wh), 0).label("wh"),
@@ -167,7 +167,7 @@ def _prefetch_lines(session: Session, orgs: list[Organization], start: date, end
     if len(clients) < 2:
         return {}
     bounds = [period_bounds_utc(start, end, o.timezone) for o in clients]
-    sums = ", ".join(f"coalesce(sum(t.{SESSION_COLUMN[a]}), 0) AS {a}" for a in AMOUNT_COLUMNS)
+    sums = ", ".join(f"coalesce(sum(t.{TRANSACTION_COLUMN[a]}), 0) AS {a}" for a in AMOUNT_COLUMNS)
     rows = session.execute(text(f"""
         SELECT t.organization_id AS org_id, t.charger_id, c.ocpp_id, c.name, count(*) AS n,
                coalesce(sum(t.energy_wh), 0) AS wh,
@@ -186,7 +186,7 @@ def _prefetch_lines(session: Session, orgs: list[Organization], start: date, end
             if not any(r.problems for r in rs)}
 
 
-def _session_count(session: Session, org: Organization, start: date, end: date) -> int:
+def _transaction_count(session: Session, org: Organization, start: date, end: date) -> int:
     # stopped_at is set exactly when a session is completed (ck_session_stopped), so no status filter:
     # this is an index-only count on ix_session_org_stopped.
     lo, hi = period_bounds_utc(start, end, org.timezone)
@@ -279,10 +279,10 @@ def _invoice_one(session: Session, org: Organization, start: date, end: date, ac
         return Outcome(org.id, name, RunOutcome.SKIPPED,
                        f"Overlaps {existing.number} ({existing.period_start} – {existing.period_end}).",
                        existing.id, existing.number)
-    if prefetched is not None and _session_count(session, org, start, end) == prefetched.session_count:
+    if prefetched is not None and _transaction_count(session, org, start, end) == prefetched.session_count:
         lines, problem = prefetched.lines, ""  # nothing arrived since the read-ahead
     else:
-        lines, problem = _session_lines(session, org, start, end)
+        lines, problem = _transaction_lines(session, org, start, end)
     if problem:
         return Outcome(org.id, name, RunOutcome.FAILED, problem)
     if not lines:
@@ -653,7 +653,7 @@ def correct_invoice(*, session: Session, scope: Scope, invoice_id: int, reason: 
         session.rollback()
         raise Conflict(f"{inv.number} has already been corrected{f' by {newer}' if newer else ''}.")
     actor = _actor(scope)
-    lines, problem = _session_lines(session, org, inv.period_start, inv.period_end)
+    lines, problem = _transaction_lines(session, org, inv.period_start, inv.period_end)
     if problem:
         session.rollback()
         raise Conflict(f"Cannot re-invoice the period: {problem}")

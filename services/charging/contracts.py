@@ -144,13 +144,14 @@ class RatesInForce:
 def rates_in_force(*, session: Session, organization: Organization, charger_id: int | None,
                    location_owner_id: int | None, at: datetime) -> RatesInForce:
     """Commission rates for a session of this organization that started at `at`."""
-    platform = _in_force(session, organization.id, "platform", at)
+    platform = _in_force(session, organization.id, ContractKind.PLATFORM, at)
     p_rate = platform.rate if platform else organization.platform_commission_rate
     lo = None
     if location_owner_id is not None:
         if charger_id is not None:
-            lo = _in_force(session, organization.id, "location_owner", at, charger_id=charger_id)
+            lo = _in_force(session, organization.id, ContractKind.LOCATION_OWNER, at, charger_id=charger_id)
         if lo is None:
-            lo = _in_force(session, organization.id, "location_owner", at, location_owner_id=location_owner_id)
+            lo = _in_force(session, organization.id, ContractKind.LOCATION_OWNER, at,
+                           location_owner_id=location_owner_id)
     return RatesInForce(Decimal(p_rate), platform.id if platform else None,
                         Decimal(lo.rate) if lo else Decimal(0), lo.id if lo else None)

@@ -1,6 +1,6 @@
 """Pricing a finished session: components, taxes and the split between the parties.
 
-`price_session(session=, transaction=)` is what the OCPP server calls at StopTransaction. It fills
+`price_transaction(session=, transaction=)` is what the OCPP server calls at StopTransaction. It fills
 the amount columns and `price_breakdown` of a completed Transaction exactly once (the row is
 locked and re-checked) and is a no-op when the session is already priced or still active.
 Priced sessions are never repriced.
@@ -365,7 +365,7 @@ def _minutes(delta: timedelta) -> Decimal:
     return Decimal(max(_micros(delta), 0)) / 60_000_000
 
 
-def price_session(*, session: Session, transaction: Transaction) -> None:
+def price_transaction(*, session: Session, transaction: Transaction) -> None:
     tx = transaction
     if tx.priced_at is not None or tx.status != TransactionStatus.COMPLETED or tx.id is None:
         return

@@ -28,6 +28,7 @@ from models import (
 )
 from models.base import values
 from models.charger import LifecycleStatus
+from models.ops import CommandStatus
 from services.access import audit
 from services.access.permissions import Cap
 from services.access.scope import Scope, get_in_scope
@@ -420,7 +421,7 @@ class StatusChange:
 
 
 @dataclass(frozen=True)
-class RecentSession:
+class RecentTransaction:
     id: int
     connector_id: int
     id_tag: str
@@ -440,7 +441,7 @@ class ChargerDetail:
     location_owner_name: str | None
     connectors: list[ConnectorInfo]
     history: list[StatusChange]
-    sessions: list[RecentSession]
+    transactions: list[RecentTransaction]
     # The last GetConfiguration answer: [{"key", "value", "readonly"}], and when it came.
     configuration: list[dict[str, Any]]
     configuration_at: datetime | None
@@ -463,19 +464,20 @@ def charger_detail(*, session: Session, scope: Scope, charger_id: int, history: 
     changes = [StatusChange(e.received_at, e.connector_id, e.status, e.error_code, e.info) for e in events]
     txs = session.execute(select(Transaction).where(Transaction.charger_id == charger.id)
                           .order_by(Transaction.started_at.desc()).limit(recent)).scalars()
-    sessions = [RecentSession(t.id, t.connector_id, t.id_tag, t.started_at, t.stopped_at, t.status,
-                              None if t.energy_wh is None else Decimal(t.energy_wh) / 1000, t.amount_gross,
-                              t.currency) for t in txs]
+    transactions = [RecentTransaction(t.id, t.connector_id, t.id_tag, t.started_at, t.stopped_at, t.status,
+                                      None if t.energy_wh is None else Decimal(t.energy_wh) / 1000, t.amount_gross,
+                                      t.currency) for t in txs]
     config, config_at = [], None
     last = session.execute(
         select(ChargerCommand).where(ChargerCommand.charger_id == charger.id,
-                                     ChargerCommand.action == "GetConfiguration", ChargerCommand.status == "done")
+                                     ChargerCommand.action == "GetConfiguration",
+                                     ChargerCommand.status == CommandStatus.DONE)
         .order_by(ChargerCommand.id.desc()).limit(1)).scalar_one_or_none()
     if last is not None and last.result:
         config = configuration_rows(last.result)
         config_at = last.completed_at
     return ChargerDetail(charger, org.name, tariff.name if tariff else None, owner.name if owner else None,
-                         connectors, changes, sessions, config, config_at, org.timezone)
+                         connectors, changes, transactions, config, config_at, org.timezone)
 
 
 def configuration_rows(result: dict[str, Any]) -> list[dict[str, Any]]:

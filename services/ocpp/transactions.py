@@ -11,7 +11,7 @@ from sqlmodel import Session
 from core.events import EventType, notify
 from models import Charger, Organization, Transaction
 from models.transaction import TransactionStatus
-from services.charging.pricing import price_session
+from services.charging.pricing import price_transaction
 from services.ocpp.authorize import check_id_tag
 from services.ocpp.common import FUTURE_TOLERANCE, LATE_AFTER
 from services.ocpp.meter import insert_meter_rows, parse_meter_values
@@ -24,7 +24,7 @@ class StartResult:
     created: bool
 
 
-def _session_event(session: Session, tx: Transaction) -> None:
+def _transaction_event(session: Session, tx: Transaction) -> None:
     notify(session, {"type": EventType.TRANSACTION, "charger_id": tx.charger_id, "organization_id": tx.organization_id,
                      "transaction_id": tx.id, "status": tx.status})
 
@@ -69,7 +69,7 @@ def start_transaction(*, session: Session, charger_id: int, connector_id: int, i
             Transaction.meter_start == meter_start)).scalar_one()
         return StartResult(existing, info, False)
     tx = session.get(Transaction, new_id)
-    _session_event(session, tx)
+    _transaction_event(session, tx)
     return StartResult(new_id, info, True)
 
 
@@ -116,6 +116,6 @@ def stop_transaction(*, session: Session, charger_id: int, transaction_id: int, 
         session.flush()
         insert_meter_rows(session=session, rows=rows)
     session.flush()
-    price_session(session=session, transaction=tx)
-    _session_event(session, tx)
+    price_transaction(session=session, transaction=tx)
+    _transaction_event(session, tx)
     return StopResult(info, "stopped")
