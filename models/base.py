@@ -30,10 +30,9 @@ MONEY = Numeric(20, 4)  # money and rates: exact decimals, rounded by core.money
 
 def money_field(default: str = "0", *, nullable: bool = False) -> Any:
     """Money and rates: exact decimals. Amounts are rounded by core.money."""
-    return Field(
-        default=Decimal(default) if default is not None else None,
-        sa_column=Column(MONEY, nullable=nullable),
-    )
+    # sa_type, not sa_column: a field declared once in a base (models.invoice.InvoiceAmounts) gets its own
+    # column in each table.
+    return Field(default=Decimal(default) if default is not None else None, sa_type=MONEY, nullable=nullable)
 
 
 def rate_field(default: str = "0") -> Any:

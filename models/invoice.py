@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from models.base import MONEY, created_at_field, fk_field, one_of, rate_field, ts_field
+from models.base import created_at_field, fk_field, money_field, one_of, rate_field, ts_field
 from models.transaction import Transaction
 
 
@@ -61,18 +61,18 @@ class InvoiceAmounts(SQLModel):
 
     session_count: int = 0
     energy_wh: int = Field(default=0, sa_type=BigInteger, nullable=False, sa_column_kwargs={"server_default": "0"})
-    amount_energy: Decimal = Field(default=Decimal(0), sa_type=MONEY, nullable=False)
-    amount_time: Decimal = Field(default=Decimal(0), sa_type=MONEY, nullable=False)
-    amount_session_fee: Decimal = Field(default=Decimal(0), sa_type=MONEY, nullable=False)
-    amount_idle: Decimal = Field(default=Decimal(0), sa_type=MONEY, nullable=False)
-    amount_subtotal: Decimal = Field(default=Decimal(0), sa_type=MONEY, nullable=False)
-    amount_vat: Decimal = Field(default=Decimal(0), sa_type=MONEY, nullable=False)
-    amount_ssc: Decimal = Field(default=Decimal(0), sa_type=MONEY, nullable=False)
-    amount_gross: Decimal = Field(default=Decimal(0), sa_type=MONEY, nullable=False)
-    amount_gateway: Decimal = Field(default=Decimal(0), sa_type=MONEY, nullable=False)
-    amount_platform: Decimal = Field(default=Decimal(0), sa_type=MONEY, nullable=False)
-    amount_location_owner: Decimal = Field(default=Decimal(0), sa_type=MONEY, nullable=False)
-    amount_net_payable: Decimal = Field(default=Decimal(0), sa_type=MONEY, nullable=False)
+    amount_energy: Decimal = money_field()
+    amount_time: Decimal = money_field()
+    amount_session_fee: Decimal = money_field()
+    amount_idle: Decimal = money_field()
+    amount_subtotal: Decimal = money_field()
+    amount_vat: Decimal = money_field()
+    amount_ssc: Decimal = money_field()
+    amount_gross: Decimal = money_field()
+    amount_gateway: Decimal = money_field()
+    amount_platform: Decimal = money_field()
+    amount_location_owner: Decimal = money_field()
+    amount_net_payable: Decimal = money_field()
 
 
 # The amount columns, in order: what invoicing sums, the API shows and the page and PDF print.
