@@ -13,6 +13,7 @@ import reflex as rx
 from core.errors import NotFound
 from core.mail import MailError
 from core.money import format_money
+from models.invoice import InvoiceKind, InvoiceStatus
 from services.access.auth import AuthError
 from services.access.permissions import Cap
 from services.billing import invoice_mail as mail
@@ -98,7 +99,7 @@ class InvoiceDetailState(AppState):
 
     @rx.var
     def can_correct(self) -> bool:
-        return (self.can_manage and self.info.get("kind") == "invoice"
+        return (self.can_manage and self.info.get("kind") == InvoiceKind.INVOICE
                 and self.info.get("credited_by_number", "") == "")
 
     @rx.var
@@ -184,12 +185,12 @@ class InvoiceDetailState(AppState):
 
     @rx.event
     async def mark_sent(self):
-        _, answer = await self._change("sent")
+        _, answer = await self._change(InvoiceStatus.SENT)
         yield answer
 
     @rx.event
     async def mark_paid(self):
-        _, answer = await self._change("paid")
+        _, answer = await self._change(InvoiceStatus.PAID)
         yield answer
 
     @rx.event
@@ -209,7 +210,7 @@ class InvoiceDetailState(AppState):
         if not self.void_reason.strip():
             self.void_error = "Give a reason to void an invoice."
             return
-        ok, answer = await self._change("void", self.void_reason)
+        ok, answer = await self._change(InvoiceStatus.VOID, self.void_reason)
         if ok:
             self.void_open = False
         elif answer is not None:

@@ -58,7 +58,7 @@ TRANSITIONS = {
     InvoiceStatus.PAID: set(),
     InvoiceStatus.VOID: set(),
 }
-STATUS_LABELS = {status: status.value.capitalize() for status in InvoiceStatus}
+STATUS_LABELS = {status.value: status.value.capitalize() for status in InvoiceStatus}
 
 # The worker and the CLI act as the platform itself.
 SYSTEM_SCOPE = Scope(user_id=0, role=Role.ADMIN, org_ids=None)
