@@ -15,6 +15,7 @@ from sqlmodel import Session
 from core.clock import utcnow
 from core.money import round_money
 from models import Charger, Organization, Transaction
+from models.transaction import TransactionStatus
 from services.access.permissions import Cap
 from services.access.scope import Scope
 
