@@ -31,7 +31,7 @@ class ChargerDetailState(AppState):
     info: dict[str, str] = {}
     connectors: list[dict[str, str]] = []
     history: list[dict[str, str]] = []
-    sessions: list[dict[str, str]] = []
+    transactions: list[dict[str, str]] = []
     configuration: list[dict[str, str]] = []
     configuration_at: str = ""
     can_manage: bool = False
@@ -89,10 +89,11 @@ class ChargerDetailState(AppState):
                          f"Connector {h.connector_id}", "status": h.status,
                          "error": "" if h.error_code in (None, "NoError") else h.error_code,
                          "info": h.info or ""} for h in d.history]
-        self.sessions = [{"id": str(t.id), "connector": str(t.connector_id), "id_tag": t.id_tag,
-                          "started": when(t.started_at, tz), "stopped": when(t.stopped_at, tz) if t.stopped_at else "—",
-                          "status": t.status, "kwh": "—" if t.energy_kwh is None else f"{t.energy_kwh:,.2f}",
-                          "amount": format_money(t.amount_gross, t.currency)} for t in d.sessions]
+        self.transactions = [{"id": str(t.id), "connector": str(t.connector_id), "id_tag": t.id_tag,
+                              "started": when(t.started_at, tz),
+                              "stopped": when(t.stopped_at, tz) if t.stopped_at else "—",
+                              "status": t.status, "kwh": "—" if t.energy_kwh is None else f"{t.energy_kwh:,.2f}",
+                              "amount": format_money(t.amount_gross, t.currency)} for t in d.transactions]
         self.configuration = [{"key": r["key"], "value": str(r["value"]),
                                "readonly": "Read-only" if r["readonly"] else "Writable"} for r in d.configuration]
         self.configuration_at = when(d.configuration_at, tz) if d.configuration_at else ""

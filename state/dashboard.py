@@ -13,6 +13,7 @@ import reflex as rx
 
 from core.clock import utcnow
 from core.money import format_money
+from models.charger import ChargerStatus
 from services.access.auth import AuthError
 from services.access.permissions import Cap
 from services.network import dashboard as svc
@@ -77,12 +78,13 @@ class DashboardState(AppState):
 
     @rx.var
     def charging(self) -> int:
-        return sum(int(c["count"]) for c in self.status_counts if c["status"] == "Charging")
+        return sum(int(c["count"]) for c in self.status_counts if c["status"] == ChargerStatus.CHARGING)
 
     @rx.var
     def attention(self) -> int:
         """Chargers that need someone: faulted or unavailable."""
-        return sum(int(c["count"]) for c in self.status_counts if c["status"] in ("Faulted", "Unavailable"))
+        return sum(int(c["count"]) for c in self.status_counts
+                   if c["status"] in (ChargerStatus.FAULTED, ChargerStatus.UNAVAILABLE))
 
     async def _call(self, work, cap: Cap = Cap.VIEW_DASHBOARD):
         """Run a service call; on refusal answer the toast or the login redirect (None means stop)."""

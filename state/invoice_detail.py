@@ -6,7 +6,6 @@ correction (credit note plus new invoice). The services check the capability and
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import reflex as rx
@@ -14,56 +13,22 @@ import reflex as rx
 from core.errors import NotFound
 from core.mail import MailError
 from core.money import format_money
+from models.invoice import InvoiceKind, InvoiceStatus
 from services.access.auth import AuthError
 from services.access.permissions import Cap
 from services.billing import invoice_mail as mail
 from services.billing import invoicing
+from services.billing.invoice_view import InvoiceView, invoice_view
 from state.base import SERVICE_ERRORS, AppState
 from state.invoices import day, period
 
 PDF_PATH = "/api/v1/invoices/{id}/pdf"
 
 
-def pct(rate: Decimal) -> str:
-    return f"{Decimal(rate).normalize():f} %"
-
-
-def party_lines(p: dict) -> list[str]:
-    lines = [p.get("legal_name") or p.get("name") or ""]
-    lines += [ln.strip() for ln in (p.get("address") or "").splitlines() if ln.strip()]
-    if p.get("registration_number"):
-        lines.append(f"Registration no. {p['registration_number']}")
-    if p.get("tax_number"):
-        lines.append(f"Tax no. {p['tax_number']}")
-    if p.get("billing_email"):
-        lines.append(p["billing_email"])
-    return [ln for ln in lines if ln]
-
-
-def settlement(d: invoicing.InvoiceDetail) -> list[dict[str, str]]:
-    """The statement from the tariff components to the net payable, each line with its basis."""
-    a, cur = d.amounts, d.currency
-
-    def line(key: str, label: str, note: str = "", kind: str = "line") -> dict[str, str]:
-        return {"key": key, "label": label, "note": note, "amount": format_money(a[key], cur), "kind": kind}
-
-    return [
-        line("amount_energy", "Energy", f"{d.energy_kwh:,.3f} kWh"),
-        line("amount_time", "Charging time"),
-        line("amount_session_fee", "Session fees"),
-        line("amount_idle", "Idle fees"),
-        line("amount_subtotal", "Subtotal (before tax)", "", "subtotal"),
-        line("amount_vat", "VAT", pct(d.vat_rate)),
-        line("amount_ssc", "SSC levy", pct(d.ssc_levy_rate)),
-        line("amount_gross", "Gross revenue collected", f"{d.session_count:,} sessions", "subtotal"),
-        line("amount_vat", "VAT", "to the tax authority", "deduct"),
-        line("amount_ssc", "SSC levy", "to the tax authority", "deduct"),
-        line("amount_gateway", "Gateway charges", "payment processing", "deduct"),
-        line("amount_platform", "Platform commission", f"{pct(d.platform_commission_rate)} of the subtotal",
-             "deduct"),
-        line("amount_location_owner", "Location-owner commissions", "per their contracts", "deduct"),
-        line("amount_net_payable", "Net payable to the organization", f"due {day(d.due_date)}", "total"),
-    ]
+def statement(view: InvoiceView, currency: str) -> list[dict[str, str]]:
+    """The invoice view's charges, taxes and settlement as table rows, amounts formatted."""
+    return [{"key": ln.key, "label": ln.label, "note": ln.note, "amount": format_money(ln.amount, currency),
+             "kind": ln.kind} for ln in (*view.charges, *view.taxes, *view.settlement)]
 
 
 def line_row(ln: invoicing.LineRow, currency: str) -> dict[str, str]:
@@ -134,7 +99,7 @@ class InvoiceDetailState(AppState):
 
     @rx.var
     def can_correct(self) -> bool:
-        return (self.can_manage and self.info.get("kind") == "invoice"
+        return (self.can_manage and self.info.get("kind") == InvoiceKind.INVOICE
                 and self.info.get("credited_by_number", "") == "")
 
     @rx.var
@@ -146,9 +111,9 @@ class InvoiceDetailState(AppState):
         return f"{self.info.get('number', 'invoice')}.pdf"
 
     def _show(self, d: invoicing.InvoiceDetail) -> None:
+        view = invoice_view(d)
         self.info = {
-            "id": str(d.id), "number": d.number, "kind": d.kind,
-            "title": "Credit note" if d.kind == "credit_note" else "Invoice",
+            "id": str(d.id), "number": d.number, "kind": d.kind, "title": view.title, "net_heading": view.net_heading,
             "status": invoicing.STATUS_LABELS[d.status], "organization": d.customer_party.get("name", ""),
             "period": period(d.period_start, d.period_end), "issued": day(d.issue_date), "due": day(d.due_date),
             "terms": f"{d.payment_terms_days} days", "currency": d.currency, "timezone": d.timezone,
@@ -160,9 +125,9 @@ class InvoiceDetailState(AppState):
             "gross": format_money(d.amounts["amount_gross"], d.currency),
             "sessions": f"{d.session_count:,}", "energy": f"{d.energy_kwh:,.3f} kWh",
         }
-        self.platform, self.customer = party_lines(d.platform_party), party_lines(d.customer_party)
+        self.platform, self.customer = view.platform, view.customer
         self.lines = [line_row(ln, d.currency) for ln in d.lines]
-        self.summary = settlement(d)
+        self.summary = statement(view, d.currency)
         self.history = [history_row(h, d.timezone) for h in d.history]
 
     async def _call(self, work, cap: Cap):
@@ -220,12 +185,12 @@ class InvoiceDetailState(AppState):
 
     @rx.event
     async def mark_sent(self):
-        _, answer = await self._change("sent")
+        _, answer = await self._change(InvoiceStatus.SENT)
         yield answer
 
     @rx.event
     async def mark_paid(self):
-        _, answer = await self._change("paid")
+        _, answer = await self._change(InvoiceStatus.PAID)
         yield answer
 
     @rx.event
@@ -245,7 +210,7 @@ class InvoiceDetailState(AppState):
         if not self.void_reason.strip():
             self.void_error = "Give a reason to void an invoice."
             return
-        ok, answer = await self._change("void", self.void_reason)
+        ok, answer = await self._change(InvoiceStatus.VOID, self.void_reason)
         if ok:
             self.void_open = False
         elif answer is not None:

@@ -15,6 +15,8 @@ import reflex as rx
 from core.clock import utcnow
 from core.errors import ValidationError
 from core.money import format_money
+from models.invoice import InvoiceKind
+from models.organization import OrganizationKind
 from services.access import organizations as org_svc
 from services.access.auth import AuthError
 from services.access.permissions import Cap
@@ -27,7 +29,7 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 25
 ANY = "any"
 STATUSES = list(invoicing.STATUS_LABELS)
-KINDS = {"invoice": "Invoices", "credit_note": "Credit notes"}
+KINDS = {InvoiceKind.INVOICE: "Invoices", InvoiceKind.CREDIT_NOTE: "Credit notes"}
 OUTCOME_LABELS = {"made": "Made", "skipped": "Skipped", "failed": "Failed"}
 
 
@@ -45,7 +47,7 @@ def period(start: date, end: date) -> str:
 
 
 def invoice_row(r: invoicing.InvoiceRow) -> dict[str, str]:
-    return {"id": str(r.id), "number": r.number, "credit": "yes" if r.kind == "credit_note" else "",
+    return {"id": str(r.id), "number": r.number, "credit": "yes" if r.kind == InvoiceKind.CREDIT_NOTE else "",
             "organization": r.organization, "period": period(r.period_start, r.period_end),
             "issued": day(r.issue_date), "due": day(r.due_date), "status": invoicing.STATUS_LABELS[r.status],
             "gross": format_money(r.amount_gross, r.currency), "net": format_money(r.amount_net_payable, r.currency),
@@ -139,7 +141,7 @@ class InvoicesState(AppState):
                 organization_id=None if organization == ANY else int(organization),
                 kind=None if kind == ANY else kind, limit=PAGE_SIZE, offset=offset)
             orgs = [{"id": str(o.id), "name": o.name} for o in org_svc.list_organizations(session=session, scope=scope)
-                    if o.kind != "operator"]
+                    if o.kind != OrganizationKind.OPERATOR]
             return [invoice_row(r) for r in rows], total, orgs, scope.can(Cap.MANAGE_INVOICES)
 
         self.loading = True

@@ -16,6 +16,7 @@ import reflex as rx
 
 from core.clock import utcnow
 from core.errors import Conflict, NotFound, ValidationError
+from models.contract import ContractKind
 from services.access import audit as audit_svc
 from services.access import users as user_svc
 from services.access.auth import AuthError
@@ -25,6 +26,7 @@ from services.charging import contracts as contract_svc
 from services.charging import tariffs as tariff_svc
 from services.network import chargers as charger_svc
 from state.base import ALL_ORGS, SERVICE_ERRORS, AppState
+from state.organizations import KIND_LABELS
 
 PROFILE_FIELDS = ("name", "legal_name", "address", "registration_number", "tax_number", "billing_email", "currency",
                   "timezone", "region")
@@ -32,7 +34,6 @@ BILLING_FIELDS = ("billing_cycle", "billing_day", "payment_terms_days", "vat_rat
                   "energy_cost_per_kwh", "gateway_fee_percent", "gateway_fee_fixed", "platform_commission_rate")
 TARIFF_TEXT = ("name", "price_per_kwh", "price_per_minute", "session_fee", "idle_fee_per_minute",
                "idle_grace_minutes")
-KIND_LABELS = {"operator": "Platform operator", "client": "Client", "sub": "Sub-account"}
 FIELD_LABELS = {
     "name": "Name", "legal_name": "Legal name", "address": "Address", "registration_number": "Registration number",
     "tax_number": "Tax number", "billing_email": "Billing email", "currency": "Currency", "timezone": "Timezone",
@@ -168,8 +169,8 @@ class OrganizationDetailState(AppState):
         zone = ZoneInfo(d.timezone)
         self.contracts = [{
             "id": str(c.id),
-            "kind": "Platform" if c.kind == "platform" else "Location owner",
-            "applies_to": "Whole organization" if c.kind == "platform" else names.get(
+            "kind": "Platform" if c.kind == ContractKind.PLATFORM else "Location owner",
+            "applies_to": "Whole organization" if c.kind == ContractKind.PLATFORM else names.get(
                 f"owner:{c.location_owner_id}" if c.location_owner_id else f"charger:{c.charger_id}", "—"),
             "rate": f"{_plain(c.rate)} %",
             "effective": c.effective_from.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
@@ -305,7 +306,7 @@ class OrganizationDetailState(AppState):
     async def add_contract(self, form: dict[str, Any]):
         org_id, kind, target = int(self.org["id"]), self.c_kind, self.c_target
         owner_id = charger_id = None
-        if kind == "location_owner":
+        if kind == ContractKind.LOCATION_OWNER:
             if not target:
                 self.errors = {"c_target": "Choose a location owner or a charger."}
                 return

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import reflex as rx
 
+from models.organization import OrganizationKind
 from services.access import organizations as svc
 from services.access.auth import AuthError
 from services.access.permissions import Cap
 from state.base import SERVICE_ERRORS, AppState
 
-KIND_LABELS = {"operator": "Platform operator", "client": "Client", "sub": "Sub-account"}
+KIND_LABELS = {OrganizationKind.OPERATOR: "Platform operator", OrganizationKind.CLIENT: "Client",
+               OrganizationKind.SUB: "Sub-account"}
 
 
 class OrganizationsState(AppState):

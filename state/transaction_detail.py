@@ -187,14 +187,14 @@ class TransactionDetailState(AppState):
         }
         self.flags = [{"code": f, "text": FLAG_TEXT.get(f, f.replace("_", " ").capitalize() + ".")} for f in r.flags]
         self.priced = d.priced_at is not None
-        self.lines, self.split = price_lines(d.amounts, d.breakdown, r.currency)
-        self.terms, self.bands = terms(d.breakdown, r.currency)
+        self.lines, self.split = price_lines(d.amounts, d.price_breakdown, r.currency)
+        self.terms, self.bands = terms(d.price_breakdown, r.currency)
         curve = [{
             "time": p.timestamp.astimezone(zone).strftime("%H:%M"),
             "energy": None if p.energy_kwh is None else float(round(p.energy_kwh, 3)),
             "power": None if p.power_kw is None else float(round(p.power_kw, 2)),
-        } for p in d.curve]
-        if d.curve and d.curve[0].timestamp > r.started_at:
+        } for p in d.meter_curve]
+        if d.meter_curve and d.meter_curve[0].timestamp > r.started_at:
             # The curve starts at the session's start, from nothing delivered.
             curve.insert(0, {"time": r.started_at.astimezone(zone).strftime("%H:%M"), "energy": 0.0, "power": None})
         self.curve = curve

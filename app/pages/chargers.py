@@ -13,7 +13,8 @@ from app.components.ui import (
     table_card,
 )
 from app.pages.charger_form import charger_dialog, key_dialog
-from models.charger import LIFECYCLE_STATUSES, LIVE_STATUSES
+from models.base import values
+from models.charger import ChargerStatus, LifecycleStatus
 from services.access.permissions import Cap
 from state.base import AppState
 from state.charger_form import ChargerFormState
@@ -91,8 +92,8 @@ def chargers() -> rx.Component:
                                                     on_click=ChargerFormState.open_new(""), id="add-charger"))),
         rx.flex(
             search_input("Search id, name or address", S.set_search, width="250px", id="charger-search"),
-            _filter("All statuses", S.status_filter, S.set_status_filter, LIVE_STATUSES),
-            _filter("All lifecycles", S.lifecycle_filter, S.set_lifecycle_filter, LIFECYCLE_STATUSES),
+            _filter("All statuses", S.status_filter, S.set_status_filter, values(ChargerStatus)),
+            _filter("All lifecycles", S.lifecycle_filter, S.set_lifecycle_filter, values(LifecycleStatus)),
             _org_filter(),
             _visible_filter(),
             rx.spacer(),

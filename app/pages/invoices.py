@@ -54,7 +54,7 @@ def _filters() -> rx.Component:
             ),
             _select("Document", "invoice-kind-filter", S.kind, S.set_kind,
                     [rx.select.item("Invoices and credit notes", value=ANY), rx.select.separator(),
-                     *[rx.select.item(label, value=k) for k, label in KINDS.items()]], width="220px"),
+                     *[rx.select.item(label, value=str(k)) for k, label in KINDS.items()]], width="220px"),
             gap="16px", wrap="wrap", align="end",
         ),
         size="2", width="100%",

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from core.clock import utcnow
 from core.money import round_money
 from models import Charger, Organization, Transaction
+from models.transaction import TransactionStatus
 from services.access.permissions import Cap
 from services.access.scope import Scope
 
@@ -109,7 +110,8 @@ def revenue_by_charger(*, session: Session, scope: Scope, now: datetime | None =
 def _earned(scope: Scope, now: datetime, since: dict[str, datetime]) -> list:
     """The scope's sessions that count on this page: completed, stopped within the last 365 days."""
     t = Transaction
-    return [scope.transaction_filter(), t.status == "completed", t.stopped_at >= since["365d"], t.stopped_at <= now]
+    return [scope.transaction_filter(), t.status == TransactionStatus.COMPLETED, t.stopped_at >= since["365d"],
+            t.stopped_at <= now]
 
 
 def _listed(scope: Scope, now: datetime, since: dict[str, datetime], search: str | None) -> Select:

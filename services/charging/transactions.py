@@ -27,12 +27,14 @@ from core.clock import utcnow
 from core.errors import NotFound, ValidationError
 from core.money import round_money
 from models import Charger, MeterValue, OcppMessage, Organization, Transaction
+from models.base import values
+from models.transaction import TransactionStatus
 from services.access.permissions import Cap
 from services.access.scope import Scope
 
 PRESETS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30),
            "365d": timedelta(days=365)}
-STATUSES = ("active", "completed", "flagged")
+STATUSES = (*values(TransactionStatus), "flagged")  # flagged: any suspect-data flag
 GRANULARITIES = ("day", "hour")
 MAX_RANGE_DAYS = 3660
 ENERGY = "Energy.Active.Import.Register"
@@ -356,8 +358,8 @@ class TxDetail:
     meter_stop: int | None
     priced_at: datetime | None
     amounts: dict[str, Decimal | None]
-    breakdown: dict[str, Any] | None
-    curve: list[CurvePoint]
+    price_breakdown: dict[str, Any] | None
+    meter_curve: list[CurvePoint]
     raw_messages: list[RawMessage] | None  # None: the role may not see raw OCPP
 
 

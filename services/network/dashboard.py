@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from core.clock import utcnow
 from core.errors import ValidationError
+from core.events import EventType
 from models import (
     Charger,
     ChargerDayStat,
@@ -31,7 +32,9 @@ from models import (
     SessionWindowAsOf,
     Transaction,
 )
-from models.charger import LIVE_STATUSES
+from models.base import values
+from models.charger import ChargerStatus
+from models.transaction import TransactionStatus
 from services.access.permissions import Cap
 from services.access.scope import Scope
 
@@ -56,7 +59,7 @@ class ChargerCard:
 
 @dataclass(frozen=True)
 class Overview:
-    # Every OCPP status with its count, in LIVE_STATUSES order (zeros included).
+    # Every OCPP status with its count, in ChargerStatus order (zeros included).
     status_counts: dict[str, int]
     organizations: int
     chargers: int
@@ -71,7 +74,7 @@ def _visible(scope: Scope) -> list[Any]:
 
 def status_counts(*, session: Session, scope: Scope) -> dict[str, int]:
     scope.require(Cap.VIEW_DASHBOARD)
-    counts = dict.fromkeys(LIVE_STATUSES, 0)
+    counts = dict.fromkeys(values(ChargerStatus), 0)
     for st, n in session.execute(select(Charger.status, func.count()).where(*_visible(scope))
                                  .group_by(Charger.status)):
         counts[st] = n
@@ -137,7 +140,7 @@ def event_filter(*, session: Session, scope: Scope) -> Callable[[dict[str, Any]]
         charger_ids = frozenset(session.execute(select(Charger.id).where(scope.charger_filter())).scalars())
 
     def accept(event: dict[str, Any]) -> bool:
-        if event.get("type") not in ("charger_status", "session", "charger"):
+        if event.get("type") not in (EventType.CHARGER_STATUS, EventType.TRANSACTION, EventType.CHARGER):
             return False
         if org_ids is not None and event.get("organization_id") not in org_ids:
             return False
@@ -345,7 +348,8 @@ def performance(*, session: Session, scope: Scope, period: str = "7d", sort: str
         agg = (select(s.charger_id.label("charger_id"), s.currency.label("currency"),
                       func.count().label("sessions"), func.coalesce(func.sum(s.energy_wh), 0).label("energy_wh"),
                       func.coalesce(func.sum(s.amount_gross), 0).label("revenue"))
-               .where(s.status == "completed", s.started_at >= now - timedelta(hours=24), s.started_at <= now,
+               .where(s.status == TransactionStatus.COMPLETED, s.started_at >= now - timedelta(hours=24),
+                      s.started_at <= now,
                       scope.transaction_filter())
                .group_by(s.charger_id, s.currency))
     elif scope.can_filter(ChargerWindowStat) and _windows_ready(session=session, scope=scope, now=now):

@@ -37,7 +37,7 @@ def test_charger_table_dashboard_card_and_detail_carry_the_organizations_timezon
     assert live.timezone == "Asia/Colombo"
     detail = charger_svc.charger_detail(session=session, scope=scope, charger_id=charger.id)
     assert when(detail.charger.last_boot_at, detail.timezone) == "2026-11-21 11:05 +0530"
-    assert when(detail.sessions[0].started_at, detail.timezone) == "2026-11-21 11:05 +0530"
+    assert when(detail.transactions[0].started_at, detail.timezone) == "2026-11-21 11:05 +0530"
 
 
 def test_page_range_says_which_rows_of_how_many_a_table_shows():
