@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from core.clock import clock
 from models import Charger, ChargerStatusEvent, Connector, OcppMessage
+from models.charger import ChargerStatus, IdTagStatus
 from services.charging import idtags as idtag_svc
 from tests.ocpp_server.conftest import NOW
 from tests.utils.factories import make_org
@@ -80,10 +81,10 @@ async def test_status_notification_sets_the_connector_and_the_charger_and_keeps_
     session.expire_all()
     conn = session.scalars(select(Connector).where(Connector.charger_id == charger.id,
                                                    Connector.connector_id == 2)).one()
-    assert (conn.status, conn.error_code, conn.status_at) == ("Faulted", "GroundFailure",
+    assert (conn.status, conn.error_code, conn.status_at) == (ChargerStatus.FAULTED, "GroundFailure",
                                                               NOW + timedelta(seconds=30))
-    assert session.get(Charger, charger.id).status == "Available"  # connector 1 is still Available
-    event = session.scalars(select(ChargerStatusEvent).where(ChargerStatusEvent.status == "Faulted")).one()
+    assert session.get(Charger, charger.id).status == ChargerStatus.AVAILABLE  # connector 1 is still Available
+    event = session.scalars(select(ChargerStatusEvent).where(ChargerStatusEvent.status == ChargerStatus.FAULTED)).one()
     assert (event.connector_id, event.vendor_error_code, event.received_at) == (2, "E42",
                                                                                 NOW + timedelta(minutes=1))
 
@@ -98,9 +99,9 @@ async def test_status_notification_sent_late_is_kept_but_does_not_override_a_new
     session.expire_all()
     conn = session.scalars(select(Connector).where(Connector.charger_id == charger.id,
                                                    Connector.connector_id == 1)).one()
-    assert conn.status == "Charging"
-    assert session.get(Charger, charger.id).status == "Charging"
-    assert _count(session, ChargerStatusEvent, ChargerStatusEvent.status == "Preparing") == 1
+    assert conn.status == ChargerStatus.CHARGING
+    assert session.get(Charger, charger.id).status == ChargerStatus.CHARGING
+    assert _count(session, ChargerStatusEvent, ChargerStatusEvent.status == ChargerStatus.PREPARING) == 1
 
 
 async def test_status_notification_with_an_unknown_status_is_a_property_violation_and_records_nothing(
@@ -122,7 +123,7 @@ async def test_status_notification_with_a_bad_timestamp_is_a_property_violation_
     assert reply == (
         '[4,"s5","PropertyConstraintViolation","Payload is syntactically correct but at least one field contains '
         'an invalid value",{"cause":"timestamp: \'yesterday\' is not a valid dateTime."}]')
-    assert _count(session, ChargerStatusEvent, ChargerStatusEvent.status == "Charging") == 0
+    assert _count(session, ChargerStatusEvent, ChargerStatusEvent.status == ChargerStatus.CHARGING) == 0
 
 
 # --- Authorize ---------------------------------------------------------------------------------------------
@@ -146,7 +147,7 @@ async def test_authorize_answers_invalid_for_a_tag_of_another_organization(wire,
 
 
 async def test_authorize_answers_blocked_and_expired_with_the_expiry_date(wire, session, org):
-    idtag_svc.create_id_tag(session=session, tag="BAD", organization=org, status="Blocked")
+    idtag_svc.create_id_tag(session=session, tag="BAD", organization=org, status=IdTagStatus.BLOCKED)
     idtag_svc.create_id_tag(session=session, tag="OLD", organization=org, expires_at=NOW - timedelta(days=1))
     session.commit()
     assert await wire.send('[2,"a4","Authorize",{"idTag":"BAD"}]') == '[3,"a4",{"idTagInfo":{"status":"Blocked"}}]'

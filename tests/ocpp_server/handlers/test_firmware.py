@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from core.events import EventType
 from models import AuditLog
 from tests.ocpp_server.conftest import NOW
 
@@ -17,7 +18,8 @@ def _trail(session, charger) -> list[tuple]:
 async def test_firmware_status_notification_is_answered_empty_and_kept_in_the_audit_trail(wire, session, charger):
     reply = await wire.send('[2,"f1","FirmwareStatusNotification",{"status":"Installed"}]')
     assert reply == '[3,"f1",{}]'
-    assert _trail(session, charger) == [(charger.organization_id, "firmware_status", {"status": "Installed"}, NOW)]
+    assert _trail(session, charger) == [(charger.organization_id, EventType.FIRMWARE_STATUS, {"status": "Installed"},
+                                         NOW)]
 
 
 async def test_firmware_status_notification_with_an_unknown_status_is_a_property_violation(wire, session):
@@ -33,7 +35,8 @@ async def test_diagnostics_status_notification_is_answered_empty_and_kept_in_the
         wire, session, charger):
     reply = await wire.send('[2,"g1","DiagnosticsStatusNotification",{"status":"Uploaded"}]')
     assert reply == '[3,"g1",{}]'
-    assert _trail(session, charger) == [(charger.organization_id, "diagnostics_status", {"status": "Uploaded"}, NOW)]
+    assert _trail(session, charger) == [(charger.organization_id, EventType.DIAGNOSTICS_STATUS, {"status": "Uploaded"},
+                                         NOW)]
 
 
 async def test_diagnostics_status_notification_without_a_status_is_an_occurence_violation(wire, session):

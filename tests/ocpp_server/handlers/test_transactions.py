@@ -1,4 +1,4 @@
-"""Transaction handlers, one CALL at a time: the exact frame answered and the session it leaves behind."""
+"""Transaction handlers, one CALL at a time: the exact frame answered and the transaction it leaves behind."""
 from __future__ import annotations
 
 import json
@@ -9,13 +9,14 @@ from sqlalchemy import func, select
 
 from core.clock import clock
 from models import MeterValue, Transaction
+from models.transaction import TransactionStatus
 from tests.ocpp_server.conftest import NOW
 
 START = ('[2,"t1","StartTransaction",{"connectorId":1,"idTag":"LANKA-0001","meterStart":1000,'
          '"timestamp":"2026-11-21T10:00:00Z"}]')
 
 
-def _sessions(session) -> list[Transaction]:
+def _transactions(session) -> list[Transaction]:
     session.expire_all()
     return list(session.scalars(select(Transaction).order_by(Transaction.id)))
 
@@ -30,39 +31,40 @@ def _meter_values(minute: int, wh: int, tx_id: int | None = None, uid: str = "m1
 
 async def _started(wire, session) -> int:
     await wire.send(START)
-    return _sessions(session)[0].id
+    return _transactions(session)[0].id
 
 
 # --- StartTransaction --------------------------------------------------------------------------------------
 
 
-async def test_start_transaction_opens_a_session_and_answers_its_id_with_accepted(wire, session, charger, tag):
+async def test_start_transaction_opens_a_transaction_and_answers_its_id_with_accepted(wire, session, charger, tag):
     reply = await wire.send(START)
-    [tx] = _sessions(session)
+    [tx] = _transactions(session)
     assert reply == f'[3,"t1",{{"transactionId":{tx.id},"idTagInfo":{{"status":"Accepted"}}}}]'
     assert (tx.charger_id, tx.connector_id, tx.id_tag, tx.id_tag_id) == (charger.id, 1, "LANKA-0001", tag.id)
-    assert (tx.status, tx.meter_start, tx.started_at, tx.flags, tx.currency) == ("active", 1000, NOW, [], "LKR")
+    assert (tx.status, tx.meter_start, tx.started_at, tx.flags, tx.currency) == (
+        TransactionStatus.ACTIVE, 1000, NOW, [], "LKR")
 
 
-async def test_start_transaction_sent_again_answers_the_same_id_and_opens_no_second_session(wire, session, tag):
+async def test_start_transaction_sent_again_answers_the_same_id_and_opens_no_second_transaction(wire, session, tag):
     first = await wire.send(START)
     again = await wire.send(START)
-    [tx] = _sessions(session)
+    [tx] = _transactions(session)
     assert first == again == f'[3,"t1",{{"transactionId":{tx.id},"idTagInfo":{{"status":"Accepted"}}}}]'
 
 
 async def test_start_transaction_with_an_unknown_tag_is_recorded_and_answered_invalid(wire, session, tag):
     reply = await wire.send('[2,"t2","StartTransaction",{"connectorId":2,"idTag":"NOPE","meterStart":0,'
                             '"timestamp":"2026-11-21T10:00:00Z"}]')
-    [tx] = _sessions(session)  # OCPP: the session is recorded whatever the tag; the charger stops it
+    [tx] = _transactions(session)  # OCPP: the transaction is recorded whatever the tag; the charger stops it
     assert reply == f'[3,"t2",{{"transactionId":{tx.id},"idTagInfo":{{"status":"Invalid"}}}}]'
-    assert (tx.id_tag, tx.id_tag_id, tx.status) == ("NOPE", None, "active")
+    assert (tx.id_tag, tx.id_tag_id, tx.status) == ("NOPE", None, TransactionStatus.ACTIVE)
 
 
 async def test_start_transaction_queued_offline_is_flagged_late(wire, session, tag):
     clock.advance(timedelta(hours=3))
     await wire.send(START)
-    [tx] = _sessions(session)
+    [tx] = _transactions(session)
     assert (tx.started_at, tx.flags) == (NOW, ["late_delivery"])
 
 
@@ -72,7 +74,7 @@ async def test_start_transaction_with_a_bad_timestamp_is_a_property_violation_an
     assert reply == (
         '[4,"t3","PropertyConstraintViolation","Payload is syntactically correct but at least one field contains '
         'an invalid value",{"cause":"timestamp: \'yesterday\' is not a valid dateTime."}]')
-    assert _sessions(session) == []
+    assert _transactions(session) == []
 
 
 async def test_start_transaction_without_a_meter_start_is_an_occurence_violation_and_opens_nothing(
@@ -82,21 +84,21 @@ async def test_start_transaction_without_a_meter_start_is_an_occurence_violation
     assert reply == ('[4,"t4","OccurenceConstraintViolation","Payload for Action is syntactically correct but at '
                      'least one of the fields violates occurence constraints",'
                      '{"cause":"\'meterStart\' is a required property"}]')
-    assert _sessions(session) == []
+    assert _transactions(session) == []
 
 
 # --- StopTransaction ---------------------------------------------------------------------------------------
 
 
-async def test_stop_transaction_completes_and_prices_the_session(wire, session, tag):
+async def test_stop_transaction_completes_and_prices_the_transaction(wire, session, tag):
     tx_id = await _started(wire, session)
     clock.advance(timedelta(minutes=30))
     reply = await wire.send(f'[2,"p1","StopTransaction",{{"transactionId":{tx_id},"meterStop":5000,'
                             f'"timestamp":"2026-11-21T10:30:00Z","reason":"EVDisconnected"}}]')
     assert reply == '[3,"p1",{}]'
-    [tx] = _sessions(session)
+    [tx] = _transactions(session)
     assert (tx.status, tx.meter_stop, tx.energy_wh, tx.stopped_at, tx.stop_reason) == (
-        "completed", 5000, 4000, NOW + timedelta(minutes=30), "EVDisconnected")
+        TransactionStatus.COMPLETED, 5000, 4000, NOW + timedelta(minutes=30), "EVDisconnected")
     assert tx.amount_energy == Decimal("480.00") and tx.priced_at is not None
 
 
@@ -105,7 +107,7 @@ async def test_stop_transaction_with_an_id_tag_answers_its_status(wire, session,
     reply = await wire.send(f'[2,"p2","StopTransaction",{{"transactionId":{tx_id},"meterStop":1000,'
                             f'"timestamp":"2026-11-21T10:00:00Z","idTag":"LANKA-0001"}}]')
     assert reply == '[3,"p2",{"idTagInfo":{"status":"Accepted"}}]'
-    assert _sessions(session)[0].stop_reason == "Local"  # no reason given means Local (OCPP 1.6)
+    assert _transactions(session)[0].stop_reason == "Local"  # no reason given means Local (OCPP 1.6)
 
 
 async def test_stop_transaction_sent_twice_is_counted_once(wire, session, tag):
@@ -113,23 +115,23 @@ async def test_stop_transaction_sent_twice_is_counted_once(wire, session, tag):
     stop = (f'[2,"p3","StopTransaction",{{"transactionId":{tx_id},"meterStop":11000,'
             f'"timestamp":"2026-11-21T10:30:00Z"}}]')
     first = await wire.send(stop)
-    [done] = _sessions(session)
+    [done] = _transactions(session)
     clock.advance(timedelta(minutes=5))
     again = await wire.send(stop)
     other = await wire.send(f'[2,"p4","StopTransaction",{{"transactionId":{tx_id},"meterStop":99000,'
                             f'"timestamp":"2026-11-21T12:00:00Z"}}]')
     assert first == again == '[3,"p3",{}]' and other == '[3,"p4",{}]'
-    [tx] = _sessions(session)
+    [tx] = _transactions(session)
     assert (tx.energy_wh, tx.meter_stop, tx.stopped_at) == (10000, 11000, NOW + timedelta(minutes=30))
     assert (tx.amount_energy, tx.amount_gross, tx.priced_at) == (Decimal("1200.00"), done.amount_gross,
                                                                  done.priced_at)
 
 
-async def test_stop_transaction_for_an_unknown_session_answers_empty_and_opens_nothing(wire, session, tag):
+async def test_stop_transaction_for_an_unknown_transaction_answers_empty_and_opens_nothing(wire, session, tag):
     reply = await wire.send('[2,"p5","StopTransaction",{"transactionId":987654,"meterStop":1,'
                             '"timestamp":"2026-11-21T10:00:00Z"}]')
     assert reply == '[3,"p5",{}]'
-    assert _sessions(session) == []
+    assert _transactions(session) == []
 
 
 async def test_stop_transaction_writes_the_meter_values_still_queued_first(wire, session, tag):
@@ -144,7 +146,7 @@ async def test_stop_transaction_writes_the_meter_values_still_queued_first(wire,
 # --- MeterValues -------------------------------------------------------------------------------------------
 
 
-async def test_meter_values_are_answered_at_once_and_written_linked_to_the_session(wire, server, session, tag):
+async def test_meter_values_are_answered_at_once_and_written_linked_to_the_transaction(wire, server, session, tag):
     tx_id = await _started(wire, session)
     assert await wire.send(_meter_values(5, 2500, tx_id)) == '[3,"m1",{}]'
     await server.meters.flush()  # what the batch writer does every quarter second
@@ -154,7 +156,7 @@ async def test_meter_values_are_answered_at_once_and_written_linked_to_the_sessi
     assert row.timestamp == NOW + timedelta(minutes=5)
 
 
-async def test_meter_values_for_an_unknown_session_are_kept_without_the_link(wire, server, session, charger):
+async def test_meter_values_for_an_unknown_transaction_are_kept_without_the_link(wire, server, session, charger):
     assert await wire.send(_meter_values(5, 2500, 987654, uid="m2")) == '[3,"m2",{}]'
     await server.meters.flush()
     row = session.scalars(select(MeterValue)).one()
