@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import reflex as rx
 
-from services.access.auth import AuthError
+from core.fmt import page_range, pages, when
 from services.access.permissions import Cap
 from services.network import chargers as svc
-from state.base import SERVICE_ERRORS, AppState
-from state.fmt import page_range, pages, when
+from state.base import AppState
 
 PAGE_SIZES = ["10", "20", "50"]
 ANY = "any"  # a select's "no filter" value (radix selects refuse empty values)
+# The table's filters and how each value is cleaned (a select's value arrives as the browser sent it).
+FILTERS = {"search": str, "status_filter": str, "lifecycle_filter": str, "visible_filter": str,
+           "org_filter": lambda v: v if v.isdigit() else ANY,
+           "per_page": lambda v: int(v) if v in PAGE_SIZES else PAGE_SIZES[0]}
 
 
 class ChargersState(AppState):
@@ -49,17 +52,12 @@ class ChargersState(AppState):
         def work(session, user, scope):
             return svc.list_chargers(session=session, scope=scope, **args), scope.can(Cap.MANAGE_CHARGERS)
 
-        try:
-            (rows, total), self.can_manage = await self._run(work, cap=Cap.VIEW_CHARGERS)
-        except AuthError as exc:
-            yield self._failed(exc)
+        call = await self._call(work, cap=Cap.VIEW_CHARGERS)
+        self.loading = False
+        if not call.ok:
+            yield call.answer
             return
-        except SERVICE_ERRORS as exc:
-            if not self.denied:
-                yield self._failed(exc)
-            return
-        finally:
-            self.loading = False
+        (rows, total), self.can_manage = call.value
         self.total = total
         self.rows = [{
             "id": str(r.id), "ocpp_id": r.ocpp_id, "name": r.name, "organization": r.organization_name,
@@ -81,34 +79,10 @@ class ChargersState(AppState):
             yield update
 
     @rx.event
-    async def set_org_filter(self, value: str):
-        self.org_filter, self.page = value, 1
-        async for update in self._fetch():
-            yield update
-
-    @rx.event
-    async def set_visible_filter(self, value: str):
-        self.visible_filter, self.page = value, 1
-        async for update in self._fetch():
-            yield update
-
-    @rx.event
-    async def set_search(self, value: str):
-        self.search, self.page = value, 1
-        async for update in self._fetch():
-            yield update
-
-    @rx.event
-    async def set_status_filter(self, value: str):
-        self.status_filter, self.page = value, 1
-        async for update in self._fetch():
-            yield update
-
-    @rx.event
-    async def set_lifecycle_filter(self, value: str):
-        self.lifecycle_filter, self.page = value, 1
-        async for update in self._fetch():
-            yield update
+    async def set_filter(self, name: str, value: str):
+        if self._filtered(FILTERS, name, value):
+            async for update in self._fetch():
+                yield update
 
     @rx.event
     async def sort_by(self, column: str):
@@ -117,13 +91,6 @@ class ChargersState(AppState):
             return
         self.descending = not self.descending if column == self.sort else False
         self.sort, self.page = column, 1
-        async for update in self._fetch():
-            yield update
-
-    @rx.event
-    async def set_per_page(self, value: str):
-        if value in PAGE_SIZES:
-            self.per_page, self.page = int(value), 1
         async for update in self._fetch():
             yield update
 

@@ -6,19 +6,14 @@ lives in the state: the totals read every charger once on load; pages and search
 chargers' sessions."""
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
-from zoneinfo import ZoneInfo
-
 import reflex as rx
 
+from core.fmt import count, kwh, page_range, pages, when
 from core.money import format_money
-from services.access.auth import AuthError
 from services.access.permissions import Cap
 from services.billing import cycles as billing_cycle
 from services.billing import finance, invoicing
-from state.base import SERVICE_ERRORS, AppState
-from state.fmt import page_range, pages, when
+from state.base import AppState
 
 PERIODS = list(finance.PERIODS)  # 24h, 7d, 30d, 365d
 PAGE_SIZE = 20
@@ -27,14 +22,7 @@ CYCLES = {"weekly": "Weekly", "monthly": "Monthly", "quarterly": "Quarterly"}
 WEEKDAYS = ("", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 TRIGGERS = {"worker": "Scheduled", "bulk": "Bulk (web)", "cli": "Command line", "api": "API"}
 OUTCOMES = {"made": "Made", "skipped": "Skipped", "failed": "Failed"}
-
-
-def kwh(value: Decimal) -> str:
-    return f"{value:,.2f} kWh"
-
-
-def sessions(n: int) -> str:
-    return f"{n:,} session" + ("" if n == 1 else "s")
+FILTERS = {"search": str}
 
 
 def figure_cells(periods: dict[str, finance.Figures], currency: str) -> dict[str, str]:
@@ -43,7 +31,7 @@ def figure_cells(periods: dict[str, finance.Figures], currency: str) -> dict[str
     for p in PERIODS:
         f = periods[p]
         out[f"rev_{p}"] = format_money(f.revenue, currency)
-        out[f"sub_{p}"] = f"{kwh(f.energy_kwh)} · {sessions(f.sessions)}"
+        out[f"sub_{p}"] = f"{kwh(f.energy_kwh)} · {count(f.sessions, 'session')}"
     return out
 
 
@@ -62,7 +50,7 @@ def currency_totals(rows: list[finance.ChargerRevenue]) -> list[dict[str, str]]:
             target[p] = target[p] + r.periods[p]
     return [{"currency": cur, **figure_cells(periods, cur),
              **{f"kwh_{p}": kwh(periods[p].energy_kwh) for p in PERIODS},
-             **{f"n_{p}": sessions(periods[p].sessions) for p in PERIODS}}
+             **{f"n_{p}": count(periods[p].sessions, "session") for p in PERIODS}}
             for cur, periods in sorted(by_currency.items())]
 
 
@@ -99,15 +87,9 @@ def cycle_label(cycle: str, day: int) -> str:
     return f"{CYCLES.get(cycle, cycle.capitalize())}, on day {day}"
 
 
-def local(value: datetime | None, tz: str) -> str:
-    if value is None:
-        return "—"
-    return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M %Z")
-
-
 def schedule_row(n: billing_cycle.NextRun) -> dict[str, str]:
     return {"organization": n.organization, "cycle": cycle_label(n.billing_cycle, n.billing_day),
-            "period": f"{n.period_start} – {n.period_end}", "run_at": local(n.run_at, n.timezone),
+            "period": f"{n.period_start} – {n.period_end}", "run_at": when(n.run_at, n.timezone),
             "timezone": n.timezone, "due": "yes" if n.overdue_catch_up else ""}
 
 
@@ -158,15 +140,6 @@ class FinancesState(AppState):
     def period_label(self) -> str:
         return finance.PERIOD_LABELS.get(self.period, "")
 
-    async def _call(self, work):
-        """Run a service call: (True, result), or (False, what to answer: a toast, the login page or nothing)."""
-        try:
-            return True, await self._run(work, cap=Cap.VIEW_FINANCE)
-        except AuthError as exc:
-            return False, self._failed(exc)
-        except SERVICE_ERRORS as exc:
-            return False, (None if self.denied else self._failed(exc))
-
     @rx.event
     async def load(self):
         self.loading, self.page = True, 1
@@ -189,12 +162,13 @@ class FinancesState(AppState):
             )
 
         try:
-            ok, out = await self._call(work)
+            call = await self._call(work, cap=Cap.VIEW_FINANCE)
         finally:
             self.loading = False
-        if not ok:
-            yield out
+        if not call.ok:
+            yield call.answer
             return
+        out = call.value
         self.currency_rows, self.total, self.charger_rows = out["currencies"], out["total"], out["chargers"]
         self.org_rollup_rows, self.org_own_rows = out["rollup"], out["own"]
         self.show_billing, self.schedule, self.runs = out["billing"], out["schedule"], out["runs"]
@@ -208,16 +182,16 @@ class FinancesState(AppState):
                     [charger_row(r) for r in finance.revenue_by_charger(session=session, scope=scope, search=search,
                                                                          limit=PAGE_SIZE, offset=offset)])
 
-        ok, out = await self._call(work)
-        if not ok:
-            return out
-        self.total, self.charger_rows = out
+        call = await self._call(work, cap=Cap.VIEW_FINANCE)
+        if not call.ok:
+            return call.answer
+        self.total, self.charger_rows = call.value
         return None
 
     @rx.event
-    async def set_search(self, value: str):
-        self.search, self.page = value, 1
-        yield await self._fetch_chargers()
+    async def set_filter(self, name: str, value: str):
+        if self._filtered(FILTERS, name, value):
+            yield await self._fetch_chargers()
 
     @rx.event
     async def go_page(self, page: int):

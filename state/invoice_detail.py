@@ -5,27 +5,18 @@ The content of an issued document never changes; the actions only move its statu
 correction (credit note plus new invoice). The services check the capability and the scope again."""
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
-from zoneinfo import ZoneInfo
-
 import reflex as rx
 
 from core.errors import NotFound
+from core.fmt import day, kwh, percent, period, when
 from core.mail import MailError
 from core.money import format_money
-from services.access.auth import AuthError
 from services.access.permissions import Cap
 from services.billing import invoice_mail as mail
 from services.billing import invoicing
-from state.base import SERVICE_ERRORS, AppState
-from state.invoices import day, period
+from state.base import AppState
 
 PDF_PATH = "/api/v1/invoices/{id}/pdf"
-
-
-def pct(rate: Decimal) -> str:
-    return f"{Decimal(rate).normalize():f} %"
 
 
 def party_lines(p: dict) -> list[str]:
@@ -48,18 +39,18 @@ def settlement(d: invoicing.InvoiceDetail) -> list[dict[str, str]]:
         return {"key": key, "label": label, "note": note, "amount": format_money(a[key], cur), "kind": kind}
 
     return [
-        line("amount_energy", "Energy", f"{d.energy_kwh:,.3f} kWh"),
+        line("amount_energy", "Energy", kwh(d.energy_kwh, 3)),
         line("amount_time", "Charging time"),
         line("amount_session_fee", "Session fees"),
         line("amount_idle", "Idle fees"),
         line("amount_subtotal", "Subtotal (before tax)", "", "subtotal"),
-        line("amount_vat", "VAT", pct(d.vat_rate)),
-        line("amount_ssc", "SSC levy", pct(d.ssc_levy_rate)),
+        line("amount_vat", "VAT", percent(d.vat_rate)),
+        line("amount_ssc", "SSC levy", percent(d.ssc_levy_rate)),
         line("amount_gross", "Gross revenue collected", f"{d.session_count:,} sessions", "subtotal"),
         line("amount_vat", "VAT", "to the tax authority", "deduct"),
         line("amount_ssc", "SSC levy", "to the tax authority", "deduct"),
         line("amount_gateway", "Gateway charges", "payment processing", "deduct"),
-        line("amount_platform", "Platform commission", f"{pct(d.platform_commission_rate)} of the subtotal",
+        line("amount_platform", "Platform commission", f"{percent(d.platform_commission_rate)} of the subtotal",
              "deduct"),
         line("amount_location_owner", "Location-owner commissions", "per their contracts", "deduct"),
         line("amount_net_payable", "Net payable to the organization", f"due {day(d.due_date)}", "total"),
@@ -73,19 +64,16 @@ def line_row(ln: invoicing.LineRow, currency: str) -> dict[str, str]:
         return format_money(a[key], currency)
 
     return {"position": str(ln.position), "charger_id": str(ln.charger_id or ""), "description": ln.description,
-            "sessions": f"{ln.session_count:,}", "kwh": f"{ln.energy_kwh:,.3f}", "energy": money("amount_energy"),
+            "sessions": f"{ln.session_count:,}", "kwh": kwh(ln.energy_kwh, 3, unit=False),
+            "energy": money("amount_energy"),
             "time": money("amount_time"), "fees": money("amount_session_fee"), "idle": money("amount_idle"),
             "subtotal": money("amount_subtotal"), "gross": money("amount_gross"), "net": money("amount_net_payable")}
 
 
 def history_row(h: invoicing.StatusChangeRow, tz: str) -> dict[str, str]:
     label = invoicing.STATUS_LABELS
-    return {"when": local(h.changed_at, tz), "from": label.get(h.from_status or "", ""),
+    return {"when": when(h.changed_at, tz), "from": label.get(h.from_status or "", ""),
             "to": label.get(h.to_status, h.to_status), "by": h.changed_by, "reason": h.reason or ""}
-
-
-def local(value: datetime, tz: str) -> str:
-    return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M %Z")
 
 
 class InvoiceDetailState(AppState):
@@ -158,24 +146,12 @@ class InvoiceDetailState(AppState):
             "credited_by_id": str(d.credited_by_id or ""), "credited_by_number": d.credited_by_number or "",
             "net": format_money(d.amounts["amount_net_payable"], d.currency),
             "gross": format_money(d.amounts["amount_gross"], d.currency),
-            "sessions": f"{d.session_count:,}", "energy": f"{d.energy_kwh:,.3f} kWh",
+            "sessions": f"{d.session_count:,}", "energy": kwh(d.energy_kwh, 3),
         }
         self.platform, self.customer = party_lines(d.platform_party), party_lines(d.customer_party)
         self.lines = [line_row(ln, d.currency) for ln in d.lines]
         self.summary = settlement(d)
         self.history = [history_row(h, d.timezone) for h in d.history]
-
-    async def _call(self, work, cap: Cap):
-        """(True, result) or (False, what to answer). A document outside the scope is simply not found."""
-        try:
-            return True, await self._run(work, cap=cap)
-        except AuthError as exc:
-            return False, self._failed(exc)
-        except NotFound:
-            self.not_found = True
-            return False, None
-        except SERVICE_ERRORS as exc:
-            return False, (None if self.denied else self._failed(exc))
 
     @rx.event
     async def load(self):
@@ -194,11 +170,12 @@ class InvoiceDetailState(AppState):
             return invoicing.get_invoice(session=session, scope=scope, invoice_id=invoice_id), \
                 scope.can(Cap.MANAGE_INVOICES)
 
-        ok, out = await self._call(work, Cap.VIEW_FINANCE)
-        if not ok:
-            yield out
+        # A document outside the scope is simply not found.
+        call = await self._call(work, cap=Cap.VIEW_FINANCE)
+        if not call.ok:
+            yield call.answer
             return
-        d, self.can_manage = out
+        d, self.can_manage = call.value
         self._show(d)
 
     async def _change(self, status: str, reason: str | None = None):
@@ -210,13 +187,13 @@ class InvoiceDetailState(AppState):
 
         self.busy = status
         try:
-            ok, out = await self._call(work, Cap.MANAGE_INVOICES)
+            call = await self._call(work, cap=Cap.MANAGE_INVOICES)
         finally:
             self.busy = ""
-        if not ok:
-            return False, out
-        self._show(out)
-        return True, rx.toast.success(f"{out.number} is now {invoicing.STATUS_LABELS[out.status]}.")
+        if not call.ok:
+            return False, call.answer
+        self._show(call.value)
+        return True, rx.toast.success(f"{call.value.number} is now {invoicing.STATUS_LABELS[call.value.status]}.")
 
     @rx.event
     async def mark_sent(self):
@@ -267,13 +244,13 @@ class InvoiceDetailState(AppState):
         self.busy = "email"
         yield
         try:
-            ok, out = await self._call(work, Cap.MANAGE_INVOICES)
+            call = await self._call(work, cap=Cap.MANAGE_INVOICES)
         finally:
             self.busy = ""
-        if not ok:
-            yield out
+        if not call.ok:
+            yield call.answer
             return
-        self.notice_kind, self.notice, fresh = out
+        self.notice_kind, self.notice, fresh = call.value
         if fresh is not None:
             self._show(fresh)
 
@@ -304,15 +281,15 @@ class InvoiceDetailState(AppState):
         self.busy = "correct"
         yield
         try:
-            ok, out = await self._call(work, Cap.MANAGE_INVOICES)
+            call = await self._call(work, cap=Cap.MANAGE_INVOICES)
         finally:
             self.busy = ""
-        if not ok:
-            if out is not None:
+        if not call.ok:
+            if call.answer is not None:
                 self.correct_error = "Nothing was issued; see the message."
-            yield out
+            yield call.answer
             return
-        fix, fresh = out
+        fix, fresh = call.value
         self._show(fresh)
         self.correct_open = False
         cn, new = fix.credit_note, fix.new_invoice

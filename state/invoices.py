@@ -14,13 +14,12 @@ import reflex as rx
 
 from core.clock import utcnow
 from core.errors import ValidationError
+from core.fmt import day, page_range, pages, period
 from core.money import format_money
 from services.access import organizations as org_svc
-from services.access.auth import AuthError
 from services.access.permissions import Cap
 from services.billing import invoicing
-from state.base import SERVICE_ERRORS, AppState, error_message
-from state.fmt import page_range, pages
+from state.base import REFUSALS, AppState
 
 log = logging.getLogger(__name__)
 
@@ -29,19 +28,8 @@ ANY = "any"
 STATUSES = list(invoicing.STATUS_LABELS)
 KINDS = {"invoice": "Invoices", "credit_note": "Credit notes"}
 OUTCOME_LABELS = {"made": "Made", "skipped": "Skipped", "failed": "Failed"}
-
-
-def day(d: date) -> str:
-    return f"{d.day} {d:%b %Y}"
-
-
-def period(start: date, end: date) -> str:
-    """Compact: '1–31 Oct 2026', '1 Oct – 31 Dec 2026', '15 Dec 2025 – 14 Jan 2026'."""
-    if (start.year, start.month) == (end.year, end.month):
-        return f"{start.day}–{day(end)}"
-    if start.year == end.year:
-        return f"{start.day} {start:%b} – {day(end)}"
-    return f"{day(start)} – {day(end)}"
+FILTERS = {"status": lambda v: v if v in STATUSES else ANY, "organization": lambda v: v if v.isdigit() else ANY,
+           "kind": lambda v: v if v in KINDS else ANY}
 
 
 def invoice_row(r: invoicing.InvoiceRow) -> dict[str, str]:
@@ -146,13 +134,12 @@ class InvoicesState(AppState):
 
         self.loading = True
         try:
-            out = await self._run(work, cap=Cap.VIEW_FINANCE)
-        except AuthError as exc:
-            return self._failed(exc)
-        except SERVICE_ERRORS as exc:
-            return None if self.denied else self._failed(exc)
+            call = await self._call(work, cap=Cap.VIEW_FINANCE)
         finally:
             self.loading = False
+        if not call.ok:
+            return call.answer
+        out = call.value
         if out is None:
             self.denied = True
             return None
@@ -174,19 +161,9 @@ class InvoicesState(AppState):
         yield await self._fetch()
 
     @rx.event
-    async def set_status(self, value: str):
-        self.status, self.page = (value if value in STATUSES else ANY), 1
-        yield await self._fetch()
-
-    @rx.event
-    async def set_organization(self, value: str):
-        self.organization, self.page = (value if value.isdigit() else ANY), 1
-        yield await self._fetch()
-
-    @rx.event
-    async def set_kind(self, value: str):
-        self.kind, self.page = (value if value in KINDS else ANY), 1
-        yield await self._fetch()
+    async def set_filter(self, name: str, value: str):
+        if self._filtered(FILTERS, name, value):
+            yield await self._fetch()
 
     @rx.event
     async def go_page(self, page: int):
@@ -224,6 +201,9 @@ class InvoicesState(AppState):
         chosen = [i for i in self.bulk_selected if i != org_id]
         self.bulk_selected = chosen + [org_id] if checked else chosen
 
+    def _bulk_refused(self, message: str, field: str) -> None:
+        self.bulk_error, self.bulk_field = message, field
+
     @rx.event
     def new_run(self):
         """Back from the report to the form, for another period."""
@@ -243,8 +223,7 @@ class InvoicesState(AppState):
                 if ids == []:
                     raise ValidationError("Select at least one organization, or choose all.", "bulk_orgs")
             except ValidationError as exc:
-                self.bulk_error, self.bulk_field = exc.message, exc.field or ""
-                return
+                return self._refused(exc, self._bulk_refused)
             self.bulk_error = self.bulk_field = ""
             self.running, self.finished, self.report, self.summary, self.done = True, False, [], "", 0
             self.expected = len(ids) if ids is not None else len(self.org_choices)
@@ -282,14 +261,10 @@ class InvoicesState(AppState):
 
         try:
             result = task.result()
-        except AuthError as exc:
+        except REFUSALS as exc:
             async with self:
                 self.running = False
-                return self._failed(exc)
-        except SERVICE_ERRORS as exc:
-            async with self:
-                self.running, self.bulk_error, self.bulk_field = False, error_message(exc), ""
-            return
+                return self._refused(exc, self._bulk_refused)
         except Exception:  # the organizations done so far are committed; say so rather than spin forever
             log.exception("bulk invoicing stopped")
             async with self:

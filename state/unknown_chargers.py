@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import reflex as rx
 
-from services.access.auth import AuthError
+from core.fmt import pages, when
 from services.access.permissions import Cap
 from services.network import unknown_chargers as svc
-from state.base import SERVICE_ERRORS, AppState
-from state.fmt import pages, when
+from state.base import AppState
 
 PER_PAGE = 20
 
@@ -30,12 +29,10 @@ class UnknownChargersState(AppState):
             return svc.list_unknown(session=session, scope=scope, limit=PER_PAGE, offset=offset), \
                 scope.can(Cap.MANAGE_CHARGERS)
 
-        try:
-            (rows, self.total), self.can_manage = await self._run(work, cap=Cap.VIEW_UNKNOWN_CHARGERS)
-        except AuthError as exc:
-            return self._failed(exc)
-        except SERVICE_ERRORS as exc:
-            return None if self.denied else self._failed(exc)
+        call = await self._call(work, cap=Cap.VIEW_UNKNOWN_CHARGERS)
+        if not call.ok:
+            return call.answer
+        (rows, self.total), self.can_manage = call.value
         self.rows = [{"id": str(r.id), "ocpp_id": r.ocpp_id, "address": r.remote_address or "—",
                       "attempts": str(r.attempts), "first": when(r.first_seen_at, "UTC"),
                       "last": when(r.last_seen_at or r.first_seen_at, "UTC")} for r in rows]
@@ -63,10 +60,6 @@ class UnknownChargersState(AppState):
 
     @rx.event
     async def dismiss(self, unknown_id: str):
-        try:
-            await self._run(lambda s, u, scope: svc.dismiss(session=s, scope=scope, unknown_id=int(unknown_id)),
-                            cap=Cap.VIEW_UNKNOWN_CHARGERS)
-        except (AuthError, *SERVICE_ERRORS) as exc:
-            yield self._failed(exc)
-            return
-        yield await self._fetch()
+        call = await self._call(lambda s, u, scope: svc.dismiss(session=s, scope=scope, unknown_id=int(unknown_id)),
+                                cap=Cap.VIEW_UNKNOWN_CHARGERS)
+        yield call.answer if not call.ok else await self._fetch()

@@ -15,11 +15,11 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from babel.dates import format_date
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from core.config import ROOT, get_settings
+from core.fmt import count, day, kwh, percent
 from core.money import format_money
 from services.billing.invoicing import InvoiceDetail, get_invoice
 
@@ -88,15 +88,6 @@ def _font_paths(inv: InvoiceDetail) -> dict[str, Path]:
         if all(ord(c) in covered for c in set(text) if c not in "\n\t"):
             return paths
     return {style: FONT_DIR / name for style, name in FONT_FILES.items()}
-
-
-def _rate(rate: Decimal) -> str:
-    text = format(Decimal(rate).normalize(), "f")
-    return f"{text} %"
-
-
-def _date(d) -> str:
-    return format_date(d, "d MMM y", locale="en")
 
 
 def _logo(path: str) -> Path | None:
@@ -251,9 +242,9 @@ def render_invoice_pdf(inv: InvoiceDetail) -> bytes:
     ]
     meta = [
         ("Invoice no." if not credit else "Credit note no.", inv.number),
-        ("Issue date", _date(inv.issue_date)),
-        ("Period", f"{_date(inv.period_start)} – {_date(inv.period_end)}"),
-        ("Due date", _date(inv.due_date)),
+        ("Issue date", day(inv.issue_date)),
+        ("Period", f"{day(inv.period_start)} – {day(inv.period_end)}"),
+        ("Due date", day(inv.due_date)),
         ("Currency", inv.currency),
     ]
     if credit and inv.credits_number:
@@ -292,12 +283,13 @@ def render_invoice_pdf(inv: InvoiceDetail) -> bytes:
         pdf.cell(0, 7, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     # Lines per charger.
-    section(f"Charging sessions by charger ({inv.session_count} sessions, {inv.energy_kwh} kWh)")
+    section(f"Charging sessions by charger ({count(inv.session_count, 'session')}, {kwh(inv.energy_kwh, 3)})")
     header = ["Charger", "Sessions", "kWh", "Net of tax", "VAT", "SSC levy", "Gross"]
-    body = [[ln.description, str(ln.session_count), str(ln.energy_kwh), money(ln.amounts["amount_subtotal"]),
+    body = [[ln.description, f"{ln.session_count:,}", kwh(ln.energy_kwh, 3, unit=False),
+             money(ln.amounts["amount_subtotal"]),
              money(ln.amounts["amount_vat"]), money(ln.amounts["amount_ssc"]), money(ln.amounts["amount_gross"])]
             for ln in inv.lines]
-    total_row = ["Total", str(inv.session_count), str(inv.energy_kwh), money(a["amount_subtotal"]),
+    total_row = ["Total", f"{inv.session_count:,}", kwh(inv.energy_kwh, 3, unit=False), money(a["amount_subtotal"]),
                  money(a["amount_vat"]), money(a["amount_ssc"]), money(a["amount_gross"])]
     widths, size = _table_layout(pdf, [header, *body, total_row], width)
     _row(pdf, widths, header, bold=True, fill=True, size=size)
@@ -325,8 +317,8 @@ def render_invoice_pdf(inv: InvoiceDetail) -> bytes:
     pdf.set_xy(right, y)
     section("Tax summary")
     taxes = [["Tax", "Taxable", "Tax"],
-             [f"VAT {_rate(inv.vat_rate)}", money(a["amount_subtotal"]), money(a["amount_vat"])],
-             [f"SSC levy {_rate(inv.ssc_levy_rate)}", money(a["amount_subtotal"]), money(a["amount_ssc"])],
+             [f"VAT {percent(inv.vat_rate)}", money(a["amount_subtotal"]), money(a["amount_vat"])],
+             [f"SSC levy {percent(inv.ssc_levy_rate)}", money(a["amount_subtotal"]), money(a["amount_ssc"])],
              ["Total tax", "", money(a["amount_vat"] + a["amount_ssc"])]]
     tax_w, size = _table_layout(pdf, taxes, half, min_first=22)
     for i, values in enumerate(taxes):
@@ -346,10 +338,10 @@ def render_invoice_pdf(inv: InvoiceDetail) -> bytes:
         final = [f"Net payable by {name} to {platform.get('name', 'the platform')}", money(-net)]
     rows = [
         ("Gross collected from drivers", money(a["amount_gross"])),
-        (f"less VAT ({_rate(inv.vat_rate)})", money(-a["amount_vat"])),
-        (f"less SSC levy ({_rate(inv.ssc_levy_rate)})", money(-a["amount_ssc"])),
+        (f"less VAT ({percent(inv.vat_rate)})", money(-a["amount_vat"])),
+        (f"less SSC levy ({percent(inv.ssc_levy_rate)})", money(-a["amount_ssc"])),
         ("less payment gateway charges", money(-a["amount_gateway"])),
-        (f"less platform commission ({_rate(inv.platform_commission_rate)})", money(-a["amount_platform"])),
+        (f"less platform commission ({percent(inv.platform_commission_rate)})", money(-a["amount_platform"])),
         ("less location-owner commissions", money(-a["amount_location_owner"])),
     ]
     settle_w = (width * 0.7, width * 0.3)
@@ -367,7 +359,7 @@ def render_invoice_pdf(inv: InvoiceDetail) -> bytes:
         terms = (f"This credit note cancels {inv.credits_number} in full. "
                  f"Reason: {inv.correction_reason or '—'}. It is settled against the next payment.")
     else:
-        terms = (f"{inv.payment_terms_days} days net: due by {_date(inv.due_date)}. "
+        terms = (f"{inv.payment_terms_days} days net: due by {day(inv.due_date)}. "
                  f"Please quote {inv.number} with your payment.")
         if inv.correction_reason:
             terms += f" {inv.correction_reason}."
