@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
 from sqlmodel import Session
 
 from core.db import session_scope
 from core.errors import Conflict, NotFound, ValidationError
+from core.fmt import pages
 from models import User
 from services.access import organizations as org_svc
 from services.access.auth import AuthError, revoke_tokens, user_from_token
@@ -31,6 +32,8 @@ REFUSALS = (AuthError, PermissionDenied, NotFound, ValidationError, Conflict)
 TOKEN_COOKIE = "voltdesk_token"
 
 Work = Callable[[Session, User, Scope], Any]
+# A paged table's filters: each filter var and how the value from the browser is cleaned.
+Filters = dict[str, Callable[[Any], Any]]
 # A form that shows a refusal where it belongs: (message, field); field "" means the form as a whole.
 Form = Callable[[str, str], None]
 
@@ -197,7 +200,7 @@ class AppState(rx.State):
             return None
         return rx.toast.error(refusal_message(exc))
 
-    def _filtered(self, filters: dict[str, Callable[[Any], Any]], name: str, value: Any, page: str = "page") -> bool:
+    def _filtered(self, filters: Filters, name: str, value: Any, page: str = "page") -> bool:
         """A paged table's filter changed: keep its cleaned value and go back to the first page.
 
         `filters` maps each filter var to its cleaner; False for a name the table has no filter for,
@@ -240,3 +243,43 @@ class AppState(rx.State):
 
         await asyncio.to_thread(job)
         return [self._signed_out(), rx.toast.info("You have been logged out.")]
+
+
+class PagedTable(rx.State, mixin=True):
+    """A table read one page at a time, mixed into a page's state: `class XState(PagedTable, AppState)`.
+
+    The state lists its FILTERS (a ClassVar: each filter var and how the browser's value is cleaned) and writes
+    `_fetch`, which reads the current page with the filters and yields what to answer. A new filter
+    value goes back to the first page; pages (`per_page` rows) and refreshes read again.
+    """
+
+    FILTERS: ClassVar[Filters] = {}
+
+    page: int = 1
+    total: int = 0
+    per_page: int = 20
+
+    @rx.var
+    def page_count(self) -> int:
+        return pages(self.total, self.per_page)
+
+    def _on_filter(self, name: str) -> None:
+        """What else a new value of filter `name` changes; nothing unless the state says."""
+
+    @rx.event
+    async def set_filter(self, name: str, value: str | list[str]):
+        if self._filtered(self.FILTERS, name, value):
+            self._on_filter(name)
+            async for update in self._fetch():
+                yield update
+
+    @rx.event
+    async def go_page(self, page: int):
+        self.page = min(max(1, page), self.page_count)
+        async for update in self._fetch():
+            yield update
+
+    @rx.event
+    async def refresh(self):
+        async for update in self._fetch():
+            yield update

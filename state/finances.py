@@ -6,14 +6,16 @@ lives in the state: the totals read every charger once on load; pages and search
 chargers' sessions."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 import reflex as rx
 
-from core.fmt import count, kwh, page_range, pages, when
+from core.fmt import count, kwh, page_range, when
 from core.money import format_money
 from services.access.permissions import Cap
 from services.billing import cycles as billing_cycle
 from services.billing import finance, invoicing
-from state.base import AppState
+from state.base import AppState, Filters, PagedTable
 
 PERIODS = list(finance.PERIODS)  # 24h, 7d, 30d, 365d
 PAGE_SIZE = 20
@@ -22,7 +24,6 @@ CYCLES = {"weekly": "Weekly", "monthly": "Monthly", "quarterly": "Quarterly"}
 WEEKDAYS = ("", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 TRIGGERS = {"worker": "Scheduled", "bulk": "Bulk (web)", "cli": "Command line", "api": "API"}
 OUTCOMES = {"made": "Made", "skipped": "Skipped", "failed": "Failed"}
-FILTERS = {"search": str}
 
 
 def figure_cells(periods: dict[str, finance.Figures], currency: str) -> dict[str, str]:
@@ -100,11 +101,12 @@ def run_row(r: dict) -> dict[str, str]:
             "invoice_id": str(r["invoice_id"] or ""), "invoice_number": r["invoice_number"] or ""}
 
 
-class FinancesState(AppState):
+class FinancesState(PagedTable, AppState):
+    FILTERS: ClassVar[Filters] = {"search": str}
+
     period: str = "30d"
     search: str = ""
-    page: int = 1
-    total: int = 0
+    per_page: int = PAGE_SIZE
     rollup: bool = True
 
     currency_rows: list[dict[str, str]] = []
@@ -118,12 +120,8 @@ class FinancesState(AppState):
     loading: bool = False
 
     @rx.var
-    def page_count(self) -> int:
-        return pages(self.total, PAGE_SIZE)
-
-    @rx.var
     def range_label(self) -> str:
-        return page_range(self.total, self.page, PAGE_SIZE, "chargers", "No chargers")
+        return page_range(self.total, self.page, self.per_page, "chargers", "No chargers")
 
     @rx.var
     def org_rows(self) -> list[dict[str, str]]:
@@ -144,7 +142,7 @@ class FinancesState(AppState):
     async def load(self):
         self.loading, self.page = True, 1
         yield
-        search = self.search
+        search, limit = self.search, self.per_page
 
         def work(session, user, scope):
             everyone = finance.revenue_by_charger(session=session, scope=scope)
@@ -154,7 +152,7 @@ class FinancesState(AppState):
                 currencies=currency_totals(everyone),
                 total=finance.count_chargers(session=session, scope=scope, search=search),
                 chargers=[charger_row(r) for r in finance.revenue_by_charger(
-                    session=session, scope=scope, search=search, limit=PAGE_SIZE, offset=0)],
+                    session=session, scope=scope, search=search, limit=limit, offset=0)],
                 rollup=tree_rows(totals, True), own=tree_rows(totals, False), billing=billing,
                 schedule=[schedule_row(n) for n in billing_cycle.next_runs(session=session, scope=scope)]
                 if billing else [],
@@ -174,29 +172,20 @@ class FinancesState(AppState):
         self.show_billing, self.schedule, self.runs = out["billing"], out["schedule"], out["runs"]
         self.loaded = True
 
-    async def _fetch_chargers(self):
-        search, offset = self.search, (self.page - 1) * PAGE_SIZE
+    async def _fetch(self):
+        """One page of chargers (the totals and the tree stay as loaded)."""
+        search, limit, offset = self.search, self.per_page, (self.page - 1) * self.per_page
 
         def work(session, user, scope):
             return (finance.count_chargers(session=session, scope=scope, search=search),
                     [charger_row(r) for r in finance.revenue_by_charger(session=session, scope=scope, search=search,
-                                                                         limit=PAGE_SIZE, offset=offset)])
+                                                                         limit=limit, offset=offset)])
 
         call = await self._call(work, cap=Cap.VIEW_FINANCE)
         if not call.ok:
-            return call.answer
+            yield call.answer
+            return
         self.total, self.charger_rows = call.value
-        return None
-
-    @rx.event
-    async def set_filter(self, name: str, value: str):
-        if self._filtered(FILTERS, name, value):
-            yield await self._fetch_chargers()
-
-    @rx.event
-    async def go_page(self, page: int):
-        self.page = min(max(1, page), self.page_count)
-        yield await self._fetch_chargers()
 
     @rx.event
     def set_period(self, value: str | list[str]):

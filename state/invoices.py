@@ -9,17 +9,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import date, timedelta
+from typing import ClassVar
 
 import reflex as rx
 
 from core.clock import utcnow
 from core.errors import ValidationError
-from core.fmt import day, page_range, pages, period
+from core.fmt import day, page_range, period
 from core.money import format_money
 from services.access import organizations as org_svc
 from services.access.permissions import Cap
 from services.billing import invoicing
-from state.base import REFUSALS, AppState
+from state.base import REFUSALS, AppState, Filters, PagedTable
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +29,6 @@ ANY = "any"
 STATUSES = list(invoicing.STATUS_LABELS)
 KINDS = {"invoice": "Invoices", "credit_note": "Credit notes"}
 OUTCOME_LABELS = {"made": "Made", "skipped": "Skipped", "failed": "Failed"}
-FILTERS = {"status": lambda v: v if v in STATUSES else ANY, "organization": lambda v: v if v.isdigit() else ANY,
-           "kind": lambda v: v if v in KINDS else ANY}
 
 
 def invoice_row(r: invoicing.InvoiceRow) -> dict[str, str]:
@@ -60,12 +59,15 @@ def parse_day(value: str, field: str, label: str) -> date:
         raise ValidationError("Enter a date like 2026-10-31.", field) from None
 
 
-class InvoicesState(AppState):
+class InvoicesState(PagedTable, AppState):
+    FILTERS: ClassVar[Filters] = {"status": lambda v: v if v in STATUSES else ANY,
+                                  "organization": lambda v: v if v.isdigit() else ANY,
+                                  "kind": lambda v: v if v in KINDS else ANY}
+
     status: str = ANY
     organization: str = ANY
     kind: str = ANY
-    page: int = 1
-    total: int = 0
+    per_page: int = PAGE_SIZE
     rows: list[dict[str, str]] = []
     org_choices: list[dict[str, str]] = []  # client organizations in scope (filter and bulk run)
     can_manage: bool = False
@@ -89,12 +91,8 @@ class InvoicesState(AppState):
     summary: str = ""
 
     @rx.var
-    def page_count(self) -> int:
-        return pages(self.total, PAGE_SIZE)
-
-    @rx.var
     def range_label(self) -> str:
-        return page_range(self.total, self.page, PAGE_SIZE, "documents", "No invoices")
+        return page_range(self.total, self.page, self.per_page, "documents", "No invoices")
 
     @rx.var
     def general_error(self) -> str:
@@ -119,7 +117,7 @@ class InvoicesState(AppState):
 
     async def _fetch(self):
         status, organization, kind = self.status, self.organization, self.kind
-        offset = (self.page - 1) * PAGE_SIZE
+        limit, offset = self.per_page, (self.page - 1) * self.per_page
 
         def work(session, user, scope):
             if scope.location_owner_id is not None:
@@ -127,7 +125,7 @@ class InvoicesState(AppState):
             rows, total = invoicing.list_invoices(
                 session=session, scope=scope, status=None if status == ANY else status,
                 organization_id=None if organization == ANY else int(organization),
-                kind=None if kind == ANY else kind, limit=PAGE_SIZE, offset=offset)
+                kind=None if kind == ANY else kind, limit=limit, offset=offset)
             orgs = [{"id": str(o.id), "name": o.name} for o in org_svc.list_organizations(session=session, scope=scope)
                     if o.kind != "operator"]
             return [invoice_row(r) for r in rows], total, orgs, scope.can(Cap.MANAGE_INVOICES)
@@ -138,37 +136,24 @@ class InvoicesState(AppState):
         finally:
             self.loading = False
         if not call.ok:
-            return call.answer
+            yield call.answer
+            return
         out = call.value
         if out is None:
             self.denied = True
-            return None
+            return
         self.rows, self.total, self.org_choices, self.can_manage = out
         if self.organization != ANY and self.organization not in {o["id"] for o in self.org_choices}:
             self.organization = ANY
         self.loaded = True
-        return None
 
     @rx.event
     async def load(self):
         self.page = 1
         if not self.running:
             self.bulk_open = False
-        yield await self._fetch()
-
-    @rx.event
-    async def refresh(self):
-        yield await self._fetch()
-
-    @rx.event
-    async def set_filter(self, name: str, value: str):
-        if self._filtered(FILTERS, name, value):
-            yield await self._fetch()
-
-    @rx.event
-    async def go_page(self, page: int):
-        self.page = min(max(1, page), self.page_count)
-        yield await self._fetch()
+        async for update in self._fetch():
+            yield update
 
     # --- bulk run -------------------------------------------------------------------------------------
 

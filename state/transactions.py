@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -13,11 +13,11 @@ import reflex as rx
 
 from core.clock import utcnow
 from core.errors import ValidationError
-from core.fmt import chart_label, duration, kwh, page_range, pages, when
+from core.fmt import chart_label, duration, kwh, page_range, when
 from core.money import format_money
 from services.access.permissions import Cap
 from services.charging import transactions as svc
-from state.base import ALL_ORGS, AppState
+from state.base import ALL_ORGS, AppState, Filters, PagedTable
 
 PRESETS = list(svc.PRESETS)  # 24h, 7d, 30d, 365d
 CUSTOM = "custom"
@@ -27,10 +27,6 @@ MAX_FILLED_BUCKETS = 2000  # a chart longer than this shows only the buckets tha
 CSV_PATH = "/api/v1/transactions.csv"
 # Filter fields that show their own error under the input; others show one callout.
 FIELDS = ("preset", "date_from", "date_to", "charger", "connector_id", "id_tag", "status")
-# The typed filters and how each value is cleaned; a date typed in switches to a custom range.
-FILTERS = {"date_from": str, "date_to": str, "charger": str, "connector": str, "id_tag": str,
-           "status": lambda v: v if v in (*svc.STATUSES, ANY) else ANY,
-           "granularity": lambda v: v if v in svc.GRANULARITIES else "day"}
 
 
 def status_label(status: str, flags: list[str]) -> str:
@@ -77,7 +73,12 @@ def chart_rows(points: list[svc.AnalyticsPoint], *, granularity: str, start: dat
         currencies
 
 
-class TransactionsState(AppState):
+class TransactionsState(PagedTable, AppState):
+    # The typed filters and how each value is cleaned; a date typed in switches to a custom range.
+    FILTERS: ClassVar[Filters] = {"date_from": str, "date_to": str, "charger": str, "connector": str, "id_tag": str,
+                                  "status": lambda v: v if v in (*svc.STATUSES, ANY) else ANY,
+                                  "granularity": lambda v: v if v in svc.GRANULARITIES else "day"}
+
     preset: str = "30d"
     date_from: str = ""
     date_to: str = ""
@@ -87,12 +88,11 @@ class TransactionsState(AppState):
     status: str = ANY
     sort: str = "started_at"
     descending: bool = True
-    page: int = 1
+    per_page: int = PAGE_SIZE
     granularity: str = "day"
     revenue_currency: str = ""
 
     rows: list[dict[str, str]] = []
-    total: int = 0
     totals: list[dict[str, str]] = []
     breakdown: list[dict[str, str]] = []
     chart: list[dict[str, Any]] = []
@@ -104,12 +104,8 @@ class TransactionsState(AppState):
     loading: bool = False
 
     @rx.var
-    def page_count(self) -> int:
-        return pages(self.total, PAGE_SIZE)
-
-    @rx.var
     def range_label(self) -> str:
-        return page_range(self.total, self.page, PAGE_SIZE, "sessions", "No sessions")
+        return page_range(self.total, self.page, self.per_page, "sessions", "No sessions")
 
     @rx.var
     def revenue_key(self) -> str:
@@ -174,7 +170,8 @@ class TransactionsState(AppState):
             self.loading = False
             self._refused(exc, self._filter_refused)
             return
-        sort, descending, offset = self.sort, self.descending, (self.page - 1) * PAGE_SIZE
+        sort, descending = self.sort, self.descending
+        limit, offset = self.per_page, (self.page - 1) * self.per_page
 
         def work(session, user, scope):
             f = filters
@@ -183,7 +180,7 @@ class TransactionsState(AppState):
             return dict(
                 filters=f,
                 page=svc.list_transactions(session=session, scope=scope, filters=f, sort=sort,
-                                           descending=descending, limit=PAGE_SIZE, offset=offset),
+                                           descending=descending, limit=limit, offset=offset),
                 breakdown=svc.charger_breakdown(session=session, scope=scope, filters=f),
                 points=svc.energy_analytics(session=session, scope=scope, filters=f, granularity=granularity),
                 tz=svc.display_timezone(session=session, scope=scope),
@@ -263,14 +260,9 @@ class TransactionsState(AppState):
         async for update in self._refetch():
             yield update
 
-    @rx.event
-    async def set_filter(self, name: str, value: str | list[str]):
-        """One filter changed (a click on a charger in the breakdown sets `charger`)."""
-        if self._filtered(FILTERS, name, value):
-            if name in ("date_from", "date_to"):
-                self.preset = CUSTOM
-            async for update in self._fetch():
-                yield update
+    def _on_filter(self, name: str) -> None:
+        if name in ("date_from", "date_to"):
+            self.preset = CUSTOM
 
     @rx.event
     async def clear_filters(self):
@@ -292,10 +284,4 @@ class TransactionsState(AppState):
         self.descending = not self.descending if column == self.sort else True
         self.sort = column
         async for update in self._refetch():
-            yield update
-
-    @rx.event
-    async def go_page(self, page: int):
-        self.page = min(max(1, page), self.page_count)
-        async for update in self._fetch():
             yield update

@@ -3,63 +3,49 @@ from __future__ import annotations
 
 import reflex as rx
 
-from core.fmt import pages, when
+from core.fmt import MISSING, when
 from services.access.permissions import Cap
 from services.network import unknown_chargers as svc
-from state.base import AppState
-
-PER_PAGE = 20
+from state.base import AppState, PagedTable
 
 
-class UnknownChargersState(AppState):
+class UnknownChargersState(PagedTable, AppState):
     rows: list[dict[str, str]] = []
-    total: int = 0
-    page: int = 1
     can_manage: bool = False
     loading: bool = False
 
-    @rx.var
-    def page_count(self) -> int:
-        return pages(self.total, PER_PAGE)
-
     async def _fetch(self):
-        offset = (self.page - 1) * PER_PAGE
+        limit, offset = self.per_page, (self.page - 1) * self.per_page
 
         def work(session, user, scope):
-            return svc.list_unknown(session=session, scope=scope, limit=PER_PAGE, offset=offset), \
+            return svc.list_unknown(session=session, scope=scope, limit=limit, offset=offset), \
                 scope.can(Cap.MANAGE_CHARGERS)
 
         call = await self._call(work, cap=Cap.VIEW_UNKNOWN_CHARGERS)
         if not call.ok:
-            return call.answer
+            yield call.answer
+            return
         (rows, self.total), self.can_manage = call.value
-        self.rows = [{"id": str(r.id), "ocpp_id": r.ocpp_id, "address": r.remote_address or "—",
+        self.rows = [{"id": str(r.id), "ocpp_id": r.ocpp_id, "address": r.remote_address or MISSING,
                       "attempts": str(r.attempts), "first": when(r.first_seen_at, "UTC"),
                       "last": when(r.last_seen_at or r.first_seen_at, "UTC")} for r in rows]
-        return None
 
     @rx.event
     async def load(self):
         self.loading = True
         yield
         try:
-            answer = await self._fetch()
+            async for update in self._fetch():
+                yield update
         finally:
             self.loading = False
-        if answer is not None:
-            yield answer
-
-    @rx.event
-    async def refresh(self):
-        yield await self._fetch()
-
-    @rx.event
-    async def go_page(self, page: int):
-        self.page = min(max(1, page), self.page_count)
-        yield await self._fetch()
 
     @rx.event
     async def dismiss(self, unknown_id: str):
         call = await self._call(lambda s, u, scope: svc.dismiss(session=s, scope=scope, unknown_id=int(unknown_id)),
                                 cap=Cap.VIEW_UNKNOWN_CHARGERS)
-        yield call.answer if not call.ok else await self._fetch()
+        if not call.ok:
+            yield call.answer
+            return
+        async for update in self._fetch():
+            yield update

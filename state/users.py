@@ -1,22 +1,22 @@
 """The users page: list users in scope; invite, create, disable and enable them where the role may."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 import reflex as rx
 
 from core.clock import utcnow
 from core.errors import NotFound, ValidationError
-from core.fmt import pages
+from core.fmt import MISSING
 from core.mail import MailError
 from services.access import invitations as invite_svc
 from services.access import organizations as org_svc
 from services.access import users as svc
 from services.access.permissions import ROLE_LABELS, Cap
-from state.base import AppState
+from state.base import AppState, Filters, PagedTable
 
-PER_PAGE = 20
 NONE = "none"
 INVITE, CREATE = "invite", "create"
-FILTERS = {"search": str}
 
 
 def _invite_note(p: invite_svc.PendingInvitation | None) -> str:
@@ -42,11 +42,11 @@ def _option(value: str) -> int:
     return int(value)
 
 
-class UsersState(AppState):
+class UsersState(PagedTable, AppState):
+    FILTERS: ClassVar[Filters] = {"search": str}
+
     rows: list[dict[str, str]] = []
-    total: int = 0
     search: str = ""
-    page: int = 1
     loading: bool = False
     can_manage: bool = False
     me: str = ""
@@ -64,10 +64,6 @@ class UsersState(AppState):
     saving: bool = False
 
     @rx.var
-    def page_count(self) -> int:
-        return pages(self.total, PER_PAGE)
-
-    @rx.var
     def inviting(self) -> bool:
         return self.dialog_mode == INVITE
 
@@ -78,10 +74,10 @@ class UsersState(AppState):
     async def _fetch(self):
         self.loading = True
         yield
-        search, offset = self.search, (self.page - 1) * PER_PAGE
+        search, limit, offset = self.search, self.per_page, (self.page - 1) * self.per_page
 
         def work(session, user, scope):
-            rows, total = svc.list_users(session=session, scope=scope, search=search, limit=PER_PAGE, offset=offset)
+            rows, total = svc.list_users(session=session, scope=scope, search=search, limit=limit, offset=offset)
             pending = invite_svc.pending_invitations(session=session, scope=scope, user_ids=[r.id for r in rows])
             notes = {uid: _invite_note(p) for uid, p in pending.items()}
             return rows, total, bool(svc.assignable_roles(scope)), user.id, notes
@@ -94,7 +90,7 @@ class UsersState(AppState):
         rows, total, can_manage, me, notes = call.value
         self.total, self.can_manage, self.me = total, can_manage, str(me)
         self.rows = [{
-            "id": str(r.id), "email": r.email, "name": r.full_name or "—", "role": r.role_label,
+            "id": str(r.id), "email": r.email, "name": r.full_name or MISSING, "role": r.role_label,
             "status": r.status, "organizations": ", ".join(r.organizations) or "All organizations",
             "invite_note": notes.get(r.id, "") if r.status == "invited" else "",
             "invite_expired": "yes" if notes.get(r.id, "").endswith("expired") else "",
@@ -105,17 +101,6 @@ class UsersState(AppState):
         async for update in self._fetch():
             yield update
 
-    @rx.event
-    async def set_filter(self, name: str, value: str):
-        if self._filtered(FILTERS, name, value):
-            async for update in self._fetch():
-                yield update
-
-    @rx.event
-    async def go_page(self, page: int):
-        self.page = min(max(1, page), self.page_count)
-        async for update in self._fetch():
-            yield update
 
     @rx.event
     async def set_user_status(self, user_id: str, status: str):
