@@ -9,7 +9,7 @@ import json
 
 import reflex as rx
 
-from core.fmt import kwh, when
+from core.fmt import MISSING, kwh, when
 from core.money import format_money
 from services.access.permissions import Cap
 from services.network import chargers as svc
@@ -68,16 +68,16 @@ class ChargerDetailState(AppState):
         self.not_found = False
         self.info = {
             "id": str(c.id), "ocpp_id": c.ocpp_id, "name": c.name, "organization": d.organization_name,
-            "address": c.address or "—", "status": c.status, "lifecycle": c.lifecycle_status,
+            "address": c.address or MISSING, "status": c.status, "lifecycle": c.lifecycle_status,
             "visible": "Visible" if c.visible else "Hidden", "connected": "Connected" if c.connected else "Offline",
-            "vendor": c.vendor or "—", "model": c.model or "—", "serial": c.serial_number or "—",
-            "firmware": c.firmware_version or "—", "heartbeat": when(c.last_heartbeat_at, tz),
+            "vendor": c.vendor or MISSING, "model": c.model or MISSING, "serial": c.serial_number or MISSING,
+            "firmware": c.firmware_version or MISSING, "heartbeat": when(c.last_heartbeat_at, tz),
             "boot": when(c.last_boot_at, tz), "tariff": d.tariff_name or "Organization default",
-            "owner": d.location_owner_name or "—", "security": f"Profile {c.security_profile}",
-            "coordinates": "—" if c.latitude is None else f"{c.latitude}, {c.longitude}",
+            "owner": d.location_owner_name or MISSING, "security": f"Profile {c.security_profile}",
+            "coordinates": MISSING if c.latitude is None else f"{c.latitude}, {c.longitude}",
         }
         self.connectors = [{"id": str(k.connector_id), "status": k.status, "error": k.error_code or "",
-                            "standard": k.standard, "power": f"{k.max_power_kw} kW" if k.max_power_kw else "—",
+                            "standard": k.standard, "power": f"{k.max_power_kw} kW" if k.max_power_kw else MISSING,
                             "since": when(k.status_at, tz)} for k in d.connectors]
         self.history = [{"at": when(h.received_at, tz), "connector": "Charger" if h.connector_id == 0 else
                          f"Connector {h.connector_id}", "status": h.status,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from core.fmt import MISSING
 from services.access import organizations as svc
 from services.access.permissions import Cap
 from state.base import AppState
@@ -32,6 +33,6 @@ class OrganizationsState(AppState):
         self.rows = [{
             "id": str(o.id), "name": o.name, "slug": o.slug, "kind": KIND_LABELS.get(o.kind, o.kind),
             # A parent outside the scope is not named: the user may not see it.
-            "parent": names.get(o.parent_id, "—") if o.parent_id else "—",
+            "parent": names.get(o.parent_id, MISSING) if o.parent_id else MISSING,
             "currency": o.currency, "timezone": o.timezone, "region": o.region,
         } for o in orgs]

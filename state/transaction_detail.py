@@ -9,7 +9,7 @@ from typing import Any
 import reflex as rx
 
 from core.errors import NotFound
-from core.fmt import clock, duration, kwh, percent, plain, when
+from core.fmt import MISSING, clock, duration, kwh, percent, plain, when
 from core.money import format_money
 from services.access.permissions import Cap
 from services.charging import transactions as svc
@@ -159,7 +159,7 @@ class TransactionDetailState(AppState):
             "status": status_label(r.status, r.flags), "started": when(r.started_at, r.timezone),
             "stopped": when(r.stopped_at, r.timezone) if r.stopped_at else "Still charging",
             "duration": duration(r.duration_seconds), "energy": kwh(r.energy_kwh),
-            "stop_reason": STOP_REASONS.get(r.stop_reason or "", r.stop_reason or "—"),
+            "stop_reason": STOP_REASONS.get(r.stop_reason or "", r.stop_reason or MISSING),
             "stop_code": r.stop_reason or "", "timezone": r.timezone, "currency": r.currency,
             "gross": format_money(r.amount_gross, r.currency),
             "meter": f"{d.meter_start:,} → {d.meter_stop:,} Wh" if d.meter_stop is not None

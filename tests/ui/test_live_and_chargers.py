@@ -147,3 +147,12 @@ def test_network_map_draws_markers_without_tiles_and_a_click_opens_the_charger(w
     page.locator('#network-map path[fill="#e5484d"]').dispatch_event("click")
     expect(page).to_have_url(on(f"/chargers/{faulted.id}"))
     expect(page.locator("#charger-title")).to_have_text(faulted.name)
+
+
+def test_a_charger_of_another_organization_reads_as_not_found(world, page):
+    a, b = make_org(world, slug="alpha"), make_org(world, slug="bravo")
+    theirs = make_charger(world, a, ocpp_id="ALPHA-1")
+    log_in(page, make_user(world, role="cpo", orgs=[b]).email)
+    page.goto(f"/chargers/{theirs.id}")
+    expect(page.get_by_text("Charger not found")).to_be_visible()
+    expect(page.get_by_text("ALPHA-1")).to_have_count(0)
