@@ -96,10 +96,8 @@ class AccountState(AppState):
             # Every older token is now revoked; this tab carries on with a fresh one.
             return issue_token(user)
 
-        try:
-            call = await self._call(work, form=self._refused_input)
-        finally:
-            self.saving = False
+        call = await self._call(work, form=self._refused_input)
+        self.saving = False
         if not call.ok:
             yield call.answer
             return

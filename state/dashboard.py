@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC
 from decimal import Decimal
+from typing import ClassVar
 
 import reflex as rx
 
@@ -17,7 +18,7 @@ from core.money import format_money
 from services.access.permissions import Cap
 from services.network import dashboard as svc
 from state import live
-from state.base import AppState
+from state.base import AppState, Filters, PagedTable
 
 ROUTE = "/dashboard"
 CARDS_PER_PAGE = 24
@@ -30,9 +31,8 @@ def _one(value: str | list[str]) -> str:
     return value if isinstance(value, str) else (value[0] if value else "")
 
 
-# The filters of the charger cards and of the performance table, and how each value is cleaned.
-CARD_FILTERS = {"search": str, "status_filter": str}
-PERFORMANCE_FILTERS = {
+# The performance table's filters, and how each value is cleaned.
+PERFORMANCE_FILTERS: Filters = {
     "perf_period": lambda v: _one(v) if _one(v) in svc.PERFORMANCE_PERIODS else "7d",
     "perf_sort": lambda v: v if v in svc.PERFORMANCE_SORTS else "energy",
 }
@@ -44,15 +44,19 @@ def _card(c: svc.ChargerCard) -> dict[str, str]:
             "connected": "yes" if c.connected else ""}
 
 
-class DashboardState(AppState):
+class DashboardState(PagedTable, AppState):
+    """The charger cards are the paged table (`total` cards match the filters); the performance table
+    pages on its own (`perf_page`, `set_perf_filter`)."""
+
+    FILTERS: ClassVar[Filters] = {"search": str, "status_filter": str}
+
     status_counts: list[dict[str, str]] = []
     organizations: int = 0
     chargers: int = 0
     cards: list[dict[str, str]] = []
-    matching: int = 0
     status_filter: str = ""
     search: str = ""
-    page: int = 1
+    per_page: int = CARDS_PER_PAGE
     loading: bool = False
 
     # Money, energy and sessions.
@@ -76,10 +80,6 @@ class DashboardState(AppState):
     live_updates: int = 0
 
     @rx.var
-    def page_count(self) -> int:
-        return pages(self.matching, CARDS_PER_PAGE)
-
-    @rx.var
     def perf_page_count(self) -> int:
         return pages(self.perf_total, PERFORMANCE_PER_PAGE)
 
@@ -92,21 +92,23 @@ class DashboardState(AppState):
         """Chargers that need someone: faulted or unavailable."""
         return sum(int(c["count"]) for c in self.status_counts if c["status"] in ("Faulted", "Unavailable"))
 
-    async def _fetch_cards(self):
-        status, search, offset = self.status_filter, self.search, (self.page - 1) * CARDS_PER_PAGE
+    async def _fetch(self):
+        """The status counts and one page of charger cards."""
+        status, search = self.status_filter, self.search
+        limit, offset = self.per_page, (self.page - 1) * self.per_page
 
         def work(session, user, scope):
             return svc.overview(session=session, scope=scope, status=status or None, search=search,
-                                limit=CARDS_PER_PAGE, offset=offset)
+                                limit=limit, offset=offset)
 
         call = await self._call(work, cap=Cap.VIEW_DASHBOARD)
         if not call.ok:
-            return call.answer
+            yield call.answer
+            return
         o = call.value
         self._set_counts(o.status_counts)
-        self.organizations, self.chargers, self.matching = o.organizations, o.chargers, o.matching
+        self.organizations, self.chargers, self.total = o.organizations, o.chargers, o.matching
         self.cards = [_card(c) for c in o.cards]
-        return None
 
     def _set_counts(self, counts: dict[str, int]) -> None:
         self.status_counts = [{"status": s, "count": str(n)} for s, n in counts.items()]
@@ -169,32 +171,28 @@ class DashboardState(AppState):
         self.loading = True
         yield
         try:
-            for step in (self._fetch_cards, self._fetch_summary, self._fetch_performance):
+            refused = False
+            async for answer in self._fetch():
+                refused = True
+                yield answer
+            for step in (self._fetch_summary, self._fetch_performance):
+                if refused or self.denied:
+                    return
                 answer = await step()
                 if answer is not None:
                     yield answer
                     return
-                if self.denied:
-                    return
         finally:
             self.loading = False
-        yield DashboardState.follow_live
+        if not self.denied:
+            yield DashboardState.follow_live
 
     @rx.event
     async def filter_status(self, status: str):
         # Clicking the active filter again clears it.
-        self._filtered(CARD_FILTERS, "status_filter", "" if status == self.status_filter else status)
-        yield await self._fetch_cards()
-
-    @rx.event
-    async def set_filter(self, name: str, value: str):
-        if self._filtered(CARD_FILTERS, name, value):
-            yield await self._fetch_cards()
-
-    @rx.event
-    async def go_page(self, page: int):
-        self.page = min(max(1, page), self.page_count)
-        yield await self._fetch_cards()
+        self._filtered(self.FILTERS, "status_filter", "" if status == self.status_filter else status)
+        async for update in self._fetch():
+            yield update
 
     @rx.event
     async def set_perf_filter(self, name: str, value: str | list[str]):

@@ -159,10 +159,8 @@ class FinancesState(PagedTable, AppState):
                 runs=[run_row(r) for r in invoicing.billing_runs(session=session, scope=scope, limit=RUN_HISTORY)],
             )
 
-        try:
-            call = await self._call(work, cap=Cap.VIEW_FINANCE)
-        finally:
-            self.loading = False
+        call = await self._call(work, cap=Cap.VIEW_FINANCE)
+        self.loading = False
         if not call.ok:
             yield call.answer
             return

@@ -186,10 +186,8 @@ class InvoiceDetailState(AppState):
                                            reason=reason)
 
         self.busy = status
-        try:
-            call = await self._call(work, cap=Cap.MANAGE_INVOICES)
-        finally:
-            self.busy = ""
+        call = await self._call(work, cap=Cap.MANAGE_INVOICES)
+        self.busy = ""
         if not call.ok:
             return False, call.answer
         self._show(call.value)
@@ -243,10 +241,8 @@ class InvoiceDetailState(AppState):
 
         self.busy = "email"
         yield
-        try:
-            call = await self._call(work, cap=Cap.MANAGE_INVOICES)
-        finally:
-            self.busy = ""
+        call = await self._call(work, cap=Cap.MANAGE_INVOICES)
+        self.busy = ""
         if not call.ok:
             yield call.answer
             return
@@ -280,10 +276,8 @@ class InvoiceDetailState(AppState):
 
         self.busy = "correct"
         yield
-        try:
-            call = await self._call(work, cap=Cap.MANAGE_INVOICES)
-        finally:
-            self.busy = ""
+        call = await self._call(work, cap=Cap.MANAGE_INVOICES)
+        self.busy = ""
         if not call.ok:
             if call.answer is not None:
                 self.correct_error = "Nothing was issued; see the message."

@@ -131,10 +131,8 @@ class InvoicesState(PagedTable, AppState):
             return [invoice_row(r) for r in rows], total, orgs, scope.can(Cap.MANAGE_INVOICES)
 
         self.loading = True
-        try:
-            call = await self._call(work, cap=Cap.VIEW_FINANCE)
-        finally:
-            self.loading = False
+        call = await self._call(work, cap=Cap.VIEW_FINANCE)
+        self.loading = False
         if not call.ok:
             yield call.answer
             return

@@ -228,7 +228,7 @@ def dashboard() -> rx.Component:
                         spacing="4", width="100%", id="charger-cards"),
             ),
         ),
-        pager(S.page, S.page_count, S.go_page, rx.text(S.matching, " chargers")),
+        pager(S.page, S.page_count, S.go_page, rx.text(S.total, " chargers")),
         _section("Revenue", rx.text("Per currency, in each organization's local calendar", size="2",
                                     color_scheme="gray")),
         rx.cond(

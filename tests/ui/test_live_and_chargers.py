@@ -156,3 +156,24 @@ def test_a_charger_of_another_organization_reads_as_not_found(world, page):
     page.goto(f"/chargers/{theirs.id}")
     expect(page.get_by_text("Charger not found")).to_be_visible()
     expect(page.get_by_text("ALPHA-1")).to_have_count(0)
+
+
+def test_dashboard_cards_narrow_by_status_chip_and_search_and_a_second_click_clears_the_chip(world, page):
+    org = make_org(world, slug="alpha")
+    make_charger(world, org, ocpp_id="DASH-FAULT", status="Faulted")
+    make_charger(world, org, ocpp_id="DASH-OK-1", status="Available")
+    make_charger(world, org, ocpp_id="DASH-OK-2", status="Available")
+    log_in(page, make_user(world, role="admin").email)
+    cards = page.locator(".charger-card")
+    expect(cards).to_have_count(3)
+
+    chip = page.locator(".status-chip", has_text="Faulted")
+    chip.click()
+    expect(cards).to_have_count(1)
+    expect(cards.first).to_have_attribute("data-ocpp-id", "DASH-FAULT")
+    chip.click()
+    expect(cards).to_have_count(3)
+
+    page.fill("#card-search", "ok-2")
+    expect(cards).to_have_count(1)
+    expect(cards.first).to_have_attribute("data-ocpp-id", "DASH-OK-2")
