@@ -5,22 +5,18 @@ The content of an issued document never changes; the actions only move its statu
 correction (credit note plus new invoice). The services check the capability and the scope again."""
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import reflex as rx
 
 from core.errors import NotFound
+from core.fmt import day, kwh, period, when
 from core.mail import MailError
 from core.money import format_money
 from models.invoice import InvoiceKind, InvoiceStatus
-from services.access.auth import AuthError
 from services.access.permissions import Cap
 from services.billing import invoice_mail as mail
 from services.billing import invoicing
 from services.billing.invoice_view import InvoiceView, invoice_view
-from state.base import SERVICE_ERRORS, AppState
-from state.invoices import day, period
+from state.base import AppState
 
 PDF_PATH = "/api/v1/invoices/{id}/pdf"
 
@@ -38,19 +34,16 @@ def line_row(ln: invoicing.LineRow, currency: str) -> dict[str, str]:
         return format_money(a[key], currency)
 
     return {"position": str(ln.position), "charger_id": str(ln.charger_id or ""), "description": ln.description,
-            "sessions": f"{ln.session_count:,}", "kwh": f"{ln.energy_kwh:,.3f}", "energy": money("amount_energy"),
+            "sessions": f"{ln.session_count:,}", "kwh": kwh(ln.energy_kwh, 3, unit=False),
+            "energy": money("amount_energy"),
             "time": money("amount_time"), "fees": money("amount_session_fee"), "idle": money("amount_idle"),
             "subtotal": money("amount_subtotal"), "gross": money("amount_gross"), "net": money("amount_net_payable")}
 
 
 def history_row(h: invoicing.StatusChangeRow, tz: str) -> dict[str, str]:
     label = invoicing.STATUS_LABELS
-    return {"when": local(h.changed_at, tz), "from": label.get(h.from_status or "", ""),
+    return {"when": when(h.changed_at, tz), "from": label.get(h.from_status or "", ""),
             "to": label.get(h.to_status, h.to_status), "by": h.changed_by, "reason": h.reason or ""}
-
-
-def local(value: datetime, tz: str) -> str:
-    return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M %Z")
 
 
 class InvoiceDetailState(AppState):
@@ -123,24 +116,12 @@ class InvoiceDetailState(AppState):
             "credited_by_id": str(d.credited_by_id or ""), "credited_by_number": d.credited_by_number or "",
             "net": format_money(d.amounts["amount_net_payable"], d.currency),
             "gross": format_money(d.amounts["amount_gross"], d.currency),
-            "sessions": f"{d.session_count:,}", "energy": f"{d.energy_kwh:,.3f} kWh",
+            "sessions": f"{d.session_count:,}", "energy": kwh(d.energy_kwh, 3),
         }
         self.platform, self.customer = view.platform, view.customer
         self.lines = [line_row(ln, d.currency) for ln in d.lines]
         self.summary = statement(view, d.currency)
         self.history = [history_row(h, d.timezone) for h in d.history]
-
-    async def _call(self, work, cap: Cap):
-        """(True, result) or (False, what to answer). A document outside the scope is simply not found."""
-        try:
-            return True, await self._run(work, cap=cap)
-        except AuthError as exc:
-            return False, self._failed(exc)
-        except NotFound:
-            self.not_found = True
-            return False, None
-        except SERVICE_ERRORS as exc:
-            return False, (None if self.denied else self._failed(exc))
 
     @rx.event
     async def load(self):
@@ -159,11 +140,12 @@ class InvoiceDetailState(AppState):
             return invoicing.get_invoice(session=session, scope=scope, invoice_id=invoice_id), \
                 scope.can(Cap.MANAGE_INVOICES)
 
-        ok, out = await self._call(work, Cap.VIEW_INVOICES)
-        if not ok:
-            yield out
+        # A document outside the scope is simply not found.
+        call = await self._call(work, cap=Cap.VIEW_INVOICES)
+        if not call.ok:
+            yield call.answer
             return
-        d, self.can_manage = out
+        d, self.can_manage = call.value
         self._show(d)
 
     async def _change(self, status: str, reason: str | None = None):
@@ -174,14 +156,12 @@ class InvoiceDetailState(AppState):
                                            reason=reason)
 
         self.busy = status
-        try:
-            ok, out = await self._call(work, Cap.MANAGE_INVOICES)
-        finally:
-            self.busy = ""
-        if not ok:
-            return False, out
-        self._show(out)
-        return True, rx.toast.success(f"{out.number} is now {invoicing.STATUS_LABELS[out.status]}.")
+        call = await self._call(work, cap=Cap.MANAGE_INVOICES)
+        self.busy = ""
+        if not call.ok:
+            return False, call.answer
+        self._show(call.value)
+        return True, rx.toast.success(f"{call.value.number} is now {invoicing.STATUS_LABELS[call.value.status]}.")
 
     @rx.event
     async def mark_sent(self):
@@ -231,14 +211,12 @@ class InvoiceDetailState(AppState):
 
         self.busy = "email"
         yield
-        try:
-            ok, out = await self._call(work, Cap.MANAGE_INVOICES)
-        finally:
-            self.busy = ""
-        if not ok:
-            yield out
+        call = await self._call(work, cap=Cap.MANAGE_INVOICES)
+        self.busy = ""
+        if not call.ok:
+            yield call.answer
             return
-        self.notice_kind, self.notice, fresh = out
+        self.notice_kind, self.notice, fresh = call.value
         if fresh is not None:
             self._show(fresh)
 
@@ -268,16 +246,14 @@ class InvoiceDetailState(AppState):
 
         self.busy = "correct"
         yield
-        try:
-            ok, out = await self._call(work, Cap.MANAGE_INVOICES)
-        finally:
-            self.busy = ""
-        if not ok:
-            if out is not None:
+        call = await self._call(work, cap=Cap.MANAGE_INVOICES)
+        self.busy = ""
+        if not call.ok:
+            if call.answer is not None:
                 self.correct_error = "Nothing was issued; see the message."
-            yield out
+            yield call.answer
             return
-        fix, fresh = out
+        fix, fresh = call.value
         self._show(fresh)
         self.correct_open = False
         cn, new = fix.credit_note, fix.new_invoice

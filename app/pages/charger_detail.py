@@ -179,7 +179,7 @@ def charger_detail() -> rx.Component:
         S.loading & (S.info.length() == 0),
         loading_block(),
         rx.cond(
-            ~S.found,
+            S.not_found,
             rx.card(empty_state("plug-zap", "Charger not found",
                                 "It does not exist, or it belongs to an organization you cannot see."), width="100%"),
             rx.vstack(

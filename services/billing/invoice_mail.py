@@ -9,6 +9,7 @@ from sqlmodel import Session
 from core.clock import utcnow
 from core.config import get_settings
 from core.errors import Conflict, ValidationError
+from core.fmt import day, period
 from core.mail import SendResult, deliver, parse_smtp_url, write_outbox
 from core.money import format_money
 from core.validation import validate_email
@@ -27,16 +28,16 @@ def build_message(inv: InvoiceDetail, pdf: bytes, filename: str, recipient: str,
     customer = inv.customer_party.get("name", "")
     net = format_money(inv.amounts["amount_net_payable"], inv.currency)
     msg = EmailMessage()
-    msg["Subject"] = f"{what} {inv.number} from {platform} ({inv.period_start} – {inv.period_end})"
+    msg["Subject"] = f"{what} {inv.number} from {platform} ({period(inv.period_start, inv.period_end)})"
     msg["From"] = sender
     msg["To"] = recipient
     msg["Date"] = formatdate(utcnow().timestamp(), localtime=False)
     msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     body = [f"Dear {customer},", "",
-            f"please find attached {what.lower()} {inv.number} for the period {inv.period_start} to "
-            f"{inv.period_end}.", ""]
+            f"please find attached {what.lower()} {inv.number} for the period "
+            f"{period(inv.period_start, inv.period_end)}.", ""]
     if not credit:
-        body += [f"Net settlement: {net}", f"Due date: {inv.due_date} ({inv.payment_terms_days} days)", ""]
+        body += [f"Net settlement: {net}", f"Due date: {day(inv.due_date)} ({inv.payment_terms_days} days)", ""]
     body += ["Kind regards,", platform]
     msg.set_content("\n".join(body))
     msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)

@@ -6,11 +6,9 @@ Amounts stay Decimal; each renderer formats them with core.money."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 
-from babel.dates import format_date
-
+from core.fmt import count, day, percent
 from models.invoice import InvoiceKind
 from services.billing.invoicing import InvoiceDetail
 
@@ -35,14 +33,6 @@ class InvoiceView:
     taxes: list[StatementLine]         # each tax on the subtotal
     settlement: list[StatementLine]    # from the gross collected to the net (the last line)
     terms: str
-
-
-def rate(value: Decimal) -> str:
-    return f"{Decimal(value).normalize():f} %"
-
-
-def day(value: date) -> str:
-    return format_date(value, "d MMM y", locale="en")
 
 
 def party_lines(party: dict) -> list[str]:
@@ -103,13 +93,14 @@ def invoice_view(inv: InvoiceDetail) -> InvoiceView:
             line("amount_idle", "Idle fees"),
             line("amount_subtotal", "Subtotal (before tax)", kind="subtotal"),
         ],
-        taxes=[line("amount_vat", "VAT", rate(inv.vat_rate)), line("amount_ssc", "SSC levy", rate(inv.ssc_levy_rate))],
+        taxes=[line("amount_vat", "VAT", percent(inv.vat_rate)),
+               line("amount_ssc", "SSC levy", percent(inv.ssc_levy_rate))],
         settlement=[
-            line("amount_gross", "Gross collected from drivers", f"{inv.session_count:,} sessions", "subtotal"),
-            line("amount_vat", "less VAT", rate(inv.vat_rate), "deduct"),
-            line("amount_ssc", "less SSC levy", rate(inv.ssc_levy_rate), "deduct"),
+            line("amount_gross", "Gross collected from drivers", count(inv.session_count, "session"), "subtotal"),
+            line("amount_vat", "less VAT", percent(inv.vat_rate), "deduct"),
+            line("amount_ssc", "less SSC levy", percent(inv.ssc_levy_rate), "deduct"),
             line("amount_gateway", "less payment gateway charges", kind="deduct"),
-            line("amount_platform", "less platform commission", rate(inv.platform_commission_rate), "deduct"),
+            line("amount_platform", "less platform commission", percent(inv.platform_commission_rate), "deduct"),
             line("amount_location_owner", "less location-owner commissions", kind="deduct"),
             _net(inv, credit),
         ],

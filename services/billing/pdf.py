@@ -19,9 +19,10 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from core.config import ROOT, get_settings
+from core.fmt import count, day, kwh
 from core.money import format_money
 from models.invoice import InvoiceKind, InvoiceStatus
-from services.billing.invoice_view import day, invoice_view
+from services.billing.invoice_view import invoice_view
 from services.billing.invoicing import InvoiceDetail, get_invoice
 
 log = logging.getLogger(__name__)
@@ -272,12 +273,13 @@ def render_invoice_pdf(inv: InvoiceDetail) -> bytes:
         pdf.cell(0, 7, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     # Lines per charger.
-    section(f"Charging sessions by charger ({inv.session_count} sessions, {inv.energy_kwh} kWh)")
+    section(f"Charging sessions by charger ({count(inv.session_count, 'session')}, {kwh(inv.energy_kwh, 3)})")
     header = ["Charger", "Sessions", "kWh", "Net of tax", "VAT", "SSC levy", "Gross"]
-    body = [[ln.description, str(ln.session_count), str(ln.energy_kwh), money(ln.amounts["amount_subtotal"]),
+    body = [[ln.description, f"{ln.session_count:,}", kwh(ln.energy_kwh, 3, unit=False),
+             money(ln.amounts["amount_subtotal"]),
              money(ln.amounts["amount_vat"]), money(ln.amounts["amount_ssc"]), money(ln.amounts["amount_gross"])]
             for ln in inv.lines]
-    total_row = ["Total", str(inv.session_count), str(inv.energy_kwh), money(a["amount_subtotal"]),
+    total_row = ["Total", f"{inv.session_count:,}", kwh(inv.energy_kwh, 3, unit=False), money(a["amount_subtotal"]),
                  money(a["amount_vat"]), money(a["amount_ssc"]), money(a["amount_gross"])]
     widths, size = _table_layout(pdf, [header, *body, total_row], width)
     _row(pdf, widths, header, bold=True, fill=True, size=size)

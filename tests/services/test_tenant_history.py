@@ -179,7 +179,7 @@ def test_the_new_owner_sees_none_of_its_predecessors_revenue(session, client, ow
     rows = finance.revenue_by_charger(session=session, scope=scope)
     assert [(r.ocpp_id, r.periods["30d"].sessions) for r in rows] == [("MALL", 1)]
     detail = charger_svc.charger_detail(session=session, scope=scope, charger_id=owners["mall"].id)
-    assert [s.id for s in detail.sessions] == [t.id for t in owners["earned_2"]]
+    assert [s.id for s in detail.transactions] == [t.id for t in owners["earned_2"]]
     earlier = owners["earned_1"][0].id
     with pytest.raises(NotFound):
         tx_svc.get_transaction(session=session, scope=scope, transaction_id=earlier)

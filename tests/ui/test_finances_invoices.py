@@ -15,7 +15,7 @@ from pypdf import PdfReader
 
 from services.billing import finance, invoicing
 from state.finances import currency_totals, cycle_label, tree_rows
-from state.invoices import last_month, period
+from state.invoices import last_month
 from tests.ui.helpers import log_in, sidebar_items
 from tests.utils.factories import (
     make_charger,
@@ -265,6 +265,3 @@ def test_billing_cycle_labels_and_the_default_bulk_period():
     assert cycle_label("quarterly", 15) == "Quarterly, on day 15"
     assert last_month(date(2026, 3, 15)) == (date(2026, 2, 1), date(2026, 2, 28))
     assert last_month(date(2026, 1, 1)) == (date(2025, 12, 1), date(2025, 12, 31))
-    assert period(date(2026, 10, 1), date(2026, 10, 31)) == "1–31 Oct 2026"
-    assert period(date(2026, 10, 1), date(2026, 12, 31)) == "1 Oct – 31 Dec 2026"
-    assert period(date(2025, 12, 15), date(2026, 1, 14)) == "15 Dec 2025 – 14 Jan 2026"

@@ -148,6 +148,9 @@ def test_send_mails_the_pdf_to_the_billing_contact_and_marks_the_draft_sent(sess
     assert envelope.rcpt_tos == ["rechnung@berlin.example"]
     msg = email.message_from_bytes(envelope.content, policy=policy.default)
     assert msg["Subject"].startswith("Invoice INV-BERLIN-00001 from Operator")
+    # Days read as on the PDF and the page (core.fmt), not as ISO dates.
+    assert msg["Subject"].endswith("(1–31 Oct 2026)")
+    assert "Due date: 2 Dec 2026 (30 days)" in msg.get_body(("plain",)).get_content()
     attachment = next(msg.iter_attachments())
     assert attachment.get_filename() == "INV-BERLIN-00001.pdf"
     assert "INV-BERLIN-00001" in pdf_text(attachment.get_content())
