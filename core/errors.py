@@ -15,4 +15,9 @@ class ValidationError(Exception):
 
 
 class Conflict(Exception):
-    """The request clashes with existing data (a duplicate, a stale version)."""
+    """The request clashes with existing data (a duplicate, a stale version); `field` names the input, if one."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message

@@ -8,12 +8,25 @@ See docs/adr/0002-live-updates.md.
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session
 
 CHANNEL = "voltdesk_events"
+
+
+class EventType(StrEnum):
+    """The "type" of a live event on CHANNEL. The values are the wire format: the browser states and any
+    other listener match on them."""
+    CHARGER = "charger"                        # a charger was created or edited
+    CHARGER_STATUS = "charger_status"          # a StatusNotification (or going offline) changed a status
+    TRANSACTION = "session"                    # a charging session started, stopped or was priced
+    DIAGNOSTICS_STATUS = "diagnostics_status"  # a DiagnosticsStatusNotification
+    FIRMWARE_STATUS = "firmware_status"        # a FirmwareStatusNotification
+
+
 # Commands for the OCPP processes travel on their own channel (docs/adr/0003-command-channel.md).
 COMMAND_CHANNEL = "voltdesk_commands"
 

@@ -7,6 +7,7 @@ from functools import lru_cache
 from babel.numbers import format_currency, get_currency_precision, list_currencies
 
 from core.errors import ValidationError
+from core.fmt import MISSING
 
 _CURRENCIES = frozenset(list_currencies())
 
@@ -32,5 +33,5 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
 
 def format_money(amount: Decimal | None, currency: str, locale: str = "en") -> str:
     if amount is None:
-        return "—"
+        return MISSING
     return format_currency(amount, currency, locale=locale)

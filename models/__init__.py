@@ -7,6 +7,7 @@ from models.ops import AuditLog, ChargerCommand, OcppMessage
 from models.organization import Organization
 from models.stats import (
     ChargerDayStat,
+    ChargerEarnerStat,
     ChargerMonthStat,
     ChargerStartDayStat,
     ChargerStartMonthStat,
@@ -26,7 +27,7 @@ from models.transaction import ChargerStatusEvent, MeterValue, Transaction
 from models.user import LocationOwner, LoginThrottle, User, UserOrganization
 
 __all__ = [
-    "AuditLog", "BillingRun", "Charger", "ChargerCommand", "ChargerDayStat", "ChargerMonthStat",
+    "AuditLog", "BillingRun", "Charger", "ChargerCommand", "ChargerDayStat", "ChargerEarnerStat", "ChargerMonthStat",
     "ChargerStartDayStat", "ChargerStartMonthStat", "ChargerStartWindowStat", "ChargerStopDayStat",
     "ChargerStatusEvent", "ChargerWindowStat", "CommissionContract", "Connector", "IdTag", "Invoice", "InvoiceLine",
     "InvoiceNumberSequence", "InvoiceStatusChange", "LocationOwner", "LoginThrottle", "MeterValue", "OcppMessage",

@@ -3,21 +3,44 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Boolean, CheckConstraint, Column, Index, Integer, Numeric, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from models.base import created_at_field, fk_field, money_field, ts_field
+from models.base import created_at_field, fk_field, money_field, one_of, ts_field
 
-LIFECYCLE_STATUSES = ("Active", "Inactive", "Maintenance")
-# OCPP 1.6 ChargePointStatus plus our own "Offline" (no live connection).
-LIVE_STATUSES = (
-    "Available", "Preparing", "Charging", "SuspendedEVSE", "SuspendedEV", "Finishing",
-    "Reserved", "Unavailable", "Faulted", "Offline",
-)
-IDTAG_STATUSES = ("Accepted", "Blocked", "Expired", "Invalid")
+
+class LifecycleStatus(StrEnum):
+    """What the operator has set a charger to."""
+    ACTIVE = "Active"
+    INACTIVE = "Inactive"
+    MAINTENANCE = "Maintenance"
+
+
+class ChargerStatus(StrEnum):
+    """OCPP 1.6 ChargePointStatus plus our own "Offline" (no live connection): of a charger, a connector and
+    each ChargerStatusEvent."""
+    AVAILABLE = "Available"
+    PREPARING = "Preparing"
+    CHARGING = "Charging"
+    SUSPENDED_EVSE = "SuspendedEVSE"
+    SUSPENDED_EV = "SuspendedEV"
+    FINISHING = "Finishing"
+    RESERVED = "Reserved"
+    UNAVAILABLE = "Unavailable"
+    FAULTED = "Faulted"
+    OFFLINE = "Offline"
+
+
+class IdTagStatus(StrEnum):
+    """OCPP 1.6 AuthorizationStatus as kept on an id tag."""
+    ACCEPTED = "Accepted"
+    BLOCKED = "Blocked"
+    EXPIRED = "Expired"
+    INVALID = "Invalid"
 
 
 class Tariff(SQLModel, table=True):
@@ -49,8 +72,8 @@ class Charger(SQLModel, table=True):
     __tablename__ = "charger"
     __table_args__ = (
         CheckConstraint("ocpp_id ~ '^[A-Za-z0-9._:-]{1,48}$'", name="ck_charger_ocpp_id"),
-        CheckConstraint(f"lifecycle_status IN {LIFECYCLE_STATUSES}", name="ck_charger_lifecycle"),
-        CheckConstraint(f"status IN {LIVE_STATUSES}", name="ck_charger_status"),
+        one_of("lifecycle_status", LifecycleStatus, name="ck_charger_lifecycle"),
+        one_of("status", ChargerStatus, name="ck_charger_status"),
         CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="ck_charger_lat"),
         CheckConstraint("longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="ck_charger_lon"),
         CheckConstraint("security_profile IN (0, 1, 2)", name="ck_charger_security_profile"),
@@ -69,7 +92,7 @@ class Charger(SQLModel, table=True):
     model: str | None = Field(default=None, max_length=50)
     serial_number: str | None = Field(default=None, max_length=50)
     firmware_version: str | None = Field(default=None, max_length=50)
-    lifecycle_status: str = Field(default="Active", sa_column=Column(String(16), nullable=False))
+    lifecycle_status: str = Field(default=LifecycleStatus.ACTIVE, sa_column=Column(String(16), nullable=False))
     visible: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, server_default=text("true")))
     location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="SET NULL")
     tariff_id: int | None = fk_field("tariff.id", nullable=True, ondelete="SET NULL")
@@ -77,7 +100,8 @@ class Charger(SQLModel, table=True):
     security_profile: int = 1
     auth_key_hash: str | None = Field(default=None, max_length=128)
     # Live state, written by the OCPP server.
-    status: str = Field(default="Offline", sa_column=Column(String(16), nullable=False, server_default="Offline"))
+    status: str = Field(default=ChargerStatus.OFFLINE, sa_column=Column(String(16), nullable=False,
+                                                                     server_default=ChargerStatus.OFFLINE.value))
     connected: bool = False
     last_heartbeat_at: datetime | None = ts_field()
     last_boot_at: datetime | None = ts_field()
@@ -93,7 +117,7 @@ class Connector(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("charger_id", "connector_id", name="uq_connector"),
         CheckConstraint("connector_id >= 1", name="ck_connector_id"),
-        CheckConstraint(f"status IN {LIVE_STATUSES}", name="ck_connector_status"),
+        one_of("status", ChargerStatus, name="ck_connector_status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -101,7 +125,8 @@ class Connector(SQLModel, table=True):
     connector_id: int = Field(sa_column=Column(Integer, nullable=False))
     standard: str = Field(default="Type2", max_length=32)
     max_power_kw: Decimal | None = Field(default=None, sa_column=Column(Numeric(8, 2), nullable=True))
-    status: str = Field(default="Offline", sa_column=Column(String(16), nullable=False, server_default="Offline"))
+    status: str = Field(default=ChargerStatus.OFFLINE, sa_column=Column(String(16), nullable=False,
+                                                                     server_default=ChargerStatus.OFFLINE.value))
     error_code: str | None = Field(default=None, max_length=50)
     info: str | None = Field(default=None, max_length=50)
     status_at: datetime | None = ts_field()
@@ -113,13 +138,13 @@ class IdTag(SQLModel, table=True):
     __tablename__ = "id_tag"
     __table_args__ = (
         CheckConstraint("char_length(tag) BETWEEN 1 AND 20", name="ck_idtag_len"),
-        CheckConstraint(f"status IN {IDTAG_STATUSES}", name="ck_idtag_status"),
+        one_of("status", IdTagStatus, name="ck_idtag_status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     tag: str = Field(sa_column=Column(String(20), nullable=False, unique=True))
     organization_id: int = fk_field("organization.id", ondelete="CASCADE")
-    status: str = Field(default="Accepted", sa_column=Column(String(16), nullable=False))
+    status: str = Field(default=IdTagStatus.ACCEPTED, sa_column=Column(String(16), nullable=False))
     expires_at: datetime | None = ts_field()
     parent_tag: str | None = Field(default=None, max_length=20)
     holder_name: str = Field(default="", max_length=200)

@@ -8,19 +8,24 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Column, DateTime, Index, String
 from sqlmodel import Field, SQLModel
 
-from models.base import created_at_field, fk_field, rate_field
+from models.base import created_at_field, fk_field, one_of, rate_field
 
-CONTRACT_KINDS = ("platform", "location_owner")
+
+class ContractKind(StrEnum):
+    PLATFORM = "platform"
+    LOCATION_OWNER = "location_owner"
+
 
 
 class CommissionContract(SQLModel, table=True):
     __tablename__ = "commission_contract"
     __table_args__ = (
-        CheckConstraint(f"kind IN {CONTRACT_KINDS}", name="ck_contract_kind"),
+        one_of("kind", ContractKind, name="ck_contract_kind"),
         CheckConstraint("rate >= 0 AND rate <= 100", name="ck_contract_rate"),
         # A platform contract covers the whole organization; a location-owner contract names
         # exactly one of: the location owner (all its chargers) or one charger (an override).

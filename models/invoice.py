@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -20,23 +21,65 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from models.base import created_at_field, fk_field, money_field, rate_field, ts_field
+from models.base import created_at_field, fk_field, money_field, one_of, rate_field, ts_field
 from models.transaction import Transaction
 
-INVOICE_KINDS = ("invoice", "credit_note")
-INVOICE_STATUSES = ("draft", "sent", "paid", "overdue", "void")
-RUN_OUTCOMES = ("made", "skipped", "failed")
-RUN_TRIGGERS = ("worker", "bulk", "cli", "api")
+
+class InvoiceKind(StrEnum):
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+
+
+class InvoiceStatus(StrEnum):
+    DRAFT = "draft"
+    SENT = "sent"
+    PAID = "paid"
+    OVERDUE = "overdue"
+    VOID = "void"
+
+
+class RunOutcome(StrEnum):
+    MADE = "made"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+class RunTrigger(StrEnum):
+    WORKER = "worker"
+    BULK = "bulk"
+    CLI = "cli"
+    API = "api"
+
 
 # Invoices select sessions by organization and stop time; this index keeps that a range scan.
 Index("ix_session_org_stopped", Transaction.__table__.c.organization_id, Transaction.__table__.c.stopped_at)
 
 
-def _amount() -> Any:
-    return money_field("0")
+class InvoiceAmounts(SQLModel):
+    """What an invoice and each of its lines sum up: the sessions' count, energy and amount columns (already
+    rounded per session; negative on a credit note). Declared once here; each table gets its own columns."""
+
+    session_count: int = 0
+    energy_wh: int = Field(default=0, sa_type=BigInteger, nullable=False, sa_column_kwargs={"server_default": "0"})
+    amount_energy: Decimal = money_field()
+    amount_time: Decimal = money_field()
+    amount_session_fee: Decimal = money_field()
+    amount_idle: Decimal = money_field()
+    amount_subtotal: Decimal = money_field()
+    amount_vat: Decimal = money_field()
+    amount_ssc: Decimal = money_field()
+    amount_gross: Decimal = money_field()
+    amount_gateway: Decimal = money_field()
+    amount_platform: Decimal = money_field()
+    amount_location_owner: Decimal = money_field()
+    amount_net_payable: Decimal = money_field()
 
 
-class Invoice(SQLModel, table=True):
+# The amount columns, in order: what invoicing sums, the API shows and the page and PDF print.
+AMOUNT_COLUMNS = tuple(f for f in InvoiceAmounts.model_fields if f.startswith("amount_"))
+
+
+class Invoice(InvoiceAmounts, table=True):
     """One numbered document. Its content never changes once created; only its status moves.
 
     A correction is a credit note (kind credit_note, credits_invoice_id → the original, negated amounts)
@@ -45,8 +88,8 @@ class Invoice(SQLModel, table=True):
 
     __tablename__ = "invoice"
     __table_args__ = (
-        CheckConstraint(f"kind IN {INVOICE_KINDS}", name="ck_invoice_kind"),
-        CheckConstraint(f"status IN {INVOICE_STATUSES}", name="ck_invoice_status"),
+        one_of("kind", InvoiceKind, name="ck_invoice_kind"),
+        one_of("status", InvoiceStatus, name="ck_invoice_status"),
         CheckConstraint("period_end >= period_start", name="ck_invoice_period"),
         CheckConstraint("(kind = 'credit_note') = (credits_invoice_id IS NOT NULL)", name="ck_invoice_credit"),
         CheckConstraint("(status = 'void') = (void_reason IS NOT NULL)", name="ck_invoice_void_reason"),
@@ -61,11 +104,11 @@ class Invoice(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     organization_id: int = fk_field("organization.id", ondelete="RESTRICT", index=False)
-    kind: str = Field(default="invoice", sa_column=Column(String(16), nullable=False))
+    kind: str = Field(default=InvoiceKind.INVOICE, sa_column=Column(String(16), nullable=False))
     seq: int = Field(sa_column=Column(Integer, nullable=False))
     number: str = Field(sa_column=Column(String(100), nullable=False))
     revision: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
-    status: str = Field(default="draft", sa_column=Column(String(16), nullable=False))
+    status: str = Field(default=InvoiceStatus.DRAFT, sa_column=Column(String(16), nullable=False))
     void_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     credits_invoice_id: int | None = Field(default=None, sa_column=Column(
         Integer, ForeignKey("invoice.id", ondelete="RESTRICT"), nullable=True))
@@ -85,22 +128,7 @@ class Invoice(SQLModel, table=True):
     vat_rate: Decimal = rate_field("0")
     ssc_levy_rate: Decimal = rate_field("0")
     platform_commission_rate: Decimal = rate_field("0")
-
-    # Totals: sums of the sessions' amount columns (already rounded per session). Negative on a credit note.
-    session_count: int = 0
-    energy_wh: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
-    amount_energy: Decimal = _amount()
-    amount_time: Decimal = _amount()
-    amount_session_fee: Decimal = _amount()
-    amount_idle: Decimal = _amount()
-    amount_subtotal: Decimal = _amount()
-    amount_vat: Decimal = _amount()
-    amount_ssc: Decimal = _amount()
-    amount_gross: Decimal = _amount()
-    amount_gateway: Decimal = _amount()
-    amount_platform: Decimal = _amount()
-    amount_location_owner: Decimal = _amount()
-    amount_net_payable: Decimal = _amount()
+    # Totals (session_count, energy_wh, amount_*): see InvoiceAmounts.
 
     created_by_id: int | None = fk_field("app_user.id", nullable=True, ondelete="SET NULL", index=False)
     created_at: datetime = created_at_field()
@@ -108,7 +136,7 @@ class Invoice(SQLModel, table=True):
     paid_at: datetime | None = ts_field()
 
 
-class InvoiceLine(SQLModel, table=True):
+class InvoiceLine(InvoiceAmounts, table=True):
     """One charger's sessions in the period, split by tariff component and by who gets what."""
 
     __tablename__ = "invoice_line"
@@ -118,20 +146,7 @@ class InvoiceLine(SQLModel, table=True):
     position: int = 0
     charger_id: int | None = fk_field("charger.id", nullable=True, ondelete="SET NULL", index=False)
     description: str = Field(sa_column=Column(String(300), nullable=False))
-    session_count: int = 0
-    energy_wh: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
-    amount_energy: Decimal = _amount()
-    amount_time: Decimal = _amount()
-    amount_session_fee: Decimal = _amount()
-    amount_idle: Decimal = _amount()
-    amount_subtotal: Decimal = _amount()
-    amount_vat: Decimal = _amount()
-    amount_ssc: Decimal = _amount()
-    amount_gross: Decimal = _amount()
-    amount_gateway: Decimal = _amount()
-    amount_platform: Decimal = _amount()
-    amount_location_owner: Decimal = _amount()
-    amount_net_payable: Decimal = _amount()
+    # Its sums (session_count, energy_wh, amount_*): see InvoiceAmounts.
 
 
 class InvoiceStatusChange(SQLModel, table=True):
@@ -164,8 +179,8 @@ class BillingRun(SQLModel, table=True):
 
     __tablename__ = "billing_run"
     __table_args__ = (
-        CheckConstraint(f"outcome IN {RUN_OUTCOMES}", name="ck_billing_run_outcome"),
-        CheckConstraint(f"trigger IN {RUN_TRIGGERS}", name="ck_billing_run_trigger"),
+        one_of("outcome", RunOutcome, name="ck_billing_run_outcome"),
+        one_of("trigger", RunTrigger, name="ck_billing_run_trigger"),
         Index("ix_billing_run_org_period", "organization_id", "period_end"),
     )
 

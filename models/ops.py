@@ -2,15 +2,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Identity, Index, String, Text
+from sqlalchemy import BigInteger, Column, Identity, Index, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from models.base import created_at_field, fk_field, ts_field
+from models.base import created_at_field, fk_field, one_of, ts_field
 
-COMMAND_STATUSES = ("pending", "sent", "done", "failed")
+
+class CommandStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    DONE = "done"
+    FAILED = "failed"
+
 
 
 class ChargerCommand(SQLModel, table=True):
@@ -21,7 +28,7 @@ class ChargerCommand(SQLModel, table=True):
 
     __tablename__ = "charger_command"
     __table_args__ = (
-        CheckConstraint(f"status IN {COMMAND_STATUSES}", name="ck_command_status"),
+        one_of("status", CommandStatus, name="ck_command_status"),
         Index("ix_command_pending", "charger_id", "status"),
     )
 
@@ -29,7 +36,7 @@ class ChargerCommand(SQLModel, table=True):
     charger_id: int = fk_field("charger.id", ondelete="CASCADE", index=False)
     action: str = Field(max_length=40)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
-    status: str = Field(default="pending", sa_column=Column(String(16), nullable=False))
+    status: str = Field(default=CommandStatus.PENDING, sa_column=Column(String(16), nullable=False))
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     # How long the OCPP process waits for the charger's answer; None: OCPP_COMMAND_TIMEOUT_SECONDS.

@@ -3,15 +3,32 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Column, Index, String, text
 from sqlmodel import Field, SQLModel
 
-from models.base import created_at_field, fk_field, money_field, rate_field
+from models.base import created_at_field, fk_field, money_field, one_of, rate_field
 
-KINDS = ("operator", "client", "sub")
-REGIONS = ("US", "EU", "MENA")
-BILLING_CYCLES = ("weekly", "monthly", "quarterly")
+
+class OrganizationKind(StrEnum):
+    """Where an organization sits in the tree: the one platform operator, its clients, their sub-accounts."""
+    OPERATOR = "operator"
+    CLIENT = "client"
+    SUB = "sub"
+
+
+class Region(StrEnum):
+    US = "US"
+    EU = "EU"
+    MENA = "MENA"
+
+
+class BillingCycle(StrEnum):
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+
 
 
 class Organization(SQLModel, table=True):
@@ -19,9 +36,9 @@ class Organization(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'", name="ck_org_slug"),
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="ck_org_currency"),
-        CheckConstraint(f"kind IN {KINDS}", name="ck_org_kind"),
-        CheckConstraint(f"region IN {REGIONS}", name="ck_org_region"),
-        CheckConstraint(f"billing_cycle IN {BILLING_CYCLES}", name="ck_org_cycle"),
+        one_of("kind", OrganizationKind, name="ck_org_kind"),
+        one_of("region", Region, name="ck_org_region"),
+        one_of("billing_cycle", BillingCycle, name="ck_org_cycle"),
         CheckConstraint(
             "(billing_cycle = 'weekly' AND billing_day BETWEEN 1 AND 7)"
             " OR (billing_cycle <> 'weekly' AND billing_day BETWEEN 1 AND 28)",
@@ -41,13 +58,13 @@ class Organization(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     parent_id: int | None = fk_field("organization.id", nullable=True, ondelete="RESTRICT")
-    kind: str = Field(default="client", sa_column=Column(String(16), nullable=False))
+    kind: str = Field(default=OrganizationKind.CLIENT, sa_column=Column(String(16), nullable=False))
     slug: str = Field(sa_column=Column(String(63), nullable=False, unique=True))
     name: str = Field(sa_column=Column(String(200), nullable=False))
     logo_path: str | None = Field(default=None, max_length=300)
     currency: str = Field(default="USD", sa_column=Column(String(3), nullable=False))
     timezone: str = Field(default="UTC", sa_column=Column(String(64), nullable=False))
-    region: str = Field(default="US", sa_column=Column(String(8), nullable=False))
+    region: str = Field(default=Region.US, sa_column=Column(String(8), nullable=False))
 
     # Legal details, printed on invoices.
     legal_name: str | None = Field(default=None, max_length=200)
@@ -57,7 +74,7 @@ class Organization(SQLModel, table=True):
     billing_email: str | None = Field(default=None, max_length=254)
 
     # Billing.
-    billing_cycle: str = Field(default="monthly", sa_column=Column(String(16), nullable=False))
+    billing_cycle: str = Field(default=BillingCycle.MONTHLY, sa_column=Column(String(16), nullable=False))
     billing_day: int = 1
     payment_terms_days: int = 30
 

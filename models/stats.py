@@ -6,6 +6,10 @@ written, so "today", "this week" etc. follow the organization's local calendar. 
 sessions' `amount_gross` (what drivers paid), already rounded per session; sums of rounded amounts
 need no further rounding.
 
+Every row carries the sessions' snapshot at start, never the charger's current holder: `organization_id`,
+and on the per-charger rows `location_owner_id` too, both part of the row's key. So `Scope.stat_filter`
+filters a roll-up exactly as `Scope.transaction_filter` filters the sessions (services/access/scope.py).
+
 Monthly roll-ups (`OrgMonthStat`, `ChargerMonthStat`) let "this year" and long windows read finished
 months whole. The performance table's rolling windows (last 7, 30 and 365 local days) are kept whole
 per charger in `ChargerWindowStat`, so a page over all 10,000 chargers reads one row per charger instead
@@ -40,9 +44,10 @@ from models.base import fk_field
 class ChargerDayStat(SQLModel, table=True):
     __tablename__ = "charger_day_stat"
     __table_args__ = (
-        # One row per charger, local day, currency and location owner snapshot (0 = none).
-        Index("uq_charger_day_stat", "charger_id", "day", "currency", text("coalesce(location_owner_id, 0)"),
-              unique=True),
+        # One row per charger, local day, currency and the session's snapshot: organization and location
+        # owner (0 = none). A charger moved on keeps its rows with whoever earned them (migration 0012).
+        Index("uq_charger_day_stat", "charger_id", "day", "currency", "organization_id",
+              text("coalesce(location_owner_id, 0)"), unique=True),
         # Covering: the performance table reads a period of days from the index alone.
         Index("ix_charger_day_stat_org_day", "organization_id", "day",
               postgresql_include=["charger_id", "currency", "location_owner_id", "sessions", "energy_wh", "revenue"]),
@@ -78,8 +83,8 @@ class ChargerMonthStat(SQLModel, table=True):
     months before the current one from here and only the current month's days from the daily table."""
     __tablename__ = "charger_month_stat"
     __table_args__ = (
-        Index("uq_charger_month_stat", "charger_id", "month", "currency", text("coalesce(location_owner_id, 0)"),
-              unique=True),
+        Index("uq_charger_month_stat", "charger_id", "month", "currency", "organization_id",
+              text("coalesce(location_owner_id, 0)"), unique=True),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
@@ -110,8 +115,8 @@ WINDOW_DAYS = (7, 30, 365)
 
 
 class ChargerWindowStat(SQLModel, table=True):
-    """Per charger and currency over the whole window; no location-owner split (a location owner's few
-    chargers are summed from the monthly and daily roll-ups instead), so one row is one table line."""
+    """Per charger, organization and currency over the whole window; no location-owner split (a location
+    owner's few chargers are summed from the monthly and daily roll-ups instead)."""
     __tablename__ = "charger_window_stat"
     __table_args__ = (
         # Covering: one window's rows for some organizations, read from the index alone.
@@ -121,8 +126,9 @@ class ChargerWindowStat(SQLModel, table=True):
 
     days: int = Field(sa_column=Column(SmallInteger, primary_key=True))
     charger_id: int = Field(sa_column=Column(Integer, ForeignKey("charger.id", ondelete="CASCADE"), primary_key=True))
+    organization_id: int = Field(sa_column=Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
+                                                  primary_key=True))
     currency: str = Field(sa_column=Column(String(3), primary_key=True))
-    organization_id: int = fk_field("organization.id", ondelete="CASCADE", index=False)
     sessions: int = Field(default=0, sa_column=Column(Integer, nullable=False))
     energy_wh: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     revenue: Decimal = Field(default=Decimal(0), sa_column=Column(Numeric(20, 4), nullable=False))
@@ -137,7 +143,7 @@ class SessionWindowAsOf(SQLModel, table=True):
     as_of: date = Field(sa_column=Column(Date, nullable=False))
 
 
-# ---------------------------------------------------------------- Finances and Transactions (migration 0012)
+# ---------------------------------------------------------------- Finances and Transactions (migration 0013)
 #
 # Priced, completed sessions summed by the local day that dates each figure: Transactions places a session by
 # its start, Finances by its stop. Every row keeps the two snapshot columns (`organization_id`,
@@ -258,7 +264,7 @@ class OrgStopHourStat(SessionFigures, table=True):
     hour: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
 
 
-# The Transactions breakdown's rolling windows (migration 0013): the last 30 and 365 local start days.
+# The Transactions breakdown's rolling windows (migration 0014): the last 30 and 365 local start days.
 START_WINDOW_DAYS = (30, 365)
 
 
@@ -287,3 +293,19 @@ class StartWindowAsOf(SQLModel, table=True):
     organization_id: int = Field(sa_column=Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
                                                   primary_key=True))
     as_of: date = Field(sa_column=Column(Date, nullable=False))
+
+
+class ChargerEarnerStat(SQLModel, table=True):
+    """Priced, completed sessions per charger, organization and owner snapshot (migration 0015): who
+    earned on a charger, found without reading the sessions."""
+    __tablename__ = "charger_earner_stat"
+    __table_args__ = (
+        Index("uq_charger_earner_stat", "charger_id", "organization_id", text("coalesce(location_owner_id, 0)"),
+              unique=True),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    charger_id: int = fk_field("charger.id", ondelete="CASCADE", index=False)
+    organization_id: int = fk_field("organization.id", ondelete="CASCADE", index=False)
+    location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="SET NULL", index=False)
+    sessions: int = Field(default=0, sa_type=Integer, nullable=False)

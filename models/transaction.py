@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -21,9 +22,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
-from models.base import created_at_field, fk_field, money_field, ts_field
+from models.base import created_at_field, fk_field, money_field, one_of, ts_field
 
-TRANSACTION_STATUSES = ("active", "completed")
+
+class TransactionStatus(StrEnum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+
 # Suspect-data flags, kept on the row rather than dropping the data.
 FLAGS = ("meter_backwards", "future_timestamp", "overlapping_session", "stopped_without_start", "late_delivery")
 
@@ -33,7 +38,7 @@ class Transaction(SQLModel, table=True):
 
     __tablename__ = "charging_session"
     __table_args__ = (
-        CheckConstraint(f"status IN {TRANSACTION_STATUSES}", name="ck_session_status"),
+        one_of("status", TransactionStatus, name="ck_session_status"),
         CheckConstraint("connector_id >= 1", name="ck_session_connector"),
         CheckConstraint("(status = 'completed') = (stopped_at IS NOT NULL)", name="ck_session_stopped"),
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="ck_session_currency"),
@@ -43,7 +48,7 @@ class Transaction(SQLModel, table=True):
         Index("ix_session_charger_started", "charger_id", "started_at"),
         Index("ix_session_active", "charger_id", "connector_id", postgresql_where=text("status = 'active'")),
         # The dashboard's last-24-hours table and the partial day at a Transactions preset's start read this
-        # index alone; one page of Finances chargers reads its partial days from the other (0007, 0012).
+        # index alone; one page of Finances chargers reads its partial days from the other (0007, 0013).
         Index("ix_session_started_cover", "started_at",
               postgresql_include=["charger_id", "organization_id", "location_owner_id", "status", "priced_at",
                                   "currency", "energy_wh", "amount_gross", "amount_net_cpo", "stopped_at"]),
@@ -65,7 +70,7 @@ class Transaction(SQLModel, table=True):
     id_tag: str = Field(sa_column=Column(String(20), nullable=False))
     id_tag_id: int | None = fk_field("id_tag.id", nullable=True, ondelete="SET NULL", index=False)
     reservation_id: int | None = None
-    status: str = Field(default="active", sa_column=Column(String(16), nullable=False))
+    status: str = Field(default=TransactionStatus.ACTIVE, sa_column=Column(String(16), nullable=False))
     meter_start: int = Field(sa_column=Column(BigInteger, nullable=False))
     meter_stop: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     started_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -2,14 +2,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, text
 from sqlmodel import Field, SQLModel
 
-from models.base import created_at_field, fk_field, ts_field
+from models.base import created_at_field, fk_field, one_of, ts_field
 
 ROLES = ("admin", "technical", "accounts", "network_manager", "customer_support", "cpo", "location_owner")
-USER_STATUSES = ("invited", "active", "disabled")
+
+
+class UserStatus(StrEnum):
+    INVITED = "invited"
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
 
 
 class LocationOwner(SQLModel, table=True):
@@ -29,7 +36,7 @@ class User(SQLModel, table=True):
     __tablename__ = "app_user"
     __table_args__ = (
         CheckConstraint(f"role IN {ROLES}", name="ck_user_role"),
-        CheckConstraint(f"status IN {USER_STATUSES}", name="ck_user_status"),
+        one_of("status", UserStatus, name="ck_user_status"),
         CheckConstraint("email = lower(email) AND position('@' in email) > 1", name="ck_user_email"),
         CheckConstraint("(role = 'location_owner') = (location_owner_id IS NOT NULL)", name="ck_user_location_owner"),
         CheckConstraint("token_version >= 0", name="ck_user_token_version"),
@@ -40,7 +47,8 @@ class User(SQLModel, table=True):
     full_name: str = Field(default="", max_length=200)
     password_hash: str = Field(sa_column=Column(String(100), nullable=False))
     role: str = Field(sa_column=Column(String(32), nullable=False))
-    status: str = Field(default="active", sa_column=Column(String(16), nullable=False, server_default="active"))
+    status: str = Field(default=UserStatus.ACTIVE, sa_column=Column(String(16), nullable=False,
+                                                                   server_default=UserStatus.ACTIVE.value))
     token_version: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default=text("0")))
     location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="RESTRICT")
     created_at: datetime = created_at_field()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from core.clock import utcnow
 from core.errors import NotFound, ValidationError
@@ -22,10 +22,19 @@ from ocpp_server.protocol import (
 from services.ocpp.frames import FrameRow
 from services.ocpp.presence import ChargerIdentity
 
-if TYPE_CHECKING:
-    from ocpp_server.server import OcppServer
-
 log = logging.getLogger("ocpp_server")
+
+
+class Host(Protocol):
+    """What a connection needs from the gateway that accepted it (OcppServer): no import of the server."""
+
+    frames: Any  # BatchWriter of raw frames
+    meters: Any  # BatchWriter of meter values
+    settings: Any
+
+    def db(self, fn: Any, **kwargs: Any) -> Any: ...
+
+    def seen(self, conn: ChargerConnection, when: Any) -> None: ...
 
 
 class CallFailed(Exception):
@@ -47,7 +56,7 @@ class ChargerConnection:
     # Thousands of these live at once: slots keep each one small.
     __slots__ = ("_call_lock", "_pending", "charger", "server", "token", "touched_at", "ws")
 
-    def __init__(self, server: OcppServer, ws: Any, charger: ChargerIdentity) -> None:
+    def __init__(self, server: Host, ws: Any, charger: ChargerIdentity) -> None:
         self.server = server
         self.ws = ws
         self.charger = charger

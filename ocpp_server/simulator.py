@@ -171,7 +171,7 @@ class Simulated:
         self.heartbeat = 300
         self.config = {"HeartbeatInterval": (False, "300"), "MeterValueSampleInterval": (False, "15"),
                        "NumberOfConnectors": (True, str(connectors)), "AuthorizeRemoteTxRequests": (False, "true")}
-        self.sessions_completed = 0
+        self.transactions_completed = 0
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds * self.pace)
@@ -218,18 +218,18 @@ class Simulated:
             await self._status(cp, n, "Charging" if self.tx_id else ("Available" if self.available
                                                                      else "Unavailable"))
         next_beat = time.monotonic() + self.heartbeat * self.pace
-        next_session = time.monotonic() + self.rng.uniform(20, 240) * self.pace
+        next_start = time.monotonic() + self.rng.uniform(20, 240) * self.pace
         while time.monotonic() < until:
             await self._do_pending(cp)
             if self.reboot_requested:
                 self.reboot_requested = False
                 if self.tx_id:
-                    await self._stop_session(cp, "SoftReset")
+                    await self._stop_transaction(cp, "SoftReset")
                 return  # close the socket; run() reconnects and boots again
             if time.monotonic() >= next_beat:
                 await cp.call(call.Heartbeat())
                 next_beat = time.monotonic() + self.heartbeat * self.pace
-            if not self.tx_id and self.available and time.monotonic() >= next_session:
+            if not self.tx_id and self.available and time.monotonic() >= next_start:
                 roll = self.rng.random()
                 if roll < 0.04:  # drop off the network for a while, as real chargers do
                     log.info("%s: going offline", self.ocpp_id)
@@ -242,8 +242,8 @@ class Simulated:
                     await self.sleep(self.rng.uniform(30, 120))
                     await self._status(cp, 1, "Available")
                 else:
-                    await self._run_session(cp, self.rng.choice(self.tags), until)
-                next_session = time.monotonic() + self.rng.uniform(120, 420) * self.pace
+                    await self._run_transaction(cp, self.rng.choice(self.tags), until)
+                next_start = time.monotonic() + self.rng.uniform(120, 420) * self.pace
             await self.sleep(1)
 
     async def _do_pending(self, cp: SimCharger) -> None:
@@ -252,7 +252,7 @@ class Simulated:
             if job[0] == "status":
                 await self._status(cp, job[1], job[2])
             elif job[0] == "start":
-                await self._run_session(cp, job[1], time.monotonic() + 600 * self.pace, authorize=False)
+                await self._run_transaction(cp, job[1], time.monotonic() + 600 * self.pace, authorize=False)
             elif job[0] == "trigger":
                 if job[1] == "BootNotification":
                     await cp.call(call.BootNotification(charge_point_vendor="Voltdesk Sim",
@@ -278,7 +278,7 @@ class Simulated:
                 {"value": f"{self.power_w:.0f}", "measurand": "Power.Active.Import", "unit": "W",
                  "context": "Sample.Periodic"}]}]))
 
-    async def _run_session(self, cp: SimCharger, tag: str, until: float, authorize: bool = True) -> None:
+    async def _run_transaction(self, cp: SimCharger, tag: str, until: float, authorize: bool = True) -> None:
         if authorize:
             auth = await cp.call(call.Authorize(id_tag=tag))
             if auth.id_tag_info["status"] != "Accepted":
@@ -289,7 +289,7 @@ class Simulated:
                                                     timestamp=now_iso()))
         if start.id_tag_info["status"] != "Accepted":
             self.tx_id = start.transaction_id
-            await self._stop_session(cp, "DeAuthorized")
+            await self._stop_transaction(cp, "DeAuthorized")
             return
         self.tx_id = start.transaction_id
         await self._status(cp, 1, "Charging")
@@ -302,13 +302,13 @@ class Simulated:
             await self._meter(cp)
             await self._do_pending(cp)
         if not self.reboot_requested:
-            await self._stop_session(cp, self.stop_requested or "EVDisconnected")
+            await self._stop_transaction(cp, self.stop_requested or "EVDisconnected")
 
-    async def _stop_session(self, cp: SimCharger, reason: str) -> None:
+    async def _stop_transaction(self, cp: SimCharger, reason: str) -> None:
         await cp.call(call.StopTransaction(meter_stop=self.meter_wh, timestamp=now_iso(),
                                            transaction_id=self.tx_id, reason=reason))
         self.tx_id, self.stop_requested = None, None
-        self.sessions_completed += 1
+        self.transactions_completed += 1
         await self._status(cp, 1, "Finishing")
         await self._status(cp, 1, "Available")
 
@@ -359,7 +359,7 @@ async def main(args: argparse.Namespace) -> None:
         await sim.run(until)
 
     await asyncio.gather(*(staggered(n, s) for n, s in enumerate(sims)))
-    done = sum(s.sessions_completed for s in sims)
+    done = sum(s.transactions_completed for s in sims)
     print(f"Simulation finished: {done} sessions completed", flush=True)
 
 

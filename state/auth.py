@@ -6,7 +6,6 @@ import asyncio
 import reflex as rx
 
 from core.db import session_scope
-from core.errors import ValidationError
 from services.access.auth import (
     MAX_PASSWORD_BYTES,
     AuthError,
@@ -79,6 +78,9 @@ class AccountState(AppState):
     saved: bool = False
     saving: bool = False
 
+    def _refused_input(self, message: str, field: str) -> None:
+        self.error = message
+
     @rx.event
     async def change_password(self, form: dict[str, str]):
         current, new, confirm = form.get("current") or "", form.get("new") or "", form.get("confirm") or ""
@@ -94,16 +96,11 @@ class AccountState(AppState):
             # Every older token is now revoked; this tab carries on with a fresh one.
             return issue_token(user)
 
-        try:
-            token = await self._run(work)
-        except AuthError:
-            yield self._signed_out()
+        call = await self._call(work, form=self._refused_input)
+        self.saving = False
+        if not call.ok:
+            yield call.answer
             return
-        except ValidationError as exc:
-            self.error = exc.message
-            return
-        finally:
-            self.saving = False
-        self.token = token
+        self.token = call.value
         self.saved = True
         yield rx.toast.success("Password changed. Your other sessions have been logged out.")

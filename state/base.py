@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
 from sqlmodel import Session
 
 from core.db import session_scope
 from core.errors import Conflict, NotFound, ValidationError
+from core.fmt import pages
 from models import User
 from services.access import organizations as org_svc
 from services.access.auth import AuthError, revoke_tokens, user_from_token
@@ -26,11 +27,23 @@ from services.access.scope import Scope, scope_for
 from state.nav import LOGIN, NAV
 
 ALL_ORGS = "all"
-# Errors a service raises with a message that is safe to show as it is.
-SERVICE_ERRORS = (PermissionDenied, NotFound, ValidationError, Conflict)
+# What a service call may answer instead of a result: log in again, or a refusal whose message is safe to show.
+REFUSALS = (AuthError, PermissionDenied, NotFound, ValidationError, Conflict)
 TOKEN_COOKIE = "voltdesk_token"
 
 Work = Callable[[Session, User, Scope], Any]
+# A paged table's filters: each filter var and how the value from the browser is cleaned.
+Filters = dict[str, Callable[[Any], Any]]
+# A form that shows a refusal where it belongs: (message, field); field "" means the form as a whole.
+Form = Callable[[str, str], None]
+
+
+@dataclass(frozen=True)
+class Call:
+    """What `AppState._call` brought back: the work's result, or what to answer the browser instead."""
+    ok: bool
+    value: Any = None
+    answer: Any = None  # a toast, the login page, or None (the page shows it already)
 
 
 @dataclass(frozen=True)
@@ -63,16 +76,19 @@ def _identity(session: Session, user: User, scope: Scope, choice: str) -> Identi
     return Identity(
         user_id=user.id, name=user.full_name or user.email, email=user.email,
         role_label=ROLE_LABELS[Role(user.role)],
-        routes=[item.route for item in NAV
-                if scope.can(item.cap) and (item.location_owners or scope.location_owner_id is None)],
+        routes=[item.route for item in NAV if scope.can(item.cap)],
         multi_org=scope.multi_org, org_options=options, org_choice=choice,
     )
 
 
-def error_message(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
+def refusal_message(exc: Exception) -> str:
+    if isinstance(exc, ValidationError | Conflict):
         return exc.message
     return str(exc) or "Not found."
+
+
+def refusal_field(exc: Exception) -> str:
+    return (exc.field or "") if isinstance(exc, ValidationError | Conflict) else ""
 
 
 class AppState(rx.State):
@@ -150,11 +166,50 @@ class AppState(rx.State):
         self._forget()
         return rx.redirect(LOGIN)
 
-    def _failed(self, exc: Exception) -> Any:
-        """What an event handler answers when a service refused: log in again, or a toast."""
+    async def _call(self, work: Work, *, cap: Cap | None = None, form: Form | None = None) -> Call:
+        """The one way a handler calls a service: `_run(work, cap=cap)`, with any refusal sorted out.
+
+        `Call(True, result)`, or `Call(False, answer=...)` where the answer (or None) is what the handler
+        yields; see `_refused` for who shows what.
+        """
+        try:
+            return Call(True, await self._run(work, cap=cap))
+        except REFUSALS as exc:
+            return Call(False, answer=self._refused(exc, form))
+
+    def _refused(self, exc: Exception, form: Form | None = None) -> Any:
+        """Show a refusal and return what to answer the browser.
+
+        - AuthError: the user is signed out and goes to the login page.
+        - PermissionDenied on a page the guard already refused (`denied`): nothing; the page says so.
+        - Refused input (ValidationError, Conflict) with a `form`: the message goes under the field it
+          names, or on the form as a whole.
+        - NotFound on a page about one record (a state with a `not_found` var): its not-found panel.
+        - Anything else: a toast with the service's message.
+        """
         if isinstance(exc, AuthError):
             return self._signed_out()
-        return rx.toast.error(error_message(exc))
+        if isinstance(exc, PermissionDenied) and self.denied:
+            return None
+        if form is not None and isinstance(exc, ValidationError | Conflict):
+            form(refusal_message(exc), refusal_field(exc))
+            return None
+        if isinstance(exc, NotFound) and "not_found" in self.base_vars:
+            self.not_found = True
+            return None
+        return rx.toast.error(refusal_message(exc))
+
+    def _filtered(self, filters: Filters, name: str, value: Any, page: str = "page") -> bool:
+        """A paged table's filter changed: keep its cleaned value and go back to the first page.
+
+        `filters` maps each filter var to its cleaner; False for a name the table has no filter for,
+        since a handler's arguments come from the browser."""
+        clean = filters.get(name)
+        if clean is None:
+            return False
+        setattr(self, name, clean(value))
+        setattr(self, page, 1)
+        return True
 
     @rx.event
     async def guard(self, cap: str = ""):
@@ -187,3 +242,43 @@ class AppState(rx.State):
 
         await asyncio.to_thread(job)
         return [self._signed_out(), rx.toast.info("You have been logged out.")]
+
+
+class PagedTable(rx.State, mixin=True):
+    """A table read one page at a time, mixed into a page's state: `class XState(PagedTable, AppState)`.
+
+    The state lists its FILTERS (a ClassVar: each filter var and how the browser's value is cleaned) and writes
+    `_fetch`, which reads the current page with the filters and yields what to answer. A new filter
+    value goes back to the first page; pages (`per_page` rows) and refreshes read again.
+    """
+
+    FILTERS: ClassVar[Filters] = {}
+
+    page: int = 1
+    total: int = 0
+    per_page: int = 20
+
+    @rx.var
+    def page_count(self) -> int:
+        return pages(self.total, self.per_page)
+
+    def _on_filter(self, name: str) -> None:
+        """What else a new value of filter `name` changes; nothing unless the state says."""
+
+    @rx.event
+    async def set_filter(self, name: str, value: str | list[str]):
+        if self._filtered(self.FILTERS, name, value):
+            self._on_filter(name)
+            async for update in self._fetch():
+                yield update
+
+    @rx.event
+    async def go_page(self, page: int):
+        self.page = min(max(1, page), self.page_count)
+        async for update in self._fetch():
+            yield update
+
+    @rx.event
+    async def refresh(self):
+        async for update in self._fetch():
+            yield update

@@ -9,14 +9,13 @@ import json
 
 import reflex as rx
 
+from core.fmt import MISSING, kwh, when
 from core.money import format_money
-from services.access.auth import AuthError
 from services.access.permissions import Cap
 from services.network import chargers as svc
 from services.ocpp.commands import send_command
 from state import live
-from state.base import SERVICE_ERRORS, AppState, error_message
-from state.fmt import when
+from state.base import AppState
 
 ROUTE = "/chargers/[id]"
 RESET_TYPES = ["Soft", "Hard"]
@@ -26,12 +25,12 @@ TRIGGERS = ["BootNotification", "Heartbeat", "StatusNotification", "MeterValues"
 
 
 class ChargerDetailState(AppState):
-    found: bool = True
+    not_found: bool = False
     charger_id: int = 0
     info: dict[str, str] = {}
     connectors: list[dict[str, str]] = []
     history: list[dict[str, str]] = []
-    sessions: list[dict[str, str]] = []
+    transactions: list[dict[str, str]] = []
     configuration: list[dict[str, str]] = []
     configuration_at: str = ""
     can_manage: bool = False
@@ -61,38 +60,33 @@ class ChargerDetailState(AppState):
             return (svc.charger_detail(session=session, scope=scope, charger_id=cid),
                     scope.can(Cap.MANAGE_CHARGERS), scope.can(Cap.COMMAND_CHARGERS))
 
-        try:
-            d, self.can_manage, self.can_command = await self._run(work, cap=Cap.VIEW_CHARGERS)
-        except AuthError as exc:
-            return self._failed(exc)
-        except SERVICE_ERRORS as exc:
-            if not self.denied:
-                self.found = False
-                return None if "not found" in str(exc).lower() else self._failed(exc)
-            return None
+        call = await self._call(work, cap=Cap.VIEW_CHARGERS)
+        if not call.ok:
+            return call.answer
+        d, self.can_manage, self.can_command = call.value
         c, tz = d.charger, d.timezone
-        self.found = True
+        self.not_found = False
         self.info = {
             "id": str(c.id), "ocpp_id": c.ocpp_id, "name": c.name, "organization": d.organization_name,
-            "address": c.address or "—", "status": c.status, "lifecycle": c.lifecycle_status,
+            "address": c.address or MISSING, "status": c.status, "lifecycle": c.lifecycle_status,
             "visible": "Visible" if c.visible else "Hidden", "connected": "Connected" if c.connected else "Offline",
-            "vendor": c.vendor or "—", "model": c.model or "—", "serial": c.serial_number or "—",
-            "firmware": c.firmware_version or "—", "heartbeat": when(c.last_heartbeat_at, tz),
+            "vendor": c.vendor or MISSING, "model": c.model or MISSING, "serial": c.serial_number or MISSING,
+            "firmware": c.firmware_version or MISSING, "heartbeat": when(c.last_heartbeat_at, tz),
             "boot": when(c.last_boot_at, tz), "tariff": d.tariff_name or "Organization default",
-            "owner": d.location_owner_name or "—", "security": f"Profile {c.security_profile}",
-            "coordinates": "—" if c.latitude is None else f"{c.latitude}, {c.longitude}",
+            "owner": d.location_owner_name or MISSING, "security": f"Profile {c.security_profile}",
+            "coordinates": MISSING if c.latitude is None else f"{c.latitude}, {c.longitude}",
         }
         self.connectors = [{"id": str(k.connector_id), "status": k.status, "error": k.error_code or "",
-                            "standard": k.standard, "power": f"{k.max_power_kw} kW" if k.max_power_kw else "—",
+                            "standard": k.standard, "power": f"{k.max_power_kw} kW" if k.max_power_kw else MISSING,
                             "since": when(k.status_at, tz)} for k in d.connectors]
         self.history = [{"at": when(h.received_at, tz), "connector": "Charger" if h.connector_id == 0 else
                          f"Connector {h.connector_id}", "status": h.status,
                          "error": "" if h.error_code in (None, "NoError") else h.error_code,
                          "info": h.info or ""} for h in d.history]
-        self.sessions = [{"id": str(t.id), "connector": str(t.connector_id), "id_tag": t.id_tag,
-                          "started": when(t.started_at, tz), "stopped": when(t.stopped_at, tz) if t.stopped_at else "—",
-                          "status": t.status, "kwh": "—" if t.energy_kwh is None else f"{t.energy_kwh:,.2f}",
-                          "amount": format_money(t.amount_gross, t.currency)} for t in d.sessions]
+        self.transactions = [{"id": str(t.id), "connector": str(t.connector_id), "id_tag": t.id_tag,
+                              "started": when(t.started_at, tz), "stopped": when(t.stopped_at, tz),
+                              "status": t.status, "kwh": kwh(t.energy_kwh, unit=False),
+                              "amount": format_money(t.amount_gross, t.currency)} for t in d.transactions]
         self.configuration = [{"key": r["key"], "value": str(r["value"]),
                                "readonly": "Read-only" if r["readonly"] else "Writable"} for r in d.configuration]
         self.configuration_at = when(d.configuration_at, tz) if d.configuration_at else ""
@@ -113,7 +107,7 @@ class ChargerDetailState(AppState):
         if answer is not None:
             yield answer
             return
-        if self.found and not self.denied:
+        if not self.not_found and not self.denied:
             yield ChargerDetailState.follow_live
 
     @rx.event
@@ -138,18 +132,16 @@ class ChargerDetailState(AppState):
                                 payload=payload, requested_by=user.id)
 
         try:
-            result = await self._run(work, cap=Cap.COMMAND_CHARGERS)
-        except AuthError as exc:
-            yield self._failed(exc)
-            return
+            call = await self._call(work, cap=Cap.COMMAND_CHARGERS, form=self._command_refused)
         except ImportError:
             self.answer_ok, self.answer_text = False, "Remote actions need the OCPP server, which is not installed."
             return
-        except SERVICE_ERRORS as exc:
-            self.answer_ok, self.answer_text = False, error_message(exc)
-            return
         finally:
             self.busy = ""
+        if not call.ok:
+            yield call.answer
+            return
+        result = call.value
         self.answer_ok = result.status == "done"
         if self.answer_ok:
             self.answer_text = json.dumps(result.result or {}, indent=1)
@@ -157,6 +149,9 @@ class ChargerDetailState(AppState):
                 yield ChargerDetailState.refresh
         else:
             self.answer_text = result.error or "The charger refused."
+
+    def _command_refused(self, message: str, field: str) -> None:
+        self.answer_ok, self.answer_text = False, message
 
     def _connector(self) -> int:
         try:

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from core.errors import ValidationError
-from services.access.auth import AuthError
 from services.access.permissions import Cap
 from services.network import chargers as svc
-from state.base import SERVICE_ERRORS, AppState, error_message
+from state.base import AppState
 from state.charger_detail import ChargerDetailState
 from state.chargers import ChargersState
 from state.unknown_chargers import UnknownChargersState
@@ -46,17 +44,19 @@ class ChargerFormState(AppState):
         self.tariff_choices = [t for t in self._tariffs if t["org"] == self.organization_id]
         self.owner_choices = [o for o in self._owners if o["org"] == self.organization_id]
 
-    async def _load_options(self) -> bool:
-        try:
-            o = await self._run(lambda s, u, scope: svc.form_options(session=s, scope=scope),
-                                cap=Cap.MANAGE_CHARGERS)
-        except (AuthError, *SERVICE_ERRORS) as exc:
-            self.error = error_message(exc)
-            return False
+    async def _load_options(self):
+        """The choices the form may offer; None when ready, else what to answer the browser."""
+        call = await self._call(lambda s, u, scope: svc.form_options(session=s, scope=scope), cap=Cap.MANAGE_CHARGERS)
+        if not call.ok:
+            return call.answer
+        o = call.value
         self.organizations = [{"id": str(c.id), "name": c.name} for c in o.organizations]
         self._tariffs = [{"id": str(c.id), "name": c.name, "org": str(c.organization_id)} for c in o.tariffs]
         self._owners = [{"id": str(c.id), "name": c.name, "org": str(c.organization_id)} for c in o.location_owners]
-        return True
+        return None
+
+    def _refused_input(self, message: str, field: str) -> None:
+        self.error, self.error_field = message, field
 
     def _reset(self, values: dict[str, str]) -> None:
         self.values = values
@@ -66,8 +66,8 @@ class ChargerFormState(AppState):
 
     @rx.event
     async def open_new(self, ocpp_id: str = ""):
-        if not await self._load_options():
-            return rx.toast.error(self.error)
+        if (answer := await self._load_options()) is not None:
+            return answer
         self.editing_id = 0
         self.organization_id = self.organizations[0]["id"] if len(self.organizations) == 1 else ""
         if self.org_choice != "all" and any(o["id"] == self.org_choice for o in self.organizations):
@@ -87,14 +87,14 @@ class ChargerFormState(AppState):
 
     @rx.event
     async def open_edit(self, charger_id: int):
-        if not await self._load_options():
-            return rx.toast.error(self.error)
-        try:
-            d = await self._run(lambda s, u, scope: svc.charger_detail(session=s, scope=scope,
+        if (answer := await self._load_options()) is not None:
+            return answer
+        call = await self._call(lambda s, u, scope: svc.charger_detail(session=s, scope=scope,
                                                                          charger_id=int(charger_id)),
                                 cap=Cap.MANAGE_CHARGERS)
-        except (AuthError, *SERVICE_ERRORS) as exc:
-            return self._failed(exc)
+        if not call.ok:
+            return call.answer
+        d = call.value
         c = d.charger
         self.editing_id = c.id
         self.organization_id = str(c.organization_id)
@@ -160,17 +160,13 @@ class ChargerFormState(AppState):
                                         ocpp_id=form.get("ocpp_id", ""), **fields)
             return c.ocpp_id, key
 
-        try:
-            ocpp_id, key = await self._run(work, cap=Cap.MANAGE_CHARGERS)
-        except AuthError as exc:
-            yield self._failed(exc)
+        call = await self._call(work, cap=Cap.MANAGE_CHARGERS, form=self._refused_input)
+        self.saving = False
+        if not call.ok:
+            yield call.answer
             return
-        except SERVICE_ERRORS as exc:
-            self.error = error_message(exc)
-            self.error_field = exc.field or "" if isinstance(exc, ValidationError) else ""
-            self.saving = False
-            return
-        self.saving, self.open = False, False
+        ocpp_id, key = call.value
+        self.open = False
         if key:
             self.new_key, self.new_key_charger = key, ocpp_id
         yield rx.toast.success(f"Charger {ocpp_id} {'saved' if editing else 'registered'}.")
@@ -182,11 +178,10 @@ class ChargerFormState(AppState):
             key = svc.regenerate_auth_key(session=session, scope=scope, user_id=user.id, charger_id=int(charger_id))
             return key, svc.get_charger(session=session, scope=scope, charger_id=int(charger_id)).ocpp_id
 
-        try:
-            key, ocpp_id = await self._run(work, cap=Cap.MANAGE_CHARGERS)
-        except (AuthError, *SERVICE_ERRORS) as exc:
-            return self._failed(exc)
-        self.new_key, self.new_key_charger = key, ocpp_id
+        call = await self._call(work, cap=Cap.MANAGE_CHARGERS)
+        if not call.ok:
+            return call.answer
+        self.new_key, self.new_key_charger = call.value
 
 
 def _reload_for(route: str):

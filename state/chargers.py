@@ -1,21 +1,26 @@
 """The charger table: search, sort, filters and pages, all in SQL through the user's scope."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 import reflex as rx
 
-from services.access.auth import AuthError
+from core.fmt import MISSING, page_range, when
 from services.access.permissions import Cap
 from services.network import chargers as svc
-from state.base import SERVICE_ERRORS, AppState
-from state.fmt import page_range, pages, when
+from state.base import AppState, Filters, PagedTable
 
 PAGE_SIZES = ["10", "20", "50"]
 ANY = "any"  # a select's "no filter" value (radix selects refuse empty values)
 
 
-class ChargersState(AppState):
+class ChargersState(PagedTable, AppState):
+    # Each filter and how its value is cleaned (a select's value arrives as the browser sent it).
+    FILTERS: ClassVar[Filters] = {"search": str, "status_filter": str, "lifecycle_filter": str, "visible_filter": str,
+               "org_filter": lambda v: v if v.isdigit() else ANY,
+               "per_page": lambda v: int(v) if v in PAGE_SIZES else int(PAGE_SIZES[0])}
+
     rows: list[dict[str, str]] = []
-    total: int = 0
     search: str = ""
     status_filter: str = ANY
     lifecycle_filter: str = ANY
@@ -24,13 +29,8 @@ class ChargersState(AppState):
     can_manage: bool = False
     sort: str = "ocpp_id"
     descending: bool = False
-    page: int = 1
     per_page: int = 10
     loading: bool = False
-
-    @rx.var
-    def page_count(self) -> int:
-        return pages(self.total, self.per_page)
 
     @rx.var
     def range_label(self) -> str:
@@ -49,21 +49,16 @@ class ChargersState(AppState):
         def work(session, user, scope):
             return svc.list_chargers(session=session, scope=scope, **args), scope.can(Cap.MANAGE_CHARGERS)
 
-        try:
-            (rows, total), self.can_manage = await self._run(work, cap=Cap.VIEW_CHARGERS)
-        except AuthError as exc:
-            yield self._failed(exc)
+        call = await self._call(work, cap=Cap.VIEW_CHARGERS)
+        self.loading = False
+        if not call.ok:
+            yield call.answer
             return
-        except SERVICE_ERRORS as exc:
-            if not self.denied:
-                yield self._failed(exc)
-            return
-        finally:
-            self.loading = False
+        (rows, total), self.can_manage = call.value
         self.total = total
         self.rows = [{
             "id": str(r.id), "ocpp_id": r.ocpp_id, "name": r.name, "organization": r.organization_name,
-            "address": r.address or "—", "status": r.status, "lifecycle": r.lifecycle_status,
+            "address": r.address or MISSING, "status": r.status, "lifecycle": r.lifecycle_status,
             "visible": "Visible" if r.visible else "Hidden", "heartbeat": when(r.last_heartbeat_at, r.timezone),
         } for r in rows]
 
@@ -76,59 +71,11 @@ class ChargersState(AppState):
             yield update
 
     @rx.event
-    async def refresh(self):
-        async for update in self._fetch():
-            yield update
-
-    @rx.event
-    async def set_org_filter(self, value: str):
-        self.org_filter, self.page = value, 1
-        async for update in self._fetch():
-            yield update
-
-    @rx.event
-    async def set_visible_filter(self, value: str):
-        self.visible_filter, self.page = value, 1
-        async for update in self._fetch():
-            yield update
-
-    @rx.event
-    async def set_search(self, value: str):
-        self.search, self.page = value, 1
-        async for update in self._fetch():
-            yield update
-
-    @rx.event
-    async def set_status_filter(self, value: str):
-        self.status_filter, self.page = value, 1
-        async for update in self._fetch():
-            yield update
-
-    @rx.event
-    async def set_lifecycle_filter(self, value: str):
-        self.lifecycle_filter, self.page = value, 1
-        async for update in self._fetch():
-            yield update
-
-    @rx.event
     async def sort_by(self, column: str):
         # A second click on the same column flips the direction.
         if column not in svc.SORT_COLUMNS:
             return
         self.descending = not self.descending if column == self.sort else False
         self.sort, self.page = column, 1
-        async for update in self._fetch():
-            yield update
-
-    @rx.event
-    async def set_per_page(self, value: str):
-        if value in PAGE_SIZES:
-            self.per_page, self.page = int(value), 1
-        async for update in self._fetch():
-            yield update
-
-    @rx.event
-    async def go_page(self, page: int):
-        self.page = min(max(1, page), self.page_count)
         async for update in self._fetch():
             yield update

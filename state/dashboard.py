@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from datetime import UTC
 from decimal import Decimal
+from typing import ClassVar
 
 import reflex as rx
 
 from core.clock import utcnow
+from core.fmt import chart_label, kwh, pages, when
 from core.money import format_money
-from services.access.auth import AuthError
+from models.charger import ChargerStatus
 from services.access.permissions import Cap
 from services.network import dashboard as svc
 from state import live
-from state.base import SERVICE_ERRORS, AppState
-from state.fmt import pages, when
+from state.base import AppState, Filters, PagedTable
 
 ROUTE = "/dashboard"
 CARDS_PER_PAGE = 24
@@ -26,8 +27,16 @@ PERFORMANCE_PER_PAGE = 10
 PERIOD_LABELS = {"today": "Today", "week": "This week", "month": "This month", "year": "This year"}
 
 
-def _kwh(value: Decimal) -> str:
-    return f"{value:,.1f} kWh"
+def _one(value: str | list[str]) -> str:
+    """A segmented control's value (a string, or a list of one)."""
+    return value if isinstance(value, str) else (value[0] if value else "")
+
+
+# The performance table's filters, and how each value is cleaned.
+PERFORMANCE_FILTERS: Filters = {
+    "perf_period": lambda v: _one(v) if _one(v) in svc.PERFORMANCE_PERIODS else "7d",
+    "perf_sort": lambda v: v if v in svc.PERFORMANCE_SORTS else "energy",
+}
 
 
 def _card(c: svc.ChargerCard) -> dict[str, str]:
@@ -36,15 +45,19 @@ def _card(c: svc.ChargerCard) -> dict[str, str]:
             "connected": "yes" if c.connected else ""}
 
 
-class DashboardState(AppState):
+class DashboardState(PagedTable, AppState):
+    """The charger cards are the paged table (`total` cards match the filters); the performance table
+    pages on its own (`perf_page`, `set_perf_filter`)."""
+
+    FILTERS: ClassVar[Filters] = {"search": str, "status_filter": str}
+
     status_counts: list[dict[str, str]] = []
     organizations: int = 0
     chargers: int = 0
     cards: list[dict[str, str]] = []
-    matching: int = 0
     status_filter: str = ""
     search: str = ""
-    page: int = 1
+    per_page: int = CARDS_PER_PAGE
     loading: bool = False
 
     # Money, energy and sessions.
@@ -68,45 +81,36 @@ class DashboardState(AppState):
     live_updates: int = 0
 
     @rx.var
-    def page_count(self) -> int:
-        return pages(self.matching, CARDS_PER_PAGE)
-
-    @rx.var
     def perf_page_count(self) -> int:
         return pages(self.perf_total, PERFORMANCE_PER_PAGE)
 
     @rx.var
     def charging(self) -> int:
-        return sum(int(c["count"]) for c in self.status_counts if c["status"] == "Charging")
+        return sum(int(c["count"]) for c in self.status_counts if c["status"] == ChargerStatus.CHARGING)
 
     @rx.var
     def attention(self) -> int:
         """Chargers that need someone: faulted or unavailable."""
-        return sum(int(c["count"]) for c in self.status_counts if c["status"] in ("Faulted", "Unavailable"))
+        return sum(int(c["count"]) for c in self.status_counts
+                   if c["status"] in (ChargerStatus.FAULTED, ChargerStatus.UNAVAILABLE))
 
-    async def _call(self, work, cap: Cap = Cap.VIEW_DASHBOARD):
-        """Run a service call; on refusal answer the toast or the login redirect (None means stop)."""
-        try:
-            return True, await self._run(work, cap=cap)
-        except AuthError as exc:
-            return False, self._failed(exc)
-        except SERVICE_ERRORS as exc:
-            return False, (None if self.denied else self._failed(exc))
-
-    async def _fetch_cards(self):
-        status, search, offset = self.status_filter, self.search, (self.page - 1) * CARDS_PER_PAGE
+    async def _fetch(self):
+        """The status counts and one page of charger cards."""
+        status, search = self.status_filter, self.search
+        limit, offset = self.per_page, (self.page - 1) * self.per_page
 
         def work(session, user, scope):
             return svc.overview(session=session, scope=scope, status=status or None, search=search,
-                                limit=CARDS_PER_PAGE, offset=offset)
+                                limit=limit, offset=offset)
 
-        ok, o = await self._call(work)
-        if not ok:
-            return o
+        call = await self._call(work, cap=Cap.VIEW_DASHBOARD)
+        if not call.ok:
+            yield call.answer
+            return
+        o = call.value
         self._set_counts(o.status_counts)
-        self.organizations, self.chargers, self.matching = o.organizations, o.chargers, o.matching
+        self.organizations, self.chargers, self.total = o.organizations, o.chargers, o.matching
         self.cards = [_card(c) for c in o.cards]
-        return None
 
     def _set_counts(self, counts: dict[str, int]) -> None:
         self.status_counts = [{"status": s, "count": str(n)} for s, n in counts.items()]
@@ -115,35 +119,36 @@ class DashboardState(AppState):
         def work(session, user, scope):
             return svc.summary(session=session, scope=scope)
 
-        ok, s = await self._call(work)
-        if not ok:
-            return s
+        call = await self._call(work, cap=Cap.VIEW_DASHBOARD)
+        if not call.ok:
+            return call.answer
+        s = call.value
         self.revenue_rows = [
             {"currency": c.currency, **{p: format_money(c.periods[p].revenue, c.currency) for p in svc.PERIODS}}
             for c in s.currencies]
         self.org_rows = [
             {"name": o.name, "currency": o.currency,
              **{p: format_money(o.periods[p].revenue, o.currency) for p in svc.PERIODS},
-             "kwh": _kwh(o.periods["month"].energy_kwh), "sessions": str(o.periods["month"].sessions)}
+             "kwh": kwh(o.periods["month"].energy_kwh, 1), "sessions": str(o.periods["month"].sessions)}
             for o in s.organizations]
         month = sum((c.periods["month"] for c in s.currencies), svc.Totals())
         year = sum((c.periods["year"] for c in s.currencies), svc.Totals())
         today = sum((c.periods["today"] for c in s.currencies), svc.Totals())
         # kWh and session counts add up across currencies; money never does.
-        self.energy_month, self.energy_year = f"{month.energy_kwh:,.0f} kWh", f"{year.energy_kwh:,.0f} kWh"
+        self.energy_month, self.energy_year = kwh(month.energy_kwh, 0), kwh(year.energy_kwh, 0)
         self.sessions_month, self.sessions_today = month.sessions, today.sessions
         days = svc.month_days(s, utcnow().astimezone(UTC).date())
         charts = []
         for c in s.currencies:
             by_day = {p.day: p.revenue for p in s.days if p.currency == c.currency}
             charts.append({"currency": c.currency, "total": format_money(c.periods["month"].revenue, c.currency),
-                           "points": [{"day": d.strftime("%d %b"), "revenue": float(by_day.get(d, 0))}
+                           "points": [{"day": chart_label(d), "revenue": float(by_day.get(d, 0))}
                                       for d in days]})
         self.charts = charts
         energy: dict = {}
         for p in s.days:
             energy[p.day] = energy.get(p.day, Decimal(0)) + p.energy_kwh
-        self.energy_points = [{"day": d.strftime("%d %b"), "kwh": float(energy.get(d, 0))} for d in days]
+        self.energy_points = [{"day": chart_label(d), "kwh": float(energy.get(d, 0))} for d in days]
         return None
 
     async def _fetch_performance(self):
@@ -154,13 +159,13 @@ class DashboardState(AppState):
             return svc.performance(session=session, scope=scope, period=period, sort=sort,
                                    limit=PERFORMANCE_PER_PAGE, offset=offset)
 
-        ok, result = await self._call(work)
-        if not ok:
-            return result
-        rows, self.perf_total = result
+        call = await self._call(work, cap=Cap.VIEW_DASHBOARD)
+        if not call.ok:
+            return call.answer
+        rows, self.perf_total = call.value
         self.perf_rows = [{"id": str(r.charger_id), "ocpp_id": r.ocpp_id, "name": r.name,
                            "organization": r.organization_name, "revenue": format_money(r.revenue, r.currency),
-                           "kwh": _kwh(r.energy_kwh), "sessions": str(r.sessions)} for r in rows]
+                           "kwh": kwh(r.energy_kwh, 1), "sessions": str(r.sessions)} for r in rows]
         return None
 
     @rx.event
@@ -168,46 +173,33 @@ class DashboardState(AppState):
         self.loading = True
         yield
         try:
-            for step in (self._fetch_cards, self._fetch_summary, self._fetch_performance):
+            refused = False
+            async for answer in self._fetch():
+                refused = True
+                yield answer
+            for step in (self._fetch_summary, self._fetch_performance):
+                if refused or self.denied:
+                    return
                 answer = await step()
                 if answer is not None:
                     yield answer
                     return
-                if self.denied:
-                    return
         finally:
             self.loading = False
-        yield DashboardState.follow_live
+        if not self.denied:
+            yield DashboardState.follow_live
 
     @rx.event
     async def filter_status(self, status: str):
         # Clicking the active filter again clears it.
-        self.status_filter = "" if status == self.status_filter else status
-        self.page = 1
-        yield await self._fetch_cards()
+        self._filtered(self.FILTERS, "status_filter", "" if status == self.status_filter else status)
+        async for update in self._fetch():
+            yield update
 
     @rx.event
-    async def set_search(self, value: str):
-        self.search, self.page = value, 1
-        yield await self._fetch_cards()
-
-    @rx.event
-    async def go_page(self, page: int):
-        self.page = min(max(1, page), self.page_count)
-        yield await self._fetch_cards()
-
-    @rx.event
-    async def set_perf_period(self, value: str | list[str]):
-        value = value if isinstance(value, str) else (value[0] if value else "")
-        if value in svc.PERFORMANCE_PERIODS:
-            self.perf_period, self.perf_page = value, 1
-        yield await self._fetch_performance()
-
-    @rx.event
-    async def set_perf_sort(self, value: str):
-        if value in svc.PERFORMANCE_SORTS:
-            self.perf_sort, self.perf_page = value, 1
-        yield await self._fetch_performance()
+    async def set_perf_filter(self, name: str, value: str | list[str]):
+        if self._filtered(PERFORMANCE_FILTERS, name, value, page="perf_page"):
+            yield await self._fetch_performance()
 
     @rx.event
     async def go_perf_page(self, page: int):

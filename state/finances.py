@@ -6,19 +6,16 @@ lives in the state: the totals read the organizations' roll-ups on load; pages a
 their own chargers' figures."""
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
-from zoneinfo import ZoneInfo
+from typing import ClassVar
 
 import reflex as rx
 
+from core.fmt import count, kwh, page_range, when
 from core.money import format_money
-from services.access.auth import AuthError
 from services.access.permissions import Cap
 from services.billing import cycles as billing_cycle
 from services.billing import finance, invoicing
-from state.base import SERVICE_ERRORS, AppState
-from state.fmt import page_range, pages, when
+from state.base import AppState, Filters, PagedTable
 
 PERIODS = list(finance.PERIODS)  # 24h, 7d, 30d, 365d
 PAGE_SIZE = 20
@@ -29,21 +26,13 @@ TRIGGERS = {"worker": "Scheduled", "bulk": "Bulk (web)", "cli": "Command line", 
 OUTCOMES = {"made": "Made", "skipped": "Skipped", "failed": "Failed"}
 
 
-def kwh(value: Decimal) -> str:
-    return f"{value:,.2f} kWh"
-
-
-def sessions(n: int) -> str:
-    return f"{n:,} session" + ("" if n == 1 else "s")
-
-
 def figure_cells(periods: dict[str, finance.Figures], currency: str) -> dict[str, str]:
     """`rev_7d` (money in its currency) and `sub_7d` (kWh · sessions) for each period."""
     out: dict[str, str] = {}
     for p in PERIODS:
         f = periods[p]
         out[f"rev_{p}"] = format_money(f.revenue, currency)
-        out[f"sub_{p}"] = f"{kwh(f.energy_kwh)} · {sessions(f.sessions)}"
+        out[f"sub_{p}"] = f"{kwh(f.energy_kwh)} · {count(f.sessions, 'session')}"
     return out
 
 
@@ -62,7 +51,7 @@ def currency_totals(rows: list[finance.ChargerRevenue] | list[finance.CurrencyFi
             target[p] = target[p] + r.periods[p]
     return [{"currency": cur, **figure_cells(periods, cur),
              **{f"kwh_{p}": kwh(periods[p].energy_kwh) for p in PERIODS},
-             **{f"n_{p}": sessions(periods[p].sessions) for p in PERIODS}}
+             **{f"n_{p}": count(periods[p].sessions, "session") for p in PERIODS}}
             for cur, periods in sorted(by_currency.items())]
 
 
@@ -99,15 +88,9 @@ def cycle_label(cycle: str, day: int) -> str:
     return f"{CYCLES.get(cycle, cycle.capitalize())}, on day {day}"
 
 
-def local(value: datetime | None, tz: str) -> str:
-    if value is None:
-        return "—"
-    return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M %Z")
-
-
 def schedule_row(n: billing_cycle.NextRun) -> dict[str, str]:
     return {"organization": n.organization, "cycle": cycle_label(n.billing_cycle, n.billing_day),
-            "period": f"{n.period_start} – {n.period_end}", "run_at": local(n.run_at, n.timezone),
+            "period": f"{n.period_start} – {n.period_end}", "run_at": when(n.run_at, n.timezone),
             "timezone": n.timezone, "due": "yes" if n.overdue_catch_up else ""}
 
 
@@ -118,11 +101,12 @@ def run_row(r: dict) -> dict[str, str]:
             "invoice_id": str(r["invoice_id"] or ""), "invoice_number": r["invoice_number"] or ""}
 
 
-class FinancesState(AppState):
+class FinancesState(PagedTable, AppState):
+    FILTERS: ClassVar[Filters] = {"search": str}
+
     period: str = "30d"
     search: str = ""
-    page: int = 1
-    total: int = 0
+    per_page: int = PAGE_SIZE
     rollup: bool = True
 
     currency_rows: list[dict[str, str]] = []
@@ -136,12 +120,8 @@ class FinancesState(AppState):
     loading: bool = False
 
     @rx.var
-    def page_count(self) -> int:
-        return pages(self.total, PAGE_SIZE)
-
-    @rx.var
     def range_label(self) -> str:
-        return page_range(self.total, self.page, PAGE_SIZE, "chargers", "No chargers")
+        return page_range(self.total, self.page, self.per_page, "chargers", "No chargers")
 
     @rx.var
     def org_rows(self) -> list[dict[str, str]]:
@@ -158,70 +138,52 @@ class FinancesState(AppState):
     def period_label(self) -> str:
         return finance.PERIOD_LABELS.get(self.period, "")
 
-    async def _call(self, work):
-        """Run a service call: (True, result), or (False, what to answer: a toast, the login page or nothing)."""
-        try:
-            return True, await self._run(work, cap=Cap.VIEW_FINANCE)
-        except AuthError as exc:
-            return False, self._failed(exc)
-        except SERVICE_ERRORS as exc:
-            return False, (None if self.denied else self._failed(exc))
-
     @rx.event
     async def load(self):
         self.loading, self.page = True, 1
         yield
-        search = self.search
+        search, limit = self.search, self.per_page
 
         def work(session, user, scope):
             totals = finance.organization_totals(session=session, scope=scope)
-            billing = scope.location_owner_id is None
+            billing = scope.can(Cap.VIEW_INVOICES)
             return dict(
                 currencies=currency_totals(finance.currency_figures(totals)),
                 total=finance.count_chargers(session=session, scope=scope, search=search),
                 chargers=[charger_row(r) for r in finance.revenue_by_charger(
-                    session=session, scope=scope, search=search, limit=PAGE_SIZE, offset=0)],
+                    session=session, scope=scope, search=search, limit=limit, offset=0)],
                 rollup=tree_rows(totals, True), own=tree_rows(totals, False), billing=billing,
                 schedule=[schedule_row(n) for n in billing_cycle.next_runs(session=session, scope=scope)]
                 if billing else [],
-                runs=[run_row(r) for r in invoicing.billing_runs(session=session, scope=scope, limit=RUN_HISTORY)],
+                runs=[run_row(r) for r in invoicing.billing_runs(session=session, scope=scope, limit=RUN_HISTORY)]
+                if billing else [],
             )
 
-        try:
-            ok, out = await self._call(work)
-        finally:
-            self.loading = False
-        if not ok:
-            yield out
+        call = await self._call(work, cap=Cap.VIEW_FINANCE)
+        self.loading = False
+        if not call.ok:
+            yield call.answer
             return
+        out = call.value
         self.currency_rows, self.total, self.charger_rows = out["currencies"], out["total"], out["chargers"]
         self.org_rollup_rows, self.org_own_rows = out["rollup"], out["own"]
         self.show_billing, self.schedule, self.runs = out["billing"], out["schedule"], out["runs"]
         self.loaded = True
 
-    async def _fetch_chargers(self):
-        search, offset = self.search, (self.page - 1) * PAGE_SIZE
+    async def _fetch(self):
+        """One page of chargers (the totals and the tree stay as loaded)."""
+        search, limit, offset = self.search, self.per_page, (self.page - 1) * self.per_page
 
         def work(session, user, scope):
             return (finance.count_chargers(session=session, scope=scope, search=search),
                     [charger_row(r) for r in finance.revenue_by_charger(session=session, scope=scope, search=search,
-                                                                         limit=PAGE_SIZE, offset=offset)])
+                                                                         limit=limit, offset=offset)])
 
-        ok, out = await self._call(work)
-        if not ok:
-            return out
-        self.total, self.charger_rows = out
-        return None
-
-    @rx.event
-    async def set_search(self, value: str):
-        self.search, self.page = value, 1
-        yield await self._fetch_chargers()
-
-    @rx.event
-    async def go_page(self, page: int):
-        self.page = min(max(1, page), self.page_count)
-        yield await self._fetch_chargers()
+        call = await self._call(work, cap=Cap.VIEW_FINANCE)
+        if not call.ok:
+            yield call.answer
+            return
+        self.total, self.charger_rows = call.value
 
     @rx.event
     def set_period(self, value: str | list[str]):

@@ -5,65 +5,26 @@ The content of an issued document never changes; the actions only move its statu
 correction (credit note plus new invoice). The services check the capability and the scope again."""
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
-from zoneinfo import ZoneInfo
-
 import reflex as rx
 
 from core.errors import NotFound
+from core.fmt import day, kwh, period, when
 from core.mail import MailError
 from core.money import format_money
-from services.access.auth import AuthError
+from models.invoice import InvoiceKind, InvoiceStatus
 from services.access.permissions import Cap
 from services.billing import invoice_mail as mail
 from services.billing import invoicing
-from state.base import SERVICE_ERRORS, AppState
-from state.invoices import day, period
+from services.billing.invoice_view import InvoiceView, invoice_view
+from state.base import AppState
 
 PDF_PATH = "/api/v1/invoices/{id}/pdf"
 
 
-def pct(rate: Decimal) -> str:
-    return f"{Decimal(rate).normalize():f} %"
-
-
-def party_lines(p: dict) -> list[str]:
-    lines = [p.get("legal_name") or p.get("name") or ""]
-    lines += [ln.strip() for ln in (p.get("address") or "").splitlines() if ln.strip()]
-    if p.get("registration_number"):
-        lines.append(f"Registration no. {p['registration_number']}")
-    if p.get("tax_number"):
-        lines.append(f"Tax no. {p['tax_number']}")
-    if p.get("billing_email"):
-        lines.append(p["billing_email"])
-    return [ln for ln in lines if ln]
-
-
-def settlement(d: invoicing.InvoiceDetail) -> list[dict[str, str]]:
-    """The statement from the tariff components to the net payable, each line with its basis."""
-    a, cur = d.amounts, d.currency
-
-    def line(key: str, label: str, note: str = "", kind: str = "line") -> dict[str, str]:
-        return {"key": key, "label": label, "note": note, "amount": format_money(a[key], cur), "kind": kind}
-
-    return [
-        line("amount_energy", "Energy", f"{d.energy_kwh:,.3f} kWh"),
-        line("amount_time", "Charging time"),
-        line("amount_session_fee", "Session fees"),
-        line("amount_idle", "Idle fees"),
-        line("amount_subtotal", "Subtotal (before tax)", "", "subtotal"),
-        line("amount_vat", "VAT", pct(d.vat_rate)),
-        line("amount_ssc", "SSC levy", pct(d.ssc_levy_rate)),
-        line("amount_gross", "Gross revenue collected", f"{d.session_count:,} sessions", "subtotal"),
-        line("amount_vat", "VAT", "to the tax authority", "deduct"),
-        line("amount_ssc", "SSC levy", "to the tax authority", "deduct"),
-        line("amount_gateway", "Gateway charges", "payment processing", "deduct"),
-        line("amount_platform", "Platform commission", f"{pct(d.platform_commission_rate)} of the subtotal",
-             "deduct"),
-        line("amount_location_owner", "Location-owner commissions", "per their contracts", "deduct"),
-        line("amount_net_payable", "Net payable to the organization", f"due {day(d.due_date)}", "total"),
-    ]
+def statement(view: InvoiceView, currency: str) -> list[dict[str, str]]:
+    """The invoice view's charges, taxes and settlement as table rows, amounts formatted."""
+    return [{"key": ln.key, "label": ln.label, "note": ln.note, "amount": format_money(ln.amount, currency),
+             "kind": ln.kind} for ln in (*view.charges, *view.taxes, *view.settlement)]
 
 
 def line_row(ln: invoicing.LineRow, currency: str) -> dict[str, str]:
@@ -73,19 +34,16 @@ def line_row(ln: invoicing.LineRow, currency: str) -> dict[str, str]:
         return format_money(a[key], currency)
 
     return {"position": str(ln.position), "charger_id": str(ln.charger_id or ""), "description": ln.description,
-            "sessions": f"{ln.session_count:,}", "kwh": f"{ln.energy_kwh:,.3f}", "energy": money("amount_energy"),
+            "sessions": f"{ln.session_count:,}", "kwh": kwh(ln.energy_kwh, 3, unit=False),
+            "energy": money("amount_energy"),
             "time": money("amount_time"), "fees": money("amount_session_fee"), "idle": money("amount_idle"),
             "subtotal": money("amount_subtotal"), "gross": money("amount_gross"), "net": money("amount_net_payable")}
 
 
 def history_row(h: invoicing.StatusChangeRow, tz: str) -> dict[str, str]:
     label = invoicing.STATUS_LABELS
-    return {"when": local(h.changed_at, tz), "from": label.get(h.from_status or "", ""),
+    return {"when": when(h.changed_at, tz), "from": label.get(h.from_status or "", ""),
             "to": label.get(h.to_status, h.to_status), "by": h.changed_by, "reason": h.reason or ""}
-
-
-def local(value: datetime, tz: str) -> str:
-    return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M %Z")
 
 
 class InvoiceDetailState(AppState):
@@ -134,7 +92,7 @@ class InvoiceDetailState(AppState):
 
     @rx.var
     def can_correct(self) -> bool:
-        return (self.can_manage and self.info.get("kind") == "invoice"
+        return (self.can_manage and self.info.get("kind") == InvoiceKind.INVOICE
                 and self.info.get("credited_by_number", "") == "")
 
     @rx.var
@@ -146,9 +104,9 @@ class InvoiceDetailState(AppState):
         return f"{self.info.get('number', 'invoice')}.pdf"
 
     def _show(self, d: invoicing.InvoiceDetail) -> None:
+        view = invoice_view(d)
         self.info = {
-            "id": str(d.id), "number": d.number, "kind": d.kind,
-            "title": "Credit note" if d.kind == "credit_note" else "Invoice",
+            "id": str(d.id), "number": d.number, "kind": d.kind, "title": view.title, "net_heading": view.net_heading,
             "status": invoicing.STATUS_LABELS[d.status], "organization": d.customer_party.get("name", ""),
             "period": period(d.period_start, d.period_end), "issued": day(d.issue_date), "due": day(d.due_date),
             "terms": f"{d.payment_terms_days} days", "currency": d.currency, "timezone": d.timezone,
@@ -158,24 +116,12 @@ class InvoiceDetailState(AppState):
             "credited_by_id": str(d.credited_by_id or ""), "credited_by_number": d.credited_by_number or "",
             "net": format_money(d.amounts["amount_net_payable"], d.currency),
             "gross": format_money(d.amounts["amount_gross"], d.currency),
-            "sessions": f"{d.session_count:,}", "energy": f"{d.energy_kwh:,.3f} kWh",
+            "sessions": f"{d.session_count:,}", "energy": kwh(d.energy_kwh, 3),
         }
-        self.platform, self.customer = party_lines(d.platform_party), party_lines(d.customer_party)
+        self.platform, self.customer = view.platform, view.customer
         self.lines = [line_row(ln, d.currency) for ln in d.lines]
-        self.summary = settlement(d)
+        self.summary = statement(view, d.currency)
         self.history = [history_row(h, d.timezone) for h in d.history]
-
-    async def _call(self, work, cap: Cap):
-        """(True, result) or (False, what to answer). A document outside the scope is simply not found."""
-        try:
-            return True, await self._run(work, cap=cap)
-        except AuthError as exc:
-            return False, self._failed(exc)
-        except NotFound:
-            self.not_found = True
-            return False, None
-        except SERVICE_ERRORS as exc:
-            return False, (None if self.denied else self._failed(exc))
 
     @rx.event
     async def load(self):
@@ -194,11 +140,12 @@ class InvoiceDetailState(AppState):
             return invoicing.get_invoice(session=session, scope=scope, invoice_id=invoice_id), \
                 scope.can(Cap.MANAGE_INVOICES)
 
-        ok, out = await self._call(work, Cap.VIEW_FINANCE)
-        if not ok:
-            yield out
+        # A document outside the scope is simply not found.
+        call = await self._call(work, cap=Cap.VIEW_INVOICES)
+        if not call.ok:
+            yield call.answer
             return
-        d, self.can_manage = out
+        d, self.can_manage = call.value
         self._show(d)
 
     async def _change(self, status: str, reason: str | None = None):
@@ -209,23 +156,21 @@ class InvoiceDetailState(AppState):
                                            reason=reason)
 
         self.busy = status
-        try:
-            ok, out = await self._call(work, Cap.MANAGE_INVOICES)
-        finally:
-            self.busy = ""
-        if not ok:
-            return False, out
-        self._show(out)
-        return True, rx.toast.success(f"{out.number} is now {invoicing.STATUS_LABELS[out.status]}.")
+        call = await self._call(work, cap=Cap.MANAGE_INVOICES)
+        self.busy = ""
+        if not call.ok:
+            return False, call.answer
+        self._show(call.value)
+        return True, rx.toast.success(f"{call.value.number} is now {invoicing.STATUS_LABELS[call.value.status]}.")
 
     @rx.event
     async def mark_sent(self):
-        _, answer = await self._change("sent")
+        _, answer = await self._change(InvoiceStatus.SENT)
         yield answer
 
     @rx.event
     async def mark_paid(self):
-        _, answer = await self._change("paid")
+        _, answer = await self._change(InvoiceStatus.PAID)
         yield answer
 
     @rx.event
@@ -245,7 +190,7 @@ class InvoiceDetailState(AppState):
         if not self.void_reason.strip():
             self.void_error = "Give a reason to void an invoice."
             return
-        ok, answer = await self._change("void", self.void_reason)
+        ok, answer = await self._change(InvoiceStatus.VOID, self.void_reason)
         if ok:
             self.void_open = False
         elif answer is not None:
@@ -266,14 +211,12 @@ class InvoiceDetailState(AppState):
 
         self.busy = "email"
         yield
-        try:
-            ok, out = await self._call(work, Cap.MANAGE_INVOICES)
-        finally:
-            self.busy = ""
-        if not ok:
-            yield out
+        call = await self._call(work, cap=Cap.MANAGE_INVOICES)
+        self.busy = ""
+        if not call.ok:
+            yield call.answer
             return
-        self.notice_kind, self.notice, fresh = out
+        self.notice_kind, self.notice, fresh = call.value
         if fresh is not None:
             self._show(fresh)
 
@@ -303,16 +246,14 @@ class InvoiceDetailState(AppState):
 
         self.busy = "correct"
         yield
-        try:
-            ok, out = await self._call(work, Cap.MANAGE_INVOICES)
-        finally:
-            self.busy = ""
-        if not ok:
-            if out is not None:
+        call = await self._call(work, cap=Cap.MANAGE_INVOICES)
+        self.busy = ""
+        if not call.ok:
+            if call.answer is not None:
                 self.correct_error = "Nothing was issued; see the message."
-            yield out
+            yield call.answer
             return
-        fix, fresh = out
+        fix, fresh = call.value
         self._show(fresh)
         self.correct_open = False
         cn, new = fix.credit_note, fix.new_invoice

@@ -9,43 +9,32 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import date, timedelta
+from typing import ClassVar
 
 import reflex as rx
 
 from core.clock import utcnow
 from core.errors import ValidationError
+from core.fmt import day, page_range, period
 from core.money import format_money
+from models.invoice import InvoiceKind
+from models.organization import OrganizationKind
 from services.access import organizations as org_svc
-from services.access.auth import AuthError
 from services.access.permissions import Cap
 from services.billing import invoicing
-from state.base import SERVICE_ERRORS, AppState, error_message
-from state.fmt import page_range, pages
+from state.base import REFUSALS, AppState, Filters, PagedTable
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
 ANY = "any"
 STATUSES = list(invoicing.STATUS_LABELS)
-KINDS = {"invoice": "Invoices", "credit_note": "Credit notes"}
+KINDS = {InvoiceKind.INVOICE: "Invoices", InvoiceKind.CREDIT_NOTE: "Credit notes"}
 OUTCOME_LABELS = {"made": "Made", "skipped": "Skipped", "failed": "Failed"}
 
 
-def day(d: date) -> str:
-    return f"{d.day} {d:%b %Y}"
-
-
-def period(start: date, end: date) -> str:
-    """Compact: '1–31 Oct 2026', '1 Oct – 31 Dec 2026', '15 Dec 2025 – 14 Jan 2026'."""
-    if (start.year, start.month) == (end.year, end.month):
-        return f"{start.day}–{day(end)}"
-    if start.year == end.year:
-        return f"{start.day} {start:%b} – {day(end)}"
-    return f"{day(start)} – {day(end)}"
-
-
 def invoice_row(r: invoicing.InvoiceRow) -> dict[str, str]:
-    return {"id": str(r.id), "number": r.number, "credit": "yes" if r.kind == "credit_note" else "",
+    return {"id": str(r.id), "number": r.number, "credit": "yes" if r.kind == InvoiceKind.CREDIT_NOTE else "",
             "organization": r.organization, "period": period(r.period_start, r.period_end),
             "issued": day(r.issue_date), "due": day(r.due_date), "status": invoicing.STATUS_LABELS[r.status],
             "gross": format_money(r.amount_gross, r.currency), "net": format_money(r.amount_net_payable, r.currency),
@@ -72,12 +61,15 @@ def parse_day(value: str, field: str, label: str) -> date:
         raise ValidationError("Enter a date like 2026-10-31.", field) from None
 
 
-class InvoicesState(AppState):
+class InvoicesState(PagedTable, AppState):
+    FILTERS: ClassVar[Filters] = {"status": lambda v: v if v in STATUSES else ANY,
+                                  "organization": lambda v: v if v.isdigit() else ANY,
+                                  "kind": lambda v: v if v in KINDS else ANY}
+
     status: str = ANY
     organization: str = ANY
     kind: str = ANY
-    page: int = 1
-    total: int = 0
+    per_page: int = PAGE_SIZE
     rows: list[dict[str, str]] = []
     org_choices: list[dict[str, str]] = []  # client organizations in scope (filter and bulk run)
     can_manage: bool = False
@@ -101,12 +93,8 @@ class InvoicesState(AppState):
     summary: str = ""
 
     @rx.var
-    def page_count(self) -> int:
-        return pages(self.total, PAGE_SIZE)
-
-    @rx.var
     def range_label(self) -> str:
-        return page_range(self.total, self.page, PAGE_SIZE, "documents", "No invoices")
+        return page_range(self.total, self.page, self.per_page, "documents", "No invoices")
 
     @rx.var
     def general_error(self) -> str:
@@ -131,67 +119,36 @@ class InvoicesState(AppState):
 
     async def _fetch(self):
         status, organization, kind = self.status, self.organization, self.kind
-        offset = (self.page - 1) * PAGE_SIZE
+        limit, offset = self.per_page, (self.page - 1) * self.per_page
 
         def work(session, user, scope):
-            if scope.location_owner_id is not None:
-                return None  # invoices are the organization's books
             rows, total = invoicing.list_invoices(
                 session=session, scope=scope, status=None if status == ANY else status,
                 organization_id=None if organization == ANY else int(organization),
-                kind=None if kind == ANY else kind, limit=PAGE_SIZE, offset=offset)
+                kind=None if kind == ANY else kind, limit=limit, offset=offset)
             orgs = [{"id": str(o.id), "name": o.name} for o in org_svc.list_organizations(session=session, scope=scope)
-                    if o.kind != "operator"]
+                    if o.kind != OrganizationKind.OPERATOR]
             return [invoice_row(r) for r in rows], total, orgs, scope.can(Cap.MANAGE_INVOICES)
 
         self.loading = True
-        try:
-            out = await self._run(work, cap=Cap.VIEW_FINANCE)
-        except AuthError as exc:
-            return self._failed(exc)
-        except SERVICE_ERRORS as exc:
-            return None if self.denied else self._failed(exc)
-        finally:
-            self.loading = False
-        if out is None:
-            self.denied = True
-            return None
+        call = await self._call(work, cap=Cap.VIEW_INVOICES)
+        self.loading = False
+        if not call.ok:
+            yield call.answer
+            return
+        out = call.value
         self.rows, self.total, self.org_choices, self.can_manage = out
         if self.organization != ANY and self.organization not in {o["id"] for o in self.org_choices}:
             self.organization = ANY
         self.loaded = True
-        return None
 
     @rx.event
     async def load(self):
         self.page = 1
         if not self.running:
             self.bulk_open = False
-        yield await self._fetch()
-
-    @rx.event
-    async def refresh(self):
-        yield await self._fetch()
-
-    @rx.event
-    async def set_status(self, value: str):
-        self.status, self.page = (value if value in STATUSES else ANY), 1
-        yield await self._fetch()
-
-    @rx.event
-    async def set_organization(self, value: str):
-        self.organization, self.page = (value if value.isdigit() else ANY), 1
-        yield await self._fetch()
-
-    @rx.event
-    async def set_kind(self, value: str):
-        self.kind, self.page = (value if value in KINDS else ANY), 1
-        yield await self._fetch()
-
-    @rx.event
-    async def go_page(self, page: int):
-        self.page = min(max(1, page), self.page_count)
-        yield await self._fetch()
+        async for update in self._fetch():
+            yield update
 
     # --- bulk run -------------------------------------------------------------------------------------
 
@@ -224,6 +181,9 @@ class InvoicesState(AppState):
         chosen = [i for i in self.bulk_selected if i != org_id]
         self.bulk_selected = chosen + [org_id] if checked else chosen
 
+    def _bulk_refused(self, message: str, field: str) -> None:
+        self.bulk_error, self.bulk_field = message, field
+
     @rx.event
     def new_run(self):
         """Back from the report to the form, for another period."""
@@ -243,8 +203,7 @@ class InvoicesState(AppState):
                 if ids == []:
                     raise ValidationError("Select at least one organization, or choose all.", "bulk_orgs")
             except ValidationError as exc:
-                self.bulk_error, self.bulk_field = exc.message, exc.field or ""
-                return
+                return self._refused(exc, self._bulk_refused)
             self.bulk_error = self.bulk_field = ""
             self.running, self.finished, self.report, self.summary, self.done = True, False, [], "", 0
             self.expected = len(ids) if ids is not None else len(self.org_choices)
@@ -282,14 +241,10 @@ class InvoicesState(AppState):
 
         try:
             result = task.result()
-        except AuthError as exc:
+        except REFUSALS as exc:
             async with self:
                 self.running = False
-                return self._failed(exc)
-        except SERVICE_ERRORS as exc:
-            async with self:
-                self.running, self.bulk_error, self.bulk_field = False, error_message(exc), ""
-            return
+                return self._refused(exc, self._bulk_refused)
         except Exception:  # the organizations done so far are committed; say so rather than spin forever
             log.exception("bulk invoicing stopped")
             async with self:

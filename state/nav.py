@@ -15,9 +15,6 @@ class NavItem:
     route: str
     icon: str  # a lucide icon name
     cap: Cap
-    # Location owners hold Cap.VIEW_FINANCE for their chargers' revenue, but invoices are the
-    # organization's books: the invoicing services show them none, so the sidebar hides the page.
-    location_owners: bool = True
 
 
 NAV: tuple[NavItem, ...] = (
@@ -27,7 +24,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Network map", "/network", "map", Cap.VIEW_NETWORK),
     NavItem("Transactions", "/transactions", "receipt", Cap.VIEW_TRANSACTIONS),
     NavItem("Finances", "/finances", "wallet", Cap.VIEW_FINANCE),
-    NavItem("Invoices", "/invoices", "file-text", Cap.VIEW_FINANCE, location_owners=False),
+    NavItem("Invoices", "/invoices", "file-text", Cap.VIEW_INVOICES),
     NavItem("Organizations", "/organizations", "building-2", Cap.VIEW_ORGANIZATIONS),
     NavItem("Users", "/users", "users", Cap.VIEW_USERS),
 )

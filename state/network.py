@@ -4,10 +4,9 @@ from __future__ import annotations
 import reflex as rx
 
 from core.config import get_settings
-from services.access.auth import AuthError
 from services.access.permissions import Cap
 from services.network import map as svc
-from state.base import SERVICE_ERRORS, AppState
+from state.base import AppState
 
 # Live status → marker colour (Radix step 9 hex, so it matches the status badges).
 MARKER_COLORS = {
@@ -33,17 +32,12 @@ class NetworkState(AppState):
     async def load(self):
         self.loading = True
         yield
-        try:
-            m = await self._run(lambda s, u, scope: svc.network_map(session=s, scope=scope), cap=Cap.VIEW_NETWORK)
-        except AuthError as exc:
-            yield self._failed(exc)
+        call = await self._call(lambda s, u, scope: svc.network_map(session=s, scope=scope), cap=Cap.VIEW_NETWORK)
+        self.loading = False
+        if not call.ok:
+            yield call.answer
             return
-        except SERVICE_ERRORS as exc:
-            if not self.denied:
-                yield self._failed(exc)
-            return
-        finally:
-            self.loading = False
+        m = call.value
         self.tile_url = get_settings().map_tile_url
         self.markers = [{"id": str(k.id), "ocpp_id": k.ocpp_id, "name": k.name, "org": k.organization_name,
                          "status": k.status, "lat": k.latitude, "lon": k.longitude,

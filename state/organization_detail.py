@@ -15,16 +15,18 @@ from zoneinfo import ZoneInfo
 import reflex as rx
 
 from core.clock import utcnow
-from core.errors import Conflict, NotFound, ValidationError
+from core.errors import NotFound
+from core.fmt import MISSING, percent, plain, when
+from models.contract import ContractKind
 from services.access import audit as audit_svc
 from services.access import users as user_svc
-from services.access.auth import AuthError
 from services.access.permissions import Cap
 from services.billing import org_settings
 from services.charging import contracts as contract_svc
 from services.charging import tariffs as tariff_svc
 from services.network import chargers as charger_svc
-from state.base import ALL_ORGS, SERVICE_ERRORS, AppState
+from state.base import ALL_ORGS, AppState
+from state.organizations import KIND_LABELS
 
 PROFILE_FIELDS = ("name", "legal_name", "address", "registration_number", "tax_number", "billing_email", "currency",
                   "timezone", "region")
@@ -32,7 +34,6 @@ BILLING_FIELDS = ("billing_cycle", "billing_day", "payment_terms_days", "vat_rat
                   "energy_cost_per_kwh", "gateway_fee_percent", "gateway_fee_fixed", "platform_commission_rate")
 TARIFF_TEXT = ("name", "price_per_kwh", "price_per_minute", "session_fee", "idle_fee_per_minute",
                "idle_grace_minutes")
-KIND_LABELS = {"operator": "Platform operator", "client": "Client", "sub": "Sub-account"}
 FIELD_LABELS = {
     "name": "Name", "legal_name": "Legal name", "address": "Address", "registration_number": "Registration number",
     "tax_number": "Tax number", "billing_email": "Billing email", "currency": "Currency", "timezone": "Timezone",
@@ -57,9 +58,9 @@ EMPTY_BAND = {"start": "", "end": "", "price_per_kwh": ""}
 
 def _text(value: Any) -> str:
     if value is None or value == "":
-        return "—"
+        return MISSING
     if isinstance(value, list):
-        return "; ".join(_text(v) for v in value) or "—"
+        return "; ".join(_text(v) for v in value) or MISSING
     if isinstance(value, dict):
         if {"start", "end", "price_per_kwh"} <= value.keys():
             return f"{value['start']}–{value['end']} at {value['price_per_kwh']}"
@@ -67,26 +68,22 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, str) and DECIMAL_RE.match(value):
-        return _plain(Decimal(value))  # "18.000" and "18" are the same rate
+        return plain(Decimal(value))  # "18.000" and "18" are the same rate
     return str(value)
-
-
-def _plain(value: Decimal) -> str:
-    return f"{Decimal(value).normalize():f}"
 
 
 def audit_rows(entries: list[audit_svc.AuditRow], tz: str) -> list[dict[str, str]]:
     """One row per changed field: when, who, what, field, old → new."""
-    zone, out = ZoneInfo(tz), []
+    out = []
     for e in entries:
-        when = e.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        at = when(e.created_at, tz)
         what = ACTION_LABELS.get((e.entity, e.action), f"{e.entity} {e.action}".replace("_", " ").capitalize())
         for key, change in (e.changes or {}).items():
             if isinstance(change, dict) and {"old", "new"} <= change.keys():
                 old, new = _text(change["old"]), _text(change["new"])
             else:
                 old, new = "", _text(change)
-            out.append({"id": str(e.id), "when": when, "who": e.user_email or "System", "what": what,
+            out.append({"id": str(e.id), "when": at, "who": e.user_email or "System", "what": what,
                         "field": FIELD_LABELS.get(key, key), "old": old, "new": new})
     return out
 
@@ -157,7 +154,7 @@ class OrganizationDetailState(AppState):
 
     def _show(self, snap: dict[str, Any]) -> None:
         d: org_settings.OrgDetail = snap["detail"]
-        org = {k: ("" if v is None else (_plain(v) if isinstance(v, Decimal) else str(v)))
+        org = {k: ("" if v is None else (plain(v) if isinstance(v, Decimal) else str(v)))
                for k, v in vars(d).items()}
         org["kind_label"] = KIND_LABELS.get(d.kind, d.kind)
         self.org = org
@@ -165,39 +162,26 @@ class OrganizationDetailState(AppState):
         names = {f"owner:{i}": n for i, n in snap["owners"]} | {f"charger:{i}": n for i, n in snap["chargers"]}
         self.target_options = [{"value": k, "label": ("Location owner: " if k.startswith("owner") else "Charger: ")
                                 + n} for k, n in names.items()]
-        zone = ZoneInfo(d.timezone)
         self.contracts = [{
             "id": str(c.id),
-            "kind": "Platform" if c.kind == "platform" else "Location owner",
-            "applies_to": "Whole organization" if c.kind == "platform" else names.get(
-                f"owner:{c.location_owner_id}" if c.location_owner_id else f"charger:{c.charger_id}", "—"),
-            "rate": f"{_plain(c.rate)} %",
-            "effective": c.effective_from.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            "kind": "Platform" if c.kind == ContractKind.PLATFORM else "Location owner",
+            "applies_to": "Whole organization" if c.kind == ContractKind.PLATFORM else names.get(
+                f"owner:{c.location_owner_id}" if c.location_owner_id else f"charger:{c.charger_id}", MISSING),
+            "rate": percent(c.rate),
+            "effective": when(c.effective_from, d.timezone),
             "in_future": "yes" if c.effective_from > utcnow() else "",
             "note": c.note or "",
         } for c in snap["contracts"]]
         self.tariffs = [{
             "id": str(t.id), "name": t.name, "default": "yes" if t.is_default else "",
-            "price_per_kwh": _plain(t.price_per_kwh), "price_per_minute": _plain(t.price_per_minute),
-            "session_fee": _plain(t.session_fee),
-            "idle": f"{_plain(t.idle_fee_per_minute)}/min after {t.idle_grace_minutes} min",
+            "price_per_kwh": plain(t.price_per_kwh), "price_per_minute": plain(t.price_per_minute),
+            "session_fee": plain(t.session_fee),
+            "idle": f"{plain(t.idle_fee_per_minute)}/min after {t.idle_grace_minutes} min",
             "bands": _text(t.bands) if t.bands else "None",
             "vat": "Inclusive" if t.vat_inclusive else "Exclusive",
         } for t in snap["tariffs"]]
         self._tariff_rows = {t.id: t for t in snap["tariffs"]}
         self.audit = audit_rows(snap["audit"], d.timezone)
-
-    async def _call(self, work, cap: Cap) -> tuple[bool, Any, Any]:
-        """Run `work`: (True, result, None), or (False, None, what to tell the browser)."""
-        try:
-            return True, await self._run(work, cap=cap), None
-        except AuthError as exc:
-            return False, None, self._failed(exc)
-        except NotFound:
-            self.not_found = True
-            return False, None, None
-        except SERVICE_ERRORS as exc:
-            return False, None, None if self.denied else self._failed(exc)
 
     @rx.event
     async def load(self):
@@ -215,12 +199,22 @@ class OrganizationDetailState(AppState):
                 raise NotFound("Organization not found.")
             return self._snapshot(session, scope, org_id)
 
-        ok, snap, followup = await self._call(work, Cap.VIEW_ORGANIZATIONS)
+        call = await self._call(work, cap=Cap.VIEW_ORGANIZATIONS)
         self.loading = False
-        if ok:
-            self._show(snap)
-        elif followup is not None:
-            yield followup
+        if not call.ok:
+            yield call.answer
+            return
+        self._show(call.value)
+
+    def _logo_refused(self, message: str, field: str) -> None:
+        self.logo_error = message
+
+    def _contract_refused(self, message: str, field: str) -> None:
+        key = {"location_owner_id": "c_target", "charger_id": "c_target"}.get(field, f"c_{field}")
+        self.errors = {key: message}
+
+    def _tariff_refused(self, message: str, field: str) -> None:
+        self.t_errors = {field or "form": message}
 
     # ------------------------------------------------------------ settings sections
 
@@ -238,13 +232,12 @@ class OrganizationDetailState(AppState):
 
         self.saving = section
         yield
-        ok, result, followup = await self._call(work, Cap.MANAGE_ORGANIZATIONS)
+        call = await self._call(work, cap=Cap.MANAGE_ORGANIZATIONS)
         self.saving = ""
-        if not ok:
-            if followup is not None:
-                yield followup
+        if not call.ok:
+            yield call.answer
             return
-        errors, snap = result
+        errors, snap = call.value
         self.errors = errors
         if errors:
             self.notice = section
@@ -276,19 +269,12 @@ class OrganizationDetailState(AppState):
             org_settings.set_logo(session=session, scope=scope, user_id=user.id, org_id=org_id, data=data)
             return self._snapshot(session, scope, org_id)
 
-        try:
-            snap = await self._run(work, cap=Cap.MANAGE_ORGANIZATIONS)
-        except ValidationError as exc:
-            self.logo_error = exc.message
-            return
-        except AuthError as exc:
-            yield self._failed(exc)
-            return
-        except SERVICE_ERRORS as exc:
-            yield self._failed(exc)
+        call = await self._call(work, cap=Cap.MANAGE_ORGANIZATIONS, form=self._logo_refused)
+        if not call.ok:
+            yield call.answer
             return
         self.logo_error = ""
-        self._show(snap)
+        self._show(call.value)
         yield [rx.clear_selected_files("logo"), rx.toast.success("Logo updated.")]
 
     # ------------------------------------------------------------ commission contracts
@@ -305,7 +291,7 @@ class OrganizationDetailState(AppState):
     async def add_contract(self, form: dict[str, Any]):
         org_id, kind, target = int(self.org["id"]), self.c_kind, self.c_target
         owner_id = charger_id = None
-        if kind == "location_owner":
+        if kind == ContractKind.LOCATION_OWNER:
             if not target:
                 self.errors = {"c_target": "Choose a location owner or a charger."}
                 return
@@ -327,23 +313,13 @@ class OrganizationDetailState(AppState):
 
         self.saving = "contract"
         yield
-        try:
-            snap = await self._run(work, cap=Cap.MANAGE_ORGANIZATIONS)
-        except ValidationError as exc:
-            key = {"location_owner_id": "c_target", "charger_id": "c_target"}.get(exc.field or "",
-                                                                                  f"c_{exc.field}")
-            self.errors = {key: exc.message}
+        call = await self._call(work, cap=Cap.MANAGE_ORGANIZATIONS, form=self._contract_refused)
+        self.saving = ""
+        if not call.ok:
+            yield call.answer
             return
-        except AuthError as exc:
-            yield self._failed(exc)
-            return
-        except SERVICE_ERRORS as exc:
-            yield self._failed(exc)
-            return
-        finally:
-            self.saving = ""
         self.errors = {}
-        self._show(snap)
+        self._show(call.value)
         yield [rx.set_value("c_rate", ""), rx.set_value("c_note", ""), rx.toast.success("Contract added.")]
 
     # ------------------------------------------------------------ tariffs
@@ -362,9 +338,9 @@ class OrganizationDetailState(AppState):
         if t is None:
             return
         self.t_id, self.t_errors = t.id, {}
-        self.t_fields = {"name": t.name, "price_per_kwh": _plain(t.price_per_kwh),
-                         "price_per_minute": _plain(t.price_per_minute), "session_fee": _plain(t.session_fee),
-                         "idle_fee_per_minute": _plain(t.idle_fee_per_minute),
+        self.t_fields = {"name": t.name, "price_per_kwh": plain(t.price_per_kwh),
+                         "price_per_minute": plain(t.price_per_minute), "session_fee": plain(t.session_fee),
+                         "idle_fee_per_minute": plain(t.idle_fee_per_minute),
                          "idle_grace_minutes": str(t.idle_grace_minutes)}
         self.t_vat_inclusive, self.t_default = t.vat_inclusive, t.is_default
         self.t_bands = [{"start": b["start"], "end": b["end"], "price_per_kwh": str(b["price_per_kwh"])}
@@ -423,22 +399,11 @@ class OrganizationDetailState(AppState):
 
         self.saving = "tariff"
         yield
-        try:
-            snap = await self._run(work, cap=Cap.MANAGE_TARIFFS)
-        except ValidationError as exc:
-            self.t_errors = {exc.field or "form": exc.message}
+        call = await self._call(work, cap=Cap.MANAGE_TARIFFS, form=self._tariff_refused)
+        self.saving = ""
+        if not call.ok:
+            yield call.answer
             return
-        except Conflict as exc:
-            self.t_errors = {"name": str(exc)}
-            return
-        except AuthError as exc:
-            yield self._failed(exc)
-            return
-        except SERVICE_ERRORS as exc:
-            yield self._failed(exc)
-            return
-        finally:
-            self.saving = ""
         self.t_errors, self.t_open = {}, False
-        self._show(snap)
+        self._show(call.value)
         yield rx.toast.success("Tariff saved.")

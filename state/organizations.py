@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import reflex as rx
 
+from core.fmt import MISSING
+from models.organization import OrganizationKind
 from services.access import organizations as svc
-from services.access.auth import AuthError
 from services.access.permissions import Cap
-from state.base import SERVICE_ERRORS, AppState
+from state.base import AppState
 
-KIND_LABELS = {"operator": "Platform operator", "client": "Client", "sub": "Sub-account"}
+KIND_LABELS = {OrganizationKind.OPERATOR: "Platform operator", OrganizationKind.CLIENT: "Client",
+               OrganizationKind.SUB: "Sub-account"}
 
 
 class OrganizationsState(AppState):
@@ -23,21 +25,16 @@ class OrganizationsState(AppState):
         def work(session, user, scope):
             return svc.list_organizations(session=session, scope=scope)
 
-        try:
-            orgs = await self._run(work, cap=Cap.VIEW_ORGANIZATIONS)
-        except AuthError as exc:
-            yield self._failed(exc)
+        call = await self._call(work, cap=Cap.VIEW_ORGANIZATIONS)
+        self.loading = False
+        if not call.ok:
+            yield call.answer
             return
-        except SERVICE_ERRORS as exc:
-            if not self.denied:
-                yield self._failed(exc)
-            return
-        finally:
-            self.loading = False
+        orgs = call.value
         names = {o.id: o.name for o in orgs}
         self.rows = [{
             "id": str(o.id), "name": o.name, "slug": o.slug, "kind": KIND_LABELS.get(o.kind, o.kind),
             # A parent outside the scope is not named: the user may not see it.
-            "parent": names.get(o.parent_id, "—") if o.parent_id else "—",
+            "parent": names.get(o.parent_id, MISSING) if o.parent_id else MISSING,
             "currency": o.currency, "timezone": o.timezone, "region": o.region,
         } for o in orgs]

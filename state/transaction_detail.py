@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import reflex as rx
 
 from core.errors import NotFound
+from core.fmt import MISSING, clock, duration, kwh, percent, plain, when
 from core.money import format_money
-from services.access.auth import AuthError
 from services.access.permissions import Cap
 from services.charging import transactions as svc
-from state.base import SERVICE_ERRORS, AppState
-from state.transactions import duration, kwh, local_time, status_label
+from state.base import AppState
+from state.transactions import status_label
 
 FLAG_TEXT = {
     "meter_backwards": "The meter went backwards during the session; those readings added nothing.",
@@ -33,14 +32,6 @@ STOP_REASONS = {
 DIRECTIONS = {"in": "Charger → server", "out": "Server → charger"}
 
 
-def _pct(value: Any) -> str:
-    return f"{Decimal(str(value)).normalize():f} %"
-
-
-def _plain(value: Any) -> str:
-    return f"{Decimal(str(value)).normalize():f}"
-
-
 def price_lines(amounts: dict[str, Decimal | None], b: dict[str, Any] | None,
                 currency: str) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """(what the driver pays, how the gross is split), each line with what it was computed from."""
@@ -52,32 +43,32 @@ def price_lines(amounts: dict[str, Decimal | None], b: dict[str, Any] | None,
     time, idle, energy = b.get("time") or {}, b.get("idle") or {}, b.get("energy") or {}
     per_kwh = tariff.get("price_per_kwh")
     bands = [x for x in energy.get("bands", []) if x.get("band") != "base"]
-    energy_note = f"{_plain(energy['kwh'])} kWh" if energy.get("kwh") is not None else ""
+    energy_note = f"{plain(energy['kwh'])} kWh" if energy.get("kwh") is not None else ""
     if per_kwh is not None:
-        energy_note += f" × {_plain(per_kwh)} base" if bands else f" × {_plain(per_kwh)}"
+        energy_note += f" × {plain(per_kwh)} base" if bands else f" × {plain(per_kwh)}"
     if bands:
         energy_note += f"; {len(bands)} time-of-day band{'s' if len(bands) > 1 else ''}"
     vat_mode = " (included in prices)" if tariff.get("vat_inclusive") else ""
     lines = [
         ("energy", "Energy", energy_note, "line"),
-        ("time", "Charging time", f"{_plain(time['charging_minutes'])} min × {_plain(time['price_per_minute'])}"
+        ("time", "Charging time", f"{plain(time['charging_minutes'])} min × {plain(time['price_per_minute'])}"
          if time else "", "line"),
         ("session_fee", "Session fee", "", "line"),
-        ("idle", "Idle fee", f"{_plain(idle['billable_minutes'])} billable of {_plain(idle['idle_minutes'])} idle "
+        ("idle", "Idle fee", f"{plain(idle['billable_minutes'])} billable of {plain(idle['idle_minutes'])} idle "
          f"min (grace {idle['grace_minutes']} min)" if idle else "", "line"),
         ("subtotal", "Subtotal (before tax)", "", "subtotal"),
-        ("vat", "VAT" + vat_mode, _pct(rates["vat"]) if rates else "", "line"),
-        ("ssc", "SSC levy", _pct(rates["ssc"]) if rates else "", "line"),
+        ("vat", "VAT" + vat_mode, percent(rates["vat"]) if rates else "", "line"),
+        ("ssc", "SSC levy", percent(rates["ssc"]) if rates else "", "line"),
         ("gross", "Total paid by the driver", "", "total"),
     ]
     split = [
         ("gross", "Gross", "", "subtotal"),
         ("vat", "VAT", "to the tax authority", "deduct"),
         ("ssc", "SSC levy", "to the tax authority", "deduct"),
-        ("gateway", "Gateway charges", f"{_pct(rates['gateway_percent'])} + {_plain(rates['gateway_fixed'])} fixed"
+        ("gateway", "Gateway charges", f"{percent(rates['gateway_percent'])} + {plain(rates['gateway_fixed'])} fixed"
          if rates else "", "deduct"),
-        ("platform", "Platform commission", f"{_pct(rates['platform'])} of the subtotal" if rates else "", "deduct"),
-        ("location_owner", "Location owner commission", f"{_pct(rates['location_owner'])} of the subtotal"
+        ("platform", "Platform commission", f"{percent(rates['platform'])} of the subtotal" if rates else "", "deduct"),
+        ("location_owner", "Location owner commission", f"{percent(rates['location_owner'])} of the subtotal"
          if rates else "", "deduct"),
         ("net_cpo", "Net to CPO", "", "total"),
     ]
@@ -97,10 +88,10 @@ def terms(b: dict[str, Any] | None, currency: str) -> tuple[list[dict[str, str]]
     if tariff:
         out += [
             {"label": "Tariff", "value": tariff["name"]},
-            {"label": "Price per kWh", "value": _plain(tariff["price_per_kwh"])},
-            {"label": "Price per minute", "value": _plain(tariff["price_per_minute"])},
-            {"label": "Session fee", "value": _plain(tariff["session_fee"])},
-            {"label": "Idle fee per minute", "value": f"{_plain(tariff['idle_fee_per_minute'])} after "
+            {"label": "Price per kWh", "value": plain(tariff["price_per_kwh"])},
+            {"label": "Price per minute", "value": plain(tariff["price_per_minute"])},
+            {"label": "Session fee", "value": plain(tariff["session_fee"])},
+            {"label": "Idle fee per minute", "value": f"{plain(tariff['idle_fee_per_minute'])} after "
                                                       f"{tariff['idle_grace_minutes']} min"},
             {"label": "VAT", "value": "Inclusive" if tariff["vat_inclusive"] else "Exclusive"},
         ]
@@ -108,18 +99,18 @@ def terms(b: dict[str, Any] | None, currency: str) -> tuple[list[dict[str, str]]
         out.append({"label": "Tariff", "value": "None (no tariff applied)"})
     if rates:
         out += [
-            {"label": "VAT rate", "value": _pct(rates["vat"])},
-            {"label": "SSC levy rate", "value": _pct(rates["ssc"])},
-            {"label": "Gateway", "value": f"{_pct(rates['gateway_percent'])} + {_plain(rates['gateway_fixed'])}"},
-            {"label": "Platform commission", "value": _pct(rates["platform"])},
-            {"label": "Location owner commission", "value": _pct(rates["location_owner"])},
+            {"label": "VAT rate", "value": percent(rates["vat"])},
+            {"label": "SSC levy rate", "value": percent(rates["ssc"])},
+            {"label": "Gateway", "value": f"{percent(rates['gateway_percent'])} + {plain(rates['gateway_fixed'])}"},
+            {"label": "Platform commission", "value": percent(rates["platform"])},
+            {"label": "Location owner commission", "value": percent(rates["location_owner"])},
         ]
     if cost:
         out.append({"label": "Energy cost (CPO, info)",
-                    "value": f"{format_money(Decimal(cost['amount']), currency)} at {_plain(cost['per_kwh'])}/kWh"})
+                    "value": f"{format_money(Decimal(cost['amount']), currency)} at {plain(cost['per_kwh'])}/kWh"})
     energy = b.get("energy") or {}
-    bands = [{"band": "Base price" if x["band"] == "base" else x["band"], "kwh": _plain(x["kwh"]),
-              "price": _plain(x["price_per_kwh"])} for x in energy.get("bands", [])]
+    bands = [{"band": "Base price" if x["band"] == "base" else x["band"], "kwh": plain(x["kwh"]),
+              "price": plain(x["price_per_kwh"])} for x in energy.get("bands", [])]
     return out, bands
 
 
@@ -153,54 +144,44 @@ class TransactionDetailState(AppState):
                 raise NotFound("Session not found.")
             return svc.get_transaction(session=session, scope=scope, transaction_id=tx_id)
 
-        try:
-            d = await self._run(work, cap=Cap.VIEW_TRANSACTIONS)
-        except AuthError as exc:
-            yield self._failed(exc)
+        call = await self._call(work, cap=Cap.VIEW_TRANSACTIONS)
+        self.loading = False
+        if not call.ok:
+            yield call.answer
             return
-        except NotFound:
-            self.not_found = True
-            return
-        except SERVICE_ERRORS as exc:
-            if not self.denied:
-                yield self._failed(exc)
-            return
-        finally:
-            self.loading = False
-        self._show(d)
+        self._show(call.value)
 
     def _show(self, d: svc.TxDetail) -> None:
         r = d.row
-        zone = ZoneInfo(r.timezone)
         self.info = {
             "id": str(r.id), "organization": r.organization_name, "charger": r.charger_ocpp_id,
             "charger_name": r.charger_name or "", "connector": str(r.connector_id), "id_tag": r.id_tag,
-            "status": status_label(r.status, r.flags), "started": local_time(r.started_at, r.timezone),
-            "stopped": local_time(r.stopped_at, r.timezone) if r.stopped_at else "Still charging",
-            "duration": duration(r.duration_seconds), "energy": kwh(r.energy_kwh) + " kWh",
-            "stop_reason": STOP_REASONS.get(r.stop_reason or "", r.stop_reason or "—"),
+            "status": status_label(r.status, r.flags), "started": when(r.started_at, r.timezone),
+            "stopped": when(r.stopped_at, r.timezone) if r.stopped_at else "Still charging",
+            "duration": duration(r.duration_seconds), "energy": kwh(r.energy_kwh),
+            "stop_reason": STOP_REASONS.get(r.stop_reason or "", r.stop_reason or MISSING),
             "stop_code": r.stop_reason or "", "timezone": r.timezone, "currency": r.currency,
             "gross": format_money(r.amount_gross, r.currency),
             "meter": f"{d.meter_start:,} → {d.meter_stop:,} Wh" if d.meter_stop is not None
                      else f"{d.meter_start:,} Wh at start",
-            "priced_at": local_time(d.priced_at, r.timezone) if d.priced_at else "",
+            "priced_at": when(d.priced_at, r.timezone) if d.priced_at else "",
         }
         self.flags = [{"code": f, "text": FLAG_TEXT.get(f, f.replace("_", " ").capitalize() + ".")} for f in r.flags]
         self.priced = d.priced_at is not None
-        self.lines, self.split = price_lines(d.amounts, d.breakdown, r.currency)
-        self.terms, self.bands = terms(d.breakdown, r.currency)
+        self.lines, self.split = price_lines(d.amounts, d.price_breakdown, r.currency)
+        self.terms, self.bands = terms(d.price_breakdown, r.currency)
         curve = [{
-            "time": p.timestamp.astimezone(zone).strftime("%H:%M"),
+            "time": clock(p.timestamp, r.timezone),
             "energy": None if p.energy_kwh is None else float(round(p.energy_kwh, 3)),
             "power": None if p.power_kw is None else float(round(p.power_kw, 2)),
-        } for p in d.curve]
-        if d.curve and d.curve[0].timestamp > r.started_at:
+        } for p in d.meter_curve]
+        if d.meter_curve and d.meter_curve[0].timestamp > r.started_at:
             # The curve starts at the session's start, from nothing delivered.
-            curve.insert(0, {"time": r.started_at.astimezone(zone).strftime("%H:%M"), "energy": 0.0, "power": None})
+            curve.insert(0, {"time": clock(r.started_at, r.timezone), "energy": 0.0, "power": None})
         self.curve = curve
         self.can_raw = d.raw_messages is not None
         self.raw = [{
-            "time": m.created_at.astimezone(zone).strftime("%H:%M:%S"), "direction": DIRECTIONS.get(m.direction,
-                                                                                                   m.direction),
+            "time": clock(m.created_at, r.timezone, seconds=True),
+            "direction": DIRECTIONS.get(m.direction, m.direction),
             "action": m.action or "(result)", "frame": m.frame,
         } for m in d.raw_messages or []]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -13,12 +13,11 @@ import reflex as rx
 
 from core.clock import utcnow
 from core.errors import ValidationError
+from core.fmt import chart_label, duration, kwh, page_range, when
 from core.money import format_money
-from services.access.auth import AuthError
 from services.access.permissions import Cap
 from services.charging import transactions as svc
-from state.base import ALL_ORGS, SERVICE_ERRORS, AppState
-from state.fmt import page_range, pages
+from state.base import ALL_ORGS, AppState, Filters, PagedTable
 
 PRESETS = list(svc.PRESETS)  # 24h, 7d, 30d, 365d
 CUSTOM = "custom"
@@ -30,30 +29,8 @@ CSV_PATH = "/api/v1/transactions.csv"
 FIELDS = ("preset", "date_from", "date_to", "charger", "connector_id", "id_tag", "status")
 
 
-def duration(seconds: int | None) -> str:
-    if seconds is None:
-        return "—"
-    minutes = round(seconds / 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
-
-
-def local_time(value: datetime | None, tz: str) -> str:
-    if value is None:
-        return "—"
-    return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M %Z")
-
-
-def kwh(value: Decimal | None) -> str:
-    return "—" if value is None else f"{value:,.2f}"
-
-
 def status_label(status: str, flags: list[str]) -> str:
     return "Flagged" if flags else status.capitalize()
-
-
-def _shown(field: str | None) -> str:
-    return field if field in FIELDS else ""
 
 
 def _buckets(start: datetime, end: datetime, granularity: str) -> list[datetime]:
@@ -92,11 +69,16 @@ def chart_rows(points: list[svc.AnalyticsPoint], *, granularity: str, start: dat
         row["kwh"] = round(row["kwh"] + float(p.energy_kwh), 3)
         row["sessions"] += p.sessions
         row[f"rev_{p.currency}"] = float(p.revenue)
-    fmt = "%d %b %H:00" if granularity == "hour" else "%d %b"
-    return [{"label": key.strftime(fmt), **row} for key, row in by_bucket.items()], currencies
+    return [{"label": chart_label(key, hourly=granularity == "hour"), **row} for key, row in by_bucket.items()], \
+        currencies
 
 
-class TransactionsState(AppState):
+class TransactionsState(PagedTable, AppState):
+    # The typed filters and how each value is cleaned; a date typed in switches to a custom range.
+    FILTERS: ClassVar[Filters] = {"date_from": str, "date_to": str, "charger": str, "connector": str, "id_tag": str,
+                                  "status": lambda v: v if v in (*svc.STATUSES, ANY) else ANY,
+                                  "granularity": lambda v: v if v in svc.GRANULARITIES else "day"}
+
     preset: str = "30d"
     date_from: str = ""
     date_to: str = ""
@@ -106,12 +88,11 @@ class TransactionsState(AppState):
     status: str = ANY
     sort: str = "started_at"
     descending: bool = True
-    page: int = 1
+    per_page: int = PAGE_SIZE
     granularity: str = "day"
     revenue_currency: str = ""
 
     rows: list[dict[str, str]] = []
-    total: int = 0
     totals: list[dict[str, str]] = []
     breakdown: list[dict[str, str]] = []
     chart: list[dict[str, Any]] = []
@@ -123,12 +104,8 @@ class TransactionsState(AppState):
     loading: bool = False
 
     @rx.var
-    def page_count(self) -> int:
-        return pages(self.total, PAGE_SIZE)
-
-    @rx.var
     def range_label(self) -> str:
-        return page_range(self.total, self.page, PAGE_SIZE, "sessions", "No sessions")
+        return page_range(self.total, self.page, self.per_page, "sessions", "No sessions")
 
     @rx.var
     def revenue_key(self) -> str:
@@ -141,7 +118,7 @@ class TransactionsState(AppState):
     @rx.var
     def total_energy(self) -> str:
         # kWh add up across currencies; money never does.
-        return f"{sum(Decimal(t['energy']) for t in self.totals):,.2f} kWh"
+        return kwh(sum(Decimal(t["energy"]) for t in self.totals))
 
     @rx.var
     def csv_url(self) -> str:
@@ -190,9 +167,11 @@ class TransactionsState(AppState):
         try:
             filters, charger, granularity = self._filters()
         except ValidationError as exc:
-            self.filter_error, self.error_field, self.loading = exc.message, _shown(exc.field), False
+            self.loading = False
+            self._refused(exc, self._filter_refused)
             return
-        sort, descending, offset = self.sort, self.descending, (self.page - 1) * PAGE_SIZE
+        sort, descending = self.sort, self.descending
+        limit, offset = self.per_page, (self.page - 1) * self.per_page
 
         def work(session, user, scope):
             f = filters
@@ -201,28 +180,22 @@ class TransactionsState(AppState):
             return dict(
                 filters=f,
                 page=svc.list_transactions(session=session, scope=scope, filters=f, sort=sort,
-                                           descending=descending, limit=PAGE_SIZE, offset=offset),
+                                           descending=descending, limit=limit, offset=offset),
                 breakdown=svc.charger_breakdown(session=session, scope=scope, filters=f),
                 points=svc.energy_analytics(session=session, scope=scope, filters=f, granularity=granularity),
                 tz=svc.display_timezone(session=session, scope=scope),
             )
 
-        try:
-            out = await self._run(work, cap=Cap.VIEW_TRANSACTIONS)
-        except AuthError as exc:
-            yield self._failed(exc)
+        call = await self._call(work, cap=Cap.VIEW_TRANSACTIONS, form=self._filter_refused)
+        self.loading = False
+        if not call.ok:
+            yield call.answer
             return
-        except ValidationError as exc:
-            self.filter_error, self.error_field = exc.message, _shown(exc.field)
-            return
-        except SERVICE_ERRORS as exc:
-            if not self.denied:
-                yield self._failed(exc)
-            return
-        finally:
-            self.loading = False
         self.filter_error = self.error_field = ""
-        self._show(out, granularity)
+        self._show(call.value, granularity)
+
+    def _filter_refused(self, message: str, field: str) -> None:
+        self.filter_error, self.error_field = message, field if field in FIELDS else ""
 
     def _show(self, out: dict[str, Any], granularity: str) -> None:
         f, page, tz = out["filters"], out["page"], out["tz"]
@@ -231,8 +204,8 @@ class TransactionsState(AppState):
         self.rows = [{
             "id": str(r.id), "organization": r.organization_name, "charger": r.charger_ocpp_id,
             "charger_name": r.charger_name, "connector": str(r.connector_id), "id_tag": r.id_tag,
-            "started": local_time(r.started_at, r.timezone), "duration": duration(r.duration_seconds),
-            "energy": kwh(r.energy_kwh), "amount": format_money(r.amount_gross, r.currency),
+            "started": when(r.started_at, r.timezone), "duration": duration(r.duration_seconds),
+            "energy": kwh(r.energy_kwh, unit=False), "amount": format_money(r.amount_gross, r.currency),
             "status": status_label(r.status, r.flags), "flags": ", ".join(r.flags),
         } for r in page.items]
         self.totals = [{
@@ -241,8 +214,8 @@ class TransactionsState(AppState):
         } for t in page.totals]
         self.breakdown = [{
             "charger_id": str(b.charger_id), "charger": b.charger_ocpp_id, "name": b.charger_name,
-            "sessions": f"{b.sessions:,}", "energy": kwh(b.energy_kwh), "revenue": format_money(b.revenue, b.currency),
-            "average": duration(b.avg_duration_seconds),
+            "sessions": f"{b.sessions:,}", "energy": kwh(b.energy_kwh, unit=False),
+            "revenue": format_money(b.revenue, b.currency), "average": duration(b.avg_duration_seconds),
         } for b in out["breakdown"]]
         start, end = self._chart_range(tz)
         self.chart, self.currencies = chart_rows(out["points"], granularity=granularity, start=start, end=end)
@@ -287,60 +260,14 @@ class TransactionsState(AppState):
         async for update in self._refetch():
             yield update
 
-    @rx.event
-    async def set_date_from(self, value: str):
-        self.date_from, self.preset = value, CUSTOM
-        async for update in self._refetch():
-            yield update
-
-    @rx.event
-    async def set_date_to(self, value: str):
-        self.date_to, self.preset = value, CUSTOM
-        async for update in self._refetch():
-            yield update
-
-    @rx.event
-    async def set_charger(self, value: str):
-        self.charger = value
-        async for update in self._refetch():
-            yield update
-
-    @rx.event
-    async def pick_charger(self, ocpp_id: str):
-        """A click on a charger in the breakdown filters the list by it."""
-        self.charger = ocpp_id
-        async for update in self._refetch():
-            yield update
-
-    @rx.event
-    async def set_connector(self, value: str):
-        self.connector = value
-        async for update in self._refetch():
-            yield update
-
-    @rx.event
-    async def set_id_tag(self, value: str):
-        self.id_tag = value
-        async for update in self._refetch():
-            yield update
-
-    @rx.event
-    async def set_status(self, value: str):
-        self.status = value if value in (*svc.STATUSES, ANY) else ANY
-        async for update in self._refetch():
-            yield update
+    def _on_filter(self, name: str) -> None:
+        if name in ("date_from", "date_to"):
+            self.preset = CUSTOM
 
     @rx.event
     async def clear_filters(self):
         self.charger = self.connector = self.id_tag = ""
         self.status = ANY
-        async for update in self._refetch():
-            yield update
-
-    @rx.event
-    async def set_granularity(self, value: str | list[str]):
-        if value in svc.GRANULARITIES:
-            self.granularity = value
         async for update in self._refetch():
             yield update
 
@@ -357,10 +284,4 @@ class TransactionsState(AppState):
         self.descending = not self.descending if column == self.sort else True
         self.sort = column
         async for update in self._refetch():
-            yield update
-
-    @rx.event
-    async def go_page(self, page: int):
-        self.page = min(max(1, page), self.page_count)
-        async for update in self._fetch():
             yield update

@@ -3,70 +3,49 @@ from __future__ import annotations
 
 import reflex as rx
 
-from services.access.auth import AuthError
+from core.fmt import MISSING, when
 from services.access.permissions import Cap
 from services.network import unknown_chargers as svc
-from state.base import SERVICE_ERRORS, AppState
-from state.fmt import pages, when
-
-PER_PAGE = 20
+from state.base import AppState, PagedTable
 
 
-class UnknownChargersState(AppState):
+class UnknownChargersState(PagedTable, AppState):
     rows: list[dict[str, str]] = []
-    total: int = 0
-    page: int = 1
     can_manage: bool = False
     loading: bool = False
 
-    @rx.var
-    def page_count(self) -> int:
-        return pages(self.total, PER_PAGE)
-
     async def _fetch(self):
-        offset = (self.page - 1) * PER_PAGE
+        limit, offset = self.per_page, (self.page - 1) * self.per_page
 
         def work(session, user, scope):
-            return svc.list_unknown(session=session, scope=scope, limit=PER_PAGE, offset=offset), \
+            return svc.list_unknown(session=session, scope=scope, limit=limit, offset=offset), \
                 scope.can(Cap.MANAGE_CHARGERS)
 
-        try:
-            (rows, self.total), self.can_manage = await self._run(work, cap=Cap.VIEW_UNKNOWN_CHARGERS)
-        except AuthError as exc:
-            return self._failed(exc)
-        except SERVICE_ERRORS as exc:
-            return None if self.denied else self._failed(exc)
-        self.rows = [{"id": str(r.id), "ocpp_id": r.ocpp_id, "address": r.remote_address or "—",
+        call = await self._call(work, cap=Cap.VIEW_UNKNOWN_CHARGERS)
+        if not call.ok:
+            yield call.answer
+            return
+        (rows, self.total), self.can_manage = call.value
+        self.rows = [{"id": str(r.id), "ocpp_id": r.ocpp_id, "address": r.remote_address or MISSING,
                       "attempts": str(r.attempts), "first": when(r.first_seen_at, "UTC"),
                       "last": when(r.last_seen_at or r.first_seen_at, "UTC")} for r in rows]
-        return None
 
     @rx.event
     async def load(self):
         self.loading = True
         yield
         try:
-            answer = await self._fetch()
+            async for update in self._fetch():
+                yield update
         finally:
             self.loading = False
-        if answer is not None:
-            yield answer
-
-    @rx.event
-    async def refresh(self):
-        yield await self._fetch()
-
-    @rx.event
-    async def go_page(self, page: int):
-        self.page = min(max(1, page), self.page_count)
-        yield await self._fetch()
 
     @rx.event
     async def dismiss(self, unknown_id: str):
-        try:
-            await self._run(lambda s, u, scope: svc.dismiss(session=s, scope=scope, unknown_id=int(unknown_id)),
-                            cap=Cap.VIEW_UNKNOWN_CHARGERS)
-        except (AuthError, *SERVICE_ERRORS) as exc:
-            yield self._failed(exc)
+        call = await self._call(lambda s, u, scope: svc.dismiss(session=s, scope=scope, unknown_id=int(unknown_id)),
+                                cap=Cap.VIEW_UNKNOWN_CHARGERS)
+        if not call.ok:
+            yield call.answer
             return
-        yield await self._fetch()
+        async for update in self._fetch():
+            yield update

@@ -1,19 +1,20 @@
 """The users page: list users in scope; invite, create, disable and enable them where the role may."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 import reflex as rx
 
 from core.clock import utcnow
+from core.errors import NotFound, ValidationError
+from core.fmt import MISSING
 from core.mail import MailError
 from services.access import invitations as invite_svc
 from services.access import organizations as org_svc
 from services.access import users as svc
-from services.access.auth import AuthError
 from services.access.permissions import ROLE_LABELS, Cap
-from state.base import SERVICE_ERRORS, AppState, error_message
-from state.fmt import pages
+from state.base import AppState, Filters, PagedTable
 
-PER_PAGE = 20
 NONE = "none"
 INVITE, CREATE = "invite", "create"
 
@@ -28,11 +29,24 @@ def _invite_note(p: invite_svc.PendingInvitation | None) -> str:
     return "Link valid for less than an hour" if hours < 1 else f"Link valid for {hours} h more"
 
 
-class UsersState(AppState):
+def _id(value: str) -> int:
+    """A user id from the browser; anything else is a user that doesn't exist."""
+    if not str(value).isdigit():
+        raise NotFound("User not found.")
+    return int(value)
+
+
+def _option(value: str) -> int:
+    if not str(value).isdigit():
+        raise ValidationError("Choose a valid option.")
+    return int(value)
+
+
+class UsersState(PagedTable, AppState):
+    FILTERS: ClassVar[Filters] = {"search": str}
+
     rows: list[dict[str, str]] = []
-    total: int = 0
     search: str = ""
-    page: int = 1
     loading: bool = False
     can_manage: bool = False
     me: str = ""
@@ -50,10 +64,6 @@ class UsersState(AppState):
     saving: bool = False
 
     @rx.var
-    def page_count(self) -> int:
-        return pages(self.total, PER_PAGE)
-
-    @rx.var
     def inviting(self) -> bool:
         return self.dialog_mode == INVITE
 
@@ -64,28 +74,23 @@ class UsersState(AppState):
     async def _fetch(self):
         self.loading = True
         yield
-        search, offset = self.search, (self.page - 1) * PER_PAGE
+        search, limit, offset = self.search, self.per_page, (self.page - 1) * self.per_page
 
         def work(session, user, scope):
-            rows, total = svc.list_users(session=session, scope=scope, search=search, limit=PER_PAGE, offset=offset)
+            rows, total = svc.list_users(session=session, scope=scope, search=search, limit=limit, offset=offset)
             pending = invite_svc.pending_invitations(session=session, scope=scope, user_ids=[r.id for r in rows])
             notes = {uid: _invite_note(p) for uid, p in pending.items()}
             return rows, total, bool(svc.assignable_roles(scope)), user.id, notes
 
-        try:
-            rows, total, can_manage, me, notes = await self._run(work, cap=Cap.VIEW_USERS)
-        except AuthError as exc:
-            yield self._failed(exc)
+        call = await self._call(work, cap=Cap.VIEW_USERS)
+        self.loading = False
+        if not call.ok:
+            yield call.answer
             return
-        except SERVICE_ERRORS as exc:
-            if not self.denied:
-                yield self._failed(exc)
-            return
-        finally:
-            self.loading = False
+        rows, total, can_manage, me, notes = call.value
         self.total, self.can_manage, self.me = total, can_manage, str(me)
         self.rows = [{
-            "id": str(r.id), "email": r.email, "name": r.full_name or "—", "role": r.role_label,
+            "id": str(r.id), "email": r.email, "name": r.full_name or MISSING, "role": r.role_label,
             "status": r.status, "organizations": ", ".join(r.organizations) or "All organizations",
             "invite_note": notes.get(r.id, "") if r.status == "invited" else "",
             "invite_expired": "yes" if notes.get(r.id, "").endswith("expired") else "",
@@ -96,32 +101,18 @@ class UsersState(AppState):
         async for update in self._fetch():
             yield update
 
-    @rx.event
-    async def set_search(self, value: str):
-        self.search, self.page = value, 1
-        async for update in self._fetch():
-            yield update
-
-    @rx.event
-    async def go_page(self, page: int):
-        self.page = min(max(1, page), self.page_count)
-        async for update in self._fetch():
-            yield update
 
     @rx.event
     async def set_user_status(self, user_id: str, status: str):
         def work(session, user, scope):
-            changed = svc.set_status(session=session, scope=scope, user_id=int(user_id), status=status)
+            changed = svc.set_status(session=session, scope=scope, user_id=_id(user_id), status=status)
             return changed.email, changed.status
 
-        try:
-            email, new_status = await self._run(work, cap=Cap.MANAGE_USERS)
-        except (AuthError, *SERVICE_ERRORS) as exc:
-            yield self._failed(exc)
+        call = await self._call(work, cap=Cap.MANAGE_USERS)
+        if not call.ok:
+            yield call.answer
             return
-        except ValueError:
-            yield rx.toast.error("User not found.")
-            return
+        email, new_status = call.value
         yield rx.toast.success(f"{email} is now {new_status}.")
         async for update in self._fetch():
             yield update
@@ -129,19 +120,17 @@ class UsersState(AppState):
     @rx.event
     async def resend_invitation(self, user_id: str):
         def work(session, user, scope):
-            return invite_svc.resend_invitation(session=session, scope=scope, user_id=int(user_id))
+            return invite_svc.resend_invitation(session=session, scope=scope, user_id=_id(user_id))
 
         try:
-            result = await self._run(work, cap=Cap.MANAGE_USERS)
-        except (AuthError, *SERVICE_ERRORS) as exc:
-            yield self._failed(exc)
-            return
+            call = await self._call(work, cap=Cap.MANAGE_USERS)
         except MailError as exc:
             yield rx.toast.error(f"{exc} The earlier link still works.")
             return
-        except ValueError:
-            yield rx.toast.error("User not found.")
+        if not call.ok:
+            yield call.answer
             return
+        result = call.value
         yield (rx.toast.success(result.message) if result.delivered else rx.toast.warning(result.message))
         async for update in self._fetch():
             yield update
@@ -161,16 +150,19 @@ class UsersState(AppState):
             owners = svc.list_location_owners(session=session, scope=scope)
             return roles, orgs, owners
 
-        try:
-            roles, orgs, owners = await self._run(work, cap=Cap.MANAGE_USERS)
-        except (AuthError, *SERVICE_ERRORS) as exc:
-            return self._failed(exc)
+        call = await self._call(work, cap=Cap.MANAGE_USERS)
+        if not call.ok:
+            return call.answer
+        roles, orgs, owners = call.value
         self.role_options = [{"value": r.value, "label": ROLE_LABELS[r]} for r in roles]
         self.org_choices = [{"value": str(o.id), "label": o.name} for o in orgs]
         self.owner_choices = [{"value": str(o.id), "label": f"{o.name} ({o.organization_name})"} for o in owners]
         self.new_role = roles[-1].value if roles else ""
         self.new_org = self.org_choices[0]["value"] if len(self.org_choices) == 1 else NONE
         self.new_owner, self.form_error, self.dialog_mode, self.dialog_open = NONE, "", mode, True
+
+    def _form_refused(self, message: str, field: str) -> None:
+        self.form_error = message
 
     @rx.event
     def set_dialog_open(self, value: bool):
@@ -198,26 +190,24 @@ class UsersState(AppState):
         def work(session, user, scope):
             fields = dict(session=session, scope=scope, email=form.get("email", ""),
                           full_name=form.get("full_name", ""), role=role,
-                          organization_id=None if org == NONE else int(org),
-                          location_owner_id=None if owner == NONE else int(owner))
+                          organization_id=None if org == NONE else _option(org),
+                          location_owner_id=None if owner == NONE else _option(owner))
             if inviting:
                 result = invite_svc.invite_user(**fields)
                 return result.message, result.delivered
             return f"User {svc.provision_user(password=form.get('password', ''), **fields).email} created.", True
 
         try:
-            message, delivered = await self._run(work, cap=Cap.MANAGE_USERS)
-        except AuthError as exc:
-            yield self._failed(exc)
-            return
-        except (*SERVICE_ERRORS, ValueError) as exc:
-            self.form_error = error_message(exc) if not isinstance(exc, ValueError) else "Choose a valid option."
-            return
+            call = await self._call(work, cap=Cap.MANAGE_USERS, form=self._form_refused)
         except MailError as exc:
             self.form_error = f"{exc} Nothing was saved; try again."
             return
         finally:
             self.saving = False
+        if not call.ok:
+            yield call.answer
+            return
+        message, delivered = call.value
         self.dialog_open = False
         yield rx.toast.success(message) if delivered else rx.toast.warning(message, duration=15000)
         async for update in self._fetch():

@@ -83,7 +83,7 @@ def _history_row(h) -> rx.Component:
                         rx.table.cell(rx.text(h["info"], size="2", color_scheme="gray")), align="center")
 
 
-def _session_row(t) -> rx.Component:
+def _transaction_row(t) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.link("#", t["id"], href="/transactions/" + t["id"])), rx.table.cell(t["connector"]),
         rx.table.cell(rx.code(t["id_tag"], variant="ghost")), rx.table.cell(rx.text(t["started"], size="2")),
@@ -179,7 +179,7 @@ def charger_detail() -> rx.Component:
         S.loading & (S.info.length() == 0),
         loading_block(),
         rx.cond(
-            ~S.found,
+            S.not_found,
             rx.card(empty_state("plug-zap", "Charger not found",
                                 "It does not exist, or it belongs to an organization you cannot see."), width="100%"),
             rx.vstack(
@@ -199,8 +199,8 @@ def charger_detail() -> rx.Component:
                     ),
                     rx.vstack(
                         rx.heading("Recent sessions", size="4"),
-                        _table(["Session", "Conn.", "idTag", "Started", "Stopped", "kWh", "Amount"], S.sessions,
-                               _session_row, empty_state("receipt", "No sessions yet",
+                        _table(["Session", "Conn.", "idTag", "Started", "Stopped", "kWh", "Amount"], S.transactions,
+                               _transaction_row, empty_state("receipt", "No sessions yet",
                                                          "Charging sessions at this charger appear here."),
                                "recent-sessions"),
                         width="100%",

@@ -1,7 +1,8 @@
 """The create/edit charger dialog and the one-time AuthorizationKey dialog (used by several pages)."""
 import reflex as rx
 
-from models.charger import LIFECYCLE_STATUSES
+from models.base import values
+from models.charger import LifecycleStatus
 from state.charger_form import NONE
 from state.charger_form import ChargerFormState as F
 
@@ -70,7 +71,7 @@ def charger_dialog() -> rx.Component:
                         rx.vstack(
                             rx.text("Lifecycle status", size="2", weight="medium"),
                             rx.segmented_control.root(
-                                *[rx.segmented_control.item(s, value=s) for s in LIFECYCLE_STATUSES],
+                                *[rx.segmented_control.item(s, value=s) for s in values(LifecycleStatus)],
                                 value=F.lifecycle_status, on_change=F.set_lifecycle, id="charger-lifecycle",
                             ),
                             spacing="1",

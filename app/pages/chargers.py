@@ -13,7 +13,8 @@ from app.components.ui import (
     table_card,
 )
 from app.pages.charger_form import charger_dialog, key_dialog
-from models.charger import LIFECYCLE_STATUSES, LIVE_STATUSES
+from models.base import values
+from models.charger import ChargerStatus, LifecycleStatus
 from services.access.permissions import Cap
 from state.base import AppState
 from state.charger_form import ChargerFormState
@@ -53,7 +54,7 @@ def _org_filter() -> rx.Component:
                 rx.select.separator(),
                 rx.foreach(AppState.org_options, lambda o: rx.select.item(o["name"], value=o["id"])),
             ),
-            value=S.org_filter, on_change=S.set_org_filter,
+            value=S.org_filter, on_change=S.set_filter("org_filter"),
         ),
     )
 
@@ -63,7 +64,7 @@ def _visible_filter() -> rx.Component:
         rx.select.trigger(placeholder="Any visibility", min_width="120px", id="visible-filter"),
         rx.select.content(rx.select.item("Any visibility", value=ANY), rx.select.separator(),
                           rx.select.item("Visible", value="visible"), rx.select.item("Hidden", value="hidden")),
-        value=S.visible_filter, on_change=S.set_visible_filter,
+        value=S.visible_filter, on_change=S.set_filter("visible_filter"),
     )
 
 
@@ -90,15 +91,15 @@ def chargers() -> rx.Component:
                     rx.cond(S.can_manage, rx.button(rx.icon("plus", size=16), "Add charger",
                                                     on_click=ChargerFormState.open_new(""), id="add-charger"))),
         rx.flex(
-            search_input("Search id, name or address", S.set_search, width="250px", id="charger-search"),
-            _filter("All statuses", S.status_filter, S.set_status_filter, LIVE_STATUSES),
-            _filter("All lifecycles", S.lifecycle_filter, S.set_lifecycle_filter, LIFECYCLE_STATUSES),
+            search_input("Search id, name or address", S.set_filter("search"), width="250px", id="charger-search"),
+            _filter("All statuses", S.status_filter, S.set_filter("status_filter"), values(ChargerStatus)),
+            _filter("All lifecycles", S.lifecycle_filter, S.set_filter("lifecycle_filter"), values(LifecycleStatus)),
             _org_filter(),
             _visible_filter(),
             rx.spacer(),
             rx.hstack(
                 rx.text("Rows per page", size="2", color_scheme="gray"),
-                rx.select(PAGE_SIZES, value=S.per_page.to_string(), on_change=S.set_per_page, size="2"),
+                rx.select(PAGE_SIZES, value=S.per_page.to_string(), on_change=S.set_filter("per_page"), size="2"),
                 align="center", spacing="2",
             ),
             gap="12px", wrap="wrap", width="100%", align="center",

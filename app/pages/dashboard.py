@@ -165,14 +165,14 @@ def _performance() -> rx.Component:
                 *[rx.segmented_control.item(label, value=value)
                   for value, label in (("24h", "24 hours"), ("7d", "7 days"), ("30d", "30 days"),
                                        ("365d", "365 days"))],
-                value=S.perf_period, on_change=S.set_perf_period, size="1", id="perf-period",
+                value=S.perf_period, on_change=S.set_perf_filter("perf_period"), size="1", id="perf-period",
             ),
             rx.select.root(
                 rx.select.trigger(min_width="140px"),
                 rx.select.content(rx.select.item("By energy", value="energy"),
                                   rx.select.item("By sessions", value="sessions"),
                                   rx.select.item("By revenue", value="revenue")),
-                value=S.perf_sort, on_change=S.set_perf_sort, size="1",
+                value=S.perf_sort, on_change=S.set_perf_filter("perf_sort"), size="1",
             ),
         ),
         table_card(
@@ -214,7 +214,7 @@ def dashboard() -> rx.Component:
             columns=rx.breakpoints(initial="1", sm="3", lg="6"), spacing="4", width="100%",
         ),
         rx.flex(rx.foreach(S.status_counts, _status_chip), wrap="wrap", gap="8px", width="100%", id="status-counts"),
-        _section("Chargers", search_input("Search by id, name or address", S.set_search, width="280px",
+        _section("Chargers", search_input("Search by id, name or address", S.set_filter("search"), width="280px",
                                           id="card-search")),
         rx.cond(
             S.loading & (S.cards.length() == 0),
@@ -228,7 +228,7 @@ def dashboard() -> rx.Component:
                         spacing="4", width="100%", id="charger-cards"),
             ),
         ),
-        pager(S.page, S.page_count, S.go_page, rx.text(S.matching, " chargers")),
+        pager(S.page, S.page_count, S.go_page, rx.text(S.total, " chargers")),
         _section("Revenue", rx.text("Per currency, in each organization's local calendar", size="2",
                                     color_scheme="gray")),
         rx.cond(

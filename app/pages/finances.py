@@ -113,7 +113,7 @@ def _chargers() -> rx.Component:
         rx.flex(
             rx.heading("By charger", size="4"),
             rx.spacer(),
-            search_input("Search charger or organization", S.set_search, id="finance-search"),
+            search_input("Search charger or organization", S.set_filter("search"), id="finance-search"),
             width="100%", align="center", gap="12px",
         ),
         table_card(

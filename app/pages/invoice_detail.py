@@ -29,7 +29,8 @@ def _header() -> rx.Component:
                 spacing="1",
             ),
             rx.spacer(),
-            rx.vstack(rx.text("Net payable", size="1", color_scheme="gray", text_align="right"),
+            rx.vstack(rx.text(S.info["net_heading"], size="1", color_scheme="gray", text_align="right",
+                              id="invoice-net-heading"),
                       rx.heading(S.info["net"], size="7", id="invoice-net"), spacing="0", align="end"),
             width="100%", align="end", wrap="wrap", gap="16px",
         ),
@@ -183,8 +184,8 @@ def _settlement() -> rx.Component:
         return rx.table.row(
             rx.table.cell(rx.text(r["label"], weight=rx.cond(strong, "bold", "regular"))),
             rx.table.cell(rx.text(r["note"], size="1", color_scheme="gray")),
-            rx.table.cell(rx.text(rx.cond(r["kind"] == "deduct", "− ", ""), r["amount"], text_align="right",
-                                  white_space="nowrap", weight=rx.cond(strong, "bold", "regular"))),
+            rx.table.cell(rx.text(r["amount"], text_align="right", white_space="nowrap",
+                                  weight=rx.cond(strong, "bold", "regular"))),
             class_name="settlement-line",
             background=rx.cond(r["kind"] == "total", rx.color("teal", 2), "transparent"),
         )
@@ -280,7 +281,7 @@ def _not_found() -> rx.Component:
     )
 
 
-@template(route="/invoices/[id]", title="Invoice", cap=Cap.VIEW_FINANCE, on_load=S.load)
+@template(route="/invoices/[id]", title="Invoice", cap=Cap.VIEW_INVOICES, on_load=S.load)
 def invoice_detail() -> rx.Component:
     return rx.cond(
         S.not_found,

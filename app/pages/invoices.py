@@ -42,19 +42,19 @@ def _select(label: str, key: str, value, on_change, items: list[rx.Component], w
 def _filters() -> rx.Component:
     return rx.card(
         rx.flex(
-            _select("Status", "invoice-status-filter", S.status, S.set_status,
+            _select("Status", "invoice-status-filter", S.status, S.set_filter("status"),
                     [rx.select.item("All statuses", value=ANY), rx.select.separator(),
                      *[rx.select.item(LABELS[s], value=s) for s in STATUSES]]),
             rx.cond(
                 S.org_choices.length() > 1,
-                _select("Organization", "invoice-org-filter", S.organization, S.set_organization,
+                _select("Organization", "invoice-org-filter", S.organization, S.set_filter("organization"),
                         [rx.select.item("All organizations", value=ANY), rx.select.separator(),
                          rx.foreach(S.org_choices, lambda o: rx.select.item(o["name"], value=o["id"]))],
                         width="220px"),
             ),
-            _select("Document", "invoice-kind-filter", S.kind, S.set_kind,
+            _select("Document", "invoice-kind-filter", S.kind, S.set_filter("kind"),
                     [rx.select.item("Invoices and credit notes", value=ANY), rx.select.separator(),
-                     *[rx.select.item(label, value=k) for k, label in KINDS.items()]], width="220px"),
+                     *[rx.select.item(label, value=str(k)) for k, label in KINDS.items()]], width="220px"),
             gap="16px", wrap="wrap", align="end",
         ),
         size="2", width="100%",
@@ -245,7 +245,7 @@ def _bulk_dialog() -> rx.Component:
     )
 
 
-@template(route="/invoices", title="Invoices", cap=Cap.VIEW_FINANCE, on_load=S.load)
+@template(route="/invoices", title="Invoices", cap=Cap.VIEW_INVOICES, on_load=S.load)
 def invoices() -> rx.Component:
     return rx.vstack(
         page_header(

@@ -5,7 +5,8 @@ import reflex as rx
 
 from app.components.layout import template
 from app.components.ui import empty_state, loading_block, table_card
-from models.organization import BILLING_CYCLES, REGIONS
+from models.base import values
+from models.organization import BillingCycle, Region
 from services.access.permissions import Cap
 from state.organization_detail import OrganizationDetailState as S
 
@@ -110,7 +111,7 @@ def _profile() -> rx.Component:
                     _input("Name", "name"), _input("Legal name", "legal_name"),
                     _input("Registration number", "registration_number"), _input("Tax number", "tax_number"),
                     _input("Billing email", "billing_email", type="email"),
-                    _choice("Region", "region", REGIONS),
+                    _choice("Region", "region", values(Region)),
                     _input("Currency", "currency", "ISO 4217 code, e.g. USD, EUR, LKR."),
                     _input("Timezone", "timezone", "IANA name, e.g. Asia/Colombo. Periods and dates use it."),
                     columns=rx.breakpoints(initial="1", md="2"), gap="16px", width="100%",
@@ -133,7 +134,7 @@ def _billing() -> rx.Component:
             _section(
                 "Billing", "When invoices are issued and when they are due.",
                 rx.grid(
-                    _choice("Cycle", "billing_cycle", BILLING_CYCLES,
+                    _choice("Cycle", "billing_cycle", values(BillingCycle),
                             {"weekly": "Weekly", "monthly": "Monthly", "quarterly": "Quarterly"}),
                     _input("Billing day", "billing_day", "Weekly: 1 (Monday) to 7. Monthly and quarterly: 1 to 28.",
                            input_mode="numeric"),

@@ -28,6 +28,8 @@ def _field(label: str, control: rx.Component, key: str) -> rx.Component:
     )
 
 
+# Every field calls the one `set_filter`. The text inputs wait for typing to pause on their own (Reflex's
+# DebounceInput); a `.debounce()` on the event would be shared by all the fields and drop all but the last.
 def _range_picker() -> rx.Component:
     return rx.flex(
         _field("Range", rx.segmented_control.root(
@@ -35,9 +37,9 @@ def _range_picker() -> rx.Component:
             rx.segmented_control.item("Custom", value=CUSTOM),
             value=S.preset, on_change=S.set_preset, id="range-preset",
         ), "preset"),
-        _field("From", rx.input(type="date", value=S.date_from, on_change=S.set_date_from.debounce(400),
+        _field("From", rx.input(type="date", value=S.date_from, on_change=S.set_filter("date_from"),
                                 id="date_from", width="160px"), "date_from"),
-        _field("To", rx.input(type="date", value=S.date_to, on_change=S.set_date_to.debounce(400),
+        _field("To", rx.input(type="date", value=S.date_to, on_change=S.set_filter("date_to"),
                               id="date_to", width="160px"), "date_to"),
         gap="16px", wrap="wrap", align="end",
     )
@@ -46,11 +48,13 @@ def _range_picker() -> rx.Component:
 def _filters() -> rx.Component:
     return rx.flex(
         _field("Charger", rx.input(placeholder="Any charger (OCPP id)", value=S.charger,
-                                   on_change=S.set_charger.debounce(400), id="charger", width="200px"), "charger"),
-        _field("Connector", rx.input(placeholder="Any", value=S.connector, on_change=S.set_connector.debounce(400),
-                                     id="connector", width="90px", input_mode="numeric"), "connector_id"),
-        _field("idTag", rx.input(placeholder="Any idTag", value=S.id_tag, on_change=S.set_id_tag.debounce(400),
-                                 id="id_tag", width="170px"), "id_tag"),
+                                   on_change=S.set_filter("charger"), id="charger",
+                                   width="200px"), "charger"),
+        _field("Connector", rx.input(placeholder="Any", value=S.connector,
+                                     on_change=S.set_filter("connector"), id="connector", width="90px",
+                                     input_mode="numeric"), "connector_id"),
+        _field("idTag", rx.input(placeholder="Any idTag", value=S.id_tag,
+                                 on_change=S.set_filter("id_tag"), id="id_tag", width="170px"), "id_tag"),
         _field("Status", rx.select.root(
             rx.select.trigger(min_width="150px", id="status"),
             rx.select.content(
@@ -58,7 +62,7 @@ def _filters() -> rx.Component:
                 rx.select.item("Active", value="active"), rx.select.item("Completed", value="completed"),
                 rx.select.item("Flagged", value="flagged"),
             ),
-            value=S.status, on_change=S.set_status,
+            value=S.status, on_change=S.set_filter("status"),
         ), "status"),
         rx.button(rx.icon("x", size=14), "Clear", variant="ghost", color_scheme="gray", on_click=S.clear_filters,
                   margin_bottom="2px"),
@@ -160,7 +164,8 @@ def _breakdown() -> rx.Component:
     def row(b) -> rx.Component:
         return rx.table.row(
             rx.table.cell(rx.vstack(
-                rx.link(b["charger"], on_click=S.pick_charger(b["charger"]), cursor="pointer", weight="medium"),
+                rx.link(b["charger"], on_click=S.set_filter("charger", b["charger"]), cursor="pointer",
+                        weight="medium"),
                 rx.text(b["name"], size="1", color_scheme="gray"), spacing="0")),
             rx.table.cell(b["sessions"]), rx.table.cell(b["energy"]),
             rx.table.cell(rx.text(b["revenue"], white_space="nowrap")), rx.table.cell(b["average"]),
@@ -220,7 +225,7 @@ def _charts() -> rx.Component:
                 rx.segmented_control.root(
                     rx.segmented_control.item("By day", value="day"),
                     rx.segmented_control.item("By hour", value="hour"),
-                    value=S.granularity, on_change=S.set_granularity, size="1", id="granularity",
+                    value=S.granularity, on_change=S.set_filter("granularity"), size="1", id="granularity",
                 ),
                 gap="12px", align="center", width="100%",
             ),

@@ -136,7 +136,7 @@ def users() -> rx.Component:
                 rx.button(rx.icon("mail-plus", size=16), "Invite user", on_click=S.open_invite, id="invite-user"),
                 spacing="2")),
         ),
-        search_input("Search name or email", S.set_search),
+        search_input("Search name or email", S.set_filter("search")),
         table_card(
             rx.cond(
                 S.loading & (S.rows.length() == 0),

@@ -12,7 +12,8 @@ from core.errors import Conflict, ValidationError
 from core.money import validate_currency
 from core.validation import required_text, validate_slug, validate_timezone
 from models import Organization
-from models.organization import BILLING_CYCLES, REGIONS
+from models.base import values
+from models.organization import BillingCycle, OrganizationKind, Region
 from services.access.scope import Scope, get_in_scope
 
 
@@ -33,8 +34,8 @@ def _row(org: Organization) -> OrgRow:
 
 
 def validate_billing(cycle: str, day: int) -> None:
-    if cycle not in BILLING_CYCLES:
-        raise ValidationError(f"Billing cycle must be one of: {', '.join(BILLING_CYCLES)}.", "billing_cycle")
+    if cycle not in values(BillingCycle):
+        raise ValidationError(f"Billing cycle must be one of: {', '.join(BillingCycle)}.", "billing_cycle")
     limit = 7 if cycle == "weekly" else 28
     if not isinstance(day, int) or not 1 <= day <= limit:
         what = "a weekday from 1 (Monday) to 7 (Sunday)" if cycle == "weekly" else "a day from 1 to 28"
@@ -48,8 +49,8 @@ def create_organization(*, session: Session, name: str, slug: str, currency: str
     slug = validate_slug(slug)
     currency = validate_currency(currency)
     timezone = validate_timezone(timezone)
-    if region not in REGIONS:
-        raise ValidationError(f"Region must be one of: {', '.join(REGIONS)}.", "region")
+    if region not in values(Region):
+        raise ValidationError(f"Region must be one of: {', '.join(Region)}.", "region")
     validate_billing(fields.get("billing_cycle", "monthly"), fields.get("billing_day", 1))
     if session.execute(select(Organization.id).where(Organization.slug == slug)).first():
         raise Conflict(f"An organization with slug '{slug}' already exists.")
@@ -57,12 +58,13 @@ def create_organization(*, session: Session, name: str, slug: str, currency: str
         parent = session.execute(select(Organization).where(Organization.slug == parent_slug)).scalar_one_or_none()
         if parent is None:
             raise ValidationError(f"Parent organization '{parent_slug}' does not exist.", "parent")
-        kind, parent_id = ("client" if parent.kind == "operator" else "sub"), parent.id
+        kind = OrganizationKind.CLIENT if parent.kind == OrganizationKind.OPERATOR else OrganizationKind.SUB
+        parent_id = parent.id
     else:
-        if session.execute(select(Organization.id).where(Organization.kind == "operator")).first():
+        if session.execute(select(Organization.id).where(Organization.kind == OrganizationKind.OPERATOR)).first():
             raise ValidationError("The platform operator already exists; give --parent for a client organization.",
                                   "parent")
-        kind, parent_id = "operator", None
+        kind, parent_id = OrganizationKind.OPERATOR, None
     for key in ("vat_rate", "ssc_levy_rate", "platform_commission_rate", "gateway_fee_percent"):
         if key in fields and not Decimal(0) <= Decimal(fields[key]) <= Decimal(100):
             raise ValidationError(f"{key.replace('_', ' ').capitalize()} must be between 0 and 100.", key)

@@ -37,6 +37,7 @@ class Cap(StrEnum):
     VIEW_TRANSACTIONS = "view_transactions"
     VIEW_RAW_OCPP = "view_raw_ocpp"
     VIEW_FINANCE = "view_finance"
+    VIEW_INVOICES = "view_invoices"
     MANAGE_INVOICES = "manage_invoices"
     MANAGE_PAYMENTS = "manage_payments"
     MANAGE_TARIFFS = "manage_tariffs"
@@ -47,14 +48,15 @@ class Cap(StrEnum):
 
 _ALL = frozenset(Cap)
 _READ_PORTAL = frozenset({Cap.VIEW_DASHBOARD, Cap.VIEW_CHARGERS, Cap.VIEW_NETWORK, Cap.VIEW_ORGANIZATIONS,
-                          Cap.VIEW_TRANSACTIONS, Cap.VIEW_FINANCE})
+                          Cap.VIEW_TRANSACTIONS, Cap.VIEW_FINANCE, Cap.VIEW_INVOICES})
 
 PERMISSIONS: dict[Role, frozenset[Cap]] = {
     Role.ADMIN: _ALL,
     Role.TECHNICAL: _ALL,
     Role.ACCOUNTS: frozenset({
         Cap.VIEW_DASHBOARD, Cap.VIEW_CHARGERS, Cap.VIEW_ORGANIZATIONS, Cap.MANAGE_ORGANIZATIONS,
-        Cap.VIEW_TRANSACTIONS, Cap.VIEW_FINANCE, Cap.MANAGE_INVOICES, Cap.MANAGE_PAYMENTS, Cap.MANAGE_TARIFFS,
+        Cap.VIEW_TRANSACTIONS, Cap.VIEW_FINANCE, Cap.VIEW_INVOICES, Cap.MANAGE_INVOICES, Cap.MANAGE_PAYMENTS,
+        Cap.MANAGE_TARIFFS,
     }),
     Role.NETWORK_MANAGER: frozenset({
         Cap.VIEW_DASHBOARD, Cap.VIEW_CHARGERS, Cap.MANAGE_CHARGERS, Cap.COMMAND_CHARGERS, Cap.VIEW_NETWORK,
@@ -66,7 +68,8 @@ PERMISSIONS: dict[Role, frozenset[Cap]] = {
     }),
     # Read-only portals.
     Role.CPO: _READ_PORTAL,
-    Role.LOCATION_OWNER: _READ_PORTAL - {Cap.VIEW_ORGANIZATIONS},
+    # Revenue it earned, but not the organization's books (invoices, billing runs).
+    Role.LOCATION_OWNER: _READ_PORTAL - {Cap.VIEW_ORGANIZATIONS, Cap.VIEW_INVOICES},
 }
 
 # Roles whose scope is every organization, whatever they are bound to.

@@ -1,7 +1,17 @@
-"""Scoping in one place: a user becomes the organizations and chargers it may see.
+"""Scoping in one place: a user becomes the organizations, chargers and charging history it may see.
 
-Every service query for tenant data takes a Scope and filters through `org_filter` /
-`charger_filter`. Reading another organization's record by id answers NotFound.
+Every service query for tenant data takes a Scope and filters through its methods; no service writes its
+own tenant clause. Reading another organization's record by id answers NotFound.
+
+- `org_filter(column)`: organizations in scope.
+- `charger_filter()`: chargers as they are now (a location owner: the chargers assigned to it today).
+- `transaction_filter()` / `stat_filter(model)`: history. A charging session belongs to the organization
+  and the location owner that held the charger when it started, the snapshot columns
+  `Transaction.organization_id` and `Transaction.location_owner_id`, never to whoever holds the charger
+  now: a charger moved to another organization or owner keeps its history with the one that earned it.
+  An empty snapshot (no location owner at start) belongs to no location owner; the organization's staff
+  see it. Roll-up rows (models/stats.py) carry the same two columns and are filtered the same way.
+- Which roles see invoices is a capability (`Cap.VIEW_INVOICES`), not a rule here.
 """
 from __future__ import annotations
 
@@ -12,7 +22,7 @@ from sqlalchemy import select, true
 from sqlmodel import Session
 
 from core.errors import NotFound
-from models import Charger, LocationOwner, Organization, User, UserOrganization
+from models import Charger, LocationOwner, Organization, Transaction, User, UserOrganization
 from services.access.permissions import ALL_ORGANIZATION_ROLES, Cap, Role, can, require
 
 
@@ -22,7 +32,7 @@ class Scope:
     role: Role
     # None means every organization; otherwise the ids, descendants included.
     org_ids: frozenset[int] | None
-    # A location owner sees only the chargers assigned to it.
+    # A location owner sees only the chargers assigned to it, and the sessions it earned.
     location_owner_id: int | None = None
 
     @property
@@ -51,6 +61,33 @@ class Scope:
         if self.location_owner_id is not None:
             clause = clause & (Charger.location_owner_id == self.location_owner_id)
         return clause
+
+    @property
+    def for_location_owner(self) -> bool:
+        return self.location_owner_id is not None
+
+    def transaction_filter(self) -> Any:
+        """A WHERE clause on Transaction: the sessions this scope earned (snapshot at start)."""
+        return self.stat_filter(Transaction)
+
+    def stat_filter(self, model: Any) -> Any:
+        """A WHERE clause on any row with the snapshot columns `organization_id` and `location_owner_id`
+        (Transaction, a roll-up): the same rule as `transaction_filter`.
+
+        A location owner cannot be told apart in a row without `location_owner_id` (see `can_filter`).
+        """
+        clause = self.org_filter(model.organization_id)
+        if self.location_owner_id is not None:
+            if not hasattr(model, "location_owner_id"):
+                raise TypeError(f"{model.__name__} has no location_owner_id: a location owner's figures "
+                                "need a roll-up split by owner.")
+            # `==` is never true for NULL: an empty snapshot belongs to no location owner.
+            clause = clause & (model.location_owner_id == self.location_owner_id)
+        return clause
+
+    def can_filter(self, model: Any) -> bool:
+        """Whether `stat_filter` can express this scope on a roll-up model (picking the roll-up to read)."""
+        return self.location_owner_id is None or hasattr(model, "location_owner_id")
 
     def narrowed(self, org_id: int | None) -> Scope:
         """The organization switcher: one organization inside this scope, or all (None)."""

@@ -17,6 +17,9 @@ from sqlmodel import Session
 from core.clock import utcnow
 from core.config import get_settings
 from models import BillingRun, Invoice, Organization
+from models.invoice import InvoiceKind, RunOutcome, RunTrigger
+from models.organization import OrganizationKind
+from services.access.permissions import Cap
 from services.access.scope import Scope
 from services.billing.invoicing import invoice_period
 from services.billing.periods import (
@@ -39,9 +42,9 @@ def run_at(org: Organization, period: Period) -> datetime:
 def covered_until(session: Session, org_id: int) -> date | None:
     """The last day already invoiced, or settled as nothing to bill / already invoiced."""
     invoiced = session.execute(select(func.max(Invoice.period_end)).where(
-        Invoice.organization_id == org_id, Invoice.kind == "invoice")).scalar()
+        Invoice.organization_id == org_id, Invoice.kind == InvoiceKind.INVOICE)).scalar()
     ran = session.execute(select(func.max(BillingRun.period_end)).where(
-        BillingRun.organization_id == org_id, BillingRun.outcome.in_(("made", "skipped")))).scalar()
+        BillingRun.organization_id == org_id, BillingRun.outcome.in_((RunOutcome.MADE, RunOutcome.SKIPPED)))).scalar()
     days = [d for d in (invoiced, ran) if d is not None]
     return max(days) if days else None
 
@@ -82,9 +85,11 @@ class NextRun:
 
 def next_runs(*, session: Session, scope: Scope, now: datetime | None = None) -> list[NextRun]:
     """The next scheduled billing run per organization in scope (the Finances page shows these)."""
+    scope.require(Cap.VIEW_INVOICES)
     now = now or utcnow()
     orgs = session.execute(select(Organization).where(
-        scope.org_filter(Organization.id), Organization.kind != "operator").order_by(Organization.name)).scalars()
+        scope.org_filter(Organization.id), Organization.kind != OrganizationKind.OPERATOR)
+        .order_by(Organization.name)).scalars()
     rows = []
     for org in orgs:
         period = _first_open_period(session, org)
@@ -101,11 +106,11 @@ RETRY_FAILED_AFTER = timedelta(hours=1)
 def _failed_recently(session: Session, org_id: int, period: Period, now: datetime) -> bool:
     return session.execute(select(BillingRun.id).where(
         BillingRun.organization_id == org_id, BillingRun.period_start == period.start,
-        BillingRun.period_end == period.end, BillingRun.outcome == "failed",
+        BillingRun.period_end == period.end, BillingRun.outcome == RunOutcome.FAILED,
         BillingRun.started_at > now - RETRY_FAILED_AFTER).limit(1)).first() is not None
 
 
-def run_due_cycles(*, session: Session, now: datetime | None = None, trigger: str = "worker") -> list:
+def run_due_cycles(*, session: Session, now: datetime | None = None, trigger: str = RunTrigger.WORKER) -> list:
     """Invoice every closed, not yet covered period of every client organization (catching up as needed).
 
     Safe to run in several workers at once: each (organization, period) is made once by the database's
@@ -114,7 +119,7 @@ def run_due_cycles(*, session: Session, now: datetime | None = None, trigger: st
     """
     now = now or utcnow()
     batch = str(uuid.uuid4())
-    orgs = session.execute(select(Organization).where(Organization.kind != "operator")
+    orgs = session.execute(select(Organization).where(Organization.kind != OrganizationKind.OPERATOR)
                            .order_by(Organization.id)).scalars().all()
     session.commit()
     outcomes = []
@@ -125,6 +130,6 @@ def run_due_cycles(*, session: Session, now: datetime | None = None, trigger: st
             outcome = invoice_period(session=session, org=org, period_start=period.start, period_end=period.end,
                                      trigger=trigger, batch=batch)
             outcomes.append(outcome)
-            if outcome.outcome == "failed":
+            if outcome.outcome == RunOutcome.FAILED:
                 break
     return outcomes

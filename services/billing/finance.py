@@ -10,12 +10,21 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, Integer, and_, cast, column, false, func, or_, select, true, values
+from sqlalchemy import Date, Integer, Select, and_, cast, column, false, func, or_, select, true, union, values
 from sqlmodel import Session
 
 from core.clock import utcnow
 from core.money import round_money
-from models import Charger, ChargerStopDayStat, Organization, OrgStopDayStat, OrgStopHourStat, Transaction
+from models import (
+    Charger,
+    ChargerEarnerStat,
+    ChargerStopDayStat,
+    Organization,
+    OrgStopDayStat,
+    OrgStopHourStat,
+    Transaction,
+)
+from models.transaction import TransactionStatus
 from services.access.permissions import Cap
 from services.access.scope import Scope
 from services.charging import rollups
@@ -59,32 +68,78 @@ def revenue_by_charger(*, session: Session, scope: Scope, now: datetime | None =
                        search: str | None = None, limit: int | None = None, offset: int = 0) -> list[ChargerRevenue]:
     """Revenue, kWh and session count per charger for the last 24 h, 7, 30 and 365 days.
 
-    Every charger in scope is listed, with zeros when it had no sessions. A charger that took sessions in
-    two currencies (its organization changed currency) has one row per currency. `search` keeps the
-    chargers whose OCPP id, name or organization name contains it (any case). `limit`/`offset` take one
-    page of chargers (by organization name, then OCPP id) before adding up their sessions, so a page
-    reads only its own chargers' sessions.
+    Sessions count for whoever earned them (`Scope.transaction_filter`), under the organization they were
+    earned in. So every charger in scope is listed (with zeros when it had no sessions), and so is a charger
+    that has since moved away, for what the scope earned on it. A charger that took sessions in two
+    currencies or two organizations has one row for each. `search` keeps the chargers whose OCPP id, name
+    or organization name contains it (any case). `limit`/`offset` take one page of rows (by organization
+    name, then OCPP id) before adding up their sessions, so a page reads only its own chargers' figures.
     """
     scope.require(Cap.VIEW_FINANCE)
+    now = now or utcnow()
+    keys = _listed(session, scope, now, search).subquery()
     stmt = (select(Charger.id, Charger.ocpp_id, Charger.name, Organization.id, Organization.name,
                    Organization.currency)
-            .join(Organization, Organization.id == Charger.organization_id)
-            .where(scope.charger_filter(), *_matching(search)).order_by(Organization.name, Charger.ocpp_id))
+            .select_from(keys).join(Charger, Charger.id == keys.c.charger_id)
+            .join(Organization, Organization.id == keys.c.organization_id)
+            .order_by(Organization.name, Charger.ocpp_id))
     if limit is not None:
         stmt = stmt.limit(limit).offset(offset)
     chargers = session.execute(stmt).all()
     if not chargers:
         return []
-    ids = [c[0] for c in chargers]
-    figures = _figures(session, scope, now or utcnow(), "charger",
-                       ChargerStopDayStat.charger_id.in_(ids), Transaction.charger_id.in_(ids))
+    figures = _charger_figures(session, scope, now, sorted({c[0] for c in chargers}))
     out = []
     for cid, ocpp_id, name, org_id, org_name, org_currency in chargers:
         # One row per currency its sessions were in; a charger without any is listed in its organization's.
-        currencies = sorted(cur for (c, cur) in figures if c == cid) or [org_currency]
-        out += [ChargerRevenue(cid, ocpp_id, name, org_id, org_name, cur, figures.get((cid, cur), _empty()))
-                for cur in currencies]
+        currencies = sorted(cur for (pair, cur) in figures if pair == (cid, org_id)) or [org_currency]
+        out += [ChargerRevenue(cid, ocpp_id, name, org_id, org_name, cur,
+                               figures.get(((cid, org_id), cur), _empty())) for cur in currencies]
     return out
+
+
+def _charger_figures(session: Session, scope: Scope, now: datetime, ids: list[int]) -> dict[tuple, dict]:
+    return _figures(session, scope, now, "charger", ChargerStopDayStat.charger_id.in_(ids),
+                    Transaction.charger_id.in_(ids))
+
+
+def _listed(session: Session, scope: Scope, now: datetime, search: str | None) -> Select:
+    """The (charger, organization) rows the page lists: the chargers in scope now, under their organization,
+    and every charger the scope earned on in the last 365 days under another organization (or, for a
+    location owner, that it no longer holds), under the organization that earned it."""
+    held = select(Charger.id.label("charger_id"), Charger.organization_id.label("organization_id")) \
+        .where(scope.charger_filter())
+    parts = [held]
+    moved = _moved_away(session, scope, now)
+    if moved:
+        parts.append(select(values(column("charger_id", Integer), column("organization_id", Integer),
+                                   name="moved").data(moved)))
+    keys = union(*parts).subquery()
+    return (select(keys.c.charger_id, keys.c.organization_id)
+            .join(Charger, Charger.id == keys.c.charger_id)
+            .join(Organization, Organization.id == keys.c.organization_id)
+            .where(*_matching(search)))
+
+
+def _moved_away(session: Session, scope: Scope, now: datetime) -> list[tuple[int, int]]:
+    """The (charger, organization) pairs the scope earned on that are not among its chargers now, with
+    sessions stopped in the last 365 days. Candidates come from the earner roll-up and the unpriced
+    sessions, and are kept if their figures say so; there are few."""
+    e, t = ChargerEarnerStat, Transaction
+    not_held = lambda org: ~and_(org == Charger.organization_id, scope.charger_filter())  # noqa: E731
+    candidates = set(session.execute(
+        select(e.charger_id, e.organization_id).join(Charger, Charger.id == e.charger_id)
+        .where(scope.stat_filter(e), e.sessions > 0, not_held(e.organization_id))).all())
+    candidates |= set(session.execute(
+        select(t.charger_id, t.organization_id).join(Charger, Charger.id == t.charger_id)
+        .where(scope.transaction_filter(), t.status == TransactionStatus.COMPLETED, t.priced_at.is_(None),
+               t.stopped_at >= now - PERIODS["365d"], t.stopped_at <= now, not_held(t.organization_id))
+        .distinct()).all())
+    if not candidates:
+        return []
+    figures = _charger_figures(session, scope, now, sorted({c for c, _ in candidates}))
+    earned = {pair for (pair, _), periods in figures.items() if periods["365d"].sessions}
+    return sorted(candidates & earned)
 
 
 def _figures(session: Session, scope: Scope, now: datetime, key: str, rollup_where: Any,
@@ -126,7 +181,9 @@ def _figures(session: Session, scope: Scope, now: datetime, key: str, rollup_whe
         cols = []
         for p in PERIODS:
             cols += [func.sum(gross).filter(when[p]), func.sum(wh).filter(when[p]), n.filter(when[p])]
-        for k, cur, *sums in session.execute(stmt.add_columns(*keys, *cols).group_by(*keys)).all():
+        width = len(keys) - 1
+        for row in session.execute(stmt.add_columns(*keys, *cols).group_by(*keys)).all():
+            k, cur, sums = (tuple(row[:width]) if width > 1 else row[0]), row[width], row[width + 1:]
             periods = out.setdefault((k, cur), _empty())
             for i, p in enumerate(PERIODS):
                 rev, energy, count = sums[3 * i: 3 * i + 3]
@@ -142,37 +199,36 @@ def _figures(session: Session, scope: Scope, now: datetime, key: str, rollup_whe
         v = values(column("org", Integer), *[column(n, Date) for n in names], name="bounds").data(
             [(oid, *[b.get(n) for n in names]) for oid, b in bounds.items()])
         m = day_model
-        keys = [m.charger_id if key == "charger" else m.organization_id, m.currency]
+        keys = [m.charger_id, m.organization_id, m.currency] if key == "charger" else [m.organization_id, m.currency]
         when = {p: and_(m.day >= cast(v.c[p], Date), m.day <= cast(v.c.last, Date)) for p in PERIODS}
         take(select().join_from(m, v, v.c.org == m.organization_id)
-             .where(rollups.earned(scope, m), rollup_where, m.day >= min(firsts),
+             .where(scope.stat_filter(m), rollup_where, m.day >= min(firsts),
                     m.day <= max(b["last"] for b in bounds.values() if b.get("last"))),
              keys, when, m.gross, m.energy_wh, func.sum(m.sessions))
     if hour_model is not None and any(hours.values()):
         m = hour_model
         keys = [m.organization_id, m.currency]
         when = {p: either(c) for p, c in hours.items()}
-        take(select().where(rollups.earned(scope, m), either(list(when.values()))),
+        take(select().where(scope.stat_filter(m), either(list(when.values()))),
              keys, when, m.gross, m.energy_wh, func.sum(m.sessions))
-    by = Transaction.charger_id if key == "charger" else Transaction.organization_id
-    sessions = select().where(Transaction.status == "completed", rollups.earned(scope, Transaction), raw_where)
+    by = [Transaction.charger_id, Transaction.organization_id] if key == "charger" else [Transaction.organization_id]
+    sessions = select().where(Transaction.status == TransactionStatus.COMPLETED, scope.transaction_filter(), raw_where)
     when = {p: either(c) for p, c in raw.items()}
     take(sessions.where(Transaction.priced_at.is_not(None), either(list(when.values()))),
-         [by, Transaction.currency], when, Transaction.amount_gross, Transaction.energy_wh, func.count())
+         [*by, Transaction.currency], when, Transaction.amount_gross, Transaction.energy_wh, func.count())
     since = {p: stopped >= now - d for p, d in PERIODS.items()}
     take(sessions.where(Transaction.priced_at.is_(None), stopped >= now - PERIODS["365d"], stopped < end),
-         [by, Transaction.currency], since, Transaction.amount_gross, Transaction.energy_wh, func.count())
+         [*by, Transaction.currency], since, Transaction.amount_gross, Transaction.energy_wh, func.count())
     return {k: {p: Figures(round_money(f.revenue, k[1]), (f.energy_kwh / 1000).quantize(Decimal("0.001")), f.sessions)
                 for p, f in periods.items()} for k, periods in out.items()
             if any(f.sessions for f in periods.values())}
 
 
-def count_chargers(*, session: Session, scope: Scope, search: str | None = None) -> int:
-    """How many chargers revenue_by_charger lists for this scope and search (the pager's total)."""
+def count_chargers(*, session: Session, scope: Scope, search: str | None = None, now: datetime | None = None) -> int:
+    """How many charger rows revenue_by_charger lists for this scope and search (the pager's total)."""
     scope.require(Cap.VIEW_FINANCE)
-    return session.execute(select(func.count()).select_from(Charger)
-                           .join(Organization, Organization.id == Charger.organization_id)
-                           .where(scope.charger_filter(), *_matching(search))).scalar_one()
+    keys = _listed(session, scope, now or utcnow(), search).subquery()
+    return session.execute(select(func.count()).select_from(keys)).scalar_one()
 
 
 def _matching(search: str | None) -> list:

@@ -37,27 +37,28 @@ from models import (
     Transaction,
     User,
 )
+from models.invoice import AMOUNT_COLUMNS, InvoiceKind, InvoiceStatus, RunOutcome, RunTrigger
+from models.organization import OrganizationKind
+from models.transaction import TransactionStatus
 from services.access.permissions import Cap, Role
 from services.access.scope import Scope, get_in_scope
 from services.billing.periods import local_today, period_bounds_utc
 
 log = logging.getLogger(__name__)
 
-AMOUNTS = ("amount_energy", "amount_time", "amount_session_fee", "amount_idle", "amount_subtotal", "amount_vat",
-           "amount_ssc", "amount_gross", "amount_gateway", "amount_platform", "amount_location_owner")
-# The session column each invoice amount sums; the organization's share is what the session kept as net_cpo.
-SESSION_COLUMN = {**{a: a for a in AMOUNTS}, "amount_net_payable": "amount_net_cpo"}
-INVOICE_AMOUNTS = (*AMOUNTS, "amount_net_payable")
+# The transaction column each invoice amount sums: the same name, except the organization's share, which
+# the transaction kept as net_cpo.
+TRANSACTION_COLUMN = {**{a: a for a in AMOUNT_COLUMNS}, "amount_net_payable": "amount_net_cpo"}
 
 # Allowed manual moves. Overdue is set by the worker only (mark_overdue), never by hand.
 TRANSITIONS = {
-    "draft": {"sent", "void"},
-    "sent": {"paid", "void"},
-    "overdue": {"paid", "void"},
-    "paid": set(),
-    "void": set(),
+    InvoiceStatus.DRAFT: {InvoiceStatus.SENT, InvoiceStatus.VOID},
+    InvoiceStatus.SENT: {InvoiceStatus.PAID, InvoiceStatus.VOID},
+    InvoiceStatus.OVERDUE: {InvoiceStatus.PAID, InvoiceStatus.VOID},
+    InvoiceStatus.PAID: set(),
+    InvoiceStatus.VOID: set(),
 }
-STATUS_LABELS = {"draft": "Draft", "sent": "Sent", "paid": "Paid", "overdue": "Overdue", "void": "Void"}
+STATUS_LABELS = {status.value: status.value.capitalize() for status in InvoiceStatus}
 
 # The worker and the CLI act as the platform itself.
 SYSTEM_SCOPE = Scope(user_id=0, role=Role.ADMIN, org_ids=None)
@@ -69,14 +70,6 @@ def _actor(scope: Scope) -> int | None:
 
 def _require(scope: Scope, cap: Cap) -> None:
     scope.require(cap)
-
-
-def _invoice_filter(scope: Scope):
-    """Invoices are the organization's books: location owners never see them."""
-    clause = scope.org_filter(Invoice.organization_id)
-    if scope.location_owner_id is not None:
-        clause = clause & (Invoice.id.is_(None))
-    return clause
 
 
 # ---------------------------------------------------------------------------------------------- building
@@ -99,23 +92,28 @@ def _party(org: Organization) -> dict:
     }
 
 
+def _operator_or_none(session: Session) -> Organization | None:
+    return session.execute(select(Organization).where(Organization.kind == OrganizationKind.OPERATOR)
+                           ).scalar_one_or_none()
+
+
 def _operator(session: Session) -> Organization:
-    op = session.execute(select(Organization).where(Organization.kind == "operator")).scalar_one_or_none()
+    op = _operator_or_none(session)
     if op is None:
         raise ValidationError("There is no platform operator organization; create it first.")
     return op
 
 
-def _session_lines(session: Session, org: Organization, start: date, end: date) -> tuple[list[LineData], str]:
+def _transaction_lines(session: Session, org: Organization, start: date, end: date) -> tuple[list[LineData], str]:
     """Per-charger sums of the priced sessions that stopped inside the period (local dates, inclusive).
 
     Returns the lines and a reason when the period cannot be invoiced ('' when it can). One pass over the
     period's sessions: unpriced and foreign-currency sessions are counted in the same query.
     """
     lo, hi = period_bounds_utc(start, end, org.timezone)
-    in_period = and_(Transaction.organization_id == org.id, Transaction.status == "completed",
+    in_period = and_(Transaction.organization_id == org.id, Transaction.status == TransactionStatus.COMPLETED,
                      Transaction.stopped_at >= lo, Transaction.stopped_at < hi)
-    columns = [func.coalesce(func.sum(getattr(Transaction, SESSION_COLUMN[a])), 0).label(a) for a in INVOICE_AMOUNTS]
+    columns = [func.coalesce(func.sum(getattr(Transaction, TRANSACTION_COLUMN[a])), 0).label(a) for a in AMOUNT_COLUMNS]
     rows = session.execute(
         select(Transaction.charger_id, Charger.ocpp_id, Charger.name, func.count().label("n"),
                func.coalesce(func.sum(Transaction.energy_wh), 0).label("wh"),
@@ -140,7 +138,7 @@ def _session_lines(session: Session, org: Organization, start: date, end: date) 
 
 def _to_lines(rows) -> list[LineData]:
     return [LineData(r.charger_id, f"{r.ocpp_id} · {r.name}" if r.name else r.ocpp_id, r.n, int(r.wh),
-                     {a: Decimal(getattr(r, a)) for a in INVOICE_AMOUNTS})
+                     {a: Decimal(getattr(r, a)) for a in AMOUNT_COLUMNS})
             for r in sorted(rows, key=lambda r: r.ocpp_id)]
 
 
@@ -157,11 +155,11 @@ def _prefetch_lines(session: Session, orgs: list[Organization], start: date, end
     Organizations with unpriced or foreign-currency sessions are left out: their run reads again, under
     its lock, and explains. The rest are re-checked under the lock by a session count (see _invoice_one).
     """
-    clients = [o for o in orgs if o.kind != "operator"]
+    clients = [o for o in orgs if o.kind != OrganizationKind.OPERATOR]
     if len(clients) < 2:
         return {}
     bounds = [period_bounds_utc(start, end, o.timezone) for o in clients]
-    sums = ", ".join(f"coalesce(sum(t.{SESSION_COLUMN[a]}), 0) AS {a}" for a in INVOICE_AMOUNTS)
+    sums = ", ".join(f"coalesce(sum(t.{TRANSACTION_COLUMN[a]}), 0) AS {a}" for a in AMOUNT_COLUMNS)
     rows = session.execute(text(f"""
         SELECT t.organization_id AS org_id, t.charger_id, c.ocpp_id, c.name, count(*) AS n,
                coalesce(sum(t.energy_wh), 0) AS wh,
@@ -180,7 +178,7 @@ def _prefetch_lines(session: Session, orgs: list[Organization], start: date, end
             if not any(r.problems for r in rs)}
 
 
-def _session_count(session: Session, org: Organization, start: date, end: date) -> int:
+def _transaction_count(session: Session, org: Organization, start: date, end: date) -> int:
     # stopped_at is set exactly when a session is completed (ck_session_stopped), so no status filter:
     # this is an index-only count on ix_session_org_stopped.
     lo, hi = period_bounds_utc(start, end, org.timezone)
@@ -198,7 +196,7 @@ def _lock_counter(session: Session, org_id: int) -> None:
 def _next_number(session: Session, org: Organization, kind: str) -> tuple[int, str]:
     seq = session.execute(text("UPDATE invoice_number_sequence SET last_value = last_value + 1 "
                                "WHERE organization_id = :o RETURNING last_value"), {"o": org.id}).scalar_one()
-    prefix = "CN" if kind == "credit_note" else "INV"
+    prefix = "CN" if kind == InvoiceKind.CREDIT_NOTE else "INV"
     return seq, f"{prefix}-{org.slug.upper()}-{seq:05d}"
 
 
@@ -213,9 +211,9 @@ def _create_document(session: Session, *, org: Organization, operator: Organizat
                      actor: int | None, credits: Invoice | None = None, reason: str | None = None) -> Invoice:
     seq, number = _next_number(session, org, kind)
     issue = local_today(org.timezone)
-    totals = {a: sum((ln.amounts[a] for ln in lines), Decimal(0)) for a in INVOICE_AMOUNTS}
+    totals = {a: sum((ln.amounts[a] for ln in lines), Decimal(0)) for a in AMOUNT_COLUMNS}
     inv = Invoice(
-        organization_id=org.id, kind=kind, seq=seq, number=number, revision=revision, status="draft",
+        organization_id=org.id, kind=kind, seq=seq, number=number, revision=revision, status=InvoiceStatus.DRAFT,
         credits_invoice_id=credits.id if credits else None, correction_reason=reason,
         period_start=period_start, period_end=period_end, issue_date=issue,
         due_date=issue + timedelta(days=org.payment_terms_days), payment_terms_days=org.payment_terms_days,
@@ -235,7 +233,7 @@ def _create_document(session: Session, *, org: Organization, operator: Organizat
         session.add(InvoiceLine(invoice_id=inv.id, position=pos, charger_id=ln.charger_id,
                                 description=ln.description, session_count=ln.session_count,
                                 energy_wh=ln.energy_wh, **ln.amounts))
-    _record_status(session, inv, None, "draft", actor, reason)
+    _record_status(session, inv, None, InvoiceStatus.DRAFT, actor, reason)
     session.flush()
     return inv
 
@@ -253,7 +251,7 @@ class Outcome:
 
 def _overlapping(session: Session, org_id: int, start: date, end: date) -> Invoice | None:
     return session.execute(select(Invoice).where(
-        Invoice.organization_id == org_id, Invoice.kind == "invoice",
+        Invoice.organization_id == org_id, Invoice.kind == InvoiceKind.INVOICE,
         Invoice.period_start <= end, Invoice.period_end >= start,
     ).order_by(Invoice.revision.desc())).scalars().first()
 
@@ -262,28 +260,28 @@ def _invoice_one(session: Session, org: Organization, start: date, end: date, ac
                  operator: Organization | None = None, prefetched: Prefetched | None = None) -> Outcome:
     """Make the invoice of one organization for one period, inside the caller's transaction."""
     name = org.name
-    if org.kind == "operator":
-        return Outcome(org.id, name, "skipped", "The platform operator is not invoiced.")
+    if org.kind == OrganizationKind.OPERATOR:
+        return Outcome(org.id, name, RunOutcome.SKIPPED, "The platform operator is not invoiced.")
     _lock_counter(session, org.id)
     existing = _overlapping(session, org.id, start, end)
     if existing is not None:
         if (existing.period_start, existing.period_end) == (start, end):
-            return Outcome(org.id, name, "skipped", f"Already invoiced as {existing.number}.", existing.id,
+            return Outcome(org.id, name, RunOutcome.SKIPPED, f"Already invoiced as {existing.number}.", existing.id,
                            existing.number)
-        return Outcome(org.id, name, "skipped",
+        return Outcome(org.id, name, RunOutcome.SKIPPED,
                        f"Overlaps {existing.number} ({existing.period_start} – {existing.period_end}).",
                        existing.id, existing.number)
-    if prefetched is not None and _session_count(session, org, start, end) == prefetched.session_count:
+    if prefetched is not None and _transaction_count(session, org, start, end) == prefetched.session_count:
         lines, problem = prefetched.lines, ""  # nothing arrived since the read-ahead
     else:
-        lines, problem = _session_lines(session, org, start, end)
+        lines, problem = _transaction_lines(session, org, start, end)
     if problem:
-        return Outcome(org.id, name, "failed", problem)
+        return Outcome(org.id, name, RunOutcome.FAILED, problem)
     if not lines:
-        return Outcome(org.id, name, "skipped", "Nothing to bill: no priced sessions in the period.")
-    inv = _create_document(session, org=org, operator=operator or _operator(session), kind="invoice",
+        return Outcome(org.id, name, RunOutcome.SKIPPED, "Nothing to bill: no priced sessions in the period.")
+    inv = _create_document(session, org=org, operator=operator or _operator(session), kind=InvoiceKind.INVOICE,
                            period_start=start, period_end=end, revision=0, lines=lines, actor=actor)
-    return Outcome(org.id, name, "made", f"Invoice {inv.number} created.", inv.id, inv.number)
+    return Outcome(org.id, name, RunOutcome.MADE, f"Invoice {inv.number} created.", inv.id, inv.number)
 
 
 def validate_period(period_start: date, period_end: date) -> None:
@@ -294,7 +292,7 @@ def validate_period(period_start: date, period_end: date) -> None:
 
 
 def invoice_period(*, session: Session, org: Organization, period_start: date, period_end: date,
-                   actor: int | None = None, trigger: str = "bulk", batch: str | None = None,
+                   actor: int | None = None, trigger: str = RunTrigger.BULK, batch: str | None = None,
                    operator: Organization | None = None, prefetched: Prefetched | None = None) -> Outcome:
     """Invoice one organization for one period in its own transaction (commits), and record the run
     (in the same transaction when an invoice is made).
@@ -306,21 +304,21 @@ def invoice_period(*, session: Session, org: Organization, period_start: date, p
     org_id, org_name = org.id, org.name
     try:
         outcome = _invoice_one(session, org, period_start, period_end, actor, operator, prefetched)
-        if outcome.outcome != "made":
+        if outcome.outcome != RunOutcome.MADE:
             session.rollback()  # gives the counter lock back untouched
     except IntegrityError:
         session.rollback()
         existing = _overlapping(session, org_id, period_start, period_end)
-        outcome = Outcome(org_id, org_name, "skipped",
+        outcome = Outcome(org_id, org_name, RunOutcome.SKIPPED,
                           f"Already invoiced as {existing.number}." if existing else "Already invoiced.",
                           existing.id if existing else None, existing.number if existing else None)
     except Exception as exc:  # one organization's failure must not stop the others
         session.rollback()
         log.exception("invoicing organization %s for %s – %s failed", org_id, period_start, period_end)
-        outcome = Outcome(org_id, org_name, "failed", f"Unexpected error: {exc}")
+        outcome = Outcome(org_id, org_name, RunOutcome.FAILED, f"Unexpected error: {exc}")
     session.add(BillingRun(batch=batch, organization_id=org_id, period_start=period_start, period_end=period_end,
                            trigger=trigger, outcome=outcome.outcome, reason=outcome.reason,
-                           invoice_id=outcome.invoice_id if outcome.outcome == "made" else None,
+                           invoice_id=outcome.invoice_id if outcome.outcome == RunOutcome.MADE else None,
                            user_id=actor, started_at=started, finished_at=utcnow()))
     session.commit()
     return outcome
@@ -343,7 +341,7 @@ class BulkResult:
 
 
 def generate_bulk(*, session: Session, scope: Scope, period_start: date, period_end: date,
-                  organization_ids: Iterable[int] | None = None, trigger: str = "bulk",
+                  organization_ids: Iterable[int] | None = None, trigger: str = RunTrigger.BULK,
                   on_progress: Callable[[int, int], None] | None = None,
                   on_outcome: Callable[[Outcome], None] | None = None) -> BulkResult:
     """Invoice every client organization in scope (or the selected ones) for a period.
@@ -362,8 +360,9 @@ def generate_bulk(*, session: Session, scope: Scope, period_start: date, period_
         if missing:
             raise NotFound(f"Organization(s) not found: {', '.join(map(str, sorted(missing)))}.")
     else:
-        orgs = session.execute(query.where(Organization.kind != "operator").order_by(Organization.id)).scalars().all()
-    operator = session.execute(select(Organization).where(Organization.kind == "operator")).scalar_one_or_none()
+        orgs = session.execute(query.where(Organization.kind != OrganizationKind.OPERATOR)
+                               .order_by(Organization.id)).scalars().all()
+    operator = _operator_or_none(session)
     ahead = _prefetch_lines(session, list(orgs), period_start, period_end)
     session.commit()  # nothing held while the per-organization transactions run
     result = BulkResult(batch=str(uuid.uuid4()), period_start=period_start, period_end=period_end)
@@ -456,12 +455,12 @@ class InvoiceDetail:
 def list_invoices(*, session: Session, scope: Scope, organization_id: int | None = None,
                   status: str | None = None, kind: str | None = None, period_start: date | None = None,
                   period_end: date | None = None, limit: int = 100, offset: int = 0) -> tuple[list[InvoiceRow], int]:
-    _require(scope, Cap.VIEW_FINANCE)
+    _require(scope, Cap.VIEW_INVOICES)
     if status is not None and status not in TRANSITIONS:
         raise ValidationError(f"Status must be one of: {', '.join(TRANSITIONS)}.", "status")
     if not 1 <= limit <= 1000 or offset < 0:
         raise ValidationError("limit must be 1..1000 and offset 0 or more.", "limit")
-    where = [_invoice_filter(scope)]
+    where = [scope.org_filter(Invoice.organization_id)]
     if organization_id is not None:
         where.append(Invoice.organization_id == organization_id)
     if status:
@@ -484,8 +483,7 @@ def list_invoices(*, session: Session, scope: Scope, organization_id: int | None
 
 
 def _get(session: Session, scope: Scope, invoice_id: int, *, lock: bool = False) -> Invoice:
-    if scope.location_owner_id is not None:
-        raise NotFound("Invoice not found.")
+    _require(scope, Cap.VIEW_INVOICES)
     inv = get_in_scope(session, Invoice, invoice_id, scope)
     if lock:
         session.refresh(inv, with_for_update=True)
@@ -520,9 +518,9 @@ def detail(session: Session, inv: Invoice) -> InvoiceDetail:
         currency=inv.currency, timezone=inv.timezone, platform_party=dict(inv.platform_party),
         customer_party=dict(inv.customer_party), vat_rate=inv.vat_rate, ssc_levy_rate=inv.ssc_levy_rate,
         platform_commission_rate=inv.platform_commission_rate, session_count=inv.session_count,
-        energy_kwh=_kwh(inv.energy_wh), amounts={a: _exact(getattr(inv, a), inv.currency) for a in INVOICE_AMOUNTS},
+        energy_kwh=_kwh(inv.energy_wh), amounts={a: _exact(getattr(inv, a), inv.currency) for a in AMOUNT_COLUMNS},
         lines=[LineRow(ln.position, ln.charger_id, ln.description, ln.session_count, _kwh(ln.energy_wh),
-                       {a: _exact(getattr(ln, a), inv.currency) for a in INVOICE_AMOUNTS}) for ln in lines],
+                       {a: _exact(getattr(ln, a), inv.currency) for a in AMOUNT_COLUMNS}) for ln in lines],
         history=[StatusChangeRow(h.from_status, h.to_status, h.reason, email or "system", h.changed_at)
                  for h, email in history],
         credited_by_id=credited_by_id,
@@ -530,16 +528,13 @@ def detail(session: Session, inv: Invoice) -> InvoiceDetail:
 
 
 def get_invoice(*, session: Session, scope: Scope, invoice_id: int) -> InvoiceDetail:
-    _require(scope, Cap.VIEW_FINANCE)
     return detail(session, _get(session, scope, invoice_id))
 
 
 def billing_runs(*, session: Session, scope: Scope, organization_id: int | None = None,
                  limit: int = 50) -> list[dict]:
     """The history of billing runs with their outcome, newest first."""
-    _require(scope, Cap.VIEW_FINANCE)
-    if scope.location_owner_id is not None:
-        return []  # runs name invoices, and invoices are the organization's books
+    _require(scope, Cap.VIEW_INVOICES)  # runs name invoices
     where = [scope.org_filter(BillingRun.organization_id)]
     if organization_id is not None:
         where.append(BillingRun.organization_id == organization_id)
@@ -563,12 +558,12 @@ def change_status(*, session: Session, scope: Scope, invoice_id: int, status: st
     """Move an invoice to Sent, Paid or Void (with a reason). Commits."""
     _require(scope, Cap.MANAGE_INVOICES)
     status = (status or "").strip().lower()
-    if status == "overdue":
+    if status == InvoiceStatus.OVERDUE:
         raise ValidationError("Overdue is set automatically once the due date has passed.", "status")
     if status not in TRANSITIONS:
         raise ValidationError("Status must be one of: sent, paid, void.", "status")
     reason = (reason or "").strip() or None
-    if status == "void" and not reason:
+    if status == InvoiceStatus.VOID and not reason:
         raise ValidationError("Give a reason to void an invoice.", "reason")
     inv = _get(session, scope, invoice_id, lock=True)
     if inv.status == status:
@@ -586,11 +581,11 @@ def change_status(*, session: Session, scope: Scope, invoice_id: int, status: st
 def _set_status(session: Session, inv: Invoice, status: str, actor: int | None, reason: str | None) -> None:
     old = inv.status
     inv.status = status
-    if status == "void":
+    if status == InvoiceStatus.VOID:
         inv.void_reason = reason
-    elif status == "sent":
+    elif status == InvoiceStatus.SENT:
         inv.sent_at = utcnow()
-    elif status == "paid":
+    elif status == InvoiceStatus.PAID:
         inv.paid_at = utcnow()
     session.add(inv)
     _record_status(session, inv, old, status, actor, reason)
@@ -608,8 +603,9 @@ def mark_overdue(*, session: Session, now: datetime | None = None) -> list[str]:
         "AND due_date < (CAST(:now AS timestamptz) AT TIME ZONE timezone)::date RETURNING id, number"),
         {"now": now}).all()
     for inv_id, _ in rows:
-        session.add(InvoiceStatusChange(invoice_id=inv_id, from_status="sent", to_status="overdue",
-                                        reason="Past the due date.", changed_by_id=None, changed_at=now))
+        session.add(InvoiceStatusChange(invoice_id=inv_id, from_status=InvoiceStatus.SENT,
+                                        to_status=InvoiceStatus.OVERDUE, reason="Past the due date.",
+                                        changed_by_id=None, changed_at=now))
     session.commit()
     session.expire_all()  # the UPDATE bypassed the identity map
     return [number for _, number in rows]
@@ -632,37 +628,38 @@ def correct_invoice(*, session: Session, scope: Scope, invoice_id: int, reason: 
     if not reason:
         raise ValidationError("Give a reason for the correction; it is printed on the credit note.", "reason")
     inv = _get(session, scope, invoice_id)
-    if inv.kind != "invoice":
+    if inv.kind != InvoiceKind.INVOICE:
         raise ValidationError("A credit note cannot be credited again.", "invoice")
     org = session.get(Organization, inv.organization_id)
     _lock_counter(session, org.id)
     session.refresh(inv, with_for_update=True)
     newer = session.execute(select(Invoice.number).where(
-        Invoice.organization_id == org.id, Invoice.kind == "invoice", Invoice.period_start == inv.period_start,
-        Invoice.period_end == inv.period_end, Invoice.revision > inv.revision)).scalar()
+        Invoice.organization_id == org.id, Invoice.kind == InvoiceKind.INVOICE,
+        Invoice.period_start == inv.period_start, Invoice.period_end == inv.period_end,
+        Invoice.revision > inv.revision)).scalar()
     if newer or session.execute(select(Invoice.id).where(Invoice.credits_invoice_id == inv.id)).first():
         session.rollback()
         raise Conflict(f"{inv.number} has already been corrected{f' by {newer}' if newer else ''}.")
     actor = _actor(scope)
-    lines, problem = _session_lines(session, org, inv.period_start, inv.period_end)
+    lines, problem = _transaction_lines(session, org, inv.period_start, inv.period_end)
     if problem:
         session.rollback()
         raise Conflict(f"Cannot re-invoice the period: {problem}")
     try:
         credit = None
-        if inv.status != "void":
+        if inv.status != InvoiceStatus.VOID:
             original_lines = session.execute(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id)
                                              .order_by(InvoiceLine.position)).scalars().all()
             negated = [LineData(ln.charger_id, ln.description, -ln.session_count, -ln.energy_wh,
-                                {a: -getattr(ln, a) for a in INVOICE_AMOUNTS}) for ln in original_lines]
-            credit = _create_document(session, org=org, operator=_operator(session), kind="credit_note",
+                                {a: -getattr(ln, a) for a in AMOUNT_COLUMNS}) for ln in original_lines]
+            credit = _create_document(session, org=org, operator=_operator(session), kind=InvoiceKind.CREDIT_NOTE,
                                       period_start=inv.period_start, period_end=inv.period_end,
                                       revision=inv.revision, lines=negated, actor=actor, credits=inv, reason=reason)
-            if inv.status in ("draft", "sent", "overdue"):
-                _set_status(session, inv, "void", actor, f"Credited by {credit.number}: {reason}")
+            if inv.status in (InvoiceStatus.DRAFT, InvoiceStatus.SENT, InvoiceStatus.OVERDUE):
+                _set_status(session, inv, InvoiceStatus.VOID, actor, f"Credited by {credit.number}: {reason}")
         new = None
         if lines:
-            new = _create_document(session, org=org, operator=_operator(session), kind="invoice",
+            new = _create_document(session, org=org, operator=_operator(session), kind=InvoiceKind.INVOICE,
                                    period_start=inv.period_start, period_end=inv.period_end,
                                    revision=inv.revision + 1, lines=lines, actor=actor,
                                    reason=f"Replaces {inv.number}: {reason}")

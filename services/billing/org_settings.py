@@ -27,9 +27,10 @@ from core.errors import ValidationError
 from core.money import validate_currency
 from core.validation import decimal_in_range, required_text, validate_email, validate_timezone
 from models import Organization
-from models.organization import REGIONS
+from models.base import values
+from models.organization import Region
 from services.access import audit
-from services.access.organizations import validate_billing
+from services.access.organizations import OrgRow, validate_billing
 from services.access.permissions import Cap
 from services.access.scope import Scope, get_in_scope
 from services.charging import contracts
@@ -51,16 +52,9 @@ LOGO_MAX_SIDE = 4096
 
 
 @dataclass(frozen=True)
-class OrgDetail:
-    id: int
-    parent_id: int | None
-    kind: str
-    slug: str
-    name: str
+class OrgDetail(OrgRow):
+    """The organization's row, with its legal and billing settings."""
     logo_path: str | None
-    currency: str
-    timezone: str
-    region: str
     legal_name: str | None
     address: str | None
     registration_number: str | None
@@ -116,8 +110,8 @@ def validate_changes(org: Organization, changes: dict[str, Any]) -> dict[str, An
         elif key == "timezone":
             clean[key] = validate_timezone(value)
         elif key == "region":
-            if value not in REGIONS:
-                raise ValidationError(f"Region must be one of: {', '.join(REGIONS)}.", key)
+            if value not in values(Region):
+                raise ValidationError(f"Region must be one of: {', '.join(Region)}.", key)
             clean[key] = value
         elif key == "billing_email":
             clean[key] = validate_email(value) if (value or "").strip() else None

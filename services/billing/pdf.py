@@ -15,12 +15,14 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from babel.dates import format_date
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from core.config import ROOT, get_settings
+from core.fmt import count, day, kwh
 from core.money import format_money
+from models.invoice import InvoiceKind, InvoiceStatus
+from services.billing.invoice_view import invoice_view
 from services.billing.invoicing import InvoiceDetail, get_invoice
 
 log = logging.getLogger(__name__)
@@ -88,15 +90,6 @@ def _font_paths(inv: InvoiceDetail) -> dict[str, Path]:
         if all(ord(c) in covered for c in set(text) if c not in "\n\t"):
             return paths
     return {style: FONT_DIR / name for style, name in FONT_FILES.items()}
-
-
-def _rate(rate: Decimal) -> str:
-    text = format(Decimal(rate).normalize(), "f")
-    return f"{text} %"
-
-
-def _date(d) -> str:
-    return format_date(d, "d MMM y", locale="en")
 
 
 def _logo(path: str) -> Path | None:
@@ -173,23 +166,11 @@ def _fitted_cell(pdf: FPDF, width: float, height: float, text: str, size: float,
     pdf.cell(width, height, text, **kwargs)
 
 
-def _party_lines(party: dict) -> list[str]:
-    lines = [party.get("legal_name") or party.get("name", "")]
-    if party.get("address"):
-        lines += [part.strip() for part in party["address"].replace("\n", ",").split(",") if part.strip()]
-    if party.get("registration_number"):
-        lines.append(f"Reg. no. {party['registration_number']}")
-    if party.get("tax_number"):
-        lines.append(f"Tax no. {party['tax_number']}")
-    if party.get("billing_email"):
-        lines.append(party["billing_email"])
-    return lines
-
-
 def render_invoice_pdf(inv: InvoiceDetail) -> bytes:
     money = lambda amount: format_money(amount, inv.currency)  # noqa: E731
-    credit = inv.kind == "credit_note"
-    title = "Credit note" if credit else "Settlement invoice"
+    view = invoice_view(inv)
+    credit = inv.kind == InvoiceKind.CREDIT_NOTE
+    title = view.title
     platform, customer = inv.platform_party, inv.customer_party
 
     pdf = _InvoicePDF(format="A4", unit="mm")
@@ -246,14 +227,14 @@ def render_invoice_pdf(inv: InvoiceDetail) -> bytes:
         return pdf.get_y()
 
     bottoms = [
-        block(pdf.l_margin, "From (platform)", _party_lines(platform)),
-        block(pdf.l_margin + col + 5, "To", _party_lines(customer)),
+        block(pdf.l_margin, "From (platform)", view.platform),
+        block(pdf.l_margin + col + 5, "To", view.customer),
     ]
     meta = [
-        ("Invoice no." if not credit else "Credit note no.", inv.number),
-        ("Issue date", _date(inv.issue_date)),
-        ("Period", f"{_date(inv.period_start)} – {_date(inv.period_end)}"),
-        ("Due date", _date(inv.due_date)),
+        (view.number_label, inv.number),
+        ("Issue date", day(inv.issue_date)),
+        ("Period", f"{day(inv.period_start)} – {day(inv.period_end)}"),
+        ("Due date", day(inv.due_date)),
         ("Currency", inv.currency),
     ]
     if credit and inv.credits_number:
@@ -292,12 +273,13 @@ def render_invoice_pdf(inv: InvoiceDetail) -> bytes:
         pdf.cell(0, 7, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     # Lines per charger.
-    section(f"Charging sessions by charger ({inv.session_count} sessions, {inv.energy_kwh} kWh)")
+    section(f"Charging sessions by charger ({count(inv.session_count, 'session')}, {kwh(inv.energy_kwh, 3)})")
     header = ["Charger", "Sessions", "kWh", "Net of tax", "VAT", "SSC levy", "Gross"]
-    body = [[ln.description, str(ln.session_count), str(ln.energy_kwh), money(ln.amounts["amount_subtotal"]),
+    body = [[ln.description, f"{ln.session_count:,}", kwh(ln.energy_kwh, 3, unit=False),
+             money(ln.amounts["amount_subtotal"]),
              money(ln.amounts["amount_vat"]), money(ln.amounts["amount_ssc"]), money(ln.amounts["amount_gross"])]
             for ln in inv.lines]
-    total_row = ["Total", str(inv.session_count), str(inv.energy_kwh), money(a["amount_subtotal"]),
+    total_row = ["Total", f"{inv.session_count:,}", kwh(inv.energy_kwh, 3, unit=False), money(a["amount_subtotal"]),
                  money(a["amount_vat"]), money(a["amount_ssc"]), money(a["amount_gross"])]
     widths, size = _table_layout(pdf, [header, *body, total_row], width)
     _row(pdf, widths, header, bold=True, fill=True, size=size)
@@ -312,9 +294,7 @@ def render_invoice_pdf(inv: InvoiceDetail) -> bytes:
     half = (width - 8) / 2
     y = pdf.get_y()
     section("Charges by tariff component")
-    comp = [["Component", "Amount"]] + [[label, money(a[key])] for label, key in (
-        ("Energy", "amount_energy"), ("Time", "amount_time"), ("Session fees", "amount_session_fee"),
-        ("Idle fees", "amount_idle"))] + [["Net of tax", money(a["amount_subtotal"])]]
+    comp = [["Component", "Amount"], *([ln.label, money(ln.amount)] for ln in view.charges)]
     comp_w, size = _table_layout(pdf, comp, half, min_first=25)
     for i, values in enumerate(comp):
         _row(pdf, comp_w, values, bold=i in (0, len(comp) - 1), fill=i == 0, height=5.5, size=size)
@@ -325,9 +305,8 @@ def render_invoice_pdf(inv: InvoiceDetail) -> bytes:
     pdf.set_xy(right, y)
     section("Tax summary")
     taxes = [["Tax", "Taxable", "Tax"],
-             [f"VAT {_rate(inv.vat_rate)}", money(a["amount_subtotal"]), money(a["amount_vat"])],
-             [f"SSC levy {_rate(inv.ssc_levy_rate)}", money(a["amount_subtotal"]), money(a["amount_ssc"])],
-             ["Total tax", "", money(a["amount_vat"] + a["amount_ssc"])]]
+             *([f"{ln.label} {ln.note}", money(a["amount_subtotal"]), money(ln.amount)] for ln in view.taxes),
+             ["Total tax", "", money(sum((ln.amount for ln in view.taxes), Decimal(0)))]]
     tax_w, size = _table_layout(pdf, taxes, half, min_first=22)
     for i, values in enumerate(taxes):
         _row(pdf, tax_w, values, bold=i in (0, len(taxes) - 1), fill=i == 0, height=5.5, size=size)
@@ -336,26 +315,13 @@ def render_invoice_pdf(inv: InvoiceDetail) -> bytes:
 
     # The settlement: from what drivers paid to what the organization is owed.
     section("Settlement")
-    net = a["amount_net_payable"]
-    name = customer.get("name", "the organization")
-    if credit:
-        final = [f"Net credited to {name}", money(net)]
-    elif net >= 0:
-        final = [f"Net payable to {name}", money(net)]
-    else:
-        final = [f"Net payable by {name} to {platform.get('name', 'the platform')}", money(-net)]
-    rows = [
-        ("Gross collected from drivers", money(a["amount_gross"])),
-        (f"less VAT ({_rate(inv.vat_rate)})", money(-a["amount_vat"])),
-        (f"less SSC levy ({_rate(inv.ssc_levy_rate)})", money(-a["amount_ssc"])),
-        ("less payment gateway charges", money(-a["amount_gateway"])),
-        (f"less platform commission ({_rate(inv.platform_commission_rate)})", money(-a["amount_platform"])),
-        ("less location-owner commissions", money(-a["amount_location_owner"])),
-    ]
     settle_w = (width * 0.7, width * 0.3)
-    for label, value in rows:
-        _row(pdf, settle_w, [label, value], size=9)
-    _row(pdf, settle_w, final, bold=True, fill=True, size=10.5, height=8)
+    for ln in view.settlement:
+        label = f"{ln.label} ({ln.note})" if ln.note and ln.kind == "deduct" else ln.label
+        if ln.kind == "total":
+            _row(pdf, settle_w, [label, money(ln.amount)], bold=True, fill=True, size=10.5, height=8)
+        else:
+            _row(pdf, settle_w, [label, money(ln.amount)], size=9)
     pdf.ln(5)
 
     # Terms.
@@ -363,16 +329,9 @@ def render_invoice_pdf(inv: InvoiceDetail) -> bytes:
     pdf.cell(0, 5, "Payment terms", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FONT, "", 8.5)
     pdf.set_text_color(*INK)
-    if credit:
-        terms = (f"This credit note cancels {inv.credits_number} in full. "
-                 f"Reason: {inv.correction_reason or '—'}. It is settled against the next payment.")
-    else:
-        terms = (f"{inv.payment_terms_days} days net: due by {_date(inv.due_date)}. "
-                 f"Please quote {inv.number} with your payment.")
-        if inv.correction_reason:
-            terms += f" {inv.correction_reason}."
+    terms = view.terms
     pdf.multi_cell(0, 4.5, terms, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    if inv.status == "void":
+    if inv.status == InvoiceStatus.VOID:
         pdf.ln(2)
         pdf.set_font(FONT, "B", 9)
         pdf.set_text_color(220, 53, 69)

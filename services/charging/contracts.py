@@ -25,7 +25,8 @@ from core.clock import utcnow
 from core.errors import ValidationError
 from core.validation import decimal_in_range
 from models import Charger, CommissionContract, LocationOwner, Organization
-from models.contract import CONTRACT_KINDS
+from models.base import values
+from models.contract import ContractKind
 from services.access import audit
 from services.access.permissions import Cap
 from services.access.scope import Scope, get_in_scope
@@ -68,11 +69,11 @@ def add_contract(*, session: Session, scope: Scope, user_id: int | None, organiz
                  charger_id: int | None = None, note: str = "") -> CommissionContract:
     scope.require(Cap.MANAGE_ORGANIZATIONS)
     org = get_in_scope(session, Organization, organization_id, scope)
-    if kind not in CONTRACT_KINDS:
-        raise ValidationError(f"Contract kind must be one of: {', '.join(CONTRACT_KINDS)}.", "kind")
-    label = "platform commission" if kind == "platform" else "location owner commission"
+    if kind not in values(ContractKind):
+        raise ValidationError(f"Contract kind must be one of: {', '.join(ContractKind)}.", "kind")
+    label = "platform commission" if kind == ContractKind.PLATFORM else "location owner commission"
     rate_ = decimal_in_range(rate, "rate", low=Decimal(0), high=Decimal(100), label=f"{label} (%)")
-    if kind == "platform":
+    if kind == ContractKind.PLATFORM:
         if location_owner_id is not None or charger_id is not None:
             raise ValidationError("A platform contract covers the whole organization; give no owner or charger.",
                                   "kind")
@@ -98,7 +99,7 @@ def add_contract(*, session: Session, scope: Scope, user_id: int | None, organiz
     session.flush()
     previous = _in_force(session, org.id, kind, contract.effective_from, location_owner_id=location_owner_id,
                          charger_id=charger_id, exclude_id=contract.id)
-    old_rate = previous.rate if previous else (org.platform_commission_rate if kind == "platform" else None)
+    old_rate = previous.rate if previous else (org.platform_commission_rate if kind == ContractKind.PLATFORM else None)
     audit.record(session=session, user_id=user_id, organization_id=org.id, entity="commission_contract",
                  entity_id=contract.id, action="create",
                  changes={"rate": {"old": audit.plain(old_rate), "new": str(rate_)},
@@ -120,7 +121,7 @@ def _in_force(session: Session, org_id: int, kind: str, at: datetime, *, locatio
     stmt = select(CommissionContract).where(CommissionContract.organization_id == org_id,
                                             CommissionContract.kind == kind,
                                             CommissionContract.effective_from <= at)
-    if kind == "location_owner":
+    if kind == ContractKind.LOCATION_OWNER:
         stmt = stmt.where(CommissionContract.location_owner_id == location_owner_id if location_owner_id is not None
                           else CommissionContract.location_owner_id.is_(None))
         stmt = stmt.where(CommissionContract.charger_id == charger_id if charger_id is not None
@@ -143,13 +144,14 @@ class RatesInForce:
 def rates_in_force(*, session: Session, organization: Organization, charger_id: int | None,
                    location_owner_id: int | None, at: datetime) -> RatesInForce:
     """Commission rates for a session of this organization that started at `at`."""
-    platform = _in_force(session, organization.id, "platform", at)
+    platform = _in_force(session, organization.id, ContractKind.PLATFORM, at)
     p_rate = platform.rate if platform else organization.platform_commission_rate
     lo = None
     if location_owner_id is not None:
         if charger_id is not None:
-            lo = _in_force(session, organization.id, "location_owner", at, charger_id=charger_id)
+            lo = _in_force(session, organization.id, ContractKind.LOCATION_OWNER, at, charger_id=charger_id)
         if lo is None:
-            lo = _in_force(session, organization.id, "location_owner", at, location_owner_id=location_owner_id)
+            lo = _in_force(session, organization.id, ContractKind.LOCATION_OWNER, at,
+                           location_owner_id=location_owner_id)
     return RatesInForce(Decimal(p_rate), platform.id if platform else None,
                         Decimal(lo.rate) if lo else Decimal(0), lo.id if lo else None)

@@ -1,6 +1,6 @@
 """Pricing a finished session: components, taxes and the split between the parties.
 
-`price_session(session=, transaction=)` is what the OCPP server calls at StopTransaction. It fills
+`price_transaction(session=, transaction=)` is what the OCPP server calls at StopTransaction. It fills
 the amount columns and `price_breakdown` of a completed Transaction exactly once (the row is
 locked and re-checked) and is a no-op when the session is already priced or still active.
 Priced sessions are never repriced.
@@ -61,12 +61,14 @@ from sqlmodel import Session
 from core.clock import utcnow
 from core.money import round_money
 from models import Charger, ChargerStatusEvent, MeterValue, Organization, Tariff, TariffRevision, Transaction
+from models.charger import ChargerStatus
+from models.transaction import TransactionStatus
 from services.charging.contracts import rates_in_force
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 ENERGY_MEASURAND = "Energy.Active.Import.Register"
-IDLE_STATUSES = ("SuspendedEV", "Finishing")
+IDLE_STATUSES = (ChargerStatus.SUSPENDED_EV, ChargerStatus.FINISHING)
 US = timedelta(microseconds=1)
 
 
@@ -363,9 +365,9 @@ def _minutes(delta: timedelta) -> Decimal:
     return Decimal(max(_micros(delta), 0)) / 60_000_000
 
 
-def price_session(*, session: Session, transaction: Transaction) -> None:
+def price_transaction(*, session: Session, transaction: Transaction) -> None:
     tx = transaction
-    if tx.priced_at is not None or tx.status != "completed" or tx.id is None:
+    if tx.priced_at is not None or tx.status != TransactionStatus.COMPLETED or tx.id is None:
         return
     # Exactly once: lock the row and look again (a retried StopTransaction may race this one).
     if session.execute(select(Transaction.priced_at).where(Transaction.id == tx.id).with_for_update()

@@ -1,4 +1,4 @@
-"""Reading the Finances and Transactions roll-ups (models/stats.py, migration 0012).
+"""Reading the Finances and Transactions roll-ups (models/stats.py, migrations 0013-0015).
 
 A time range becomes, per group of organizations sharing a timezone, the whole local days inside it
 (summed from the roll-ups) and the partial days at its edges (summed from the sessions). The roll-ups
@@ -25,16 +25,6 @@ from services.access.scope import Scope
 # Sessions the roll-ups leave out; written exactly as the partial index's predicate so it is used.
 UNROLLED = or_(Transaction.status != "completed", Transaction.priced_at.is_(None))
 ROLLED = and_(Transaction.status == "completed", Transaction.priced_at.is_not(None))
-
-
-def earned(scope: Scope, model: Any) -> Any:
-    """The rows of a session or roll-up this scope earned: its organizations, and for a location owner the
-    snapshot taken at start (an empty snapshot belongs to no owner). The tenant rule of Scope.stat_filter,
-    kept in this one function until that lands on main."""
-    clause = scope.org_filter(model.organization_id)
-    if scope.location_owner_id is not None:
-        clause = and_(clause, model.location_owner_id == scope.location_owner_id)
-    return clause
 
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:

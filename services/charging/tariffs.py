@@ -126,7 +126,7 @@ def _check_name(session: Session, org_id: int, name: str, tariff_id: int | None 
     if tariff_id is not None:
         stmt = stmt.where(Tariff.id != tariff_id)
     if session.execute(stmt).first():
-        raise Conflict(f"A tariff named '{name}' already exists in this organization.")
+        raise Conflict(f"A tariff named '{name}' already exists in this organization.", "name")
 
 
 def _revise(session: Session, tariff: Tariff, user_id: int | None) -> None:

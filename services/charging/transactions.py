@@ -1,7 +1,7 @@
 """Transactions (charging sessions): the scoped list, breakdowns, analytics, detail and CSV export.
 
-- Every query goes through the Scope: the sessions its organizations earned, and for a location owner
-  only those snapshotted to it at start (`rollups.earned`).
+- Every query goes through `Scope.transaction_filter()` (or `stat_filter` on a roll-up): a session belongs
+  to the organization and location owner that held the charger when it started (services/access/scope.py).
 - A custom date range is a range of LOCAL dates: each session is compared with the local day
   boundaries of its own organization's timezone (so an all-organizations view stays correct); the
   bounds are computed in Python once per timezone. Presets (24h, 7d, 30d, 365d) are rolling windows
@@ -43,6 +43,8 @@ from models import (
     StartWindowAsOf,
     Transaction,
 )
+from models.base import values
+from models.transaction import TransactionStatus
 from services.access.permissions import Cap
 from services.access.scope import Scope
 from services.charging import rollups
@@ -50,7 +52,7 @@ from services.charging.rollups import Sums
 
 PRESETS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30),
            "365d": timedelta(days=365)}
-STATUSES = ("active", "completed", "flagged")
+STATUSES = (*values(TransactionStatus), "flagged")  # flagged: any suspect-data flag
 GRANULARITIES = ("day", "hour")
 MAX_RANGE_DAYS = 3660
 ENERGY = "Energy.Active.Import.Register"
@@ -105,7 +107,7 @@ class TxFilter:
 
 
 def _scope_clause(scope: Scope) -> Any:
-    return rollups.earned(scope, Transaction)
+    return scope.transaction_filter()
 
 
 def _filter_scope(scope: Scope, f: TxFilter) -> Scope:
@@ -169,8 +171,10 @@ def resolve_charger(*, session: Session, scope: Scope, ocpp_id: str) -> int:
     """The id of the charger in scope with this OCPP id (case-insensitive), for a filter typed by hand."""
     scope.require(Cap.VIEW_TRANSACTIONS)
     wanted = (ocpp_id or "").strip()
+    # A charger in scope now, or one the scope earned on before it moved away.
+    earned = select(Transaction.id).where(Transaction.charger_id == Charger.id, scope.transaction_filter()).exists()
     found = session.execute(select(Charger.id).where(func.upper(Charger.ocpp_id) == wanted.upper(),
-                                                     scope.charger_filter())).scalar_one_or_none()
+                                                     or_(scope.charger_filter(), earned))).scalar_one_or_none()
     if found is None:
         raise ValidationError(f"No charger '{wanted}' among your chargers.", "charger")
     return found
@@ -292,13 +296,13 @@ def _raw_sums() -> list[Any]:
 _DAY = func.date_trunc("day", func.timezone(Organization.timezone, Transaction.started_at))
 # What each view groups by: in the sessions, and in the roll-up it reads.
 _RAW_KEYS = {"currency": [_currency], "org": [Transaction.organization_id, _currency],
-             "day": [_DAY, _currency], "charger": [Transaction.charger_id, _currency]}
+             "day": [_DAY, _currency], "charger": [Transaction.charger_id, Transaction.organization_id, _currency]}
 
 
 def _rollup_keys(model: Any, key: str) -> list[Any]:
     return {"currency": [model.currency], "org": [model.organization_id, model.currency],
             "day": [cast(getattr(model, "day", None), DateTime()), model.currency],
-            "charger": [getattr(model, "charger_id", None), model.currency]}[key]
+            "charger": [getattr(model, "charger_id", None), model.organization_id, model.currency]}[key]
 
 
 def _sums_query(session: Session, scope: Scope, f: TxFilter, key: str) -> Any:
@@ -317,7 +321,7 @@ def _sums_query(session: Session, scope: Scope, f: TxFilter, key: str) -> Any:
     selects = []
     for model, when in sources:
         keys = _rollup_keys(model, key)
-        where = [rollups.earned(scope, model), when]
+        where = [scope.stat_filter(model), when]
         if f.charger_id is not None:
             where.append(model.charger_id == f.charger_id)
         selects.append(select(*_labelled(keys), *rollups.rollup_sums(model)).where(*where).group_by(*keys))
@@ -403,18 +407,18 @@ def charger_breakdown(*, session: Session, scope: Scope, filters: TxFilter = TxF
     if _rollable(filters):
         q = _sums_query(session, scope, filters, "charger")
         rows = session.execute(
-            select(Charger.id, Charger.ocpp_id, Charger.name, Charger.organization_id, q.c.k1, q.c.sessions,
+            select(Charger.id, Charger.ocpp_id, Charger.name, q.c.k1, q.c.k2, q.c.sessions,
                    q.c.energy_wh, q.c.gross, q.c.duration_s, q.c.finished)
             .join(q, q.c.k0 == Charger.id).order_by(q.c.gross.desc(), Charger.ocpp_id)).all()
         return [ChargerBreakdown(cid, ocpp, name, org, cur, int(n), Decimal(wh) / 1000, _money(rev, cur),
                                  int(round(Decimal(dur) / finished)) if finished else None)
                 for cid, ocpp, name, org, cur, n, wh, rev, dur, finished in rows]
     rows = session.execute(
-        _joined(Charger.id, Charger.ocpp_id, Charger.name, Charger.organization_id, _currency, func.count(),
+        _joined(Charger.id, Charger.ocpp_id, Charger.name, Transaction.organization_id, _currency, func.count(),
                 func.coalesce(func.sum(Transaction.energy_wh), 0), func.coalesce(func.sum(Transaction.amount_gross), 0),
                 func.avg(_duration))
         .where(*_where(session, scope, filters))
-        .group_by(Charger.id, Charger.ocpp_id, Charger.name, Charger.organization_id, _currency)
+        .group_by(Charger.id, Charger.ocpp_id, Charger.name, Transaction.organization_id, _currency)
         .order_by(func.coalesce(func.sum(Transaction.amount_gross), 0).desc(), Charger.ocpp_id)).all()
     return [ChargerBreakdown(cid, ocpp, name, org, cur, n, Decimal(wh) / 1000, _money(rev, cur),
                              None if avg is None else int(round(avg)))
@@ -533,8 +537,8 @@ class TxDetail:
     meter_stop: int | None
     priced_at: datetime | None
     amounts: dict[str, Decimal | None]
-    breakdown: dict[str, Any] | None
-    curve: list[CurvePoint]
+    price_breakdown: dict[str, Any] | None
+    meter_curve: list[CurvePoint]
     raw_messages: list[RawMessage] | None  # None: the role may not see raw OCPP
 
 
@@ -545,7 +549,7 @@ AMOUNT_FIELDS = ("energy", "time", "session_fee", "idle", "subtotal", "vat", "ss
 def get_transaction(*, session: Session, scope: Scope, transaction_id: int) -> TxDetail:
     scope.require(Cap.VIEW_TRANSACTIONS)
     found = session.execute(_joined(*_ROW_COLUMNS).where(Transaction.id == transaction_id,
-                                                         _scope_clause(scope))).first()
+                                                         scope.transaction_filter())).first()
     if found is None:
         raise NotFound("Session not found.")
     t = found[0]

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from core.config import get_settings
 from core.errors import Conflict, NotFound, ValidationError
-from core.events import notify
+from core.events import EventType, notify
 from models import (
     Charger,
     ChargerCommand,
@@ -26,7 +26,9 @@ from models import (
     Transaction,
     UnknownCharger,
 )
-from models.charger import LIFECYCLE_STATUSES
+from models.base import values
+from models.charger import LifecycleStatus
+from models.ops import CommandStatus
 from services.access import audit
 from services.access.permissions import Cap
 from services.access.scope import Scope, get_in_scope
@@ -148,15 +150,23 @@ def list_chargers(*, session: Session, scope: Scope, search: str | None = None, 
         .limit(limit)
         .offset(offset)
     ).all()
-    return [
-        ChargerRow(c.id, c.ocpp_id, c.name, c.organization_id, org_name, c.address, c.status, c.lifecycle_status,
-                   c.visible, c.connected, c.last_heartbeat_at, c.location_owner_id, tz)
-        for c, org_name, tz in rows
-    ], total
+    return [_row(c, org_name, tz) for c, org_name, tz in rows], total
+
+
+def _row(c: Charger, org_name: str, tz: str) -> ChargerRow:
+    return ChargerRow(c.id, c.ocpp_id, c.name, c.organization_id, org_name, c.address, c.status,
+                      c.lifecycle_status, c.visible, c.connected, c.last_heartbeat_at, c.location_owner_id, tz)
 
 
 def get_charger(*, session: Session, scope: Scope, charger_id: int) -> Charger:
     return get_in_scope(session, Charger, charger_id, scope)
+
+
+def get_charger_row(*, session: Session, scope: Scope, charger_id: int) -> ChargerRow:
+    """One charger in scope, as the list shows it."""
+    c = get_charger(session=session, scope=scope, charger_id=charger_id)
+    org = session.get(Organization, c.organization_id)
+    return _row(c, org.name, org.timezone)
 
 
 def get_by_ocpp_id(*, session: Session, ocpp_id: str) -> Charger | None:
@@ -236,8 +246,8 @@ def _validated(session: Session, scope: Scope, fields: dict[str, Any]) -> dict[s
     if "connectors" in fields:
         out["connectors"] = _connectors(fields["connectors"])
     if "lifecycle_status" in fields:
-        if fields["lifecycle_status"] not in LIFECYCLE_STATUSES:
-            raise ValidationError(f"Lifecycle status must be one of: {', '.join(LIFECYCLE_STATUSES)}.",
+        if fields["lifecycle_status"] not in values(LifecycleStatus):
+            raise ValidationError(f"Lifecycle status must be one of: {', '.join(LifecycleStatus)}.",
                                   "lifecycle_status")
         out["lifecycle_status"] = fields["lifecycle_status"]
     if "visible" in fields:
@@ -263,7 +273,7 @@ def _check_belongs(session: Session, org_id: int, tariff_id: int | None, owner_i
 
 def _announce(session: Session, charger: Charger) -> None:
     # Open dashboards refresh the card (or drop it when hidden) once this commits.
-    notify(session, {"type": "charger", "charger_id": charger.id, "organization_id": charger.organization_id})
+    notify(session, {"type": EventType.CHARGER, "charger_id": charger.id, "organization_id": charger.organization_id})
 
 
 def create_charger(*, session: Session, scope: Scope, user_id: int | None, ocpp_id: str,
@@ -411,7 +421,7 @@ class StatusChange:
 
 
 @dataclass(frozen=True)
-class RecentSession:
+class RecentTransaction:
     id: int
     connector_id: int
     id_tag: str
@@ -431,7 +441,7 @@ class ChargerDetail:
     location_owner_name: str | None
     connectors: list[ConnectorInfo]
     history: list[StatusChange]
-    sessions: list[RecentSession]
+    transactions: list[RecentTransaction]
     # The last GetConfiguration answer: [{"key", "value", "readonly"}], and when it came.
     configuration: list[dict[str, Any]]
     configuration_at: datetime | None
@@ -452,21 +462,23 @@ def charger_detail(*, session: Session, scope: Scope, charger_id: int, history: 
         select(ChargerStatusEvent).where(ChargerStatusEvent.charger_id == charger.id)
         .order_by(ChargerStatusEvent.received_at.desc(), ChargerStatusEvent.id.desc()).limit(history)).scalars()
     changes = [StatusChange(e.received_at, e.connector_id, e.status, e.error_code, e.info) for e in events]
-    txs = session.execute(select(Transaction).where(Transaction.charger_id == charger.id)
+    # Only the sessions this scope earned: the charger's earlier holders keep theirs.
+    txs = session.execute(select(Transaction).where(Transaction.charger_id == charger.id, scope.transaction_filter())
                           .order_by(Transaction.started_at.desc()).limit(recent)).scalars()
-    sessions = [RecentSession(t.id, t.connector_id, t.id_tag, t.started_at, t.stopped_at, t.status,
-                              None if t.energy_wh is None else Decimal(t.energy_wh) / 1000, t.amount_gross,
-                              t.currency) for t in txs]
+    transactions = [RecentTransaction(t.id, t.connector_id, t.id_tag, t.started_at, t.stopped_at, t.status,
+                                      None if t.energy_wh is None else Decimal(t.energy_wh) / 1000, t.amount_gross,
+                                      t.currency) for t in txs]
     config, config_at = [], None
     last = session.execute(
         select(ChargerCommand).where(ChargerCommand.charger_id == charger.id,
-                                     ChargerCommand.action == "GetConfiguration", ChargerCommand.status == "done")
+                                     ChargerCommand.action == "GetConfiguration",
+                                     ChargerCommand.status == CommandStatus.DONE)
         .order_by(ChargerCommand.id.desc()).limit(1)).scalar_one_or_none()
     if last is not None and last.result:
         config = configuration_rows(last.result)
         config_at = last.completed_at
     return ChargerDetail(charger, org.name, tariff.name if tariff else None, owner.name if owner else None,
-                         connectors, changes, sessions, config, config_at, org.timezone)
+                         connectors, changes, transactions, config, config_at, org.timezone)
 
 
 def configuration_rows(result: dict[str, Any]) -> list[dict[str, Any]]:

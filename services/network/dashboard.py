@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from core.clock import utcnow
 from core.errors import ValidationError
+from core.events import EventType
 from models import (
     Charger,
     ChargerDayStat,
@@ -31,7 +32,9 @@ from models import (
     SessionWindowAsOf,
     Transaction,
 )
-from models.charger import LIVE_STATUSES
+from models.base import values
+from models.charger import ChargerStatus
+from models.transaction import TransactionStatus
 from services.access.permissions import Cap
 from services.access.scope import Scope
 
@@ -56,7 +59,7 @@ class ChargerCard:
 
 @dataclass(frozen=True)
 class Overview:
-    # Every OCPP status with its count, in LIVE_STATUSES order (zeros included).
+    # Every OCPP status with its count, in ChargerStatus order (zeros included).
     status_counts: dict[str, int]
     organizations: int
     chargers: int
@@ -71,7 +74,7 @@ def _visible(scope: Scope) -> list[Any]:
 
 def status_counts(*, session: Session, scope: Scope) -> dict[str, int]:
     scope.require(Cap.VIEW_DASHBOARD)
-    counts = dict.fromkeys(LIVE_STATUSES, 0)
+    counts = dict.fromkeys(values(ChargerStatus), 0)
     for st, n in session.execute(select(Charger.status, func.count()).where(*_visible(scope))
                                  .group_by(Charger.status)):
         counts[st] = n
@@ -133,11 +136,11 @@ def event_filter(*, session: Session, scope: Scope) -> Callable[[dict[str, Any]]
     """
     org_ids = scope.org_ids
     charger_ids: frozenset[int] | None = None
-    if scope.location_owner_id is not None:
+    if scope.for_location_owner:
         charger_ids = frozenset(session.execute(select(Charger.id).where(scope.charger_filter())).scalars())
 
     def accept(event: dict[str, Any]) -> bool:
-        if event.get("type") not in ("charger_status", "session", "charger"):
+        if event.get("type") not in (EventType.CHARGER_STATUS, EventType.TRANSACTION, EventType.CHARGER):
             return False
         if org_ids is not None and event.get("organization_id") not in org_ids:
             return False
@@ -198,18 +201,12 @@ def _local_today(now: datetime) -> Any:
 
 
 def _stat_source(scope: Scope, *, monthly: bool = False, per_charger: bool = False) -> tuple[Any, list[Any]]:
-    """The roll-up to read and its scope clause: per organization, or per charger (always for a location
-    owner, who sees only sessions made on its chargers while it held them, or with no owner recorded)."""
-    if scope.location_owner_id is None and not per_charger:
-        stat = OrgMonthStat if monthly else OrgDayStat
-        return stat, [scope.org_filter(stat.organization_id)]
-    stat = ChargerMonthStat if monthly else ChargerDayStat
-    where = [scope.org_filter(stat.organization_id)]
-    if scope.location_owner_id is not None:
-        owner = scope.location_owner_id
-        mine = select(Charger.id).where(scope.charger_filter()).scalar_subquery()
-        where += [stat.charger_id.in_(mine), or_(stat.location_owner_id == owner, stat.location_owner_id.is_(None))]
-    return stat, where
+    """The roll-up to read and its scope clause: per organization when the scope allows, else per charger
+    (always for a location owner: only the per-charger roll-ups carry the owner snapshot)."""
+    stat = OrgMonthStat if monthly else OrgDayStat
+    if per_charger or not scope.can_filter(stat):
+        stat = ChargerMonthStat if monthly else ChargerDayStat
+    return stat, [scope.stat_filter(stat)]
 
 
 def _bounds(stat: Any, now: datetime, *, days: int | None = None, month: bool = False) -> list[Any]:
@@ -351,16 +348,18 @@ def performance(*, session: Session, scope: Scope, period: str = "7d", sort: str
         agg = (select(s.charger_id.label("charger_id"), s.currency.label("currency"),
                       func.count().label("sessions"), func.coalesce(func.sum(s.energy_wh), 0).label("energy_wh"),
                       func.coalesce(func.sum(s.amount_gross), 0).label("revenue"))
-               .where(s.status == "completed", s.started_at >= now - timedelta(hours=24), s.started_at <= now,
-                      scope.org_filter(s.organization_id))
+               .where(s.status == TransactionStatus.COMPLETED, s.started_at >= now - timedelta(hours=24),
+                      s.started_at <= now,
+                      scope.transaction_filter())
                .group_by(s.charger_id, s.currency))
-        if scope.location_owner_id is not None:
-            agg = agg.where(or_(s.location_owner_id == scope.location_owner_id, s.location_owner_id.is_(None)))
-    elif scope.location_owner_id is None and _windows_ready(session=session, scope=scope, now=now):
-        # One row per charger and currency: no aggregation over 10,000 chargers.
+    elif scope.can_filter(ChargerWindowStat) and _windows_ready(session=session, scope=scope, now=now):
+        # About one row per charger and currency (more only for a charger that moved between organizations):
+        # no aggregation over a year of daily rows.
         s = ChargerWindowStat
-        agg = (select(s.charger_id, s.currency, s.sessions, s.energy_wh, s.revenue)
-               .where(s.days == days, scope.org_filter(s.organization_id), s.sessions != 0))
+        agg = (select(s.charger_id, s.currency, func.sum(s.sessions).label("sessions"),
+                      func.sum(s.energy_wh).label("energy_wh"), func.sum(s.revenue).label("revenue"))
+               .where(s.days == days, scope.stat_filter(s), s.sessions != 0)
+               .group_by(s.charger_id, s.currency))
     else:
         agg = _calendar_window(scope, now, days)
     agg = agg.subquery()

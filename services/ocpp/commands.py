@@ -25,6 +25,7 @@ from core.config import get_settings
 from core.errors import NotFound, ValidationError
 from core.events import COMMAND_CHANNEL, notify
 from models import Charger, ChargerCommand
+from models.ops import CommandStatus
 from services.access.permissions import Cap
 from services.access.scope import Scope, get_in_scope
 
@@ -96,10 +97,10 @@ def create_command(*, session: Session, scope: Scope, charger_id: int, action: s
     cmd = ChargerCommand(charger_id=charger.id, action=action, payload=payload, requested_by_id=requested_by,
                          timeout_seconds=timeout, created_at=now)
     if not charger.connected:
-        cmd.status, cmd.error, cmd.completed_at = "failed", OFFLINE, now
+        cmd.status, cmd.error, cmd.completed_at = CommandStatus.FAILED, OFFLINE, now
     session.add(cmd)
     session.flush()
-    if cmd.status == "pending":
+    if cmd.status == CommandStatus.PENDING:
         notify(session, {"id": cmd.id, "charger_id": charger.id}, COMMAND_CHANNEL)
     return cmd
 
@@ -158,8 +159,9 @@ def complete_command(*, session: Session, command_id: int, result: dict | None, 
     session.execute(text(
         "UPDATE charger_command SET status = :status, result = CAST(:result AS jsonb), error = :error,"
         " completed_at = :now WHERE id = :id AND status IN ('pending', 'sent')"),
-        {"status": "failed" if error else "done", "result": json.dumps(result) if result is not None else None,
-         "error": error, "now": utcnow(), "id": command_id})
+        {"status": CommandStatus.FAILED if error else CommandStatus.DONE,
+         "result": json.dumps(result) if result is not None else None, "error": error,
+         "now": utcnow(), "id": command_id})
     notify(session, {"id": command_id}, RESULT_CHANNEL)
 
 
@@ -195,13 +197,13 @@ def send_command(*, engine: Engine, scope: Scope, charger_id: int, action: str, 
         while True:
             with Session(engine, expire_on_commit=False) as session:
                 cmd = session.get(ChargerCommand, command_id)
-                if cmd.status in ("done", "failed"):
+                if cmd.status in (CommandStatus.DONE, CommandStatus.FAILED):
                     return _result(cmd)
                 remaining = deadline - time.monotonic()
-                if remaining <= 0 or (cmd.status == "pending" and remaining <= 5):
+                if remaining <= 0 or (cmd.status == CommandStatus.PENDING and remaining <= 5):
                     # Nobody claimed it in time: no OCPP process holds the charger.
-                    _fail_if(session, command_id, "pending", OFFLINE)
-                    _fail_if(session, command_id, "sent", f"Charger did not answer within {wait:g} s")
+                    _fail_if(session, command_id, CommandStatus.PENDING, OFFLINE)
+                    _fail_if(session, command_id, CommandStatus.SENT, f"Charger did not answer within {wait:g} s")
                     session.commit()
                     session.refresh(cmd)
                     return _result(cmd)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session
 
 from core.errors import ValidationError
-from core.events import notify
+from core.events import EventType, notify
 from models import ChargerStatusEvent
 
 # A timestamp this far ahead of our clock is flagged as suspect (chargers drift a little).
@@ -33,5 +33,5 @@ def status_event(session: Session, *, charger_id: int, organization_id: int, con
     session.add(ChargerStatusEvent(charger_id=charger_id, connector_id=connector_id, status=status,
                                    error_code=error_code, info=info, vendor_error_code=vendor_error_code,
                                    occurred_at=occurred_at, received_at=received_at))
-    notify(session, {"type": "charger_status", "charger_id": charger_id, "organization_id": organization_id,
+    notify(session, {"type": EventType.CHARGER_STATUS, "charger_id": charger_id, "organization_id": organization_id,
                      "connector_id": connector_id, "status": status, "error_code": error_code})

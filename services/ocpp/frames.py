@@ -45,7 +45,7 @@ async def insert_frames_async(*, conn: psycopg.AsyncConnection, rows: list[Frame
     return len(rows)
 
 
-def frames_for_session(*, session: Session, transaction_id: int, limit: int = 500) -> list[OcppMessage]:
+def frames_for_transaction(*, session: Session, transaction_id: int, limit: int = 500) -> list[OcppMessage]:
     """Frames linked to one session, oldest first. Callers check the scope and Cap.VIEW_RAW_OCPP."""
     return list(session.execute(select(OcppMessage).where(OcppMessage.transaction_id == transaction_id)
                                 .order_by(OcppMessage.created_at, OcppMessage.id).limit(limit)).scalars())

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from core.errors import ValidationError
 from models import Charger, Connector, UnknownCharger
+from models.charger import ChargerStatus
 from services.network.chargers import check_auth_key, validate_ocpp_id
 from services.ocpp.common import status_event
 from services.ocpp.status import aggregate_status
@@ -78,18 +79,18 @@ def mark_connected(*, session: Session, charger_id: int, token: str, now: dateti
     charger.connected = True
     charger.connection_token = token
     charger.last_heartbeat_at = now
-    if charger.status == "Offline":
+    if charger.status == ChargerStatus.OFFLINE:
         last = _last_statuses(session, charger_id)
         connectors = list(session.execute(select(Connector).where(Connector.charger_id == charger_id)).scalars())
         for conn in connectors:
-            if conn.status == "Offline":
-                conn.status = last.get(conn.connector_id, "Available")
+            if conn.status == ChargerStatus.OFFLINE:
+                conn.status = last.get(conn.connector_id, ChargerStatus.AVAILABLE)
                 conn.status_at = now
                 status_event(session, charger_id=charger.id, organization_id=charger.organization_id,
                              connector_id=conn.connector_id, status=conn.status, received_at=now)
-        own = last.get(0, "Available")
+        own = last.get(0, ChargerStatus.AVAILABLE)
         # The charger's own fault wins; otherwise it shows what its connectors do.
-        charger.status = own if own in ("Faulted", "Unavailable") else (
+        charger.status = own if own in (ChargerStatus.FAULTED, ChargerStatus.UNAVAILABLE) else (
             aggregate_status([c.status for c in connectors]) or own)
         charger.status_changed_at = now
         status_event(session, charger_id=charger.id, organization_id=charger.organization_id, connector_id=0,
@@ -100,17 +101,17 @@ def mark_connected(*, session: Session, charger_id: int, token: str, now: dateti
 def _go_offline(session: Session, charger: Charger, now: datetime, info: str) -> None:
     charger.connected = False
     charger.connection_token = None
-    if charger.status != "Offline":
-        charger.status = "Offline"
+    if charger.status != ChargerStatus.OFFLINE:
+        charger.status = ChargerStatus.OFFLINE
         charger.status_changed_at = now
         status_event(session, charger_id=charger.id, organization_id=charger.organization_id, connector_id=0,
-                     status="Offline", info=info, received_at=now)
+                     status=ChargerStatus.OFFLINE, info=info, received_at=now)
     for conn in session.execute(select(Connector).where(Connector.charger_id == charger.id)).scalars():
-        if conn.status != "Offline":
-            conn.status = "Offline"
+        if conn.status != ChargerStatus.OFFLINE:
+            conn.status = ChargerStatus.OFFLINE
             conn.status_at = now
             status_event(session, charger_id=charger.id, organization_id=charger.organization_id,
-                         connector_id=conn.connector_id, status="Offline", info=info, received_at=now)
+                         connector_id=conn.connector_id, status=ChargerStatus.OFFLINE, info=info, received_at=now)
     session.add(charger)
 
 
@@ -140,7 +141,7 @@ def mark_silent_offline(*, session: Session, now: datetime, silence: timedelta) 
     """Chargers silent for longer than `silence` (heartbeat interval + grace) become Offline. Returns their ids."""
     cutoff = now - silence
     chargers = session.execute(
-        select(Charger).where((Charger.status != "Offline") | Charger.connected,
+        select(Charger).where((Charger.status != ChargerStatus.OFFLINE) | Charger.connected,
                               (Charger.last_heartbeat_at.is_(None)) | (Charger.last_heartbeat_at < cutoff))
         .with_for_update(skip_locked=True)).scalars().all()
     for charger in chargers:

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
-from core.events import notify
+from core.events import EventType, notify
 from models import AuditLog, Charger, Connector
 from services.ocpp.common import status_event
 
@@ -81,7 +81,7 @@ def status_notification(*, session: Session, charger_id: int, connector_id: int,
     return True
 
 
-def firmware_status(*, session: Session, charger_id: int, kind: str, status: str, now: datetime) -> None:
+def firmware_status(*, session: Session, charger_id: int, kind: EventType, status: str, now: datetime) -> None:
     """DiagnosticsStatusNotification / FirmwareStatusNotification: kept in the charger's audit trail."""
     charger = session.get(Charger, charger_id)
     session.add(AuditLog(organization_id=charger.organization_id, entity="charger", entity_id=str(charger_id),

@@ -8,9 +8,10 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session
 
-from core.events import notify
+from core.events import EventType, notify
 from models import Charger, Organization, Transaction
-from services.charging.pricing import price_session
+from models.transaction import TransactionStatus
+from services.charging.pricing import price_transaction
 from services.ocpp.authorize import check_id_tag
 from services.ocpp.common import FUTURE_TOLERANCE, LATE_AFTER
 from services.ocpp.meter import insert_meter_rows, parse_meter_values
@@ -23,8 +24,8 @@ class StartResult:
     created: bool
 
 
-def _session_event(session: Session, tx: Transaction) -> None:
-    notify(session, {"type": "session", "charger_id": tx.charger_id, "organization_id": tx.organization_id,
+def _transaction_event(session: Session, tx: Transaction) -> None:
+    notify(session, {"type": EventType.TRANSACTION, "charger_id": tx.charger_id, "organization_id": tx.organization_id,
                      "transaction_id": tx.id, "status": tx.status})
 
 
@@ -55,7 +56,8 @@ def start_transaction(*, session: Session, charger_id: int, connector_id: int, i
         flags.append("overlapping_session")
     stmt = insert(Transaction).values(
         charger_id=charger_id, organization_id=charger.organization_id, connector_id=connector_id, id_tag=id_tag,
-        id_tag_id=tag.id if tag else None, reservation_id=reservation_id, status="active", meter_start=meter_start,
+        id_tag_id=tag.id if tag else None, reservation_id=reservation_id, status=TransactionStatus.ACTIVE,
+        meter_start=meter_start,
         started_at=timestamp, flags=flags, location_owner_id=charger.location_owner_id, created_at=now,
         currency=session.get(Organization, charger.organization_id).currency,
     ).on_conflict_do_nothing(index_elements=["charger_id", "connector_id", "id_tag", "started_at", "meter_start"])
@@ -67,7 +69,7 @@ def start_transaction(*, session: Session, charger_id: int, connector_id: int, i
             Transaction.meter_start == meter_start)).scalar_one()
         return StartResult(existing, info, False)
     tx = session.get(Transaction, new_id)
-    _session_event(session, tx)
+    _transaction_event(session, tx)
     return StartResult(new_id, info, True)
 
 
@@ -91,7 +93,7 @@ def stop_transaction(*, session: Session, charger_id: int, transaction_id: int, 
                          .with_for_update()).scalar_one_or_none()
     if tx is None:
         return StopResult(info, "unknown")
-    if tx.status == "completed":
+    if tx.status == TransactionStatus.COMPLETED:
         return StopResult(info, "already_stopped")
     flags = list(tx.flags)
     for flag in _time_flags(timestamp, now):
@@ -101,7 +103,7 @@ def stop_transaction(*, session: Session, charger_id: int, transaction_id: int, 
         flags.append("meter_backwards")
     if timestamp < tx.started_at and "stopped_before_start" not in flags:
         flags.append("stopped_before_start")
-    tx.status = "completed"
+    tx.status = TransactionStatus.COMPLETED
     tx.meter_stop = meter_stop
     tx.stopped_at = timestamp
     tx.stop_reason = reason or "Local"  # OCPP 1.6: absent reason means Local
@@ -114,6 +116,6 @@ def stop_transaction(*, session: Session, charger_id: int, transaction_id: int, 
         session.flush()
         insert_meter_rows(session=session, rows=rows)
     session.flush()
-    price_session(session=session, transaction=tx)
-    _session_event(session, tx)
+    price_transaction(session=session, transaction=tx)
+    _transaction_event(session, tx)
     return StopResult(info, "stopped")

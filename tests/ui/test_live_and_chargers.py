@@ -147,3 +147,33 @@ def test_network_map_draws_markers_without_tiles_and_a_click_opens_the_charger(w
     page.locator('#network-map path[fill="#e5484d"]').dispatch_event("click")
     expect(page).to_have_url(on(f"/chargers/{faulted.id}"))
     expect(page.locator("#charger-title")).to_have_text(faulted.name)
+
+
+def test_a_charger_of_another_organization_reads_as_not_found(world, page):
+    a, b = make_org(world, slug="alpha"), make_org(world, slug="bravo")
+    theirs = make_charger(world, a, ocpp_id="ALPHA-1")
+    log_in(page, make_user(world, role="cpo", orgs=[b]).email)
+    page.goto(f"/chargers/{theirs.id}")
+    expect(page.get_by_text("Charger not found")).to_be_visible()
+    expect(page.get_by_text("ALPHA-1")).to_have_count(0)
+
+
+def test_dashboard_cards_narrow_by_status_chip_and_search_and_a_second_click_clears_the_chip(world, page):
+    org = make_org(world, slug="alpha")
+    make_charger(world, org, ocpp_id="DASH-FAULT", status="Faulted")
+    make_charger(world, org, ocpp_id="DASH-OK-1", status="Available")
+    make_charger(world, org, ocpp_id="DASH-OK-2", status="Available")
+    log_in(page, make_user(world, role="admin").email)
+    cards = page.locator(".charger-card")
+    expect(cards).to_have_count(3)
+
+    chip = page.locator(".status-chip", has_text="Faulted")
+    chip.click()
+    expect(cards).to_have_count(1)
+    expect(cards.first).to_have_attribute("data-ocpp-id", "DASH-FAULT")
+    chip.click()
+    expect(cards).to_have_count(3)
+
+    page.fill("#card-search", "ok-2")
+    expect(cards).to_have_count(1)
+    expect(cards.first).to_have_attribute("data-ocpp-id", "DASH-OK-2")

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from services.charging.transactions import AnalyticsPoint
 from state.transaction_detail import price_lines
-from state.transactions import chart_rows, duration
+from state.transactions import chart_rows
 
 
 def test_the_chart_shows_every_day_of_the_range_with_zeros_and_revenue_per_currency():
@@ -19,12 +19,6 @@ def test_the_chart_shows_every_day_of_the_range_with_zeros_and_revenue_per_curre
     assert [r["label"] for r in rows] == ["01 Mar", "02 Mar", "03 Mar", "04 Mar", "05 Mar"]
     assert rows[1] == {"label": "02 Mar", "kwh": 11.5, "sessions": 3, "rev_EUR": 4.2, "rev_USD": 0.5}
     assert rows[2]["kwh"] == 0 and rows[2]["rev_EUR"] == 0
-
-
-def test_durations_read_as_hours_and_minutes():
-    assert duration(None) == "—"
-    assert duration(59) == "1 min"
-    assert duration(3 * 3600 + 5 * 60) == "3 h 05 min"
 
 
 def test_the_breakdown_explains_each_line_with_the_rates_used():

@@ -46,3 +46,20 @@ def test_support_creates_a_cpo_who_can_then_log_in_and_is_offered_no_admin_role(
 
     world.expire_all()
     assert authenticate(session=world, email="carla@example.test", password=PASSWORD).full_name == "Carla CPO"
+
+
+def test_a_new_search_goes_back_to_the_first_page_of_users(world, page):
+    admin = make_user(world, role="admin")
+    org = make_org(world, slug="alpha")
+    for n in range(21):
+        make_user(world, role="cpo", orgs=[org], email=f"driver-{n:02d}@example.test")
+    log_in(page, admin.email)
+    page.goto("/users")
+    expect(page.get_by_text("Page 1 of 2")).to_be_visible()
+    page.get_by_role("button", name="Next page").click()
+    expect(page.get_by_text("Page 2 of 2")).to_be_visible()
+
+    page.get_by_placeholder("Search name or email").fill("driver-07")
+    expect(page.get_by_text("Page 1 of 1")).to_be_visible()
+    expect(page.locator(".user-row")).to_have_count(1)
+    expect(page.locator(".user-row")).to_contain_text("driver-07@example.test")

@@ -124,7 +124,7 @@ def make_transaction(session: Session, charger: Charger, *, started_at: _datetim
                                        occurred_at=ts, received_at=ts))
     session.flush()
     if completed and price:
-        _pricing.price_session(session=session, transaction=tx)
+        _pricing.price_transaction(session=session, transaction=tx)
     session.commit()
     return tx
 
@@ -135,7 +135,7 @@ def stop_transaction(session: Session, tx: Transaction, *, stopped_at: _datetime
     tx.meter_stop = tx.meter_start + energy_wh
     session.add(tx)
     session.flush()
-    _pricing.price_session(session=session, transaction=tx)
+    _pricing.price_transaction(session=session, transaction=tx)
     session.commit()
     return tx
 

@@ -12,6 +12,7 @@ from services.billing import finance, invoicing
 
 router = APIRouter(tags=["finance"])
 ViewFinance = require_cap(Cap.VIEW_FINANCE)
+ViewInvoices = require_cap(Cap.VIEW_INVOICES)
 
 
 @router.get("/finance/revenue")
@@ -26,13 +27,13 @@ def revenue(session: SessionDep, caller: Caller = ViewFinance, organization_id: 
 
 
 @router.get("/finance/billing-schedule")
-def billing_schedule(session: SessionDep, caller: Caller = ViewFinance) -> JSONResponse:
+def billing_schedule(session: SessionDep, caller: Caller = ViewInvoices) -> JSONResponse:
     """The next scheduled billing run per organization."""
     return JSONResponse({"items": plain(billing_cycle.next_runs(session=session, scope=caller.scope))})
 
 
 @router.get("/finance/billing-runs")
-def billing_runs(session: SessionDep, caller: Caller = ViewFinance, organization_id: int | None = None,
+def billing_runs(session: SessionDep, caller: Caller = ViewInvoices, organization_id: int | None = None,
                  limit: int = Query(50, ge=1, le=500)) -> JSONResponse:
     """The history of billing runs with their outcome, newest first."""
     rows = invoicing.billing_runs(session=session, scope=caller.scope, organization_id=organization_id, limit=limit)

@@ -19,10 +19,10 @@ from services.billing import invoicing
 from services.billing.pdf import invoice_pdf
 
 router = APIRouter(tags=["invoices"])
-ViewFinance = require_cap(Cap.VIEW_FINANCE)
+ViewInvoices = require_cap(Cap.VIEW_INVOICES)
 ManageInvoices = require_cap(Cap.MANAGE_INVOICES)
 # The invoice page's "Download PDF" is a plain link: the login cookie is accepted there too.
-ViewFinanceOrCookie = require_cap(Cap.VIEW_FINANCE, cookie=True)
+ViewInvoicesOrCookie = require_cap(Cap.VIEW_INVOICES, cookie=True)
 
 
 def plain(value: Any) -> Any:
@@ -66,7 +66,7 @@ def bulk_invoices(body: BulkIn, session: SessionDep, caller: Caller = ManageInvo
 
 
 @router.get("/invoices")
-def list_invoices(session: SessionDep, caller: Caller = ViewFinance, organization_id: int | None = None,
+def list_invoices(session: SessionDep, caller: Caller = ViewInvoices, organization_id: int | None = None,
                   status: str | None = None, kind: Literal["invoice", "credit_note"] | None = None,
                   period_start: date | None = None, period_end: date | None = None,
                   limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)) -> JSONResponse:
@@ -77,7 +77,7 @@ def list_invoices(session: SessionDep, caller: Caller = ViewFinance, organizatio
 
 
 @router.get("/invoices/{invoice_id}")
-def get_invoice(invoice_id: int, session: SessionDep, caller: Caller = ViewFinance) -> JSONResponse:
+def get_invoice(invoice_id: int, session: SessionDep, caller: Caller = ViewInvoices) -> JSONResponse:
     return JSONResponse(plain(invoicing.get_invoice(session=session, scope=caller.scope, invoice_id=invoice_id)))
 
 
@@ -91,7 +91,7 @@ def change_status(invoice_id: int, body: StatusIn, session: SessionDep, caller: 
 
 @router.get("/invoices/{invoice_id}/pdf", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}})
-def download_pdf(invoice_id: int, session: SessionDep, caller: Caller = ViewFinanceOrCookie) -> Response:
+def download_pdf(invoice_id: int, session: SessionDep, caller: Caller = ViewInvoicesOrCookie) -> Response:
     filename, data = invoice_pdf(session=session, scope=caller.scope, invoice_id=invoice_id)
     return Response(data, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

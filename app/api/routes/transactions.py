@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from datetime import date
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import Field
 from sqlmodel import Session
 
 from app.api.deps import Caller, SessionDep, require_cap
+from app.api.shapes import RowModel, model_of
 from core.db import get_engine
 from services.access.permissions import Cap
 from services.charging import transactions as svc
@@ -36,77 +36,26 @@ def tx_filters(preset: Literal["24h", "7d", "30d", "365d"] | None = None,
 Filters = Depends(tx_filters)
 
 
-class TransactionOut(BaseModel):
-    id: int
-    organization_id: int
-    organization_name: str
-    timezone: str
-    charger_id: int
-    charger_ocpp_id: str
-    charger_name: str
-    connector_id: int
-    id_tag: str
-    status: str
-    started_at: datetime
-    stopped_at: datetime | None
-    duration_seconds: int | None
-    energy_kwh: Decimal | None
-    currency: str
-    amount_gross: Decimal | None
-    amount_net_cpo: Decimal | None
-    stop_reason: str | None
-    flags: list[str]
-
-
-class CurrencyTotalOut(BaseModel):
-    currency: str
-    sessions: int
-    energy_kwh: Decimal
-    amount_gross: Decimal
-    amount_net_cpo: Decimal
-
-
-class TransactionPage(BaseModel):
-    items: list[TransactionOut]
-    total: int
-    limit: int
-    offset: int
-    totals: list[CurrencyTotalOut]
-
-
-class CurvePointOut(BaseModel):
-    timestamp: datetime
-    energy_kwh: Decimal | None
-    power_kw: Decimal | None
-
-
-class RawMessageOut(BaseModel):
-    id: int
-    created_at: datetime
-    direction: str
-    action: str | None
-    frame: str
-
-
-class TransactionDetailOut(TransactionOut):
-    meter_start: int
-    meter_stop: int | None
-    priced_at: datetime | None
-    amounts: dict[str, Decimal | None]
-    price_breakdown: dict[str, Any] | None
-    meter_curve: list[CurvePointOut]
-    raw_messages: list[RawMessageOut] | None  # null: the role may not see raw OCPP frames
+TransactionOut = model_of(svc.TxRow, "TransactionOut")
+CurrencyTotalOut = model_of(svc.CurrencyTotal, "CurrencyTotalOut")
+TransactionPage = model_of(svc.TxPage, "TransactionPage", items=list[TransactionOut], totals=list[CurrencyTotalOut])
+CurvePointOut = model_of(svc.CurvePoint, "CurvePointOut")
+RawMessageOut = model_of(svc.RawMessage, "RawMessageOut")
+# The detail is the row's fields, flat, and the rest of the service's detail.
+TransactionDetailOut = model_of(
+    svc.TxDetail, "TransactionDetailOut", base=TransactionOut, exclude=("row",),
+    meter_curve=list[CurvePointOut],
+    raw_messages=(list[RawMessageOut] | None,
+                  Field(description="null: the role may not see raw OCPP frames")))
 
 
 @router.get("/transactions", response_model=TransactionPage)
 def list_transactions(session: SessionDep, caller: Caller = ViewTransactions, filters: svc.TxFilter = Filters,
                       sort: SortKey = "started_at", order: Literal["asc", "desc"] = "desc",
-                      limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0)) -> TransactionPage:
+                      limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0)) -> RowModel:
     page = svc.list_transactions(session=session, scope=caller.scope, filters=filters, sort=sort,
                                  descending=order == "desc", limit=limit, offset=offset)
-    return TransactionPage(items=[TransactionOut(**vars(r)) for r in page.items], total=page.total,
-                           limit=page.limit, offset=page.offset,
-                           totals=[CurrencyTotalOut(**vars(t)) for t in page.totals])
+    return TransactionPage.model_validate(page)
 
 
 @router.get("/transactions.csv", response_class=StreamingResponse,
@@ -136,9 +85,6 @@ def export_transactions(caller: Caller = ExportTransactions, filters: svc.TxFilt
 
 @router.get("/transactions/{transaction_id}", response_model=TransactionDetailOut)
 def get_transaction(transaction_id: int, session: SessionDep,
-                    caller: Caller = ViewTransactions) -> TransactionDetailOut:
+                    caller: Caller = ViewTransactions) -> RowModel:
     d = svc.get_transaction(session=session, scope=caller.scope, transaction_id=transaction_id)
-    return TransactionDetailOut(
-        **vars(d.row), meter_start=d.meter_start, meter_stop=d.meter_stop, priced_at=d.priced_at, amounts=d.amounts,
-        price_breakdown=d.breakdown, meter_curve=[CurvePointOut(**vars(p)) for p in d.curve],
-        raw_messages=None if d.raw_messages is None else [RawMessageOut(**vars(m)) for m in d.raw_messages])
+    return TransactionDetailOut.model_validate({**vars(d.row), **vars(d)})

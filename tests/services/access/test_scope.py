@@ -1,14 +1,24 @@
 """Isolation: every role sees exactly the organizations and chargers it should."""
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+from sqlalchemy import select
 
 from core.errors import NotFound
-from models import Charger, Organization
+from models import Charger, ChargerDayStat, Organization, OrgDayStat, Transaction
 from services.access import organizations as org_svc
 from services.access.scope import scope_for
 from services.network import chargers as charger_svc
-from tests.utils.factories import make_charger, make_location_owner, make_operator, make_org, make_user
+from tests.utils.factories import (
+    make_charger,
+    make_location_owner,
+    make_operator,
+    make_org,
+    make_transaction,
+    make_user,
+)
 
 
 @pytest.fixture
@@ -108,3 +118,35 @@ def test_database_refuses_a_second_platform_operator(session, network):
     with pytest.raises(IntegrityError):
         session.flush()
     session.rollback()
+
+
+def _earned_by(session, scope, model) -> set[int]:
+    return set(session.execute(select(model.id).where(scope.stat_filter(model))).scalars())
+
+
+def test_history_follows_the_snapshot_not_the_chargers_current_holder(session, network):
+    # The mall charger's session was earned by the owner; a later session on a charger with no owner is not.
+    at = datetime(2026, 11, 1, 9, tzinfo=UTC)
+    mall = make_transaction(session, network["chargers"]["a1"], started_at=at, stopped_at=at + timedelta(hours=1),
+                            energy_wh=1000, price=False)
+    street = make_transaction(session, network["chargers"]["a2"], started_at=at, stopped_at=at + timedelta(hours=1),
+                              energy_wh=1000, price=False)
+    # The street charger passes to the owner afterwards: its earlier session stays with the organization.
+    network["chargers"]["a2"].location_owner_id = network["owner"].id
+    session.commit()
+    owner = scope_for(session, make_user(session, role="location_owner", location_owner=network["owner"]))
+    cpo = scope_for(session, make_user(session, role="cpo", orgs=[network["a"]]))
+    assert _earned_by(session, owner, Transaction) == {mall.id}
+    assert _earned_by(session, cpo, Transaction) == {mall.id, street.id}
+    assert set(session.execute(select(Transaction.id).where(owner.transaction_filter())).scalars()) == {mall.id}
+    assert _earned_by(session, owner, ChargerDayStat) == set(session.execute(
+        select(ChargerDayStat.id).where(ChargerDayStat.location_owner_id == network["owner"].id)).scalars())
+
+
+def test_a_location_owners_figures_need_a_roll_up_split_by_owner(session, network):
+    owner = scope_for(session, make_user(session, role="location_owner", location_owner=network["owner"]))
+    cpo = scope_for(session, make_user(session, role="cpo", orgs=[network["a"]]))
+    assert cpo.can_filter(OrgDayStat) and cpo.can_filter(ChargerDayStat)
+    assert owner.can_filter(ChargerDayStat) and not owner.can_filter(OrgDayStat)
+    with pytest.raises(TypeError, match="location_owner_id"):
+        owner.stat_filter(OrgDayStat)

@@ -33,7 +33,7 @@ DIRECT = """
     WHERE s.status = 'completed' AND s.stopped_at >= :since AND s.stopped_at <= :now
       AND (CAST(:orgs AS int[]) IS NULL OR s.organization_id = ANY(:orgs))
       AND (CAST(:owner AS int) IS NULL OR s.location_owner_id = :owner)
-    GROUP BY 1, 2
+    GROUP BY {key}, s.currency
 """
 
 
@@ -41,9 +41,10 @@ def _direct(session, scope, key: str) -> dict:
     orgs = None if scope.org_ids is None else sorted(scope.org_ids)
     out: dict = {}
     for p, d in finance.PERIODS.items():
-        for k, cur, n, wh, rev in session.execute(text(DIRECT.format(key=key)), dict(
+        for *k, cur, n, wh, rev in session.execute(text(DIRECT.format(key=key)), dict(
                 since=NOW - d, now=NOW, orgs=orgs, owner=scope.location_owner_id)):
-            out[(k, cur, p)] = finance.Figures(Decimal(rev), (Decimal(wh) / 1000).quantize(Decimal("0.001")), n)
+            kwh = (Decimal(wh) / 1000).quantize(Decimal("0.001"))
+            out[(tuple(k) if len(k) > 1 else k[0], cur, p)] = finance.Figures(Decimal(rev), kwh, n)
     return out
 
 
@@ -53,9 +54,12 @@ def _flat(figures: dict) -> dict:
 
 def assert_matches_sessions(session, scope) -> None:
     rows = finance.revenue_by_charger(session=session, scope=scope)
-    listed = {r.charger_id for r in rows}  # the chargers in scope now (a location owner's current ones)
-    assert _flat({(r.charger_id, r.currency, p): f for r in rows for p, f in r.periods.items()}) == \
-        {k: f for k, f in _direct(session, scope, "s.charger_id").items() if k[0] in listed}, scope.role
+    # One row per charger and the organization that earned on it, including chargers since moved away.
+    assert _flat({((r.charger_id, r.organization_id), r.currency, p): f for r in rows
+                  for p, f in r.periods.items()}) == _direct(session, scope, "s.charger_id, s.organization_id"), \
+        scope.role
+    assert finance.count_chargers(session=session, scope=scope) == len({(r.charger_id, r.organization_id)
+                                                                         for r in rows})
     paged = [r for offset in range(0, len(rows), 2)
              for r in finance.revenue_by_charger(session=session, scope=scope, limit=2, offset=offset)]
     assert paged == rows

@@ -24,6 +24,7 @@ from models import Organization
 from services.access.scope import scope_for
 from services.billing import invoice_mail as mail
 from services.billing import invoicing
+from services.billing.invoice_view import invoice_view
 from services.billing.pdf import invoice_pdf
 from tests.utils.factories import make_charger, make_operator, make_org, make_priced_session, make_user
 
@@ -80,6 +81,20 @@ def test_pdf_shows_number_parties_lines_tax_lines_totals_and_terms(session, invo
     assert (tmp_path / "inv.png").stat().st_size > 5000
 
 
+def test_a_credit_notes_pdf_says_credited_never_payable(session, invoiced):
+    fix = invoicing.correct_invoice(session=session, scope=invoiced["scope"], invoice_id=invoiced["invoice_id"],
+                                    reason="Wrong tariff")
+    _, data = invoice_pdf(session=session, scope=invoiced["scope"], invoice_id=fix.credit_note.id)
+    text = pdf_text(data)
+    for expected in ("Credit note", "Credit note no.", "Net credited to Berlin", "-€11.85",
+                     "This credit note cancels INV-BERLIN-00001 in full. Reason: Wrong tariff."):
+        assert expected in text, expected
+    assert "Net payable" not in text
+    # The page renders the same view.
+    view = invoice_view(invoicing.get_invoice(session=session, scope=invoiced["scope"], invoice_id=fix.credit_note.id))
+    assert (view.net_heading, view.settlement[-1].label) == ("Net credited", "Net credited to Berlin")
+
+
 def test_pdf_prints_names_outside_the_reduced_font_with_the_full_font(session, invoiced):
     org = session.get(Organization, invoiced["org"].id)
     org.currency, org.name, org.legal_name = "ILS", "Tel Aviv Charge", "חברת טעינה בע״מ"
@@ -133,6 +148,9 @@ def test_send_mails_the_pdf_to_the_billing_contact_and_marks_the_draft_sent(sess
     assert envelope.rcpt_tos == ["rechnung@berlin.example"]
     msg = email.message_from_bytes(envelope.content, policy=policy.default)
     assert msg["Subject"].startswith("Invoice INV-BERLIN-00001 from Operator")
+    # Days read as on the PDF and the page (core.fmt), not as ISO dates.
+    assert msg["Subject"].endswith("(1–31 Oct 2026)")
+    assert "Due date: 2 Dec 2026 (30 days)" in msg.get_body(("plain",)).get_content()
     attachment = next(msg.iter_attachments())
     assert attachment.get_filename() == "INV-BERLIN-00001.pdf"
     assert "INV-BERLIN-00001" in pdf_text(attachment.get_content())

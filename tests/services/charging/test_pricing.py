@@ -12,7 +12,7 @@ from core.errors import ValidationError
 from models import Transaction
 from services.access.scope import scope_for
 from services.charging import contracts, tariffs
-from services.charging.pricing import price_session
+from services.charging.pricing import price_transaction
 from tests.utils.factories import (
     make_charger,
     make_contract,
@@ -125,7 +125,7 @@ def test_a_priced_session_is_never_repriced(session, gotham):
                           stopped_at=ny(2026, 3, 10, 16, 30), energy_wh=10000)
     before, priced_at = amounts(tx), tx.priced_at
     make_contract(session, gotham["org"], rate="50", effective_from=EPOCH + timedelta(days=1))
-    price_session(session=session, transaction=tx)
+    price_transaction(session=session, transaction=tx)
     fresh = session.get(Transaction, tx.id)
     session.refresh(fresh)
     assert amounts(fresh) == before and fresh.priced_at == priced_at
@@ -133,7 +133,7 @@ def test_a_priced_session_is_never_repriced(session, gotham):
 
 def test_an_active_session_is_not_priced(session, gotham):
     tx = make_transaction(session, gotham["charger"], started_at=ny(2026, 3, 10, 15, 30))
-    price_session(session=session, transaction=tx)
+    price_transaction(session=session, transaction=tx)
     assert tx.priced_at is None and tx.amount_gross is None
 
 
@@ -153,7 +153,7 @@ def test_a_contract_change_made_today_does_not_change_yesterdays_sessions(sessio
     contracts.add_contract(session=session, scope=scope, user_id=admin.id, organization_id=org.id, kind="platform",
                            rate="20")
     session.commit()
-    price_session(session=session, transaction=session.get(Transaction, finished.id))
+    price_transaction(session=session, transaction=session.get(Transaction, finished.id))
     assert amounts(session.get(Transaction, finished.id)) == old_split
 
     # The session that started yesterday keeps yesterday's 12 % even though it stops after the change.

@@ -64,8 +64,9 @@ def assert_matches_sessions(session, scope, f: tx.TxFilter) -> None:
     assert page.total == sum(n for n, *_ in totals.values()), where
     assert {(t.currency,): (t.sessions, t.energy_kwh, t.amount_gross, t.amount_net_cpo) for t in page.totals} == {
         k: (n, Decimal(wh) / 1000, Decimal(g), Decimal(net)) for k, (n, wh, g, net, _) in totals.items()}, where
-    breakdown = _direct(session, scope, f, "s.charger_id, s.cur")
-    assert {(b.charger_id, b.currency): (b.sessions, b.energy_kwh, b.revenue, b.avg_duration_seconds)
+    breakdown = _direct(session, scope, f, "s.charger_id, s.organization_id, s.cur")
+    assert {(b.charger_id, b.organization_id, b.currency): (b.sessions, b.energy_kwh, b.revenue,
+                                                            b.avg_duration_seconds)
             for b in tx.charger_breakdown(session=session, scope=scope, filters=f)} == {
         k: (n, Decimal(wh) / 1000, Decimal(g), None if avg is None else int(round(avg)))
         for k, (n, wh, g, _, avg) in breakdown.items()}, where

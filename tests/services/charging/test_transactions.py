@@ -181,9 +181,9 @@ def test_session_detail_has_curve_breakdown_and_raw_ocpp_only_for_technical_and_
         assert (d.raw_messages is not None) is sees_raw
     assert [m.action for m in d.raw_messages or []] == []
     assert d.row.stop_reason == "EVDisconnected" and d.row.flags == ["late_delivery"]
-    assert d.amounts["gross"] == Decimal("750.00") and d.breakdown["energy"]["kwh"] == "7.5"
+    assert d.amounts["gross"] == Decimal("750.00") and d.price_breakdown["energy"]["kwh"] == "7.5"
     # Energy since start, power from the sample or derived from the energy (5 kWh in 30 min = 10 kW).
-    assert [(p.energy_kwh, p.power_kw) for p in d.curve] == [(Decimal(5), Decimal("10.000")),
+    assert [(p.energy_kwh, p.power_kw) for p in d.meter_curve] == [(Decimal(5), Decimal("10.000")),
                                                              (Decimal("7.5"), Decimal("4.8"))]
     admin = svc.get_transaction(session=session, scope=scope_for(session, world["admin"]), transaction_id=tx.id)
     assert [m.action for m in admin.raw_messages] == ["MeterValues"]

@@ -6,8 +6,8 @@ charger's last 30 and 365 local start days are kept whole in `charger_start_wind
 snapshot, valid for the local day in `start_window_as_of`; the session trigger keeps them for that
 day and `advance_start_windows(org, today)` moves them to a new day.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-03 03:45:00
 """
 from typing import Sequence, Union
@@ -15,8 +15,8 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013"
-down_revision: Union[str, None] = "0012"
+revision: str = "0014"
+down_revision: Union[str, None] = "0013"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

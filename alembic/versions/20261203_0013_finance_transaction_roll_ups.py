@@ -10,8 +10,8 @@ Partial indexes find the sessions the roll-ups leave out (active, or completed b
 covering indexes on start and stop time serve the partial days at the edges of a rolling window
 (bench/finance.py, docs/BENCHMARKS.md).
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-03 03:50:00
 """
 from collections.abc import Sequence
@@ -20,8 +20,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision: str = "0012"
-down_revision: str | None = "0011"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

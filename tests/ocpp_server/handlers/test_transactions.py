@@ -1,0 +1,174 @@
+"""Transaction handlers, one CALL at a time: the exact frame answered and the transaction it leaves behind."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from core.clock import clock
+from models import MeterValue, Transaction
+from models.transaction import TransactionStatus
+from tests.ocpp_server.conftest import NOW
+
+START = ('[2,"t1","StartTransaction",{"connectorId":1,"idTag":"LANKA-0001","meterStart":1000,'
+         '"timestamp":"2026-11-21T10:00:00Z"}]')
+
+
+def _transactions(session) -> list[Transaction]:
+    session.expire_all()
+    return list(session.scalars(select(Transaction).order_by(Transaction.id)))
+
+
+def _meter_values(minute: int, wh: int, tx_id: int | None = None, uid: str = "m1") -> str:
+    payload = {"connectorId": 1, "meterValue": [{"timestamp": f"2026-11-21T10:{minute:02d}:00Z", "sampledValue": [
+        {"value": str(wh), "measurand": "Energy.Active.Import.Register", "unit": "Wh"}]}]}
+    if tx_id is not None:
+        payload["transactionId"] = tx_id
+    return json.dumps([2, uid, "MeterValues", payload], separators=(",", ":"))
+
+
+async def _started(wire, session) -> int:
+    await wire.send(START)
+    return _transactions(session)[0].id
+
+
+# --- StartTransaction --------------------------------------------------------------------------------------
+
+
+async def test_start_transaction_opens_a_transaction_and_answers_its_id_with_accepted(wire, session, charger, tag):
+    reply = await wire.send(START)
+    [tx] = _transactions(session)
+    assert reply == f'[3,"t1",{{"transactionId":{tx.id},"idTagInfo":{{"status":"Accepted"}}}}]'
+    assert (tx.charger_id, tx.connector_id, tx.id_tag, tx.id_tag_id) == (charger.id, 1, "LANKA-0001", tag.id)
+    assert (tx.status, tx.meter_start, tx.started_at, tx.flags, tx.currency) == (
+        TransactionStatus.ACTIVE, 1000, NOW, [], "LKR")
+
+
+async def test_start_transaction_sent_again_answers_the_same_id_and_opens_no_second_transaction(wire, session, tag):
+    first = await wire.send(START)
+    again = await wire.send(START)
+    [tx] = _transactions(session)
+    assert first == again == f'[3,"t1",{{"transactionId":{tx.id},"idTagInfo":{{"status":"Accepted"}}}}]'
+
+
+async def test_start_transaction_with_an_unknown_tag_is_recorded_and_answered_invalid(wire, session, tag):
+    reply = await wire.send('[2,"t2","StartTransaction",{"connectorId":2,"idTag":"NOPE","meterStart":0,'
+                            '"timestamp":"2026-11-21T10:00:00Z"}]')
+    [tx] = _transactions(session)  # OCPP: the transaction is recorded whatever the tag; the charger stops it
+    assert reply == f'[3,"t2",{{"transactionId":{tx.id},"idTagInfo":{{"status":"Invalid"}}}}]'
+    assert (tx.id_tag, tx.id_tag_id, tx.status) == ("NOPE", None, TransactionStatus.ACTIVE)
+
+
+async def test_start_transaction_queued_offline_is_flagged_late(wire, session, tag):
+    clock.advance(timedelta(hours=3))
+    await wire.send(START)
+    [tx] = _transactions(session)
+    assert (tx.started_at, tx.flags) == (NOW, ["late_delivery"])
+
+
+async def test_start_transaction_with_a_bad_timestamp_is_a_property_violation_and_opens_nothing(wire, session, tag):
+    reply = await wire.send('[2,"t3","StartTransaction",{"connectorId":1,"idTag":"LANKA-0001","meterStart":0,'
+                            '"timestamp":"yesterday"}]')
+    assert reply == (
+        '[4,"t3","PropertyConstraintViolation","Payload is syntactically correct but at least one field contains '
+        'an invalid value",{"cause":"timestamp: \'yesterday\' is not a valid dateTime."}]')
+    assert _transactions(session) == []
+
+
+async def test_start_transaction_without_a_meter_start_is_an_occurence_violation_and_opens_nothing(
+        wire, session, tag):
+    reply = await wire.send('[2,"t4","StartTransaction",{"connectorId":1,"idTag":"LANKA-0001",'
+                            '"timestamp":"2026-11-21T10:00:00Z"}]')
+    assert reply == ('[4,"t4","OccurenceConstraintViolation","Payload for Action is syntactically correct but at '
+                     'least one of the fields violates occurence constraints",'
+                     '{"cause":"\'meterStart\' is a required property"}]')
+    assert _transactions(session) == []
+
+
+# --- StopTransaction ---------------------------------------------------------------------------------------
+
+
+async def test_stop_transaction_completes_and_prices_the_transaction(wire, session, tag):
+    tx_id = await _started(wire, session)
+    clock.advance(timedelta(minutes=30))
+    reply = await wire.send(f'[2,"p1","StopTransaction",{{"transactionId":{tx_id},"meterStop":5000,'
+                            f'"timestamp":"2026-11-21T10:30:00Z","reason":"EVDisconnected"}}]')
+    assert reply == '[3,"p1",{}]'
+    [tx] = _transactions(session)
+    assert (tx.status, tx.meter_stop, tx.energy_wh, tx.stopped_at, tx.stop_reason) == (
+        TransactionStatus.COMPLETED, 5000, 4000, NOW + timedelta(minutes=30), "EVDisconnected")
+    assert tx.amount_energy == Decimal("480.00") and tx.priced_at is not None
+
+
+async def test_stop_transaction_with_an_id_tag_answers_its_status(wire, session, tag):
+    tx_id = await _started(wire, session)
+    reply = await wire.send(f'[2,"p2","StopTransaction",{{"transactionId":{tx_id},"meterStop":1000,'
+                            f'"timestamp":"2026-11-21T10:00:00Z","idTag":"LANKA-0001"}}]')
+    assert reply == '[3,"p2",{"idTagInfo":{"status":"Accepted"}}]'
+    assert _transactions(session)[0].stop_reason == "Local"  # no reason given means Local (OCPP 1.6)
+
+
+async def test_stop_transaction_sent_twice_is_counted_once(wire, session, tag):
+    tx_id = await _started(wire, session)
+    stop = (f'[2,"p3","StopTransaction",{{"transactionId":{tx_id},"meterStop":11000,'
+            f'"timestamp":"2026-11-21T10:30:00Z"}}]')
+    first = await wire.send(stop)
+    [done] = _transactions(session)
+    clock.advance(timedelta(minutes=5))
+    again = await wire.send(stop)
+    other = await wire.send(f'[2,"p4","StopTransaction",{{"transactionId":{tx_id},"meterStop":99000,'
+                            f'"timestamp":"2026-11-21T12:00:00Z"}}]')
+    assert first == again == '[3,"p3",{}]' and other == '[3,"p4",{}]'
+    [tx] = _transactions(session)
+    assert (tx.energy_wh, tx.meter_stop, tx.stopped_at) == (10000, 11000, NOW + timedelta(minutes=30))
+    assert (tx.amount_energy, tx.amount_gross, tx.priced_at) == (Decimal("1200.00"), done.amount_gross,
+                                                                 done.priced_at)
+
+
+async def test_stop_transaction_for_an_unknown_transaction_answers_empty_and_opens_nothing(wire, session, tag):
+    reply = await wire.send('[2,"p5","StopTransaction",{"transactionId":987654,"meterStop":1,'
+                            '"timestamp":"2026-11-21T10:00:00Z"}]')
+    assert reply == '[3,"p5",{}]'
+    assert _transactions(session) == []
+
+
+async def test_stop_transaction_writes_the_meter_values_still_queued_first(wire, session, tag):
+    tx_id = await _started(wire, session)
+    await wire.send(_meter_values(10, 3000, tx_id))  # queued for the batch writer, not yet written
+    await wire.send(f'[2,"p6","StopTransaction",{{"transactionId":{tx_id},"meterStop":4000,'
+                    f'"timestamp":"2026-11-21T10:20:00Z"}}]')
+    assert session.scalars(select(MeterValue.value).where(MeterValue.transaction_id == tx_id)).all() == [
+        Decimal(3000)]
+
+
+# --- MeterValues -------------------------------------------------------------------------------------------
+
+
+async def test_meter_values_are_answered_at_once_and_written_linked_to_the_transaction(wire, server, session, tag):
+    tx_id = await _started(wire, session)
+    assert await wire.send(_meter_values(5, 2500, tx_id)) == '[3,"m1",{}]'
+    await server.meters.flush()  # what the batch writer does every quarter second
+    row = session.scalars(select(MeterValue)).one()
+    assert (row.transaction_id, row.connector_id, row.value, row.unit, row.flags) == (
+        tx_id, 1, Decimal(2500), "Wh", [])
+    assert row.timestamp == NOW + timedelta(minutes=5)
+
+
+async def test_meter_values_for_an_unknown_transaction_are_kept_without_the_link(wire, server, session, charger):
+    assert await wire.send(_meter_values(5, 2500, 987654, uid="m2")) == '[3,"m2",{}]'
+    await server.meters.flush()
+    row = session.scalars(select(MeterValue)).one()
+    assert (row.charger_id, row.transaction_id, row.value) == (charger.id, None, Decimal(2500))
+
+
+async def test_meter_values_with_a_value_that_is_not_a_number_is_a_property_violation_and_writes_nothing(
+        wire, server, session, charger):
+    reply = await wire.send('[2,"m3","MeterValues",{"connectorId":1,"meterValue":[{"timestamp":'
+                            '"2026-11-21T10:00:00Z","sampledValue":[{"value":"lots"}]}]}]')
+    assert reply == (
+        '[4,"m3","PropertyConstraintViolation","Payload is syntactically correct but at least one field contains '
+        'an invalid value",{"cause":"sampledValue.value: Sampled value \'lots\' is not a number."}]')
+    await server.meters.flush()
+    assert session.scalar(select(func.count()).select_from(MeterValue)) == 0
