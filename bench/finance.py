@@ -30,6 +30,7 @@ def run(url: str, runs: int) -> None:
     from core.clock import utcnow
     from core.config import get_settings
     from core.db import get_engine, reset_engine
+    from services.access.permissions import Cap
     from services.access.scope import scope_for
     from services.billing import cycles, finance, invoicing
     from services.charging import transactions as tx
@@ -50,9 +51,9 @@ def run(url: str, runs: int) -> None:
                 finance.currency_figures(totals)
                 finance.count_chargers(session=s, scope=sc)
                 finance.revenue_by_charger(session=s, scope=sc, limit=PAGE, offset=0)
-                if sc.location_owner_id is None:
+                if sc.can(Cap.VIEW_INVOICES):  # as the page: billing schedule and runs
                     cycles.next_runs(session=s, scope=sc)
-                invoicing.billing_runs(session=s, scope=sc, limit=50)
+                    invoicing.billing_runs(session=s, scope=sc, limit=50)
 
             def tx_list(f, sc=scope):
                 tx.list_transactions(session=s, scope=sc, filters=f, limit=TX_PAGE, offset=0)
