@@ -293,10 +293,19 @@ def _raw_sums() -> list[Any]:
         func.sum(Transaction.amount_net_cpo), func.sum(_duration), func.count(Transaction.stopped_at)))]
 
 
-_DAY = func.date_trunc("day", func.timezone(Organization.timezone, Transaction.started_at))
+def _org_column(col: Any) -> Any:
+    return select(col).where(Organization.id == Transaction.organization_id).scalar_subquery()
+
+
+# The session's organization's currency and timezone looked up per row, not joined: the few thousand sessions
+# of a partial day are estimated at a dozen, and a join then tests each against every organization.
+_raw_currency = case((Transaction.priced_at.is_not(None), Transaction.currency),
+                     else_=_org_column(Organization.currency))
+_DAY = func.date_trunc("day", func.timezone(_org_column(Organization.timezone), Transaction.started_at))
 # What each view groups by: in the sessions, and in the roll-up it reads.
-_RAW_KEYS = {"currency": [_currency], "org": [Transaction.organization_id, _currency],
-             "day": [_DAY, _currency], "charger": [Transaction.charger_id, Transaction.organization_id, _currency]}
+_RAW_KEYS = {"currency": [_raw_currency], "org": [Transaction.organization_id, _raw_currency],
+             "day": [_DAY, _raw_currency],
+             "charger": [Transaction.charger_id, Transaction.organization_id, _raw_currency]}
 
 
 def _rollup_keys(model: Any, key: str) -> list[Any]:
@@ -332,10 +341,8 @@ def _sums_query(session: Session, scope: Scope, f: TxFilter, key: str) -> Any:
     keys = _RAW_KEYS[key]
     for when in [*rollups.edge_clauses(parts, Transaction.started_at),
                  and_(rollups.UNROLLED, rollups.whole_clause(parts, Transaction.started_at))]:
-        # No join to the chargers: every key and filter is on the session (the organization gives a currency).
-        selects.append(select(*_labelled(keys), *_raw_sums()).select_from(Transaction)
-                       .join(Organization, Organization.id == Transaction.organization_id)
-                       .where(*others, when).group_by(*keys))
+        # No join: every key and filter is on the session.
+        selects.append(select(*_labelled(keys), *_raw_sums()).where(*others, when).group_by(*keys))
     u = union_all(*selects).subquery()
     k = [u.c[f"k{i}"] for i in range(len(keys))]
     names = ("sessions", "energy_wh", "gross", "net_cpo", "duration_s", "finished")
