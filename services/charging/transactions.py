@@ -297,15 +297,21 @@ def _org_column(col: Any) -> Any:
     return select(col).where(Organization.id == Transaction.organization_id).scalar_subquery()
 
 
-# The session's organization's currency and timezone looked up per row, not joined: the few thousand sessions
-# of a partial day are estimated at a dozen, and a join then tests each against every organization.
+# The session's organization's currency looked up (only for an unpriced session), not joined: the few thousand
+# sessions of a partial day are estimated at a dozen, and a join then tests each against every organization.
 _raw_currency = case((Transaction.priced_at.is_not(None), Transaction.currency),
                      else_=_org_column(Organization.currency))
-_DAY = func.date_trunc("day", func.timezone(_org_column(Organization.timezone), Transaction.started_at))
-# What each view groups by: in the sessions, and in the roll-up it reads.
-_RAW_KEYS = {"currency": [_raw_currency], "org": [Transaction.organization_id, _raw_currency],
-             "day": [_DAY, _raw_currency],
-             "charger": [Transaction.charger_id, Transaction.organization_id, _raw_currency]}
+
+
+def _raw_keys(key: str, parts: list[tuple[ZoneInfo, rollups.Span]]) -> list[Any]:
+    """What a view groups the sessions by (as the roll-up it reads); a local day by the timezones in hand."""
+    if key == "day":
+        zones = [(Transaction.organization_id.in_(span.org_ids), func.timezone(zone.key, Transaction.started_at))
+                 for zone, span in parts if span.org_ids]
+        local = case(*zones) if zones else func.timezone("UTC", Transaction.started_at)
+        return [func.date_trunc("day", local), _raw_currency]
+    return {"currency": [_raw_currency], "org": [Transaction.organization_id, _raw_currency],
+            "charger": [Transaction.charger_id, Transaction.organization_id, _raw_currency]}[key]
 
 
 def _rollup_keys(model: Any, key: str) -> list[Any]:
@@ -338,7 +344,7 @@ def _sums_query(session: Session, scope: Scope, f: TxFilter, key: str) -> Any:
         else:
             selects.append(select(*_labelled(keys), *rollups.rollup_sums(model)).where(*where).group_by(*keys))
     others = _other_filters(scope, f)
-    keys = _RAW_KEYS[key]
+    keys = _raw_keys(key, parts)
     for when in [*rollups.edge_clauses(parts, Transaction.started_at),
                  and_(rollups.UNROLLED, rollups.whole_clause(parts, Transaction.started_at))]:
         # No join: every key and filter is on the session.
