@@ -14,14 +14,14 @@ import bcrypt
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session
 
 from core.clock import utcnow
 from core.config import get_settings
 from core.errors import ValidationError
-from models import LoginThrottle, User
+from models import LoginThrottle, User, UserToken
 
 MAX_PASSWORD_BYTES = 72  # bcrypt ignores anything past 72 bytes; we refuse instead
 MIN_PASSWORD_LENGTH = 8
@@ -199,12 +199,25 @@ def revoke_tokens(*, session: Session, user: User) -> None:
     session.commit()
 
 
+def revoke_reset_links(*, session: Session, user_id: int) -> None:
+    """Every open password-reset link of the user stops working (answers "replaced"). Called whenever the
+    password or the account's status changes: a link mailed before must not undo that change."""
+    session.execute(
+        update(UserToken)
+        .where(UserToken.user_id == user_id, UserToken.purpose == "reset",
+               UserToken.used_at.is_(None), UserToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
 def change_password(*, session: Session, user: User, current: str, new: str) -> None:
+    """Set a new password; every token and every open reset link of the user stops working."""
     if not verify_password(current, user.password_hash):
         raise ValidationError("Current password is incorrect.", "current_password")
     user.password_hash = hash_password(new)
     user.token_version += 1
     session.add(user)
+    revoke_reset_links(session=session, user_id=user.id)
     session.commit()
 
 

@@ -33,7 +33,7 @@ from core.errors import Conflict, ValidationError
 from core.mail import MailError, SendResult, send_message
 from models import User, UserToken
 from services.access import audit
-from services.access.auth import hash_password, normalize_email
+from services.access.auth import hash_password, normalize_email, revoke_reset_links
 from services.access.permissions import ASSIGNABLE_ROLES, ROLE_LABELS, Cap, PermissionDenied, Role
 from services.access.scope import Scope
 from services.access.users import bound_organizations, get_visible_user, provision_user, visibility_clause
@@ -70,8 +70,9 @@ _MESSAGES = {
     },
     RESET: {
         "invalid": "This password reset link is not valid. Request a new link from the login page.",
-        "replaced": "This password reset link was replaced by a newer one. Use the link in the most recent "
-                    "e-mail, or request a new link from the login page.",
+        "replaced": "This password reset link no longer works: a newer link was sent, or the password or the "
+                    "account changed since. Use the link in the most recent e-mail, or request a new link from "
+                    "the login page.",
         "expired": "This password reset link has expired: links are valid for {ttl}. "
                    "Request a new link from the login page.",
         "used": "This password reset link has already been used. Log in, or request a new link from the "
@@ -364,5 +365,7 @@ def reset_password(*, session: Session, token: str, password: str) -> User:
     user.token_version += 1
     row.used_at = utcnow()
     session.add_all([user, row])
+    session.flush()
+    revoke_reset_links(session=session, user_id=user.id)
     session.commit()
     return user

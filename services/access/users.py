@@ -9,7 +9,7 @@ from sqlmodel import Session
 from core.errors import Conflict, NotFound, ValidationError
 from core.validation import validate_email
 from models import LocationOwner, Organization, User, UserOrganization
-from services.access.auth import hash_password
+from services.access.auth import hash_password, revoke_reset_links
 from services.access.permissions import (
     ALL_ORGANIZATION_ROLES,
     ASSIGNABLE_ROLES,
@@ -116,6 +116,8 @@ def set_status(*, session: Session, scope: Scope, user_id: int, status: str) -> 
     user.status = "invited" if status == "active" and user.password_hash == NO_PASSWORD else status
     user.token_version += 1
     session.add(user)
+    # An administrator's action on the account also ends every reset link mailed before it.
+    revoke_reset_links(session=session, user_id=user.id)
     session.flush()
     return user
 

@@ -13,7 +13,7 @@ from core.mail import MailError
 from models import AuditLog, User, UserToken
 from services.access import invitations as inv
 from services.access import users as user_svc
-from services.access.auth import AuthError, authenticate, issue_token, user_from_token
+from services.access.auth import AuthError, authenticate, change_password, issue_token, user_from_token
 from services.access.permissions import PermissionDenied
 from services.access.scope import scope_for
 from tests.utils.factories import PASSWORD, make_location_owner, make_org, make_user
@@ -262,7 +262,7 @@ def test_reset_is_not_sent_to_invited_or_disabled_users_nor_twice_within_a_minut
     clock.set(T0 + timedelta(minutes=2))
     inv.request_password_reset(session=session, email="support@x.test")
     first, second = (token_of(m, inv.RESET_PATH) for m in smtp.to("support@x.test"))
-    with pytest.raises(inv.LinkError, match="replaced"):
+    with pytest.raises(inv.LinkError, match="newer link was sent"):
         inv.reset_password(session=session, token=first, password=NEW_PASSWORD)
     inv.reset_password(session=session, token=second, password=NEW_PASSWORD)
 
@@ -284,3 +284,39 @@ def test_the_users_list_knows_when_an_invitation_link_has_expired(session, world
                                    user_ids=[first.user_id])[first.user_id].expired
     other = make_user(session, role="customer_support", orgs=[world["bravo"]])
     assert inv.pending_invitations(session=session, scope=scope_for(session, other), user_ids=[first.user_id]) == {}
+
+
+def _open_reset_link(session, smtp, email="support@x.test") -> str:
+    inv.request_password_reset(session=session, email=email)
+    return token_of(smtp.to(email)[-1], inv.RESET_PATH)
+
+
+def test_changing_the_password_revokes_every_open_reset_link(session, world, smtp):
+    token = _open_reset_link(session, smtp)
+    change_password(session=session, user=world["support"], current=PASSWORD, new=NEW_PASSWORD)
+    with pytest.raises(inv.LinkError, match="password or the account changed"):
+        inv.reset_password(session=session, token=token, password="an-attackers-password")
+    assert authenticate(session=session, email="support@x.test", password=NEW_PASSWORD)
+
+
+def test_an_administrators_action_on_the_account_revokes_every_open_reset_link(session, world, smtp):
+    cpo = make_user(session, role="cpo", orgs=[world["alpha"]], email="cpo@x.test")
+    token = _open_reset_link(session, smtp, "cpo@x.test")
+    for status in ("disabled", "active"):
+        user_svc.set_status(session=session, scope=world["scope"], user_id=cpo.id, status=status)
+        session.commit()
+    with pytest.raises(inv.LinkError, match="no longer works"):
+        inv.reset_password(session=session, token=token, password=NEW_PASSWORD)
+    assert authenticate(session=session, email="cpo@x.test", password=PASSWORD)
+
+
+def test_using_a_reset_link_revokes_the_other_open_ones(session, world, smtp, monkeypatch):
+    first = _open_reset_link(session, smtp)
+    # Two links open at once (the cooldown is per request window; a second worker may race the first).
+    clock.set(T0 + timedelta(minutes=2))
+    second = _open_reset_link(session, smtp)
+    session.execute(UserToken.__table__.update().values(revoked_at=None))
+    session.commit()
+    inv.reset_password(session=session, token=second, password=NEW_PASSWORD)
+    with pytest.raises(inv.LinkError, match="no longer works"):
+        inv.reset_password(session=session, token=first, password="an-attackers-password")
