@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     logo_max_bytes: int = 1024 * 1024
     billing_grace_minutes: int = 60
     billing_worker_interval_seconds: int = 300
+    # The worker sends queued password-reset mails this often (the web app also sends right after answering).
+    mail_worker_interval_seconds: int = 30
     map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
     @model_validator(mode="after")
