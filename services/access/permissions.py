@@ -29,6 +29,8 @@ class Cap(StrEnum):
     VIEW_DASHBOARD = "view_dashboard"
     VIEW_CHARGERS = "view_chargers"
     MANAGE_CHARGERS = "manage_chargers"
+    # Register an OCPP id the server has never seen connect (ids are global: see docs/adr/0004-scoping.md).
+    REGISTER_NEW_CHARGER_IDS = "register_new_charger_ids"
     COMMAND_CHARGERS = "command_chargers"
     VIEW_NETWORK = "view_network"
     VIEW_UNKNOWN_CHARGERS = "view_unknown_chargers"

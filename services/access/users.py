@@ -216,6 +216,15 @@ def provision_user(*, session: Session, scope: Scope, email: str, password: str 
     full_name = (full_name or "").strip()
     if len(full_name) > 200:
         raise ValidationError("Name must be at most 200 characters.", "full_name")
+    # E-mail addresses are global (they are the login). Whether one belongs to a user the caller cannot see
+    # is nobody's business: the answer says only that this address cannot be used.
+    address = validate_email(email)
+    existing = session.execute(select(User).where(User.email == address)).scalar_one_or_none()
+    if existing is not None:
+        if _visible(session, scope, existing):
+            raise Conflict(f"A user with email '{address}' already exists.", "email")
+        raise Conflict(f"The address '{address}' cannot be used for a new user. Check it, or ask an "
+                       "administrator.", "email")
     org_slugs: list[str] = []
     if role_ == Role.LOCATION_OWNER:
         if location_owner_id is None:

@@ -381,3 +381,18 @@ def test_a_reset_queued_for_an_account_disabled_before_sending_is_not_sent(sessi
     session.commit()
     assert inv.deliver_password_resets(session=session) == 0
     assert smtp.to("cpo@x.test") == [] and session.execute(select(UserToken)).first() is None
+
+
+def test_inviting_an_address_used_in_another_tenant_reveals_nothing(session, world, smtp):
+    make_user(session, role="cpo", orgs=[world["bravo"]], email="rival@x.test")
+    make_user(session, role="cpo", orgs=[world["alpha"]], email="colleague@x.test")
+    with pytest.raises(Conflict) as foreign:
+        invite(session, world, email="Rival@x.test")
+    session.rollback()
+    assert "already exists" not in str(foreign.value) and "Bravo" not in str(foreign.value)
+    assert "cannot be used for a new user" in str(foreign.value)
+    # A user the inviter can see anyway is named as such.
+    with pytest.raises(Conflict, match="already exists"):
+        invite(session, world, email="colleague@x.test")
+    session.rollback()
+    assert smtp.messages == []

@@ -7,12 +7,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from core.errors import NotFound, ValidationError
+from core.errors import Conflict, NotFound, ValidationError
 from models import AuditLog, ChargerCommand, ChargerStatusEvent, Connector, UnknownCharger
 from services.access.permissions import PermissionDenied
 from services.access.scope import scope_for
 from services.network import chargers as svc
 from services.network import unknown_chargers
+from services.ocpp.presence import record_unknown
 from tests.utils.factories import make_charger, make_location_owner, make_org, make_tariff, make_user
 
 
@@ -23,10 +24,14 @@ def net(session):
     return a, b, nm, scope_for(session, nm)
 
 
-def _create(session, scope, user, org, **fields):
+def _create(session, scope, user, org, seen=True, **fields):
+    """Register a charger; `seen`: its id has knocked on the OCPP server first (as a real charger does)."""
     args = dict(ocpp_id="NEW-1", organization_id=org.id, name="Harbour", address="1 Quay", latitude="52.5",
                 longitude="13.4", connectors=2)
     args.update(fields)
+    if seen:
+        record_unknown(session=session, ocpp_id=args["ocpp_id"], remote_address="192.0.2.1", now=datetime.now(UTC))
+        session.commit()
     charger, key = svc.create_charger(session=session, scope=scope, user_id=user.id, **args)
     session.commit()
     return charger, key
@@ -159,3 +164,40 @@ def test_detail_shows_connectors_history_and_the_last_configuration_answer(sessi
     assert d.charger.vendor == "ABB" and d.history[0].error_code == "GroundFailure"
     assert d.configuration == [{"key": "HeartbeatInterval", "value": "300", "readonly": False},
                                {"key": "Foo", "value": "(unknown key)", "readonly": True}]
+
+
+# --- the id rule (docs/adr/0004-scoping.md) ---------------------------------------------------------------
+
+NEUTRAL = "cannot be registered here"
+
+
+def test_a_network_manager_cannot_squat_an_id_no_charger_has_used_yet(session, net):
+    a, _, nm, scope = net
+    with pytest.raises(Conflict, match=NEUTRAL):
+        _create(session, scope, nm, a, seen=False, ocpp_id="FUTURE-1")
+    session.rollback()
+    assert svc.list_chargers(session=session, scope=scope)[1] == 0
+    # Once the charger has knocked, its id can be registered.
+    charger, _ = _create(session, scope, nm, a, seen=True, ocpp_id="FUTURE-1")
+    assert charger.organization_id == a.id
+
+
+def test_the_operator_may_register_an_id_never_seen(session, net):
+    a, _, _, _ = net
+    tech = make_user(session, role="technical")
+    charger, _ = _create(session, scope_for(session, tech), tech, a, seen=False, ocpp_id="PLANNED-1")
+    assert charger.ocpp_id == "PLANNED-1"
+
+
+def test_an_id_registered_in_another_tenant_gets_the_same_answer_as_one_never_seen(session, net):
+    a, b, nm, scope = net
+    make_charger(session, b, ocpp_id="BRAVO-1")
+    session.commit()
+    with pytest.raises(Conflict) as taken:
+        _create(session, scope, nm, a, ocpp_id="BRAVO-1")
+    session.rollback()
+    with pytest.raises(Conflict) as unseen:
+        _create(session, scope, nm, a, seen=False, ocpp_id="NOBODY-1")
+    session.rollback()
+    assert str(taken.value).replace("BRAVO-1", "X") == str(unseen.value).replace("NOBODY-1", "X")
+    assert "already exists" not in str(taken.value) and "Bravo" not in str(taken.value)
