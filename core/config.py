@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     ocpp_offline_grace_seconds: int = 120
     ocpp_max_frame_bytes: int = 64 * 1024
     ocpp_command_timeout_seconds: float = 30.0
+    # New unknown-charger records one address may open per minute (attempts on recorded ones still count).
+    ocpp_unknown_per_address_per_minute: int = 10
 
     smtp_url: str | None = None
     mail_from: str = "billing@voltdesk.local"

@@ -1,12 +1,13 @@
 """Creating and editing chargers from the web app: validation, scope, audit, the key shown once, detail."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from core.config import get_settings
 from core.errors import Conflict, NotFound, ValidationError
 from models import AuditLog, ChargerCommand, ChargerStatusEvent, Connector, UnknownCharger
 from services.access.permissions import PermissionDenied
@@ -120,18 +121,52 @@ def test_regenerating_the_key_retires_the_old_one(session, net):
 
 
 def test_registering_an_unknown_charger_removes_it_from_the_unknown_list(session, net):
-    a, _, nm, scope = net
+    a, _, nm, _ = net
+    operator = scope_for(session, make_user(session, role="technical"))
     session.add(UnknownCharger(ocpp_id="STRAY-7", remote_address="10.0.0.9", attempts=3))
+    session.add(UnknownCharger(ocpp_id="STRAY-7", remote_address="10.0.0.10"))
     session.add(UnknownCharger(ocpp_id="STRAY-8"))
     session.commit()
-    rows, total = unknown_chargers.list_unknown(session=session, scope=scope)
-    assert total == 2 and {r.ocpp_id for r in rows} == {"STRAY-7", "STRAY-8"}
-    _create(session, scope, nm, a, ocpp_id="STRAY-7")
-    rows, total = unknown_chargers.list_unknown(session=session, scope=scope)
+    rows, total = unknown_chargers.list_unknown(session=session, scope=operator)
+    assert total == 3 and {r.ocpp_id for r in rows} == {"STRAY-7", "STRAY-8"}
+    _create(session, scope_for(session, nm), nm, a, seen=False, ocpp_id="STRAY-7")
+    rows, total = unknown_chargers.list_unknown(session=session, scope=operator)
     assert [r.ocpp_id for r in rows] == ["STRAY-8"]
-    cpo = make_user(session, role="cpo", orgs=[a])
-    with pytest.raises(PermissionDenied):
-        unknown_chargers.list_unknown(session=session, scope=scope_for(session, cpo))
+
+
+def test_only_roles_that_manage_the_whole_network_see_unknown_chargers(session, net):
+    a, _, _, _ = net
+    sub = make_org(session, slug="alpha-north", parent=a)
+    session.add(UnknownCharger(ocpp_id="STRAY-7", remote_address="10.0.0.9"))
+    session.commit()
+    for role in ("admin", "technical"):
+        scope = scope_for(session, make_user(session, role=role))
+        rows, _ = unknown_chargers.list_unknown(session=session, scope=scope)
+        assert [r.remote_address for r in rows] == ["10.0.0.9"]
+    for role, orgs in (("network_manager", [sub]), ("network_manager", [a]), ("cpo", [a]), ("accounts", [])):
+        with pytest.raises(PermissionDenied):
+            unknown_chargers.list_unknown(session=session, scope=scope_for(session, make_user(session, role=role,
+                                                                                               orgs=orgs)))
+
+
+def test_unknown_attempts_are_counted_per_id_and_address_and_capped_per_address(session, monkeypatch):
+    monkeypatch.setattr(get_settings(), "ocpp_unknown_per_address_per_minute", 10)
+    t0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    # The audit's flood: 300 attempts from one address, mostly new ids, within a second.
+    recorded = [record_unknown(session=session, ocpp_id=f"FLOOD-{i % 150}", remote_address="203.0.113.7",
+                               now=t0 + timedelta(milliseconds=3 * i)) for i in range(300)]
+    session.commit()
+    rows = session.execute(select(UnknownCharger).order_by(UnknownCharger.id)).scalars().all()
+    assert len(rows) == 10 and sum(recorded) == 20  # 10 new rows, then their second attempts
+    assert {r.attempts for r in rows} == {2} and rows[0].first_seen_at == t0
+    assert rows[0].last_seen_at == t0 + timedelta(milliseconds=3 * 150)
+    # Another address is not held back by the first, and a minute later the first may open new rows again.
+    assert record_unknown(session=session, ocpp_id="FLOOD-99", remote_address="198.51.100.1", now=t0)
+    assert record_unknown(session=session, ocpp_id="FLOOD-99", remote_address="203.0.113.7",
+                          now=t0 + timedelta(minutes=1, seconds=1))
+    session.commit()
+    assert session.execute(select(func.count()).select_from(UnknownCharger)
+                           .where(UnknownCharger.ocpp_id == "FLOOD-99")).scalar_one() == 2
 
 
 def test_table_filters_by_organization_and_visibility(session, net):
