@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, select
 from sqlmodel import Session
 
 from core.errors import Conflict, NotFound, ValidationError
+from core.search import search_clause
 from core.validation import validate_email
 from models import LocationOwner, Organization, User, UserOrganization
 from services.access.auth import hash_password, revoke_reset_links
@@ -160,9 +161,8 @@ def list_users(*, session: Session, scope: Scope, search: str | None = None, lim
     clause = _visibility_clause(scope)
     if clause is not None:
         where.append(clause)
-    if search and search.strip():
-        like = f"%{search.strip()}%"
-        where.append(or_(User.email.ilike(like), User.full_name.ilike(like)))
+    if (found := search_clause(search, User.email, User.full_name)) is not None:
+        where.append(found)
     total = session.execute(select(func.count()).select_from(User).where(*where)).scalar_one()
     users = list(session.execute(select(User).where(*where).order_by(User.email).limit(limit).offset(offset))
                  .scalars())

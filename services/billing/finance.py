@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Select, and_, func, or_, select, union
+from sqlalchemy import Select, and_, func, select, union
 from sqlmodel import Session
 
 from core.clock import utcnow
 from core.money import round_money
+from core.search import search_clause
 from models import Charger, Organization, Transaction
 from models.transaction import TransactionStatus
 from services.access.permissions import Cap
@@ -136,11 +137,8 @@ def count_chargers(*, session: Session, scope: Scope, search: str | None = None,
 
 
 def _matching(search: str | None) -> list:
-    text = (search or "").strip()
-    if not text:
-        return []
-    like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return [or_(Charger.ocpp_id.ilike(like), Charger.name.ilike(like), Organization.name.ilike(like))]
+    found = search_clause(search, Charger.ocpp_id, Charger.name, Organization.name)
+    return [] if found is None else [found]
 
 
 @dataclass

@@ -9,12 +9,13 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
 from core.config import get_settings
 from core.errors import Conflict, NotFound, ValidationError
 from core.events import EventType, notify
+from core.search import search_clause
 from models import (
     Charger,
     ChargerCommand,
@@ -132,9 +133,8 @@ def list_chargers(*, session: Session, scope: Scope, search: str | None = None, 
     where = [scope.charger_filter()]
     if visible is not None:
         where.append(Charger.visible.is_(visible))
-    if search and search.strip():
-        like = f"%{search.strip()}%"
-        where.append(or_(Charger.ocpp_id.ilike(like), Charger.name.ilike(like), Charger.address.ilike(like)))
+    if (found := search_clause(search, Charger.ocpp_id, Charger.name, Charger.address)) is not None:
+        where.append(found)
     if status:
         where.append(Charger.status == status)
     if lifecycle_status:
