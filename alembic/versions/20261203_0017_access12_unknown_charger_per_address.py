@@ -1,7 +1,7 @@
 """unknown chargers: one row per (id, address), new rows per address capped by the OCPP server
 
-Revision ID: 0014_access12
-Revises: 0013_access12
+Revision ID: 0017_access12
+Revises: 0016_access12
 Create Date: 2026-12-03 04:25:00
 """
 from typing import Sequence, Union
@@ -9,8 +9,8 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014_access12"
-down_revision: Union[str, None] = "0013_access12"
+revision: str = "0017_access12"
+down_revision: Union[str, None] = "0016_access12"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

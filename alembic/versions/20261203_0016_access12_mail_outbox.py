@@ -1,7 +1,7 @@
 """mail outbox: password-reset mails are queued by the request and sent by the worker
 
-Revision ID: 0013_access12
-Revises: 0012
+Revision ID: 0016_access12
+Revises: 0015
 Create Date: 2026-12-03 04:20:00
 """
 from typing import Sequence, Union
@@ -9,8 +9,8 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013_access12"
-down_revision: Union[str, None] = "0012"
+revision: str = "0016_access12"
+down_revision: Union[str, None] = "0015"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
