@@ -33,6 +33,7 @@ from sqlmodel import Session
 
 from core.clock import utcnow
 from core.money import round_money
+from core.search import search_clause
 from models import (
     Charger,
     ChargerEarnerStat,
@@ -281,11 +282,8 @@ def count_chargers(*, session: Session, scope: Scope, search: str | None = None,
 
 
 def _matching(search: str | None) -> list:
-    text = (search or "").strip()
-    if not text:
-        return []
-    like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return [or_(Charger.ocpp_id.ilike(like), Charger.name.ilike(like), Organization.name.ilike(like))]
+    found = search_clause(search, Charger.ocpp_id, Charger.name, Organization.name)
+    return [] if found is None else [found]
 
 
 @dataclass
