@@ -488,9 +488,10 @@ def energy_analytics(*, session: Session, scope: Scope, filters: TxFilter = TxFi
     if granularity not in GRANULARITIES:
         raise ValidationError("Group by day or by hour.", "granularity")
     if granularity == "day" and _rollable(filters):
-        sums = _sums(session, scope, filters, "day")
-        return [AnalyticsPoint(b, c, t.sessions, Decimal(t.energy_wh) / 1000, _money(t.gross, c))
-                for (b, c), t in sorted(sums.items())]
+        q = _sums_query(session, scope, filters, "day")
+        rows = session.execute(select(q.c.k0, q.c.k1, q.c.sessions, q.c.energy_wh, q.c.gross)
+                               .order_by(q.c.k0, q.c.k1)).all()
+        return [AnalyticsPoint(b, c, int(n), Decimal(wh) / 1000, _money(g, c)) for b, c, n, wh, g in rows]
     bucket = func.date_trunc(granularity, func.timezone(Organization.timezone, Transaction.started_at))
     rows = session.execute(
         _joined(bucket, _currency, func.count(), func.coalesce(func.sum(Transaction.energy_wh), 0),
