@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from app.api.deps import Caller, require_cap
+from app.api.deps import Caller, SessionDep, require_cap
 from core.db import get_engine
 from services.access.permissions import Cap
 from services.ocpp import commands as svc
@@ -34,8 +34,13 @@ class CommandOut(BaseModel):
 
 
 @router.post("/chargers/{charger_id}/commands", response_model=CommandOut)
-def send_command(charger_id: int, body: CommandIn, caller: Caller = CommandChargers) -> CommandOut:
-    """Runs in FastAPI's thread pool: it waits (up to the timeout) for the charger's answer."""
+def send_command(charger_id: int, body: CommandIn, session: SessionDep,
+                 caller: Caller = CommandChargers) -> CommandOut:
+    """Runs in FastAPI's thread pool: it waits (up to the timeout) for the charger's answer.
+
+    The request's session (the one that authenticated the caller) gives its pooled connection back first:
+    a waiting command must hold none."""
+    session.close()
     result = svc.send_command(engine=get_engine(), scope=caller.scope, charger_id=charger_id, action=body.action,
                               payload=body.payload, requested_by=caller.user.id, timeout=body.timeout)
     return CommandOut(**vars(result))
