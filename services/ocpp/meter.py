@@ -13,7 +13,7 @@ import psycopg
 from sqlmodel import Session
 
 from core.errors import ValidationError
-from services.ocpp.common import FUTURE_TOLERANCE, parse_ts
+from services.ocpp.common import FUTURE_TOLERANCE, bounded, parse_ts
 
 ENERGY = "Energy.Active.Import.Register"
 COLUMNS = ("charger_id", "connector_id", "transaction_id", "timestamp", "measurand", "phase", "unit", "context",
@@ -37,7 +37,11 @@ class MeterRow:
 
 def parse_meter_values(*, charger_id: int, connector_id: int, transaction_id: int | None, meter_value: list[dict],
                        now: datetime) -> list[MeterRow]:
-    """Turn OCPP MeterValue objects into rows. Raises ValidationError on a value that is not a number."""
+    """Turn OCPP MeterValue objects into rows. Raises ValidationError on a value that is not a number, or an
+    id the database cannot hold."""
+    bounded(connector_id, "connectorId")
+    if transaction_id is not None:
+        bounded(transaction_id, "transactionId", low=-(2**31))
     rows = []
     for mv in meter_value:
         ts = parse_ts(mv.get("timestamp"), "meterValue.timestamp")

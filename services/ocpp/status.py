@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from core.events import EventType, notify
 from models import AuditLog, Charger, Connector
-from services.ocpp.common import status_event
+from services.ocpp.common import require_connector, status_event
 
 # Which connector status best describes the charger as a whole, most telling first.
 _AGGREGATE_ORDER = ("Charging", "SuspendedEV", "SuspendedEVSE", "Finishing", "Preparing", "Reserved", "Available",
@@ -48,8 +48,10 @@ def status_notification(*, session: Session, charger_id: int, connector_id: int,
     """Record the status event; update the live status unless a newer one is already known (a late message).
 
     Connector 0 is the charger itself; other connectors set their own row and the charger's aggregate status.
+    A connector the charger was not registered with is refused (PropertyConstraintViolation), not created.
     Returns whether the live status changed.
     """
+    conn = require_connector(session, charger_id=charger_id, connector_id=connector_id, zero=True)
     charger = session.get(Charger, charger_id, with_for_update=True)
     when = timestamp or now
     err = None if error_code == "NoError" else error_code
@@ -63,11 +65,7 @@ def status_notification(*, session: Session, charger_id: int, connector_id: int,
         charger.status_changed_at = when
         session.add(charger)
         return True
-    conn = session.execute(select(Connector).where(Connector.charger_id == charger_id,
-                                                   Connector.connector_id == connector_id)).scalar_one_or_none()
-    if conn is None:  # the charger has more connectors than registered: learn them
-        conn = Connector(charger_id=charger_id, connector_id=connector_id)
-    elif conn.status_at and when < conn.status_at:
+    if conn.status_at and when < conn.status_at:
         return False
     conn.status, conn.error_code, conn.info, conn.status_at = status, err, info, when
     session.add(conn)

@@ -13,7 +13,7 @@ from models import Charger, Organization, Transaction
 from models.transaction import TransactionStatus
 from services.charging.pricing import price_transaction
 from services.ocpp.authorize import check_id_tag
-from services.ocpp.common import FUTURE_TOLERANCE, LATE_AFTER
+from services.ocpp.common import FUTURE_TOLERANCE, LATE_AFTER, bounded, meter_reading, require_connector
 from services.ocpp.meter import insert_meter_rows, parse_meter_values
 
 
@@ -42,7 +42,12 @@ def start_transaction(*, session: Session, charger_id: int, connector_id: int, i
     """Open a session. The same StartTransaction sent again returns the same transactionId (no second row).
 
     Per OCPP the session is recorded whatever the idTag's status; the charger stops it when not Accepted.
+    Values the database cannot hold, and connectors the charger does not have, are refused first.
     """
+    require_connector(session, charger_id=charger_id, connector_id=connector_id, zero=False)
+    meter_reading(meter_start, "meterStart")
+    if reservation_id is not None:
+        bounded(reservation_id, "reservationId")
     charger = session.get(Charger, charger_id)
     info, tag = check_id_tag(session=session, charger_id=charger_id, id_tag=id_tag, now=now)
     flags = _time_flags(timestamp, now)
@@ -87,6 +92,8 @@ def stop_transaction(*, session: Session, charger_id: int, transaction_id: int, 
     A StopTransaction sent again, or for a session that is unknown or already closed, is answered
     without touching anything (no double counting).
     """
+    bounded(transaction_id, "transactionId", low=-(2**31))
+    meter_reading(meter_stop, "meterStop")
     info = check_id_tag(session=session, charger_id=charger_id, id_tag=id_tag, now=now)[0] if id_tag else None
     tx = session.execute(select(Transaction).where(Transaction.id == transaction_id,
                                                    Transaction.charger_id == charger_id)

@@ -126,6 +126,17 @@ async def test_status_notification_with_a_bad_timestamp_is_a_property_violation_
     assert _count(session, ChargerStatusEvent, ChargerStatusEvent.status == ChargerStatus.CHARGING) == 0
 
 
+async def test_status_notification_for_a_connector_the_charger_does_not_have_is_refused_not_created(
+        wire, session, charger):
+    reply = await wire.send('[2,"s6","StatusNotification",{"connectorId":3,"errorCode":"NoError",'
+                            '"status":"Available"}]')
+    assert reply == (
+        '[4,"s6","PropertyConstraintViolation","Payload is syntactically correct but at least one field contains '
+        'an invalid value",{"cause":"connectorId: This charger has no connector 3."}]')
+    assert _count(session, Connector, Connector.charger_id == charger.id) == 2
+    assert _count(session, ChargerStatusEvent, ChargerStatusEvent.connector_id == 3) == 0
+
+
 # --- Authorize ---------------------------------------------------------------------------------------------
 
 

@@ -172,3 +172,38 @@ async def test_meter_values_with_a_value_that_is_not_a_number_is_a_property_viol
         'an invalid value",{"cause":"sampledValue.value: Sampled value \'lots\' is not a number."}]')
     await server.meters.flush()
     assert session.scalar(select(func.count()).select_from(MeterValue)) == 0
+
+
+# --- values the database cannot hold, connectors the charger does not have -------------------------------
+
+PCV = ('"PropertyConstraintViolation","Payload is syntactically correct but at least one field contains an '
+       'invalid value"')
+
+
+def _start(uid: str, connector: int = 1, meter: int = 1000) -> str:
+    return (f'[2,"{uid}","StartTransaction",{{"connectorId":{connector},"idTag":"LANKA-0001","meterStart":{meter},'
+            f'"timestamp":"2026-11-21T10:00:00Z"}}]')
+
+
+async def test_start_transaction_on_connector_0_is_a_property_constraint_violation(wire, session, tag):
+    assert await wire.send(_start("c0", connector=0)) == (
+        f'[4,"c0",{PCV},{{"cause":"connectorId: 0 is out of range (1 to 2147483647)."}}]')
+    assert _transactions(session) == []
+
+
+async def test_start_transaction_with_a_meter_beyond_any_register_is_refused(wire, session, tag):
+    assert await wire.send(_start("c1", meter=10**20)) == (
+        f'[4,"c1",{PCV},{{"cause":"meterStart: 100000000000000000000 is out of range (0 to 1000000000000000)."}}]')
+    assert _transactions(session) == []
+
+
+async def test_start_transaction_on_a_32_bit_overflowing_connector_is_refused(wire, session, tag):
+    assert await wire.send(_start("c2", connector=2**31)) == (
+        f'[4,"c2",{PCV},{{"cause":"connectorId: 2147483648 is out of range (1 to 2147483647)."}}]')
+    assert _transactions(session) == []
+
+
+async def test_start_transaction_on_a_connector_the_charger_does_not_have_is_refused(wire, session, tag):
+    assert await wire.send(_start("c3", connector=3)) == (
+        f'[4,"c3",{PCV},{{"cause":"connectorId: This charger has no connector 3."}}]')
+    assert _transactions(session) == []
