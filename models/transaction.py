@@ -98,7 +98,12 @@ class Transaction(SQLModel, table=True):
 
 class MeterValue(SQLModel, table=True):
     __tablename__ = "meter_value"
-    __table_args__ = (Index("ix_meter_value_session_ts", "transaction_id", "timestamp"),)
+    __table_args__ = (
+        Index("ix_meter_value_session_ts", "transaction_id", "timestamp"),
+        # One row per reading: a resent MeterValues stores nothing twice (services/ocpp/meter.py).
+        Index("uq_meter_value_sample", "charger_id", "connector_id", "timestamp", "measurand",
+              text("coalesce(phase, '')"), text("coalesce(location, '')"), unique=True),
+    )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
     charger_id: int = fk_field("charger.id", ondelete="CASCADE", index=False)

@@ -114,7 +114,7 @@ def stop_transaction(*, session: Session, charger_id: int, transaction_id: int, 
     tx.meter_stop = meter_stop
     tx.stopped_at = timestamp
     tx.stop_reason = reason or "Local"  # OCPP 1.6: absent reason means Local
-    tx.energy_wh = meter_stop - tx.meter_start
+    tx.energy_wh = max(meter_stop - tx.meter_start, 0)  # a meter that ran backwards is flagged and counts 0 Wh
     tx.flags = flags
     session.add(tx)
     if transaction_data:

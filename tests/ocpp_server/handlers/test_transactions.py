@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from core.clock import clock
 from models import MeterValue, Transaction
+from models.stats import OrgDayStat
 from models.transaction import TransactionStatus
 from tests.ocpp_server.conftest import NOW
 
@@ -127,6 +128,19 @@ async def test_stop_transaction_sent_twice_is_counted_once(wire, session, tag):
                                                                  done.priced_at)
 
 
+async def test_stop_transaction_below_meter_start_is_flagged_and_counts_no_energy_in_totals(wire, session, tag):
+    tx_id = await _started(wire, session)  # meterStart 1000
+    clock.advance(timedelta(minutes=30))
+    reply = await wire.send(f'[2,"p7","StopTransaction",{{"transactionId":{tx_id},"meterStop":950,'
+                            f'"timestamp":"2026-11-21T10:30:00Z"}}]')
+    assert reply == '[3,"p7",{}]'
+    [tx] = _transactions(session)
+    assert (tx.meter_stop, tx.energy_wh, tx.flags, tx.amount_energy) == (950, 0, ["meter_backwards"],
+                                                                         Decimal("0.00"))
+    day = session.scalars(select(OrgDayStat).where(OrgDayStat.organization_id == tx.organization_id)).one()
+    assert (day.sessions, day.energy_wh) == (1, 0)  # not -50
+
+
 async def test_stop_transaction_for_an_unknown_transaction_answers_empty_and_opens_nothing(wire, session, tag):
     reply = await wire.send('[2,"p5","StopTransaction",{"transactionId":987654,"meterStop":1,'
                             '"timestamp":"2026-11-21T10:00:00Z"}]')
@@ -207,3 +221,26 @@ async def test_start_transaction_on_a_connector_the_charger_does_not_have_is_ref
     assert await wire.send(_start("c3", connector=3)) == (
         f'[4,"c3",{PCV},{{"cause":"connectorId: This charger has no connector 3."}}]')
     assert _transactions(session) == []
+
+
+# --- repeated samples --------------------------------------------------------------------------------------
+
+
+async def test_meter_values_resent_with_the_same_unique_id_are_stored_once(wire, server, session, tag):
+    tx_id = await _started(wire, session)
+    frame = _meter_values(5, 2500, tx_id, uid="r1")
+    assert await wire.send(frame) == await wire.send(frame) == '[3,"r1",{}]'  # both answered
+    await server.meters.flush()
+    await wire.send(frame)  # and once more, after the first copy is in the database
+    await server.meters.flush()
+    assert session.scalars(select(MeterValue.value)).all() == [Decimal(2500)]
+
+
+async def test_a_sample_with_the_same_timestamp_measurand_and_phase_is_stored_once(wire, server, session, tag):
+    tx_id = await _started(wire, session)
+    await wire.send(_meter_values(5, 2500, tx_id, uid="r2"))
+    await wire.send(_meter_values(5, 2500, tx_id, uid="r3"))  # another frame, the same reading
+    await wire.send(_meter_values(6, 2600, tx_id, uid="r4"))
+    await server.meters.flush()
+    assert session.scalars(select(MeterValue.value).order_by(MeterValue.timestamp)).all() == [
+        Decimal(2500), Decimal(2600)]
