@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from core.clock import clock
+from core.errors import Conflict
 from models import Charger, ChargerStatusEvent, Connector, OcppMessage
 from models.charger import ChargerStatus, IdTagStatus
 from services.charging import idtags as idtag_svc
@@ -166,6 +168,28 @@ async def test_authorize_answers_blocked_and_expired_with_the_expiry_date(wire, 
         '[3,"a5",{"idTagInfo":{"status":"Expired","expiryDate":"2026-11-20T10:00:00+00:00"}}]')
 
 
+async def test_authorize_tells_nothing_about_another_tenants_blocked_expiring_or_child_tag(wire, session):
+    foreign = make_org(session, slug="elsewhere")
+    idtag_svc.create_id_tag(session=session, tag="F-BLOCKED", organization=foreign, status=IdTagStatus.BLOCKED)
+    child = idtag_svc.create_id_tag(session=session, tag="F-CHILD", organization=foreign,
+                                    expires_at=NOW - timedelta(days=1))
+    child.parent_tag = "F-PARENT"
+    session.commit()
+    assert await wire.send('[2,"a7","Authorize",{"idTag":"F-BLOCKED"}]') == (
+        '[3,"a7",{"idTagInfo":{"status":"Invalid"}}]')
+    assert await wire.send('[2,"a8","Authorize",{"idTag":"F-CHILD"}]') == (
+        '[3,"a8",{"idTagInfo":{"status":"Invalid"}}]')  # no expiryDate, no parentIdTag, not Expired
+
+
+async def test_authorize_matches_an_id_tag_whatever_its_case(wire, session, org):
+    idtag_svc.create_id_tag(session=session, tag="Card-AbC1", organization=org)
+    session.commit()
+    assert await wire.send('[2,"a9","Authorize",{"idTag":"CARD-ABC1"}]') == (
+        '[3,"a9",{"idTagInfo":{"status":"Accepted"}}]')
+    assert await wire.send('[2,"aa","Authorize",{"idTag":"card-abc1"}]') == (
+        '[3,"aa",{"idTagInfo":{"status":"Accepted"}}]')
+
+
 async def test_authorize_with_an_id_tag_over_20_characters_is_a_type_violation(wire):
     assert await wire.send('[2,"a6","Authorize",{"idTag":"ABCDEFGHIJKLMNOPQRSTU"}]') == (
         '[4,"a6","TypeConstraintViolation","Payload for Action is syntactically correct but at least one of the '
@@ -185,3 +209,9 @@ async def test_data_transfer_answers_unknown_vendor_and_keeps_both_frames_in_the
                              .where(OcppMessage.charger_id == charger.id).order_by(OcppMessage.id)).all()
     assert [tuple(r) for r in logged] == [("in", "DataTransfer", frame),
                                           ("out", "DataTransfer", '[3,"d1",{"status":"UnknownVendorId"}]')]
+
+
+def test_a_second_spelling_of_a_registered_id_tag_cannot_be_registered(session, org):
+    idtag_svc.create_id_tag(session=session, tag="Card-AbC1", organization=org)
+    with pytest.raises(Conflict, match="IdTag 'CARD-abc1' already exists."):
+        idtag_svc.create_id_tag(session=session, tag="CARD-abc1", organization=make_org(session, slug="other"))
