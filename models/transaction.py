@@ -30,7 +30,8 @@ class TransactionStatus(StrEnum):
     COMPLETED = "completed"
 
 # Suspect-data flags, kept on the row rather than dropping the data.
-FLAGS = ("meter_backwards", "future_timestamp", "overlapping_session", "stopped_without_start", "late_delivery")
+FLAGS = ("meter_backwards", "future_timestamp", "overlapping_session", "stopped_without_start", "late_delivery",
+         "closed_by_reconciliation")
 
 
 class Transaction(SQLModel, table=True):

@@ -244,3 +244,14 @@ async def test_a_sample_with_the_same_timestamp_measurand_and_phase_is_stored_on
     await server.meters.flush()
     assert session.scalars(select(MeterValue.value).order_by(MeterValue.timestamp)).all() == [
         Decimal(2500), Decimal(2600)]
+
+
+async def test_a_start_delivered_late_does_not_close_the_connectors_newer_session_and_is_flagged(
+        wire, session, tag):
+    current = await _started(wire, session)  # at 10:00
+    await wire.send('[2,"o1","StartTransaction",{"connectorId":1,"idTag":"LANKA-0001","meterStart":500,'
+                    '"timestamp":"2026-11-21T09:00:00Z"}]')
+    by_id = {t.id: t for t in _transactions(session)}
+    [late] = [t for i, t in by_id.items() if i != current]
+    assert (by_id[current].status, by_id[current].flags) == (TransactionStatus.ACTIVE, [])
+    assert (late.status, late.flags) == (TransactionStatus.ACTIVE, ["late_delivery", "overlapping_session"])
