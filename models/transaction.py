@@ -135,3 +135,6 @@ class ChargerStatusEvent(SQLModel, table=True):
     vendor_error_code: str | None = Field(default=None, max_length=50)
     occurred_at: datetime | None = ts_field()
     received_at: datetime = created_at_field()
+    # Suspect data, as on sessions: "future_timestamp" when occurred_at was ahead of our clock.
+    flags: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String(32)), nullable=False,
+                                                                      server_default=text("'{}'")))

@@ -56,10 +56,10 @@ def parse_ts(value: str | None, field: str = "timestamp") -> datetime | None:
 
 def status_event(session: Session, *, charger_id: int, organization_id: int, connector_id: int, status: str,
                  error_code: str | None = None, info: str | None = None, vendor_error_code: str | None = None,
-                 occurred_at: datetime | None = None, received_at: datetime) -> None:
+                 occurred_at: datetime | None = None, received_at: datetime, flags: list[str] | None = None) -> None:
     """Record a status change and tell the web app (same transaction, so only committed changes are heard)."""
     session.add(ChargerStatusEvent(charger_id=charger_id, connector_id=connector_id, status=status,
                                    error_code=error_code, info=info, vendor_error_code=vendor_error_code,
-                                   occurred_at=occurred_at, received_at=received_at))
+                                   occurred_at=occurred_at, received_at=received_at, flags=flags or []))
     notify(session, {"type": EventType.CHARGER_STATUS, "charger_id": charger_id, "organization_id": organization_id,
                      "connector_id": connector_id, "status": status, "error_code": error_code})

@@ -106,6 +106,23 @@ async def test_status_notification_sent_late_is_kept_but_does_not_override_a_new
     assert _count(session, ChargerStatusEvent, ChargerStatusEvent.status == ChargerStatus.PREPARING) == 1
 
 
+async def test_status_notification_stamped_a_day_ahead_does_not_freeze_the_live_status_and_is_flagged(
+        wire, session, charger):
+    await wire.send('[2,"f1","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Charging",'
+                    '"timestamp":"2026-11-22T10:00:00Z"}]')  # the charger's clock is a day ahead
+    clock.advance(timedelta(minutes=1))
+    reply = await wire.send('[2,"f2","StatusNotification",{"connectorId":1,"errorCode":"NoError",'
+                            '"status":"Available","timestamp":"2026-11-21T10:01:00Z"}]')
+    assert reply == '[3,"f2",{}]'
+    session.expire_all()
+    conn = session.scalars(select(Connector).where(Connector.charger_id == charger.id,
+                                                   Connector.connector_id == 1)).one()
+    assert (conn.status, conn.status_at) == (ChargerStatus.AVAILABLE, NOW + timedelta(minutes=1))
+    flags = dict(session.execute(select(ChargerStatusEvent.status, ChargerStatusEvent.flags).where(
+        ChargerStatusEvent.connector_id == 1)).all())
+    assert flags == {ChargerStatus.CHARGING: ["future_timestamp"], ChargerStatus.AVAILABLE: []}
+
+
 async def test_status_notification_with_an_unknown_status_is_a_property_violation_and_records_nothing(
         wire, session):
     reply = await wire.send('[2,"s4","StatusNotification",{"connectorId":1,"errorCode":"NoError",'
