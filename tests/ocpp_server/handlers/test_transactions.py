@@ -8,10 +8,16 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from core.clock import clock
-from models import MeterValue, Transaction
+from models import MeterValue, OcppMessage, Transaction
 from models.stats import OrgDayStat
 from models.transaction import TransactionStatus
-from tests.ocpp_server.conftest import NOW
+from ocpp_server.connection import ChargerConnection
+from services.access.scope import scope_for
+from services.charging import transactions as tx_read
+from services.ocpp import presence
+from tests.ocpp_server.conftest import NOW, Wire
+from tests.utils.factories import make_charger, make_org, make_user
+from tests.utils.fake_ws import FakeWebSocket
 
 START = ('[2,"t1","StartTransaction",{"connectorId":1,"idTag":"LANKA-0001","meterStart":1000,'
          '"timestamp":"2026-11-21T10:00:00Z"}]')
@@ -255,3 +261,24 @@ async def test_a_start_delivered_late_does_not_close_the_connectors_newer_sessio
     [late] = [t for i, t in by_id.items() if i != current]
     assert (by_id[current].status, by_id[current].flags) == (TransactionStatus.ACTIVE, [])
     assert (late.status, late.flags) == (TransactionStatus.ACTIVE, ["late_delivery", "overlapping_session"])
+
+
+# --- the session's frame log --------------------------------------------------------------------------------
+
+
+async def test_another_tenants_charger_cannot_write_into_a_sessions_frame_log(wire, server, session, tag):
+    tx_id = await _started(wire, session)
+    intruder = make_charger(session, make_org(session, slug="elsewhere"), ocpp_id="EVIL-1", connectors=1)
+    identity = presence.ChargerIdentity(intruder.id, intruder.ocpp_id, intruder.organization_id, 1)
+    evil = Wire(ChargerConnection(server, FakeWebSocket(), identity), None)
+    evil.ws = evil.conn.ws
+    forged = (f'[2,"x1","StopTransaction",{{"transactionId":{tx_id},"meterStop":999999,'
+              f'"timestamp":"2026-11-21T10:05:00Z"}}]')
+    assert await evil.send(forged) == '[3,"x1",{}]'  # not its session: answered, and nothing changes
+    await server.frames.flush()
+    assert session.scalars(select(OcppMessage.transaction_id).where(
+        OcppMessage.charger_id == intruder.id)).all() == [None, None]  # logged, but not linked to the session
+    admin = scope_for(session, make_user(session, role="admin"))
+    detail = tx_read.get_transaction(session=session, scope=admin, transaction_id=tx_id)
+    assert detail.raw_messages and all("999999" not in m.frame for m in detail.raw_messages)
+    assert _transactions(session)[0].status == TransactionStatus.ACTIVE
