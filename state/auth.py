@@ -6,6 +6,7 @@ import asyncio
 import reflex as rx
 
 from core.db import session_scope
+from core.net import client_address
 from services.access.auth import (
     MAX_PASSWORD_BYTES,
     AuthError,
@@ -53,8 +54,10 @@ class LoginState(AppState):
             return
         self.error, self.submitting = "", True
         yield
-        # The throttle counts failures per account and client address; proxies are not trusted here.
-        ip = self.router.session.client_ip or None
+        # The throttle counts failures per client address; X-Forwarded-For counts only from TRUSTED_PROXIES.
+        headers = self.router.headers.raw_headers
+        ip = client_address(headers.get("asgi-scope-client") or self.router.session.client_ip,
+                            headers.get("x-forwarded-for"))
 
         def job() -> str:
             with session_scope() as session:

@@ -79,7 +79,7 @@ _KNOWN_SQL = (
 _STAGE_SQL = (f"CREATE TEMP TABLE IF NOT EXISTS meter_stage ON COMMIT DELETE ROWS AS"
               f" SELECT {', '.join(COLUMNS)} FROM meter_value WITH NO DATA")
 _COPY_SQL = f"COPY meter_stage ({', '.join(COLUMNS)}) FROM STDIN"
-# The conflict target is the unique index of migration 0014_ocpp18.
+# The conflict target is the unique index of migration 0019_ocpp18.
 _INSERT_SQL = (f"INSERT INTO meter_value ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM meter_stage"
                " ON CONFLICT (charger_id, connector_id, timestamp, measurand, (coalesce(phase, '')),"
                " (coalesce(location, ''))) DO NOTHING")

@@ -6,16 +6,16 @@
 - A session whose meterStop was below its meterStart stored a negative energy; it keeps its
   `meter_backwards` flag and counts 0 Wh (the roll-up triggers follow the update).
 
-Revision ID: 0014_ocpp18
-Revises: 0013_ocpp18
+Revision ID: 0019_ocpp18
+Revises: 0018_ocpp18
 Create Date: 2026-12-03 04:40:00
 """
 from typing import Sequence, Union
 
 from alembic import op
 
-revision: str = "0014_ocpp18"
-down_revision: Union[str, None] = "0013_ocpp18"
+revision: str = "0019_ocpp18"
+down_revision: Union[str, None] = "0018_ocpp18"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

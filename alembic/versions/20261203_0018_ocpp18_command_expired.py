@@ -2,16 +2,16 @@
 
 A command whose deadline passes before it is sent is marked expired and never sent.
 
-Revision ID: 0013_ocpp18
-Revises: 0012
+Revision ID: 0018_ocpp18
+Revises: 0017_access12
 Create Date: 2026-12-03 04:30:00
 """
 from typing import Sequence, Union
 
 from alembic import op
 
-revision: str = "0013_ocpp18"
-down_revision: Union[str, None] = "0012"
+revision: str = "0018_ocpp18"
+down_revision: Union[str, None] = "0017_access12"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

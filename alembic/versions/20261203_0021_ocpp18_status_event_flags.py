@@ -3,8 +3,8 @@
 A StatusNotification stamped ahead of our clock is flagged `future_timestamp`; the live status orders it
 by its receipt instead, so it can no longer freeze the connector.
 
-Revision ID: 0016_ocpp18
-Revises: 0015_ocpp18
+Revision ID: 0021_ocpp18
+Revises: 0020_ocpp18
 Create Date: 2026-12-03 04:50:00
 """
 from typing import Sequence, Union
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0016_ocpp18"
-down_revision: Union[str, None] = "0015_ocpp18"
+revision: str = "0021_ocpp18"
+down_revision: Union[str, None] = "0020_ocpp18"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
