@@ -11,6 +11,7 @@ OCPP 1.6 request schema (formats included) before they are queued, and answers a
 """
 from __future__ import annotations
 
+import asyncio
 import decimal
 import json
 import re
@@ -252,17 +253,16 @@ class _ResultWaiter:
     def __init__(self, url: str) -> None:
         self._url = url
         self._lock = threading.Lock()
-        self._events: dict[int, set[threading.Event]] = {}
+        self._events: dict[int, set[Any]] = {}
         self.listening = threading.Event()
         threading.Thread(target=self._run, name="command-results", daemon=True).start()
 
-    def register(self, command_id: int) -> threading.Event:
-        event = threading.Event()
+    def register(self, command_id: int, event: Any) -> None:
+        """`event.set()` is called (on the listener's thread) when the command's result is announced."""
         with self._lock:
             self._events.setdefault(command_id, set()).add(event)
-        return event
 
-    def unregister(self, command_id: int, event: threading.Event) -> None:
+    def unregister(self, command_id: int, event: Any) -> None:
         with self._lock:
             events = self._events.get(command_id)
             if events is not None:
@@ -328,6 +328,21 @@ def _poll(engine: Engine, command_id: int, wait: float, late: bool) -> CommandRe
         return _result(cmd)
 
 
+def _create(engine: Engine, **kwargs: Any) -> CommandResult:
+    with Session(engine, expire_on_commit=False) as session:
+        cmd = create_command(session=session, **kwargs)
+        session.commit()
+        return _result(cmd)
+
+
+def _pause(status: str, deadline: float, listening: bool) -> float | None:
+    """How long to wait for news of a command, or None once it is time to settle it. An unclaimed command is
+    settled at its deadline; a claimed one is settled by the OCPP process then, GRACE covering the write."""
+    until = deadline if status == CommandStatus.PENDING else deadline + GRACE
+    remaining = until - time.monotonic()
+    return None if remaining <= 0 else min(remaining, 5.0 if listening else 1.0)
+
+
 def send_command(*, engine: Engine, scope: Scope, charger_id: int, action: str, payload: dict,
                  requested_by: int | None = None, timeout: float | None = None) -> CommandResult:
     """Queue a command and wait for the charger's answer.
@@ -340,26 +355,59 @@ def send_command(*, engine: Engine, scope: Scope, charger_id: int, action: str, 
     wait = timeout or get_settings().ocpp_command_timeout_seconds
     waiter = _waiter(engine)
     waiter.listening.wait(5.0)  # without the listener the loop below still reads the row every second
-    with Session(engine, expire_on_commit=False) as session:
-        cmd = create_command(session=session, scope=scope, charger_id=charger_id, action=action,
-                             payload=payload, requested_by=requested_by, timeout=timeout)
-        session.commit()
-        command_id = cmd.id
-        if cmd.status in FINAL:
-            return _result(cmd)
+    cmd = _create(engine, scope=scope, charger_id=charger_id, action=action, payload=payload,
+                  requested_by=requested_by, timeout=timeout)
     deadline = time.monotonic() + wait
-    event = waiter.register(command_id)
+    event = threading.Event()
+    waiter.register(cmd.id, event)
     try:
-        while True:
-            now = time.monotonic()
+        while cmd.status not in FINAL:
+            pause = _pause(cmd.status, deadline, waiter.listening.is_set())
+            if pause is None:
+                return _poll(engine, cmd.id, wait, late=True)
+            event.wait(pause)
             event.clear()
-            cmd = _poll(engine, command_id, wait, late=now >= deadline + GRACE)
-            if cmd.status in FINAL:
-                return cmd
-            if cmd.status == CommandStatus.PENDING and now >= deadline:
-                return _poll(engine, command_id, wait, late=True)
-            # The OCPP process settles a claimed command at its deadline; GRACE covers writing that.
-            until = deadline if cmd.status == CommandStatus.PENDING else deadline + GRACE
-            event.wait(min(max(until - now, 0.05), 5.0 if waiter.listening.is_set() else 1.0))
+            cmd = _poll(engine, cmd.id, wait, late=False)
+        return cmd
     finally:
-        waiter.unregister(command_id, event)
+        waiter.unregister(cmd.id, event)
+
+
+class _LoopEvent:
+    """An asyncio.Event the listener thread can set."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.event = asyncio.Event()
+
+    def set(self) -> None:
+        self.loop.call_soon_threadsafe(self.event.set)
+
+
+async def send_command_async(*, engine: Engine, scope: Scope, charger_id: int, action: str, payload: dict,
+                             requested_by: int | None = None, timeout: float | None = None) -> CommandResult:
+    """`send_command` for an event loop (the REST API): the wait holds no database connection and no
+    thread, so a thousand waiting commands leave the rest of the API its threads and its pool."""
+    wait = timeout or get_settings().ocpp_command_timeout_seconds
+    waiter = _waiter(engine)
+    if not waiter.listening.is_set():
+        await asyncio.to_thread(waiter.listening.wait, 5.0)
+    cmd = await asyncio.to_thread(_create, engine, scope=scope, charger_id=charger_id, action=action,
+                                  payload=payload, requested_by=requested_by, timeout=timeout)
+    deadline = time.monotonic() + wait
+    woken = _LoopEvent()
+    waiter.register(cmd.id, woken)
+    try:
+        while cmd.status not in FINAL:
+            pause = _pause(cmd.status, deadline, waiter.listening.is_set())
+            if pause is None:
+                return await asyncio.to_thread(_poll, engine, cmd.id, wait, True)
+            try:
+                await asyncio.wait_for(woken.event.wait(), pause)
+            except TimeoutError:
+                pass
+            woken.event.clear()
+            cmd = await asyncio.to_thread(_poll, engine, cmd.id, wait, False)
+        return cmd
+    finally:
+        waiter.unregister(cmd.id, woken)

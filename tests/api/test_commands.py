@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
@@ -137,21 +138,23 @@ class _Deaf(ObedientCharger):
 
 async def test_waiting_commands_hold_no_pooled_database_connection(two_servers, setup, client, engine, session):
     first, _ = two_servers
-    waiting = 12
+    waiting = 45  # more than the API's 30 pooled connections (10 + 20 overflow)
+    loop = asyncio.get_running_loop()
     async with connect(first, "CMD-A", cls=_Deaf):
-        body = {"action": "Reset", "payload": {"type": "Soft"}, "timeout": 4}
-        posts = [asyncio.to_thread(_post, client, setup["manager"], setup["a"].id, body) for _ in range(waiting)]
-        tasks = [asyncio.ensure_future(p) for p in posts]
+        body = {"action": "Reset", "payload": {"type": "Soft"}, "timeout": 6}
+        with ThreadPoolExecutor(waiting) as callers:  # one thread per waiting HTTP client
+            tasks = [loop.run_in_executor(callers, _post, client, setup["manager"], setup["a"].id, body)
+                     for _ in range(waiting)]
 
-        def all_queued():
-            with engine.connect() as conn:
-                return conn.execute(text("SELECT count(*) FROM charger_command")).scalar() == waiting
+            def all_queued():
+                with engine.connect() as conn:
+                    return conn.execute(text("SELECT count(*) FROM charger_command")).scalar() == waiting
 
-        await until(all_queued)
-        held = engine.pool.checkedout()
-        listing = await asyncio.to_thread(client.get, "/api/v1/chargers",
-                                          headers={"Authorization": f"Bearer {issue_token(setup['manager'])}"})
-        results = await asyncio.gather(*tasks)
+            await until(all_queued)
+            held = engine.pool.checkedout()
+            listing = await asyncio.to_thread(client.get, "/api/v1/chargers",
+                                              headers={"Authorization": f"Bearer {issue_token(setup['manager'])}"})
+            results = await asyncio.gather(*tasks)
     assert held <= 2  # not one per waiting request (the API's pool would be exhausted)
     assert listing.status_code == 200
     assert all(r.json()["status"] in ("failed", "expired") for r in results)
