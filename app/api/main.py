@@ -1,11 +1,12 @@
 """The REST API at /api/v1, mounted into Reflex's backend through `api_transformer`."""
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.api.inputs import check_input
 from app.api.routes import auth, chargers, commands, organizations, transactions
 from app.api.routes import finance as finance_routes
 from app.api.routes import invitations as invitation_routes
@@ -22,7 +23,8 @@ def _error(status: int, message: str, **extra) -> JSONResponse:
 
 def create_api() -> FastAPI:
     api = FastAPI(title="Voltdesk API", version="1", openapi_url=f"{PREFIX}/openapi.json",
-                  docs_url=f"{PREFIX}/docs", redoc_url=None)
+                  docs_url=f"{PREFIX}/docs", redoc_url=None,
+                  dependencies=[Depends(check_input)])
     for router in (auth.router, organizations.router, chargers.router, commands.router):
         api.include_router(router, prefix=PREFIX)
     api.include_router(transactions.router, prefix=PREFIX)

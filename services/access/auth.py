@@ -21,6 +21,7 @@ from sqlmodel import Session
 from core.clock import utcnow
 from core.config import get_settings
 from core.errors import ValidationError
+from core.validation import EMAIL_MAX, check_text
 from models import LoginThrottle, User
 
 MAX_PASSWORD_BYTES = 72  # bcrypt ignores anything past 72 bytes; we refuse instead
@@ -113,6 +114,10 @@ def _clear_failures(session: Session, key: str) -> None:
 
 def authenticate(*, session: Session, email: str, password: str, ip: str | None = None) -> User:
     """Check a login. Commits throttling state; raises AuthError with a safe message."""
+    # Refused before the throttle row, whose key must fit its column.
+    if len(check_text(email, "email")) > EMAIL_MAX:
+        raise ValidationError(f"Email must be at most {EMAIL_MAX} characters.", "email")
+    check_text(password, "password")
     key = _throttle_key(email, ip)
     _check_throttle(session, key)
     user = session.execute(select(User).where(User.email == normalize_email(email))).scalar_one_or_none()
