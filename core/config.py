@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from ipaddress import ip_network
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -44,6 +45,11 @@ class Settings(WebSettings):
     bcrypt_rounds: int = 12
     login_max_failures: int = 5
     login_lockout_seconds: int = 300
+    # Failed logins from one client address, over every account, before it is locked out for
+    # LOGIN_LOCKOUT_SECONDS (password spraying). The address is the peer's, or behind TRUSTED_PROXIES the
+    # one they forward (core/net.py).
+    login_ip_max_failures: int = 20
+    trusted_proxies: str = ""
     # Links mailed to users: an invitation (activation) link and a password-reset link stay valid this long.
     invitation_ttl_hours: int = 24
     password_reset_ttl_minutes: int = 60
@@ -58,6 +64,8 @@ class Settings(WebSettings):
     ocpp_offline_grace_seconds: int = 120
     ocpp_max_frame_bytes: int = 64 * 1024
     ocpp_command_timeout_seconds: float = 30.0
+    # New unknown-charger records one address may open per minute (attempts on recorded ones still count).
+    ocpp_unknown_per_address_per_minute: int = 10
 
     smtp_url: str | None = None
     mail_from: str = "billing@voltdesk.local"
@@ -67,6 +75,8 @@ class Settings(WebSettings):
     logo_max_bytes: int = 1024 * 1024
     billing_grace_minutes: int = 60
     billing_worker_interval_seconds: int = 300
+    # The worker sends queued password-reset mails this often (the web app also sends right after answering).
+    mail_worker_interval_seconds: int = 30
     map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
     @model_validator(mode="after")
@@ -79,6 +89,12 @@ class Settings(WebSettings):
                 )
             if len(self.secret_key) < 32:
                 raise ValueError("SECRET_KEY must be at least 32 characters.")
+        for part in (p.strip() for p in self.trusted_proxies.split(",")):
+            if part:
+                try:
+                    ip_network(part, strict=False)
+                except ValueError as exc:
+                    raise ValueError(f"TRUSTED_PROXIES: {exc} (for example 10.0.0.0/8).") from None
         return self
 
 

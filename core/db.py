@@ -42,6 +42,10 @@ def get_engine() -> Engine:
         pool_pre_ping=True,
         pool_recycle=1800,
         future=True,
+        # JIT compiling a plan costs 100-300 ms, more than the Finances and Transactions reads take to run
+        # once their estimated cost crosses jit_above_cost; at the default 4 MB, the per-charger breakdown
+        # over 10,000 chargers spills its aggregates to disk (docs/BENCHMARKS.md).
+        connect_args={"options": "-c jit=off -c work_mem=16MB"},
     )
 
 

@@ -152,13 +152,18 @@ class IdTag(SQLModel, table=True):
 
 
 class UnknownCharger(SQLModel, table=True):
-    """A charger that tried to connect without being registered."""
+    """Connection attempts with an id that is not registered: one row per (id, address), with a count.
+    New rows per address are capped per minute (services/ocpp/presence.py), so a flood cannot fill it."""
 
     __tablename__ = "unknown_charger"
+    __table_args__ = (
+        UniqueConstraint("ocpp_id", "remote_address", name="uq_unknown_charger_id_address"),
+        Index("ix_unknown_charger_address_seen", "remote_address", "first_seen_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    ocpp_id: str = Field(sa_column=Column(String(255), nullable=False, unique=True))
-    remote_address: str | None = Field(default=None, max_length=100)
+    ocpp_id: str = Field(sa_column=Column(String(255), nullable=False, index=True))
+    remote_address: str = Field(default="", sa_column=Column(String(100), nullable=False, server_default=""))
     attempts: int = 1
     first_seen_at: datetime = created_at_field()
     last_seen_at: datetime | None = ts_field()

@@ -1,4 +1,5 @@
-"""One-time links mailed to users: account activation (invitation) and password reset.
+"""One-time links mailed to users: account activation (invitation) and password reset, and the outbox of
+password-reset mails.
 
 Only a SHA-256 hash of the token is stored: the link in the mail is the only copy of the secret, so a
 read of this table cannot be replayed. A token is used once (used_at), expires (expires_at, set from the
@@ -8,12 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, DateTime, Index, String
+from sqlalchemy import CheckConstraint, Column, DateTime, Index, Integer, String, Text, text
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field, fk_field, ts_field
 
 TOKEN_PURPOSES = ("invite", "reset")
+OUTBOX_KINDS = ("password_reset",)
 
 
 class UserToken(SQLModel, table=True):
@@ -35,3 +37,26 @@ class UserToken(SQLModel, table=True):
     revoked_at: datetime | None = ts_field()
     # Who sent the invitation (None: the user asked for a password reset itself).
     created_by_id: int | None = fk_field("app_user.id", nullable=True, ondelete="SET NULL", index=False)
+
+
+class MailOutbox(SQLModel, table=True):
+    """Mail to send after the request that asked for it has answered (docs in services/access/invitations.py).
+
+    A row holds no secret: the worker mints the link when it sends. `sent_at` is set once the mail server
+    took the message; a refused send counts an attempt and keeps the row for the next drain.
+    """
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {OUTBOX_KINDS}", name="ck_mail_outbox_kind"),
+        Index("ix_mail_outbox_pending", "id", postgresql_where="sent_at IS NULL"),
+        Index("ix_mail_outbox_user", "user_id", "kind", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_column=Column(String(32), nullable=False))
+    user_id: int = fk_field("app_user.id", ondelete="CASCADE", index=False)
+    created_at: datetime = created_at_field()
+    sent_at: datetime | None = ts_field()
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default=text("0")))
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -20,10 +20,22 @@ rows that enter and subtracting those that leave (services/network/dashboard.py 
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Column, Date, ForeignKey, Index, Integer, Numeric, SmallInteger, String, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from models.base import fk_field
@@ -129,3 +141,171 @@ class SessionWindowAsOf(SQLModel, table=True):
     organization_id: int = Field(sa_column=Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
                                                   primary_key=True))
     as_of: date = Field(sa_column=Column(Date, nullable=False))
+
+
+# ---------------------------------------------------------------- Finances and Transactions (migration 0013)
+#
+# Priced, completed sessions summed by the local day that dates each figure: Transactions places a session by
+# its start, Finances by its stop. Every row keeps the two snapshot columns (`organization_id`,
+# `location_owner_id`), so Scope.stat_filter reads them like sessions. Sessions outside the roll-ups
+# (active, or completed but not priced) are few and read from the sessions themselves, as are the partial
+# days at the edges of a rolling window.
+
+class SessionFigures(SQLModel):
+    """The shape every row below shares: what a day (or month) of sessions adds up to."""
+    currency: str = Field(sa_type=String(3), nullable=False)
+    sessions: int = Field(default=0, sa_type=Integer, nullable=False)
+    energy_wh: int = Field(default=0, sa_type=BigInteger, nullable=False)
+    gross: Decimal = Field(default=Decimal(0), sa_type=Numeric(20, 4), nullable=False)
+    net_cpo: Decimal = Field(default=Decimal(0), sa_type=Numeric(20, 4), nullable=False)
+    duration_s: Decimal = Field(default=Decimal(0), sa_type=Numeric(20, 6), nullable=False)
+
+
+class ChargerStartDayStat(SessionFigures, table=True):
+    """Per charger and local start day: the Transactions breakdown and a one-charger filter."""
+    __tablename__ = "charger_start_day_stat"
+    __table_args__ = (
+        Index("uq_charger_start_day_stat", "charger_id", "organization_id", "day", "currency",
+              text("coalesce(location_owner_id, 0)"), unique=True),
+        Index("ix_charger_start_day_stat_day", "day",
+              postgresql_include=["charger_id", "organization_id", "location_owner_id", "currency", "sessions",
+                                  "energy_wh", "gross", "duration_s"]),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    charger_id: int = fk_field("charger.id", ondelete="CASCADE", index=False)
+    organization_id: int = fk_field("organization.id", ondelete="CASCADE", index=False)
+    location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="SET NULL", index=False)
+    day: date = Field(sa_type=Date, nullable=False)
+
+
+class ChargerStartMonthStat(SessionFigures, table=True):
+    """ChargerStartDayStat per local month (`month` is its first day): long ranges read whole months."""
+    __tablename__ = "charger_start_month_stat"
+    __table_args__ = (
+        Index("uq_charger_start_month_stat", "charger_id", "organization_id", "month", "currency",
+              text("coalesce(location_owner_id, 0)"), unique=True),
+        Index("ix_charger_start_month_stat_month", "month",
+              postgresql_include=["charger_id", "organization_id", "location_owner_id", "currency", "sessions",
+                                  "energy_wh", "gross", "duration_s"]),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    charger_id: int = fk_field("charger.id", ondelete="CASCADE", index=False)
+    organization_id: int = fk_field("organization.id", ondelete="CASCADE", index=False)
+    location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="SET NULL", index=False)
+    month: date = Field(sa_type=Date, nullable=False)
+
+
+class OrgStartDayStat(SessionFigures, table=True):
+    """Per organization, location owner snapshot and local start day: Transactions' totals, chart and tree."""
+    __tablename__ = "org_start_day_stat"
+    __table_args__ = (
+        Index("uq_org_start_day_stat", "organization_id", "day", "currency", text("coalesce(location_owner_id, 0)"),
+              unique=True),
+        Index("ix_org_start_day_stat_day", "day",
+              postgresql_include=["organization_id", "location_owner_id", "currency", "sessions", "energy_wh",
+                                  "gross", "net_cpo"]),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    organization_id: int = fk_field("organization.id", ondelete="CASCADE", index=False)
+    location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="SET NULL", index=False)
+    day: date = Field(sa_type=Date, nullable=False)
+
+
+class ChargerStopDayStat(SessionFigures, table=True):
+    """Per charger and local stop day: one page of the Finances charger table."""
+    __tablename__ = "charger_stop_day_stat"
+    __table_args__ = (
+        Index("uq_charger_stop_day_stat", "charger_id", "organization_id", "day", "currency",
+              text("coalesce(location_owner_id, 0)"), unique=True),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    charger_id: int = fk_field("charger.id", ondelete="CASCADE", index=False)
+    organization_id: int = fk_field("organization.id", ondelete="CASCADE", index=False)
+    location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="SET NULL", index=False)
+    day: date = Field(sa_type=Date, nullable=False)
+
+
+class OrgStopDayStat(SessionFigures, table=True):
+    """Per organization, location owner snapshot and local stop day: the Finances totals and tree."""
+    __tablename__ = "org_stop_day_stat"
+    __table_args__ = (
+        Index("uq_org_stop_day_stat", "organization_id", "day", "currency", text("coalesce(location_owner_id, 0)"),
+              unique=True),
+        Index("ix_org_stop_day_stat_day", "day",
+              postgresql_include=["organization_id", "location_owner_id", "currency", "sessions", "energy_wh",
+                                  "gross"]),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    organization_id: int = fk_field("organization.id", ondelete="CASCADE", index=False)
+    location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="SET NULL", index=False)
+    day: date = Field(sa_type=Date, nullable=False)
+
+
+class OrgStopHourStat(SessionFigures, table=True):
+    """Per organization, location owner snapshot and UTC hour of the stop: the partial days at the edges
+    of the Finances periods, so only the partial hours are read from the sessions."""
+    __tablename__ = "org_stop_hour_stat"
+    __table_args__ = (
+        Index("uq_org_stop_hour_stat", "organization_id", "hour", "currency", text("coalesce(location_owner_id, 0)"),
+              unique=True),
+        Index("ix_org_stop_hour_stat_hour", "hour",
+              postgresql_include=["organization_id", "location_owner_id", "currency", "sessions", "energy_wh",
+                                  "gross"]),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    organization_id: int = fk_field("organization.id", ondelete="CASCADE", index=False)
+    location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="SET NULL", index=False)
+    hour: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+
+
+# The Transactions breakdown's rolling windows (migration 0014): the last 30 and 365 local start days.
+START_WINDOW_DAYS = (30, 365)
+
+
+class ChargerStartWindowStat(SessionFigures, table=True):
+    """ChargerStartDayStat over a whole window, per owner snapshot, as of the day in StartWindowAsOf."""
+    __tablename__ = "charger_start_window_stat"
+    __table_args__ = (
+        Index("uq_charger_start_window_stat", "days", "charger_id", "organization_id", "currency",
+              text("coalesce(location_owner_id, 0)"), unique=True),
+        Index("ix_charger_start_window_stat_days_org", "days", "organization_id",
+              postgresql_include=["charger_id", "location_owner_id", "currency", "sessions", "energy_wh", "gross",
+                                  "duration_s"]),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    days: int = Field(sa_type=SmallInteger, nullable=False)
+    charger_id: int = fk_field("charger.id", ondelete="CASCADE", index=False)
+    organization_id: int = fk_field("organization.id", ondelete="CASCADE", index=False)
+    location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="SET NULL", index=False)
+
+
+class StartWindowAsOf(SQLModel, table=True):
+    """The local day an organization's Transactions windows end on (absent: not built yet)."""
+    __tablename__ = "start_window_as_of"
+
+    organization_id: int = Field(sa_column=Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
+                                                  primary_key=True))
+    as_of: date = Field(sa_column=Column(Date, nullable=False))
+
+
+class ChargerEarnerStat(SQLModel, table=True):
+    """Priced, completed sessions per charger, organization and owner snapshot (migration 0015): who
+    earned on a charger, found without reading the sessions."""
+    __tablename__ = "charger_earner_stat"
+    __table_args__ = (
+        Index("uq_charger_earner_stat", "charger_id", "organization_id", text("coalesce(location_owner_id, 0)"),
+              unique=True),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    charger_id: int = fk_field("charger.id", ondelete="CASCADE", index=False)
+    organization_id: int = fk_field("organization.id", ondelete="CASCADE", index=False)
+    location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="SET NULL", index=False)
+    sessions: int = Field(default=0, sa_type=Integer, nullable=False)

@@ -47,10 +47,20 @@ class Transaction(SQLModel, table=True):
         Index("ix_session_org_started", "organization_id", "started_at"),
         Index("ix_session_charger_started", "charger_id", "started_at"),
         Index("ix_session_active", "charger_id", "connector_id", postgresql_where=text("status = 'active'")),
-        # The dashboard's last-24-hours table across all organizations reads this index alone (migration 0007).
+        # The dashboard's last-24-hours table and the partial day at a Transactions preset's start read this
+        # index alone; one page of Finances chargers reads its partial days from the other (0007, 0013).
         Index("ix_session_started_cover", "started_at",
-              postgresql_include=["charger_id", "organization_id", "status", "energy_wh", "amount_gross", "currency",
-                                  "location_owner_id"]),
+              postgresql_include=["charger_id", "organization_id", "location_owner_id", "status", "priced_at",
+                                  "currency", "energy_wh", "amount_gross", "amount_net_cpo", "stopped_at"]),
+        Index("ix_session_charger_stopped", "charger_id", "stopped_at",
+              postgresql_include=["organization_id", "location_owner_id", "priced_at", "currency", "energy_wh",
+                                  "amount_gross"],
+              postgresql_where=text("status = 'completed'")),
+        # The few sessions the roll-ups leave out (models/stats.py): by start, and by stop for Finances.
+        Index("ix_session_unrolled_started", "started_at",
+              postgresql_where=text("status <> 'completed' OR priced_at IS NULL")),
+        Index("ix_session_unpriced_stopped", "stopped_at",
+              postgresql_where=text("status = 'completed' AND priced_at IS NULL")),
     )
 
     id: int | None = Field(default=None, sa_column=Column(Integer, Identity(start=1), primary_key=True))

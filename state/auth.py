@@ -7,6 +7,7 @@ import reflex as rx
 
 from core.db import session_scope
 from core.errors import ValidationError
+from core.net import client_address
 from core.validation import check_text
 from services.access.auth import (
     MAX_PASSWORD_BYTES,
@@ -61,8 +62,10 @@ class LoginState(AppState):
             return
         self.error, self.submitting = "", True
         yield
-        # The throttle counts failures per account and client address; proxies are not trusted here.
-        ip = self.router.session.client_ip or None
+        # The throttle counts failures per client address; X-Forwarded-For counts only from TRUSTED_PROXIES.
+        headers = self.router.headers.raw_headers
+        ip = client_address(headers.get("asgi-scope-client") or self.router.session.client_ip,
+                            headers.get("x-forwarded-for"))
 
         def job() -> str:
             with session_scope() as session:

@@ -2,8 +2,8 @@
 with roll-ups up the tree, the next billing run per organization and the history of runs.
 
 Money is shown per currency and never added across currencies. Only the current page of chargers
-lives in the state: the totals read every charger once on load; pages and searches read only their own
-chargers' sessions."""
+lives in the state: the totals read the organizations' roll-ups on load; pages and searches read only
+their own chargers' figures."""
 from __future__ import annotations
 
 from typing import ClassVar
@@ -41,9 +41,9 @@ def charger_row(r: finance.ChargerRevenue) -> dict[str, str]:
             "currency": r.currency, **figure_cells(r.periods, r.currency)}
 
 
-def currency_totals(rows: list[finance.ChargerRevenue]) -> list[dict[str, str]]:
-    """One entry per currency with every period's revenue, kWh and sessions: sums of the chargers' figures,
-    each currency on its own."""
+def currency_totals(rows: list[finance.ChargerRevenue] | list[finance.CurrencyFigures]) -> list[dict[str, str]]:
+    """One entry per currency with every period's revenue, kWh and sessions: sums of the chargers' (or the
+    organizations') figures, each currency on its own."""
     by_currency: dict[str, dict[str, finance.Figures]] = {}
     for r in rows:
         target = by_currency.setdefault(r.currency, {p: finance.Figures() for p in PERIODS})
@@ -145,11 +145,10 @@ class FinancesState(PagedTable, AppState):
         search, limit = self.search, self.per_page
 
         def work(session, user, scope):
-            everyone = finance.revenue_by_charger(session=session, scope=scope)
-            totals = finance.organization_totals(session=session, scope=scope, charger_rows=everyone)
+            totals = finance.organization_totals(session=session, scope=scope)
             billing = scope.can(Cap.VIEW_INVOICES)
             return dict(
-                currencies=currency_totals(everyone),
+                currencies=currency_totals(finance.currency_figures(totals)),
                 total=finance.count_chargers(session=session, scope=scope, search=search),
                 chargers=[charger_row(r) for r in finance.revenue_by_charger(
                     session=session, scope=scope, search=search, limit=limit, offset=0)],

@@ -136,6 +136,13 @@ class ForgotPasswordState(rx.State):
         finally:
             self.sending = False
         self.sent = True
+        yield  # the answer reaches the browser before the mail is sent
+
+        def send() -> None:
+            with session_scope() as session:
+                svc.deliver_password_resets(session=session)
+
+        await asyncio.to_thread(send)
 
 
 class ResetPasswordState(LinkPageState):

@@ -1,4 +1,4 @@
-"""`python -m worker`: the billing worker process.
+"""`python -m worker`: the billing worker process, which also sends queued mail.
 
 APScheduler runs one job every BILLING_WORKER_INTERVAL_SECONDS, the first right at start so missed periods
 are caught up. Several workers may run at once; the database makes each invoice exactly once.
@@ -17,22 +17,24 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m worker", description="Voltdesk billing worker.")
-    parser.add_argument("--once", action="store_true", help="run one billing tick and exit")
+    parser.add_argument("--once", action="store_true", help="run one billing tick, send queued mail and exit")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
     from core.config import get_settings
-    from worker.jobs import tick
+    from worker.jobs import send_mail, tick
 
     settings = get_settings()
     if args.once:
-        print(tick())
+        print(tick(), send_mail())
         return 0
     scheduler = BlockingScheduler(timezone=UTC)
     scheduler.add_job(tick, "interval", seconds=settings.billing_worker_interval_seconds, id="billing",
                       next_run_time=datetime.now(UTC), coalesce=True, max_instances=1,
                       misfire_grace_time=settings.billing_worker_interval_seconds)
+    scheduler.add_job(send_mail, "interval", seconds=settings.mail_worker_interval_seconds, id="mail",
+                      next_run_time=datetime.now(UTC), coalesce=True, max_instances=1)
     signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
     logging.getLogger("worker").info("billing worker started; every %ss", settings.billing_worker_interval_seconds)
     try:

@@ -1,10 +1,11 @@
-"""What the billing worker does on each tick."""
+"""What the worker does: a billing tick, and sending queued mail."""
 from __future__ import annotations
 
 import logging
 from collections import Counter
 
 from core.db import session_scope
+from services.access import invitations
 from services.billing import cycles as billing_cycle
 from services.billing import invoicing
 
@@ -25,3 +26,12 @@ def tick() -> dict[str, int]:
     counts = Counter(o.outcome for o in outcomes)
     return {"made": counts["made"], "skipped": counts["skipped"], "failed": counts["failed"],
             "overdue": len(overdue)}
+
+
+def send_mail() -> int:
+    """Send the queued password-reset mails (services/access/invitations.py)."""
+    with session_scope() as session:
+        sent = invitations.deliver_password_resets(session=session)
+    if sent:
+        log.info("password reset mails sent: %s", sent)
+    return sent

@@ -10,6 +10,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from sqlmodel import Session
 
 from core.db import get_engine
+from core.net import client_address
 from models import User
 from services.access.auth import AuthError, user_from_token
 from services.access.permissions import Cap
@@ -73,4 +74,5 @@ def require_cap(cap: Cap, *, cookie: bool = False):
 
 
 def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The client's address: X-Forwarded-For counts only from TRUSTED_PROXIES (core/net.py)."""
+    return client_address(request.client.host if request.client else None, request.headers.get("x-forwarded-for"))

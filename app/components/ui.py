@@ -112,3 +112,24 @@ def loading_block(label: str = "Loading…") -> rx.Component:
 
 def table_card(*children: rx.Component) -> rx.Component:
     return rx.card(*children, size="1", width="100%", padding="0", overflow="hidden")
+
+
+def rows_or_empty(state, empty: rx.Component, table: rx.Component) -> rx.Component:
+    """A paged table's body: a spinner while the first page loads, the empty state, or the table."""
+    return rx.cond(
+        state.loading & (state.rows.length() == 0),
+        loading_block(),
+        rx.cond(state.rows.length() == 0, empty, table),
+    )
+
+
+def not_found_card(what: str, among: str, back_label: str, href: str, id: str) -> rx.Component:
+    """A detail page's answer for a record that is missing or outside the user's scope (the same to them)."""
+    return rx.card(
+        rx.vstack(
+            empty_state("search-x", f"{what} not found", f"There is no such {what.lower()} among {among}."),
+            rx.center(rx.link(rx.button(back_label, variant="soft"), href=href), width="100%"),
+            spacing="0", padding_bottom="24px", id=id,
+        ),
+        size="2", width="100%",
+    )

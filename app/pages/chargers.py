@@ -5,9 +5,9 @@ from app.components.layout import template
 from app.components.ui import (
     empty_state,
     lifecycle_badge,
-    loading_block,
     page_header,
     pager,
+    rows_or_empty,
     search_input,
     status_badge,
     table_card,
@@ -105,23 +105,19 @@ def chargers() -> rx.Component:
             gap="12px", wrap="wrap", width="100%", align="center",
         ),
         table_card(
-            rx.cond(
-                S.loading & (S.rows.length() == 0),
-                loading_block(),
-                rx.cond(
-                    S.rows.length() == 0,
-                    empty_state("plug-zap", "No chargers found", "Nothing matches your search and filters."),
-                    rx.table.root(
-                        rx.table.header(rx.table.row(
-                            _sortable("ID", "ocpp_id"), _sortable("Name", "name"),
-                            _sortable("Organization", "organization"),
-                            _sortable("Address", "address"), _sortable("Status", "status"),
-                            _sortable("Lifecycle", "lifecycle_status"), _sortable("Visible", "visible"),
-                            _sortable("Heartbeat", "last_heartbeat_at"),
-                        )),
-                        rx.table.body(rx.foreach(S.rows, _row)),
-                        variant="ghost", size="2", width="100%", id="chargers-table",
-                    ),
+            rows_or_empty(
+                S,
+                empty_state("plug-zap", "No chargers found", "Nothing matches your search and filters."),
+                rx.table.root(
+                    rx.table.header(rx.table.row(
+                        _sortable("ID", "ocpp_id"), _sortable("Name", "name"),
+                        _sortable("Organization", "organization"),
+                        _sortable("Address", "address"), _sortable("Status", "status"),
+                        _sortable("Lifecycle", "lifecycle_status"), _sortable("Visible", "visible"),
+                        _sortable("Heartbeat", "last_heartbeat_at"),
+                    )),
+                    rx.table.body(rx.foreach(S.rows, _row)),
+                    variant="ghost", size="2", width="100%", id="chargers-table",
                 ),
             ),
         ),

@@ -3,7 +3,7 @@ the status history, the PDF and (Cap.MANAGE_INVOICES) its status actions, e-mail
 import reflex as rx
 
 from app.components.layout import template
-from app.components.ui import empty_state, loading_block
+from app.components.ui import loading_block, not_found_card
 from app.pages.invoices import credit_badge, invoice_status_badge
 from services.access.permissions import Cap
 from state.invoice_detail import InvoiceDetailState as S
@@ -270,15 +270,8 @@ def _dialogs() -> rx.Component:
 
 
 def _not_found() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            empty_state("search-x", "Invoice not found",
-                        "There is no such invoice among the organizations you can see."),
-            rx.center(rx.link(rx.button("Back to invoices", variant="soft"), href="/invoices"), width="100%"),
-            spacing="0", padding_bottom="24px", id="invoice-not-found",
-        ),
-        size="2", width="100%",
-    )
+    return not_found_card("Invoice", "the organizations you can see",
+                          "Back to invoices", "/invoices", "invoice-not-found")
 
 
 @template(route="/invoices/[id]", title="Invoice", cap=Cap.VIEW_INVOICES, on_load=S.load)

@@ -4,7 +4,7 @@ Read-only for roles without Cap.MANAGE_ORGANIZATIONS; the services refuse their 
 import reflex as rx
 
 from app.components.layout import template
-from app.components.ui import empty_state, loading_block, table_card
+from app.components.ui import empty_state, loading_block, not_found_card, table_card
 from models.base import values
 from models.organization import BillingCycle, Region
 from services.access.permissions import Cap
@@ -403,16 +403,8 @@ def _header() -> rx.Component:
 
 
 def _not_found() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            empty_state("search-x", "Organization not found",
-                        "There is no such organization among those you can see."),
-            rx.center(rx.link(rx.button("Back to organizations", variant="soft"), href="/organizations"),
-                      width="100%"),
-            spacing="0", padding_bottom="24px", id="org-not-found",
-        ),
-        size="2", width="100%",
-    )
+    return not_found_card("Organization", "those you can see",
+                          "Back to organizations", "/organizations", "org-not-found")
 
 
 @template(route="/organizations/[org_id]", title="Organization", cap=Cap.VIEW_ORGANIZATIONS,

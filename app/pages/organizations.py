@@ -2,7 +2,7 @@
 import reflex as rx
 
 from app.components.layout import template
-from app.components.ui import empty_state, loading_block, page_header, table_card
+from app.components.ui import empty_state, page_header, rows_or_empty, table_card
 from services.access.permissions import Cap
 from state.organizations import OrganizationsState as S
 
@@ -28,18 +28,14 @@ def organizations() -> rx.Component:
         page_header("Organizations", "Client organizations and their sub-accounts, each with its own currency "
                     "and timezone."),
         table_card(
-            rx.cond(
-                S.loading & (S.rows.length() == 0),
-                loading_block(),
-                rx.cond(
-                    S.rows.length() == 0,
-                    empty_state("building-2", "No organizations", "You are not bound to any organization yet."),
-                    rx.table.root(
-                        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
-                            "Organization", "Type", "Parent", "Currency", "Timezone", "Region")])),
-                        rx.table.body(rx.foreach(S.rows, _row)),
-                        variant="ghost", size="2", width="100%", id="organizations-table",
-                    ),
+            rows_or_empty(
+                S,
+                empty_state("building-2", "No organizations", "You are not bound to any organization yet."),
+                rx.table.root(
+                    rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
+                        "Organization", "Type", "Parent", "Currency", "Timezone", "Region")])),
+                    rx.table.body(rx.foreach(S.rows, _row)),
+                    variant="ghost", size="2", width="100%", id="organizations-table",
                 ),
             ),
         ),

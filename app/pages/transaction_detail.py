@@ -2,7 +2,7 @@
 import reflex as rx
 
 from app.components.layout import template
-from app.components.ui import empty_state, loading_block
+from app.components.ui import loading_block, not_found_card
 from app.pages.transactions import tx_status_badge
 from services.access.permissions import Cap
 from state.transaction_detail import TransactionDetailState as S
@@ -216,16 +216,8 @@ def _raw() -> rx.Component:
 
 
 def _not_found() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            empty_state("search-x", "Session not found",
-                        "There is no such session among the organizations you can see."),
-            rx.center(rx.link(rx.button("Back to transactions", variant="soft"), href="/transactions"),
-                      width="100%"),
-            spacing="0", padding_bottom="24px", id="session-not-found",
-        ),
-        size="2", width="100%",
-    )
+    return not_found_card("Session", "the organizations you can see",
+                          "Back to transactions", "/transactions", "session-not-found")
 
 
 @template(route="/transactions/[tx_id]", title="Session", cap=Cap.VIEW_TRANSACTIONS, on_load=S.load)

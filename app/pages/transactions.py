@@ -3,7 +3,7 @@ energy analytics and a streamed CSV download of the filtered list."""
 import reflex as rx
 
 from app.components.layout import template
-from app.components.ui import empty_state, loading_block, page_header, pager, table_card
+from app.components.ui import empty_state, page_header, pager, rows_or_empty, table_card
 from services.access.permissions import Cap
 from state.transactions import ANY, CUSTOM, PRESETS
 from state.transactions import TransactionsState as S
@@ -134,24 +134,20 @@ def _row(r) -> rx.Component:
 def _list() -> rx.Component:
     return rx.vstack(
         table_card(
-            rx.cond(
-                S.loading & (S.rows.length() == 0),
-                loading_block(),
-                rx.cond(
-                    S.rows.length() == 0,
-                    empty_state("receipt", "No sessions in this range",
-                                "Try a longer range or clear the filters."),
-                    rx.table.root(
-                        rx.table.header(rx.table.row(
-                            _sortable("Session", "id"), _sortable("Started", "started_at"),
-                            _sortable("Charger", "charger"), rx.table.column_header_cell("Conn."),
-                            rx.table.column_header_cell("idTag"), _sortable("Duration", "duration"),
-                            _sortable("kWh", "energy", "right"), _sortable("Amount", "amount", "right"),
-                            rx.table.column_header_cell("Status"),
-                        )),
-                        rx.table.body(rx.foreach(S.rows, _row)),
-                        variant="ghost", size="2", width="100%", id="transactions-table",
-                    ),
+            rows_or_empty(
+                S,
+                empty_state("receipt", "No sessions in this range",
+                "Try a longer range or clear the filters."),
+                rx.table.root(
+                    rx.table.header(rx.table.row(
+                        _sortable("Session", "id"), _sortable("Started", "started_at"),
+                        _sortable("Charger", "charger"), rx.table.column_header_cell("Conn."),
+                        rx.table.column_header_cell("idTag"), _sortable("Duration", "duration"),
+                        _sortable("kWh", "energy", "right"), _sortable("Amount", "amount", "right"),
+                        rx.table.column_header_cell("Status"),
+                    )),
+                    rx.table.body(rx.foreach(S.rows, _row)),
+                    variant="ghost", size="2", width="100%", id="transactions-table",
                 ),
             ),
         ),

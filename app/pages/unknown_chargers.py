@@ -2,7 +2,7 @@
 import reflex as rx
 
 from app.components.layout import template
-from app.components.ui import empty_state, loading_block, page_header, pager, table_card
+from app.components.ui import empty_state, page_header, pager, rows_or_empty, table_card
 from app.pages.charger_form import charger_dialog, key_dialog
 from services.access.permissions import Cap
 from state.charger_form import ChargerFormState as F
@@ -32,25 +32,22 @@ def unknown_chargers() -> rx.Component:
         page_header("Unknown chargers", "Chargers that tried to connect without being registered. "
                                         "Add one to let it in. Times are in UTC: these chargers belong to "
                                         "no organization yet."),
-        table_card(rx.cond(
-            S.loading & (S.rows.length() == 0), loading_block(),
-            rx.cond(
-                S.rows.length() == 0,
-                empty_state("shield-question", "No unknown chargers",
-                            "When an unregistered charger tries to connect, it appears here."),
-                rx.table.root(
-                    rx.table.header(rx.table.row(
-                        rx.table.column_header_cell("Charger id"), rx.table.column_header_cell("Remote address"),
-                        rx.table.column_header_cell("Attempts", text_align="right"),
-                        rx.table.column_header_cell("First seen (UTC)"),
-                        rx.table.column_header_cell("Last seen (UTC)"),
-                        rx.table.column_header_cell(""),
-                    )),
-                    rx.table.body(rx.foreach(S.rows, _row)),
-                    variant="ghost", size="2", width="100%", id="unknown-table",
-                ),
-            ),
-        )),
+        table_card(rows_or_empty(
+                       S,
+                       empty_state("shield-question", "No unknown chargers",
+                       "When an unregistered charger tries to connect, it appears here."),
+                       rx.table.root(
+                           rx.table.header(rx.table.row(
+                               rx.table.column_header_cell("Charger id"), rx.table.column_header_cell("Remote address"),
+                               rx.table.column_header_cell("Attempts", text_align="right"),
+                               rx.table.column_header_cell("First seen (UTC)"),
+                               rx.table.column_header_cell("Last seen (UTC)"),
+                               rx.table.column_header_cell(""),
+                           )),
+                           rx.table.body(rx.foreach(S.rows, _row)),
+                           variant="ghost", size="2", width="100%", id="unknown-table",
+                       ),
+                   )),
         pager(S.page, S.page_count, S.go_page, rx.text(S.total, " unknown chargers")),
         charger_dialog(),
         key_dialog(),

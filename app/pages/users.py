@@ -4,9 +4,9 @@ import reflex as rx
 from app.components.layout import template
 from app.components.ui import (
     empty_state,
-    loading_block,
     page_header,
     pager,
+    rows_or_empty,
     search_input,
     table_card,
     user_status_badge,
@@ -138,18 +138,14 @@ def users() -> rx.Component:
         ),
         search_input("Search name or email", S.set_filter("search")),
         table_card(
-            rx.cond(
-                S.loading & (S.rows.length() == 0),
-                loading_block(),
-                rx.cond(
-                    S.rows.length() == 0,
-                    empty_state("users", "No users found", "Nobody matches your search."),
-                    rx.table.root(
-                        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
-                            "User", "Role", "Organizations", "Status", "")])),
-                        rx.table.body(rx.foreach(S.rows, _row)),
-                        variant="ghost", size="2", width="100%", id="users-table",
-                    ),
+            rows_or_empty(
+                S,
+                empty_state("users", "No users found", "Nobody matches your search."),
+                rx.table.root(
+                    rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
+                        "User", "Role", "Organizations", "Status", "")])),
+                    rx.table.body(rx.foreach(S.rows, _row)),
+                    variant="ghost", size="2", width="100%", id="users-table",
                 ),
             ),
         ),

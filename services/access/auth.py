@@ -14,7 +14,7 @@ import bcrypt
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session
 
@@ -22,7 +22,7 @@ from core.clock import utcnow
 from core.config import get_settings
 from core.errors import ValidationError
 from core.validation import EMAIL_MAX, check_text
-from models import LoginThrottle, User
+from models import LoginThrottle, User, UserToken
 
 MAX_PASSWORD_BYTES = 72  # bcrypt ignores anything past 72 bytes; we refuse instead
 MIN_PASSWORD_LENGTH = 8
@@ -33,8 +33,8 @@ class AuthError(Exception):
 
 
 class Throttled(AuthError):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"Too many failed logins. Try again in {retry_after} seconds.")
+    def __init__(self, retry_after: int, what: str = "Too many failed logins.") -> None:
+        super().__init__(f"{what} Try again in {retry_after} seconds.")
         self.retry_after = retry_after
 
 
@@ -73,19 +73,32 @@ def normalize_email(email: str) -> str:
 
 
 # --- throttling -------------------------------------------------------------
+# Two budgets in one table, shared by every web worker: failures per (email, client address), and
+# failures per client address over every account (password spraying). A successful login clears only the
+# first, so one account the attacker owns does not refill the address's budget. The address is the
+# peer's, or the one trusted proxies forward (core/net.py): one user behind a proxy cannot lock out
+# everyone behind it unless the proxy is trusted and forwards per-client addresses.
+
+ACCOUNT_THROTTLED = "Too many failed logins."
+ADDRESS_THROTTLED = "Too many failed logins from your network address, for any account."
+
 
 def _throttle_key(email: str, ip: str | None) -> str:
     return f"{normalize_email(email)}|{ip or '-'}"
 
 
-def _check_throttle(session: Session, key: str) -> None:
+def _address_key(ip: str) -> str:
+    return f"ip:{ip}"  # no "|": never equal to an account key
+
+
+def _check_throttle(session: Session, key: str, what: str) -> None:
     row = session.get(LoginThrottle, key)
     now = utcnow()
     if row and row.locked_until and row.locked_until > now:
-        raise Throttled(int((row.locked_until - now).total_seconds()) + 1)
+        raise Throttled(int((row.locked_until - now).total_seconds()) + 1, what)
 
 
-def _record_failure(session: Session, key: str) -> None:
+def _record_failure(session: Session, key: str, max_failures: int) -> None:
     settings = get_settings()
     now = utcnow()
     window = timedelta(seconds=settings.login_lockout_seconds)
@@ -97,9 +110,10 @@ def _record_failure(session: Session, key: str) -> None:
     )
     session.execute(stmt)
     row = session.get(LoginThrottle, key, populate_existing=True)
-    if row.window_started_at < now - window and not row.locked_until:
+    # A window (or a lockout) that has passed starts the count again: typos spread over weeks never add up.
+    if row.window_started_at < now - window and not (row.locked_until and row.locked_until > now):
         row.failures, row.window_started_at = 1, now
-    if row.failures >= settings.login_max_failures:
+    if row.failures >= max_failures:
         row.locked_until = now + window
         row.failures = 0
         row.window_started_at = now
@@ -113,18 +127,24 @@ def _clear_failures(session: Session, key: str) -> None:
 
 
 def authenticate(*, session: Session, email: str, password: str, ip: str | None = None) -> User:
-    """Check a login. Commits throttling state; raises AuthError with a safe message."""
-    # Refused before the throttle row, whose key must fit its column.
+    """Check a login from client address `ip` (core.net.client_address). Commits throttling state;
+    raises AuthError with a safe message (Throttled when a budget is spent)."""
+    # Refused before the throttle rows, whose keys must fit their column.
     if len(check_text(email, "email")) > EMAIL_MAX:
         raise ValidationError(f"Email must be at most {EMAIL_MAX} characters.", "email")
     check_text(password, "password")
+    settings = get_settings()
     key = _throttle_key(email, ip)
-    _check_throttle(session, key)
+    _check_throttle(session, key, ACCOUNT_THROTTLED)
+    if ip:
+        _check_throttle(session, _address_key(ip), ADDRESS_THROTTLED)
     user = session.execute(select(User).where(User.email == normalize_email(email))).scalar_one_or_none()
     # An unknown email still costs one bcrypt hash, so timing does not reveal which emails exist.
     ok = verify_password(password, user.password_hash if user else _dummy_hash())
     if not user or not ok:
-        _record_failure(session, key)
+        _record_failure(session, key, settings.login_max_failures)
+        if ip:
+            _record_failure(session, _address_key(ip), settings.login_ip_max_failures)
         session.commit()
         raise AuthError("Incorrect email or password.")
     if user.status != "active":
@@ -204,12 +224,25 @@ def revoke_tokens(*, session: Session, user: User) -> None:
     session.commit()
 
 
+def revoke_reset_links(*, session: Session, user_id: int) -> None:
+    """Every open password-reset link of the user stops working (answers "replaced"). Called whenever the
+    password or the account's status changes: a link mailed before must not undo that change."""
+    session.execute(
+        update(UserToken)
+        .where(UserToken.user_id == user_id, UserToken.purpose == "reset",
+               UserToken.used_at.is_(None), UserToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
 def change_password(*, session: Session, user: User, current: str, new: str) -> None:
+    """Set a new password; every token and every open reset link of the user stops working."""
     if not verify_password(current, user.password_hash):
         raise ValidationError("Current password is incorrect.", "current_password")
     user.password_hash = hash_password(new)
     user.token_version += 1
     session.add(user)
+    revoke_reset_links(session=session, user_id=user.id)
     session.commit()
 
 

@@ -8,10 +8,17 @@ name and password, and the account becomes active. "Forgot password?" mails a li
 Tokens are 256-bit random strings; only their SHA-256 is stored (models/invitation.py). Each is used
 once, and sending a newer link of the same purpose revokes the older ones.
 
-Order of work: the rows are written and flushed, then the mail is sent, then the transaction commits.
+Invitations: the rows are written and flushed, then the mail is sent, then the transaction commits.
 If the mail server refuses, everything rolls back: no user without an invitation, no resend that
 silently killed the previous link. (The rare opposite case, a commit failing after the mail left,
 leaves a link that answers "not valid"; the sender sees the error and resends.)
+
+Password resets answer first and mail afterwards, so that neither the answer nor its timing tells whether
+an address has an account: the request runs one statement that queues a row in `mail_outbox` only for an
+active account (the same statement and commit for any address), and `deliver_password_resets` sends it.
+The web process drains the outbox right after answering (FastAPI background task, or after the Reflex
+handler has yielded its answer); the worker drains it every MAIL_WORKER_INTERVAL_SECONDS, so a mail
+queued by a process that died is still sent. The row holds no secret: the link is minted when sent.
 """
 from __future__ import annotations
 
@@ -24,16 +31,16 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlmodel import Session
 
 from core.clock import utcnow
 from core.config import get_settings
 from core.errors import Conflict, ValidationError
 from core.mail import MailError, SendResult, send_message
-from models import User, UserToken
+from models import MailOutbox, User, UserToken
 from services.access import audit
-from services.access.auth import hash_password, normalize_email
+from services.access.auth import hash_password, normalize_email, revoke_reset_links
 from services.access.permissions import ASSIGNABLE_ROLES, ROLE_LABELS, Cap, PermissionDenied, Role
 from services.access.scope import Scope
 from services.access.users import bound_organizations, get_visible_user, provision_user, visibility_clause
@@ -70,8 +77,9 @@ _MESSAGES = {
     },
     RESET: {
         "invalid": "This password reset link is not valid. Request a new link from the login page.",
-        "replaced": "This password reset link was replaced by a newer one. Use the link in the most recent "
-                    "e-mail, or request a new link from the login page.",
+        "replaced": "This password reset link no longer works: a newer link was sent, or the password or the "
+                    "account changed since. Use the link in the most recent e-mail, or request a new link from "
+                    "the login page.",
         "expired": "This password reset link has expired: links are valid for {ttl}. "
                    "Request a new link from the login page.",
         "used": "This password reset link has already been used. Log in, or request a new link from the "
@@ -334,26 +342,63 @@ def reset_requested_message() -> str:
     return RESET_REQUESTED.format(ttl=_ttl_words(RESET))
 
 
+# The request only queues the mail (one statement, the same for every address, then the answer); the
+# worker, or the web process right after it has answered, sends it with deliver_password_resets. The
+# outbox row holds no secret: the link is minted when the mail is sent, so it is valid from then on.
+_QUEUE_RESET = text("""
+    INSERT INTO mail_outbox (kind, user_id, created_at)
+    SELECT 'password_reset', u.id, :now FROM app_user u
+    WHERE u.email = :email AND u.status = 'active'
+      AND NOT EXISTS (SELECT 1 FROM mail_outbox m
+                      WHERE m.user_id = u.id AND m.kind = 'password_reset' AND m.created_at > :since)
+""")
+MAX_SEND_ATTEMPTS = 5
+
+
 def request_password_reset(*, session: Session, email: str) -> str:
-    """Mail a reset link to an active account. Answers the same whether or not the address exists,
-    and does not say when the mail server failed (that would tell too); failures are logged."""
+    """Queue a reset link for an active account and answer. Known and unknown addresses run the same
+    statement and the same commit and get the same answer; nothing is mailed while the caller waits."""
     address = normalize_email(email)
     if not address or "@" not in address:
         raise ValidationError("Enter the e-mail address you log in with.", "email")
-    user = session.execute(select(User).where(User.email == address).with_for_update()).scalar_one_or_none()
-    if user is not None and user.status == "active":
-        recent = session.execute(
-            select(UserToken.id).where(UserToken.user_id == user.id, UserToken.purpose == RESET,
-                                       UserToken.created_at > utcnow() - RESET_COOLDOWN)
-        ).first()
-        if recent is None:
+    now = utcnow()
+    session.execute(_QUEUE_RESET, {"now": now, "email": address, "since": now - RESET_COOLDOWN})
+    session.commit()
+    return reset_requested_message()
+
+
+def deliver_password_resets(*, session: Session, limit: int = 50) -> int:
+    """Send the queued reset mails, one transaction each: a fresh link (revoking the older ones), the mail,
+    the row marked sent. A refused mail stores no link and keeps its row for a later drain, up to
+    MAX_SEND_ATTEMPTS. Several drainers may run at once (SKIP LOCKED). Returns how many were sent."""
+    sent, after = 0, 0
+    for _ in range(limit):
+        row = session.execute(
+            select(MailOutbox).where(MailOutbox.id > after, MailOutbox.sent_at.is_(None),
+                                     MailOutbox.attempts < MAX_SEND_ATTEMPTS)
+            .order_by(MailOutbox.id).limit(1).with_for_update(skip_locked=True)
+        ).scalar_one_or_none()
+        if row is None:
+            break
+        after = row.id
+        user = session.get(User, row.user_id)
+        if user.status == "active":  # disabled since it asked: nothing to send
             token = _issue(session, user, RESET, None)
             try:
-                _send(session, reset_message(user=user, link=link_for(RESET, token)), f"password-reset-{user.id}")
-            except MailError:
-                log.exception("The password reset mail for user %s was not sent", user.id)
-    session.rollback()  # releases the row lock when nothing was sent
-    return reset_requested_message()
+                send_message(reset_message(user=user, link=link_for(RESET, token)),
+                             outbox_name=f"password-reset-{user.id}")
+            except MailError as exc:
+                session.rollback()
+                log.warning("The password reset mail for user %s was not sent: %s", user.id, exc)
+                session.execute(update(MailOutbox).where(MailOutbox.id == after)
+                                .values(attempts=MailOutbox.attempts + 1, last_error=str(exc)[:1000]))
+                session.commit()
+                continue
+            sent += 1
+        row.sent_at = utcnow()
+        session.add(row)
+        session.commit()
+    return sent
 
 
 def reset_password(*, session: Session, token: str, password: str) -> User:
@@ -364,5 +409,7 @@ def reset_password(*, session: Session, token: str, password: str) -> User:
     user.token_version += 1
     row.used_at = utcnow()
     session.add_all([user, row])
+    session.flush()
+    revoke_reset_links(session=session, user_id=user.id)
     session.commit()
     return user

@@ -29,8 +29,12 @@ class Cap(StrEnum):
     VIEW_DASHBOARD = "view_dashboard"
     VIEW_CHARGERS = "view_chargers"
     MANAGE_CHARGERS = "manage_chargers"
+    # Register an OCPP id the server has never seen connect (ids are global: see docs/adr/0004-scoping.md).
+    REGISTER_NEW_CHARGER_IDS = "register_new_charger_ids"
     COMMAND_CHARGERS = "command_chargers"
     VIEW_NETWORK = "view_network"
+    # Ids that knocked without being registered, with their addresses: they belong to no tenant, so only
+    # roles that manage the whole network (the operator) see them.
     VIEW_UNKNOWN_CHARGERS = "view_unknown_chargers"
     VIEW_ORGANIZATIONS = "view_organizations"
     MANAGE_ORGANIZATIONS = "manage_organizations"
@@ -60,7 +64,7 @@ PERMISSIONS: dict[Role, frozenset[Cap]] = {
     }),
     Role.NETWORK_MANAGER: frozenset({
         Cap.VIEW_DASHBOARD, Cap.VIEW_CHARGERS, Cap.MANAGE_CHARGERS, Cap.COMMAND_CHARGERS, Cap.VIEW_NETWORK,
-        Cap.VIEW_UNKNOWN_CHARGERS, Cap.VIEW_ORGANIZATIONS, Cap.VIEW_TRANSACTIONS, Cap.MANAGE_ID_TAGS,
+        Cap.VIEW_ORGANIZATIONS, Cap.VIEW_TRANSACTIONS, Cap.MANAGE_ID_TAGS,
     }),
     Role.CUSTOMER_SUPPORT: frozenset({
         Cap.VIEW_DASHBOARD, Cap.VIEW_CHARGERS, Cap.VIEW_ORGANIZATIONS, Cap.VIEW_TRANSACTIONS,

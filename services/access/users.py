@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, select
 from sqlmodel import Session
 
 from core.errors import Conflict, NotFound, ValidationError
+from core.search import search_clause
 from core.validation import validate_email
 from models import LocationOwner, Organization, User, UserOrganization
-from services.access.auth import hash_password
+from services.access.auth import hash_password, revoke_reset_links
 from services.access.permissions import (
     ALL_ORGANIZATION_ROLES,
     ASSIGNABLE_ROLES,
@@ -116,6 +117,8 @@ def set_status(*, session: Session, scope: Scope, user_id: int, status: str) -> 
     user.status = "invited" if status == "active" and user.password_hash == NO_PASSWORD else status
     user.token_version += 1
     session.add(user)
+    # An administrator's action on the account also ends every reset link mailed before it.
+    revoke_reset_links(session=session, user_id=user.id)
     session.flush()
     return user
 
@@ -158,9 +161,8 @@ def list_users(*, session: Session, scope: Scope, search: str | None = None, lim
     clause = _visibility_clause(scope)
     if clause is not None:
         where.append(clause)
-    if search and search.strip():
-        like = f"%{search.strip()}%"
-        where.append(or_(User.email.ilike(like), User.full_name.ilike(like)))
+    if (found := search_clause(search, User.email, User.full_name)) is not None:
+        where.append(found)
     total = session.execute(select(func.count()).select_from(User).where(*where)).scalar_one()
     users = list(session.execute(select(User).where(*where).order_by(User.email).limit(limit).offset(offset))
                  .scalars())
@@ -214,6 +216,15 @@ def provision_user(*, session: Session, scope: Scope, email: str, password: str 
     full_name = (full_name or "").strip()
     if len(full_name) > 200:
         raise ValidationError("Name must be at most 200 characters.", "full_name")
+    # E-mail addresses are global (they are the login). Whether one belongs to a user the caller cannot see
+    # is nobody's business: the answer says only that this address cannot be used.
+    address = validate_email(email)
+    existing = session.execute(select(User).where(User.email == address)).scalar_one_or_none()
+    if existing is not None:
+        if _visible(session, scope, existing):
+            raise Conflict(f"A user with email '{address}' already exists.", "email")
+        raise Conflict(f"The address '{address}' cannot be used for a new user. Check it, or ask an "
+                       "administrator.", "email")
     org_slugs: list[str] = []
     if role_ == Role.LOCATION_OWNER:
         if location_owner_id is None:

@@ -6,18 +6,29 @@ always kept per currency: amounts in different currencies are never added togeth
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, union
+from sqlalchemy import Date, Integer, Select, and_, cast, column, false, func, or_, select, true, union, values
 from sqlmodel import Session
 
 from core.clock import utcnow
 from core.money import round_money
-from models import Charger, Organization, Transaction
+from core.search import search_clause
+from models import (
+    Charger,
+    ChargerEarnerStat,
+    ChargerStopDayStat,
+    Organization,
+    OrgStopDayStat,
+    OrgStopHourStat,
+    Transaction,
+)
 from models.transaction import TransactionStatus
 from services.access.permissions import Cap
 from services.access.scope import Scope
+from services.charging import rollups
 
 PERIODS: dict[str, timedelta] = {
     "24h": timedelta(hours=24),
@@ -63,84 +74,167 @@ def revenue_by_charger(*, session: Session, scope: Scope, now: datetime | None =
     that has since moved away, for what the scope earned on it. A charger that took sessions in two
     currencies or two organizations has one row for each. `search` keeps the chargers whose OCPP id, name
     or organization name contains it (any case). `limit`/`offset` take one page of rows (by organization
-    name, then OCPP id) before adding up their sessions, so a page reads only its own chargers' sessions.
+    name, then OCPP id) before adding up their sessions, so a page reads only its own chargers' figures.
     """
     scope.require(Cap.VIEW_FINANCE)
     now = now or utcnow()
-    since = {p: now - d for p, d in PERIODS.items()}
-    keys = _listed(scope, now, since, search)
+    keys = _listed(session, scope, now, search).subquery()
+    stmt = (select(Charger.id, Charger.ocpp_id, Charger.name, Organization.id, Organization.name,
+                   Organization.currency)
+            .select_from(keys).join(Charger, Charger.id == keys.c.charger_id)
+            .join(Organization, Organization.id == keys.c.organization_id)
+            .order_by(Organization.name, Charger.ocpp_id))
     if limit is not None:
-        keys = keys.order_by(Organization.name, Charger.ocpp_id).limit(limit).offset(offset)
-    keys = keys.subquery()
-    t = Transaction
-    earned_cur = func.coalesce(t.currency, Organization.currency)
-    cols = []
-    for p, start in since.items():
-        window = t.stopped_at >= start
-        cols += [
-            func.coalesce(func.sum(t.amount_gross).filter(window), 0).label(f"rev_{p}"),
-            func.coalesce(func.sum(t.energy_wh).filter(window), 0).label(f"wh_{p}"),
-            func.count(t.id).filter(window).label(f"n_{p}"),
-        ]
-    earned = (select(t.charger_id, t.organization_id, earned_cur.label("cur"), *cols)
-              .join(Organization, Organization.id == t.organization_id)
-              .where(*_earned(scope, now, since), t.charger_id.in_(select(keys.c.charger_id)))
-              .group_by(t.charger_id, t.organization_id, earned_cur).subquery())
-    cur = func.coalesce(earned.c.cur, Organization.currency)
-    rows = session.execute(
-        select(Charger.id, Charger.ocpp_id, Charger.name, Organization.id.label("org_id"),
-               Organization.name.label("org_name"), cur.label("cur"),
-               *[func.coalesce(earned.c[c.name], 0).label(c.name) for c in cols])
-        .select_from(keys)
-        .join(Charger, Charger.id == keys.c.charger_id)
-        .join(Organization, Organization.id == keys.c.organization_id)
-        .outerjoin(earned, and_(earned.c.charger_id == keys.c.charger_id,
-                                earned.c.organization_id == keys.c.organization_id))
-        .order_by(Organization.name, Charger.ocpp_id, cur)
-    ).all()
-
-    def figures(r, p: str) -> Figures:
-        kwh = (Decimal(getattr(r, f"wh_{p}")) / 1000).quantize(Decimal("0.001"))
-        return Figures(round_money(Decimal(getattr(r, f"rev_{p}")), r.cur), kwh, getattr(r, f"n_{p}"))
-
-    return [ChargerRevenue(r.id, r.ocpp_id, r.name, r.org_id, r.org_name, r.cur, {p: figures(r, p) for p in PERIODS})
-            for r in rows]
+        stmt = stmt.limit(limit).offset(offset)
+    chargers = session.execute(stmt).all()
+    if not chargers:
+        return []
+    figures = _charger_figures(session, scope, now, sorted({c[0] for c in chargers}))
+    out = []
+    for cid, ocpp_id, name, org_id, org_name, org_currency in chargers:
+        # One row per currency its sessions were in; a charger without any is listed in its organization's.
+        currencies = sorted(cur for (pair, cur) in figures if pair == (cid, org_id)) or [org_currency]
+        out += [ChargerRevenue(cid, ocpp_id, name, org_id, org_name, cur,
+                               figures.get(((cid, org_id), cur), _empty())) for cur in currencies]
+    return out
 
 
-def _earned(scope: Scope, now: datetime, since: dict[str, datetime]) -> list:
-    """The scope's sessions that count on this page: completed, stopped within the last 365 days."""
-    t = Transaction
-    return [scope.transaction_filter(), t.status == TransactionStatus.COMPLETED, t.stopped_at >= since["365d"],
-            t.stopped_at <= now]
+def _charger_figures(session: Session, scope: Scope, now: datetime, ids: list[int]) -> dict[tuple, dict]:
+    return _figures(session, scope, now, "charger", ChargerStopDayStat.charger_id.in_(ids),
+                    Transaction.charger_id.in_(ids))
 
 
-def _listed(scope: Scope, now: datetime, since: dict[str, datetime], search: str | None) -> Select:
+def _listed(session: Session, scope: Scope, now: datetime, search: str | None) -> Select:
     """The (charger, organization) rows the page lists: the chargers in scope now, under their organization,
-    and every charger the scope earned on, under the organization that earned it."""
+    and every charger the scope earned on in the last 365 days under another organization (or, for a
+    location owner, that it no longer holds), under the organization that earned it."""
     held = select(Charger.id.label("charger_id"), Charger.organization_id.label("organization_id")) \
         .where(scope.charger_filter())
-    earned = select(Transaction.charger_id, Transaction.organization_id).where(*_earned(scope, now, since))
-    keys = union(held, earned).subquery()
+    parts = [held]
+    moved = _moved_away(session, scope, now)
+    if moved:
+        parts.append(select(values(column("charger_id", Integer), column("organization_id", Integer),
+                                   name="moved").data(moved)))
+    keys = union(*parts).subquery()
     return (select(keys.c.charger_id, keys.c.organization_id)
             .join(Charger, Charger.id == keys.c.charger_id)
             .join(Organization, Organization.id == keys.c.organization_id)
             .where(*_matching(search)))
 
 
+def _moved_away(session: Session, scope: Scope, now: datetime) -> list[tuple[int, int]]:
+    """The (charger, organization) pairs the scope earned on that are not among its chargers now, with
+    sessions stopped in the last 365 days. Candidates come from the earner roll-up and the unpriced
+    sessions, and are kept if their figures say so; there are few."""
+    e, t = ChargerEarnerStat, Transaction
+    not_held = lambda org: ~and_(org == Charger.organization_id, scope.charger_filter())  # noqa: E731
+    candidates = set(session.execute(
+        select(e.charger_id, e.organization_id).join(Charger, Charger.id == e.charger_id)
+        .where(scope.stat_filter(e), e.sessions > 0, not_held(e.organization_id))).all())
+    candidates |= set(session.execute(
+        select(t.charger_id, t.organization_id).join(Charger, Charger.id == t.charger_id)
+        .where(scope.transaction_filter(), t.status == TransactionStatus.COMPLETED, t.priced_at.is_(None),
+               t.stopped_at >= now - PERIODS["365d"], t.stopped_at <= now, not_held(t.organization_id))
+        .distinct()).all())
+    if not candidates:
+        return []
+    figures = _charger_figures(session, scope, now, sorted({c for c, _ in candidates}))
+    earned = {pair for (pair, _), periods in figures.items() if periods["365d"].sessions}
+    return sorted(candidates & earned)
+
+
+def _figures(session: Session, scope: Scope, now: datetime, key: str, rollup_where: Any,
+             raw_where: Any) -> dict[tuple, dict[str, Figures]]:
+    """Figures per (charger or organization, currency) and period, for the sessions this scope earned.
+
+    Each period is, per timezone, whole local stop days (day roll-up) and the partial days at its edges.
+    Per organization those come from the hourly roll-up and only the partial hours from the sessions;
+    per charger (one page of them) straight from the sessions. Completed sessions not yet priced are
+    not rolled up and always come from the sessions."""
+    end = now + timedelta(microseconds=1)  # periods include a session stopped at `now`
+    day_model = ChargerStopDayStat if key == "charger" else OrgStopDayStat
+    hour_model = None if key == "charger" else OrgStopHourStat
+    stopped = Transaction.stopped_at
+    zones = rollups.zones(session, scope)
+    # Per organization, the first whole day of each period and the last (None: no whole day).
+    bounds: dict[int, dict[str, date | None]] = {oid: {} for _, ids in zones for oid in ids}
+    hours, raw = {}, {}
+    for p, d in PERIODS.items():
+        hours[p], raw[p] = [], []
+        for zone, ids in zones:
+            span = rollups.split(now - d, end, zone, ids)
+            for oid in ids:
+                bounds[oid][p] = span.first if span.whole else None
+                bounds[oid]["last"] = span.last if span.whole else bounds[oid].get("last")
+            for edge in (span.lead, span.tail):
+                if edge is None:
+                    continue
+                pieces = [edge]
+                if hour_model is not None:
+                    whole_hours, pieces = rollups.hour_split(*edge)
+                    if whole_hours:
+                        hours[p].append(and_(hour_model.organization_id.in_(ids), hour_model.hour >= whole_hours[0],
+                                             hour_model.hour < whole_hours[1]))
+                raw[p] += [and_(Transaction.organization_id.in_(ids), stopped >= a, stopped < b) for a, b in pieces]
+    out: dict[tuple, dict[str, Figures]] = {}
+
+    def take(stmt, keys: list[Any], when: dict[str, Any], gross: Any, wh: Any, n: Any) -> None:
+        cols = []
+        for p in PERIODS:
+            cols += [func.sum(gross).filter(when[p]), func.sum(wh).filter(when[p]), n.filter(when[p])]
+        width = len(keys) - 1
+        for row in session.execute(stmt.add_columns(*keys, *cols).group_by(*keys)).all():
+            k, cur, sums = (tuple(row[:width]) if width > 1 else row[0]), row[width], row[width + 1:]
+            periods = out.setdefault((k, cur), _empty())
+            for i, p in enumerate(PERIODS):
+                rev, energy, count = sums[3 * i: 3 * i + 3]
+                # Wh here; made kWh below once every source is added.
+                periods[p] = periods[p] + Figures(Decimal(rev or 0), Decimal(energy or 0), int(count or 0))
+
+    def either(clauses: list[Any]) -> Any:
+        return or_(*clauses) if clauses else false()
+
+    firsts = [b["365d"] for b in bounds.values() if b.get("365d")]
+    if firsts:  # the whole days: each row compared with its organization's bounds, joined as a small table
+        names = [*PERIODS, "last"]
+        v = values(column("org", Integer), *[column(n, Date) for n in names], name="bounds").data(
+            [(oid, *[b.get(n) for n in names]) for oid, b in bounds.items()])
+        m = day_model
+        keys = [m.charger_id, m.organization_id, m.currency] if key == "charger" else [m.organization_id, m.currency]
+        when = {p: and_(m.day >= cast(v.c[p], Date), m.day <= cast(v.c.last, Date)) for p in PERIODS}
+        take(select().join_from(m, v, v.c.org == m.organization_id)
+             .where(scope.stat_filter(m), rollup_where, m.day >= min(firsts),
+                    m.day <= max(b["last"] for b in bounds.values() if b.get("last"))),
+             keys, when, m.gross, m.energy_wh, func.sum(m.sessions))
+    if hour_model is not None and any(hours.values()):
+        m = hour_model
+        keys = [m.organization_id, m.currency]
+        when = {p: either(c) for p, c in hours.items()}
+        take(select().where(scope.stat_filter(m), either(list(when.values()))),
+             keys, when, m.gross, m.energy_wh, func.sum(m.sessions))
+    by = [Transaction.charger_id, Transaction.organization_id] if key == "charger" else [Transaction.organization_id]
+    sessions = select().where(Transaction.status == TransactionStatus.COMPLETED, scope.transaction_filter(), raw_where)
+    when = {p: either(c) for p, c in raw.items()}
+    take(sessions.where(Transaction.priced_at.is_not(None), either(list(when.values()))),
+         [*by, Transaction.currency], when, Transaction.amount_gross, Transaction.energy_wh, func.count())
+    since = {p: stopped >= now - d for p, d in PERIODS.items()}
+    take(sessions.where(Transaction.priced_at.is_(None), stopped >= now - PERIODS["365d"], stopped < end),
+         [*by, Transaction.currency], since, Transaction.amount_gross, Transaction.energy_wh, func.count())
+    return {k: {p: Figures(round_money(f.revenue, k[1]), (f.energy_kwh / 1000).quantize(Decimal("0.001")), f.sessions)
+                for p, f in periods.items()} for k, periods in out.items()
+            if any(f.sessions for f in periods.values())}
+
+
 def count_chargers(*, session: Session, scope: Scope, search: str | None = None, now: datetime | None = None) -> int:
     """How many charger rows revenue_by_charger lists for this scope and search (the pager's total)."""
     scope.require(Cap.VIEW_FINANCE)
-    now = now or utcnow()
-    keys = _listed(scope, now, {p: now - d for p, d in PERIODS.items()}, search).subquery()
+    keys = _listed(session, scope, now or utcnow(), search).subquery()
     return session.execute(select(func.count()).select_from(keys)).scalar_one()
 
 
 def _matching(search: str | None) -> list:
-    text = (search or "").strip()
-    if not text:
-        return []
-    like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return [or_(Charger.ocpp_id.ilike(like), Charger.name.ilike(like), Organization.name.ilike(like))]
+    found = search_clause(search, Charger.ocpp_id, Charger.name, Organization.name)
+    return [] if found is None else [found]
 
 
 @dataclass
@@ -153,6 +247,20 @@ class OrgTotals:
     # sub-organization in scope below it.
     own: dict[str, dict[str, Figures]] = field(default_factory=dict)
     rollup: dict[str, dict[str, Figures]] = field(default_factory=dict)
+    chargers: int = 0  # its chargers in scope
+
+
+@dataclass(frozen=True)
+class CurrencyFigures:
+    currency: str
+    periods: dict[str, Figures]
+
+
+def currency_figures(totals: list[OrgTotals]) -> list[CurrencyFigures]:
+    """The organizations' own figures, for adding up per currency like the charger table's rows: every
+    currency with sessions, and the currency of each organization that has chargers in scope."""
+    return [CurrencyFigures(cur, periods) for t in totals for cur, periods in t.own.items()
+            if t.chargers or any(f.sessions for f in periods.values())]
 
 
 def _add(into: dict[str, dict[str, Figures]], currency: str, periods: dict[str, Figures]) -> None:
@@ -165,13 +273,21 @@ def organization_totals(*, session: Session, scope: Scope, now: datetime | None 
                         charger_rows: list[ChargerRevenue] | None = None) -> list[OrgTotals]:
     """Totals per organization in scope, and roll-ups up the tree (within the scope), per currency."""
     scope.require(Cap.VIEW_FINANCE)
-    rows = charger_rows if charger_rows is not None else revenue_by_charger(session=session, scope=scope, now=now)
     orgs = session.execute(select(Organization.id, Organization.name, Organization.parent_id, Organization.currency)
                            .where(scope.org_filter(Organization.id)).order_by(Organization.name)).all()
     totals = {o.id: OrgTotals(o.id, o.name, o.parent_id, o.currency) for o in orgs}
-    for r in rows:
-        if r.organization_id in totals:
-            _add(totals[r.organization_id].own, r.currency, r.periods)
+    if charger_rows is not None:
+        for r in charger_rows:
+            if r.organization_id in totals:
+                _add(totals[r.organization_id].own, r.currency, r.periods)
+    else:
+        for (oid, cur), periods in _figures(session, scope, now or utcnow(), "org", true(), true()).items():
+            if oid in totals:
+                _add(totals[oid].own, cur, periods)
+    for oid, n in session.execute(select(Charger.organization_id, func.count()).where(scope.charger_filter())
+                                  .group_by(Charger.organization_id)):
+        if oid in totals:
+            totals[oid].chargers = n
     for t in totals.values():
         # Walk up from each organization, adding its own figures to itself and every ancestor in scope.
         node: OrgTotals | None = t

@@ -1,10 +1,15 @@
 """Transactions (charging sessions): the scoped list, breakdowns, analytics, detail and CSV export.
 
-- Every query goes through `Scope.transaction_filter()`: a session belongs to the organization and
-  location owner that held the charger when it started (see services/access/scope.py).
+- Every query goes through `Scope.transaction_filter()` (or `stat_filter` on a roll-up): a session belongs
+  to the organization and location owner that held the charger when it started (services/access/scope.py).
 - A custom date range is a range of LOCAL dates: each session is compared with the local day
-  boundaries of its own organization's timezone (so an all-organizations view stays correct).
-  Presets (24h, 7d, 30d, 365d) are rolling windows ending now. Sessions are placed by start time.
+  boundaries of its own organization's timezone (so an all-organizations view stays correct); the
+  bounds are computed in Python once per timezone. Presets (24h, 7d, 30d, 365d) are rolling windows
+  ending now. Sessions are placed by start time.
+- Count, totals, the per-charger breakdown, the daily chart and the tree read the roll-ups by local
+  start day (models/stats.py) for the whole days, and the sessions only for the partial day at a
+  preset's start and for the few sessions the roll-ups leave out; filters the roll-ups do not carry
+  (connector, idTag, active or flagged) read the sessions.
 - Sorting, filtering, paging and aggregation happen in SQL. Money is never summed across
   currencies: totals, breakdowns and analytics are grouped by currency.
 - The CSV export streams with a server-side cursor (`yield_per`), so memory stays flat.
@@ -15,23 +20,36 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, and_, case, func, literal, or_, select
+from sqlalchemy import DateTime, and_, case, cast, false, func, or_, select, union_all
 from sqlmodel import Session
 
 from core.clock import utcnow
 from core.errors import NotFound, ValidationError
 from core.money import round_money
 from core.validation import check_day, check_int32, check_text, fits_int32
-from models import Charger, MeterValue, OcppMessage, Organization, Transaction
+from models import (
+    Charger,
+    ChargerStartDayStat,
+    ChargerStartMonthStat,
+    ChargerStartWindowStat,
+    MeterValue,
+    OcppMessage,
+    Organization,
+    OrgStartDayStat,
+    StartWindowAsOf,
+    Transaction,
+)
 from models.base import values
 from models.transaction import TransactionStatus
 from services.access.permissions import Cap
 from services.access.scope import Scope
+from services.charging import rollups
+from services.charging.rollups import Sums
 
 PRESETS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30),
            "365d": timedelta(days=365)}
@@ -46,6 +64,16 @@ SORTS: dict[str, Any] = {
     "started_at": Transaction.started_at, "stopped_at": Transaction.stopped_at, "energy": Transaction.energy_wh,
     "amount": Transaction.amount_gross, "duration": _duration, "charger": Charger.ocpp_id, "id": Transaction.id,
 }
+NOT_NULL_SORTS = {"started_at", "charger", "id"}
+
+
+def _order(sort: str, descending: bool) -> Any:
+    """Nulls last; a column that is never null is ordered plainly, so the index on it serves the page."""
+    key = SORTS[sort]
+    order = key.desc() if descending else key.asc()
+    return order if sort in NOT_NULL_SORTS else order.nulls_last()
+
+
 # The session's currency once priced; before that, its organization's.
 _currency = case((Transaction.priced_at.is_not(None), Transaction.currency), else_=Organization.currency)
 
@@ -87,22 +115,29 @@ class TxFilter:
             raise ValidationError("An idTag has at most 20 characters.", "id_tag")
 
 
-def _local_midnight(day: date) -> Any:
-    """The start of a local day in each row's organization timezone, as a timestamptz in SQL."""
-    return func.timezone(Organization.timezone, literal(datetime.combine(day, time(0)), DateTime()))
+def _scope_clause(scope: Scope) -> Any:
+    return scope.transaction_filter()
 
 
-def _where(scope: Scope, f: TxFilter) -> list[Any]:
+def _filter_scope(scope: Scope, f: TxFilter) -> Scope:
     scope.require(Cap.VIEW_TRANSACTIONS)
-    if f.organization_id is not None:
-        scope = scope.narrowed(f.organization_id)
-    where = [scope.transaction_filter()]
+    return scope if f.organization_id is None else scope.narrowed(f.organization_id)
+
+
+def _spans(session: Session, scope: Scope, f: TxFilter) -> list[tuple[ZoneInfo, rollups.Span]]:
+    """The filter's date range per timezone in scope (whole local days and partial edges)."""
     if f.preset:
-        where.append(Transaction.started_at >= utcnow() - PRESETS[f.preset])
-    if f.date_from:
-        where.append(Transaction.started_at >= _local_midnight(f.date_from))
-    if f.date_to:
-        where.append(Transaction.started_at < _local_midnight(f.date_to + timedelta(days=1)))
+        start = utcnow() - PRESETS[f.preset]
+        return rollups.spans(session, scope, lambda zone: (start, None))
+
+    def bounds(zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
+        return (None if f.date_from is None else rollups.local_midnight(f.date_from, zone),
+                None if f.date_to is None else rollups.local_midnight(f.date_to + timedelta(days=1), zone))
+    return rollups.spans(session, scope, bounds)
+
+
+def _other_filters(scope: Scope, f: TxFilter) -> list[Any]:
+    where = [_scope_clause(scope)]
     if f.charger_id is not None:
         where.append(Transaction.charger_id == f.charger_id)
     if f.connector_id is not None:
@@ -114,6 +149,21 @@ def _where(scope: Scope, f: TxFilter) -> list[Any]:
     elif f.status:
         where.append(Transaction.status == f.status)
     return where
+
+
+def _where(session: Session, scope: Scope, f: TxFilter) -> list[Any]:
+    scope = _filter_scope(scope, f)
+    where = _other_filters(scope, f)
+    if f.preset:
+        where.append(Transaction.started_at >= utcnow() - PRESETS[f.preset])
+    elif f.date_from or f.date_to:
+        where.append(rollups.local_day_bounds(session, scope, f.date_from, f.date_to, Transaction.started_at))
+    return where
+
+
+def _rollable(f: TxFilter) -> bool:
+    """Whether the roll-ups carry every filter (they hold priced, completed sessions per charger and day)."""
+    return f.connector_id is None and not f.id_tag and f.status in (None, "completed")
 
 
 def _joined(*columns: Any) -> Any:
@@ -214,12 +264,21 @@ def list_transactions(*, session: Session, scope: Scope, filters: TxFilter = TxF
         raise ValidationError(f"Sort by one of: {', '.join(SORTS)}.", "sort")
     if not 1 <= limit <= 1000 or offset < 0:
         raise ValidationError("Page size must be 1 to 1000 and the offset 0 or more.", "limit")
-    where = _where(scope, filters)
-    key = SORTS[sort]
-    order = [key.desc().nulls_last() if descending else key.asc().nulls_last(),
-             Transaction.id.desc() if descending else Transaction.id.asc()]
+    where = _where(session, scope, filters)
+    order = [_order(sort, descending), Transaction.id.desc() if descending else Transaction.id.asc()]
     rows = session.execute(_joined(*_ROW_COLUMNS).where(*where).order_by(*order).limit(limit).offset(offset)).all()
-    return TxPage([_tx_row(*r) for r in rows], _count(session, where), limit, offset, _totals(session, where))
+    if _rollable(filters):
+        sums = _sums(session, scope, filters, "currency")
+        totals = [_currency_total(cur, t) for (cur,), t in sorted(sums.items())]
+        count = sum(t.sessions for t in sums.values())
+    else:
+        totals, count = _totals(session, where), _count(session, where)
+    return TxPage([_tx_row(*r) for r in rows], count, limit, offset, totals)
+
+
+def _currency_total(currency: str, t: Sums) -> CurrencyTotal:
+    return CurrencyTotal(currency, t.sessions, Decimal(t.energy_wh) / 1000, _money(t.gross, currency),
+                         _money(t.net_cpo, currency))
 
 
 def _count(session: Session, where: list[Any]) -> int:
@@ -235,6 +294,108 @@ def _totals(session: Session, where: list[Any]) -> list[CurrencyTotal]:
     return [CurrencyTotal(c, n, Decimal(wh) / 1000, _money(g, c), _money(net, c)) for c, n, wh, g, net in rows]
 
 
+# ---------------------------------------------------------------- roll-ups plus the sessions they leave out
+
+def _raw_sums() -> list[Any]:
+    return [c.label(f"s{i}") for i, c in enumerate((
+        func.count(), func.sum(Transaction.energy_wh), func.sum(Transaction.amount_gross),
+        func.sum(Transaction.amount_net_cpo), func.sum(_duration), func.count(Transaction.stopped_at)))]
+
+
+_DAY = func.date_trunc("day", func.timezone(Organization.timezone, Transaction.started_at))
+# What each view groups by: in the sessions, and in the roll-up it reads.
+_RAW_KEYS = {"currency": [_currency], "org": [Transaction.organization_id, _currency],
+             "day": [_DAY, _currency], "charger": [Transaction.charger_id, Transaction.organization_id, _currency]}
+
+
+def _rollup_keys(model: Any, key: str) -> list[Any]:
+    return {"currency": [model.currency], "org": [model.organization_id, model.currency],
+            "day": [cast(getattr(model, "day", None), DateTime()), model.currency],
+            "charger": [getattr(model, "charger_id", None), model.organization_id, model.currency]}[key]
+
+
+def _sums_query(session: Session, scope: Scope, f: TxFilter, key: str) -> Any:
+    """Count, kWh, money and duration per `key` for a filter the roll-ups carry, as one subquery: whole
+    local days from the roll-ups, the partial day at a preset's start and the unrolled sessions from the
+    sessions. Columns: the key columns (k0, k1, ...), then the sums named as in rollups.Sums."""
+    scope = _filter_scope(scope, f)
+    parts = _spans(session, scope, f)
+    if key == "charger":
+        calendar, windows = _windows(session, scope, f, parts)
+        months, days = rollups.month_clauses(calendar, ChargerStartMonthStat, ChargerStartDayStat)
+        sources = [(ChargerStartMonthStat, months), (ChargerStartDayStat, days), (ChargerStartWindowStat, windows)]
+    else:
+        model = OrgStartDayStat if f.charger_id is None else ChargerStartDayStat
+        sources = [(model, rollups.rollup_clause(parts, model.day, model.organization_id))]
+    selects = []
+    for model, when in sources:
+        keys = _rollup_keys(model, key)
+        where = [scope.stat_filter(model), when]
+        if f.charger_id is not None:
+            where.append(model.charger_id == f.charger_id)
+        selects.append(select(*_labelled(keys), *rollups.rollup_sums(model)).where(*where).group_by(*keys))
+    others = _other_filters(scope, f)
+    keys = _RAW_KEYS[key]
+    for when in [*rollups.edge_clauses(parts, Transaction.started_at),
+                 and_(rollups.UNROLLED, rollups.whole_clause(parts, Transaction.started_at))]:
+        selects.append(_joined(*_labelled(keys), *_raw_sums()).where(*others, when).group_by(*keys))
+    u = union_all(*selects).subquery()
+    k = [u.c[f"k{i}"] for i in range(len(keys))]
+    names = ("sessions", "energy_wh", "gross", "net_cpo", "duration_s", "finished")
+    return (select(*k, *[func.coalesce(func.sum(u.c[f"s{i}"]), 0).label(n) for i, n in enumerate(names)])
+            .group_by(*k).having(func.sum(u.c.s0) != 0).subquery())
+
+
+def _labelled(keys: list[Any]) -> list[Any]:
+    return [k.label(f"k{i}") for i, k in enumerate(keys)]
+
+
+def _sums(session: Session, scope: Scope, f: TxFilter, key: str) -> dict[tuple, Sums]:
+    q = _sums_query(session, scope, f, key)
+    out = {}
+    for *k, n, wh, gross, net, dur, finished in session.execute(select(q)).all():
+        out[tuple(k)] = t = Sums()
+        t.add(n, wh, gross, net, dur, finished)
+    return out
+
+
+def _windows(session: Session, scope: Scope, f: TxFilter,
+             parts: list[tuple[ZoneInfo, rollups.Span]]) -> tuple[list[tuple[ZoneInfo, rollups.Span]], Any]:
+    """For the 30- and 365-day presets, the organizations whose whole days are exactly their kept window
+    (the last 30 or 365 local days up to today): a clause on ChargerStartWindowStat for them, and the
+    whole days left to sum from the calendar roll-ups (their days after today, and every other
+    organization's). The partial days at the edges are unchanged."""
+    days = {"30d": 30, "365d": 365}.get(f.preset or "")
+    if days is None or f.charger_id is not None:
+        return parts, false()
+    now, ready, rest = utcnow(), [], []
+    for zone, span in parts:
+        today = now.astimezone(zone).date()
+        if not span.whole or span.first != today - timedelta(days=days - 1) or span.last is not None:
+            rest.append((zone, span))
+            continue
+        moved = set(_windows_ready(session, span.org_ids, today))
+        ready += sorted(moved)
+        rest += [(zone, rollups.Span(sorted(moved), today + timedelta(days=1), None)),
+                 (zone, rollups.Span([o for o in span.org_ids if o not in moved], span.first, None))]
+    if not ready:
+        return parts, false()
+    return rest, and_(ChargerStartWindowStat.days == days, ChargerStartWindowStat.organization_id.in_(ready))
+
+
+def _windows_ready(session: Session, org_ids: list[int], today: date) -> list[int]:
+    """The organizations whose windows end on `today`, moving stale ones in a short transaction of their own
+    (as the dashboard's windows). A move that would wait for a writer declines: that organization is summed
+    from the calendar roll-ups instead."""
+    as_of = dict(session.execute(select(StartWindowAsOf.organization_id, StartWindowAsOf.as_of)
+                                 .where(StartWindowAsOf.organization_id.in_(org_ids))).all())
+    stale = [o for o in org_ids if as_of.get(o) != today]
+    if not stale:
+        return org_ids
+    with Session(session.get_bind()) as mover:
+        moved = {o for o in stale if mover.execute(select(func.advance_start_windows(o, today))).scalar_one()}
+        mover.commit()
+    return [o for o in org_ids if o not in stale or o in moved]
 # ---------------------------------------------------------------- per-charger breakdown and analytics
 
 @dataclass(frozen=True)
@@ -252,11 +413,20 @@ class ChargerBreakdown:
 
 def charger_breakdown(*, session: Session, scope: Scope, filters: TxFilter = TxFilter()) -> list[ChargerBreakdown]:
     """kWh, revenue, sessions and average duration per charger (and currency) in the range."""
+    if _rollable(filters):
+        q = _sums_query(session, scope, filters, "charger")
+        rows = session.execute(
+            select(Charger.id, Charger.ocpp_id, Charger.name, q.c.k1, q.c.k2, q.c.sessions,
+                   q.c.energy_wh, q.c.gross, q.c.duration_s, q.c.finished)
+            .join(q, q.c.k0 == Charger.id).order_by(q.c.gross.desc(), Charger.ocpp_id)).all()
+        return [ChargerBreakdown(cid, ocpp, name, org, cur, int(n), Decimal(wh) / 1000, _money(rev, cur),
+                                 int(round(Decimal(dur) / finished)) if finished else None)
+                for cid, ocpp, name, org, cur, n, wh, rev, dur, finished in rows]
     rows = session.execute(
         _joined(Charger.id, Charger.ocpp_id, Charger.name, Transaction.organization_id, _currency, func.count(),
                 func.coalesce(func.sum(Transaction.energy_wh), 0), func.coalesce(func.sum(Transaction.amount_gross), 0),
                 func.avg(_duration))
-        .where(*_where(scope, filters))
+        .where(*_where(session, scope, filters))
         .group_by(Charger.id, Charger.ocpp_id, Charger.name, Transaction.organization_id, _currency)
         .order_by(func.coalesce(func.sum(Transaction.amount_gross), 0).desc(), Charger.ocpp_id)).all()
     return [ChargerBreakdown(cid, ocpp, name, org, cur, n, Decimal(wh) / 1000, _money(rev, cur),
@@ -278,11 +448,15 @@ def energy_analytics(*, session: Session, scope: Scope, filters: TxFilter = TxFi
     """kWh and revenue by local day or hour of the session start (per currency)."""
     if granularity not in GRANULARITIES:
         raise ValidationError("Group by day or by hour.", "granularity")
+    if granularity == "day" and _rollable(filters):
+        sums = _sums(session, scope, filters, "day")
+        return [AnalyticsPoint(b, c, t.sessions, Decimal(t.energy_wh) / 1000, _money(t.gross, c))
+                for (b, c), t in sorted(sums.items())]
     bucket = func.date_trunc(granularity, func.timezone(Organization.timezone, Transaction.started_at))
     rows = session.execute(
         _joined(bucket, _currency, func.count(), func.coalesce(func.sum(Transaction.energy_wh), 0),
                 func.coalesce(func.sum(Transaction.amount_gross), 0))
-        .where(*_where(scope, filters)).group_by(bucket, _currency).order_by(bucket, _currency)).all()
+        .where(*_where(session, scope, filters)).group_by(bucket, _currency).order_by(bucket, _currency)).all()
     return [AnalyticsPoint(b, c, n, Decimal(wh) / 1000, _money(rev, c)) for b, c, n, wh, rev in rows]
 
 
@@ -309,18 +483,23 @@ def org_tree_totals(*, session: Session, scope: Scope, filters: TxFilter = TxFil
     """Per-organization totals with subtotals rolled up the tree, counting only what the scope sees.
 
     Depth-first order (parents before children). Totals stay per currency."""
-    where = _where(scope, filters)
     orgs = session.execute(select(Organization.id, Organization.name, Organization.parent_id)
                            .where(scope.org_filter(Organization.id)).order_by(Organization.name)).all()
     nodes = {oid: TreeNode(oid, name, parent, 0) for oid, name, parent in orgs}
-    rows = session.execute(
-        _joined(Transaction.organization_id, _currency, func.count(), func.coalesce(func.sum(Transaction.energy_wh), 0),
-                func.coalesce(func.sum(Transaction.amount_gross), 0),
-                func.coalesce(func.sum(Transaction.amount_net_cpo), 0))
-        .where(*where).group_by(Transaction.organization_id, _currency)).all()
-    for oid, cur, n, wh, g, net in rows:
-        if oid in nodes:
-            nodes[oid].own[cur] = CurrencyTotal(cur, n, Decimal(wh) / 1000, _money(g, cur), _money(net, cur))
+    if _rollable(filters):
+        for (oid, cur), t in _sums(session, scope, filters, "org").items():
+            if oid in nodes:
+                nodes[oid].own[cur] = _currency_total(cur, t)
+    else:
+        rows = session.execute(
+            _joined(Transaction.organization_id, _currency, func.count(),
+                    func.coalesce(func.sum(Transaction.energy_wh), 0),
+                    func.coalesce(func.sum(Transaction.amount_gross), 0),
+                    func.coalesce(func.sum(Transaction.amount_net_cpo), 0))
+            .where(*_where(session, scope, filters)).group_by(Transaction.organization_id, _currency)).all()
+        for oid, cur, n, wh, g, net in rows:
+            if oid in nodes:
+                nodes[oid].own[cur] = CurrencyTotal(cur, n, Decimal(wh) / 1000, _money(g, cur), _money(net, cur))
     children: dict[int | None, list[int]] = {}
     for oid, node in nodes.items():
         children.setdefault(node.parent_id if node.parent_id in nodes else None, []).append(oid)
@@ -454,15 +633,13 @@ def iter_csv(*, session: Session, scope: Scope, filters: TxFilter = TxFilter(), 
     """The filtered list as CSV text chunks, read through a server-side cursor. Times are local."""
     if sort not in SORTS:
         raise ValidationError(f"Sort by one of: {', '.join(SORTS)}.", "sort")
-    where = _where(scope, filters)
-    key = SORTS[sort]
+    where = _where(session, scope, filters)
     stmt = (_joined(Transaction.id, Organization.name, Charger.ocpp_id, Charger.name, Transaction.connector_id,
                     Transaction.id_tag, Transaction.status, Transaction.started_at, Transaction.stopped_at,
                     Organization.timezone, Transaction.energy_wh, _currency, *_CSV_AMOUNTS, Transaction.stop_reason,
                     Transaction.flags)
             .where(*where)
-            .order_by(key.desc().nulls_last() if descending else key.asc().nulls_last(),
-                      Transaction.id.desc() if descending else Transaction.id.asc())
+            .order_by(_order(sort, descending), Transaction.id.desc() if descending else Transaction.id.asc())
             .execution_options(yield_per=batch))
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")

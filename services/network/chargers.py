@@ -9,12 +9,13 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
 from core.config import get_settings
 from core.errors import Conflict, NotFound, ValidationError
 from core.events import EventType, notify
+from core.search import search_clause
 from models import (
     Charger,
     ChargerCommand,
@@ -132,9 +133,8 @@ def list_chargers(*, session: Session, scope: Scope, search: str | None = None, 
     where = [scope.charger_filter()]
     if visible is not None:
         where.append(Charger.visible.is_(visible))
-    if search and search.strip():
-        like = f"%{search.strip()}%"
-        where.append(or_(Charger.ocpp_id.ilike(like), Charger.name.ilike(like), Charger.address.ilike(like)))
+    if (found := search_clause(search, Charger.ocpp_id, Charger.name, Charger.address)) is not None:
+        where.append(found)
     if status:
         where.append(Charger.status == status)
     if lifecycle_status:
@@ -276,6 +276,20 @@ def _announce(session: Session, charger: Charger) -> None:
     notify(session, {"type": EventType.CHARGER, "charger_id": charger.id, "organization_id": charger.organization_id})
 
 
+def _check_registrable(session: Session, scope: Scope, ocpp_id: str) -> None:
+    """The id rule (docs/adr/0004-scoping.md): OCPP ids are global, since the OCPP URL carries them. An id
+    never seen connecting may be registered only with REGISTER_NEW_CHARGER_IDS (the operator), so nobody
+    squats an id another tenant will need. A refusal names no other tenant: an id registered elsewhere and
+    one never seen get the same answer."""
+    if session.execute(select(Charger.id).where(Charger.ocpp_id == ocpp_id, scope.charger_filter())).first():
+        raise Conflict(f"A charger with id '{ocpp_id}' already exists.", "ocpp_id")
+    registered = session.execute(select(Charger.id).where(Charger.ocpp_id == ocpp_id)).first() is not None
+    seen = session.execute(select(UnknownCharger.id).where(UnknownCharger.ocpp_id == ocpp_id).limit(1)).first()
+    if registered or not (seen or scope.can(Cap.REGISTER_NEW_CHARGER_IDS)):
+        raise Conflict(f"The charger id '{ocpp_id}' cannot be registered here. Check the id set in the charger "
+                       "and let it connect once, then register it; or ask the operator to register it.", "ocpp_id")
+
+
 def create_charger(*, session: Session, scope: Scope, user_id: int | None, ocpp_id: str,
                    organization_id: object, name: str = "", address: str = "", latitude: object = None,
                    longitude: object = None, connectors: object = 1, tariff_id: object = None,
@@ -284,6 +298,7 @@ def create_charger(*, session: Session, scope: Scope, user_id: int | None, ocpp_
     """Register a charger from the web app. Returns it and its new AuthorizationKey (shown once)."""
     scope.require(Cap.MANAGE_CHARGERS)
     ocpp_id = validate_ocpp_id(ocpp_id)
+    _check_registrable(session, scope, ocpp_id)
     v = _validated(session, scope, dict(
         organization_id=organization_id, name=name, address=address, latitude=latitude, longitude=longitude,
         connectors=connectors, tariff_id=tariff_id, location_owner_id=location_owner_id,

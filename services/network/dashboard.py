@@ -14,13 +14,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, cast, func, literal, literal_column, or_, select, union_all
+from sqlalchemy import Date, cast, func, literal, literal_column, select, union_all
 from sqlalchemy.dialects.postgresql import TIMESTAMP
 from sqlmodel import Session
 
 from core.clock import utcnow
 from core.errors import ValidationError
 from core.events import EventType
+from core.search import search_clause
 from models import (
     Charger,
     ChargerDayStat,
@@ -92,9 +93,8 @@ def overview(*, session: Session, scope: Scope, status: str | None = None, searc
     where = _visible(scope)
     if status:
         where.append(Charger.status == status)
-    if search and search.strip():
-        like = f"%{search.strip()}%"
-        where.append(or_(Charger.ocpp_id.ilike(like), Charger.name.ilike(like), Charger.address.ilike(like)))
+    if (found := search_clause(search, Charger.ocpp_id, Charger.name, Charger.address)) is not None:
+        where.append(found)
     if status or (search and search.strip()):
         matching = session.execute(select(func.count()).select_from(Charger).where(*where)).scalar_one()
     else:

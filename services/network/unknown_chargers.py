@@ -24,7 +24,8 @@ class UnknownRow:
 
 
 def list_unknown(*, session: Session, scope: Scope, limit: int = 50, offset: int = 0) -> tuple[list[UnknownRow], int]:
-    """Newest attempts first. They belong to no organization yet, so only roles with the capability see them."""
+    """Newest attempts first, one row per id and address. They belong to no organization, so only roles that
+    manage the whole network see them (the capability)."""
     scope.require(Cap.VIEW_UNKNOWN_CHARGERS)
     total = session.execute(select(func.count()).select_from(UnknownCharger)).scalar_one()
     rows = session.execute(select(UnknownCharger).order_by(
@@ -36,6 +37,7 @@ def list_unknown(*, session: Session, scope: Scope, limit: int = 50, offset: int
 
 def dismiss(*, session: Session, scope: Scope, unknown_id: int) -> None:
     """Forget an entry (it comes back if the charger tries again)."""
+    scope.require(Cap.VIEW_UNKNOWN_CHARGERS)
     scope.require(Cap.MANAGE_CHARGERS)
     if not session.execute(delete(UnknownCharger).where(UnknownCharger.id == unknown_id)).rowcount:
         raise NotFound("Unknown charger not found.")

@@ -5,10 +5,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import psycopg
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session
 
+from core.config import get_settings
 from core.errors import ValidationError
 from models import Charger, Connector, UnknownCharger
 from models.charger import ChargerStatus
@@ -55,13 +56,31 @@ def check_handshake(*, session: Session, ocpp_id: str, password: str | None, tls
                                      charger.security_profile))
 
 
-def record_unknown(*, session: Session, ocpp_id: str, remote_address: str | None, now: datetime) -> None:
-    stmt = insert(UnknownCharger).values(ocpp_id=ocpp_id[:255], remote_address=(remote_address or "")[:100],
-                                         attempts=1, first_seen_at=now, last_seen_at=now)
+def record_unknown(*, session: Session, ocpp_id: str, remote_address: str | None, now: datetime) -> bool:
+    """Count an attempt with an unregistered id: one row per (id, address) with its count and first and last
+    time. An address opens at most OCPP_UNKNOWN_PER_ADDRESS_PER_MINUTE new rows a minute; past that its
+    attempts with new ids are not recorded (the connection is refused all the same). Returns whether the
+    attempt was recorded."""
+    ocpp_id, address = ocpp_id[:255], (remote_address or "")[:100]
+    seen = session.execute(
+        update(UnknownCharger)
+        .where(UnknownCharger.ocpp_id == ocpp_id, UnknownCharger.remote_address == address)
+        .values(attempts=UnknownCharger.attempts + 1, last_seen_at=now)
+    ).rowcount
+    if seen:
+        return True
+    opened = session.execute(
+        select(func.count()).select_from(UnknownCharger)
+        .where(UnknownCharger.remote_address == address, UnknownCharger.first_seen_at > now - timedelta(minutes=1))
+    ).scalar_one()
+    if opened >= get_settings().ocpp_unknown_per_address_per_minute:
+        return False
+    stmt = insert(UnknownCharger).values(ocpp_id=ocpp_id, remote_address=address, attempts=1, first_seen_at=now,
+                                         last_seen_at=now)
     session.execute(stmt.on_conflict_do_update(
-        index_elements=[UnknownCharger.ocpp_id],
-        set_={"attempts": UnknownCharger.attempts + 1, "last_seen_at": now,
-              "remote_address": stmt.excluded.remote_address}))
+        constraint="uq_unknown_charger_id_address",
+        set_={"attempts": UnknownCharger.attempts + 1, "last_seen_at": now}))
+    return True
 
 
 def _last_statuses(session: Session, charger_id: int) -> dict[int, str]:

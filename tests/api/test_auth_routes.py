@@ -1,6 +1,10 @@
 """POST /api/v1/auth/token, GET /api/v1/me, logout, and the JSON error format."""
 from __future__ import annotations
 
+from fastapi.testclient import TestClient
+
+from app.api.main import create_api
+from core.config import get_settings
 from tests.utils.factories import PASSWORD, make_org, make_user
 
 
@@ -62,3 +66,34 @@ def test_disabled_user_token_is_refused_at_once(session, client, auth_header):
 def test_openapi_document_is_served(session, client):
     spec = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/chargers" in spec["paths"] and "/api/v1/auth/token" in spec["paths"]
+
+
+def _spray_from(client, users, headers=None) -> list[int]:
+    return [client.post("/api/v1/auth/token", json={"email": users[i % len(users)].email, "password": "wrong-pw"},
+                        headers=headers or {}).status_code for i in range(21)]
+
+
+def test_a_trusted_proxys_forwarded_address_is_the_one_throttled(session, monkeypatch):
+    monkeypatch.setattr(get_settings(), "trusted_proxies", "10.0.0.0/8")
+    org = make_org(session)
+    users = [make_user(session, role="cpo", orgs=[org]) for _ in range(6)]
+    with TestClient(create_api(), client=("10.0.0.5", 40000)) as proxy:
+        codes = _spray_from(proxy, users, {"X-Forwarded-For": "198.51.100.9"})
+        assert codes[:20] == [401] * 20 and codes[20] == 429
+        # Another client behind the same proxy still logs in.
+        r = proxy.post("/api/v1/auth/token", json={"email": users[0].email, "password": PASSWORD},
+                       headers={"X-Forwarded-For": "198.51.100.10"})
+        assert r.status_code == 200
+
+
+def test_an_untrusted_peer_cannot_escape_the_throttle_with_x_forwarded_for(session, monkeypatch):
+    monkeypatch.setattr(get_settings(), "trusted_proxies", "10.0.0.0/8")
+    org = make_org(session)
+    users = [make_user(session, role="cpo", orgs=[org]) for _ in range(6)]
+    with TestClient(create_api(), client=("203.0.113.7", 40000)) as peer:
+        codes = [peer.post("/api/v1/auth/token", json={"email": users[i % 6].email, "password": "wrong-pw"},
+                           headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code for i in range(21)]
+        assert codes[20] == 429
+        r = peer.post("/api/v1/auth/token", json={"email": users[0].email, "password": PASSWORD},
+                      headers={"X-Forwarded-For": "198.51.100.200"})
+        assert r.status_code == 429 and "network address" in r.json()["message"]

@@ -1,11 +1,12 @@
 """Invitations (Customer Support and admins), account activation and password reset (anyone with the link)."""
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, BackgroundTasks
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from app.api.deps import Caller, SessionDep, require_cap
+from core.db import session_scope
 from core.mail import MailError
 from services.access import invitations as svc
 from services.access.permissions import Cap
@@ -99,10 +100,17 @@ def activate(body: ActivateIn, session: SessionDep):
     return ActivatedOut(id=user.id, email=user.email, full_name=user.full_name, status=user.status)
 
 
+def _send_queued_resets() -> None:
+    with session_scope() as session:
+        svc.deliver_password_resets(session=session)
+
+
 @router.post("/auth/password-reset", response_model=MessageOut, status_code=202)
-def request_password_reset(body: ResetRequestIn, session: SessionDep) -> MessageOut:
-    """The same answer whether or not the address belongs to an account."""
-    return MessageOut(message=svc.request_password_reset(session=session, email=body.email))
+def request_password_reset(body: ResetRequestIn, session: SessionDep, background: BackgroundTasks) -> MessageOut:
+    """The same answer whether or not the address belongs to an account; the mail leaves after the answer."""
+    message = svc.request_password_reset(session=session, email=body.email)
+    background.add_task(_send_queued_resets)
+    return MessageOut(message=message)
 
 
 @router.post("/auth/password-reset/confirm", response_model=MessageOut)

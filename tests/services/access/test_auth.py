@@ -150,3 +150,43 @@ def test_disabling_a_user_ends_its_session_at_once(session):
     session.commit()
     with pytest.raises(auth.AuthError):
         auth.user_from_token(session=session, token=token)
+
+
+def test_spraying_48_wrong_passwords_over_12_accounts_from_one_address_is_refused(session):
+    """Each account sees only 4 failures (under its own limit of 5); the address's budget over all accounts
+    (LOGIN_IP_MAX_FAILURES, 20) runs out, and then even a right password from that address waits."""
+    clock.set(clock.now())
+    org = make_org(session)
+    users = [make_user(session, role="cpo", orgs=[org]) for _ in range(12)]
+    refused = 0
+    for attempt in range(48):
+        try:
+            auth.authenticate(session=session, email=users[attempt % 12].email, password="Summer2026!",
+                              ip="203.0.113.7")
+        except auth.Throttled as exc:
+            assert "Too many failed logins from your network address" in str(exc) and exc.retry_after > 0
+            refused += 1
+        except auth.AuthError:
+            pass
+    assert refused == 48 - 20
+    with pytest.raises(auth.Throttled, match="from your network address"):
+        auth.authenticate(session=session, email=users[0].email, password=PASSWORD, ip="203.0.113.7")
+    # Another address is untouched, and the lockout ends after LOGIN_LOCKOUT_SECONDS.
+    assert auth.authenticate(session=session, email=users[0].email, password=PASSWORD, ip="198.51.100.1")
+    clock.advance(timedelta(seconds=301))
+    assert auth.authenticate(session=session, email=users[0].email, password=PASSWORD, ip="203.0.113.7")
+
+
+def test_a_successful_login_does_not_refill_the_address_budget(session):
+    org = make_org(session)
+    mine, *others = [make_user(session, role="cpo", orgs=[org]) for _ in range(6)]
+    for attempt in range(19):
+        with pytest.raises(auth.AuthError):
+            auth.authenticate(session=session, email=others[attempt % 5].email, password="wrong-one",
+                              ip="203.0.113.7")
+        if attempt % 4 == 0:
+            auth.authenticate(session=session, email=mine.email, password=PASSWORD, ip="203.0.113.7")
+    with pytest.raises(auth.AuthError):
+        auth.authenticate(session=session, email=others[0].email, password="wrong-one", ip="203.0.113.7")
+    with pytest.raises(auth.Throttled):
+        auth.authenticate(session=session, email=mine.email, password=PASSWORD, ip="203.0.113.7")

@@ -4,16 +4,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from core.clock import clock
 from core.config import get_settings
 from core.errors import Conflict, NotFound, ValidationError
 from core.mail import MailError
-from models import AuditLog, User, UserToken
+from models import AuditLog, MailOutbox, User, UserToken
 from services.access import invitations as inv
 from services.access import users as user_svc
-from services.access.auth import AuthError, authenticate, issue_token, user_from_token
+from services.access.auth import AuthError, authenticate, change_password, issue_token, user_from_token
 from services.access.permissions import PermissionDenied
 from services.access.scope import scope_for
 from tests.utils.factories import PASSWORD, make_location_owner, make_org, make_user
@@ -44,6 +44,13 @@ def world(session):
 def invite(session, world, email="carla@x.test", role="cpo", org=None, **kw):
     return inv.invite_user(session=session, scope=world["scope"], email=email, role=role,
                            organization_id=(org or world["alpha"]).id, **kw)
+
+
+def request_reset(session, email: str) -> str:
+    """Ask for a reset link, then send the queued mail as the web process does right after answering."""
+    answer = inv.request_password_reset(session=session, email=email)
+    inv.deliver_password_resets(session=session)
+    return answer
 
 
 def token_of(msg, path=inv.ACTIVATE_PATH) -> str:
@@ -223,15 +230,15 @@ def test_a_made_up_link_is_not_valid(session, world, token):
 # --- password reset --------------------------------------------------------------------------------------
 
 def test_reset_request_answers_the_same_for_known_and_unknown_addresses(session, world, smtp):
-    known = inv.request_password_reset(session=session, email="Support@X.test")
-    unknown = inv.request_password_reset(session=session, email="nobody@x.test")
+    known = request_reset(session, email="Support@X.test")
+    unknown = request_reset(session, email="nobody@x.test")
     assert known == unknown and "1 hour" in known
     assert [m["To"] for m in smtp.messages] == ["support@x.test"]
 
 
 def test_a_reset_link_sets_a_new_password_once_and_logs_out_other_sessions(session, world, smtp):
     old_token = issue_token(world["support"])
-    inv.request_password_reset(session=session, email="support@x.test")
+    request_reset(session, email="support@x.test")
     msg = smtp.to("support@x.test")[0]
     assert "1 hour" in msg.get_body(("plain",)).get_content()
     token = token_of(msg, inv.RESET_PATH)
@@ -244,7 +251,7 @@ def test_a_reset_link_sets_a_new_password_once_and_logs_out_other_sessions(sessi
 
 
 def test_a_reset_link_expires_after_one_hour(session, world, smtp):
-    inv.request_password_reset(session=session, email="support@x.test")
+    request_reset(session, email="support@x.test")
     token = token_of(smtp.to("support@x.test")[0], inv.RESET_PATH)
     clock.set(T0 + timedelta(minutes=60))
     with pytest.raises(inv.LinkError, match="expired.*1 hour"):
@@ -254,15 +261,15 @@ def test_a_reset_link_expires_after_one_hour(session, world, smtp):
 
 def test_reset_is_not_sent_to_invited_or_disabled_users_nor_twice_within_a_minute(session, world, smtp):
     invite(session, world)
-    inv.request_password_reset(session=session, email="carla@x.test")
+    request_reset(session, email="carla@x.test")
     assert len(smtp.to("carla@x.test")) == 1  # only the invitation
-    inv.request_password_reset(session=session, email="support@x.test")
-    inv.request_password_reset(session=session, email="support@x.test")
+    request_reset(session, email="support@x.test")
+    request_reset(session, email="support@x.test")
     assert len(smtp.to("support@x.test")) == 1
     clock.set(T0 + timedelta(minutes=2))
-    inv.request_password_reset(session=session, email="support@x.test")
+    request_reset(session, email="support@x.test")
     first, second = (token_of(m, inv.RESET_PATH) for m in smtp.to("support@x.test"))
-    with pytest.raises(inv.LinkError, match="replaced"):
+    with pytest.raises(inv.LinkError, match="newer link was sent"):
         inv.reset_password(session=session, token=first, password=NEW_PASSWORD)
     inv.reset_password(session=session, token=second, password=NEW_PASSWORD)
 
@@ -284,3 +291,108 @@ def test_the_users_list_knows_when_an_invitation_link_has_expired(session, world
                                    user_ids=[first.user_id])[first.user_id].expired
     other = make_user(session, role="customer_support", orgs=[world["bravo"]])
     assert inv.pending_invitations(session=session, scope=scope_for(session, other), user_ids=[first.user_id]) == {}
+
+
+def _open_reset_link(session, smtp, email="support@x.test") -> str:
+    request_reset(session, email=email)
+    return token_of(smtp.to(email)[-1], inv.RESET_PATH)
+
+
+def test_changing_the_password_revokes_every_open_reset_link(session, world, smtp):
+    token = _open_reset_link(session, smtp)
+    change_password(session=session, user=world["support"], current=PASSWORD, new=NEW_PASSWORD)
+    with pytest.raises(inv.LinkError, match="password or the account changed"):
+        inv.reset_password(session=session, token=token, password="an-attackers-password")
+    assert authenticate(session=session, email="support@x.test", password=NEW_PASSWORD)
+
+
+def test_an_administrators_action_on_the_account_revokes_every_open_reset_link(session, world, smtp):
+    cpo = make_user(session, role="cpo", orgs=[world["alpha"]], email="cpo@x.test")
+    token = _open_reset_link(session, smtp, "cpo@x.test")
+    for status in ("disabled", "active"):
+        user_svc.set_status(session=session, scope=world["scope"], user_id=cpo.id, status=status)
+        session.commit()
+    with pytest.raises(inv.LinkError, match="no longer works"):
+        inv.reset_password(session=session, token=token, password=NEW_PASSWORD)
+    assert authenticate(session=session, email="cpo@x.test", password=PASSWORD)
+
+
+def test_using_a_reset_link_revokes_the_other_open_ones(session, world, smtp, monkeypatch):
+    first = _open_reset_link(session, smtp)
+    # Two links open at once (the cooldown is per request window; a second worker may race the first).
+    clock.set(T0 + timedelta(minutes=2))
+    second = _open_reset_link(session, smtp)
+    session.execute(UserToken.__table__.update().values(revoked_at=None))
+    session.commit()
+    inv.reset_password(session=session, token=second, password=NEW_PASSWORD)
+    with pytest.raises(inv.LinkError, match="no longer works"):
+        inv.reset_password(session=session, token=first, password="an-attackers-password")
+
+
+def test_a_reset_request_answers_before_any_mail_and_the_queued_mail_then_arrives(session, world, smtp):
+    inv.request_password_reset(session=session, email="support@x.test")
+    assert smtp.messages == [] and session.execute(select(UserToken)).first() is None
+    # The outbox holds no secret: the link is minted when the mail is sent.
+    [queued] = session.execute(select(MailOutbox)).scalars()
+    assert (queued.user_id, queued.sent_at) == (world["support"].id, None)
+    assert inv.deliver_password_resets(session=session) == 1
+    token = token_of(smtp.to("support@x.test")[0], inv.RESET_PATH)
+    assert inv.check_link(session=session, token=token, purpose=inv.RESET).email == "support@x.test"
+    assert inv.deliver_password_resets(session=session) == 0  # sent once
+
+
+def test_known_and_unknown_addresses_do_the_same_database_work(session, world, smtp, engine):
+    def statements(email: str) -> list[str]:
+        seen: list[str] = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            seen.append(statement)
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            inv.request_password_reset(session=session, email=email)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        return seen
+
+    known, unknown = statements("support@x.test"), statements("nobody@x.test")
+    assert known == unknown and len(known) == 1  # one statement, then the commit
+    assert session.execute(select(MailOutbox.user_id)).scalars().all() == [world["support"].id]
+
+
+def test_a_refused_reset_mail_stores_no_link_and_is_sent_by_a_later_drain(session, world, smtp, monkeypatch):
+    inv.request_password_reset(session=session, email="support@x.test")
+    working = get_settings().smtp_url
+    monkeypatch.setattr(get_settings(), "smtp_url", f"smtp://127.0.0.1:{free_port()}")
+    assert inv.deliver_password_resets(session=session) == 0
+    row = session.execute(select(MailOutbox)).scalar_one()
+    session.refresh(row)
+    assert row.attempts == 1 and row.sent_at is None and "did not take" in row.last_error
+    assert session.execute(select(UserToken)).first() is None
+    monkeypatch.setattr(get_settings(), "smtp_url", working)
+    assert inv.deliver_password_resets(session=session) == 1
+    assert len(smtp.to("support@x.test")) == 1
+
+
+def test_a_reset_queued_for_an_account_disabled_before_sending_is_not_sent(session, world, smtp):
+    cpo = make_user(session, role="cpo", orgs=[world["alpha"]], email="cpo@x.test")
+    inv.request_password_reset(session=session, email="cpo@x.test")
+    user_svc.set_status(session=session, scope=world["scope"], user_id=cpo.id, status="disabled")
+    session.commit()
+    assert inv.deliver_password_resets(session=session) == 0
+    assert smtp.to("cpo@x.test") == [] and session.execute(select(UserToken)).first() is None
+
+
+def test_inviting_an_address_used_in_another_tenant_reveals_nothing(session, world, smtp):
+    make_user(session, role="cpo", orgs=[world["bravo"]], email="rival@x.test")
+    make_user(session, role="cpo", orgs=[world["alpha"]], email="colleague@x.test")
+    with pytest.raises(Conflict) as foreign:
+        invite(session, world, email="Rival@x.test")
+    session.rollback()
+    assert "already exists" not in str(foreign.value) and "Bravo" not in str(foreign.value)
+    assert "cannot be used for a new user" in str(foreign.value)
+    # A user the inviter can see anyway is named as such.
+    with pytest.raises(Conflict, match="already exists"):
+        invite(session, world, email="colleague@x.test")
+    session.rollback()
+    assert smtp.messages == []
