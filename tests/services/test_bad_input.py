@@ -59,3 +59,9 @@ def test_an_id_beyond_32_bits_is_simply_not_found(session):
 def test_a_login_with_unstorable_input_is_refused_before_the_throttle(session, email, password, message):
     with pytest.raises(ValidationError, match=message):
         authenticate(session=session, email=email, password=password, ip="10.0.0.1")
+
+
+def test_a_search_with_a_nul_byte_is_refused_in_every_search_box(session):
+    scope = scope_for(session, make_user(session, role="admin"))
+    with pytest.raises(ValidationError, match="Search contains a character that is not allowed"):
+        chargers.list_chargers(session=session, scope=scope, search="CP\x00")
