@@ -9,6 +9,7 @@ from email import policy
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 LINK_RE = re.compile(r"https?://\S+")
 
@@ -24,9 +25,11 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.envelope_recipients: list[list[str]] = []
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
         self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        self.envelope_recipients.append(list(envelope.rcpt_tos))
         return "250 Message accepted"
 
     def to(self, address: str) -> list[EmailMessage]:
@@ -47,14 +50,24 @@ def links(msg: EmailMessage) -> list[str]:
 
 
 class SmtpServer:
-    def __init__(self) -> None:
+    """`login=(user, password)` makes the server require that login (AUTH LOGIN/PLAIN without TLS)."""
+
+    def __init__(self, login: tuple[str, str] | None = None) -> None:
         self.inbox = Inbox()
         self.port = free_port()
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.login = login
+        auth = {"authenticator": self._check, "auth_require_tls": False, "auth_required": True} if login else {}
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, **auth)
+
+    def _check(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+        user, password = self.login
+        return AuthResult(success=isinstance(auth_data, LoginPassword) and auth_data.login == user.encode()
+                          and auth_data.password == password.encode())
 
     @property
     def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}"
+        creds = f"{self.login[0]}:{self.login[1]}@" if self.login else ""
+        return f"smtp://{creds}127.0.0.1:{self.port}"
 
     def __enter__(self) -> SmtpServer:
         self.controller.start()

@@ -3,15 +3,12 @@ from __future__ import annotations
 
 import email
 import io
-import socket
 import subprocess
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from email import policy
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -27,6 +24,7 @@ from services.billing import invoicing
 from services.billing.invoice_view import invoice_view
 from services.billing.pdf import invoice_pdf
 from tests.utils.factories import make_charger, make_operator, make_org, make_priced_session, make_user
+from tests.utils.smtp import SmtpServer, free_port
 
 
 def at(day: int, month: int = 10) -> datetime:
@@ -109,44 +107,19 @@ def test_pdf_prints_names_outside_the_reduced_font_with_the_full_font(session, i
     assert "טעינה" in text or "הניעט" in text  # extracted in logical or visual order
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        self.messages.append(envelope)
-        return "250 Message accepted"
-
-
-def authenticator(server, session, envelope, mechanism, auth_data):
-    ok = isinstance(auth_data, LoginPassword) and auth_data.login == b"billing" and auth_data.password == b"s3cret"
-    return AuthResult(success=ok)
-
-
 @pytest.fixture
 def smtp_server(monkeypatch):
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=authenticator,
-                            auth_require_tls=False)
-    controller.start()
-    monkeypatch.setattr(get_settings(), "smtp_url", f"smtp://billing:s3cret@127.0.0.1:{port}")
-    yield inbox
-    controller.stop()
+    with SmtpServer(login=("billing", "s3cret")) as server:
+        monkeypatch.setattr(get_settings(), "smtp_url", server.url)
+        yield server.inbox
 
 
 def test_send_mails_the_pdf_to_the_billing_contact_and_marks_the_draft_sent(session, invoiced, smtp_server):
     result = mail.send_invoice(session=session, scope=invoiced["scope"], invoice_id=invoiced["invoice_id"])
     assert result.delivered and result.recipient == "rechnung@berlin.example"
     assert len(smtp_server.messages) == 1
-    envelope = smtp_server.messages[0]
-    assert envelope.rcpt_tos == ["rechnung@berlin.example"]
-    msg = email.message_from_bytes(envelope.content, policy=policy.default)
+    assert smtp_server.envelope_recipients == [["rechnung@berlin.example"]]
+    msg = smtp_server.messages[0]
     assert msg["Subject"].startswith("Invoice INV-BERLIN-00001 from Operator")
     # Days read as on the PDF and the page (core.fmt), not as ISO dates.
     assert msg["Subject"].endswith("(1–31 Oct 2026)")
