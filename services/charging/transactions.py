@@ -602,12 +602,13 @@ def meter_curve(session: Session, t: Transaction) -> list[CurvePoint]:
 
 
 def _raw_messages(session: Session, t: Transaction, limit: int = 2000) -> list[RawMessage]:
-    """Frames tagged with the session, plus the charger's untagged frames during it (e.g. StartTransaction)."""
+    """Frames tagged with the session, plus the charger's untagged frames during it (e.g. StartTransaction).
+    Only the session's own charger's frames: another charger naming this transactionId is not its log."""
     margin = timedelta(minutes=1)
     end = (t.stopped_at or utcnow()) + margin
-    rows = session.execute(select(OcppMessage).where(or_(
+    rows = session.execute(select(OcppMessage).where(OcppMessage.charger_id == t.charger_id, or_(
         OcppMessage.transaction_id == t.id,
-        and_(OcppMessage.charger_id == t.charger_id, OcppMessage.transaction_id.is_(None),
+        and_(OcppMessage.transaction_id.is_(None),
              OcppMessage.created_at >= t.started_at - margin, OcppMessage.created_at <= end)))
         .order_by(OcppMessage.created_at, OcppMessage.id).limit(limit)).scalars()
     return [RawMessage(m.id, m.created_at, m.direction, m.action, m.frame) for m in rows]
