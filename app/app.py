@@ -2,9 +2,12 @@
 import reflex as rx
 
 from app.api.main import create_api
+from app.middleware import hardened
+from core.config import get_settings
 from state.live import attach_app, run_listener
 
-app = rx.App(api_transformer=create_api())
+# The API is mounted first; the hardening wraps everything, pages included (app/middleware.py).
+app = rx.App(api_transformer=[create_api(), hardened(get_settings())])
 # One LISTEN per web process fans status changes out to the open pages (docs/adr/0002-live-updates.md).
 app.register_lifespan_task(run_listener)
 attach_app(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from functools import lru_cache
 from ipaddress import ip_network
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -12,9 +13,27 @@ DEMO_SECRET_KEY = "voltdesk-demo-secret-key-do-not-use-in-production"
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class Settings(BaseSettings):
+class WebSettings(BaseSettings):
+    """What rxconfig.py needs too (CORS), readable without the secrets Settings insists on."""
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
+    public_url: str = "http://localhost:3000"
+    # Origins allowed to call the API and open the websocket with credentials (comma-separated).
+    # Unset: only the app's own origin, from PUBLIC_URL.
+    cors_origins: str = ""
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        listed = [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
+        return listed or [origin_of(self.public_url)]
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+class Settings(WebSettings):
     demo_mode: bool = False
     secret_key: str = DEMO_SECRET_KEY
     database_url: str | None = None
@@ -36,7 +55,6 @@ class Settings(BaseSettings):
     password_reset_ttl_minutes: int = 60
 
     web_port: int = 3000
-    public_url: str = "http://localhost:3000"
 
     ocpp_host: str = "0.0.0.0"
     ocpp_port: int = 9000

@@ -5,6 +5,8 @@ from typing import Any
 
 from sqlalchemy import or_
 
+from core.validation import check_text
+
 ESCAPE = "\\"
 
 
@@ -15,8 +17,9 @@ def contains_pattern(text: str) -> str:
 
 
 def search_clause(search: str | None, *columns: Any) -> Any | None:
-    """WHERE clause: any of `columns` contains the search text (case-insensitive); None for a blank search."""
-    text = (search or "").strip()
+    """WHERE clause: any of `columns` contains the search text (case-insensitive); None for a blank search.
+    Text the database cannot hold (a NUL) is refused with a message, not a failed query."""
+    text = check_text((search or "").strip(), "search")
     if not text:
         return None
     pattern = contains_pattern(text)

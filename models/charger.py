@@ -139,6 +139,8 @@ class IdTag(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("char_length(tag) BETWEEN 1 AND 20", name="ck_idtag_len"),
         one_of("status", IdTagStatus, name="ck_idtag_status"),
+        # OCPP 1.6 IdToken is case-insensitive: one card whatever the case (migration 0020_ocpp18).
+        Index("uq_idtag_tag_ci", text("lower(tag)"), unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)

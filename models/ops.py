@@ -17,6 +17,7 @@ class CommandStatus(StrEnum):
     SENT = "sent"
     DONE = "done"
     FAILED = "failed"
+    EXPIRED = "expired"  # never sent: its deadline passed first
 
 
 

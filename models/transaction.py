@@ -30,7 +30,8 @@ class TransactionStatus(StrEnum):
     COMPLETED = "completed"
 
 # Suspect-data flags, kept on the row rather than dropping the data.
-FLAGS = ("meter_backwards", "future_timestamp", "overlapping_session", "stopped_without_start", "late_delivery")
+FLAGS = ("meter_backwards", "future_timestamp", "overlapping_session", "stopped_without_start", "late_delivery",
+         "closed_by_reconciliation")
 
 
 class Transaction(SQLModel, table=True):
@@ -108,7 +109,12 @@ class Transaction(SQLModel, table=True):
 
 class MeterValue(SQLModel, table=True):
     __tablename__ = "meter_value"
-    __table_args__ = (Index("ix_meter_value_session_ts", "transaction_id", "timestamp"),)
+    __table_args__ = (
+        Index("ix_meter_value_session_ts", "transaction_id", "timestamp"),
+        # One row per reading: a resent MeterValues stores nothing twice (services/ocpp/meter.py).
+        Index("uq_meter_value_sample", "charger_id", "connector_id", "timestamp", "measurand",
+              text("coalesce(phase, '')"), text("coalesce(location, '')"), unique=True),
+    )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
     charger_id: int = fk_field("charger.id", ondelete="CASCADE", index=False)
@@ -139,3 +145,6 @@ class ChargerStatusEvent(SQLModel, table=True):
     vendor_error_code: str | None = Field(default=None, max_length=50)
     occurred_at: datetime | None = ts_field()
     received_at: datetime = created_at_field()
+    # Suspect data, as on sessions: "future_timestamp" when occurred_at was ahead of our clock.
+    flags: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String(32)), nullable=False,
+                                                                      server_default=text("'{}'")))

@@ -45,6 +45,10 @@ class CallFailed(Exception):
         self.code = code
 
 
+class NotSent(Exception):
+    """Our CALL's deadline passed while it queued behind the charger's other calls: it was never sent."""
+
+
 def _tx_id(payload: Any) -> int | None:
     if isinstance(payload, dict):
         tx = payload.get("transactionId")
@@ -130,19 +134,33 @@ class ChargerConnection:
             raise OcppError("InternalError", "The central system could not process the request") from exc
 
     async def call(self, action: str, payload: dict, timeout: float) -> Any:
-        """Send a CALL and wait for its answer. One CALL at a time per charger, as OCPP-J requires."""
+        """Send a CALL and wait for its answer. One CALL at a time per charger, as OCPP-J requires.
+
+        `timeout` covers queueing behind the charger's other calls as well as the answer: a CALL whose
+        deadline passes before its turn raises NotSent and never goes out."""
         if self._call_lock is None:
             self._call_lock = asyncio.Lock()
             self._pending = {}
-        async with self._call_lock:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        try:
+            async with asyncio.timeout_at(deadline):
+                await self._call_lock.acquire()
+        except TimeoutError:
+            raise NotSent(action) from None
+        try:
+            if loop.time() >= deadline:
+                raise NotSent(action)
             unique_id = uuid.uuid4().hex
-            future = asyncio.get_running_loop().create_future()
+            future = loop.create_future()
             self._pending[unique_id] = future
             try:
                 await self.send(dumps([CALL, unique_id, action, payload]), action, _tx_id(payload))
-                return await asyncio.wait_for(future, timeout)
+                return await asyncio.wait_for(future, deadline - loop.time())
             finally:
                 self._pending.pop(unique_id, None)
+        finally:
+            self._call_lock.release()
 
     def close_pending(self) -> None:
         for future in (self._pending or {}).values():

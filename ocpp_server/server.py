@@ -28,7 +28,7 @@ from core.config import Settings, get_settings
 from core.db import get_engine
 from core.events import COMMAND_CHANNEL
 from ocpp_server.batch import BatchWriter
-from ocpp_server.connection import CallFailed, ChargerConnection
+from ocpp_server.connection import CallFailed, ChargerConnection, NotSent
 from ocpp_server.stalls import StallMonitor
 from services.ocpp import commands as cmd_svc
 from services.ocpp import presence
@@ -291,16 +291,21 @@ class OcppServer:
 
     async def _run_command(self, cmd: cmd_svc.ClaimedCommand) -> None:
         conn = self.connections.get(cmd.charger_id)
-        result, error = None, None
+        result, error, expired = None, None, False
         if conn is None:
             error = cmd_svc.OFFLINE
+        elif cmd.remaining <= 0:
+            error, expired = cmd_svc.EXPIRED.format(wait=cmd.timeout), True
         else:
             try:
-                result = await conn.call(cmd.action, cmd.payload, cmd.timeout)
+                result = await conn.call(cmd.action, cmd.payload, cmd.remaining)
+            except NotSent:
+                error, expired = cmd_svc.EXPIRED.format(wait=cmd.timeout), True
             except TimeoutError:
                 error = f"Charger did not answer within {cmd.timeout:g} s"
             except CallFailed as exc:
                 error = f"Charger answered with an error: {exc}"
             except (ConnectionClosed, ConnectionError):
                 error = cmd_svc.OFFLINE
-        await self.db(cmd_svc.complete_command, command_id=cmd.id, result=result, error=error)
+        await self.db(cmd_svc.complete_command, command_id=cmd.id, action=cmd.action, result=result, error=error,
+                      expired=expired)

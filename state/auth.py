@@ -6,7 +6,9 @@ import asyncio
 import reflex as rx
 
 from core.db import session_scope
+from core.errors import ValidationError
 from core.net import client_address
+from core.validation import check_text
 from services.access.auth import (
     MAX_PASSWORD_BYTES,
     AuthError,
@@ -49,6 +51,12 @@ class LoginState(AppState):
         if not email or not password:
             self.error = "Enter your email and password."
             return
+        try:
+            check_text(email, "email")
+            check_text(password, "password")
+        except ValidationError as exc:
+            self.error = exc.message
+            return
         if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
             self.error = f"Password must be at most {MAX_PASSWORD_BYTES} bytes long."
             return
@@ -66,7 +74,7 @@ class LoginState(AppState):
 
         try:
             token = await asyncio.to_thread(job)
-        except AuthError as exc:
+        except (AuthError, ValidationError) as exc:
             self.error = str(exc)
             return
         finally:

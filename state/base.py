@@ -166,7 +166,7 @@ class AppState(rx.State):
         self._forget()
         return rx.redirect(LOGIN)
 
-    async def _call(self, work: Work, *, cap: Cap | None = None, form: Form | None = None) -> Call:
+    async def _call(self, work: Work | None, *, cap: Cap | None = None, form: Form | None = None) -> Call:
         """The one way a handler calls a service: `_run(work, cap=cap)`, with any refusal sorted out.
 
         `Call(True, result)`, or `Call(False, answer=...)` where the answer (or None) is what the handler

@@ -128,6 +128,7 @@ class ChargerDetailState(AppState):
         cid = self.charger_id
 
         def work(session, user, scope):
+            session.commit()  # give the pooled connection back: the wait holds none
             return send_command(engine=session.get_bind(), scope=scope, charger_id=cid, action=action,
                                 payload=payload, requested_by=user.id)
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import reflex as rx
 
 from core.clock import utcnow
+from core.config import get_settings
 from core.errors import NotFound
 from core.fmt import MISSING, percent, plain, when
 from models.contract import ContractKind
@@ -262,7 +263,13 @@ class OrganizationDetailState(AppState):
         if not files:
             self.logo_error = "Choose an image file first."
             return
-        data = await files[0].read()
+        # The caller first, then at most one byte past the limit (set_logo says why it is refused):
+        # an anonymous or oversized upload is never read whole.
+        allowed = await self._call(None, cap=Cap.MANAGE_ORGANIZATIONS, form=self._logo_refused)
+        if not allowed.ok:
+            yield allowed.answer
+            return
+        data = await files[0].read(get_settings().logo_max_bytes + 1)
         org_id = int(self.org["id"])
 
         def work(session, user, scope):

@@ -1,11 +1,15 @@
 """The REST API at /api/v1, mounted into Reflex's backend through `api_transformer`."""
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from swagger_ui_bundle import swagger_ui_path
 
+from app.api.inputs import check_input
 from app.api.routes import auth, chargers, commands, organizations, transactions
 from app.api.routes import finance as finance_routes
 from app.api.routes import invitations as invitation_routes
@@ -14,6 +18,7 @@ from core.errors import Conflict, NotFound, ValidationError
 from services.access.permissions import PermissionDenied
 
 PREFIX = "/api/v1"
+DOCS_ASSETS = f"{PREFIX}/docs/assets"
 
 
 def _error(status: int, message: str, **extra) -> JSONResponse:
@@ -22,13 +27,24 @@ def _error(status: int, message: str, **extra) -> JSONResponse:
 
 def create_api() -> FastAPI:
     api = FastAPI(title="Voltdesk API", version="1", openapi_url=f"{PREFIX}/openapi.json",
-                  docs_url=f"{PREFIX}/docs", redoc_url=None)
+                  docs_url=None, redoc_url=None,
+                  dependencies=[Depends(check_input)])
     for router in (auth.router, organizations.router, chargers.router, commands.router):
         api.include_router(router, prefix=PREFIX)
     api.include_router(transactions.router, prefix=PREFIX)
     api.include_router(invoice_routes.router, prefix=PREFIX)
     api.include_router(finance_routes.router, prefix=PREFIX)
     api.include_router(invitation_routes.router, prefix=PREFIX)
+
+    # The docs page loads Swagger UI from the pinned swagger-ui-bundle package, not from a CDN.
+    api.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @api.get(f"{PREFIX}/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=api.openapi_url, title=f"{api.title} - docs",
+                                   swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                                   swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png")
 
     @api.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

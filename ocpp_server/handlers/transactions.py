@@ -10,6 +10,8 @@ from services.ocpp.meter import parse_meter_values
 
 @handles("StartTransaction")
 async def start_transaction(conn, payload: dict) -> dict:
+    # A start may close the connector's older session from its last sample: queued samples are written first.
+    await conn.server.meters.flush()
     result = await conn.db(tx_svc.start_transaction, charger_id=conn.charger.id,
                            connector_id=payload["connectorId"], id_tag=payload["idTag"],
                            meter_start=payload["meterStart"], timestamp=parse_ts(payload["timestamp"]),

@@ -21,6 +21,7 @@ from sqlmodel import Session
 from core.clock import utcnow
 from core.config import get_settings
 from core.errors import ValidationError
+from core.validation import EMAIL_MAX, check_text
 from models import LoginThrottle, User, UserToken
 
 MAX_PASSWORD_BYTES = 72  # bcrypt ignores anything past 72 bytes; we refuse instead
@@ -128,6 +129,10 @@ def _clear_failures(session: Session, key: str) -> None:
 def authenticate(*, session: Session, email: str, password: str, ip: str | None = None) -> User:
     """Check a login from client address `ip` (core.net.client_address). Commits throttling state;
     raises AuthError with a safe message (Throttled when a budget is spent)."""
+    # Refused before the throttle rows, whose keys must fit their column.
+    if len(check_text(email, "email")) > EMAIL_MAX:
+        raise ValidationError(f"Email must be at most {EMAIL_MAX} characters.", "email")
+    check_text(password, "password")
     settings = get_settings()
     key = _throttle_key(email, ip)
     _check_throttle(session, key, ACCOUNT_THROTTLED)

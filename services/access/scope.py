@@ -22,6 +22,7 @@ from sqlalchemy import select, true
 from sqlmodel import Session
 
 from core.errors import NotFound
+from core.validation import fits_int32
 from models import Charger, LocationOwner, Organization, Transaction, User, UserOrganization
 from services.access.permissions import ALL_ORGANIZATION_ROLES, Cap, Role, can, require
 
@@ -130,6 +131,8 @@ def scope_for(session: Session, user: User) -> Scope:
 
 def get_in_scope(session: Session, model: type, obj_id: Any, scope: Scope) -> Any:
     """Fetch a tenant row by id, or NotFound if it is missing or outside the scope."""
+    if isinstance(obj_id, int) and not fits_int32(obj_id):
+        raise NotFound(f"{model.__name__} not found.")  # no 32-bit id column holds it
     obj = session.get(model, obj_id)
     if obj is None:
         raise NotFound(f"{model.__name__} not found.")

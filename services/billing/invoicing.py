@@ -27,6 +27,7 @@ from sqlmodel import Session
 from core.clock import utcnow
 from core.errors import Conflict, NotFound, ValidationError
 from core.money import round_money
+from core.validation import check_day, check_int32
 from models import (
     BillingRun,
     Charger,
@@ -285,6 +286,8 @@ def _invoice_one(session: Session, org: Organization, start: date, end: date, ac
 
 
 def validate_period(period_start: date, period_end: date) -> None:
+    check_day(period_start, "period_start")
+    check_day(period_end, "period_end")
     if period_end < period_start:
         raise ValidationError("The period end is before its start.", "period_end")
     if (period_end - period_start).days > 366:
@@ -460,6 +463,11 @@ def list_invoices(*, session: Session, scope: Scope, organization_id: int | None
         raise ValidationError(f"Status must be one of: {', '.join(TRANSITIONS)}.", "status")
     if not 1 <= limit <= 1000 or offset < 0:
         raise ValidationError("limit must be 1..1000 and offset 0 or more.", "limit")
+    for name, day in (("period_start", period_start), ("period_end", period_end)):
+        if day is not None:
+            check_day(day, name)
+    if organization_id is not None:
+        check_int32(organization_id, "organization_id")
     where = [scope.org_filter(Invoice.organization_id)]
     if organization_id is not None:
         where.append(Invoice.organization_id == organization_id)

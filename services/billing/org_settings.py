@@ -25,7 +25,7 @@ from core.clock import utcnow
 from core.config import get_settings
 from core.errors import ValidationError
 from core.money import validate_currency
-from core.validation import decimal_in_range, required_text, validate_email, validate_timezone
+from core.validation import check_text, decimal_in_range, required_text, validate_email, validate_timezone
 from models import Organization
 from models.base import values
 from models.organization import Region
@@ -36,14 +36,14 @@ from services.access.scope import Scope, get_in_scope
 from services.charging import contracts
 
 TEXT_FIELDS = {"legal_name": 200, "address": 500, "registration_number": 64, "tax_number": 64}
-# (low, high, label) for percentages and amounts.
+# (low, high, decimal places the column keeps, label) for percentages and amounts.
 NUMBER_FIELDS = {
-    "vat_rate": (Decimal(0), Decimal(50), "VAT rate (%)"),
-    "ssc_levy_rate": (Decimal(0), Decimal(20), "SSC levy rate (%)"),
-    "gateway_fee_percent": (Decimal(0), Decimal(20), "gateway charge (%)"),
-    "gateway_fee_fixed": (Decimal(0), Decimal(100000), "gateway fixed fee"),
-    "energy_cost_per_kwh": (Decimal(0), Decimal(100000), "energy cost per kWh"),
-    "platform_commission_rate": (Decimal(0), Decimal(100), "platform commission (%)"),
+    "vat_rate": (Decimal(0), Decimal(50), 3, "VAT rate (%)"),
+    "ssc_levy_rate": (Decimal(0), Decimal(20), 3, "SSC levy rate (%)"),
+    "gateway_fee_percent": (Decimal(0), Decimal(20), 3, "gateway charge (%)"),
+    "gateway_fee_fixed": (Decimal(0), Decimal(100000), 4, "gateway fixed fee"),
+    "energy_cost_per_kwh": (Decimal(0), Decimal(100000), 4, "energy cost per kWh"),
+    "platform_commission_rate": (Decimal(0), Decimal(100), 3, "platform commission (%)"),
 }
 EDITABLE = ("name", "currency", "timezone", "region", "billing_email", "billing_cycle", "billing_day",
             "payment_terms_days", *TEXT_FIELDS, *NUMBER_FIELDS)
@@ -90,12 +90,8 @@ def _int(value: Any, field: str, message: str) -> int:
 
 
 def _number(value: Any, key: str) -> Decimal:
-    low, high, label = NUMBER_FIELDS[key]
-    try:
-        return decimal_in_range(value, key, low=low, high=high, label=label)
-    except ValidationError as exc:
-        # Keep acronyms (VAT, SSC) as written: the shared helper lower-cases the label.
-        raise ValidationError(label[:1].upper() + label[1:] + exc.message[len(label):], key) from None
+    low, high, places, label = NUMBER_FIELDS[key]
+    return decimal_in_range(value, key, low=low, high=high, places=places, label=label)
 
 
 def validate_changes(org: Organization, changes: dict[str, Any]) -> dict[str, Any]:
@@ -116,7 +112,7 @@ def validate_changes(org: Organization, changes: dict[str, Any]) -> dict[str, An
         elif key == "billing_email":
             clean[key] = validate_email(value) if (value or "").strip() else None
         elif key in TEXT_FIELDS:
-            text = (value or "").strip()
+            text = check_text((value or "").strip(), key)
             if len(text) > TEXT_FIELDS[key]:
                 raise ValidationError(
                     f"{key.replace('_', ' ').capitalize()} must be at most {TEXT_FIELDS[key]} characters.", key)

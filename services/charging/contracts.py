@@ -72,7 +72,8 @@ def add_contract(*, session: Session, scope: Scope, user_id: int | None, organiz
     if kind not in values(ContractKind):
         raise ValidationError(f"Contract kind must be one of: {', '.join(ContractKind)}.", "kind")
     label = "platform commission" if kind == ContractKind.PLATFORM else "location owner commission"
-    rate_ = decimal_in_range(rate, "rate", low=Decimal(0), high=Decimal(100), label=f"{label} (%)")
+    rate_ = decimal_in_range(rate, "rate", low=Decimal(0), high=Decimal(100), places=3,
+                             label=f"{label} (%)")
     if kind == ContractKind.PLATFORM:
         if location_owner_id is not None or charger_id is not None:
             raise ValidationError("A platform contract covers the whole organization; give no owner or charger.",

@@ -51,15 +51,8 @@ def row(t: Tariff) -> TariffRow:
 
 def price(value: object, field: str, label: str | None = None) -> Decimal:
     """A non-negative price with at most 4 decimals (what the database keeps)."""
-    label = label or LABELS.get(field, field)
-    title = label[:1].upper() + label[1:]  # keep "kWh" as written
-    try:
-        dec = decimal_in_range(value, field, low=Decimal(0), high=MAX_PRICE, label=label)
-    except ValidationError as exc:
-        raise ValidationError(title + exc.message[len(label):], field) from None
-    if dec.as_tuple().exponent < -4:
-        raise ValidationError(f"{title} may have at most 4 decimal places.", field)
-    return dec
+    return decimal_in_range(value, field, low=Decimal(0), high=MAX_PRICE, places=4,
+                            label=label or LABELS.get(field, field))
 
 
 def validate_bands(raw: Any) -> list[dict[str, str]]:

@@ -31,6 +31,7 @@ from sqlmodel import Session
 from core.clock import utcnow
 from core.errors import NotFound, ValidationError
 from core.money import round_money
+from core.validation import check_day, check_int32, check_text, fits_int32
 from models import (
     Charger,
     ChargerStartDayStat,
@@ -91,6 +92,14 @@ class TxFilter:
     def __post_init__(self) -> None:
         if self.preset is not None and self.preset not in PRESETS:
             raise ValidationError(f"Date preset must be one of: {', '.join(PRESETS)}.", "preset")
+        for name in ("date_from", "date_to"):
+            if getattr(self, name) is not None:
+                check_day(getattr(self, name), name)
+        for name in ("organization_id", "charger_id", "connector_id"):
+            if getattr(self, name) is not None:
+                check_int32(getattr(self, name), name)
+        if self.id_tag is not None:
+            check_text(self.id_tag, "id_tag")
         if self.preset and (self.date_from or self.date_to):
             raise ValidationError("Choose a preset or a custom date range, not both.", "preset")
         if self.date_from and self.date_to:
@@ -597,6 +606,8 @@ AMOUNT_FIELDS = ("energy", "time", "session_fee", "idle", "subtotal", "vat", "ss
 
 def get_transaction(*, session: Session, scope: Scope, transaction_id: int) -> TxDetail:
     scope.require(Cap.VIEW_TRANSACTIONS)
+    if not fits_int32(transaction_id):
+        raise NotFound("Session not found.")
     found = session.execute(_joined(*_ROW_COLUMNS).where(Transaction.id == transaction_id,
                                                          scope.transaction_filter())).first()
     if found is None:
@@ -640,12 +651,13 @@ def meter_curve(session: Session, t: Transaction) -> list[CurvePoint]:
 
 
 def _raw_messages(session: Session, t: Transaction, limit: int = 2000) -> list[RawMessage]:
-    """Frames tagged with the session, plus the charger's untagged frames during it (e.g. StartTransaction)."""
+    """Frames tagged with the session, plus the charger's untagged frames during it (e.g. StartTransaction).
+    Only the session's own charger's frames: another charger naming this transactionId is not its log."""
     margin = timedelta(minutes=1)
     end = (t.stopped_at or utcnow()) + margin
-    rows = session.execute(select(OcppMessage).where(or_(
+    rows = session.execute(select(OcppMessage).where(OcppMessage.charger_id == t.charger_id, or_(
         OcppMessage.transaction_id == t.id,
-        and_(OcppMessage.charger_id == t.charger_id, OcppMessage.transaction_id.is_(None),
+        and_(OcppMessage.transaction_id.is_(None),
              OcppMessage.created_at >= t.started_at - margin, OcppMessage.created_at <= end)))
         .order_by(OcppMessage.created_at, OcppMessage.id).limit(limit)).scalars()
     return [RawMessage(m.id, m.created_at, m.direction, m.action, m.frame) for m in rows]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from models import Charger, IdTag, Organization
@@ -19,27 +19,31 @@ def _org_chain(session: Session, org_id: int) -> set[int]:
     return chain
 
 
-def check_id_tag(*, session: Session, charger_id: int, id_tag: str, now: datetime) -> tuple[dict, IdTag | None]:
-    """OCPP IdTagInfo for `id_tag` at this charger, and the tag row when it exists.
+def find_id_tag(session: Session, id_tag: str) -> IdTag | None:
+    """OCPP 1.6 IdToken is a case-insensitive identifier: "abc1" is the card "ABC1" (unique index on lower(tag))."""
+    return session.execute(select(IdTag).where(func.lower(IdTag.tag) == id_tag.lower())).scalar_one_or_none()
 
-    Status, expiry and blocking come from the tag; a tag of an organization that does not own the charger
-    (or an ancestor of it) is Invalid here.
+
+def check_id_tag(*, session: Session, charger_id: int, id_tag: str, now: datetime) -> tuple[dict, IdTag | None]:
+    """OCPP IdTagInfo for `id_tag` at this charger, and the tag row when the charger may use it.
+
+    The organization comes first: a tag of an organization that does not own the charger (or an ancestor of
+    it) is plain Invalid, as if it did not exist, so a charger learns nothing about another tenant's tags (not
+    their expiry, parent, or Blocked/Expired status). Then status, expiry and blocking come from the tag.
     """
-    tag = session.execute(select(IdTag).where(IdTag.tag == id_tag)).scalar_one_or_none()
-    if tag is None:
+    tag = find_id_tag(session, id_tag)
+    charger = session.get(Charger, charger_id)
+    if tag is None or tag.organization_id not in _org_chain(session, charger.organization_id):
         return {"status": "Invalid"}, None
     info: dict = {}
     if tag.expires_at is not None:
         info["expiryDate"] = tag.expires_at.isoformat()
     if tag.parent_tag:
         info["parentIdTag"] = tag.parent_tag
-    charger = session.get(Charger, charger_id)
     if tag.status != "Accepted":
         status = tag.status
     elif tag.expires_at is not None and tag.expires_at <= now:
         status = "Expired"
-    elif tag.organization_id not in _org_chain(session, charger.organization_id):
-        status = "Invalid"
     else:
         status = "Accepted"
     return {"status": status, **info}, tag

@@ -3,18 +3,27 @@
 The web app or API inserts a ChargerCommand (pending) and sends NOTIFY on `voltdesk_commands`; the OCPP
 process holding the charger's websocket claims it atomically, sends the call and writes the result, then
 NOTIFYs `voltdesk_command_results`. `send_command` does all of that from the caller's side and waits.
+
+A command's timeout runs from its creation and covers everything: waiting to be claimed, queueing behind
+the charger's other calls, and the charger's answer. A command not sent by then is `expired` and is never
+sent, so a command reported failed cannot still reach the charger later. Payloads are checked against the
+OCPP 1.6 request schema (formats included) before they are queued, and answers against the response schema.
 """
 from __future__ import annotations
 
+import asyncio
 import decimal
 import json
+import re
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlparse
 
 import psycopg
-from jsonschema import Draft4Validator
+from jsonschema import Draft4Validator, FormatChecker
 from ocpp.messages import get_validator
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -28,6 +37,7 @@ from models import Charger, ChargerCommand
 from models.ops import CommandStatus
 from services.access.permissions import Cap
 from services.access.scope import Scope, get_in_scope
+from services.ocpp.common import parse_ts
 
 RESULT_CHANNEL = "voltdesk_command_results"
 
@@ -43,13 +53,51 @@ ACTIONS = (
 NEGATIVE = {"Rejected", "Failed", "UnlockFailed", "NotSupported", "Occupied", "Faulted", "Unavailable",
             "VersionMismatch", "UnknownMessageId", "UnknownVendorId", "NotImplemented"}
 OFFLINE = "Charger is offline"
+EXPIRED = "Not sent: the command expired after {wait:g} s while waiting for the charger"
 MAX_TIMEOUT = 300.0
+# jsonschema checks "date-time" only with an optional package we do not install: the OCPP schemas' two
+# formats are checked here, as the charger will read them.
+FORMATS = FormatChecker([])
+
+
+RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)?")
+
+
+@FORMATS.checks("date-time")
+def _date_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True  # a wrong type is the "type" keyword's error
+    if not RFC3339.fullmatch(value):
+        return False
+    try:
+        parse_ts(value)
+    except ValidationError:
+        return False  # the right shape, an impossible date (2026-02-30)
+    return True
+
+
+@FORMATS.checks("uri", raises=ValueError)
+def _uri(value: object) -> bool:
+    if isinstance(value, str) and not urlparse(value).scheme:
+        raise ValueError("not an absolute URI")
+    return True
 
 
 def _validator(action: str, result: bool = False) -> Draft4Validator:
     # SetChargingProfile/RemoteStart carry decimals with a multipleOf: parse them exactly, as the ocpp lib does.
     exact = action in ("SetChargingProfile", "RemoteStartTransaction", "GetCompositeSchedule")
-    return get_validator(3 if result else 2, action, "1.6", parse_float=decimal.Decimal if exact else float)
+    lib = get_validator(3 if result else 2, action, "1.6", parse_float=decimal.Decimal if exact else float)
+    return Draft4Validator(lib.schema, format_checker=FORMATS)
+
+
+def _first_error(action: str, payload: Any, result: bool) -> tuple[str, str] | None:
+    """(where, message) of the first schema error, or None."""
+    exact = json.loads(json.dumps(payload), parse_float=decimal.Decimal)
+    errors = sorted(_validator(action, result).iter_errors(exact), key=lambda e: list(e.path))
+    if not errors:
+        return None
+    e = errors[0]
+    return ".".join(str(p) for p in e.path), e.message
 
 
 def validate_command(action: str, payload: Any) -> dict:
@@ -58,14 +106,23 @@ def validate_command(action: str, payload: Any) -> dict:
         raise ValidationError(f"Unknown command '{action}'. Use one of: {', '.join(ACTIONS)}.", "action")
     if not isinstance(payload, dict):
         raise ValidationError("The payload must be a JSON object.", "payload")
-    exact = json.loads(json.dumps(payload), parse_float=decimal.Decimal)
-    errors = sorted(_validator(action).iter_errors(exact), key=lambda e: list(e.path))
-    if errors:
-        e = errors[0]
-        where = ".".join(str(p) for p in e.path)
-        raise ValidationError(f"{action} payload{'.' + where if where else ''}: {e.message}",
+    error = _first_error(action, payload, result=False)
+    if error is not None:
+        where, message = error
+        raise ValidationError(f"{action} payload{'.' + where if where else ''}: {message}",
                               "payload" + ("." + where if where else ""))
     return payload
+
+
+def answer_error(action: str, answer: Any) -> str | None:
+    """Why the charger's answer does not conform to the OCPP 1.6 response schema, or None."""
+    if not isinstance(answer, dict):
+        return "Invalid answer from the charger: the payload is not a JSON object"
+    error = _first_error(action, answer, result=True)
+    if error is None:
+        return None
+    where, message = error
+    return f"Invalid answer from the charger: {where + ': ' if where else ''}{message}"
 
 
 @dataclass(frozen=True)
@@ -73,7 +130,7 @@ class CommandResult:
     id: int
     charger_id: int
     action: str
-    status: str  # pending, sent, done, failed
+    status: str  # pending, sent, done, failed, expired
     result: dict | None
     error: str | None
     created_at: datetime
@@ -122,18 +179,25 @@ class ClaimedCommand:
     action: str
     payload: dict
     timeout: float
+    remaining: float  # seconds left of the timeout when it was claimed; it counts from the command's creation
 
 
 def _claimed(rows) -> list[ClaimedCommand]:
     default = get_settings().ocpp_command_timeout_seconds
-    return [ClaimedCommand(r.id, r.charger_id, r.action, r.payload, r.timeout_seconds or default) for r in rows]
+    now = utcnow()
+    claimed = []
+    for r in rows:
+        timeout = r.timeout_seconds or default
+        age = max(0.0, (now - r.created_at).total_seconds())
+        claimed.append(ClaimedCommand(r.id, r.charger_id, r.action, r.payload, timeout, timeout - age))
+    return claimed
 
 
 def claim_command(*, session: Session, command_id: int, charger_ids: list[int]) -> ClaimedCommand | None:
     """Take one pending command for a charger this process holds. Atomic: two processes never both win."""
     rows = session.execute(text(
         "UPDATE charger_command SET status = 'sent' WHERE id = :id AND status = 'pending'"
-        " AND charger_id = ANY(:chargers) RETURNING id, charger_id, action, payload, timeout_seconds"),
+        " AND charger_id = ANY(:chargers) RETURNING id, charger_id, action, payload, timeout_seconds, created_at"),
         {"id": command_id, "chargers": charger_ids}).all()
     claimed = _claimed(rows)
     return claimed[0] if claimed else None
@@ -147,19 +211,25 @@ def claim_pending(*, session: Session, charger_ids: list[int], limit: int = 100)
         "UPDATE charger_command SET status = 'sent' WHERE id IN ("
         " SELECT id FROM charger_command WHERE status = 'pending' AND charger_id = ANY(:chargers)"
         " ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED)"
-        " RETURNING id, charger_id, action, payload, timeout_seconds"),
+        " RETURNING id, charger_id, action, payload, timeout_seconds, created_at"),
         {"chargers": charger_ids, "limit": limit}).all()
     return _claimed(rows)
 
 
-def complete_command(*, session: Session, command_id: int, result: dict | None, error: str | None) -> None:
-    """Write the charger's answer (or the error) and wake the waiting caller."""
+def complete_command(*, session: Session, command_id: int, action: str, result: Any, error: str | None,
+                     expired: bool = False) -> None:
+    """Write the charger's answer (or the error) and wake the waiting caller.
+
+    `expired`: the command was never sent. An answer that breaks the 1.6 response schema is a failure."""
+    if error is None and not expired:
+        error = answer_error(action, result)
     if error is None and isinstance(result, dict) and result.get("status") in NEGATIVE:
         error = str(result["status"])
+    status = CommandStatus.EXPIRED if expired else CommandStatus.FAILED if error else CommandStatus.DONE
     session.execute(text(
         "UPDATE charger_command SET status = :status, result = CAST(:result AS jsonb), error = :error,"
         " completed_at = :now WHERE id = :id AND status IN ('pending', 'sent')"),
-        {"status": CommandStatus.FAILED if error else CommandStatus.DONE,
+        {"status": status,
          "result": json.dumps(result) if result is not None else None, "error": error,
          "now": utcnow(), "id": command_id})
     notify(session, {"id": command_id}, RESULT_CHANNEL)
@@ -167,45 +237,177 @@ def complete_command(*, session: Session, command_id: int, result: dict | None, 
 
 # --- the caller's side -------------------------------------------------------------------------------------
 
+FINAL = (CommandStatus.DONE, CommandStatus.FAILED, CommandStatus.EXPIRED)
+# After the deadline, how long the caller still waits for the OCPP process to write the outcome it decided.
+GRACE = 5.0
+
+
 def _libpq_url(engine: Engine) -> str:
     return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def _fail_if(session: Session, command_id: int, status: str, error: str) -> None:
-    session.execute(text("UPDATE charger_command SET status = 'failed', error = :error, completed_at = :now"
+class _ResultWaiter:
+    """One LISTEN connection per process and database, shared by every waiting caller, so a wait holds no
+    database connection of its own (a thousand waits must not exhaust the pool or the server)."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._lock = threading.Lock()
+        self._events: dict[int, set[Any]] = {}
+        self.listening = threading.Event()
+        threading.Thread(target=self._run, name="command-results", daemon=True).start()
+
+    def register(self, command_id: int, event: Any) -> None:
+        """`event.set()` is called (on the listener's thread) when the command's result is announced."""
+        with self._lock:
+            self._events.setdefault(command_id, set()).add(event)
+
+    def unregister(self, command_id: int, event: Any) -> None:
+        with self._lock:
+            events = self._events.get(command_id)
+            if events is not None:
+                events.discard(event)
+                if not events:
+                    del self._events[command_id]
+
+    def _wake(self, command_id: int | None) -> None:
+        with self._lock:
+            if command_id is None:
+                events = [e for es in self._events.values() for e in es]
+            else:
+                events = list(self._events.get(command_id, ()))
+        for event in events:
+            event.set()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                with psycopg.connect(self._url, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {RESULT_CHANNEL}")
+                    self.listening.set()
+                    for note in conn.notifies():
+                        try:
+                            self._wake(int(json.loads(note.payload)["id"]))
+                        except (ValueError, KeyError, TypeError):
+                            continue
+            except Exception:  # noqa: BLE001 (the waiters fall back to reading the row; retry shortly)
+                self.listening.clear()
+                self._wake(None)
+                time.sleep(1.0)
+
+
+_waiters: dict[str, _ResultWaiter] = {}
+_waiters_lock = threading.Lock()
+
+
+def _waiter(engine: Engine) -> _ResultWaiter:
+    url = _libpq_url(engine)
+    with _waiters_lock:
+        if url not in _waiters:
+            _waiters[url] = _ResultWaiter(url)
+        return _waiters[url]
+
+
+def _finish_late(session: Session, command_id: int, status: str, final: str, error: str) -> None:
+    session.execute(text("UPDATE charger_command SET status = :final, error = :error, completed_at = :now"
                          " WHERE id = :id AND status = :status"),
-                    {"error": error, "now": utcnow(), "id": command_id, "status": status})
+                    {"final": final, "error": error, "now": utcnow(), "id": command_id, "status": status})
+
+
+def _poll(engine: Engine, command_id: int, wait: float, late: bool) -> CommandResult:
+    """Read the command (a pooled connection for one statement); once `late`, settle what is still open."""
+    with Session(engine, expire_on_commit=False) as session:
+        cmd = session.get(ChargerCommand, command_id)
+        if late and cmd.status not in FINAL:
+            # Unclaimed by its deadline: no OCPP process holds the charger, and the command will never be sent.
+            _finish_late(session, command_id, CommandStatus.PENDING, CommandStatus.EXPIRED, OFFLINE)
+            _finish_late(session, command_id, CommandStatus.SENT, CommandStatus.FAILED,
+                         f"Charger did not answer within {wait:g} s")
+            session.commit()
+            session.refresh(cmd)
+        return _result(cmd)
+
+
+def _create(engine: Engine, **kwargs: Any) -> CommandResult:
+    with Session(engine, expire_on_commit=False) as session:
+        cmd = create_command(session=session, **kwargs)
+        session.commit()
+        return _result(cmd)
+
+
+def _pause(status: str, deadline: float, listening: bool) -> float | None:
+    """How long to wait for news of a command, or None once it is time to settle it. An unclaimed command is
+    settled at its deadline; a claimed one is settled by the OCPP process then, GRACE covering the write."""
+    until = deadline if status == CommandStatus.PENDING else deadline + GRACE
+    remaining = until - time.monotonic()
+    return None if remaining <= 0 else min(remaining, 5.0 if listening else 1.0)
 
 
 def send_command(*, engine: Engine, scope: Scope, charger_id: int, action: str, payload: dict,
                  requested_by: int | None = None, timeout: float | None = None) -> CommandResult:
     """Queue a command and wait for the charger's answer.
 
-    Returns the final command: `done` with the charger's payload, or `failed` with a clear error:
-    "Charger is offline", "Charger did not answer within N s", or the charger's negative status ("Rejected").
+    Returns the final command: `done` with the charger's payload, `failed` with a clear error ("Charger did
+    not answer within N s", the charger's negative status such as "Rejected", an invalid answer), or
+    `expired` when it was never sent. The wait holds no database connection: callers release their own
+    session's connection (commit or close) before calling.
     """
     wait = timeout or get_settings().ocpp_command_timeout_seconds
-    with psycopg.connect(_libpq_url(engine), autocommit=True) as listener:
-        listener.execute(f"LISTEN {RESULT_CHANNEL}")
-        with Session(engine, expire_on_commit=False) as session:
-            cmd = create_command(session=session, scope=scope, charger_id=charger_id, action=action,
-                                 payload=payload, requested_by=requested_by, timeout=timeout)
-            session.commit()
-            command_id = cmd.id
-        # The OCPP process answers within `wait`; a little extra covers the round trips around it.
-        deadline = time.monotonic() + wait + 5
-        while True:
-            with Session(engine, expire_on_commit=False) as session:
-                cmd = session.get(ChargerCommand, command_id)
-                if cmd.status in (CommandStatus.DONE, CommandStatus.FAILED):
-                    return _result(cmd)
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or (cmd.status == CommandStatus.PENDING and remaining <= 5):
-                    # Nobody claimed it in time: no OCPP process holds the charger.
-                    _fail_if(session, command_id, CommandStatus.PENDING, OFFLINE)
-                    _fail_if(session, command_id, CommandStatus.SENT, f"Charger did not answer within {wait:g} s")
-                    session.commit()
-                    session.refresh(cmd)
-                    return _result(cmd)
-            for _ in listener.notifies(timeout=min(remaining, 1.0), stop_after=1):
+    waiter = _waiter(engine)
+    waiter.listening.wait(5.0)  # without the listener the loop below still reads the row every second
+    cmd = _create(engine, scope=scope, charger_id=charger_id, action=action, payload=payload,
+                  requested_by=requested_by, timeout=timeout)
+    deadline = time.monotonic() + wait
+    event = threading.Event()
+    waiter.register(cmd.id, event)
+    try:
+        while cmd.status not in FINAL:
+            pause = _pause(cmd.status, deadline, waiter.listening.is_set())
+            if pause is None:
+                return _poll(engine, cmd.id, wait, late=True)
+            event.wait(pause)
+            event.clear()
+            cmd = _poll(engine, cmd.id, wait, late=False)
+        return cmd
+    finally:
+        waiter.unregister(cmd.id, event)
+
+
+class _LoopEvent:
+    """An asyncio.Event the listener thread can set."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.event = asyncio.Event()
+
+    def set(self) -> None:
+        self.loop.call_soon_threadsafe(self.event.set)
+
+
+async def send_command_async(*, engine: Engine, scope: Scope, charger_id: int, action: str, payload: dict,
+                             requested_by: int | None = None, timeout: float | None = None) -> CommandResult:
+    """`send_command` for an event loop (the REST API): the wait holds no database connection and no
+    thread, so a thousand waiting commands leave the rest of the API its threads and its pool."""
+    wait = timeout or get_settings().ocpp_command_timeout_seconds
+    waiter = _waiter(engine)
+    if not waiter.listening.is_set():
+        await asyncio.to_thread(waiter.listening.wait, 5.0)
+    cmd = await asyncio.to_thread(_create, engine, scope=scope, charger_id=charger_id, action=action,
+                                  payload=payload, requested_by=requested_by, timeout=timeout)
+    deadline = time.monotonic() + wait
+    woken = _LoopEvent()
+    waiter.register(cmd.id, woken)
+    try:
+        while cmd.status not in FINAL:
+            pause = _pause(cmd.status, deadline, waiter.listening.is_set())
+            if pause is None:
+                return await asyncio.to_thread(_poll, engine, cmd.id, wait, True)
+            try:
+                await asyncio.wait_for(woken.event.wait(), pause)
+            except TimeoutError:
                 pass
+            woken.event.clear()
+            cmd = await asyncio.to_thread(_poll, engine, cmd.id, wait, False)
+        return cmd
+    finally:
+        waiter.unregister(cmd.id, woken)

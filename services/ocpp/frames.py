@@ -1,14 +1,18 @@
-"""The raw OCPP frame log (session detail page): written in batches with one COPY."""
+"""The raw OCPP frame log (session detail page): written in batches with one COPY.
+
+A frame is linked to a session only when the session is the sending charger's own: the `transactionId` in a
+payload is the charger's word, and another tenant's charger must not write into a session's log.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import psycopg
 from sqlalchemy import select
 from sqlmodel import Session
 
-from models import OcppMessage
+from models import OcppMessage, Transaction
 
 COLUMNS = ("charger_id", "transaction_id", "direction", "action", "frame", "created_at")
 # Frames are size-limited at the socket; this only protects the log from pathological input.
@@ -34,18 +38,36 @@ def _copy_tuple(r: FrameRow) -> tuple:
             r.frame[:MAX_FRAME_CHARS].replace("\x00", ""), r.created_at)
 
 
+_OWNERS_SQL = "SELECT id, charger_id FROM charging_session WHERE id = ANY(%(ids)s)"
+
+
+def _own_links(rows: list[FrameRow], owners: dict[int, int]) -> list[FrameRow]:
+    """Drop the session link of frames whose session belongs to another charger (or to none)."""
+    return [r if r.transaction_id is None or owners.get(r.transaction_id) == r.charger_id
+            else replace(r, transaction_id=None) for r in rows]
+
+
 async def insert_frames_async(*, conn: psycopg.AsyncConnection, rows: list[FrameRow]) -> int:
     """One COPY on an autocommit connection: atomic on its own, and one round trip instead of three with
-    BEGIN/COMMIT (each round trip wakes PostgreSQL, which then competes with the event loop for the CPU)."""
+    BEGIN/COMMIT (each round trip wakes PostgreSQL, which then competes with the event loop for the CPU).
+    Batches that name sessions first read which charger each belongs to (one more round trip)."""
     if not rows:
         return 0
-    async with conn.cursor() as cur, cur.copy(_COPY_SQL) as copy:
-        for r in rows:
-            await copy.write_row(_copy_tuple(r))
+    async with conn.cursor() as cur:
+        ids = list({tx for r in rows if (tx := _copy_tuple(r)[1]) is not None})
+        if ids:
+            owners = dict(await (await cur.execute(_OWNERS_SQL, {"ids": ids})).fetchall())
+            rows = _own_links(rows, owners)
+        async with cur.copy(_COPY_SQL) as copy:
+            for r in rows:
+                await copy.write_row(_copy_tuple(r))
     return len(rows)
 
 
 def frames_for_transaction(*, session: Session, transaction_id: int, limit: int = 500) -> list[OcppMessage]:
-    """Frames linked to one session, oldest first. Callers check the scope and Cap.VIEW_RAW_OCPP."""
-    return list(session.execute(select(OcppMessage).where(OcppMessage.transaction_id == transaction_id)
+    """Frames linked to one session, oldest first, sent by the session's own charger (links written before
+    the check at write time are filtered here too). Callers check the scope and Cap.VIEW_RAW_OCPP."""
+    own_charger = select(Transaction.charger_id).where(Transaction.id == transaction_id).scalar_subquery()
+    return list(session.execute(select(OcppMessage).where(OcppMessage.transaction_id == transaction_id,
+                                                          OcppMessage.charger_id == own_charger)
                                 .order_by(OcppMessage.created_at, OcppMessage.id).limit(limit)).scalars())

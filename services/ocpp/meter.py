@@ -2,6 +2,10 @@
 
 Suspect data is kept and flagged: an energy register lower than an earlier reading of the same session
 (`meter_backwards`) and timestamps in the future (`future_timestamp`).
+
+A sample is stored once: a MeterValues resent (the same UniqueId after a lost answer) or another sample with
+the same connector, timestamp, measurand, phase and location is the same reading (unique index
+`uq_meter_value_sample`). Batches are copied into a temporary table and inserted with ON CONFLICT DO NOTHING.
 """
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ import psycopg
 from sqlmodel import Session
 
 from core.errors import ValidationError
-from services.ocpp.common import FUTURE_TOLERANCE, parse_ts
+from services.ocpp.common import FUTURE_TOLERANCE, bounded, parse_ts
 
 ENERGY = "Energy.Active.Import.Register"
 COLUMNS = ("charger_id", "connector_id", "transaction_id", "timestamp", "measurand", "phase", "unit", "context",
@@ -37,7 +41,11 @@ class MeterRow:
 
 def parse_meter_values(*, charger_id: int, connector_id: int, transaction_id: int | None, meter_value: list[dict],
                        now: datetime) -> list[MeterRow]:
-    """Turn OCPP MeterValue objects into rows. Raises ValidationError on a value that is not a number."""
+    """Turn OCPP MeterValue objects into rows. Raises ValidationError on a value that is not a number, or an
+    id the database cannot hold."""
+    bounded(connector_id, "connectorId")
+    if transaction_id is not None:
+        bounded(transaction_id, "transactionId", low=-(2**31))
     rows = []
     for mv in meter_value:
         ts = parse_ts(mv.get("timestamp"), "meterValue.timestamp")
@@ -68,7 +76,14 @@ _KNOWN_SQL = (
     "   WHERE m.transaction_id = s.id AND m.measurand = %(energy)s)"
     " FROM charging_session s WHERE s.id = ANY(%(ids)s)"
 )
-_COPY_SQL = f"COPY meter_value ({', '.join(COLUMNS)}) FROM STDIN"
+_STAGE_SQL = (f"CREATE TEMP TABLE IF NOT EXISTS meter_stage ON COMMIT DELETE ROWS AS"
+              f" SELECT {', '.join(COLUMNS)} FROM meter_value WITH NO DATA")
+_COPY_SQL = f"COPY meter_stage ({', '.join(COLUMNS)}) FROM STDIN"
+# The conflict target is the unique index of migration 0019_ocpp18.
+_INSERT_SQL = (f"INSERT INTO meter_value ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM meter_stage"
+               " ON CONFLICT (charger_id, connector_id, timestamp, measurand, (coalesce(phase, '')),"
+               " (coalesce(location, ''))) DO NOTHING")
+_CLEAR_SQL = "TRUNCATE meter_stage"
 
 
 def _tx_ids(rows: list[MeterRow]) -> list[int]:
@@ -101,30 +116,34 @@ def _copy_tuple(r: MeterRow) -> tuple:
 
 
 def insert_meter_rows(*, session: Session, rows: list[MeterRow]) -> int:
-    """Write a batch with one COPY, inside the caller's transaction."""
+    """Write a batch with one COPY, inside the caller's transaction; samples already stored are skipped."""
     if not rows:
         return 0
     raw = session.connection().connection.driver_connection
     with raw.cursor() as cur:
         ids = _tx_ids(rows)
         _flag(rows, cur.execute(_KNOWN_SQL, {"ids": ids, "energy": ENERGY}).fetchall() if ids else [])
+        cur.execute(_STAGE_SQL)
         with cur.copy(_COPY_SQL) as copy:
             for r in rows:
                 copy.write_row(_copy_tuple(r))
+        cur.execute(_INSERT_SQL)
+        cur.execute(_CLEAR_SQL)
     return len(rows)
 
 
 async def insert_meter_rows_async(*, conn: psycopg.AsyncConnection, rows: list[MeterRow]) -> int:
     """The same on an async autocommit connection, for the OCPP server's event loop (no worker thread, no GIL
-    hand-offs). No explicit transaction: the COPY is atomic on its own and the lookup before it only reads, so
-    BEGIN/COMMIT would only add two round trips per batch."""
+    hand-offs). The staging COPY and the insert share one transaction, which also empties the stage."""
     if not rows:
         return 0
-    async with conn.cursor() as cur:
+    async with conn.transaction(), conn.cursor() as cur:
         ids = _tx_ids(rows)
         found = await (await cur.execute(_KNOWN_SQL, {"ids": ids, "energy": ENERGY})).fetchall() if ids else []
         _flag(rows, found)
+        await cur.execute(_STAGE_SQL)
         async with cur.copy(_COPY_SQL) as copy:
             for r in rows:
                 await copy.write_row(_copy_tuple(r))
+        await cur.execute(_INSERT_SQL)
     return len(rows)

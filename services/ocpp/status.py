@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from core.events import EventType, notify
 from models import AuditLog, Charger, Connector
-from services.ocpp.common import status_event
+from services.ocpp.common import FUTURE_TOLERANCE, require_connector, status_event
 
 # Which connector status best describes the charger as a whole, most telling first.
 _AGGREGATE_ORDER = ("Charging", "SuspendedEV", "SuspendedEVSE", "Finishing", "Preparing", "Reserved", "Available",
@@ -47,15 +47,22 @@ def status_notification(*, session: Session, charger_id: int, connector_id: int,
                         now: datetime) -> bool:
     """Record the status event; update the live status unless a newer one is already known (a late message).
 
+    The live status is ordered by receipt where the charger's clock runs ahead: a timestamp in the future
+    counts as the moment it arrived (and its event is flagged `future_timestamp`), so one message stamped a
+    day ahead cannot freeze the connector until that day.
+
     Connector 0 is the charger itself; other connectors set their own row and the charger's aggregate status.
+    A connector the charger was not registered with is refused (PropertyConstraintViolation), not created.
     Returns whether the live status changed.
     """
+    conn = require_connector(session, charger_id=charger_id, connector_id=connector_id, zero=True)
     charger = session.get(Charger, charger_id, with_for_update=True)
-    when = timestamp or now
+    when = min(timestamp or now, now)
     err = None if error_code == "NoError" else error_code
+    flags = ["future_timestamp"] if timestamp is not None and timestamp > now + FUTURE_TOLERANCE else []
     status_event(session, charger_id=charger_id, organization_id=charger.organization_id, connector_id=connector_id,
                  status=status, error_code=error_code, info=info, vendor_error_code=vendor_error_code,
-                 occurred_at=timestamp, received_at=now)
+                 occurred_at=timestamp, received_at=now, flags=flags)
     if connector_id == 0:
         if charger.status_changed_at and when < charger.status_changed_at:
             return False
@@ -63,11 +70,7 @@ def status_notification(*, session: Session, charger_id: int, connector_id: int,
         charger.status_changed_at = when
         session.add(charger)
         return True
-    conn = session.execute(select(Connector).where(Connector.charger_id == charger_id,
-                                                   Connector.connector_id == connector_id)).scalar_one_or_none()
-    if conn is None:  # the charger has more connectors than registered: learn them
-        conn = Connector(charger_id=charger_id, connector_id=connector_id)
-    elif conn.status_at and when < conn.status_at:
+    if conn.status_at and when < conn.status_at:
         return False
     conn.status, conn.error_code, conn.info, conn.status_at = status, err, info, when
     session.add(conn)

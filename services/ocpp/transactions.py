@@ -1,4 +1,15 @@
-"""StartTransaction and StopTransaction: idempotent, with suspect data flagged rather than dropped."""
+"""StartTransaction and StopTransaction: idempotent, with suspect data flagged rather than dropped.
+
+Two sessions on one connector. A connector charges one session at a time, so a new StartTransaction on a
+connector whose older session is still active means the charger ended that one and its StopTransaction was
+lost. The older session (started before the new one) is closed then, never left open:
+- it stops at its last energy reading taken up to the new start (samples flagged `future_timestamp` aside),
+  or at its own start with no energy when it has none;
+- it is flagged `closed_by_reconciliation`, its stop reason is "Other", and it is priced like any session;
+- a StopTransaction for it arriving later is answered and changes nothing (as for any closed session).
+A StartTransaction stamped before an active session on its connector (a message delivered late) does not
+close it: both stay, and the new one is flagged `overlapping_session`.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,8 +24,16 @@ from models import Charger, Organization, Transaction
 from models.transaction import TransactionStatus
 from services.charging.pricing import price_transaction
 from services.ocpp.authorize import check_id_tag
-from services.ocpp.common import FUTURE_TOLERANCE, LATE_AFTER
-from services.ocpp.meter import insert_meter_rows, parse_meter_values
+from services.ocpp.common import FUTURE_TOLERANCE, LATE_AFTER, bounded, meter_reading, require_connector
+from services.ocpp.meter import ENERGY, insert_meter_rows, parse_meter_values
+
+RECONCILED = "closed_by_reconciliation"
+# The last energy-register reading of a session up to a moment (Wh), ignoring suspect future timestamps.
+_LAST_READING_SQL = text(
+    "SELECT timestamp, CASE WHEN unit = 'kWh' THEN value * 1000 ELSE value END FROM meter_value"
+    " WHERE transaction_id = :tx AND measurand = :energy AND phase IS NULL"
+    " AND coalesce(location, 'Outlet') = 'Outlet' AND timestamp <= :until"
+    " AND NOT ('future_timestamp' = ANY(flags)) ORDER BY timestamp DESC, id DESC LIMIT 1")
 
 
 @dataclass(frozen=True)
@@ -42,15 +61,22 @@ def start_transaction(*, session: Session, charger_id: int, connector_id: int, i
     """Open a session. The same StartTransaction sent again returns the same transactionId (no second row).
 
     Per OCPP the session is recorded whatever the idTag's status; the charger stops it when not Accepted.
+    Values the database cannot hold, and connectors the charger does not have, are refused first.
     """
+    require_connector(session, charger_id=charger_id, connector_id=connector_id, zero=False)
+    meter_reading(meter_start, "meterStart")
+    if reservation_id is not None:
+        bounded(reservation_id, "reservationId")
     charger = session.get(Charger, charger_id)
     info, tag = check_id_tag(session=session, charger_id=charger_id, id_tag=id_tag, now=now)
     flags = _time_flags(timestamp, now)
-    # Another session on this connector running at that moment: keep both, flag the new one.
+    # A session on this connector that started later and is still running, or ran over this moment:
+    # this start is the late one (see the module docstring). Keep both, flag the new one.
     overlap = session.execute(text(
-        "SELECT 1 FROM charging_session WHERE charger_id = :c AND connector_id = :n AND started_at <= :t"
-        " AND (stopped_at IS NULL OR stopped_at > :t)"
-        " AND NOT (id_tag = :tag AND started_at = :t AND meter_start = :m) LIMIT 1"),
+        "SELECT 1 FROM charging_session WHERE charger_id = :c AND connector_id = :n AND started_at > :t"
+        " AND status = 'active' UNION ALL"
+        " SELECT 1 FROM charging_session WHERE charger_id = :c AND connector_id = :n AND started_at <= :t"
+        " AND stopped_at > :t AND NOT (id_tag = :tag AND started_at = :t AND meter_start = :m) LIMIT 1"),
         {"c": charger_id, "n": connector_id, "t": timestamp, "tag": id_tag, "m": meter_start}).first()
     if overlap:
         flags.append("overlapping_session")
@@ -70,7 +96,32 @@ def start_transaction(*, session: Session, charger_id: int, connector_id: int, i
         return StartResult(existing, info, False)
     tx = session.get(Transaction, new_id)
     _transaction_event(session, tx)
+    _close_superseded(session, charger_id=charger_id, connector_id=connector_id, new_id=new_id, started=timestamp,
+                      now=now)
     return StartResult(new_id, info, True)
+
+
+def _close_superseded(session: Session, *, charger_id: int, connector_id: int, new_id: int, started: datetime,
+                      now: datetime) -> None:
+    """Close the connector's older active sessions from their last meter value (the module docstring's rule)."""
+    older = session.execute(select(Transaction).where(
+        Transaction.charger_id == charger_id, Transaction.connector_id == connector_id,
+        Transaction.status == TransactionStatus.ACTIVE, Transaction.id != new_id,
+        Transaction.started_at <= started).with_for_update()).scalars().all()
+    for tx in older:
+        last = session.execute(_LAST_READING_SQL, {"tx": tx.id, "energy": ENERGY, "until": started}).first()
+        stopped_at, reading = (last[0], int(last[1])) if last else (tx.started_at, tx.meter_start)
+        tx.status = TransactionStatus.COMPLETED
+        tx.meter_stop = reading
+        tx.stopped_at = max(stopped_at, tx.started_at)
+        tx.stop_reason = "Other"
+        tx.energy_wh = max(reading - tx.meter_start, 0)
+        tx.flags = [*tx.flags, RECONCILED] + (["meter_backwards"] if reading < tx.meter_start
+                                               and "meter_backwards" not in tx.flags else [])
+        session.add(tx)
+        session.flush()
+        price_transaction(session=session, transaction=tx)
+        _transaction_event(session, tx)
 
 
 @dataclass(frozen=True)
@@ -87,6 +138,8 @@ def stop_transaction(*, session: Session, charger_id: int, transaction_id: int, 
     A StopTransaction sent again, or for a session that is unknown or already closed, is answered
     without touching anything (no double counting).
     """
+    bounded(transaction_id, "transactionId", low=-(2**31))
+    meter_reading(meter_stop, "meterStop")
     info = check_id_tag(session=session, charger_id=charger_id, id_tag=id_tag, now=now)[0] if id_tag else None
     tx = session.execute(select(Transaction).where(Transaction.id == transaction_id,
                                                    Transaction.charger_id == charger_id)
@@ -107,7 +160,7 @@ def stop_transaction(*, session: Session, charger_id: int, transaction_id: int, 
     tx.meter_stop = meter_stop
     tx.stopped_at = timestamp
     tx.stop_reason = reason or "Local"  # OCPP 1.6: absent reason means Local
-    tx.energy_wh = meter_stop - tx.meter_start
+    tx.energy_wh = max(meter_stop - tx.meter_start, 0)  # a meter that ran backwards is flagged and counts 0 Wh
     tx.flags = flags
     session.add(tx)
     if transaction_data:

@@ -5,17 +5,21 @@ Two OCPP server processes run against the test database; the command must reach 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select, text
 
 from app.api.main import create_api
+from models import ChargerCommand
 from services.access.auth import issue_token
-from tests.ocpp.conftest import connect
+from tests.ocpp.conftest import connect, until
 from tests.ocpp.test_messages import ObedientCharger
 from tests.utils.factories import make_charger, make_org, make_user
 
@@ -112,6 +116,48 @@ def test_command_api_validates_action_and_payload(setup, client):
     assert res.json()["message"] == "Reset payload.type: 'Gentle' is not one of ['Hard', 'Soft']"
     res = _post(client, setup["manager"], setup["a"].id, {"action": "UnlockConnector", "payload": {}})
     assert res.json()["message"] == "UnlockConnector payload: 'connectorId' is a required property"
+
+
+def test_command_payload_formats_are_checked_before_anything_is_sent(setup, client, session):
+    body = {"action": "ReserveNow", "payload": {"connectorId": 1, "expiryDate": "tomorrow", "idTag": "T1",
+                                                "reservationId": 1}}
+    res = _post(client, setup["manager"], setup["a"].id, body)
+    assert res.status_code == 422
+    assert res.json()["message"] == "ReserveNow payload.expiryDate: 'tomorrow' is not a 'date-time'"
+    body = {"action": "GetDiagnostics", "payload": {"location": "logs"}}
+    res = _post(client, setup["manager"], setup["a"].id, body)
+    assert res.json()["message"] == "GetDiagnostics payload.location: 'logs' is not a 'uri'"
+    assert session.scalars(select(ChargerCommand)).all() == []
+
+
+class _Deaf(ObedientCharger):
+    async def route_message(self, raw):
+        if json.loads(raw)[0] != 2:  # our CALLs are read and never answered
+            await super().route_message(raw)
+
+
+async def test_waiting_commands_hold_no_pooled_database_connection(two_servers, setup, client, engine, session):
+    first, _ = two_servers
+    waiting = 45  # more than the API's 30 pooled connections (10 + 20 overflow)
+    loop = asyncio.get_running_loop()
+    async with connect(first, "CMD-A", cls=_Deaf):
+        body = {"action": "Reset", "payload": {"type": "Soft"}, "timeout": 6}
+        with ThreadPoolExecutor(waiting) as callers:  # one thread per waiting HTTP client
+            tasks = [loop.run_in_executor(callers, _post, client, setup["manager"], setup["a"].id, body)
+                     for _ in range(waiting)]
+
+            def all_queued():
+                with engine.connect() as conn:
+                    return conn.execute(text("SELECT count(*) FROM charger_command")).scalar() == waiting
+
+            await until(all_queued)
+            held = engine.pool.checkedout()
+            listing = await asyncio.to_thread(client.get, "/api/v1/chargers",
+                                              headers={"Authorization": f"Bearer {issue_token(setup['manager'])}"})
+            results = await asyncio.gather(*tasks)
+    assert held <= 2  # not one per waiting request (the API's pool would be exhausted)
+    assert listing.status_code == 200
+    assert all(r.json()["status"] in ("failed", "expired") for r in results)
 
 
 def test_command_api_is_scoped_and_role_checked(setup, client):

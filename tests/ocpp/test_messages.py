@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from ocpp.routing import on
@@ -171,6 +172,59 @@ async def test_charger_that_does_not_answer_gives_a_clear_timeout(server, engine
         result = await asyncio.to_thread(send_command, engine=engine, scope=admin_scope, charger_id=charger.id,
                                          action="Reset", payload={"type": "Soft"}, timeout=1)
     assert (result.status, result.error) == ("failed", "Charger did not answer within 1 s")
+
+
+class DeafCharger(Charger):
+    """Reads every CALL the central system sends, records its action, and never answers."""
+
+    calls: list
+
+    async def route_message(self, raw):
+        message = json.loads(raw)
+        if message[0] == 2:
+            self.calls.append(message[2])
+            return
+        await super().route_message(raw)
+
+
+async def test_commands_queued_past_their_deadline_are_expired_and_never_sent(server, session, engine, charger,
+                                                                               admin_scope):
+    async with connect(server, "CP-1", cls=DeafCharger) as cp:
+        cp.calls = []
+        results = await asyncio.gather(*(
+            asyncio.to_thread(send_command, engine=engine, scope=admin_scope, charger_id=charger.id,
+                              action="Reset", payload={"type": "Soft"}, timeout=2) for _ in range(4)))
+        sent_when_reported = len(cp.calls)
+        await asyncio.sleep(2)  # a CALL let through after its command was reported failed would arrive now
+        calls = list(cp.calls)
+    expired = "Not sent: the command expired after 2 s while waiting for the charger"
+    outcomes = [(r.status, r.error) for r in results]
+    assert set(outcomes) == {("expired", expired), ("failed", "Charger did not answer within 2 s")}, (outcomes, calls)
+    # Each CALL the charger read belongs to a command reported as sent-and-unanswered; none came later.
+    assert calls == ["Reset"] * outcomes.count(("failed", "Charger did not answer within 2 s"))
+    assert len(calls) == sent_when_reported
+    rows = session.scalars(select(ChargerCommand)).all()
+    assert sorted(r.status for r in rows) == sorted(status for status, _ in outcomes)
+
+
+class WrongAnswerCharger(Charger):
+    """Answers Reset with a status OCPP 1.6 does not have."""
+
+    async def route_message(self, raw):
+        message = json.loads(raw)
+        if message[0] == 2 and message[2] == "Reset":
+            await self._connection.send(json.dumps([3, message[1], {"status": "Maybe"}]))
+            return
+        await super().route_message(raw)
+
+
+async def test_an_answer_that_breaks_the_response_schema_fails_the_command_and_says_why(server, engine, charger,
+                                                                                        admin_scope):
+    async with connect(server, "CP-1", cls=WrongAnswerCharger):
+        result = await asyncio.to_thread(send_command, engine=engine, scope=admin_scope, charger_id=charger.id,
+                                         action="Reset", payload={"type": "Soft"}, timeout=5)
+    assert (result.status, result.result) == ("failed", {"status": "Maybe"})
+    assert result.error == "Invalid answer from the charger: status: 'Maybe' is not one of ['Accepted', 'Rejected']"
 
 
 async def test_charger_without_handler_answers_callerror_and_command_fails_with_it(server, engine, charger,

@@ -184,9 +184,6 @@ async def test_suspect_data_is_kept_and_flagged(server, session, charger, tag):
                                        meter_value=_energy(5500, NOW + timedelta(minutes=2))))  # backwards
         await cp.call(call.MeterValues(connector_id=1, transaction_id=tx_id,
                                        meter_value=_energy(7000, NOW + timedelta(days=2))))  # future
-        # A second session on the same connector while the first still runs.
-        overlap_id = (await cp.call(call.StartTransaction(connector_id=1, id_tag="LANKA--0001", meter_start=7000,
-                                                          timestamp=iso(NOW + timedelta(minutes=3))))).transaction_id
         await cp.call(call.StopTransaction(meter_stop=4000, timestamp=iso(NOW + timedelta(minutes=4)),
                                            transaction_id=tx_id))
     session.expire_all()
@@ -194,9 +191,8 @@ async def test_suspect_data_is_kept_and_flagged(server, session, charger, tag):
                            .order_by(MeterValue.timestamp)).all()
     assert [(int(r.value), r.flags) for r in rows] == [(6000, []), (5500, ["meter_backwards"]),
                                                       (7000, ["future_timestamp"])]
-    assert "overlapping_session" in session.get(Transaction, overlap_id).flags
     first = session.get(Transaction, tx_id)
-    assert "meter_backwards" in first.flags and first.energy_wh == -1000
+    assert "meter_backwards" in first.flags and first.energy_wh == 0  # flagged, and counted as no energy
     assert first.amount_gross == Decimal("0.00")  # nothing billed for a meter that ran backwards
 
 
@@ -236,3 +232,26 @@ async def test_stop_transaction_stores_its_transaction_data_as_meter_values(serv
         ("Transaction.Begin", None, 0, 2), ("Transaction.End", "kWh", 2, 2)]
     tx = session.get(Transaction, tx_id)
     assert (tx.stop_reason, tx.energy_wh) == ("Remote", 2000)
+
+
+async def test_a_second_start_on_a_busy_connector_closes_the_older_session_from_its_last_meter_value(
+        server, session, charger, tag):
+    clock.set(NOW + timedelta(minutes=10))
+    async with connect(server, "CP-1") as cp:
+        older = (await cp.call(call.StartTransaction(connector_id=1, id_tag="LANKA--0001", meter_start=5000,
+                                                     timestamp=iso(NOW)))).transaction_id
+        await cp.call(call.MeterValues(connector_id=1, transaction_id=older,
+                                       meter_value=_energy(8000, NOW + timedelta(minutes=2))))
+        # Its StopTransaction was lost; the charger starts the next session on the same connector.
+        newer = (await cp.call(call.StartTransaction(connector_id=1, id_tag="LANKA--0001", meter_start=8100,
+                                                     timestamp=iso(NOW + timedelta(minutes=5))))).transaction_id
+        late_stop = await cp.call(call.StopTransaction(meter_stop=9999, timestamp=iso(NOW + timedelta(minutes=6)),
+                                                       transaction_id=older))
+    session.expire_all()
+    closed, running = session.get(Transaction, older), session.get(Transaction, newer)
+    assert (closed.status, closed.meter_stop, closed.energy_wh, closed.stopped_at, closed.stop_reason) == (
+        "completed", 8000, 3000, NOW + timedelta(minutes=2), "Other")
+    assert closed.flags == ["closed_by_reconciliation"]
+    assert closed.priced_at is not None and closed.amount_gross > 0
+    assert (running.status, running.flags) == ("active", [])
+    assert late_stop.id_tag_info is None  # the lost Stop arriving late changes nothing

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from models import OcppMessage
-from ocpp_server.connection import CallFailed
+from ocpp_server.connection import CallFailed, NotSent
 
 NOT_JSON = ('[4,"-1","FormationViolation","Payload for Action is syntactically incorrect or not conform the PDU '
             'structure for Action",{"cause":"Message is not valid JSON"}]')
@@ -81,3 +81,15 @@ async def test_our_call_answered_with_a_callerror_raises_it(wire):
     with pytest.raises(CallFailed) as err:
         await task
     assert (err.value.code, str(err.value)) == ("NotSupported", "NotSupported: no")
+
+
+async def test_a_call_whose_deadline_passes_while_it_queues_is_never_sent(wire):
+    first, frame = await _our_call(wire, "Reset", {"type": "Soft"})  # holds the charger's one CALL slot
+    queued = asyncio.create_task(wire.conn.call("UnlockConnector", {"connectorId": 1}, timeout=0.2))
+    with pytest.raises(NotSent):
+        await queued
+    uid = frame.split('"')[1]
+    wire.ws.feed(f'[3,"{uid}",{{"status":"Accepted"}}]')
+    await wire.conn.serve()
+    assert await first == {"status": "Accepted"}
+    assert wire.ws.sent == [frame]  # the expired UnlockConnector never went out, not even after the slot freed

@@ -1,13 +1,14 @@
 """POST /chargers/{id}/commands: send an OCPP call to a charger through the command channel and wait."""
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from app.api.deps import Caller, require_cap
+from app.api.deps import Caller, SessionDep, require_cap
 from core.db import get_engine
 from services.access.permissions import Cap
 from services.ocpp import commands as svc
@@ -34,8 +35,14 @@ class CommandOut(BaseModel):
 
 
 @router.post("/chargers/{charger_id}/commands", response_model=CommandOut)
-def send_command(charger_id: int, body: CommandIn, caller: Caller = CommandChargers) -> CommandOut:
-    """Runs in FastAPI's thread pool: it waits (up to the timeout) for the charger's answer."""
-    result = svc.send_command(engine=get_engine(), scope=caller.scope, charger_id=charger_id, action=body.action,
-                              payload=body.payload, requested_by=caller.user.id, timeout=body.timeout)
+async def send_command(charger_id: int, body: CommandIn, session: SessionDep,
+                       caller: Caller = CommandChargers) -> CommandOut:
+    """Waits (up to the timeout) for the charger's answer on the event loop, holding no thread of the pool.
+
+    The request's session (the one that authenticated the caller) gives its pooled connection back first:
+    a waiting command must hold none."""
+    await asyncio.to_thread(session.close)
+    result = await svc.send_command_async(engine=get_engine(), scope=caller.scope, charger_id=charger_id,
+                                          action=body.action, payload=body.payload, requested_by=caller.user.id,
+                                          timeout=body.timeout)
     return CommandOut(**vars(result))

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from core.clock import clock
+from core.errors import Conflict
 from models import Charger, ChargerStatusEvent, Connector, OcppMessage
 from models.charger import ChargerStatus, IdTagStatus
 from services.charging import idtags as idtag_svc
@@ -104,6 +106,23 @@ async def test_status_notification_sent_late_is_kept_but_does_not_override_a_new
     assert _count(session, ChargerStatusEvent, ChargerStatusEvent.status == ChargerStatus.PREPARING) == 1
 
 
+async def test_status_notification_stamped_a_day_ahead_does_not_freeze_the_live_status_and_is_flagged(
+        wire, session, charger):
+    await wire.send('[2,"f1","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Charging",'
+                    '"timestamp":"2026-11-22T10:00:00Z"}]')  # the charger's clock is a day ahead
+    clock.advance(timedelta(minutes=1))
+    reply = await wire.send('[2,"f2","StatusNotification",{"connectorId":1,"errorCode":"NoError",'
+                            '"status":"Available","timestamp":"2026-11-21T10:01:00Z"}]')
+    assert reply == '[3,"f2",{}]'
+    session.expire_all()
+    conn = session.scalars(select(Connector).where(Connector.charger_id == charger.id,
+                                                   Connector.connector_id == 1)).one()
+    assert (conn.status, conn.status_at) == (ChargerStatus.AVAILABLE, NOW + timedelta(minutes=1))
+    flags = dict(session.execute(select(ChargerStatusEvent.status, ChargerStatusEvent.flags).where(
+        ChargerStatusEvent.connector_id == 1)).all())
+    assert flags == {ChargerStatus.CHARGING: ["future_timestamp"], ChargerStatus.AVAILABLE: []}
+
+
 async def test_status_notification_with_an_unknown_status_is_a_property_violation_and_records_nothing(
         wire, session):
     reply = await wire.send('[2,"s4","StatusNotification",{"connectorId":1,"errorCode":"NoError",'
@@ -124,6 +143,17 @@ async def test_status_notification_with_a_bad_timestamp_is_a_property_violation_
         '[4,"s5","PropertyConstraintViolation","Payload is syntactically correct but at least one field contains '
         'an invalid value",{"cause":"timestamp: \'yesterday\' is not a valid dateTime."}]')
     assert _count(session, ChargerStatusEvent, ChargerStatusEvent.status == ChargerStatus.CHARGING) == 0
+
+
+async def test_status_notification_for_a_connector_the_charger_does_not_have_is_refused_not_created(
+        wire, session, charger):
+    reply = await wire.send('[2,"s6","StatusNotification",{"connectorId":3,"errorCode":"NoError",'
+                            '"status":"Available"}]')
+    assert reply == (
+        '[4,"s6","PropertyConstraintViolation","Payload is syntactically correct but at least one field contains '
+        'an invalid value",{"cause":"connectorId: This charger has no connector 3."}]')
+    assert _count(session, Connector, Connector.charger_id == charger.id) == 2
+    assert _count(session, ChargerStatusEvent, ChargerStatusEvent.connector_id == 3) == 0
 
 
 # --- Authorize ---------------------------------------------------------------------------------------------
@@ -155,6 +185,28 @@ async def test_authorize_answers_blocked_and_expired_with_the_expiry_date(wire, 
         '[3,"a5",{"idTagInfo":{"status":"Expired","expiryDate":"2026-11-20T10:00:00+00:00"}}]')
 
 
+async def test_authorize_tells_nothing_about_another_tenants_blocked_expiring_or_child_tag(wire, session):
+    foreign = make_org(session, slug="elsewhere")
+    idtag_svc.create_id_tag(session=session, tag="F-BLOCKED", organization=foreign, status=IdTagStatus.BLOCKED)
+    child = idtag_svc.create_id_tag(session=session, tag="F-CHILD", organization=foreign,
+                                    expires_at=NOW - timedelta(days=1))
+    child.parent_tag = "F-PARENT"
+    session.commit()
+    assert await wire.send('[2,"a7","Authorize",{"idTag":"F-BLOCKED"}]') == (
+        '[3,"a7",{"idTagInfo":{"status":"Invalid"}}]')
+    assert await wire.send('[2,"a8","Authorize",{"idTag":"F-CHILD"}]') == (
+        '[3,"a8",{"idTagInfo":{"status":"Invalid"}}]')  # no expiryDate, no parentIdTag, not Expired
+
+
+async def test_authorize_matches_an_id_tag_whatever_its_case(wire, session, org):
+    idtag_svc.create_id_tag(session=session, tag="Card-AbC1", organization=org)
+    session.commit()
+    assert await wire.send('[2,"a9","Authorize",{"idTag":"CARD-ABC1"}]') == (
+        '[3,"a9",{"idTagInfo":{"status":"Accepted"}}]')
+    assert await wire.send('[2,"aa","Authorize",{"idTag":"card-abc1"}]') == (
+        '[3,"aa",{"idTagInfo":{"status":"Accepted"}}]')
+
+
 async def test_authorize_with_an_id_tag_over_20_characters_is_a_type_violation(wire):
     assert await wire.send('[2,"a6","Authorize",{"idTag":"ABCDEFGHIJKLMNOPQRSTU"}]') == (
         '[4,"a6","TypeConstraintViolation","Payload for Action is syntactically correct but at least one of the '
@@ -174,3 +226,9 @@ async def test_data_transfer_answers_unknown_vendor_and_keeps_both_frames_in_the
                              .where(OcppMessage.charger_id == charger.id).order_by(OcppMessage.id)).all()
     assert [tuple(r) for r in logged] == [("in", "DataTransfer", frame),
                                           ("out", "DataTransfer", '[3,"d1",{"status":"UnknownVendorId"}]')]
+
+
+def test_a_second_spelling_of_a_registered_id_tag_cannot_be_registered(session, org):
+    idtag_svc.create_id_tag(session=session, tag="Card-AbC1", organization=org)
+    with pytest.raises(Conflict, match="IdTag 'CARD-abc1' already exists."):
+        idtag_svc.create_id_tag(session=session, tag="CARD-abc1", organization=make_org(session, slug="other"))

@@ -8,9 +8,16 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from core.clock import clock
-from models import MeterValue, Transaction
+from models import MeterValue, OcppMessage, Transaction
+from models.stats import OrgDayStat
 from models.transaction import TransactionStatus
-from tests.ocpp_server.conftest import NOW
+from ocpp_server.connection import ChargerConnection
+from services.access.scope import scope_for
+from services.charging import transactions as tx_read
+from services.ocpp import presence
+from tests.ocpp_server.conftest import NOW, Wire
+from tests.utils.factories import make_charger, make_org, make_user
+from tests.utils.fake_ws import FakeWebSocket
 
 START = ('[2,"t1","StartTransaction",{"connectorId":1,"idTag":"LANKA-0001","meterStart":1000,'
          '"timestamp":"2026-11-21T10:00:00Z"}]')
@@ -127,6 +134,19 @@ async def test_stop_transaction_sent_twice_is_counted_once(wire, session, tag):
                                                                  done.priced_at)
 
 
+async def test_stop_transaction_below_meter_start_is_flagged_and_counts_no_energy_in_totals(wire, session, tag):
+    tx_id = await _started(wire, session)  # meterStart 1000
+    clock.advance(timedelta(minutes=30))
+    reply = await wire.send(f'[2,"p7","StopTransaction",{{"transactionId":{tx_id},"meterStop":950,'
+                            f'"timestamp":"2026-11-21T10:30:00Z"}}]')
+    assert reply == '[3,"p7",{}]'
+    [tx] = _transactions(session)
+    assert (tx.meter_stop, tx.energy_wh, tx.flags, tx.amount_energy) == (950, 0, ["meter_backwards"],
+                                                                         Decimal("0.00"))
+    day = session.scalars(select(OrgDayStat).where(OrgDayStat.organization_id == tx.organization_id)).one()
+    assert (day.sessions, day.energy_wh) == (1, 0)  # not -50
+
+
 async def test_stop_transaction_for_an_unknown_transaction_answers_empty_and_opens_nothing(wire, session, tag):
     reply = await wire.send('[2,"p5","StopTransaction",{"transactionId":987654,"meterStop":1,'
                             '"timestamp":"2026-11-21T10:00:00Z"}]')
@@ -172,3 +192,93 @@ async def test_meter_values_with_a_value_that_is_not_a_number_is_a_property_viol
         'an invalid value",{"cause":"sampledValue.value: Sampled value \'lots\' is not a number."}]')
     await server.meters.flush()
     assert session.scalar(select(func.count()).select_from(MeterValue)) == 0
+
+
+# --- values the database cannot hold, connectors the charger does not have -------------------------------
+
+PCV = ('"PropertyConstraintViolation","Payload is syntactically correct but at least one field contains an '
+       'invalid value"')
+
+
+def _start(uid: str, connector: int = 1, meter: int = 1000) -> str:
+    return (f'[2,"{uid}","StartTransaction",{{"connectorId":{connector},"idTag":"LANKA-0001","meterStart":{meter},'
+            f'"timestamp":"2026-11-21T10:00:00Z"}}]')
+
+
+async def test_start_transaction_on_connector_0_is_a_property_constraint_violation(wire, session, tag):
+    assert await wire.send(_start("c0", connector=0)) == (
+        f'[4,"c0",{PCV},{{"cause":"connectorId: 0 is out of range (1 to 2147483647)."}}]')
+    assert _transactions(session) == []
+
+
+async def test_start_transaction_with_a_meter_beyond_any_register_is_refused(wire, session, tag):
+    assert await wire.send(_start("c1", meter=10**20)) == (
+        f'[4,"c1",{PCV},{{"cause":"meterStart: 100000000000000000000 is out of range (0 to 1000000000000000)."}}]')
+    assert _transactions(session) == []
+
+
+async def test_start_transaction_on_a_32_bit_overflowing_connector_is_refused(wire, session, tag):
+    assert await wire.send(_start("c2", connector=2**31)) == (
+        f'[4,"c2",{PCV},{{"cause":"connectorId: 2147483648 is out of range (1 to 2147483647)."}}]')
+    assert _transactions(session) == []
+
+
+async def test_start_transaction_on_a_connector_the_charger_does_not_have_is_refused(wire, session, tag):
+    assert await wire.send(_start("c3", connector=3)) == (
+        f'[4,"c3",{PCV},{{"cause":"connectorId: This charger has no connector 3."}}]')
+    assert _transactions(session) == []
+
+
+# --- repeated samples --------------------------------------------------------------------------------------
+
+
+async def test_meter_values_resent_with_the_same_unique_id_are_stored_once(wire, server, session, tag):
+    tx_id = await _started(wire, session)
+    frame = _meter_values(5, 2500, tx_id, uid="r1")
+    assert await wire.send(frame) == await wire.send(frame) == '[3,"r1",{}]'  # both answered
+    await server.meters.flush()
+    await wire.send(frame)  # and once more, after the first copy is in the database
+    await server.meters.flush()
+    assert session.scalars(select(MeterValue.value)).all() == [Decimal(2500)]
+
+
+async def test_a_sample_with_the_same_timestamp_measurand_and_phase_is_stored_once(wire, server, session, tag):
+    tx_id = await _started(wire, session)
+    await wire.send(_meter_values(5, 2500, tx_id, uid="r2"))
+    await wire.send(_meter_values(5, 2500, tx_id, uid="r3"))  # another frame, the same reading
+    await wire.send(_meter_values(6, 2600, tx_id, uid="r4"))
+    await server.meters.flush()
+    assert session.scalars(select(MeterValue.value).order_by(MeterValue.timestamp)).all() == [
+        Decimal(2500), Decimal(2600)]
+
+
+async def test_a_start_delivered_late_does_not_close_the_connectors_newer_session_and_is_flagged(
+        wire, session, tag):
+    current = await _started(wire, session)  # at 10:00
+    await wire.send('[2,"o1","StartTransaction",{"connectorId":1,"idTag":"LANKA-0001","meterStart":500,'
+                    '"timestamp":"2026-11-21T09:00:00Z"}]')
+    by_id = {t.id: t for t in _transactions(session)}
+    [late] = [t for i, t in by_id.items() if i != current]
+    assert (by_id[current].status, by_id[current].flags) == (TransactionStatus.ACTIVE, [])
+    assert (late.status, late.flags) == (TransactionStatus.ACTIVE, ["late_delivery", "overlapping_session"])
+
+
+# --- the session's frame log --------------------------------------------------------------------------------
+
+
+async def test_another_tenants_charger_cannot_write_into_a_sessions_frame_log(wire, server, session, tag):
+    tx_id = await _started(wire, session)
+    intruder = make_charger(session, make_org(session, slug="elsewhere"), ocpp_id="EVIL-1", connectors=1)
+    identity = presence.ChargerIdentity(intruder.id, intruder.ocpp_id, intruder.organization_id, 1)
+    evil = Wire(ChargerConnection(server, FakeWebSocket(), identity), None)
+    evil.ws = evil.conn.ws
+    forged = (f'[2,"x1","StopTransaction",{{"transactionId":{tx_id},"meterStop":999999,'
+              f'"timestamp":"2026-11-21T10:05:00Z"}}]')
+    assert await evil.send(forged) == '[3,"x1",{}]'  # not its session: answered, and nothing changes
+    await server.frames.flush()
+    assert session.scalars(select(OcppMessage.transaction_id).where(
+        OcppMessage.charger_id == intruder.id)).all() == [None, None]  # logged, but not linked to the session
+    admin = scope_for(session, make_user(session, role="admin"))
+    detail = tx_read.get_transaction(session=session, scope=admin, transaction_id=tx_id)
+    assert detail.raw_messages and all("999999" not in m.frame for m in detail.raw_messages)
+    assert _transactions(session)[0].status == TransactionStatus.ACTIVE

@@ -53,6 +53,15 @@ def _edit(session, who, org, **changes):
     ({"timezone": "Mars/Olympus"}, "Unknown timezone"),
     ({"payment_terms_days": 400}, "Payment terms must be between 0 and 365"),
     ({"name": "Renamed", "ssc_levy_rate": "25"}, "SSC levy rate (%) must be between 0 and 20"),
+    # Issue 12: more precision than the column keeps is refused, not rounded away (nor a 500).
+    ({"vat_rate": "18.1234567890123456789"}, "VAT rate (%) may have at most 3 decimal places"),
+    ({"vat_rate": "0.00001"}, "VAT rate (%) may have at most 3 decimal places"),
+    ({"gateway_fee_fixed": "0.00001"}, "Gateway fixed fee may have at most 4 decimal places"),
+    ({"energy_cost_per_kwh": "1e-1000000"}, "Energy cost per kWh may have at most 4 decimal places"),
+    ({"platform_commission_rate": "8.1234"}, "Platform commission (%) may have at most 3 decimal places"),
+    ({"name": "Ber\x00lin"}, "Name contains a character that is not allowed"),
+    ({"address": "Street \ud800"}, "Address contains a character that is not allowed"),
+    ({"billing_email": "a\x00@example.test"}, "Email contains a character that is not allowed"),
 ])
 def test_bad_input_is_refused_with_a_clear_message_and_nothing_saved(session, org, accounts, changes, message):
     with pytest.raises(ValidationError) as err:
@@ -63,6 +72,12 @@ def test_bad_input_is_refused_with_a_clear_message_and_nothing_saved(session, or
     assert (fresh.name, fresh.vat_rate, fresh.currency, fresh.billing_cycle) == ("Berlin", Decimal("19"), "EUR",
                                                                                  "monthly")
     assert session.scalar(select(func.count()).select_from(AuditLog)) == 0
+
+
+def test_trailing_zeros_are_not_extra_precision(session, org, accounts):
+    _edit(session, accounts, org, vat_rate="18.12300000", gateway_fee_fixed="0.30000")
+    fresh = _fresh(session, org.id)
+    assert (fresh.vat_rate, fresh.gateway_fee_fixed) == (Decimal("18.123"), Decimal("0.3"))
 
 
 def test_switching_to_a_weekly_cycle_keeps_a_valid_billing_day(session, org, accounts):
