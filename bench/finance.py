@@ -22,6 +22,7 @@ from bench.dashboard import ADMIN_URL, _time, _users, prepare, upgrade_only  # n
 DB_NAME = "voltdesk_bench_finance"
 PAGE = 20      # state/finances.py PAGE_SIZE
 TX_PAGE = 25   # state/transactions.py PAGE_SIZE
+BREAKDOWN_PAGE = 20  # state/transactions.py BREAKDOWN_PAGE_SIZE
 
 
 def run(url: str, runs: int) -> None:
@@ -60,7 +61,7 @@ def run(url: str, runs: int) -> None:
 
             def tx_load(f, sc=scope):
                 tx_list(f, sc)
-                tx.charger_breakdown(session=s, scope=sc, filters=f)
+                tx.charger_breakdown_page(session=s, scope=sc, filters=f, limit=BREAKDOWN_PAGE)
                 tx.energy_analytics(session=s, scope=sc, filters=f, granularity="day")
                 tx.display_timezone(session=s, scope=sc)
 
@@ -79,8 +80,9 @@ def run(url: str, runs: int) -> None:
                 measures += [
                     (f"transactions load, {label}", lambda f=f: tx_load(f)),
                     (f"  list + count + totals, {label}", lambda f=f: tx_list(f)),
-                    (f"  per-charger breakdown, {label}",
-                     lambda f=f, sc=scope: tx.charger_breakdown(session=s, scope=sc, filters=f)),
+                    (f"  per-charger breakdown (page of 20), {label}",
+                     lambda f=f, sc=scope: tx.charger_breakdown_page(session=s, scope=sc, filters=f,
+                                                                     limit=BREAKDOWN_PAGE)),
                     (f"  energy chart by day, {label}",
                      lambda f=f, sc=scope: tx.energy_analytics(session=s, scope=sc, filters=f)),
                 ]

@@ -13,7 +13,7 @@ import reflex as rx
 
 from core.clock import utcnow
 from core.errors import ValidationError
-from core.fmt import chart_label, duration, kwh, page_range, when
+from core.fmt import chart_label, duration, kwh, page_range, pages, when
 from core.money import format_money
 from services.access.permissions import Cap
 from services.charging import transactions as svc
@@ -23,6 +23,7 @@ PRESETS = list(svc.PRESETS)  # 24h, 7d, 30d, 365d
 CUSTOM = "custom"
 ANY = "any"
 PAGE_SIZE = 25
+BREAKDOWN_PAGE_SIZE = 20  # the breakdown shows one page of chargers; the CSV keeps every session
 MAX_FILLED_BUCKETS = 2000  # a chart longer than this shows only the buckets that have sessions
 CSV_PATH = "/api/v1/transactions.csv"
 # Filter fields that show their own error under the input; others show one callout.
@@ -73,6 +74,13 @@ def chart_rows(points: list[svc.AnalyticsPoint], *, granularity: str, start: dat
         currencies
 
 
+def _with_charger(session, scope, filters: svc.TxFilter, charger: str) -> svc.TxFilter:
+    """The filters with the typed charger resolved among the scope's chargers."""
+    if not charger:
+        return filters
+    return replace(filters, charger_id=svc.resolve_charger(session=session, scope=scope, ocpp_id=charger))
+
+
 class TransactionsState(PagedTable, AppState):
     # The typed filters and how each value is cleaned; a date typed in switches to a custom range.
     FILTERS: ClassVar[Filters] = {"date_from": str, "date_to": str, "charger": str, "connector": str, "id_tag": str,
@@ -95,6 +103,8 @@ class TransactionsState(PagedTable, AppState):
     rows: list[dict[str, str]] = []
     totals: list[dict[str, str]] = []
     breakdown: list[dict[str, str]] = []
+    breakdown_page: int = 1
+    breakdown_total: int = 0
     chart: list[dict[str, Any]] = []
     currencies: list[str] = []
     timezone_note: str = ""
@@ -106,6 +116,14 @@ class TransactionsState(PagedTable, AppState):
     @rx.var
     def range_label(self) -> str:
         return page_range(self.total, self.page, self.per_page, "sessions", "No sessions")
+
+    @rx.var
+    def breakdown_page_count(self) -> int:
+        return pages(self.breakdown_total, BREAKDOWN_PAGE_SIZE)
+
+    @rx.var
+    def breakdown_label(self) -> str:
+        return page_range(self.breakdown_total, self.breakdown_page, BREAKDOWN_PAGE_SIZE, "chargers", "")
 
     @rx.var
     def revenue_key(self) -> str:
@@ -172,16 +190,16 @@ class TransactionsState(PagedTable, AppState):
             return
         sort, descending = self.sort, self.descending
         limit, offset = self.per_page, (self.page - 1) * self.per_page
+        breakdown_offset = (self.breakdown_page - 1) * BREAKDOWN_PAGE_SIZE
 
         def work(session, user, scope):
-            f = filters
-            if charger:
-                f = replace(filters, charger_id=svc.resolve_charger(session=session, scope=scope, ocpp_id=charger))
+            f = _with_charger(session, scope, filters, charger)
             return dict(
                 filters=f,
                 page=svc.list_transactions(session=session, scope=scope, filters=f, sort=sort,
                                            descending=descending, limit=limit, offset=offset),
-                breakdown=svc.charger_breakdown(session=session, scope=scope, filters=f),
+                breakdown=svc.charger_breakdown_page(session=session, scope=scope, filters=f,
+                                                     limit=BREAKDOWN_PAGE_SIZE, offset=breakdown_offset),
                 points=svc.energy_analytics(session=session, scope=scope, filters=f, granularity=granularity),
                 tz=svc.display_timezone(session=session, scope=scope),
             )
@@ -212,17 +230,21 @@ class TransactionsState(PagedTable, AppState):
             "currency": t.currency, "sessions": str(t.sessions), "energy": str(t.energy_kwh),
             "gross": format_money(t.amount_gross, t.currency), "net": format_money(t.amount_net_cpo, t.currency),
         } for t in page.totals]
-        self.breakdown = [{
-            "charger_id": str(b.charger_id), "charger": b.charger_ocpp_id, "name": b.charger_name,
-            "sessions": f"{b.sessions:,}", "energy": kwh(b.energy_kwh, unit=False),
-            "revenue": format_money(b.revenue, b.currency), "average": duration(b.avg_duration_seconds),
-        } for b in out["breakdown"]]
+        self._show_breakdown(out["breakdown"])
         start, end = self._chart_range(tz)
         self.chart, self.currencies = chart_rows(out["points"], granularity=granularity, start=start, end=end)
         if self.revenue_currency not in self.currencies:
             self.revenue_currency = self.currencies[0] if self.currencies else ""
         self.timezone_note = (f"Dates and times are in {tz}." if tz != "UTC" else
                               "Dates are each organization's local days; times show each session's timezone.")
+
+    def _show_breakdown(self, found: svc.BreakdownPage) -> None:
+        self.breakdown_total = found.total
+        self.breakdown = [{
+            "charger_id": str(b.charger_id), "charger": b.charger_ocpp_id, "name": b.charger_name,
+            "sessions": f"{b.sessions:,}", "energy": kwh(b.energy_kwh, unit=False),
+            "revenue": format_money(b.revenue, b.currency), "average": duration(b.avg_duration_seconds),
+        } for b in found.items]
 
     def _chart_range(self, tz: str) -> tuple[datetime | None, datetime | None]:
         """The chart's first and last bucket (local, naive) so empty days or hours still show."""
@@ -239,7 +261,7 @@ class TransactionsState(PagedTable, AppState):
         return now - svc.PRESETS[self.preset], now
 
     async def _refetch(self):
-        self.page = 1
+        self.page = self.breakdown_page = 1
         async for update in self._fetch():
             yield update
 
@@ -261,8 +283,29 @@ class TransactionsState(PagedTable, AppState):
             yield update
 
     def _on_filter(self, name: str) -> None:
+        self.breakdown_page = 1
         if name in ("date_from", "date_to"):
             self.preset = CUSTOM
+
+    @rx.event
+    async def go_breakdown_page(self, page: int):
+        """Another page of the breakdown; the list, totals and chart stay as they are."""
+        try:
+            filters, charger, _ = self._filters()
+        except ValidationError:
+            return
+        self.breakdown_page = min(max(1, page), self.breakdown_page_count)
+        offset = (self.breakdown_page - 1) * BREAKDOWN_PAGE_SIZE
+
+        def work(session, user, scope):
+            return svc.charger_breakdown_page(session=session, scope=scope, limit=BREAKDOWN_PAGE_SIZE, offset=offset,
+                                              filters=_with_charger(session, scope, filters, charger))
+
+        call = await self._call(work, cap=Cap.VIEW_TRANSACTIONS, form=self._filter_refused)
+        if not call.ok:
+            yield call.answer
+            return
+        self._show_breakdown(call.value)
 
     @rx.event
     async def clear_filters(self):

@@ -171,7 +171,8 @@ def _breakdown() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("By charger", size="4"),
-            rx.text("Click a charger to filter the list by it.", size="1", color_scheme="gray"),
+            rx.text("Highest revenue first. Click a charger to filter the list by it.", size="1",
+                    color_scheme="gray"),
             rx.cond(
                 S.breakdown.length() == 0,
                 rx.text("No sessions in this range.", size="2", color_scheme="gray", padding_y="24px"),
@@ -185,6 +186,9 @@ def _breakdown() -> rx.Component:
                     max_height="320px", type="auto", scrollbars="vertical",
                 ),
             ),
+            rx.cond(S.breakdown_page_count > 1,
+                    rx.box(pager(S.breakdown_page, S.breakdown_page_count, S.go_breakdown_page, S.breakdown_label),
+                           id="breakdown-pager", width="100%")),
             spacing="2", width="100%",
         ),
         size="2", width="100%",

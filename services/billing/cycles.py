@@ -41,16 +41,27 @@ def run_at(org: Organization, period: Period) -> datetime:
 
 def covered_until(session: Session, org_id: int) -> date | None:
     """The last day already invoiced, or settled as nothing to bill / already invoiced."""
-    invoiced = session.execute(select(func.max(Invoice.period_end)).where(
-        Invoice.organization_id == org_id, Invoice.kind == InvoiceKind.INVOICE)).scalar()
-    ran = session.execute(select(func.max(BillingRun.period_end)).where(
-        BillingRun.organization_id == org_id, BillingRun.outcome.in_((RunOutcome.MADE, RunOutcome.SKIPPED)))).scalar()
-    days = [d for d in (invoiced, ran) if d is not None]
-    return max(days) if days else None
+    return covered_until_by_org(session, [org_id]).get(org_id)
+
+
+def covered_until_by_org(session: Session, org_ids: list[int]) -> dict[int, date]:
+    """covered_until for many organizations in two queries; an organization with nothing covered is absent."""
+    out: dict[int, date] = {}
+    for model, settled in ((Invoice, Invoice.kind == InvoiceKind.INVOICE),
+                           (BillingRun, BillingRun.outcome.in_((RunOutcome.MADE, RunOutcome.SKIPPED)))):
+        rows = session.execute(select(model.organization_id, func.max(model.period_end))
+                               .where(model.organization_id.in_(org_ids), settled).group_by(model.organization_id))
+        for org_id, day in rows:
+            if day is not None:
+                out[org_id] = max(out.get(org_id, day), day)
+    return out
 
 
 def _first_open_period(session: Session, org: Organization) -> Period:
-    done = covered_until(session, org.id)
+    return _open_period(org, covered_until(session, org.id))
+
+
+def _open_period(org: Organization, done: date | None) -> Period:
     if done is None:
         return period_containing(org.billing_cycle, org.billing_day, local_today(org.timezone, org.created_at))
     first_day = done + timedelta(days=1)
@@ -89,10 +100,11 @@ def next_runs(*, session: Session, scope: Scope, now: datetime | None = None) ->
     now = now or utcnow()
     orgs = session.execute(select(Organization).where(
         scope.org_filter(Organization.id), Organization.kind != OrganizationKind.OPERATOR)
-        .order_by(Organization.name)).scalars()
+        .order_by(Organization.name)).scalars().all()
+    covered = covered_until_by_org(session, [org.id for org in orgs])
     rows = []
     for org in orgs:
-        period = _first_open_period(session, org)
+        period = _open_period(org, covered.get(org.id))
         at = run_at(org, period)
         rows.append(NextRun(org.id, org.name, org.billing_cycle, org.billing_day, org.timezone,
                             period.start, period.end, at, at <= now))

@@ -10,7 +10,25 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, Integer, Select, and_, cast, column, false, func, or_, select, true, union, values
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    column,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    union,
+    values,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
 
 from core.clock import utcnow
@@ -158,9 +176,10 @@ def _figures(session: Session, scope: Scope, now: datetime, key: str, rollup_whe
     zones = rollups.zones(session, scope)
     # Per organization, the first whole day of each period and the last (None: no whole day).
     bounds: dict[int, dict[str, date | None]] = {oid: {} for _, ids in zones for oid in ids}
-    hours, raw = {}, {}
+    # Per period, the partial days as (organizations, start, end) in UTC: whole hours and the rest.
+    hours: list[tuple[str, list[int], datetime, datetime]] = []
+    raw: list[tuple[str, list[int], datetime, datetime]] = []
     for p, d in PERIODS.items():
-        hours[p], raw[p] = [], []
         for zone, ids in zones:
             span = rollups.split(now - d, end, zone, ids)
             for oid in ids:
@@ -173,9 +192,8 @@ def _figures(session: Session, scope: Scope, now: datetime, key: str, rollup_whe
                 if hour_model is not None:
                     whole_hours, pieces = rollups.hour_split(*edge)
                     if whole_hours:
-                        hours[p].append(and_(hour_model.organization_id.in_(ids), hour_model.hour >= whole_hours[0],
-                                             hour_model.hour < whole_hours[1]))
-                raw[p] += [and_(Transaction.organization_id.in_(ids), stopped >= a, stopped < b) for a, b in pieces]
+                        hours.append((p, ids, *whole_hours))
+                raw += [(p, ids, a, b) for a, b in pieces]
     out: dict[tuple, dict[str, Figures]] = {}
 
     def take(stmt, keys: list[Any], when: dict[str, Any], gross: Any, wh: Any, n: Any) -> None:
@@ -191,14 +209,40 @@ def _figures(session: Session, scope: Scope, now: datetime, key: str, rollup_whe
                 # Wh here; made kWh below once every source is added.
                 periods[p] = periods[p] + Figures(Decimal(rev or 0), Decimal(energy or 0), int(count or 0))
 
-    def either(clauses: list[Any]) -> Any:
-        return or_(*clauses) if clauses else false()
+    def take_ranges(stmt, keys: list[Any], at: Any, ranges: list[tuple[str, list[int], datetime, datetime]],
+                    gross: Any, wh: Any, n: Any) -> None:
+        """`take` with each row joined to its organization's ranges (one row per organization, period and
+        range, as array parameters): an index range per organization instead of every row tested against
+        every period's ranges."""
+        rows = [(p, oid, a, b) for p, ids, a, b in ranges for oid in ids]
+        if not rows:
+            return
+        cols = list(zip(*rows, strict=True))
+        r = func.unnest(*[bindparam(f"range_{name}", list(c), type_=ARRAY(t)) for name, c, t in zip(
+            ("period", "org", "start", "end"), cols, (String, Integer, DateTime(timezone=True),
+                                                      DateTime(timezone=True)), strict=True)]
+                        ).table_valued("period", "org", "start", "end", name="ranges").render_derived()
+        org = keys[-2]  # every caller's keys end with the organization and the currency
+        # LATERAL: the planner cannot estimate a join on ranges and would scan the whole table instead.
+        sums = (stmt.add_columns(*[k.label(f"k{i}") for i, k in enumerate(keys)], func.sum(gross).label("gross"),
+                                 func.sum(wh).label("wh"), n.label("n"))
+                .where(org == r.c.org, at >= r.c.start, at < r.c.end).group_by(*keys).lateral("sums"))
+        width = len(keys) - 1
+        for row in session.execute(select(*[sums.c[f"k{i}"] for i in range(len(keys))], r.c.period, sums.c.gross,
+                                          sums.c.wh, sums.c.n).select_from(r).join(sums, true())).all():
+            k, cur, p, (rev, energy, count) = (tuple(row[:width]) if width > 1 else row[0]), row[width], \
+                row[width + 1], row[width + 2:]
+            periods = out.setdefault((k, cur), _empty())
+            periods[p] = periods[p] + Figures(Decimal(rev or 0), Decimal(energy or 0), int(count or 0))
 
     firsts = [b["365d"] for b in bounds.values() if b.get("365d")]
     if firsts:  # the whole days: each row compared with its organization's bounds, joined as a small table
         names = [*PERIODS, "last"]
-        v = values(column("org", Integer), *[column(n, Date) for n in names], name="bounds").data(
-            [(oid, *[b.get(n) for n in names]) for oid, b in bounds.items()])
+        # Arrays as parameters, so the statement compiles once and is cached (a VALUES list compiled anew).
+        orgs = list(bounds)
+        v = func.unnest(bindparam("bound_org", orgs, type_=ARRAY(Integer)),
+                        *[bindparam(f"bound_{n}", [bounds[o].get(n) for o in orgs], type_=ARRAY(Date))
+                          for n in names]).table_valued("org", *names, name="bounds").render_derived()
         m = day_model
         keys = [m.charger_id, m.organization_id, m.currency] if key == "charger" else [m.organization_id, m.currency]
         when = {p: and_(m.day >= cast(v.c[p], Date), m.day <= cast(v.c.last, Date)) for p in PERIODS}
@@ -206,17 +250,22 @@ def _figures(session: Session, scope: Scope, now: datetime, key: str, rollup_whe
              .where(scope.stat_filter(m), rollup_where, m.day >= min(firsts),
                     m.day <= max(b["last"] for b in bounds.values() if b.get("last"))),
              keys, when, m.gross, m.energy_wh, func.sum(m.sessions))
-    if hour_model is not None and any(hours.values()):
+    if hour_model is not None:
         m = hour_model
-        keys = [m.organization_id, m.currency]
-        when = {p: either(c) for p, c in hours.items()}
-        take(select().where(scope.stat_filter(m), either(list(when.values()))),
-             keys, when, m.gross, m.energy_wh, func.sum(m.sessions))
+        take_ranges(select().select_from(m).where(scope.stat_filter(m)), [m.organization_id, m.currency], m.hour,
+                    hours, m.gross, m.energy_wh, func.sum(m.sessions))
     by = [Transaction.charger_id, Transaction.organization_id] if key == "charger" else [Transaction.organization_id]
-    sessions = select().where(Transaction.status == TransactionStatus.COMPLETED, scope.transaction_filter(), raw_where)
-    when = {p: either(c) for p, c in raw.items()}
-    take(sessions.where(Transaction.priced_at.is_not(None), either(list(when.values()))),
-         [*by, Transaction.currency], when, Transaction.amount_gross, Transaction.energy_wh, func.count())
+    sessions = (select().select_from(Transaction)
+                .where(Transaction.status == TransactionStatus.COMPLETED, scope.transaction_filter(), raw_where))
+    priced = sessions.where(Transaction.priced_at.is_not(None))
+    if key == "charger":  # one page of chargers: read through (charger_id, stopped_at), tested per period
+        when = {p: or_(false(), *[and_(Transaction.organization_id.in_(ids), stopped >= a, stopped < b)
+                                  for q, ids, a, b in raw if q == p]) for p in PERIODS}
+        take(priced.where(or_(*when.values())), [*by, Transaction.currency], when, Transaction.amount_gross,
+             Transaction.energy_wh, func.count())
+    else:
+        take_ranges(priced, [*by, Transaction.currency], stopped, raw, Transaction.amount_gross,
+                    Transaction.energy_wh, func.count())
     since = {p: stopped >= now - d for p, d in PERIODS.items()}
     take(sessions.where(Transaction.priced_at.is_(None), stopped >= now - PERIODS["365d"], stopped < end),
          [*by, Transaction.currency], since, Transaction.amount_gross, Transaction.energy_wh, func.count())

@@ -245,3 +245,9 @@ def rollup_sums(model: Any) -> list[Any]:
     return [c.label(f"s{i}") for i, c in enumerate((
         func.sum(model.sessions), func.sum(model.energy_wh), func.sum(model.gross), func.sum(model.net_cpo),
         func.sum(model.duration_s), func.sum(model.sessions)))]
+
+
+def rollup_columns(model: Any) -> list[Any]:
+    """A roll-up row's figures as rollup_sums labels them, unsummed, for a union summed as a whole."""
+    return [c.label(f"s{i}") for i, c in enumerate((
+        model.sessions, model.energy_wh, model.gross, model.net_cpo, model.duration_s, model.sessions))]

@@ -302,10 +302,25 @@ def _raw_sums() -> list[Any]:
         func.sum(Transaction.amount_net_cpo), func.sum(_duration), func.count(Transaction.stopped_at)))]
 
 
-_DAY = func.date_trunc("day", func.timezone(Organization.timezone, Transaction.started_at))
-# What each view groups by: in the sessions, and in the roll-up it reads.
-_RAW_KEYS = {"currency": [_currency], "org": [Transaction.organization_id, _currency],
-             "day": [_DAY, _currency], "charger": [Transaction.charger_id, Transaction.organization_id, _currency]}
+def _org_column(col: Any) -> Any:
+    return select(col).where(Organization.id == Transaction.organization_id).scalar_subquery()
+
+
+# The session's organization's currency looked up (only for an unpriced session), not joined: the few thousand
+# sessions of a partial day are estimated at a dozen, and a join then tests each against every organization.
+_raw_currency = case((Transaction.priced_at.is_not(None), Transaction.currency),
+                     else_=_org_column(Organization.currency))
+
+
+def _raw_keys(key: str, parts: list[tuple[ZoneInfo, rollups.Span]]) -> list[Any]:
+    """What a view groups the sessions by (as the roll-up it reads); a local day by the timezones in hand."""
+    if key == "day":
+        zones = [(Transaction.organization_id.in_(span.org_ids), func.timezone(zone.key, Transaction.started_at))
+                 for zone, span in parts if span.org_ids]
+        local = case(*zones) if zones else func.timezone("UTC", Transaction.started_at)
+        return [func.date_trunc("day", local), _raw_currency]
+    return {"currency": [_raw_currency], "org": [Transaction.organization_id, _raw_currency],
+            "charger": [Transaction.charger_id, Transaction.organization_id, _raw_currency]}[key]
 
 
 def _rollup_keys(model: Any, key: str) -> list[Any]:
@@ -333,12 +348,16 @@ def _sums_query(session: Session, scope: Scope, f: TxFilter, key: str) -> Any:
         where = [scope.stat_filter(model), when]
         if f.charger_id is not None:
             where.append(model.charger_id == f.charger_id)
-        selects.append(select(*_labelled(keys), *rollups.rollup_sums(model)).where(*where).group_by(*keys))
+        if key == "charger":  # nearly one row per key already: summed once, below, not twice
+            selects.append(select(*_labelled(keys), *rollups.rollup_columns(model)).where(*where))
+        else:
+            selects.append(select(*_labelled(keys), *rollups.rollup_sums(model)).where(*where).group_by(*keys))
     others = _other_filters(scope, f)
-    keys = _RAW_KEYS[key]
+    keys = _raw_keys(key, parts)
     for when in [*rollups.edge_clauses(parts, Transaction.started_at),
                  and_(rollups.UNROLLED, rollups.whole_clause(parts, Transaction.started_at))]:
-        selects.append(_joined(*_labelled(keys), *_raw_sums()).where(*others, when).group_by(*keys))
+        # No join: every key and filter is on the session.
+        selects.append(select(*_labelled(keys), *_raw_sums()).where(*others, when).group_by(*keys))
     u = union_all(*selects).subquery()
     k = [u.c[f"k{i}"] for i in range(len(keys))]
     names = ("sessions", "energy_wh", "gross", "net_cpo", "duration_s", "finished")
@@ -369,12 +388,15 @@ def _windows(session: Session, scope: Scope, f: TxFilter,
     if days is None or f.charger_id is not None:
         return parts, false()
     now, ready, rest = utcnow(), [], []
+    # One read of where every organization's windows stand, not one per timezone.
+    as_of = dict(session.execute(select(StartWindowAsOf.organization_id, StartWindowAsOf.as_of).where(
+        StartWindowAsOf.organization_id.in_([o for _, span in parts for o in span.org_ids]))).all())
     for zone, span in parts:
         today = now.astimezone(zone).date()
         if not span.whole or span.first != today - timedelta(days=days - 1) or span.last is not None:
             rest.append((zone, span))
             continue
-        moved = set(_windows_ready(session, span.org_ids, today))
+        moved = set(_windows_ready(session, span.org_ids, today, as_of))
         ready += sorted(moved)
         rest += [(zone, rollups.Span(sorted(moved), today + timedelta(days=1), None)),
                  (zone, rollups.Span([o for o in span.org_ids if o not in moved], span.first, None))]
@@ -383,12 +405,10 @@ def _windows(session: Session, scope: Scope, f: TxFilter,
     return rest, and_(ChargerStartWindowStat.days == days, ChargerStartWindowStat.organization_id.in_(ready))
 
 
-def _windows_ready(session: Session, org_ids: list[int], today: date) -> list[int]:
+def _windows_ready(session: Session, org_ids: list[int], today: date, as_of: dict[int, date]) -> list[int]:
     """The organizations whose windows end on `today`, moving stale ones in a short transaction of their own
     (as the dashboard's windows). A move that would wait for a writer declines: that organization is summed
     from the calendar roll-ups instead."""
-    as_of = dict(session.execute(select(StartWindowAsOf.organization_id, StartWindowAsOf.as_of)
-                                 .where(StartWindowAsOf.organization_id.in_(org_ids))).all())
     stale = [o for o in org_ids if as_of.get(o) != today]
     if not stale:
         return org_ids
@@ -411,27 +431,55 @@ class ChargerBreakdown:
     avg_duration_seconds: int | None  # finished sessions only
 
 
+@dataclass(frozen=True)
+class BreakdownPage:
+    items: list[ChargerBreakdown]
+    total: int  # rows in the whole breakdown
+    limit: int | None
+    offset: int
+
+
 def charger_breakdown(*, session: Session, scope: Scope, filters: TxFilter = TxFilter()) -> list[ChargerBreakdown]:
-    """kWh, revenue, sessions and average duration per charger (and currency) in the range."""
+    """kWh, revenue, sessions and average duration per charger (and currency) in the range, every row."""
+    return charger_breakdown_page(session=session, scope=scope, filters=filters).items
+
+
+def charger_breakdown_page(*, session: Session, scope: Scope, filters: TxFilter = TxFilter(), limit: int | None = None,
+                           offset: int = 0) -> BreakdownPage:
+    """One page of the breakdown, highest revenue first, and how many rows the whole breakdown has.
+
+    The whole breakdown is summed in SQL; only the page's rows are joined to their chargers and built."""
+    if limit is not None and not 1 <= limit <= 1000 or offset < 0:
+        raise ValidationError("Page size must be 1 to 1000 and the offset 0 or more.", "limit")
     if _rollable(filters):
         q = _sums_query(session, scope, filters, "charger")
-        rows = session.execute(
-            select(Charger.id, Charger.ocpp_id, Charger.name, q.c.k1, q.c.k2, q.c.sessions,
-                   q.c.energy_wh, q.c.gross, q.c.duration_s, q.c.finished)
-            .join(q, q.c.k0 == Charger.id).order_by(q.c.gross.desc(), Charger.ocpp_id)).all()
-        return [ChargerBreakdown(cid, ocpp, name, org, cur, int(n), Decimal(wh) / 1000, _money(rev, cur),
-                                 int(round(Decimal(dur) / finished)) if finished else None)
-                for cid, ocpp, name, org, cur, n, wh, rev, dur, finished in rows]
-    rows = session.execute(
-        _joined(Charger.id, Charger.ocpp_id, Charger.name, Transaction.organization_id, _currency, func.count(),
-                func.coalesce(func.sum(Transaction.energy_wh), 0), func.coalesce(func.sum(Transaction.amount_gross), 0),
-                func.avg(_duration))
-        .where(*_where(session, scope, filters))
-        .group_by(Charger.id, Charger.ocpp_id, Charger.name, Transaction.organization_id, _currency)
-        .order_by(func.coalesce(func.sum(Transaction.amount_gross), 0).desc(), Charger.ocpp_id)).all()
-    return [ChargerBreakdown(cid, ocpp, name, org, cur, n, Decimal(wh) / 1000, _money(rev, cur),
-                             None if avg is None else int(round(avg)))
-            for cid, ocpp, name, org, cur, n, wh, rev, avg in rows]
+        sums = select(q.c.k0.label("charger_id"), q.c.k1.label("organization_id"), q.c.k2.label("currency"),
+                      q.c.sessions, q.c.energy_wh, q.c.gross, q.c.duration_s, q.c.finished)
+    else:
+        sums = (_joined(Transaction.charger_id, Transaction.organization_id, _currency.label("currency"),
+                        func.count().label("sessions"),
+                        func.coalesce(func.sum(Transaction.energy_wh), 0).label("energy_wh"),
+                        func.coalesce(func.sum(Transaction.amount_gross), 0).label("gross"),
+                        func.coalesce(func.sum(_duration), 0).label("duration_s"),
+                        func.count(Transaction.stopped_at).label("finished"))
+                .where(*_where(session, scope, filters))
+                .group_by(Transaction.charger_id, Transaction.organization_id, _currency))
+    b = sums.subquery()
+    # Ties broken down to the row, so page 2 continues exactly where page 1 stopped.
+    stmt = (select(Charger.id, Charger.ocpp_id, Charger.name, b.c.organization_id, b.c.currency, b.c.sessions,
+                   b.c.energy_wh, b.c.gross, b.c.duration_s, b.c.finished, func.count().over())
+            .join(b, b.c.charger_id == Charger.id)
+            .order_by(b.c.gross.desc(), Charger.ocpp_id, Charger.id, b.c.organization_id, b.c.currency)
+            .limit(limit).offset(offset))
+    rows = session.execute(stmt).all()
+    if rows:
+        total = rows[0][-1]
+    else:  # past the last page (or nothing at all): count on its own
+        total = session.execute(select(func.count()).select_from(b)).scalar_one() if offset else 0
+    items = [ChargerBreakdown(cid, ocpp, name, org, cur, int(n), Decimal(wh) / 1000, _money(rev, cur),
+                              int(round(Decimal(dur) / finished)) if finished else None)
+             for cid, ocpp, name, org, cur, n, wh, rev, dur, finished, _ in rows]
+    return BreakdownPage(items, total, limit, offset)
 
 
 @dataclass(frozen=True)
@@ -449,9 +497,10 @@ def energy_analytics(*, session: Session, scope: Scope, filters: TxFilter = TxFi
     if granularity not in GRANULARITIES:
         raise ValidationError("Group by day or by hour.", "granularity")
     if granularity == "day" and _rollable(filters):
-        sums = _sums(session, scope, filters, "day")
-        return [AnalyticsPoint(b, c, t.sessions, Decimal(t.energy_wh) / 1000, _money(t.gross, c))
-                for (b, c), t in sorted(sums.items())]
+        q = _sums_query(session, scope, filters, "day")
+        rows = session.execute(select(q.c.k0, q.c.k1, q.c.sessions, q.c.energy_wh, q.c.gross)
+                               .order_by(q.c.k0, q.c.k1)).all()
+        return [AnalyticsPoint(b, c, int(n), Decimal(wh) / 1000, _money(g, c)) for b, c, n, wh, g in rows]
     bucket = func.date_trunc(granularity, func.timezone(Organization.timezone, Transaction.started_at))
     rows = session.execute(
         _joined(bucket, _currency, func.count(), func.coalesce(func.sum(Transaction.energy_wh), 0),

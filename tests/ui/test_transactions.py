@@ -87,3 +87,32 @@ def test_a_session_of_another_organization_is_not_found_and_its_raw_frames_stay_
     page.goto(f"/transactions/{other.id}")
     expect(page.locator("#session-not-found")).to_be_visible()
     expect(page.locator("#session-title")).to_have_count(0)
+
+
+def test_the_per_charger_breakdown_pages_and_the_list_and_totals_stay(world, page):
+    gotham = make_org(world, slug="gotham", currency="USD", timezone="America/New_York")
+    make_tariff(world, gotham, name="Standard", price_per_kwh="1.00")
+    # 22 chargers, US-01 earning most: a page of 20, then the two that earned least.
+    for n in range(1, 23):
+        charger = make_charger(world, gotham, ocpp_id=f"US-{n:02d}")
+        make_transaction(world, charger, started_at=_at(10, 9), stopped_at=_at(10, 10), energy_wh=(30 - n) * 1000)
+
+    log_in(page, make_user(world, role="admin").email)
+    page.goto("/transactions")
+    page.fill("#date_from", "2026-03-10")
+    page.fill("#date_to", "2026-03-10")
+    rows = page.locator(".breakdown-row")
+    expect(rows).to_have_count(20)
+    expect(rows.first).to_contain_text("US-01")
+    pager = page.locator("#breakdown-pager")
+    expect(pager).to_contain_text("1–20 of 22 chargers")
+    totals = page.locator("#totals").inner_text()
+    pager.get_by_role("button", name="Next page").click()
+    expect(pager).to_contain_text("21–22 of 22 chargers")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text("US-21")
+    expect(rows.last).to_contain_text("US-22")
+    assert page.locator("#totals").inner_text() == totals
+    expect(page.locator(".tx-row")).to_have_count(22)
+    pager.get_by_role("button", name="Previous page").click()
+    expect(rows).to_have_count(20)

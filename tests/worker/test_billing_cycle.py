@@ -83,6 +83,19 @@ def test_after_downtime_the_worker_catches_up_every_missed_period_once(session, 
                                                                           (1, "made")]
 
 
+def test_the_schedule_of_many_organizations_takes_each_ones_own_covered_days(session, berlin):
+    lisbon = make_org(session, slug="lisbon", timezone="Europe/Lisbon")  # created 10 January, nothing invoiced
+    make_org(session, slug="oslo", timezone="Europe/Oslo")
+    run(session, utc(2026, 3, 5))  # Berlin: January and February
+    nxt = billing_cycle.next_runs(session=session, scope=scope_for(session, make_user(session, role="accounts")))
+    by_name = {n.organization: (n.period_start, n.period_end) for n in nxt}
+    assert by_name["Berlin"] == (date(2026, 3, 1), date(2026, 3, 31))
+    assert by_name[lisbon.name] == (date(2026, 3, 1), date(2026, 3, 31))  # Jan and Feb settled: nothing to bill
+    for n in nxt:  # the same as one organization at a time
+        org = session.get(Organization, n.organization_id)
+        assert Period(n.period_start, n.period_end) == billing_cycle._first_open_period(session, org)
+
+
 def test_two_workers_on_one_period_make_one_invoice(session, engine, berlin):
     clock.set(utc(2026, 2, 1, 6))
     barrier, results, errors = threading.Barrier(2), [], []

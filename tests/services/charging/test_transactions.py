@@ -152,6 +152,27 @@ def test_per_charger_breakdown_gives_kwh_revenue_sessions_and_average_duration(s
     assert "LK-2" not in rows
 
 
+@pytest.mark.parametrize("filters", [TxFilter(), TxFilter(preset="365d"), TxFilter(id_tag="PAGED")],
+                         ids=["roll-ups", "kept window", "sessions"])
+def test_breakdown_pages_continue_where_the_last_stopped_and_count_every_row(session, world, filters):
+    extra = [make_charger(session, world["gotham"], ocpp_id=f"US-{n}") for n in range(2, 6)]
+    start = clock.now() - timedelta(days=3)
+    # US-2 and US-3 earn the same: the pages still split them in one fixed order.
+    chargers = [world["lk1"], world["lk2"], world["us1"], *extra]
+    for charger, wh in zip(chargers, [1000, 2000, 3000, 4000, 4000, 500, 0], strict=True):
+        _session_at(session, charger, start, wh=wh, id_tag="PAGED")
+    scope = scope_for(session, world["admin"])
+    everything = svc.charger_breakdown(session=session, scope=scope, filters=filters)
+    assert len(everything) == 7
+    pages = [svc.charger_breakdown_page(session=session, scope=scope, filters=filters, limit=3, offset=o)
+             for o in (0, 3, 6, 9)]
+    assert [p.total for p in pages] == [7, 7, 7, 7]
+    assert [len(p.items) for p in pages] == [3, 3, 1, 0]
+    assert [b for p in pages for b in p.items] == everything
+    with pytest.raises(ValidationError):
+        svc.charger_breakdown_page(session=session, scope=scope, filters=filters, limit=0)
+
+
 def test_energy_analytics_buckets_by_local_day_and_hour(session, world):
     # 23:30 and 00:30 New York time fall on two local days, though the same UTC day.
     _session_at(session, world["us1"], datetime(2026, 3, 10, 23, 30, tzinfo=NY), wh=1000)
