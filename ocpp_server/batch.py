@@ -9,6 +9,8 @@ from typing import Any
 import psycopg
 from sqlalchemy.exc import OperationalError
 
+from ocpp_server.outage import DatabaseUnavailable
+
 log = logging.getLogger("ocpp_server.batch")
 
 
@@ -60,6 +62,10 @@ class BatchWriter:
             try:
                 await self._flush(rows)
                 self.written += len(rows)
+            except DatabaseUnavailable:
+                # Logged once by the server's availability; keep the rows and try again on the next round.
+                self._rows[:0] = rows
+                return
             except (OperationalError, psycopg.OperationalError):
                 # The database is unreachable: keep the rows and try again on the next round.
                 log.exception("%s: database unavailable, %d rows kept for retry", self.name, len(rows))

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from core.clock import utcnow
 from core.errors import NotFound, ValidationError
 from ocpp_server.handlers import HANDLERS
+from ocpp_server.outage import DatabaseUnavailable
 from ocpp_server.protocol import (
     CALL,
     CALLERROR,
@@ -129,6 +130,9 @@ class ChargerConnection:
             raise OcppError("PropertyConstraintViolation", f"{exc.field}: {exc.message}") from exc
         except NotFound as exc:
             raise OcppError("PropertyConstraintViolation", str(exc)) from exc
+        except DatabaseUnavailable as exc:
+            # Nothing was written: InternalError makes the charger keep the message and retry (OCPP-J §4.8).
+            raise OcppError("InternalError", "The central system's database is unavailable; retry later") from exc
         except Exception as exc:
             log.exception("%s: %s failed", self.charger.ocpp_id, frame.action)
             raise OcppError("InternalError", "The central system could not process the request") from exc

@@ -29,6 +29,7 @@ from core.db import get_engine
 from core.events import COMMAND_CHANNEL
 from ocpp_server.batch import BatchWriter
 from ocpp_server.connection import CallFailed, ChargerConnection, NotSent
+from ocpp_server.outage import Availability, DatabaseUnavailable, is_unavailable
 from ocpp_server.stalls import StallMonitor
 from services.ocpp import commands as cmd_svc
 from services.ocpp import presence
@@ -80,6 +81,7 @@ class OcppServer:
         self._writer: psycopg.AsyncConnection | None = None
         self._writer_lock = asyncio.Lock()
         self.stalls = StallMonitor()
+        self.availability = Availability()
         self._tls = False
         self._stopping = False
         self.port: int | None = None
@@ -93,19 +95,34 @@ class OcppServer:
             return result
 
     async def db(self, fn: Callable[..., Any], **kwargs) -> Any:
-        return await asyncio.to_thread(self._run_db, fn, kwargs)
+        """Run a service function in a database session; DatabaseUnavailable when the database cannot be reached."""
+        try:
+            result = await asyncio.to_thread(self._run_db, fn, kwargs)
+        except Exception as exc:
+            if is_unavailable(exc):
+                self.availability.failed(exc)
+                raise DatabaseUnavailable from exc
+            raise
+        self.availability.ok()
+        return result
 
     async def write(self, fn: Callable[..., Any], **kwargs) -> Any:
         """Run an async service function on the writer connection (reconnecting after a failure)."""
         async with self._writer_lock:
-            if self._writer is None or self._writer.closed:
-                self._writer = await psycopg.AsyncConnection.connect(self._db_url, autocommit=True)
             try:
-                return await fn(conn=self._writer, **kwargs)
-            except psycopg.OperationalError:
-                await self._writer.close()
+                if self._writer is None or self._writer.closed:
+                    self._writer = await psycopg.AsyncConnection.connect(self._db_url, autocommit=True)
+                result = await fn(conn=self._writer, **kwargs)
+            except psycopg.OperationalError as exc:
+                if self._writer is not None:
+                    await self._writer.close()
                 self._writer = None
+                if is_unavailable(exc):
+                    self.availability.failed(exc)
+                    raise DatabaseUnavailable from exc
                 raise
+            self.availability.ok()
+            return result
 
     async def _write_meters(self, rows: list) -> None:
         await self.write(insert_meter_rows_async, rows=rows)
@@ -158,8 +175,11 @@ class OcppServer:
         await self.stalls.stop()
         await self.meters.stop()
         await self.frames.stop()
-        await self._flush_seen()
-        await self.db(presence.reset_connections, tokens=tokens, now=utcnow())
+        try:
+            await self._flush_seen()
+            await self.db(presence.reset_connections, tokens=tokens, now=utcnow())
+        except DatabaseUnavailable:
+            pass  # logged by the availability; the next start or the offline sweep marks them Offline
         if self._writer is not None:
             await self._writer.close()
 
@@ -177,8 +197,15 @@ class OcppServer:
         if creds is not None and creds[0] != ocpp_id:
             creds = (creds[0], "")  # the username must be the charge point id
         remote = ws.remote_address[0] if ws.remote_address else None
-        result = await self.db(presence.check_handshake, ocpp_id=ocpp_id, password=creds[1] if creds else None,
-                               tls=self._tls, remote_address=remote, now=utcnow())
+        try:
+            result = await self.db(presence.check_handshake, ocpp_id=ocpp_id,
+                                   password=creds[1] if creds else None, tls=self._tls, remote_address=remote,
+                                   now=utcnow())
+        except DatabaseUnavailable:
+            # Not the charger's fault, and temporary: it should retry (logged once, by the availability).
+            response = ws.respond(503, "The central system is temporarily unavailable.\n")
+            response.headers["Retry-After"] = "30"
+            return response
         if result.charger is None:
             log.info("refused %s from %s: %s", ocpp_id, remote, result.reason)
             response = ws.respond(result.status, result.reason + "\n")
@@ -198,6 +225,8 @@ class OcppServer:
         try:
             await self.db(presence.mark_connected, charger_id=charger_id, token=conn.token, now=utcnow())
             await conn.serve()
+        except DatabaseUnavailable:
+            await ws.close(1013, "Try again later")  # the database went down during the handshake
         except ConnectionClosed:
             pass
         finally:
@@ -205,7 +234,11 @@ class OcppServer:
             if self.connections.get(charger_id) is conn:
                 del self.connections[charger_id]
             if not self._stopping:
-                await self.db(presence.mark_disconnected, charger_id=charger_id, token=conn.token, now=utcnow())
+                try:
+                    await self.db(presence.mark_disconnected, charger_id=charger_id, token=conn.token,
+                                  now=utcnow())
+                except DatabaseUnavailable:
+                    pass  # the offline sweep marks it once the database is back
 
     # --- liveness and offline detection --------------------------------------------------------------------
 
@@ -219,6 +252,8 @@ class OcppServer:
             await asyncio.sleep(1.0)
             try:
                 await self._flush_seen()
+            except DatabaseUnavailable:
+                pass  # logged once by the availability; tried again next round
             except Exception:
                 log.exception("liveness flush failed")
 
@@ -240,6 +275,8 @@ class OcppServer:
             await asyncio.sleep(period)
             try:
                 await self.sweep_offline()
+            except DatabaseUnavailable:
+                pass  # logged once by the availability; tried again next round
             except Exception:
                 log.exception("offline sweep failed")
 
@@ -262,8 +299,11 @@ class OcppServer:
                             self._spawn(self._claim_and_run(command_id, charger_id))
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("command listener lost its connection; reconnecting")
+            except Exception as exc:
+                if is_unavailable(exc) or isinstance(exc, DatabaseUnavailable):
+                    self.availability.failed(exc)
+                else:
+                    log.exception("command listener lost its connection; reconnecting")
                 await asyncio.sleep(2)
 
     def _spawn(self, coro) -> None:
@@ -286,6 +326,8 @@ class OcppServer:
             await asyncio.sleep(COMMAND_SWEEP_SECONDS)
             try:
                 await self.sweep_commands()
+            except DatabaseUnavailable:
+                pass  # logged once by the availability; tried again next round
             except Exception:
                 log.exception("command sweep failed")
 

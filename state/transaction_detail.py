@@ -22,7 +22,8 @@ FLAG_TEXT = {
     "overlapping_session": "This session overlaps another one on the same connector.",
     "stopped_without_start": "The charger stopped a session the server never saw start.",
     "late_delivery": "The charger delivered this session's messages late (offline queue).",
-    "closed_by_reconciliation": "The charger started a new session on this connector without stopping this one; "
+    "closed_by_reconciliation": "The charger ended this session (a new session started on its connector, or "
+                                "the connector became available) without a stop we received; "
                                 "it was closed at its last meter reading.",
 }
 STOP_REASONS = {

@@ -3,7 +3,8 @@
 `price_transaction(session=, transaction=)` is what the OCPP server calls at StopTransaction. It fills
 the amount columns and `price_breakdown` of a completed Transaction exactly once (the row is
 locked and re-checked) and is a no-op when the session is already priced or still active.
-Priced sessions are never repriced.
+Priced sessions are never repriced, except one closed by reconciliation
+whose own StopTransaction arrives later (services.ocpp.transactions clears `priced_at` once).
 
 What is used
 - Tariff: the charger's tariff, else the default tariff of the session's organization, else of its

@@ -10,8 +10,11 @@ from sqlmodel import Session
 from core.events import EventType, notify
 from models import AuditLog, Charger, Connector
 from services.ocpp.common import FUTURE_TOLERANCE, require_connector, status_event
+from services.ocpp.transactions import close_open_sessions
 
 # Which connector status best describes the charger as a whole, most telling first.
+# A connector in one of these has no session running: one still open lost its StopTransaction.
+ENDED_STATUSES = ("Available", "Finishing")
 _AGGREGATE_ORDER = ("Charging", "SuspendedEV", "SuspendedEVSE", "Finishing", "Preparing", "Reserved", "Available",
                     "Unavailable", "Faulted")
 
@@ -53,6 +56,8 @@ def status_notification(*, session: Session, charger_id: int, connector_id: int,
 
     Connector 0 is the charger itself; other connectors set their own row and the charger's aggregate status.
     A connector the charger was not registered with is refused (PropertyConstraintViolation), not created.
+    Available or Finishing closes the connector's sessions still open from before that status
+    (services.ocpp.transactions: their StopTransaction was lost).
     Returns whether the live status changed.
     """
     conn = require_connector(session, charger_id=charger_id, connector_id=connector_id, zero=True)
@@ -63,6 +68,8 @@ def status_notification(*, session: Session, charger_id: int, connector_id: int,
     status_event(session, charger_id=charger_id, organization_id=charger.organization_id, connector_id=connector_id,
                  status=status, error_code=error_code, info=info, vendor_error_code=vendor_error_code,
                  occurred_at=timestamp, received_at=now, flags=flags)
+    if connector_id != 0 and status in ENDED_STATUSES:
+        close_open_sessions(session=session, charger_id=charger_id, connector_id=connector_id, until=when)
     if connector_id == 0:
         if charger.status_changed_at and when < charger.status_changed_at:
             return False

@@ -1,12 +1,17 @@
 """StartTransaction and StopTransaction: idempotent, with suspect data flagged rather than dropped.
 
-Two sessions on one connector. A connector charges one session at a time, so a new StartTransaction on a
-connector whose older session is still active means the charger ended that one and its StopTransaction was
-lost. The older session (started before the new one) is closed then, never left open:
-- it stops at its last energy reading taken up to the new start (samples flagged `future_timestamp` aside),
+Sessions the charger ended without a StopTransaction we received (lost, e.g. during a database outage).
+A connector charges one session at a time, so its active session is closed, never left open, when:
+- a new StartTransaction arrives on the connector (the session started before the new one), or
+- the connector reports StatusNotification Available or Finishing (the session started up to that status's
+  time). Preparing, Charging and Suspended* never close a session.
+Such a session (`close_open_sessions`):
+- stops at its last energy reading taken up to that moment (samples flagged `future_timestamp` aside),
   or at its own start with no energy when it has none;
 - it is flagged `closed_by_reconciliation`, its stop reason is "Other", and it is priced like any session;
-- a StopTransaction for it arriving later is answered and changes nothing (as for any closed session).
+- its own StopTransaction arriving later (many chargers report Finishing before they send it) replaces the
+  estimate: the charger's meterStop, time and reason are stored, the flag is dropped and the session is priced
+  again, once (a repeat of that Stop then changes nothing; totals count the session once, by its final values).
 A StartTransaction stamped before an active session on its connector (a message delivered late) does not
 close it: both stay, and the new one is flagged `overlapping_session`.
 """
@@ -96,20 +101,23 @@ def start_transaction(*, session: Session, charger_id: int, connector_id: int, i
         return StartResult(existing, info, False)
     tx = session.get(Transaction, new_id)
     _transaction_event(session, tx)
-    _close_superseded(session, charger_id=charger_id, connector_id=connector_id, new_id=new_id, started=timestamp,
-                      now=now)
+    close_open_sessions(session=session, charger_id=charger_id, connector_id=connector_id, until=timestamp,
+                        keep_id=new_id)
     return StartResult(new_id, info, True)
 
 
-def _close_superseded(session: Session, *, charger_id: int, connector_id: int, new_id: int, started: datetime,
-                      now: datetime) -> None:
-    """Close the connector's older active sessions from their last meter value (the module docstring's rule)."""
-    older = session.execute(select(Transaction).where(
-        Transaction.charger_id == charger_id, Transaction.connector_id == connector_id,
-        Transaction.status == TransactionStatus.ACTIVE, Transaction.id != new_id,
-        Transaction.started_at <= started).with_for_update()).scalars().all()
+def close_open_sessions(*, session: Session, charger_id: int, connector_id: int, until: datetime,
+                        keep_id: int | None = None) -> list[int]:
+    """Close the connector's active sessions started up to `until` from their last meter value (the module
+    docstring's rule); `keep_id` is the new session that caused it. Returns the ids closed."""
+    where = [Transaction.charger_id == charger_id, Transaction.connector_id == connector_id,
+             Transaction.status == TransactionStatus.ACTIVE, Transaction.started_at <= until]
+    if keep_id is not None:
+        where.append(Transaction.id != keep_id)
+    older = session.execute(select(Transaction).where(*where).order_by(Transaction.id)
+                            .with_for_update()).scalars().all()
     for tx in older:
-        last = session.execute(_LAST_READING_SQL, {"tx": tx.id, "energy": ENERGY, "until": started}).first()
+        last = session.execute(_LAST_READING_SQL, {"tx": tx.id, "energy": ENERGY, "until": until}).first()
         stopped_at, reading = (last[0], int(last[1])) if last else (tx.started_at, tx.meter_start)
         tx.status = TransactionStatus.COMPLETED
         tx.meter_stop = reading
@@ -122,6 +130,7 @@ def _close_superseded(session: Session, *, charger_id: int, connector_id: int, n
         session.flush()
         price_transaction(session=session, transaction=tx)
         _transaction_event(session, tx)
+    return [tx.id for tx in older]
 
 
 @dataclass(frozen=True)
@@ -136,7 +145,8 @@ def stop_transaction(*, session: Session, charger_id: int, transaction_id: int, 
     """Close the session, store its stop data and price it once.
 
     A StopTransaction sent again, or for a session that is unknown or already closed, is answered
-    without touching anything (no double counting).
+    without touching anything (no double counting). A session closed by reconciliation takes its first
+    real StopTransaction as the correction of its estimate (module docstring).
     """
     bounded(transaction_id, "transactionId", low=-(2**31))
     meter_reading(meter_stop, "meterStop")
@@ -146,9 +156,11 @@ def stop_transaction(*, session: Session, charger_id: int, transaction_id: int, 
                          .with_for_update()).scalar_one_or_none()
     if tx is None:
         return StopResult(info, "unknown")
-    if tx.status == TransactionStatus.COMPLETED:
+    reconciled = RECONCILED in tx.flags
+    if tx.status == TransactionStatus.COMPLETED and not reconciled:
         return StopResult(info, "already_stopped")
-    flags = list(tx.flags)
+    # A reconciled session's flags from the estimate give way to the charger's own stop data.
+    flags = [f for f in tx.flags if not (reconciled and f in (RECONCILED, "meter_backwards"))]
     for flag in _time_flags(timestamp, now):
         if flag not in flags:
             flags.append(flag)
@@ -162,6 +174,7 @@ def stop_transaction(*, session: Session, charger_id: int, transaction_id: int, 
     tx.stop_reason = reason or "Local"  # OCPP 1.6: absent reason means Local
     tx.energy_wh = max(meter_stop - tx.meter_start, 0)  # a meter that ran backwards is flagged and counts 0 Wh
     tx.flags = flags
+    tx.priced_at = None  # a reconciled session is priced again from the charger's own stop
     session.add(tx)
     if transaction_data:
         rows = parse_meter_values(charger_id=charger_id, connector_id=tx.connector_id, transaction_id=tx.id,

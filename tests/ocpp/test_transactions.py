@@ -245,13 +245,47 @@ async def test_a_second_start_on_a_busy_connector_closes_the_older_session_from_
         # Its StopTransaction was lost; the charger starts the next session on the same connector.
         newer = (await cp.call(call.StartTransaction(connector_id=1, id_tag="LANKA--0001", meter_start=8100,
                                                      timestamp=iso(NOW + timedelta(minutes=5))))).transaction_id
-        late_stop = await cp.call(call.StopTransaction(meter_stop=9999, timestamp=iso(NOW + timedelta(minutes=6)),
+        session.expire_all()
+        closed = session.get(Transaction, older)
+        assert (closed.status, closed.meter_stop, closed.energy_wh, closed.stopped_at, closed.stop_reason) == (
+            "completed", 8000, 3000, NOW + timedelta(minutes=2), "Other")
+        assert closed.flags == ["closed_by_reconciliation"]
+        assert closed.priced_at is not None and closed.amount_gross > 0
+        # The lost Stop arriving late corrects the estimate with the charger's own values.
+        late_stop = await cp.call(call.StopTransaction(meter_stop=8050, timestamp=iso(NOW + timedelta(minutes=4)),
                                                        transaction_id=older))
     session.expire_all()
     closed, running = session.get(Transaction, older), session.get(Transaction, newer)
-    assert (closed.status, closed.meter_stop, closed.energy_wh, closed.stopped_at, closed.stop_reason) == (
-        "completed", 8000, 3000, NOW + timedelta(minutes=2), "Other")
-    assert closed.flags == ["closed_by_reconciliation"]
+    assert (closed.status, closed.meter_stop, closed.energy_wh, closed.stopped_at, closed.flags) == (
+        "completed", 8050, 3050, NOW + timedelta(minutes=4), [])
     assert closed.priced_at is not None and closed.amount_gross > 0
     assert (running.status, running.flags) == ("active", [])
-    assert late_stop.id_tag_info is None  # the lost Stop arriving late changes nothing
+    assert late_stop.id_tag_info is None
+
+
+async def test_available_closes_the_session_whose_stop_was_lost_and_its_late_stop_counts_once(
+        server, session, charger, tag):
+    clock.set(NOW + timedelta(minutes=10))
+    async with connect(server, "CP-1") as cp:
+        tx_id = (await cp.call(call.StartTransaction(connector_id=1, id_tag="LANKA--0001", meter_start=5000,
+                                                     timestamp=iso(NOW)))).transaction_id
+        await cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Charging",
+                                              timestamp=iso(NOW + timedelta(minutes=1))))
+        await cp.call(call.MeterValues(connector_id=1, transaction_id=tx_id,
+                                       meter_value=_energy(8000, NOW + timedelta(minutes=2))))
+        # The database was down when the charger sent its StopTransaction; it did not resend it.
+        await cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Available",
+                                              timestamp=iso(NOW + timedelta(minutes=5))))
+        session.expire_all()
+        closed = session.get(Transaction, tx_id)
+        assert (closed.status, closed.meter_stop, closed.energy_wh, closed.stopped_at, closed.flags) == (
+            "completed", 8000, 3000, NOW + timedelta(minutes=2), ["closed_by_reconciliation"])
+        assert closed.priced_at is not None and closed.amount_gross > 0
+        gross = closed.amount_gross
+        stop = call.StopTransaction(meter_stop=8000, timestamp=iso(NOW + timedelta(minutes=3)), transaction_id=tx_id)
+        await cp.call(stop)
+        await cp.call(stop)  # sent twice: still counted once
+    session.expire_all()
+    after = session.get(Transaction, tx_id)
+    assert (after.energy_wh, after.stopped_at, after.flags, after.amount_gross) == (
+        3000, NOW + timedelta(minutes=3), [], gross)

@@ -5,6 +5,7 @@ import json
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import func, select
 
 from core.clock import clock
@@ -282,3 +283,74 @@ async def test_another_tenants_charger_cannot_write_into_a_sessions_frame_log(wi
     detail = tx_read.get_transaction(session=session, scope=admin, transaction_id=tx_id)
     assert detail.raw_messages and all("999999" not in m.frame for m in detail.raw_messages)
     assert _transactions(session)[0].status == TransactionStatus.ACTIVE
+
+
+# --- Sessions whose StopTransaction was lost ------------------------------------------------------------------
+
+
+def _status(uid: str, status: str, minute: int) -> str:
+    return (f'[2,"{uid}","StatusNotification",{{"connectorId":1,"errorCode":"NoError","status":"{status}",'
+            f'"timestamp":"2026-11-21T10:{minute:02d}:00Z"}}]')
+
+
+async def test_status_available_closes_the_open_transaction_from_its_last_meter_value_flagged_and_priced(
+        wire, session, tag):
+    tx_id = await _started(wire, session)
+    clock.set(NOW + timedelta(minutes=30))  # the sample and the status arrive as they happen
+    await wire.send(_meter_values(20, 3000, tx_id))
+    reply = await wire.send(_status("a1", "Available", 30))
+    [tx] = _transactions(session)
+    assert reply == '[3,"a1",{}]'
+    assert (tx.status, tx.meter_stop, tx.energy_wh, tx.stopped_at, tx.stop_reason, tx.flags) == (
+        TransactionStatus.COMPLETED, 3000, 2000, NOW + timedelta(minutes=20), "Other", ["closed_by_reconciliation"])
+    assert tx.priced_at is not None and tx.amount_energy == Decimal("240.00")  # 2 kWh at 120 LKR
+
+
+async def test_status_finishing_without_samples_closes_the_transaction_at_its_start_with_no_energy(
+        wire, session, tag):
+    await _started(wire, session)
+    reply = await wire.send(_status("f1", "Finishing", 5))
+    [tx] = _transactions(session)
+    assert reply == '[3,"f1",{}]'
+    assert (tx.status, tx.meter_stop, tx.energy_wh, tx.stopped_at, tx.flags) == (
+        TransactionStatus.COMPLETED, 1000, 0, NOW, ["closed_by_reconciliation"])
+    assert tx.priced_at is not None
+
+
+@pytest.mark.parametrize("status", ["Preparing", "Charging", "SuspendedEV", "SuspendedEVSE"])
+async def test_status_while_charging_never_closes_the_transaction(wire, session, tag, status):
+    await _started(wire, session)
+    reply = await wire.send(_status("c1", status, 5))
+    [tx] = _transactions(session)
+    assert reply == '[3,"c1",{}]'
+    assert (tx.status, tx.flags, tx.priced_at) == (TransactionStatus.ACTIVE, [], None)
+
+
+async def test_status_available_stamped_before_the_start_does_not_close_it(wire, session, tag):
+    await _started(wire, session)
+    await wire.send('[2,"e1","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Available",'
+                    '"timestamp":"2026-11-21T09:59:00Z"}]')
+    assert _transactions(session)[0].status == TransactionStatus.ACTIVE
+
+
+async def test_the_lost_stop_arriving_after_reconciliation_corrects_the_estimate_once_and_counts_once(
+        wire, session, tag):
+    tx_id = await _started(wire, session)
+    clock.set(NOW + timedelta(minutes=30))
+    await wire.send(_meter_values(20, 3000, tx_id))
+    await wire.send(_status("a1", "Available", 30))
+    stop = (f'[2,"z1","StopTransaction",{{"transactionId":{tx_id},"meterStop":3500,'
+            f'"timestamp":"2026-11-21T10:25:00Z","reason":"EVDisconnected"}}]')
+    reply = await wire.send(stop)
+    [tx] = _transactions(session)
+    assert reply == '[3,"z1",{}]'
+    assert (tx.status, tx.meter_stop, tx.energy_wh, tx.stopped_at, tx.stop_reason, tx.flags) == (
+        TransactionStatus.COMPLETED, 3500, 2500, NOW + timedelta(minutes=25), "EVDisconnected", [])
+    assert tx.priced_at is not None and tx.amount_energy == Decimal("300.00")  # 2.5 kWh at 120 LKR, once
+    again = await wire.send(stop)
+    [same] = _transactions(session)
+    assert again == '[3,"z1",{}]'
+    assert (same.meter_stop, same.energy_wh, same.amount_energy, same.priced_at) == (
+        3500, 2500, Decimal("300.00"), tx.priced_at)
+    day = session.scalars(select(OrgDayStat).where(OrgDayStat.organization_id == tx.organization_id)).one()
+    assert (day.sessions, day.energy_wh) == (1, 2500)  # the corrected session, counted once
