@@ -161,7 +161,27 @@ class SessionFigures(SQLModel):
     duration_s: Decimal = Field(default=Decimal(0), sa_type=Numeric(20, 6), nullable=False)
 
 
-class ChargerStartDayStat(SessionFigures, table=True):
+# A column declared with `sa_column` cannot be inherited (one Column object per table), so the keys shared by
+# the roll-ups below are declared by type here and each table gets its own columns.
+
+class OrgSnapshotFigures(SessionFigures):
+    """SessionFigures keyed by the sessions' snapshot: the organization and location owner at their start."""
+    id: int | None = Field(default=None, sa_type=BigInteger, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", ondelete="CASCADE", nullable=False)
+    location_owner_id: int | None = Field(default=None, foreign_key="location_owner.id", ondelete="SET NULL",
+                                          nullable=True)
+
+
+class ChargerSnapshotFigures(SessionFigures):
+    """OrgSnapshotFigures per charger as well."""
+    id: int | None = Field(default=None, sa_type=BigInteger, primary_key=True)
+    charger_id: int = Field(foreign_key="charger.id", ondelete="CASCADE", nullable=False)
+    organization_id: int = Field(foreign_key="organization.id", ondelete="CASCADE", nullable=False)
+    location_owner_id: int | None = Field(default=None, foreign_key="location_owner.id", ondelete="SET NULL",
+                                          nullable=True)
+
+
+class ChargerStartDayStat(ChargerSnapshotFigures, table=True):
     """Per charger and local start day: the Transactions breakdown and a one-charger filter."""
     __tablename__ = "charger_start_day_stat"
     __table_args__ = (
@@ -172,14 +192,10 @@ class ChargerStartDayStat(SessionFigures, table=True):
                                   "energy_wh", "gross", "duration_s"]),
     )
 
-    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
-    charger_id: int = fk_field("charger.id", ondelete="CASCADE", index=False)
-    organization_id: int = fk_field("organization.id", ondelete="CASCADE", index=False)
-    location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="SET NULL", index=False)
     day: date = Field(sa_type=Date, nullable=False)
 
 
-class ChargerStartMonthStat(SessionFigures, table=True):
+class ChargerStartMonthStat(ChargerSnapshotFigures, table=True):
     """ChargerStartDayStat per local month (`month` is its first day): long ranges read whole months."""
     __tablename__ = "charger_start_month_stat"
     __table_args__ = (
@@ -190,14 +206,10 @@ class ChargerStartMonthStat(SessionFigures, table=True):
                                   "energy_wh", "gross", "duration_s"]),
     )
 
-    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
-    charger_id: int = fk_field("charger.id", ondelete="CASCADE", index=False)
-    organization_id: int = fk_field("organization.id", ondelete="CASCADE", index=False)
-    location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="SET NULL", index=False)
     month: date = Field(sa_type=Date, nullable=False)
 
 
-class OrgStartDayStat(SessionFigures, table=True):
+class OrgStartDayStat(OrgSnapshotFigures, table=True):
     """Per organization, location owner snapshot and local start day: Transactions' totals, chart and tree."""
     __tablename__ = "org_start_day_stat"
     __table_args__ = (
@@ -208,13 +220,10 @@ class OrgStartDayStat(SessionFigures, table=True):
                                   "gross", "net_cpo"]),
     )
 
-    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
-    organization_id: int = fk_field("organization.id", ondelete="CASCADE", index=False)
-    location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="SET NULL", index=False)
     day: date = Field(sa_type=Date, nullable=False)
 
 
-class ChargerStopDayStat(SessionFigures, table=True):
+class ChargerStopDayStat(ChargerSnapshotFigures, table=True):
     """Per charger and local stop day: one page of the Finances charger table."""
     __tablename__ = "charger_stop_day_stat"
     __table_args__ = (
@@ -222,14 +231,10 @@ class ChargerStopDayStat(SessionFigures, table=True):
               text("coalesce(location_owner_id, 0)"), unique=True),
     )
 
-    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
-    charger_id: int = fk_field("charger.id", ondelete="CASCADE", index=False)
-    organization_id: int = fk_field("organization.id", ondelete="CASCADE", index=False)
-    location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="SET NULL", index=False)
     day: date = Field(sa_type=Date, nullable=False)
 
 
-class OrgStopDayStat(SessionFigures, table=True):
+class OrgStopDayStat(OrgSnapshotFigures, table=True):
     """Per organization, location owner snapshot and local stop day: the Finances totals and tree."""
     __tablename__ = "org_stop_day_stat"
     __table_args__ = (
@@ -240,13 +245,10 @@ class OrgStopDayStat(SessionFigures, table=True):
                                   "gross"]),
     )
 
-    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
-    organization_id: int = fk_field("organization.id", ondelete="CASCADE", index=False)
-    location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="SET NULL", index=False)
     day: date = Field(sa_type=Date, nullable=False)
 
 
-class OrgStopHourStat(SessionFigures, table=True):
+class OrgStopHourStat(OrgSnapshotFigures, table=True):
     """Per organization, location owner snapshot and UTC hour of the stop: the partial days at the edges
     of the Finances periods, so only the partial hours are read from the sessions."""
     __tablename__ = "org_stop_hour_stat"
@@ -258,9 +260,6 @@ class OrgStopHourStat(SessionFigures, table=True):
                                   "gross"]),
     )
 
-    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
-    organization_id: int = fk_field("organization.id", ondelete="CASCADE", index=False)
-    location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="SET NULL", index=False)
     hour: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
 
 
