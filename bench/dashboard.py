@@ -115,20 +115,28 @@ def _time(fn, runs: int) -> tuple[float, float, float]:
     return statistics.median(samples), p95, samples[0]
 
 
-def run(url: str, runs: int) -> None:
+def scopes_at(url: str) -> dict:
+    """Point the services at the bench database and return each timed role's scope."""
     from sqlmodel import Session
 
     from core.config import get_settings
     from core.db import get_engine, reset_engine
     from services.access.scope import scope_for
-    from services.network import chargers, dashboard
 
     os.environ["DATABASE_URL"] = url
     get_settings.cache_clear()
     reset_engine()
     with Session(get_engine()) as s:
-        users = _users(s)
-        scopes = {name: scope_for(s, u) for name, u in users.items()}
+        return {name: scope_for(s, u) for name, u in _users(s).items()}
+
+
+def run(url: str, runs: int) -> None:
+    from sqlmodel import Session
+
+    from core.db import get_engine
+    from services.network import chargers, dashboard
+
+    scopes = scopes_at(url)
     # The fastest run shows the work itself when other processes compete for the CPU.
     print(f"{'role':<18} {'measure':<48} {'median ms':>10} {'p95 ms':>8} {'min ms':>8}")
     for name, scope in scopes.items():

@@ -17,7 +17,7 @@ from datetime import timedelta
 
 os.environ.setdefault("DEMO_MODE", "1")
 
-from bench.dashboard import ADMIN_URL, _time, _users, prepare, upgrade_only  # noqa: E402
+from bench.dashboard import ADMIN_URL, _time, prepare, scopes_at, upgrade_only  # noqa: E402
 
 DB_NAME = "voltdesk_bench_finance"
 PAGE = 20      # state/finances.py PAGE_SIZE
@@ -29,19 +29,12 @@ def run(url: str, runs: int) -> None:
     from sqlmodel import Session
 
     from core.clock import utcnow
-    from core.config import get_settings
-    from core.db import get_engine, reset_engine
+    from core.db import get_engine
     from services.access.permissions import Cap
-    from services.access.scope import scope_for
     from services.billing import cycles, finance, invoicing
     from services.charging import transactions as tx
 
-    os.environ["DATABASE_URL"] = url
-    get_settings.cache_clear()
-    reset_engine()
-    with Session(get_engine()) as s:
-        users = _users(s)
-        scopes = {name: scope_for(s, u) for name, u in users.items()}
+    scopes = scopes_at(url)
     last_month_end = utcnow().date().replace(day=1) - timedelta(days=1)
     month = tx.TxFilter(date_from=last_month_end.replace(day=1), date_to=last_month_end)
     print(f"{'role':<18} {'measure':<52} {'median ms':>10} {'p95 ms':>8} {'min ms':>8}")
