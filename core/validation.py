@@ -76,8 +76,7 @@ def decimal_in_range(value: object, field: str, *, low: Decimal, high: Decimal, 
                      label: str | None = None) -> Decimal:
     """A number from `low` to `high` with at most `places` decimals: what its column stores. More
     precision is refused, never rounded away (the audit log would record a value that was not kept)."""
-    label = label or field.replace("_", " ")
-    title = label[:1].upper() + label[1:]  # keep "VAT", "kWh" as written
+    title = _title(label or field)  # keeps "VAT", "kWh" as written
     try:
         dec = Decimal(check_text(str(value).strip(), field))
     except (InvalidOperation, ValueError):
