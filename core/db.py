@@ -22,6 +22,11 @@ def normalize_url(url: str) -> str:
     return url
 
 
+def libpq_url(engine: Engine) -> str:
+    """The engine's database as a plain libpq URL, for psycopg connections of our own (LISTEN, COPY)."""
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def database_url() -> str:
     """DATABASE_URL, or the embedded server's URL (started on demand)."""
     settings = get_settings()

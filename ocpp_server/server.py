@@ -25,7 +25,7 @@ from websockets.http11 import Request, Response
 
 from core.clock import utcnow
 from core.config import Settings, get_settings
-from core.db import get_engine
+from core.db import get_engine, libpq_url
 from core.events import COMMAND_CHANNEL
 from ocpp_server.batch import BatchWriter
 from ocpp_server.connection import CallFailed, ChargerConnection, NotSent
@@ -77,7 +77,7 @@ class OcppServer:
         self._ws_server = None
         # Batch writes (samples, frames, liveness) share one async connection on the event loop: no worker
         # thread competes with the loop for the GIL on the hot path.
-        self._db_url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._db_url = libpq_url(self.engine)
         self._writer: psycopg.AsyncConnection | None = None
         self._writer_lock = asyncio.Lock()
         self.stalls = StallMonitor()
@@ -283,7 +283,7 @@ class OcppServer:
     # --- the command channel (docs/adr/0003-command-channel.md) ------------------------------------------
 
     async def _command_listener(self) -> None:
-        url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        url = self._db_url
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(url, autocommit=True) as aconn:

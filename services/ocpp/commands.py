@@ -31,6 +31,7 @@ from sqlmodel import Session
 
 from core.clock import utcnow
 from core.config import get_settings
+from core.db import libpq_url
 from core.errors import NotFound, ValidationError
 from core.events import COMMAND_CHANNEL, notify
 from models import Charger, ChargerCommand
@@ -242,10 +243,6 @@ FINAL = (CommandStatus.DONE, CommandStatus.FAILED, CommandStatus.EXPIRED)
 GRACE = 5.0
 
 
-def _libpq_url(engine: Engine) -> str:
-    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 class _ResultWaiter:
     """One LISTEN connection per process and database, shared by every waiting caller, so a wait holds no
     database connection of its own (a thousand waits must not exhaust the pool or the server)."""
@@ -301,7 +298,7 @@ _waiters_lock = threading.Lock()
 
 
 def _waiter(engine: Engine) -> _ResultWaiter:
-    url = _libpq_url(engine)
+    url = libpq_url(engine)
     with _waiters_lock:
         if url not in _waiters:
             _waiters[url] = _ResultWaiter(url)
