@@ -1,6 +1,7 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 from models.charger import Charger, Connector, IdTag, Tariff, UnknownCharger
 from models.contract import CommissionContract
+from models.customer import CustomerAccount, CustomerUser
 from models.invitation import MailOutbox, UserToken
 from models.invoice import BillingRun, Invoice, InvoiceLine, InvoiceNumberSequence, InvoiceStatusChange
 from models.ops import AuditLog, ChargerCommand, OcppMessage
@@ -29,7 +30,8 @@ from models.user import LocationOwner, LoginThrottle, User, UserOrganization
 __all__ = [
     "AuditLog", "BillingRun", "Charger", "ChargerCommand", "ChargerDayStat", "ChargerEarnerStat", "ChargerMonthStat",
     "ChargerStartDayStat", "ChargerStartMonthStat", "ChargerStartWindowStat", "ChargerStopDayStat",
-    "ChargerStatusEvent", "ChargerWindowStat", "CommissionContract", "Connector", "IdTag", "Invoice", "InvoiceLine",
+    "ChargerStatusEvent", "ChargerWindowStat", "CommissionContract", "Connector", "CustomerAccount", "CustomerUser",
+    "IdTag", "Invoice", "InvoiceLine",
     "InvoiceNumberSequence", "InvoiceStatusChange", "LocationOwner", "LoginThrottle", "MailOutbox", "MeterValue",
     "OcppMessage", "OrgDayStat", "OrgMonthStat", "OrgStartDayStat", "OrgStopDayStat", "OrgStopHourStat", "Organization",
     "SessionWindowAsOf", "StartWindowAsOf", "Tariff", "TariffRevision", "Transaction",

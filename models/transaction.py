@@ -47,6 +47,8 @@ class Transaction(SQLModel, table=True):
         Index("uq_session_start", "charger_id", "connector_id", "id_tag", "started_at", "meter_start", unique=True),
         Index("ix_session_org_started", "organization_id", "started_at"),
         Index("ix_session_charger_started", "charger_id", "started_at"),
+        Index("ix_session_customer_started", "customer_account_id", "started_at",
+              postgresql_where=text("customer_account_id IS NOT NULL")),
         Index("ix_session_active", "charger_id", "connector_id", postgresql_where=text("status = 'active'")),
         # The dashboard's last-24-hours table and the partial day at a Transactions preset's start read this
         # index alone; one page of Finances chargers reads its partial days from the other (0007, 0013).
@@ -81,6 +83,9 @@ class Transaction(SQLModel, table=True):
     flags: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String(32)), nullable=False,
                                                                       server_default=text("'{}'")))
     location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="SET NULL", index=False)
+    # The customer account that pays, when the session ran on a customer's card or charger (models/customer.py).
+    customer_account_id: int | None = fk_field("customer_account.id", nullable=True, ondelete="RESTRICT",
+                                               index=False)
     # Price, fixed once at stop by services.charging.pricing with the tariff and contracts in force at start.
     # Every amount is already rounded to the currency's minor unit. The split always adds back:
     #   amount_gross = amount_vat + amount_ssc + amount_gateway + amount_platform
