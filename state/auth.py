@@ -6,29 +6,47 @@ import asyncio
 import reflex as rx
 
 from core.db import session_scope
-from core.errors import ValidationError
-from core.net import client_address
-from core.validation import check_text
-from services.access.auth import (
-    MAX_PASSWORD_BYTES,
-    AuthError,
-    authenticate,
-    change_password,
-    issue_token,
-    user_from_token,
-)
+from services.access.auth import AuthError, change_password, user_from_token
 from state.base import AppState
-from state.nav import HOME
+from state.nav import HOME, LOGIN
+
+# The login form posts to the API (app/api/routes/auth.py), which sets the HttpOnly cookie; a refusal comes
+# back as `/login?error=<code>`, never as free text in the URL.
+LOGIN_ACTION = "/api/v1/auth/session"
+LOGIN_ERRORS = {
+    "missing": "Enter your email and password.",
+    "invalid": "Incorrect email or password.",
+    "disabled": "This account is disabled.",
+    "not_activated": "This account has not been activated yet.",
+    "input": "That email or password has characters or a length that isn't allowed.",
+    "throttled": "Too many failed logins. Try again in {retry} seconds.",
+}
+LOGIN_NOTICES = {
+    "out": "You have been logged out.",
+    "password": "Password changed. Log in with your new password.",
+}
+
+
+def login_error(params: dict[str, str]) -> str:
+    message = LOGIN_ERRORS.get(params.get("error", ""), "")
+    retry = params.get("retry", "")
+    return message.format(retry=retry if retry.isdigit() and len(retry) < 8 else "a few")
+
+
+def login_notice(params: dict[str, str]) -> str:
+    return next((text for key, text in LOGIN_NOTICES.items() if params.get(key)), "")
 
 
 class LoginState(AppState):
     error: str = ""
-    submitting: bool = False
+    notice: str = ""
 
     @rx.event
     async def check_session(self):
-        """On the login page: an already valid session goes straight to the app."""
-        token = self.token
+        """On the login page: show what the last attempt came back with; a valid session goes to the app."""
+        params = dict(self.router.url.query_parameters)
+        self.error, self.notice = login_error(params), login_notice(params)
+        token = self._token()
         if not token:
             return
 
@@ -42,51 +60,10 @@ class LoginState(AppState):
 
         if await asyncio.to_thread(job):
             return rx.redirect(HOME)
-        self.token = ""
-
-    @rx.event
-    async def login(self, form: dict[str, str]):
-        email = (form.get("email") or "").strip()
-        password = form.get("password") or ""
-        if not email or not password:
-            self.error = "Enter your email and password."
-            return
-        try:
-            check_text(email, "email")
-            check_text(password, "password")
-        except ValidationError as exc:
-            self.error = exc.message
-            return
-        if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
-            self.error = f"Password must be at most {MAX_PASSWORD_BYTES} bytes long."
-            return
-        self.error, self.submitting = "", True
-        yield
-        # The throttle counts failures per client address; X-Forwarded-For counts only from TRUSTED_PROXIES.
-        headers = self.router.headers.raw_headers
-        ip = client_address(headers.get("asgi-scope-client") or self.router.session.client_ip,
-                            headers.get("x-forwarded-for"))
-
-        def job() -> str:
-            with session_scope() as session:
-                user = authenticate(session=session, email=email, password=password, ip=ip)
-                return issue_token(user)
-
-        try:
-            token = await asyncio.to_thread(job)
-        except (AuthError, ValidationError) as exc:
-            self.error = str(exc)
-            return
-        finally:
-            self.submitting = False
-        self._forget()
-        self.token = token
-        yield rx.redirect(HOME)
 
 
 class AccountState(AppState):
     error: str = ""
-    saved: bool = False
     saving: bool = False
 
     def _refused_input(self, message: str, field: str) -> None:
@@ -95,23 +72,20 @@ class AccountState(AppState):
     @rx.event
     async def change_password(self, form: dict[str, str]):
         current, new, confirm = form.get("current") or "", form.get("new") or "", form.get("confirm") or ""
-        self.saved = False
         if new != confirm:
             self.error = "The new passwords do not match."
             return
         self.error, self.saving = "", True
         yield
 
-        def work(session, user, scope) -> str:
+        def work(session, user, scope) -> None:
+            # Every token of the user, this tab's too, stops working: log in again with the new password.
             change_password(session=session, user=user, current=current, new=new)
-            # Every older token is now revoked; this tab carries on with a fresh one.
-            return issue_token(user)
 
         call = await self._call(work, form=self._refused_input)
         self.saving = False
         if not call.ok:
             yield call.answer
             return
-        self.token = call.value
-        self.saved = True
-        yield rx.toast.success("Password changed. Your other sessions have been logged out.")
+        self._forget()
+        yield rx.redirect(f"{LOGIN}?password=1")

@@ -1,6 +1,8 @@
 """The base state: who is logged in, what it may see, and the organization switcher.
 
-Identity lives in a signed token (a cookie on the client). The server never trusts anything else:
+Identity lives in a signed token in an HttpOnly cookie that only the server sets and reads (the login form
+posts to the API; this backend reads the cookie from the websocket handshake, docs/adr/0007). The server never
+trusts anything else:
 every page load and every event handler that reads or changes data calls `_run`, which checks the
 token against the database (disabled users and revoked tokens fail at once), builds the user's
 Scope, checks the page's capability and narrows to the chosen organization, all in one worker
@@ -16,20 +18,22 @@ from typing import Any, ClassVar
 import reflex as rx
 from sqlmodel import Session
 
+from core.cookies import session_cookie_from
 from core.db import session_scope
 from core.errors import Conflict, NotFound, ValidationError
 from core.fmt import pages
 from models import User
 from services.access import organizations as org_svc
-from services.access.auth import AuthError, revoke_tokens, user_from_token
+from services.access.auth import AuthError, user_from_token
 from services.access.permissions import ROLE_LABELS, Cap, PermissionDenied, Role
 from services.access.scope import Scope, scope_for
 from state.nav import LOGIN, NAV
 
 ALL_ORGS = "all"
+LOGOUT_FORM = "logout-form"
+LOGOUT_ACTION = "/api/v1/auth/session/end"
 # What a service call may answer instead of a result: log in again, or a refusal whose message is safe to show.
 REFUSALS = (AuthError, PermissionDenied, NotFound, ValidationError, Conflict)
-TOKEN_COOKIE = "voltdesk_token"
 
 Work = Callable[[Session, User, Scope], Any]
 # A paged table's filters: each filter var and how the value from the browser is cleaned.
@@ -94,7 +98,6 @@ def refusal_field(exc: Exception) -> str:
 class AppState(rx.State):
     """Shared by every page: the token, the user's display data, the sidebar and the switcher."""
 
-    token: str = rx.Cookie("", name=TOKEN_COOKIE, path="/", same_site="strict")
     org_choice: str = ALL_ORGS
 
     user_name: str = ""
@@ -127,7 +130,7 @@ class AppState(rx.State):
         Raises AuthError (log in again), PermissionDenied, or what `work` raises; the
         transaction commits only when `work` returns.
         """
-        token, choice = self.token, self.org_choice
+        token, choice = self._token(), self.org_choice
 
         def job() -> tuple[Identity | None, Any, bool]:
             with session_scope() as session:
@@ -146,6 +149,11 @@ class AppState(rx.State):
             raise PermissionDenied("You don't have access to this page.")
         return result
 
+    def _token(self) -> str:
+        """The login token from the HttpOnly cookie, as the browser sent it when this tab's socket opened
+        (every page load opens a new one, so a login or logout is seen from the next page on)."""
+        return session_cookie_from(self.router.headers.cookie)
+
     def _apply(self, ident: Identity) -> None:
         self._user_id = ident.user_id
         self.user_name, self.user_email, self.role_label = ident.name, ident.email, ident.role_label
@@ -154,7 +162,6 @@ class AppState(rx.State):
 
     def _forget(self) -> None:
         """Forget everything about the user on this tab (a new login must never show the last one's menu)."""
-        self.token = ""
         self._user_id = None
         self.user_name = self.user_email = self.role_label = ""
         self.allowed_routes, self.org_options = [], []
@@ -227,21 +234,6 @@ class AppState(rx.State):
     def set_org(self, value: str):
         # Validated by every later `_run`, which narrows through the user's own scope.
         self.org_choice = value or ALL_ORGS
-
-    @rx.event
-    async def logout(self):
-        token = self.token
-
-        def job() -> None:
-            with session_scope() as session:
-                try:
-                    user = user_from_token(session=session, token=token)
-                except AuthError:
-                    return  # already out
-                revoke_tokens(session=session, user=user)
-
-        await asyncio.to_thread(job)
-        return [self._signed_out(), rx.toast.info("You have been logged out.")]
 
 
 class PagedTable(rx.State, mixin=True):

@@ -13,7 +13,7 @@ import reflex as rx
 
 from app.components.ui import loading_block
 from services.access.permissions import Cap
-from state.base import ALL_ORGS, AppState
+from state.base import ALL_ORGS, LOGOUT_ACTION, LOGOUT_FORM, AppState
 from state.nav import HOME, NAV, NavItem
 
 SIDEBAR_WIDTH = "248px"
@@ -77,7 +77,7 @@ def org_switcher(reload: list) -> rx.Component:
 
 
 def user_menu() -> rx.Component:
-    return rx.menu.root(
+    menu = rx.menu.root(
         rx.menu.trigger(
             rx.button(
                 rx.avatar(fallback=AppState.initials, size="2", radius="full", color_scheme="teal"),
@@ -95,10 +95,15 @@ def user_menu() -> rx.Component:
             rx.box(rx.text(AppState.user_email, size="1", color_scheme="gray"), padding="4px 12px"),
             rx.menu.separator(),
             rx.menu.item(rx.icon("user-round-cog", size=16), "Account", on_click=rx.redirect("/account")),
-            rx.menu.item(rx.icon("log-out", size=16), "Log out", on_click=AppState.logout, color_scheme="red",
-                         id="logout"),
+            rx.menu.item(rx.icon("log-out", size=16), "Log out", color_scheme="red", id="logout",
+                         on_click=rx.call_script(f"document.getElementById('{LOGOUT_FORM}').submit()")),
             align="end",
         ),
+    )
+    return rx.fragment(
+        menu,
+        # Logging out is a plain form post: the API revokes the tokens and clears the HttpOnly cookie.
+        rx.el.form(id=LOGOUT_FORM, action=LOGOUT_ACTION, method="post", on_submit=None, display="none"),
     )
 
 

@@ -1,7 +1,7 @@
 """The login page, and `/` sending people on to the dashboard."""
 import reflex as rx
 
-from state.auth import LoginState
+from state.auth import LOGIN_ACTION, LoginState
 from state.nav import HOME
 
 
@@ -24,7 +24,8 @@ def login() -> rx.Component:
                 spacing="3", align="center",
             ),
             rx.card(
-                rx.form(
+                # A plain form post: the API sets the HttpOnly login cookie and sends the browser on (ADR 0007).
+                rx.el.form(
                     rx.vstack(
                         rx.heading("Log in", size="6"),
                         rx.text("Manage your charging network.", size="2", color_scheme="gray"),
@@ -39,13 +40,16 @@ def login() -> rx.Component:
                             rx.callout(LoginState.error, icon="triangle-alert", color_scheme="red", role="alert",
                                        size="1", width="100%", id="login-error"),
                         ),
-                        # Enabled once the page is connected, so an early click never posts a plain form.
-                        rx.button("Log in", type="submit", size="3", width="100%", loading=LoginState.submitting,
-                                  disabled=~LoginState.is_hydrated, margin_top="8px", id="login-submit"),
+                        rx.cond(
+                            LoginState.notice != "",
+                            rx.callout(LoginState.notice, icon="info", color_scheme="teal", role="status",
+                                       size="1", width="100%", id="login-notice"),
+                        ),
+                        rx.button("Log in", type="submit", size="3", width="100%", margin_top="8px",
+                                  id="login-submit"),
                         spacing="4", width="100%",
                     ),
-                    on_submit=LoginState.login,
-                    reset_on_submit=False,
+                    action=LOGIN_ACTION, method="post", on_submit=None,
                 ),
                 size="4", width="100%",
             ),

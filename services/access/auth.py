@@ -29,12 +29,17 @@ MIN_PASSWORD_LENGTH = 8
 
 
 class AuthError(Exception):
-    """Login refused or token invalid. The message is safe to show."""
+    """Login refused or token invalid. The message is safe to show; `code` names the case for a page that
+    can only be sent a code (the login form posts to the API and is redirected back with `?error=code`)."""
+
+    def __init__(self, message: str = "", code: str = "invalid") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class Throttled(AuthError):
     def __init__(self, retry_after: int, what: str = "Too many failed logins.") -> None:
-        super().__init__(f"{what} Try again in {retry_after} seconds.")
+        super().__init__(f"{what} Try again in {retry_after} seconds.", "throttled")
         self.retry_after = retry_after
 
 
@@ -149,8 +154,9 @@ def authenticate(*, session: Session, email: str, password: str, ip: str | None 
         raise AuthError("Incorrect email or password.")
     if user.status != "active":
         session.commit()
-        raise AuthError("This account is disabled." if user.status == "disabled"
-                        else "This account has not been activated yet.")
+        if user.status == "disabled":
+            raise AuthError("This account is disabled.", "disabled")
+        raise AuthError("This account has not been activated yet.", "not_activated")
     _clear_failures(session, key)
     user.last_login_at = utcnow()
     session.add(user)

@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 
 from tests.utils.factories import PASSWORD
 
-ON_LOGIN = re.compile(r".*/login/?$")
+ON_LOGIN = re.compile(r".*/login/?(\?.*)?$")
 
 
 def on(path: str) -> re.Pattern:

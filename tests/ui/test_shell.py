@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from services.access import users as user_svc
 from services.access.scope import scope_for
 from tests.ui.helpers import ON_LOGIN, log_in, on, sidebar_items
-from tests.utils.factories import make_charger, make_org, make_user
+from tests.utils.factories import PASSWORD, make_charger, make_org, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -90,12 +90,18 @@ def test_a_user_disabled_by_an_admin_is_sent_to_login_on_its_next_action(world, 
 def test_logout_returns_to_login_and_the_old_token_no_longer_works(world, page, app_url):
     user = make_user(world, role="network_manager", orgs=[make_org(world, slug="alpha")])
     log_in(page, user.email)
-    token = next(c["value"] for c in page.context.cookies() if c["name"] == "voltdesk_token")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "voltdesk_token")
+    token = cookie["value"]
     assert _api_status(app_url, token) == 200
+    # The login token is out of reach of scripts in the page (ADR 0007).
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert token not in page.evaluate("document.cookie")
 
     page.locator("#user-menu").click()
     page.get_by_role("menuitem", name="Log out").click()
     expect(page).to_have_url(ON_LOGIN)
+    expect(page.locator("#login-notice")).to_have_text("You have been logged out.")
+    assert not [c for c in page.context.cookies() if c["name"] == "voltdesk_token"]
 
     assert _api_status(app_url, token) == 401
     # Putting the old token back in the browser does not get back in either.
@@ -112,3 +118,16 @@ def _api_status(base: str, token: str) -> int:
             return r.status
     except urllib.error.HTTPError as exc:
         return exc.code
+
+
+def test_changing_the_password_ends_this_session_too_and_the_new_one_logs_in(world, page):
+    user = make_user(world, role="admin")
+    log_in(page, user.email)
+    page.goto("/account")
+    page.fill("#current", PASSWORD)
+    page.fill("#new", "a-brand-new-password")
+    page.fill("#confirm", "a-brand-new-password")
+    page.get_by_role("button", name="Change password").click()
+    expect(page).to_have_url(ON_LOGIN)
+    expect(page.locator("#login-notice")).to_have_text("Password changed. Log in with your new password.")
+    log_in(page, user.email, "a-brand-new-password")

@@ -1,13 +1,28 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 
 from app.api.deps import CallerDep, SessionDep, client_ip
 from core.config import get_settings
-from services.access.auth import AuthError, Throttled, authenticate, issue_token, revoke_tokens
+from core.cookies import SESSION_COOKIE, session_cookie_from, session_cookie_options
+from core.db import session_scope
+from core.errors import ValidationError
+from services.access.auth import (
+    AuthError,
+    Throttled,
+    authenticate,
+    issue_token,
+    revoke_tokens,
+    user_from_token,
+)
 from services.access.permissions import PERMISSIONS, ROLE_LABELS, Role
 from services.access.users import bound_organizations
+from state.nav import HOME, LOGIN
 
 router = APIRouter(tags=["auth"])
 
@@ -68,3 +83,65 @@ def me(caller: CallerDep, session: SessionDep) -> MeResponse:
         bound_organizations=[OrgRef(id=o.id, slug=o.slug, name=o.name) for o in orgs],
         visible_organization_ids=visible,
     )
+
+
+# The web app's login form posts here as a plain HTML form, so the token goes straight into an HttpOnly
+# cookie and never passes through a script (docs/adr/0007-token-storage.md).
+
+
+def _same_origin(request: Request) -> bool:
+    """A form post from our own pages: a browser always sends Origin on a POST; another site's form is refused."""
+    origin = request.headers.get("origin")
+    return origin is None or origin.rstrip("/") in get_settings().allowed_origins
+
+
+def _back_to_login(code: str, **extra: str) -> RedirectResponse:
+    return RedirectResponse(f"{LOGIN}?{urlencode({'error': code, **extra})}", status_code=303)
+
+
+@router.post("/auth/session", status_code=303, response_class=RedirectResponse,
+             summary="Log in from the web app's form (sets the HttpOnly login cookie)")
+async def open_session(request: Request, email: str = Form(""), password: str = Form("")) -> RedirectResponse:
+    if not _same_origin(request):
+        raise HTTPException(403, "Log in from Voltdesk's own login page.")
+    if not email.strip() or not password:
+        return _back_to_login("missing")
+    ip = client_ip(request)
+
+    def job() -> str:
+        with session_scope() as session:
+            return issue_token(authenticate(session=session, email=email.strip(), password=password, ip=ip))
+
+    try:
+        token = await run_in_threadpool(job)
+    except Throttled as exc:
+        return _back_to_login("throttled", retry=str(exc.retry_after))
+    except AuthError as exc:
+        return _back_to_login(exc.code)
+    except ValidationError:
+        return _back_to_login("input")
+    answer = RedirectResponse(HOME, status_code=303)
+    answer.set_cookie(SESSION_COOKIE, token, max_age=get_settings().jwt_ttl_minutes * 60,
+                      **session_cookie_options())
+    return answer
+
+
+@router.post("/auth/session/end", status_code=303, response_class=RedirectResponse,
+             summary="Log out from the web app (revokes every token of the user and clears the cookie)")
+async def end_session(request: Request) -> RedirectResponse:
+    if not _same_origin(request):
+        raise HTTPException(403, "Log out from Voltdesk's own pages.")
+    token = session_cookie_from(request.headers.get("cookie"))
+
+    def job() -> None:
+        with session_scope() as session:
+            try:
+                revoke_tokens(session=session, user=user_from_token(session=session, token=token))
+            except AuthError:
+                pass  # already out
+
+    if token:
+        await run_in_threadpool(job)
+    answer = RedirectResponse(f"{LOGIN}?{urlencode({'out': '1'})}", status_code=303)
+    answer.delete_cookie(SESSION_COOKIE, **session_cookie_options())
+    return answer
