@@ -5,9 +5,10 @@ from pydantic import BaseModel
 
 from app.api.deps import CallerDep, SessionDep, client_ip
 from core.config import get_settings
-from services.access.auth import AuthError, Throttled, authenticate, issue_token, revoke_tokens
+from services.access.auth import AuthError, Throttled, revoke_tokens
 from services.access.permissions import PERMISSIONS, ROLE_LABELS, Role
 from services.access.users import bound_organizations
+from services.customers.auth import login
 
 router = APIRouter(tags=["auth"])
 
@@ -42,13 +43,14 @@ class MeResponse(BaseModel):
 
 @router.post("/auth/token", response_model=TokenResponse)
 def token(body: TokenRequest, request: Request, session: SessionDep) -> TokenResponse:
+    """Staff and customer users alike; a customer's token opens only the customer routes."""
     try:
-        user = authenticate(session=session, email=body.email, password=body.password, ip=client_ip(request))
+        result = login(session=session, email=body.email, password=body.password, ip=client_ip(request))
     except Throttled as exc:
         raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) from exc
     except AuthError as exc:
         raise HTTPException(401, str(exc)) from exc
-    return TokenResponse(access_token=issue_token(user), expires_in=get_settings().jwt_ttl_minutes * 60)
+    return TokenResponse(access_token=result.token, expires_in=get_settings().jwt_ttl_minutes * 60)
 
 
 @router.post("/auth/logout", status_code=204)
