@@ -10,13 +10,14 @@ from core.errors import ValidationError
 from core.net import client_address
 from core.validation import check_text
 from services.access.auth import (
+    CUSTOMER,
     MAX_PASSWORD_BYTES,
     AuthError,
-    authenticate,
     change_password,
     issue_token,
     user_from_token,
 )
+from services.customers.auth import PORTAL, customer_from_token, login, token_kind
 from state.base import AppState
 from state.nav import HOME
 
@@ -32,16 +33,18 @@ class LoginState(AppState):
         if not token:
             return
 
+        customer = token_kind(token) == CUSTOMER
+
         def job() -> bool:
             with session_scope() as session:
                 try:
-                    user_from_token(session=session, token=token)
+                    (customer_from_token if customer else user_from_token)(session=session, token=token)
                     return True
                 except AuthError:
                     return False
 
         if await asyncio.to_thread(job):
-            return rx.redirect(HOME)
+            return rx.redirect(PORTAL if customer else HOME)
         self.token = ""
 
     @rx.event
@@ -67,21 +70,21 @@ class LoginState(AppState):
         ip = client_address(headers.get("asgi-scope-client") or self.router.session.client_ip,
                             headers.get("x-forwarded-for"))
 
-        def job() -> str:
+        def job():
             with session_scope() as session:
-                user = authenticate(session=session, email=email, password=password, ip=ip)
-                return issue_token(user)
+                # Staff or a customer of any platform (services/customers/auth.py).
+                return login(session=session, email=email, password=password, ip=ip)
 
         try:
-            token = await asyncio.to_thread(job)
+            answer = await asyncio.to_thread(job)
         except (AuthError, ValidationError) as exc:
             self.error = str(exc)
             return
         finally:
             self.submitting = False
         self._forget()
-        self.token = token
-        yield rx.redirect(HOME)
+        self.token = answer.token
+        yield rx.redirect(PORTAL if answer.kind == CUSTOMER else HOME)
 
 
 class AccountState(AppState):
