@@ -180,7 +180,9 @@ class AccountDetailState(AppState):
     subs: list[dict[str, str]] = []
     asset_rows: list[dict[str, str]] = []
     statements: list[dict[str, str]] = []
+    invoices: list[dict[str, str]] = []
     can_manage: bool = False
+    can_pay: bool = False
     links_open: bool = False
     # + Add sub-account, and its confirmation panel
     dialog_open: bool = False
@@ -201,13 +203,16 @@ class AccountDetailState(AppState):
             detail = svc.get_account(session=session, scope=scope, account_id=_id(account_id))
             items = asset_svc.list_assets(session=session, scope=scope, account_id=detail.account.id)
             sts = billing_svc.list_statements(session=session, scope=scope, account_id=detail.account.id)
-            return detail, items, sts, scope.can(Cap.MANAGE_CUSTOMERS)
+            invoices = billing_svc.list_invoices(session=session, scope=scope, account_id=detail.account.id)
+            return detail, items, sts, invoices, scope.can(Cap.MANAGE_CUSTOMERS), scope.can(Cap.MANAGE_PAYMENTS)
 
         self.not_found = False
         call = await self._call(work, cap=Cap.VIEW_CUSTOMERS)
         if not call.ok:
             return call.answer
-        d, items, sts, self.can_manage = call.value
+        d, items, sts, invoices, self.can_manage, self.can_pay = call.value
+        self.invoices = [{"id": str(i.id), "number": i.number, "period": f"{day(i.period_start)} – {day(i.period_end)}",
+                          "total": i.total_text} for i in invoices]
         self.account, self.links_open = account_dict(d.account), d.links_open
         self.company = [{"label": k, "value": v} for k, v in (
             ("Legal name", d.legal_name), ("Registration number", d.registration_number),
@@ -223,6 +228,16 @@ class AccountDetailState(AppState):
         self.statements = [{"id": str(s.id), "period": f"{day(s.period_start)} – {day(s.period_end)}",
                             "energy": s.energy_kwh, "amount": s.amount_text, "status": s.status,
                             "account": s.account} for s in sts]
+
+    @rx.event
+    async def mark_paid(self, statement_id: str):
+        call = await self._call(lambda session, user, scope: billing_svc.mark_statement_paid(
+            session=session, scope=scope, statement_id=_id(statement_id, "Statement")), cap=Cap.MANAGE_PAYMENTS)
+        if not call.ok:
+            yield call.answer
+            return
+        yield rx.toast.success(f"Statement of {call.value.account} marked paid.")
+        yield AccountDetailState.load
 
     @rx.event
     def open_sub(self):

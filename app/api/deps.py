@@ -79,12 +79,12 @@ def client_ip(request: Request) -> str | None:
     return client_address(request.client.host if request.client else None, request.headers.get("x-forwarded-for"))
 
 
-def get_principal(session: SessionDep,
+def get_principal(request: Request, session: SessionDep,
                   creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
                   cookie: Annotated[str | None, Depends(web_cookie)]) -> Scope:
     """The Scope of a staff user or a customer user (services/customers/auth.py), from the bearer token (or, for
     GET downloads, the login cookie). A customer's Scope has no role: staff capabilities never apply to it."""
-    token = (creds.credentials if creds else cookie) or None
+    token = (creds.credentials if creds else cookie if request.method == "GET" else None) or None
     try:
         if customer_auth.token_kind(token) == CUSTOMER:
             return customer_auth.customer_principal(session=session, token=token)[1]

@@ -208,9 +208,24 @@ def _detail() -> rx.Component:
         _section("Cards and chargers", simple_table(D.asset_rows, [("Kind", "kind"), ("Card or charger", "label"),
                                                                    ("Billing plan", "plan"), ("Since", "since")],
                                                     "account-assets", "No charging assets activated yet.")),
-        _section("Reimbursement statements", simple_table(
-            D.statements, [("Account", "account"), ("Month", "period"), ("Energy", "energy"), ("Amount", "amount"),
-                           ("Status", "status")], "account-statements", "No statements yet.")),
+        _section("Reimbursement statements", rx.cond(
+            D.statements.length() == 0, rx.text("No statements yet.", size="2", color_scheme="gray"),
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
+                    "Account", "Month", "Energy", "Amount", "Status", "")])),
+                rx.table.body(rx.foreach(D.statements, lambda r: rx.table.row(
+                    *[rx.table.cell(r[k]) for k in ("account", "period", "energy", "amount", "status")],
+                    rx.table.cell(rx.cond(D.can_pay & (r["status"] != "paid"), rx.button(
+                        "Mark paid", size="1", variant="soft", on_click=D.mark_paid(r["id"]))))))),
+                variant="ghost", size="2", width="100%", id="account-statements"))),
+        _section("Invoices", rx.cond(D.invoices.length() == 0, rx.text("No invoices yet.", size="2",
+                                                                       color_scheme="gray"),
+                                     rx.vstack(rx.foreach(D.invoices, lambda i: rx.hstack(
+                                         rx.text(i["number"], weight="medium"), rx.text(i["period"], size="2"),
+                                         rx.spacer(), rx.text(i["total"]),
+                                         rx.link("PDF", href="/api/v1/customer-invoices/" + i["id"] + ".pdf",
+                                                 is_external=True), width="100%", spacing="4")),
+                                               width="100%", id="account-invoices"))),
         _sub_dialog(),
         spacing="4", width="100%")
 
