@@ -16,6 +16,7 @@ from tests.utils.factories import make_charger, make_org, make_transaction, make
 from tests.utils.smtp import links
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+T = 30_000  # the app answers slowly on a loaded machine; a failure still fails
 
 
 def link_in(msg, path: str) -> str:
@@ -36,40 +37,40 @@ def test_sign_up_opens_with_the_support_links_then_verifies_and_logs_in_to_the_p
     make_org(world, slug="alpha")
     support = make_user(world, role="customer_support", orgs=[make_org(world, slug="zeta")])
     page.goto("/signup")
-    expect(page.locator("#link-problem")).to_contain_text("Sign-up opens once the platform has published")
+    expect(page.locator("#link-problem")).to_contain_text("Sign-up opens once the platform has published", timeout=T)
     log_in(page, support.email)
     page.goto("/settings/support-links")
-    expect(page.locator("#links-closed")).to_be_visible()
+    expect(page.locator("#links-closed")).to_be_visible(timeout=T)
     page.fill("#terms_url", "https://zeta.test/terms")
     page.fill("#privacy_url", "https://zeta.test/privacy")
     page.get_by_role("button", name="Save").click()
-    expect(page.locator("#links-open")).to_be_visible()
+    expect(page.locator("#links-open")).to_be_visible(timeout=T)
 
     page.context.clear_cookies()
     page.goto("/login")
     page.locator("#signup-link").click()
-    expect(page.get_by_role("heading", name="Sign up")).to_be_visible()
-    expect(page.locator("#terms-link")).to_have_attribute("href", "https://zeta.test/terms")
+    expect(page.get_by_role("heading", name="Sign up")).to_be_visible(timeout=T)
+    expect(page.locator("#terms-link")).to_have_attribute("href", "https://zeta.test/terms", timeout=T)
     page.fill("#email", "Sue@Example.test")
     page.fill("#password", CUSTOMER_PASSWORD)
     page.fill("#confirm", CUSTOMER_PASSWORD)
     page.get_by_role("button", name="Sign up").click()
-    expect(page.locator("#signup-error")).to_contain_text("Accept the Terms of Use")
+    expect(page.locator("#signup-error")).to_contain_text("Accept the Terms of Use", timeout=T)
     page.locator("#accept").click()
     screenshot(page, "signup")
     page.get_by_role("button", name="Sign up").click()
-    expect(page.locator("#link-done")).to_contain_text("Check your email")
+    expect(page.locator("#link-done")).to_contain_text("Check your email", timeout=T)
 
     verify = link_in(mail_server.inbox.wait_for("sue@example.test"), "/customer/verify/")
     page.goto("/login")
     page.fill("#email", "sue@example.test")
     page.fill("#password", CUSTOMER_PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    expect(page.locator("#login-error")).to_contain_text("Verify your email address first")
+    expect(page.locator("#login-error")).to_contain_text("Verify your email address first", timeout=T)
     page.goto(verify)
-    expect(page.locator("#link-done")).to_contain_text("Email address verified")
+    expect(page.locator("#link-done")).to_contain_text("Email address verified", timeout=T)
     customer_log_in(page, "sue@example.test")
-    expect(page.get_by_role("heading", name="My charging")).to_be_visible()
+    expect(page.get_by_role("heading", name="My charging")).to_be_visible(timeout=T)
     expect(page.locator("#sidebar-nav")).to_have_count(0)  # not the staff menu
 
 
@@ -82,7 +83,7 @@ def test_invite_an_account_then_sub_accounts_with_add_another_and_resend(world, 
     page.locator("#new-account").click()
     page.fill("#email", "boss@acme.test")
     page.locator("#send-invitation").click()
-    expect(page.locator(".account-row", has_text="boss@acme.test")).to_contain_text("invited")
+    expect(page.locator(".account-row", has_text="boss@acme.test")).to_contain_text("invited", timeout=T)
 
     # The customer completes a Business account from the mail.
     activate = link_in(mail_server.inbox.wait_for("boss@acme.test"), "/customer/activate/")
@@ -96,11 +97,11 @@ def test_invite_an_account_then_sub_accounts_with_add_another_and_resend(world, 
     other.fill("#name", "Acme")
     other.locator("#accept").click()
     other.get_by_role("button", name="Activate account").click()
-    expect(other.locator("#activate-error")).to_contain_text("company details")
+    expect(other.locator("#activate-error")).to_contain_text("company details", timeout=T)
     other.fill("#legal_name", "Acme Logistics GmbH")
     other.fill("#billing_address", "Hafenstr. 1, Hamburg")
     other.get_by_role("button", name="Activate account").click()
-    expect(other.locator("#link-done")).to_contain_text("Your account is active")
+    expect(other.locator("#link-done")).to_contain_text("Your account is active", timeout=T)
     context.close()
 
     page.goto("/accounts")
@@ -111,20 +112,20 @@ def test_invite_an_account_then_sub_accounts_with_add_another_and_resend(world, 
     page.fill("#email", "ann@acme.test")
     page.fill("#rate", "-0.30")
     page.locator("#send-sub-invitation").click()
-    expect(page.locator(".form-error")).to_contain_text("Reimbursement rate must be between 0 and 1000")
+    expect(page.locator(".form-error")).to_contain_text("Reimbursement rate must be between 0 and 1000", timeout=T)
     page.fill("#rate", "0.30")
     page.locator("#send-sub-invitation").click()
-    expect(page.locator("#sub-confirmation")).to_contain_text("Invitation sent to ann@acme.test")
+    expect(page.locator("#sub-confirmation")).to_contain_text("Invitation sent to ann@acme.test", timeout=T)
     page.locator("#add-another").click()
     page.locator("#use-subsidiary").click()
     page.fill("#name", "Acme Nord")
     page.fill("#email", "nord@acme.test")
     page.fill("#rate", "0.25")
     page.locator("#send-sub-invitation").click()
-    expect(page.locator("#sub-confirmation")).to_contain_text("nord@acme.test")
+    expect(page.locator("#sub-confirmation")).to_contain_text("nord@acme.test", timeout=T)
     page.keyboard.press("Escape")
-    expect(page.locator("#sub-accounts-table")).to_contain_text("Ann at home")
-    expect(page.locator("#sub-accounts-table")).to_contain_text("Subsidiary")
+    expect(page.locator("#sub-accounts-table")).to_contain_text("Ann at home", timeout=T)
+    expect(page.locator("#sub-accounts-table")).to_contain_text("Subsidiary", timeout=T)
 
     first = link_in(mail_server.inbox.wait_for("nord@acme.test"), "/customer/activate/")
     page.goto("/users/customers")
@@ -134,9 +135,9 @@ def test_invite_an_account_then_sub_accounts_with_add_another_and_resend(world, 
     second = link_in(mail_server.inbox.wait_for("nord@acme.test", 2), "/customer/activate/")
     assert second != first
     page.goto(first)
-    expect(page.locator("#link-problem")).to_contain_text("replaced by a newer invitation")
+    expect(page.locator("#link-problem")).to_contain_text("replaced by a newer invitation", timeout=T)
     page.goto(second)
-    expect(page.get_by_role("heading", name="Set up your account")).to_be_visible()
+    expect(page.get_by_role("heading", name="Set up your account")).to_be_visible(timeout=T)
 
 
 def test_a_customer_sees_only_its_own_sessions(world, page):
@@ -155,7 +156,7 @@ def test_a_customer_sees_only_its_own_sessions(world, page):
         world.add(tx)
     world.commit()
     customer_log_in(page, "mine@x.test")
-    expect(page.locator("#my-sessions")).to_contain_text("MINE-CARD")
-    expect(page.locator("#my-sessions")).not_to_contain_text("THEIRS-CARD")
+    expect(page.locator("#my-sessions")).to_contain_text("MINE-CARD", timeout=T)
+    expect(page.locator("#my-sessions")).not_to_contain_text("THEIRS-CARD", timeout=T)
     page.goto("/transactions")  # the staff pages refuse a customer
     expect(page).to_have_url(on("/login"), timeout=20_000)
