@@ -81,8 +81,9 @@ def seed_customers(*, session: Session, password: str, charger_key: str) -> int:
                        price=Decimal("99.00"), interval="year", session_fee=Decimal("2"), fee_kind="percent")
 
     # Business account with two Employee sub-accounts charging at home.
-    spree = accounts.invite_account(session=session, scope=SYSTEM, organization_id=org.id, email="fleet@spree.local")
-    _activate(session, org, spree, "Spree Logistics", password, "business",
+    spree = accounts.invite_account(session=session, scope=SYSTEM, organization_id=org.id, email="fleet@spree.local",
+                                    name="Spree Logistics")
+    _activate(session, org, spree, "Sven Spree", password, "business",
               accounts.Company("Spree Logistics GmbH", "HRB 204711 B", "DE298765432", "Am Spreebord 5, 10589 Berlin"))
     subs = []
     for (name, email, rate), (ocpp_id, label, address, lat, lon), tag in zip(
