@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlmodel import Session
 
+from demo.customers import home_charger_ids, seed_customers
 from demo.history import seed_history
 from models import Charger, IdTag, LocationOwner, Organization, Tariff, User
 from services.access import organizations as org_svc
@@ -147,8 +148,12 @@ def seed_demo(*, session: Session) -> SeedResult:
         logins.append((role, email, DEMO_PASSWORD))
     session.flush()
     created += seed_history(session=session)
+    # Customers (issue 9) after the history: their sessions are recorded with their cards and home chargers.
+    created += seed_customers(session=session, password=DEMO_PASSWORD, charger_key=DEMO_CHARGER_KEY)
     return SeedResult(created=created, logins=logins)
 
 
 def demo_charger_ids(*, session: Session) -> list[str]:
-    return list(session.execute(select(Charger.ocpp_id).order_by(Charger.ocpp_id)).scalars())
+    """The network's chargers; customers' home chargers have their own simulator (demo/stack.py)."""
+    home = set(home_charger_ids(session=session))
+    return [c for c in session.execute(select(Charger.ocpp_id).order_by(Charger.ocpp_id)).scalars() if c not in home]

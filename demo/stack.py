@@ -11,11 +11,13 @@ from core import embedded_db
 from core.config import ROOT, get_settings
 from core.db import database_url, session_scope
 from core.migrate import upgrade
-from demo.logins import print_logins
+from demo import customers as demo_customers
+from demo.logins import print_customer_logins, print_logins
 from demo.seed import DEMO_CHARGER_KEY, demo_charger_ids, seed_demo
 
 
-def _processes(*, ocpp_url: str, charger_ids: list[str], chargers: int) -> list[tuple[str, str]]:
+def _processes(*, ocpp_url: str, charger_ids: list[str], chargers: int,
+               home_ids: list[str] = ()) -> list[tuple[str, str]]:
     py = sys.executable
     port = get_settings().web_port
     procs = [("web", f"{py} -m reflex run --env prod --single-port --frontend-port {port} --loglevel warning")]
@@ -28,6 +30,11 @@ def _processes(*, ocpp_url: str, charger_ids: list[str], chargers: int) -> list[
         ids = ",".join(charger_ids[:chargers])
         procs.append(("chargers", f"{py} -m ocpp_server.simulator --url {ocpp_url} --ids {ids} "
                                   f"--auth-key {DEMO_CHARGER_KEY} --wait-for-server 60"))
+    # Customers' home chargers (issue 9), charging with their owners' cards.
+    if (ROOT / "ocpp_server" / "simulator.py").exists() and home_ids:
+        procs.append(("home-chargers", f"{py} -m ocpp_server.simulator --url {ocpp_url} --ids {','.join(home_ids)} "
+                                       f"--auth-key {DEMO_CHARGER_KEY} --wait-for-server 60 "
+                                       f"--id-tags {','.join(demo_customers.HOME_TAGS)}"))
     return procs
 
 
@@ -37,17 +44,18 @@ def run_stack(*, chargers: int = 8) -> int:
     url = database_url()
     print(f"Database: {'embedded PostgreSQL under ' + str(settings.data_dir) if embedded else 'DATABASE_URL'}")
     upgrade(url)
-    logins, charger_ids = [], []
+    logins, charger_ids, home_ids = [], [], []
     if settings.demo_mode:
         with session_scope() as s:
             result = seed_demo(session=s)
             charger_ids = demo_charger_ids(session=s)
+            home_ids = demo_customers.home_charger_ids(session=s)
         logins = result.logins
 
     env = dict(os.environ, DATABASE_URL=url, PYTHONUNBUFFERED="1")
     ocpp_url = f"ws://127.0.0.1:{settings.ocpp_port}/ocpp"
     manager = Manager()
-    for name, cmd in _processes(ocpp_url=ocpp_url, charger_ids=charger_ids, chargers=chargers):
+    for name, cmd in _processes(ocpp_url=ocpp_url, charger_ids=charger_ids, chargers=chargers, home_ids=home_ids):
         manager.add_process(name, cmd, env=env, cwd=str(ROOT))
 
     print("\n" + "=" * 64)
@@ -56,6 +64,7 @@ def run_stack(*, chargers: int = 8) -> int:
     print(f"  OCPP endpoint      ws://<host>:{settings.ocpp_port}/ocpp/<charge_point_id>")
     if logins:
         print_logins(logins)
+        print_customer_logins(demo_customers.LOGINS, logins[0][2])
     print("  Ctrl-C stops everything.")
     print("=" * 64 + "\n", flush=True)
     try:

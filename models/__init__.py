@@ -2,6 +2,18 @@
 from models.charger import Charger, Connector, IdTag, Tariff, UnknownCharger
 from models.contract import CommissionContract
 from models.customer import CustomerAccount, CustomerUser
+from models.customer_access import CustomerAcceptance, CustomerToken, SupportLinks
+from models.customer_billing import (
+    BillingPlan,
+    ChargerClaimCode,
+    ChargingAsset,
+    CustomerInvoice,
+    CustomerInvoiceLine,
+    CustomerInvoiceSequence,
+    CustomerRun,
+    EnterprisePlan,
+    ReimbursementStatement,
+)
 from models.invitation import MailOutbox, UserToken
 from models.invoice import BillingRun, Invoice, InvoiceLine, InvoiceNumberSequence, InvoiceStatusChange
 from models.ops import AuditLog, ChargerCommand, OcppMessage
@@ -36,4 +48,8 @@ __all__ = [
     "OcppMessage", "OrgDayStat", "OrgMonthStat", "OrgStartDayStat", "OrgStopDayStat", "OrgStopHourStat", "Organization",
     "SessionWindowAsOf", "StartWindowAsOf", "Tariff", "TariffRevision", "Transaction",
     "UnknownCharger", "User", "UserOrganization", "UserToken",
+    # customers (issue 9)
+    "BillingPlan", "ChargerClaimCode", "ChargingAsset", "CustomerAcceptance", "CustomerInvoice", "CustomerInvoiceLine",
+    "CustomerInvoiceSequence", "CustomerRun", "CustomerToken", "EnterprisePlan", "ReimbursementStatement",
+    "SupportLinks",
 ]

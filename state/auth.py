@@ -6,7 +6,8 @@ import asyncio
 import reflex as rx
 
 from core.db import session_scope
-from services.access.auth import AuthError, change_password, user_from_token
+from services.access.auth import CUSTOMER, AuthError, change_password, user_from_token
+from services.customers.auth import PORTAL, customer_from_token, token_kind
 from state.base import AppState
 from state.nav import HOME, LOGIN
 
@@ -18,6 +19,7 @@ LOGIN_ERRORS = {
     "invalid": "Incorrect email or password.",
     "disabled": "This account is disabled.",
     "not_activated": "This account has not been activated yet.",
+    "unverified": "Verify your email address first: open the link we mailed you.",
     "input": "That email or password has characters or a length that isn't allowed.",
     "throttled": "Too many failed logins. Try again in {retry} seconds.",
 }
@@ -50,16 +52,18 @@ class LoginState(AppState):
         if not token:
             return
 
+        customer = token_kind(token) == CUSTOMER
+
         def job() -> bool:
             with session_scope() as session:
                 try:
-                    user_from_token(session=session, token=token)
+                    (customer_from_token if customer else user_from_token)(session=session, token=token)
                     return True
                 except AuthError:
                     return False
 
         if await asyncio.to_thread(job):
-            return rx.redirect(HOME)
+            return rx.redirect(PORTAL if customer else HOME)
 
 
 class AccountState(AppState):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 import reflex as rx
 from sqlmodel import Session
@@ -45,14 +46,14 @@ class LinkPageState(rx.State):
     def _problem(self, exc: svc.LinkError) -> None:
         self.phase, self.problem, self.reason, self.error = PROBLEM, exc.message, exc.reason, ""
 
-    async def _check(self, purpose: str) -> svc.LinkInfo | None:
-        """On load: the link's details, or None with its problem shown."""
+    async def _check(self, purpose: str, check: Callable = svc.check_link) -> Any:
+        """On load: the link's details from `check` (staff links by default), or None with its problem shown."""
         self.phase, self.error = CHECKING, ""
         token = self._token()
 
-        def job() -> svc.LinkInfo:
+        def job() -> Any:
             with session_scope() as session:
-                return svc.check_link(session=session, token=token, purpose=purpose)
+                return check(session=session, token=token, purpose=purpose)
 
         try:
             return await asyncio.to_thread(job)

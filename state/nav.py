@@ -27,6 +27,10 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Invoices", "/invoices", "file-text", Cap.VIEW_INVOICES),
     NavItem("Organizations", "/organizations", "building-2", Cap.VIEW_ORGANIZATIONS),
     NavItem("Users", "/users", "users", Cap.VIEW_USERS),
+    # customers (issue 9)
+    NavItem("Accounts", "/accounts", "briefcase", Cap.VIEW_CUSTOMERS),
+    NavItem("Customers", "/users/customers", "contact", Cap.VIEW_CUSTOMERS),
+    NavItem("Settings", "/settings/support-links", "settings", Cap.VIEW_CUSTOMERS),
 )
 
 HOME = "/dashboard"

@@ -8,6 +8,7 @@ from core.db import session_scope
 from services.access import invitations
 from services.billing import cycles as billing_cycle
 from services.billing import invoicing
+from services.customers import billing as customer_billing_svc
 
 log = logging.getLogger("worker")
 
@@ -35,3 +36,13 @@ def send_mail() -> int:
     if sent:
         log.info("password reset mails sent: %s", sent)
     return sent
+
+
+def customer_billing() -> dict[str, int]:
+    """Customers (issue 9): subscription invoices of closed billing periods and last month's reimbursement
+    statements, each exactly once (services/customers/billing.py)."""
+    with session_scope() as session:
+        made = customer_billing_svc.run_due(session=session)
+    if any(made.values()):
+        log.info("customers: %s", made)
+    return made

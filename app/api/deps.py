@@ -12,9 +12,10 @@ from sqlmodel import Session
 from core.db import get_engine
 from core.net import client_address
 from models import User
-from services.access.auth import AuthError, user_from_token
+from services.access.auth import CUSTOMER, AuthError, user_from_token
 from services.access.permissions import Cap
 from services.access.scope import Scope, scope_for
+from services.customers import auth as customer_auth
 
 bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
 # The web app's login cookie (same token), accepted only by GET routes the browser follows as a
@@ -76,3 +77,20 @@ def require_cap(cap: Cap, *, cookie: bool = False):
 def client_ip(request: Request) -> str | None:
     """The client's address: X-Forwarded-For counts only from TRUSTED_PROXIES (core/net.py)."""
     return client_address(request.client.host if request.client else None, request.headers.get("x-forwarded-for"))
+
+
+def get_principal(request: Request, session: SessionDep,
+                  creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+                  cookie: Annotated[str | None, Depends(web_cookie)]) -> Scope:
+    """The Scope of a staff user or a customer user (services/customers/auth.py), from the bearer token (or, for
+    GET downloads, the login cookie). A customer's Scope has no role: staff capabilities never apply to it."""
+    token = (creds.credentials if creds else cookie if request.method == "GET" else None) or None
+    try:
+        if customer_auth.token_kind(token) == CUSTOMER:
+            return customer_auth.customer_principal(session=session, token=token)[1]
+        return scope_for(session, user_from_token(session=session, token=token))
+    except AuthError as exc:
+        raise HTTPException(status_code=401, detail=str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
+
+
+PrincipalDep = Annotated[Scope, Depends(get_principal)]

@@ -4,6 +4,7 @@ import reflex as rx
 from app.components.layout import template
 from app.components.ui import empty_state, lifecycle_badge, loading_block, status_badge, table_card
 from app.pages.charger_form import charger_dialog, key_dialog
+from app.pages.claim_code import claim_code_card
 from services.access.permissions import Cap
 from state.charger_detail import AVAILABILITY, RESET_TYPES, TRIGGERS
 from state.charger_detail import ChargerDetailState as S
@@ -213,6 +214,7 @@ def charger_detail() -> rx.Component:
                 _table(["Key", "Value", "Access"], S.configuration, _config_row,
                        empty_state("settings", "No configuration read yet",
                                    "Use “Get all” under Remote actions to read the charger's keys."), "config-table"),
+                claim_code_card(),  # customers (issue 9)
                 charger_dialog(),
                 key_dialog(),
                 spacing="4", width="100%",

@@ -53,6 +53,7 @@ def login() -> rx.Component:
                 ),
                 size="4", width="100%",
             ),
+            rx.text("Charging with us? ", rx.link("Sign up", href="/signup", id="signup-link"), size="2"),
             rx.text("Access is provided by your organization's administrator.", size="1", color_scheme="gray"),
             spacing="5", align="center", width="100%", max_width="400px",
         ),

@@ -6,6 +6,7 @@ the version, which revokes every token issued before.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -131,9 +132,26 @@ def _clear_failures(session: Session, key: str) -> None:
         session.delete(row)
 
 
-def authenticate(*, session: Session, email: str, password: str, ip: str | None = None) -> User:
+# The login page is sent the code (ADR 0007) and shows the same words.
+_NOT_ACTIVE_CODE = {"disabled": "disabled", "invited": "not_activated", "unverified": "unverified"}
+_NOT_ACTIVE = {
+    "disabled": "This account is disabled.",
+    "invited": "This account has not been activated yet.",
+    "unverified": "Verify your email address first: open the link we mailed you.",
+}
+
+
+def _staff(session: Session, email: str) -> list[User]:
+    return list(session.execute(select(User).where(User.email == email)).scalars())
+
+
+def authenticate(*, session: Session, email: str, password: str, ip: str | None = None,
+                 find: Callable[[Session, str], list] = _staff) -> User:
     """Check a login from client address `ip` (core.net.client_address). Commits throttling state;
-    raises AuthError with a safe message (Throttled when a budget is spent)."""
+    raises AuthError with a safe message (Throttled when a budget is spent).
+
+    `find` lists who may log in with that (normalized) email: the staff user, or the customer users of
+    services/customers (the same email may be a customer of several organizations; the password picks one)."""
     # Refused before the throttle rows, whose keys must fit their column.
     if len(check_text(email, "email")) > EMAIL_MAX:
         raise ValidationError(f"Email must be at most {EMAIL_MAX} characters.", "email")
@@ -143,10 +161,12 @@ def authenticate(*, session: Session, email: str, password: str, ip: str | None 
     _check_throttle(session, key, ACCOUNT_THROTTLED)
     if ip:
         _check_throttle(session, _address_key(ip), ADDRESS_THROTTLED)
-    user = session.execute(select(User).where(User.email == normalize_email(email))).scalar_one_or_none()
+    candidates = find(session, normalize_email(email))
     # An unknown email still costs one bcrypt hash, so timing does not reveal which emails exist.
-    ok = verify_password(password, user.password_hash if user else _dummy_hash())
-    if not user or not ok:
+    user = next((u for u in candidates if verify_password(password, u.password_hash or "")), None)
+    if not candidates:
+        verify_password(password, _dummy_hash())
+    if user is None:
         _record_failure(session, key, settings.login_max_failures)
         if ip:
             _record_failure(session, _address_key(ip), settings.login_ip_max_failures)
@@ -154,9 +174,8 @@ def authenticate(*, session: Session, email: str, password: str, ip: str | None 
         raise AuthError("Incorrect email or password.")
     if user.status != "active":
         session.commit()
-        if user.status == "disabled":
-            raise AuthError("This account is disabled.", "disabled")
-        raise AuthError("This account has not been activated yet.", "not_activated")
+        raise AuthError(_NOT_ACTIVE.get(user.status, _NOT_ACTIVE["disabled"]),
+                        _NOT_ACTIVE_CODE.get(user.status, "disabled"))
     _clear_failures(session, key)
     user.last_login_at = utcnow()
     session.add(user)
@@ -166,18 +185,24 @@ def authenticate(*, session: Session, email: str, password: str, ip: str | None 
 
 # --- tokens -----------------------------------------------------------------
 
+# Who a token speaks for: a staff user (app_user) or a customer user (customer_user). Staff tokens made
+# before the claim existed have none and are staff.
+STAFF, CUSTOMER = "staff", "customer"
+
+
 @dataclass(frozen=True)
 class TokenClaims:
     user_id: int
     token_version: int
     expires_at: int
+    kind: str = STAFF
 
 
 def _key() -> OctKey:
     return OctKey.import_key(get_settings().secret_key)
 
 
-def issue_token(user: User, ttl: timedelta | None = None) -> str:
+def issue_token(user: User, ttl: timedelta | None = None, kind: str = STAFF) -> str:
     settings = get_settings()
     now = int(utcnow().timestamp())
     ttl_s = int((ttl or timedelta(minutes=settings.jwt_ttl_minutes)).total_seconds())
@@ -189,6 +214,7 @@ def issue_token(user: User, ttl: timedelta | None = None) -> str:
         "exp": now + ttl_s,
         "ver": user.token_version,
         "role": user.role,
+        "kind": kind,
     }
     return jwt.encode({"alg": "HS256"}, claims, _key())
 
@@ -205,7 +231,8 @@ def decode_token(token: str) -> TokenClaims:
             ver={"essential": True},
         )
         registry.validate(tok.claims)
-        return TokenClaims(int(tok.claims["sub"]), int(tok.claims["ver"]), int(tok.claims["exp"]))
+        return TokenClaims(int(tok.claims["sub"]), int(tok.claims["ver"]), int(tok.claims["exp"]),
+                           str(tok.claims.get("kind", STAFF)))
     except (JoseError, ValueError, KeyError, TypeError) as exc:
         raise AuthError("Your session is invalid or has expired. Please log in again.") from exc
 
@@ -215,6 +242,8 @@ def user_from_token(*, session: Session, token: str | None) -> User:
     if not token:
         raise AuthError("Not logged in.")
     claims = decode_token(token)
+    if claims.kind != STAFF:  # a customer's token never opens the staff side
+        raise AuthError("Your session is invalid or has expired. Please log in again.")
     user = session.get(User, claims.user_id)
     if user is None or user.token_version != claims.token_version:
         raise AuthError("Your session has ended. Please log in again.")

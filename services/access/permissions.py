@@ -48,6 +48,9 @@ class Cap(StrEnum):
     VIEW_USERS = "view_users"
     MANAGE_USERS = "manage_users"
     MANAGE_ID_TAGS = "manage_id_tags"
+    # Customers (services/customers): see accounts and customer users; invite, set support links and plans.
+    VIEW_CUSTOMERS = "view_customers"
+    MANAGE_CUSTOMERS = "manage_customers"
 
 
 _ALL = frozenset(Cap)
@@ -60,7 +63,7 @@ PERMISSIONS: dict[Role, frozenset[Cap]] = {
     Role.ACCOUNTS: frozenset({
         Cap.VIEW_DASHBOARD, Cap.VIEW_CHARGERS, Cap.VIEW_ORGANIZATIONS, Cap.MANAGE_ORGANIZATIONS,
         Cap.VIEW_TRANSACTIONS, Cap.VIEW_FINANCE, Cap.VIEW_INVOICES, Cap.MANAGE_INVOICES, Cap.MANAGE_PAYMENTS,
-        Cap.MANAGE_TARIFFS,
+        Cap.MANAGE_TARIFFS, Cap.VIEW_CUSTOMERS,
     }),
     Role.NETWORK_MANAGER: frozenset({
         Cap.VIEW_DASHBOARD, Cap.VIEW_CHARGERS, Cap.MANAGE_CHARGERS, Cap.COMMAND_CHARGERS, Cap.VIEW_NETWORK,
@@ -68,10 +71,10 @@ PERMISSIONS: dict[Role, frozenset[Cap]] = {
     }),
     Role.CUSTOMER_SUPPORT: frozenset({
         Cap.VIEW_DASHBOARD, Cap.VIEW_CHARGERS, Cap.VIEW_ORGANIZATIONS, Cap.VIEW_TRANSACTIONS,
-        Cap.VIEW_USERS, Cap.MANAGE_USERS, Cap.MANAGE_ID_TAGS,
+        Cap.VIEW_USERS, Cap.MANAGE_USERS, Cap.MANAGE_ID_TAGS, Cap.VIEW_CUSTOMERS, Cap.MANAGE_CUSTOMERS,
     }),
     # Read-only portals.
-    Role.CPO: _READ_PORTAL,
+    Role.CPO: _READ_PORTAL | {Cap.VIEW_CUSTOMERS},
     # Revenue it earned, but not the organization's books (invoices, billing runs).
     Role.LOCATION_OWNER: _READ_PORTAL - {Cap.VIEW_ORGANIZATIONS, Cap.VIEW_INVOICES},
 }

@@ -12,6 +12,9 @@ own tenant clause. Reading another organization's record by id answers NotFound.
   An empty snapshot (no location owner at start) belongs to no location owner; the organization's staff
   see it. Roll-up rows (models/stats.py) carry the same two columns and are filtered the same way.
 - Which roles see invoices is a capability (`Cap.VIEW_INVOICES`), not a rule here.
+- A customer user (services/customers) gets a Scope too: its organization, no role (so no staff capability
+  ever applies), and `customer_account_ids`, its own account and its sub-accounts. Its sessions are those
+  linked to those accounts (`Transaction.customer_account_id`), its chargers those active on them.
 """
 from __future__ import annotations
 
@@ -23,18 +26,45 @@ from sqlmodel import Session
 
 from core.errors import NotFound
 from core.validation import fits_int32
-from models import Charger, LocationOwner, Organization, Transaction, User, UserOrganization
+from models import (
+    Charger,
+    ChargingAsset,
+    CustomerAccount,
+    CustomerUser,
+    LocationOwner,
+    Organization,
+    Transaction,
+    User,
+    UserOrganization,
+)
 from services.access.permissions import ALL_ORGANIZATION_ROLES, Cap, Role, can, require
 
 
 @dataclass(frozen=True)
 class Scope:
     user_id: int
-    role: Role
+    role: Role | None  # None: a customer user, whom no staff capability reaches
     # None means every organization; otherwise the ids, descendants included.
     org_ids: frozenset[int] | None
     # A location owner sees only the chargers assigned to it, and the sessions it earned.
     location_owner_id: int | None = None
+    # A customer user sees only these customer accounts (its own and its sub-accounts); None: staff.
+    customer_account_ids: frozenset[int] | None = None
+
+    @property
+    def is_customer(self) -> bool:
+        return self.customer_account_ids is not None
+
+    def customer_account_filter(self, column: Any) -> Any:
+        """A WHERE clause limiting a customer account id column to this scope (staff: no limit beyond
+        their organizations, which `account_filter` adds)."""
+        if self.customer_account_ids is None:
+            return true()
+        return column.in_(sorted(self.customer_account_ids))
+
+    def account_filter(self) -> Any:
+        """A WHERE clause on CustomerAccount: the accounts this scope may see."""
+        return self.org_filter(CustomerAccount.organization_id) & self.customer_account_filter(CustomerAccount.id)
 
     @property
     def all_orgs(self) -> bool:
@@ -61,6 +91,10 @@ class Scope:
         clause = self.org_filter(Charger.organization_id)
         if self.location_owner_id is not None:
             clause = clause & (Charger.location_owner_id == self.location_owner_id)
+        if self.customer_account_ids is not None:
+            clause = clause & Charger.id.in_(select(ChargingAsset.charger_id).where(
+                ChargingAsset.account_id.in_(sorted(self.customer_account_ids)),
+                ChargingAsset.deactivated_at.is_(None)))
         return clause
 
     @property
@@ -84,11 +118,16 @@ class Scope:
                                 "need a roll-up split by owner.")
             # `==` is never true for NULL: an empty snapshot belongs to no location owner.
             clause = clause & (model.location_owner_id == self.location_owner_id)
+        if self.customer_account_ids is not None:
+            if not hasattr(model, "customer_account_id"):
+                raise TypeError(f"{model.__name__} has no customer_account_id: a customer sees its own sessions only.")
+            clause = clause & self.customer_account_filter(model.customer_account_id)
         return clause
 
     def can_filter(self, model: Any) -> bool:
         """Whether `stat_filter` can express this scope on a roll-up model (picking the roll-up to read)."""
-        return self.location_owner_id is None or hasattr(model, "location_owner_id")
+        return ((self.location_owner_id is None or hasattr(model, "location_owner_id"))
+                and (self.customer_account_ids is None or hasattr(model, "customer_account_id")))
 
     def narrowed(self, org_id: int | None) -> Scope:
         """The organization switcher: one organization inside this scope, or all (None)."""
@@ -129,6 +168,13 @@ def scope_for(session: Session, user: User) -> Scope:
     return Scope(user_id=user.id, role=role, org_ids=frozenset(_descendants(session, bound)))
 
 
+def customer_scope(session: Session, user: CustomerUser) -> Scope:
+    """A customer user's scope: its organization, its account and that account's sub-accounts."""
+    subs = session.execute(select(CustomerAccount.id).where(CustomerAccount.parent_id == user.account_id)).scalars()
+    return Scope(user_id=user.id, role=None, org_ids=frozenset({user.organization_id}),
+                 customer_account_ids=frozenset({user.account_id, *subs}))
+
+
 def get_in_scope(session: Session, model: type, obj_id: Any, scope: Scope) -> Any:
     """Fetch a tenant row by id, or NotFound if it is missing or outside the scope."""
     if isinstance(obj_id, int) and not fits_int32(obj_id):
@@ -142,6 +188,8 @@ def get_in_scope(session: Session, model: type, obj_id: Any, scope: Scope) -> An
         org_id = obj.organization_id
     if scope.org_ids is not None and org_id not in scope.org_ids:
         raise NotFound(f"{model.__name__} not found.")
+    if model is CustomerAccount and scope.customer_account_ids is not None and obj.id not in scope.customer_account_ids:
+        raise NotFound("CustomerAccount not found.")
     if model is Charger and scope.location_owner_id is not None and obj.location_owner_id != scope.location_owner_id:
         raise NotFound("Charger not found.")
     return obj

@@ -28,6 +28,7 @@ from core.events import EventType, notify
 from models import Charger, Organization, Transaction
 from models.transaction import TransactionStatus
 from services.charging.pricing import price_transaction
+from services.customers.assets import account_for_session
 from services.ocpp.authorize import check_id_tag
 from services.ocpp.common import FUTURE_TOLERANCE, LATE_AFTER, bounded, meter_reading, require_connector
 from services.ocpp.meter import ENERGY, insert_meter_rows, parse_meter_values
@@ -91,6 +92,7 @@ def start_transaction(*, session: Session, charger_id: int, connector_id: int, i
         meter_start=meter_start,
         started_at=timestamp, flags=flags, location_owner_id=charger.location_owner_id, created_at=now,
         currency=session.get(Organization, charger.organization_id).currency,
+        customer_account_id=account_for_session(session, charger_id=charger_id, id_tag_id=tag.id if tag else None),
     ).on_conflict_do_nothing(index_elements=["charger_id", "connector_id", "id_tag", "started_at", "meter_start"])
     new_id = session.execute(stmt.returning(Transaction.id)).scalar_one_or_none()
     if new_id is None:

@@ -30,6 +30,7 @@ PAGES = [
     ("invoices", "/invoices", ".invoice-row, #invoices-table, :text('No invoices yet')"),
     ("organizations", "/organizations", ".org-row"),
     ("users", "/users", ".user-row"),
+    ("accounts", "/accounts", ".account-row"),  # customers (issue 9)
 ]
 
 
@@ -71,7 +72,38 @@ def capture(url: str, out: Path = OUT) -> list[Path]:
             target = out / f"{name}.png"
             page.screenshot(path=str(target))
             saved.append(target)
+        saved += _customer_pages(browser, page, url, out)
         browser.close()
+    return saved
+
+
+# Customers (issue 9): an account with its sub-accounts, then, logged out, the sign-up page and the portal of the
+# demo's business customer (demo/customers.py).
+CUSTOMER_EMAIL = "fleet@spree.local"
+
+
+def _shot(page, name: str, path: str, ready: str, out: Path) -> Path:
+    page.goto(path)
+    expect(page.locator(ready).first).to_be_visible(timeout=30_000)
+    page.wait_for_load_state("networkidle")
+    target = out / f"{name}.png"
+    page.screenshot(path=str(target))
+    return target
+
+
+def _customer_pages(browser, page, url: str, out: Path) -> list[Path]:
+    page.goto("/accounts")
+    link = page.locator(".account-link", has_text="Spree Logistics")
+    expect(link).to_be_visible(timeout=30_000)
+    saved = [_shot(page, "account", link.get_attribute("href"), "#sub-accounts-table", out)]
+    customer = browser.new_page(viewport={"width": 1280, "height": 800}, base_url=url)
+    saved.append(_shot(customer, "signup", "/signup", "#signup-submit", out))
+    customer.goto("/login")
+    customer.fill("#email", CUSTOMER_EMAIL)
+    customer.fill("#password", DEMO_PASSWORD)
+    customer.get_by_role("button", name="Log in").click()
+    customer.wait_for_url("**/my**")
+    saved.append(_shot(customer, "customer-portal", "/my", "#my-sessions", out))
     return saved
 
 

@@ -12,16 +12,10 @@ from core.config import get_settings
 from core.cookies import SESSION_COOKIE, session_cookie_from, session_cookie_options
 from core.db import session_scope
 from core.errors import ValidationError
-from services.access.auth import (
-    AuthError,
-    Throttled,
-    authenticate,
-    issue_token,
-    revoke_tokens,
-    user_from_token,
-)
+from services.access.auth import CUSTOMER, AuthError, Throttled, revoke_tokens, user_from_token
 from services.access.permissions import PERMISSIONS, ROLE_LABELS, Role
 from services.access.users import bound_organizations
+from services.customers.auth import PORTAL, login
 from state.nav import HOME, LOGIN
 
 router = APIRouter(tags=["auth"])
@@ -57,13 +51,14 @@ class MeResponse(BaseModel):
 
 @router.post("/auth/token", response_model=TokenResponse)
 def token(body: TokenRequest, request: Request, session: SessionDep) -> TokenResponse:
+    """Staff and customer users alike; a customer's token opens only the customer routes."""
     try:
-        user = authenticate(session=session, email=body.email, password=body.password, ip=client_ip(request))
+        result = login(session=session, email=body.email, password=body.password, ip=client_ip(request))
     except Throttled as exc:
         raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) from exc
     except AuthError as exc:
         raise HTTPException(401, str(exc)) from exc
-    return TokenResponse(access_token=issue_token(user), expires_in=get_settings().jwt_ttl_minutes * 60)
+    return TokenResponse(access_token=result.token, expires_in=get_settings().jwt_ttl_minutes * 60)
 
 
 @router.post("/auth/logout", status_code=204)
@@ -108,20 +103,21 @@ async def open_session(request: Request, email: str = Form(""), password: str = 
         return _back_to_login("missing")
     ip = client_ip(request)
 
-    def job() -> str:
+    def job():
         with session_scope() as session:
-            return issue_token(authenticate(session=session, email=email.strip(), password=password, ip=ip))
+            # Staff or a customer of any platform (services/customers/auth.py).
+            return login(session=session, email=email.strip(), password=password, ip=ip)
 
     try:
-        token = await run_in_threadpool(job)
+        result = await run_in_threadpool(job)
     except Throttled as exc:
         return _back_to_login("throttled", retry=str(exc.retry_after))
     except AuthError as exc:
         return _back_to_login(exc.code)
     except ValidationError:
         return _back_to_login("input")
-    answer = RedirectResponse(HOME, status_code=303)
-    answer.set_cookie(SESSION_COOKIE, token, max_age=get_settings().jwt_ttl_minutes * 60,
+    answer = RedirectResponse(PORTAL if result.kind == CUSTOMER else HOME, status_code=303)
+    answer.set_cookie(SESSION_COOKIE, result.token, max_age=get_settings().jwt_ttl_minutes * 60,
                       **session_cookie_options())
     return answer
 

@@ -1,0 +1,270 @@
+"""The customer's side: sign-up, the mailed links (activation, email verification) and the portal at /my.
+
+A customer logs in on the staff login screen and gets a customer token (services/customers/auth.py). The portal
+state authenticates that token on every call, exactly as AppState does for staff, and hands the services the
+customer's Scope: its own account and its sub-accounts, and no staff capability.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import reflex as rx
+
+from core.db import session_scope
+from core.errors import Conflict, NotFound, ValidationError
+from core.fmt import MISSING, day, kwh, when
+from core.mail import MailError
+from core.money import format_money
+from models import CustomerAccount
+from services.access.auth import AuthError
+from services.access.permissions import PermissionDenied
+from services.customers import accounts as account_svc
+from services.customers import assets as asset_svc
+from services.customers import billing as billing_svc
+from services.customers import sessions as session_svc
+from services.customers import support_links as links_svc
+from services.customers.auth import change_password, customer_principal, revoke, update_profile
+from services.customers.mail_links import VERIFY
+from state.base import AppState, Work
+from state.customers import account_dict
+from state.links import READY, LinkPageState, _check_passwords
+from state.nav import LOGIN
+
+SESSIONS_SHOWN = 100
+
+
+class PortalState(AppState):
+    """/my: a customer's sessions, cards and chargers, invoices, sub-accounts, statements, profile."""
+    account_name: str = ""
+    full_name: str = ""
+    sessions: list[dict[str, str]] = []
+    session_total: int = 0
+    asset_rows: list[dict[str, str]] = []
+    invoices: list[dict[str, str]] = []
+    subs: list[dict[str, str]] = []
+    statements: list[dict[str, str]] = []
+    error: str = ""
+    saving: bool = False
+
+    async def _run(self, work: Work | None = None, *, cap: Any = None, identity: bool = False) -> Any:
+        """Authenticate the customer's token and call `work(session, customer_user, scope)`."""
+        if cap is not None:  # staff capabilities never apply to a customer
+            raise PermissionDenied("You don't have access to this page.")
+        token = self._token()
+
+        def job() -> tuple[tuple[str, str, str], Any]:
+            with session_scope() as session:
+                user, scope = customer_principal(session=session, token=token)
+                account = session.get(CustomerAccount, user.account_id)
+                who = (user.full_name or user.email, user.email, account.name)
+                return who, (work(session, user, scope) if work else None)
+
+        (name, email, account), result = await asyncio.to_thread(job)
+        self.user_name, self.user_email, self.account_name = name, email, account
+        self.role_label = "Customer"
+        return result
+
+    @rx.event
+    async def guard(self, cap: str = ""):
+        try:
+            await self._run()
+        except AuthError:
+            return self._signed_out()
+        self.denied, self.ready = False, True
+
+    @rx.event
+    async def logout(self):
+        token = self._token()
+
+        def job() -> None:
+            with session_scope() as session:
+                try:
+                    user, _ = customer_principal(session=session, token=token)
+                except AuthError:
+                    return
+                revoke(session=session, user=user)
+
+        await asyncio.to_thread(job)
+        # Every token of the customer is revoked; the HttpOnly cookie left behind opens nothing (ADR 0007).
+        self._forget()
+        return rx.redirect(f"{LOGIN}?out=1")
+
+    @rx.event
+    async def load(self):
+        def work(session, user, scope):
+            rows, total = session_svc.list_sessions(session=session, scope=scope, limit=SESSIONS_SHOWN)
+            return (user.full_name, rows, total, asset_svc.list_assets(session=session, scope=scope),
+                    billing_svc.list_invoices(session=session, scope=scope),
+                    [a for a in account_svc.list_accounts(session=session, scope=scope) if a.id != user.account_id],
+                    billing_svc.list_statements(session=session, scope=scope))
+
+        call = await self._call(work)
+        if not call.ok:
+            return call.answer
+        self.full_name, rows, self.session_total, items, invoices, subs, statements = call.value
+        self.sessions = [{
+            "id": str(r.id), "account": r.account, "charger": r.charger, "id_tag": r.id_tag, "status": r.status,
+            "started": when(r.started_at, r.timezone), "energy": kwh(r.energy_kwh),
+            "cost": MISSING if r.cost is None else format_money(r.cost, r.currency)} for r in rows]
+        self.asset_rows = [{"kind": a.kind.capitalize(), "label": a.label, "plan": a.plan, "account": a.account,
+                            "since": day(a.activated_at.date())} for a in items]
+        self.invoices = [{"id": str(i.id), "number": i.number, "account": i.account,
+                          "period": f"{day(i.period_start)} – {day(i.period_end)}", "total": i.total_text}
+                         for i in invoices]
+        self.subs = [account_dict(s) for s in subs]
+        self.statements = [{"account": s.account, "period": f"{day(s.period_start)} – {day(s.period_end)}",
+                            "sessions": str(s.session_count), "energy": s.energy_kwh, "amount": s.amount_text,
+                            "status": s.status} for s in statements]
+
+    def _refused_input(self, message: str, field: str) -> None:
+        self.error = message
+
+    @rx.event
+    async def save_profile(self, form: dict[str, str]):
+        name = form.get("full_name", "")
+        call = await self._call(lambda session, user, scope: update_profile(session=session, user=user,
+                                                                            full_name=name),
+                                form=self._refused_input)
+        if not call.ok:
+            return call.answer
+        self.full_name = self.user_name = call.value.full_name
+        self.error = ""
+        return rx.toast.success("Profile saved.")
+
+    @rx.event
+    async def change_password(self, form: dict[str, str]):
+        current, new, confirm = form.get("current") or "", form.get("new") or "", form.get("confirm") or ""
+        if new != confirm:
+            self.error = "The new passwords do not match."
+            return
+        self.error, self.saving = "", True
+        yield
+        call = await self._call(lambda session, user, scope: change_password(session=session, user=user,
+                                                                             current=current, new=new),
+                                form=self._refused_input)
+        self.saving = False
+        if not call.ok:
+            yield call.answer
+            return
+        # Every token of the customer, this tab's too, stops working: log in again (as staff do, ADR 0007).
+        self._forget()
+        yield rx.redirect(f"{LOGIN}?password=1")
+
+
+class SignupState(rx.State):
+    """/signup: open only on platforms whose Terms of Use and Privacy policy links are set."""
+    platforms: list[dict[str, str]] = []
+    platform: str = ""
+    kind: str = "consumer"
+    loaded: bool = False
+    sent: str = ""
+    error: str = ""
+    saving: bool = False
+
+    @rx.var
+    def chosen(self) -> dict[str, str]:
+        return next((p for p in self.platforms if p["slug"] == self.platform), {})
+
+    @rx.event
+    async def load(self):
+        def job() -> list[links_svc.Platform]:
+            with session_scope() as session:
+                return links_svc.open_platforms(session=session)
+
+        found = await asyncio.to_thread(job)
+        self.platforms = [{"slug": p.slug, "name": p.name, "terms": p.terms_url, "privacy": p.privacy_url}
+                          for p in found]
+        wanted = self.router.page.params.get("org", "")
+        self.platform = wanted if any(p.slug == wanted for p in found) else (found[0].slug if found else "")
+        self.sent, self.error, self.loaded = "", "", True
+
+    @rx.event
+    def set_platform(self, value: str):
+        self.platform = value
+
+    @rx.event
+    def set_kind(self, value: str):
+        self.kind = value
+
+    @rx.event
+    async def signup(self, form: dict[str, str]):
+        password, problem = _check_passwords(form)
+        if problem:
+            self.error = problem
+            return
+        platform, kind = self.platform, self.kind
+        self.error, self.saving = "", True
+        yield
+
+        def job() -> account_svc.MailResult:
+            with session_scope() as session:
+                return account_svc.signup(
+                    session=session, organization_slug=platform, email=form.get("email", ""), password=password,
+                    kind=kind, name=form.get("name", ""), accept_terms=bool(form.get("accept")),
+                    company=account_svc.Company(form.get("legal_name", ""), form.get("registration_number", ""),
+                                                form.get("vat_number", ""), form.get("billing_address", "")))
+
+        try:
+            result = await asyncio.to_thread(job)
+        except (ValidationError, Conflict) as exc:
+            self.error = exc.message
+            return
+        except NotFound:
+            self.error = "Choose the platform to sign up on."
+            return
+        except MailError as exc:
+            self.error = f"{exc} Nothing was saved; try again."
+            return
+        finally:
+            self.saving = False
+        self.sent = result.message
+
+
+class CustomerLinkState(LinkPageState):
+    """/customer/activate/<token> and /customer/verify/<token>."""
+    organization: str = ""
+    account_name: str = ""
+    is_sub_account: bool = False
+    kind: str = "consumer"
+    terms_url: str = ""
+    privacy_url: str = ""
+
+    @rx.event
+    async def load_invite(self):
+        info = await self._check("invite", account_svc.check_link)
+        if info is None:
+            return
+        self.email, self.organization, self.account_name = info.email, info.organization, info.account_name
+        self.is_sub_account, self.kind = info.is_sub_account, info.kind
+        self.terms_url, self.privacy_url = info.terms_url, info.privacy_url
+        self.phase = READY
+
+    @rx.event
+    def set_kind(self, value: str):
+        self.kind = value
+
+    @rx.event
+    async def activate(self, form: dict[str, str]):
+        password, problem = _check_passwords(form)
+        if problem:
+            self.error = problem
+            return
+        kind, sub = self.kind, self.is_sub_account
+        self.error, self.saving = "", True
+        yield
+        company = account_svc.Company(form.get("legal_name", ""), form.get("registration_number", ""),
+                                      form.get("vat_number", ""), form.get("billing_address", ""))
+        await self._use(lambda session, token: account_svc.activate(
+            session=session, token=token, full_name=form.get("full_name", ""), password=password,
+            accept_terms=bool(form.get("accept")), kind=None if sub else kind, name=form.get("name", ""),
+            company=None if sub else company))
+
+    @rx.event
+    async def verify(self):
+        info = await self._check(VERIFY, account_svc.check_link)
+        if info is None:
+            return
+        self.email = info.email
+        await self._use(lambda session, token: account_svc.verify_email(session=session, token=token))
+
