@@ -79,6 +79,10 @@ class Settings(WebSettings):
     mail_worker_interval_seconds: int = 30
     map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
+    # Notifications (services/notifications/): how often the worker evaluates alert rules and sends queued
+    # notifications.
+    notifications_interval_seconds: int = 15
+
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:
         if not self.demo_mode:

@@ -4,6 +4,16 @@ from models.contract import CommissionContract
 from models.customer import CustomerAccount, CustomerUser
 from models.invitation import MailOutbox, UserToken
 from models.invoice import BillingRun, Invoice, InvoiceLine, InvoiceNumberSequence, InvoiceStatusChange
+from models.notification import (
+    Alert,
+    AlertCharger,
+    AlertRule,
+    Notification,
+    NotificationDelivery,
+    NotificationPreference,
+    PushCredential,
+    PushDevice,
+)
 from models.ops import AuditLog, ChargerCommand, OcppMessage
 from models.organization import Organization
 from models.stats import (
@@ -37,3 +47,5 @@ __all__ = [
     "SessionWindowAsOf", "StartWindowAsOf", "Tariff", "TariffRevision", "Transaction",
     "UnknownCharger", "User", "UserOrganization", "UserToken",
 ]
+__all__ += ["Alert", "AlertCharger", "AlertRule", "Notification", "NotificationDelivery", "NotificationPreference",
+            "PushCredential", "PushDevice"]

@@ -4,10 +4,13 @@ from __future__ import annotations
 import logging
 from collections import Counter
 
+from core.clock import utcnow
 from core.db import session_scope
 from services.access import invitations
 from services.billing import cycles as billing_cycle
 from services.billing import invoicing
+from services.notifications import alerts as notification_alerts
+from services.notifications import delivery as notification_delivery
 
 log = logging.getLogger("worker")
 
@@ -35,3 +38,21 @@ def send_mail() -> int:
     if sent:
         log.info("password reset mails sent: %s", sent)
     return sent
+
+
+def notifications() -> dict[str, int]:
+    """Evaluate the charger alert rules, then send what is queued (services/notifications/)."""
+    now = utcnow()
+    with session_scope() as session:
+        result = notification_alerts.evaluate(session=session, now=now)
+    sent = 0
+    while True:
+        with session_scope() as session:
+            tried = notification_delivery.deliver(session=session, now=now)
+        sent += tried
+        if tried < notification_delivery.BATCH:
+            break
+    if result.opened or result.resolved or result.escalated or sent:
+        log.info("notifications: %s opened, %s resolved, %s escalated, %s sent", result.opened, result.resolved,
+                 result.escalated, sent)
+    return {"opened": result.opened, "resolved": result.resolved, "escalated": result.escalated, "sent": sent}

@@ -90,6 +90,10 @@ class Scope:
         """Whether `stat_filter` can express this scope on a roll-up model (picking the roll-up to read)."""
         return self.location_owner_id is None or hasattr(model, "location_owner_id")
 
+    def sees_organization(self, org_id: int) -> bool:
+        """Whether this scope reaches the organization (a recipient check: alerts go to staff who may see it)."""
+        return self.org_ids is None or org_id in self.org_ids
+
     def narrowed(self, org_id: int | None) -> Scope:
         """The organization switcher: one organization inside this scope, or all (None)."""
         if org_id is None:

@@ -1,0 +1,21 @@
+"""One delivery pass: which sender handles which channel (the worker and the benchmark call this)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from models.notification import Channel
+from services.notifications import mail
+from services.notifications.outbox import BATCH, Sender, send_due
+
+__all__ = ["BATCH", "deliver", "senders"]
+
+
+def senders() -> dict[str, Sender]:
+    return {Channel.EMAIL: mail.send}
+
+
+def deliver(*, session: Session, now: datetime, limit: int = BATCH) -> int:
+    """Send the queued rows that are due; returns how many were tried."""
+    return send_due(session=session, senders=senders(), now=now, limit=limit)
