@@ -6,16 +6,18 @@ from datetime import datetime
 from sqlmodel import Session
 
 from models.notification import Channel
-from services.notifications import mail
+from services.notifications import mail, push
+from services.notifications.devices import drop_unregistered
 from services.notifications.outbox import BATCH, Sender, send_due
 
 __all__ = ["BATCH", "deliver", "senders"]
 
 
-def senders() -> dict[str, Sender]:
-    return {Channel.EMAIL: mail.send}
+def senders(session: Session) -> dict[str, Sender]:
+    return {Channel.EMAIL: mail.send, **push.senders(session)}
 
 
 def deliver(*, session: Session, now: datetime, limit: int = BATCH) -> int:
     """Send the queued rows that are due; returns how many were tried."""
-    return send_due(session=session, senders=senders(), now=now, limit=limit)
+    return send_due(session=session, senders=senders(session), now=now, limit=limit,
+                    on_unregistered=drop_unregistered)

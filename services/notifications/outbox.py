@@ -35,6 +35,7 @@ class Recipient:
     device_id: int | None = None
     address: str = ""
     skipped: bool = False  # muted by the recipient's preferences: logged, never sent
+    not_before: datetime | None = None  # quiet hours: sent when they end
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,8 @@ def queue(*, session: Session, notification: Notification, recipients: Iterable[
         rows.append(NotificationDelivery(
             notification_id=notification.id, channel=r.channel, user_id=r.user_id,
             customer_user_id=r.customer_user_id, device_id=r.device_id, address=r.address, status=status,
-            next_attempt_at=now, created_at=now, sent_at=now if status == DeliveryStatus.DELIVERED else None))
+            next_attempt_at=r.not_before or now, created_at=now,
+            sent_at=now if status == DeliveryStatus.DELIVERED else None))
         if status == DeliveryStatus.DELIVERED and r.user_id is not None:
             in_app.append(r.user_id)
     session.add_all(rows)
