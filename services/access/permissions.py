@@ -48,6 +48,8 @@ class Cap(StrEnum):
     VIEW_USERS = "view_users"
     MANAGE_USERS = "manage_users"
     MANAGE_ID_TAGS = "manage_id_tags"
+    # Notifications: the per-recipient, per-channel delivery log (Admin and Technical, through _ALL).
+    VIEW_DELIVERY_LOG = "view_delivery_log"
 
 
 _ALL = frozenset(Cap)
