@@ -10,6 +10,7 @@ from services.access import invitations
 from services.billing import cycles as billing_cycle
 from services.billing import invoicing
 from services.notifications import alerts as notification_alerts
+from services.notifications import composer as notification_composer
 from services.notifications import delivery as notification_delivery
 
 log = logging.getLogger("worker")
@@ -45,6 +46,8 @@ def notifications() -> dict[str, int]:
     now = utcnow()
     with session_scope() as session:
         result = notification_alerts.evaluate(session=session, now=now)
+    with session_scope() as session:
+        notification_composer.expand_due(session=session, now=now)
     sent = 0
     while True:
         with session_scope() as session:

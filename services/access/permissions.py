@@ -50,6 +50,8 @@ class Cap(StrEnum):
     MANAGE_ID_TAGS = "manage_id_tags"
     # Notifications: the per-recipient, per-channel delivery log (Admin and Technical, through _ALL).
     VIEW_DELIVERY_LOG = "view_delivery_log"
+    # Write messages to app users (the composer): Admin, Technical, Customer Support.
+    SEND_CUSTOMER_MESSAGES = "send_customer_messages"
 
 
 _ALL = frozenset(Cap)
@@ -71,7 +73,7 @@ PERMISSIONS: dict[Role, frozenset[Cap]] = {
     Role.CUSTOMER_SUPPORT: frozenset({
         Cap.VIEW_DASHBOARD, Cap.VIEW_CHARGERS, Cap.VIEW_ORGANIZATIONS, Cap.VIEW_TRANSACTIONS,
         Cap.VIEW_USERS, Cap.MANAGE_USERS, Cap.MANAGE_ID_TAGS,
-    }),
+    }) | {Cap.SEND_CUSTOMER_MESSAGES},
     # Read-only portals.
     Role.CPO: _READ_PORTAL,
     # Revenue it earned, but not the organization's books (invoices, billing runs).

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import select, true
+from sqlalchemy import false, select, true
 from sqlmodel import Session
 
 from core.errors import NotFound
@@ -89,6 +89,13 @@ class Scope:
     def can_filter(self, model: Any) -> bool:
         """Whether `stat_filter` can express this scope on a roll-up model (picking the roll-up to read)."""
         return self.location_owner_id is None or hasattr(model, "location_owner_id")
+
+    def customer_filter(self, model: Any) -> Any:
+        """A WHERE clause on app-user (customer) rows by their organization: the staff of an organization
+        reach its customers. A location owner reaches none (its portal holds no customer data)."""
+        if self.location_owner_id is not None:
+            return false()
+        return self.org_filter(model.organization_id)
 
     def sees_organization(self, org_id: int) -> bool:
         """Whether this scope reaches the organization (a recipient check: alerts go to staff who may see it)."""

@@ -22,6 +22,7 @@ from models import (
     CustomerAccount,
     CustomerUser,
     Notification,
+    NotificationDelivery,
     NotificationPreference,
     Organization,
     PushDevice,
@@ -127,3 +128,21 @@ def session_ended(*, session: Session, tx: Transaction, charger_name: str, now: 
                     data={"session_id": tx.id, "energy_wh": tx.energy_wh or 0,
                           "amount": tx.amount_gross if tx.amount_gross is not None else "",
                           "currency": tx.currency}, now=now)
+
+
+def quiet_hold(session: Session, rows: list[NotificationDelivery], notes: dict[int, Notification],
+               now: datetime) -> dict[int, datetime]:
+    """At send time: app-user rows that fall in their user's quiet hours wait for the end (critical ones
+    never wait). One query per batch."""
+    ids = {r.customer_user_id for r in rows if r.customer_user_id is not None
+           and not notes[r.notification_id].critical}
+    if not ids:
+        return {}
+    found = session.execute(select(NotificationPreference, Organization.timezone)
+                            .join(CustomerUser, CustomerUser.id == NotificationPreference.customer_user_id)
+                            .join(Organization, Organization.id == CustomerUser.organization_id)
+                            .where(NotificationPreference.customer_user_id.in_(ids),
+                                   NotificationPreference.quiet_start.is_not(None))).all()
+    until = {p.customer_user_id: quiet_until(p, tz, now) for p, tz in found}
+    return {r.id: until[r.customer_user_id] for r in rows
+            if until.get(r.customer_user_id) is not None and not notes[r.notification_id].critical}

@@ -7,6 +7,7 @@ from sqlmodel import Session
 
 from models.notification import Channel
 from services.notifications import mail, push
+from services.notifications.customer_messages import quiet_hold
 from services.notifications.devices import drop_unregistered
 from services.notifications.outbox import BATCH, Sender, send_due
 
@@ -20,4 +21,4 @@ def senders(session: Session) -> dict[str, Sender]:
 def deliver(*, session: Session, now: datetime, limit: int = BATCH) -> int:
     """Send the queued rows that are due; returns how many were tried."""
     return send_due(session=session, senders=senders(session), now=now, limit=limit,
-                    on_unregistered=drop_unregistered)
+                    on_unregistered=drop_unregistered, hold=quiet_hold)

@@ -80,9 +80,14 @@ def queue(*, session: Session, notification: Notification, recipients: Iterable[
     return notification
 
 
+Hold = Callable[[Session, list[NotificationDelivery], dict[int, Notification], datetime], dict[int, datetime]]
+
+
 def send_due(*, session: Session, senders: dict[str, Sender], now: datetime, limit: int = BATCH,
-             on_unregistered: Callable[[Session, NotificationDelivery], None] | None = None) -> int:
-    """Send up to `limit` queued rows whose time has come; returns how many were tried."""
+             on_unregistered: Callable[[Session, NotificationDelivery], None] | None = None,
+             hold: Hold | None = None) -> int:
+    """Send up to `limit` queued rows whose time has come; returns how many were tried. `hold` names rows
+    to send later instead (quiet hours) and when."""
     rows = list(session.execute(
         select(NotificationDelivery)
         .where(NotificationDelivery.status == DeliveryStatus.QUEUED, NotificationDelivery.next_attempt_at <= now,
@@ -90,7 +95,12 @@ def send_due(*, session: Session, senders: dict[str, Sender], now: datetime, lim
         .order_by(NotificationDelivery.id).limit(limit).with_for_update(skip_locked=True)).scalars())
     notes = {n.id: n for n in session.execute(
         select(Notification).where(Notification.id.in_({r.notification_id for r in rows}))).scalars()}
+    later = hold(session, rows, notes, now) if hold is not None else {}
     for row in rows:
+        if row.id in later:
+            row.next_attempt_at = later[row.id]
+            session.add(row)
+            continue
         try:
             outcome = senders[row.channel](row, notes[row.notification_id])
         except Exception as exc:  # a sender bug must not stop the other rows
