@@ -7,8 +7,10 @@ A Web Push subscription names its endpoint itself.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,11 +38,6 @@ class FcmClient:
     def __init__(self, name: str, service_account: dict[str, Any]) -> None:
         cred = credentials.Certificate(service_account)
         project = service_account["project_id"]
-        try:
-            old = firebase_admin.get_app(name)
-            firebase_admin.delete_app(old)
-        except ValueError:
-            pass
         self.app = firebase_admin.initialize_app(cred, {"projectId": project, "httpTimeout": PUSH_TIMEOUT_SECONDS},
                                                  name=name)
         endpoint = get_settings().fcm_endpoint.rstrip("/")
@@ -48,20 +45,41 @@ class FcmClient:
         # firebase-admin has no endpoint option; its service keeps the URL in this one attribute.
         service._fcm_url = f"{endpoint}/v1/projects/{project}/messages:send"
 
-    def send(self, *, token: str, title: str, body: str, data: dict[str, str], collapse_key: str) -> PushResult:
-        message = messaging.Message(
-            token=token, notification=messaging.Notification(title=title, body=body), data=data,
-            android=messaging.AndroidConfig(collapse_key=collapse_key),
-            apns=messaging.APNSConfig(headers={"apns-collapse-id": collapse_key[:64]}))
-        try:
-            messaging.send(message, app=self.app)
-        except messaging.UnregisteredError as exc:
-            return PushResult(False, unregistered=True, error=f"unregistered: {exc}")
-        except exceptions.InvalidArgumentError as exc:  # a malformed token never becomes valid
-            return PushResult(False, unregistered=True, error=f"invalid token: {exc}")
-        except (exceptions.FirebaseError, ValueError, requests.RequestException) as exc:
-            return PushResult(False, error=f"{type(exc).__name__}: {exc}")
+    def send_many(self, pushes: list[FcmPush]) -> list[PushResult]:
+        """Send each push (firebase-admin sends a batch of up to 500 in parallel threads)."""
+        results: list[PushResult] = []
+        for start in range(0, len(pushes), 500):
+            chunk = pushes[start:start + 500]
+            messages = [messaging.Message(
+                token=p.token, notification=messaging.Notification(title=p.title, body=p.body), data=p.data,
+                android=messaging.AndroidConfig(collapse_key=p.collapse_key),
+                apns=messaging.APNSConfig(headers={"apns-collapse-id": p.collapse_key[:64]})) for p in chunk]
+            try:
+                batch = messaging.send_each(messages, app=self.app)
+            except (exceptions.FirebaseError, ValueError, requests.RequestException) as exc:
+                results += [PushResult(False, error=f"{type(exc).__name__}: {exc}")] * len(chunk)
+                continue
+            results += [_fcm_result(r.exception) for r in batch.responses]
+        return results
+
+
+@dataclass(frozen=True)
+class FcmPush:
+    token: str
+    title: str
+    body: str
+    data: dict[str, str]
+    collapse_key: str
+
+
+def _fcm_result(exc: Exception | None) -> PushResult:
+    if exc is None:
         return PushResult(True)
+    if isinstance(exc, messaging.UnregisteredError):
+        return PushResult(False, unregistered=True, error=f"unregistered: {exc}")
+    if isinstance(exc, exceptions.InvalidArgumentError):  # a malformed token never becomes valid
+        return PushResult(False, unregistered=True, error=f"invalid token: {exc}")
+    return PushResult(False, error=f"{type(exc).__name__}: {exc}")
 
 
 _clients: dict[str, tuple[str, FcmClient]] = {}
@@ -73,9 +91,31 @@ def fcm_client(name: str, service_account_json: str) -> FcmClient:
     with _lock:
         cached = _clients.get(name)
         if cached is None or cached[0] != service_account_json:
-            cached = (service_account_json, FcmClient(name, json.loads(service_account_json)))
+            # A new credential gets a new Firebase app: deleting the old one would close its async HTTP
+            # client with asyncio.run(), which fails inside a running event loop.
+            digest = hashlib.sha256(service_account_json.encode()).hexdigest()[:16]
+            cached = (service_account_json, FcmClient(f"{name}-{digest}", json.loads(service_account_json)))
             _clients[name] = cached
         return cached[1]
+
+
+WEB_PUSH_WORKERS = 16
+_session = threading.local()
+
+
+def _http() -> requests.Session:
+    if not hasattr(_session, "value"):
+        _session.value = requests.Session()
+    return _session.value
+
+
+def web_push_many(pushes: list[dict[str, Any]]) -> list[PushResult]:
+    """`web_push(**p)` for each, several at a time (each is its own encryption and request)."""
+    vapid = vapid_key()
+    if len(pushes) <= 1:
+        return [web_push(**p, vapid=vapid, session=_http()) for p in pushes]
+    with ThreadPoolExecutor(max_workers=min(WEB_PUSH_WORKERS, len(pushes))) as pool:
+        return list(pool.map(lambda p: web_push(**p, vapid=vapid, session=_http()), pushes))
 
 
 def vapid_key() -> Vapid | None:

@@ -27,6 +27,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Invoices", "/invoices", "file-text", Cap.VIEW_INVOICES),
     NavItem("Organizations", "/organizations", "building-2", Cap.VIEW_ORGANIZATIONS),
     NavItem("Users", "/users", "users", Cap.VIEW_USERS),
+    NavItem("Notifications", "/notifications", "bell", Cap.VIEW_DASHBOARD),
+    NavItem("Compose message", "/notifications/compose", "send", Cap.SEND_CUSTOMER_MESSAGES),
 )
 
 HOME = "/dashboard"

@@ -9,13 +9,13 @@ from models.notification import Channel
 from services.notifications import mail, push
 from services.notifications.customer_messages import quiet_hold
 from services.notifications.devices import drop_unregistered
-from services.notifications.outbox import BATCH, Sender, send_due
+from services.notifications.outbox import BATCH, Sender, one_by_one, send_due
 
 __all__ = ["BATCH", "deliver", "senders"]
 
 
 def senders(session: Session) -> dict[str, Sender]:
-    return {Channel.EMAIL: mail.send, **push.senders(session)}
+    return {Channel.EMAIL: one_by_one(mail.send), **push.senders(session)}
 
 
 def deliver(*, session: Session, now: datetime, limit: int = BATCH) -> int:

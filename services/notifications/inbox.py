@@ -7,13 +7,14 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
-from models import Notification, NotificationDelivery
+from models import Alert, Notification, NotificationDelivery
 from services.access.permissions import Cap
 from services.access.scope import Scope
 
 
 @dataclass(frozen=True)
 class InboxRow:
+    """A notification in a staff user's inbox; `acknowledged` for an alert someone has taken in hand."""
     notification_id: int
     kind: str
     title: str
@@ -22,6 +23,7 @@ class InboxRow:
     alert_id: int | None
     created_at: datetime
     read: bool
+    acknowledged: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,18 +49,29 @@ def unread_count(*, session: Session, scope: Scope) -> int:
                            .where(_mine(scope), NotificationDelivery.read_at.is_(None))).scalar_one()
 
 
+def count_inbox(*, session: Session, scope: Scope, kind: str | None = None, unread_only: bool = False) -> int:
+    q = (select(func.count()).select_from(NotificationDelivery)
+         .join(Notification, NotificationDelivery.notification_id == Notification.id).where(_mine(scope)))
+    if kind:
+        q = q.where(Notification.kind == kind)
+    if unread_only:
+        q = q.where(NotificationDelivery.read_at.is_(None))
+    return session.execute(q).scalar_one()
+
+
 def list_inbox(*, session: Session, scope: Scope, kind: str | None = None, unread_only: bool = False,
                limit: int = 50, offset: int = 0) -> list[InboxRow]:
-    q = (select(Notification, NotificationDelivery.read_at)
-         .join(NotificationDelivery, NotificationDelivery.notification_id == Notification.id).where(_mine(scope)))
+    q = (select(Notification, NotificationDelivery.read_at, Alert.acknowledged_at)
+         .join(NotificationDelivery, NotificationDelivery.notification_id == Notification.id)
+         .outerjoin(Alert, Alert.id == Notification.alert_id).where(_mine(scope)))
     if kind:
         q = q.where(Notification.kind == kind)
     if unread_only:
         q = q.where(NotificationDelivery.read_at.is_(None))
     rows = session.execute(q.order_by(Notification.id.desc()).limit(min(max(limit, 1), 200))
                            .offset(max(offset, 0))).all()
-    return [InboxRow(n.id, n.kind, n.title, n.body, n.critical, n.alert_id, n.created_at, read is not None)
-            for n, read in rows]
+    return [InboxRow(n.id, n.kind, n.title, n.body, n.critical, n.alert_id, n.created_at, read is not None,
+                     ack is not None) for n, read, ack in rows]
 
 
 def mark_read(*, session: Session, scope: Scope, now: datetime, notification_id: int | None = None) -> int:

@@ -47,7 +47,26 @@ class Outcome:
     unregistered: bool = False
 
 
-Sender = Callable[[NotificationDelivery, Notification], Outcome]
+Item = tuple[NotificationDelivery, Notification]
+# A channel's sender takes a batch of rows (a push service is faster asked in parallel) and answers an
+# Outcome for each, in order.
+Sender = Callable[[list[Item]], list[Outcome]]
+
+
+def one_by_one(send: Callable[[NotificationDelivery, Notification], Outcome]) -> Sender:
+    """A Sender from a function that sends one row; an error in one row fails only that row."""
+    def batch(items: list[Item]) -> list[Outcome]:
+        return [guarded(send, row, note) for row, note in items]
+    return batch
+
+
+def guarded(send: Callable[[NotificationDelivery, Notification], Outcome], row: NotificationDelivery,
+            note: Notification) -> Outcome:
+    try:
+        return send(row, note)
+    except Exception as exc:  # a sender bug must not stop the other rows
+        log.exception("sending delivery %s", row.id)
+        return Outcome(False, f"{type(exc).__name__}: {exc}")
 
 
 def backoff(attempts: int) -> timedelta:
@@ -96,20 +115,20 @@ def send_due(*, session: Session, senders: dict[str, Sender], now: datetime, lim
     notes = {n.id: n for n in session.execute(
         select(Notification).where(Notification.id.in_({r.notification_id for r in rows}))).scalars()}
     later = hold(session, rows, notes, now) if hold is not None else {}
+    by_channel: dict[str, list[NotificationDelivery]] = {}
     for row in rows:
         if row.id in later:
             row.next_attempt_at = later[row.id]
             session.add(row)
-            continue
-        try:
-            outcome = senders[row.channel](row, notes[row.notification_id])
-        except Exception as exc:  # a sender bug must not stop the other rows
-            log.exception("sending delivery %s", row.id)
-            outcome = Outcome(False, f"{type(exc).__name__}: {exc}")
-        record(row, outcome, now)
-        if outcome.unregistered and on_unregistered is not None:
-            on_unregistered(session, row)
-        session.add(row)
+        else:
+            by_channel.setdefault(row.channel, []).append(row)
+    for channel, batch in by_channel.items():
+        outcomes = senders[channel]([(row, notes[row.notification_id]) for row in batch])
+        for row, outcome in zip(batch, outcomes, strict=True):
+            record(row, outcome, now)
+            if outcome.unregistered and on_unregistered is not None:
+                on_unregistered(session, row)
+            session.add(row)
     return len(rows)
 
 
