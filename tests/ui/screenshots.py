@@ -30,6 +30,8 @@ PAGES = [
     ("invoices", "/invoices", ".invoice-row, #invoices-table, :text('No invoices yet')"),
     ("organizations", "/organizations", ".org-row"),
     ("users", "/users", ".user-row"),
+    ("notifications", "/notifications", ".notification-row"),
+    ("composer", "/notifications/compose", "#preview-button"),
 ]
 
 
