@@ -25,8 +25,7 @@ CUSTOMERS = [("lanka-charge", "dilani@example.lk", "Dilani Perera"),
 OFFLINE_BEFORE_DEMO = "US-NYC-002"
 
 
-def _service_account(project_id: str) -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def _service_account(project_id: str, key: rsa.RSAPrivateKey) -> str:
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption()).decode()
     port = os.environ.get("FCM_STANDIN_PORT", "8721")
@@ -56,9 +55,10 @@ def seed_notifications(*, session: Session) -> int:
         session.flush()
         session.add(PushDevice(customer_user_id=user.id, kind="fcm", token=f"demo-{email}", label="Phone"))
         created += 2
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # one for the demo's two projects
     for slug in ("lanka-charge", "gotham-power"):
         session.add(PushCredential(organization_id=orgs[slug].id, project_id=f"{slug}-app",
-                                   service_account_encrypted=seal(_service_account(f"{slug}-app"))))
+                                   service_account_encrypted=seal(_service_account(f"{slug}-app", key))))
     charger = session.execute(select(Charger).where(Charger.ocpp_id == OFFLINE_BEFORE_DEMO)).scalar_one_or_none()
     if charger is not None:
         now = utcnow()

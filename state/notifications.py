@@ -27,7 +27,8 @@ def _row(r: svc.InboxRow) -> dict[str, str]:
             "raw_kind": r.kind, "title": r.title, "body": r.body, "when": when(r.created_at, "UTC"),
             "read": "1" if r.read else "", "critical": "1" if r.critical else "",
             "alert_id": str(r.alert_id or ""),
-            "ackable": "1" if r.alert_id and not r.acknowledged and r.kind != "alert_resolved" else ""}
+            "ackable": "1" if r.alert_id and not r.acknowledged and r.kind != "alert_resolved" else "",
+            "acked": "1" if r.acknowledged and r.kind != "alert_resolved" else ""}
 
 
 class BellState(AppState):

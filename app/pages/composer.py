@@ -18,17 +18,18 @@ def _field(label: str, control: rx.Component) -> rx.Component:
 def _audience() -> rx.Component:
     return rx.vstack(
         _field("Recipients", rx.select.root(
-            rx.select.trigger(id="mode"),
+            rx.select.trigger(id="mode", width="100%"),
             rx.select.content(*[rx.select.item(label, value=v) for v, label in MODES]),
             value=S.mode, on_change=lambda v: S.set_value("mode", v))),
         rx.match(
             S.mode,
             ("users", _field("Emails (comma or one per line)", rx.text_area(
-                value=S.emails, on_change=lambda v: S.set_value("emails", v), id="emails", rows="3"))),
+                value=S.emails, on_change=lambda v: S.set_value("emails", v), id="emails", rows="3", width="100%"))),
             ("organization", _field("Organization id", rx.input(
-                value=S.organization_id, on_change=lambda v: S.set_value("organization_id", v), id="org-id"))),
+                value=S.organization_id, on_change=lambda v: S.set_value("organization_id", v), id="org-id",
+                width="100%"))),
             ("site", _field("A charger id of the site", rx.input(
-                value=S.charger_id, on_change=lambda v: S.set_value("charger_id", v), id="charger-id"))),
+                value=S.charger_id, on_change=lambda v: S.set_value("charger_id", v), id="charger-id", width="100%"))),
             ("recent", _field("Days", rx.input(value=S.days, on_change=lambda v: S.set_value("days", v),
                                                 id="days", type="number"))),
             rx.text("Every app user of the organizations you can see.", size="2", color_scheme="gray"),
@@ -64,9 +65,9 @@ def composer() -> rx.Component:
             rx.vstack(
                 _audience(),
                 _field("Title", rx.input(value=S.title, on_change=lambda v: S.set_value("title", v), id="title",
-                                         placeholder="Message", max_length=200)),
+                                         placeholder="Message", max_length=200, width="100%")),
                 _field("Message", rx.text_area(value=S.body, on_change=lambda v: S.set_value("body", v),
-                                               id="body", rows="4", max_length=1000)),
+                                               id="body", rows="5", max_length=1000, width="100%")),
                 _field("Send at (UTC, optional)", rx.input(
                     type="datetime-local", value=S.send_at, on_change=lambda v: S.set_value("send_at", v),
                     id="send-at")),

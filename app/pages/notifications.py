@@ -25,7 +25,7 @@ def _row(r) -> rx.Component:
         rx.table.cell(rx.cond(r["ackable"] == "1",
                               rx.button("Acknowledge", size="1", on_click=B.acknowledge(r["alert_id"]),
                                         class_name="ack"),
-                              rx.cond(r["alert_id"] != "", rx.text("Acknowledged", size="1", color_scheme="gray")))),
+                              rx.cond(r["acked"] == "1", rx.text("Acknowledged", size="1", color_scheme="gray")))),
         align="center", class_name="notification-row",
     )
 
