@@ -11,12 +11,14 @@ from models import CustomerUser, Notification, PushDevice
 from services.notifications.credentials import fcm_project
 from services.notifications.outbox import Item, Outcome, Sender
 
+# The composer's own fields in Notification.data; devices get only what describes the message.
+_BOOKKEEPING = {"audience", "org_choice", "fanout", "send_at", "deliveries", "recipients"}
 GONE = Outcome(False, "the device was removed", permanent=True)
 
 
 def _payload(note: Notification) -> dict[str, str]:
     return {"title": note.title, "body": note.body, "kind": note.kind, "notification_id": str(note.id),
-            **{k: str(v) for k, v in note.data.items() if k not in ("audience", "org_choice")}}
+            **{k: str(v) for k, v in note.data.items() if k not in _BOOKKEEPING}}
 
 
 def _devices(session: Session, items: list[Item]) -> dict[int, PushDevice]:
