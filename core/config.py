@@ -79,6 +79,19 @@ class Settings(WebSettings):
     mail_worker_interval_seconds: int = 30
     map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
+    # Notifications (services/notifications/): how often the worker evaluates alert rules and sends queued
+    # notifications.
+    notifications_interval_seconds: int = 15
+    # FCM HTTP v1 base URL (firebase-admin); the demo and tests point it at demo/push_standins.py.
+    fcm_endpoint: str = "https://fcm.googleapis.com"
+    # Web Push: our VAPID private key (base64url, raw 32 bytes or DER) and the contact the push services see.
+    vapid_private_key: str = ""
+    vapid_subject: str = "mailto:ops@voltdesk.local"
+    # Web Push endpoints must be https; this one http base URL is accepted too (the local stand-in).
+    webpush_insecure_base: str = ""
+    # A composed message to more recipients than this needs an explicit confirmation.
+    broadcast_confirm_above: int = 1000
+
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:
         if not self.demo_mode:

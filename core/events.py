@@ -25,6 +25,7 @@ class EventType(StrEnum):
     TRANSACTION = "session"                    # a charging session started, stopped or was priced
     DIAGNOSTICS_STATUS = "diagnostics_status"  # a DiagnosticsStatusNotification
     FIRMWARE_STATUS = "firmware_status"        # a FirmwareStatusNotification
+    NOTIFICATION = "notification"              # in-app notifications for staff users ("user_ids")
 
 
 # Commands for the OCPP processes travel on their own channel (docs/adr/0003-command-channel.md).

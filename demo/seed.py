@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from demo.customers import home_charger_ids, seed_customers
 from demo.history import seed_history
+from demo.notifications_seed import seed_notifications
 from models import Charger, IdTag, LocationOwner, Organization, Tariff, User
 from services.access import organizations as org_svc
 from services.access import users as user_svc
@@ -150,6 +151,7 @@ def seed_demo(*, session: Session) -> SeedResult:
     created += seed_history(session=session)
     # Customers (issue 9) after the history: their sessions are recorded with their cards and home chargers.
     created += seed_customers(session=session, password=DEMO_PASSWORD, charger_key=DEMO_CHARGER_KEY)
+    created += seed_notifications(session=session)
     return SeedResult(created=created, logins=logins)
 
 

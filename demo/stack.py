@@ -15,6 +15,9 @@ from demo import customers as demo_customers
 from demo.logins import print_customer_logins, print_logins
 from demo.seed import DEMO_CHARGER_KEY, demo_charger_ids, seed_demo
 
+FCM_STANDIN_PORT = int(os.environ.get("FCM_STANDIN_PORT", "8721"))
+WEBPUSH_STANDIN_PORT = int(os.environ.get("WEBPUSH_STANDIN_PORT", "8722"))
+
 
 def _processes(*, ocpp_url: str, charger_ids: list[str], chargers: int,
                home_ids: list[str] = ()) -> list[tuple[str, str]]:
@@ -35,6 +38,9 @@ def _processes(*, ocpp_url: str, charger_ids: list[str], chargers: int,
         procs.append(("home-chargers", f"{py} -m ocpp_server.simulator --url {ocpp_url} --ids {','.join(home_ids)} "
                                        f"--auth-key {DEMO_CHARGER_KEY} --wait-for-server 60 "
                                        f"--id-tags {','.join(demo_customers.HOME_TAGS)}"))
+    # Notifications: the local FCM and Web Push stand-ins (demo/push_standins.py) receive every push.
+    procs.append(("push", f"{py} -m demo.push_standins --fcm-port {FCM_STANDIN_PORT} "
+                          f"--webpush-port {WEBPUSH_STANDIN_PORT}"))
     return procs
 
 
@@ -53,6 +59,9 @@ def run_stack(*, chargers: int = 8) -> int:
         logins = result.logins
 
     env = dict(os.environ, DATABASE_URL=url, PYTHONUNBUFFERED="1")
+    if settings.demo_mode:  # pushes go to the local stand-ins, not to Google or a browser vendor
+        env.setdefault("FCM_ENDPOINT", f"http://127.0.0.1:{FCM_STANDIN_PORT}")
+        env.setdefault("WEBPUSH_INSECURE_BASE", f"http://127.0.0.1:{WEBPUSH_STANDIN_PORT}")
     ocpp_url = f"ws://127.0.0.1:{settings.ocpp_port}/ocpp"
     manager = Manager()
     for name, cmd in _processes(ocpp_url=ocpp_url, charger_ids=charger_ids, chargers=chargers, home_ids=home_ids):

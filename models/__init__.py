@@ -16,6 +16,16 @@ from models.customer_billing import (
 )
 from models.invitation import MailOutbox, UserToken
 from models.invoice import BillingRun, Invoice, InvoiceLine, InvoiceNumberSequence, InvoiceStatusChange
+from models.notification import (
+    Alert,
+    AlertCharger,
+    AlertRule,
+    Notification,
+    NotificationDelivery,
+    NotificationPreference,
+    PushCredential,
+    PushDevice,
+)
 from models.ops import AuditLog, ChargerCommand, OcppMessage
 from models.organization import Organization
 from models.stats import (
@@ -53,3 +63,5 @@ __all__ = [
     "CustomerInvoiceSequence", "CustomerRun", "CustomerToken", "EnterprisePlan", "ReimbursementStatement",
     "SupportLinks",
 ]
+__all__ += ["Alert", "AlertCharger", "AlertRule", "Notification", "NotificationDelivery", "NotificationPreference",
+            "PushCredential", "PushDevice"]

@@ -31,6 +31,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Accounts", "/accounts", "briefcase", Cap.VIEW_CUSTOMERS),
     NavItem("Customers", "/users/customers", "contact", Cap.VIEW_CUSTOMERS),
     NavItem("Settings", "/settings/support-links", "settings", Cap.VIEW_CUSTOMERS),
+    NavItem("Notifications", "/notifications", "bell", Cap.VIEW_DASHBOARD),
+    NavItem("Compose message", "/notifications/compose", "send", Cap.SEND_CUSTOMER_MESSAGES),
 )
 
 HOME = "/dashboard"

@@ -23,11 +23,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
     from core.config import get_settings
-    from worker.jobs import customer_billing, send_mail, tick
+    from worker.jobs import customer_billing, notifications, send_mail, tick
 
     settings = get_settings()
     if args.once:
-        print(tick(), send_mail(), customer_billing())
+        print(tick(), send_mail(), customer_billing(), notifications())
         return 0
     scheduler = BlockingScheduler(timezone=UTC)
     scheduler.add_job(tick, "interval", seconds=settings.billing_worker_interval_seconds, id="billing",
@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
                       next_run_time=datetime.now(UTC), coalesce=True, max_instances=1)
     scheduler.add_job(customer_billing, "interval", seconds=settings.billing_worker_interval_seconds,
                       id="customers", next_run_time=datetime.now(UTC), coalesce=True, max_instances=1)
+    scheduler.add_job(notifications, "interval", seconds=settings.notifications_interval_seconds,
+                      id="notifications", next_run_time=datetime.now(UTC), coalesce=True, max_instances=1)
     signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
     logging.getLogger("worker").info("billing worker started; every %ss", settings.billing_worker_interval_seconds)
     try:

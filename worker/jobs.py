@@ -4,11 +4,15 @@ from __future__ import annotations
 import logging
 from collections import Counter
 
+from core.clock import utcnow
 from core.db import session_scope
 from services.access import invitations
 from services.billing import cycles as billing_cycle
 from services.billing import invoicing
 from services.customers import billing as customer_billing_svc
+from services.notifications import alerts as notification_alerts
+from services.notifications import composer as notification_composer
+from services.notifications import delivery as notification_delivery
 
 log = logging.getLogger("worker")
 
@@ -46,3 +50,21 @@ def customer_billing() -> dict[str, int]:
     if any(made.values()):
         log.info("customers: %s", made)
     return made
+def notifications() -> dict[str, int]:
+    """Evaluate the charger alert rules, then send what is queued (services/notifications/)."""
+    now = utcnow()
+    with session_scope() as session:
+        result = notification_alerts.evaluate(session=session, now=now)
+    with session_scope() as session:
+        notification_composer.expand_due(session=session, now=now)
+    sent = 0
+    while True:
+        with session_scope() as session:
+            tried = notification_delivery.deliver(session=session, now=now)
+        sent += tried
+        if tried < notification_delivery.BATCH:
+            break
+    if result.opened or result.resolved or result.escalated or sent:
+        log.info("notifications: %s opened, %s resolved, %s escalated, %s sent", result.opened, result.resolved,
+                 result.escalated, sent)
+    return {"opened": result.opened, "resolved": result.resolved, "escalated": result.escalated, "sent": sent}

@@ -12,9 +12,11 @@ from swagger_ui_bundle import swagger_ui_path
 from app.api.inputs import check_input
 from app.api.routes import auth, chargers, commands, organizations, transactions
 from app.api.routes import customers as customer_routes
+from app.api.routes import devices as device_routes
 from app.api.routes import finance as finance_routes
 from app.api.routes import invitations as invitation_routes
 from app.api.routes import invoices as invoice_routes
+from app.api.routes import notifications as notification_routes
 from core.errors import Conflict, NotFound, ValidationError
 from services.access.permissions import PermissionDenied
 
@@ -37,6 +39,8 @@ def create_api() -> FastAPI:
     api.include_router(finance_routes.router, prefix=PREFIX)
     api.include_router(invitation_routes.router, prefix=PREFIX)
     api.include_router(customer_routes.router, prefix=PREFIX)
+    api.include_router(device_routes.router, prefix=PREFIX)
+    api.include_router(notification_routes.router, prefix=PREFIX)
 
     # The docs page loads Swagger UI from the pinned swagger-ui-bundle package, not from a CDN.
     api.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_path), name="docs-assets")

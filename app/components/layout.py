@@ -11,10 +11,12 @@ from collections.abc import Callable
 
 import reflex as rx
 
+from app.components.bell import bell
 from app.components.ui import loading_block
 from services.access.permissions import Cap
 from state.base import ALL_ORGS, LOGOUT_ACTION, LOGOUT_FORM, AppState
 from state.nav import HOME, NAV, NavItem
+from state.notifications import BellState
 
 SIDEBAR_WIDTH = "248px"
 
@@ -128,6 +130,7 @@ def shell(content: rx.Component, *, route: str, reload: list) -> rx.Component:
         rx.box(
             rx.flex(
                 rx.spacer(),
+                bell(),
                 org_switcher(reload),
                 user_menu(),
                 align="center", gap="16px", padding="12px 32px", height="64px",
@@ -158,6 +161,6 @@ def template(*, route: str, title: str, cap: Cap | None = None, on_load=None) ->
 
         page.__name__ = page_content.__name__
         return rx.page(route=route, title=f"{title} · Voltdesk",
-                       on_load=[AppState.guard(cap.value if cap else ""), *loaders])(page)
+                       on_load=[AppState.guard(cap.value if cap else ""), *loaders, BellState.start])(page)
 
     return decorator

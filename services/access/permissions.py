@@ -51,6 +51,10 @@ class Cap(StrEnum):
     # Customers (services/customers): see accounts and customer users; invite, set support links and plans.
     VIEW_CUSTOMERS = "view_customers"
     MANAGE_CUSTOMERS = "manage_customers"
+    # Notifications: the per-recipient, per-channel delivery log (Admin and Technical, through _ALL).
+    VIEW_DELIVERY_LOG = "view_delivery_log"
+    # Write messages to app users (the composer): Admin, Technical, Customer Support.
+    SEND_CUSTOMER_MESSAGES = "send_customer_messages"
 
 
 _ALL = frozenset(Cap)
@@ -72,7 +76,7 @@ PERMISSIONS: dict[Role, frozenset[Cap]] = {
     Role.CUSTOMER_SUPPORT: frozenset({
         Cap.VIEW_DASHBOARD, Cap.VIEW_CHARGERS, Cap.VIEW_ORGANIZATIONS, Cap.VIEW_TRANSACTIONS,
         Cap.VIEW_USERS, Cap.MANAGE_USERS, Cap.MANAGE_ID_TAGS, Cap.VIEW_CUSTOMERS, Cap.MANAGE_CUSTOMERS,
-    }),
+    }) | {Cap.SEND_CUSTOMER_MESSAGES},
     # Read-only portals.
     Role.CPO: _READ_PORTAL | {Cap.VIEW_CUSTOMERS},
     # Revenue it earned, but not the organization's books (invoices, billing runs).

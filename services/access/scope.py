@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import select, true
+from sqlalchemy import false, select, true
 from sqlmodel import Session
 
 from core.errors import NotFound
@@ -128,6 +128,17 @@ class Scope:
         """Whether `stat_filter` can express this scope on a roll-up model (picking the roll-up to read)."""
         return ((self.location_owner_id is None or hasattr(model, "location_owner_id"))
                 and (self.customer_account_ids is None or hasattr(model, "customer_account_id")))
+
+    def customer_filter(self, model: Any) -> Any:
+        """A WHERE clause on app-user (customer) rows by their organization: the staff of an organization
+        reach its customers. A location owner reaches none (its portal holds no customer data)."""
+        if self.location_owner_id is not None:
+            return false()
+        return self.org_filter(model.organization_id)
+
+    def sees_organization(self, org_id: int) -> bool:
+        """Whether this scope reaches the organization (a recipient check: alerts go to staff who may see it)."""
+        return self.org_ids is None or org_id in self.org_ids
 
     def narrowed(self, org_id: int | None) -> Scope:
         """The organization switcher: one organization inside this scope, or all (None)."""

@@ -29,6 +29,7 @@ from models import Charger, Organization, Transaction
 from models.transaction import TransactionStatus
 from services.charging.pricing import price_transaction
 from services.customers.assets import account_for_session
+from services.notifications import customer_messages
 from services.ocpp.authorize import check_id_tag
 from services.ocpp.common import FUTURE_TOLERANCE, LATE_AFTER, bounded, meter_reading, require_connector
 from services.ocpp.meter import ENERGY, insert_meter_rows, parse_meter_values
@@ -103,6 +104,7 @@ def start_transaction(*, session: Session, charger_id: int, connector_id: int, i
         return StartResult(existing, info, False)
     tx = session.get(Transaction, new_id)
     _transaction_event(session, tx)
+    customer_messages.session_started(session=session, tx=tx, charger_name=charger.name or charger.ocpp_id, now=now)
     close_open_sessions(session=session, charger_id=charger_id, connector_id=connector_id, until=timestamp,
                         keep_id=new_id)
     return StartResult(new_id, info, True)
@@ -186,4 +188,6 @@ def stop_transaction(*, session: Session, charger_id: int, transaction_id: int, 
     session.flush()
     price_transaction(session=session, transaction=tx)
     _transaction_event(session, tx)
+    charger = session.get(Charger, charger_id)
+    customer_messages.session_ended(session=session, tx=tx, charger_name=charger.name or charger.ocpp_id, now=now)
     return StopResult(info, "stopped")

@@ -31,6 +31,8 @@ PAGES = [
     ("organizations", "/organizations", ".org-row"),
     ("users", "/users", ".user-row"),
     ("accounts", "/accounts", ".account-row"),  # customers (issue 9)
+    ("notifications", "/notifications", ".notification-row"),
+    ("composer", "/notifications/compose", "#preview-button"),
 ]
 
 
