@@ -14,11 +14,13 @@ from pathlib import Path
 import pytest
 import websockets
 from sqlmodel import select
+from websockets.exceptions import InvalidStatus
 
 from core.clock import clock
-from models import IdTag, Tariff, Transaction
+from models import IdTag, Organization, Tariff, Transaction
 from services.access.scope import scope_for
 from services.charging import idtags as idtag_svc
+from services.ocpp import local_list
 from services.ocpp.commands import send_command
 from tests.ocpp.conformance import harness
 from tests.ocpp.conftest import KEY, basic
@@ -46,7 +48,7 @@ def octt_site(session, org):
 
 
 def _stopped_with(reason: str):
-    def check(session, charger) -> None:
+    def check(session, charger, server) -> None:
         session.expire_all()
         tx = session.execute(select(Transaction).where(Transaction.charger_id == charger.id)
                              .order_by(Transaction.id.desc())).scalars().first()
@@ -54,12 +56,51 @@ def _stopped_with(reason: str):
     return check
 
 
+def _add_tag(tag: str):
+    def add(session, charger, server) -> None:
+        idtag_svc.create_id_tag(session=session, tag=tag, organization=session.get(Organization,
+                                                                                   charger.organization_id))
+    return add
+
+
+def _list_matches(session, charger, server) -> None:
+    view = local_list.get_local_list(session=session, scope=_admin(session), charger_id=charger.id)
+    assert view.reported_version == view.version and not view.mismatch and view.pending == 0, view
+
+
+async def _refuses_plain_basic_auth(session, charger, server) -> None:
+    """After the upgrade to profile 2, the same charger connecting without TLS is refused at the handshake."""
+    with pytest.raises(InvalidStatus) as refused:
+        await websockets.connect(f"ws://127.0.0.1:{server.port}/ocpp/{CP}", subprotocols=["ocpp1.6"],
+                                 additional_headers=basic(CP, KEY), open_timeout=10)
+    assert refused.value.response.status_code == 403
+
+
+def _admin(session):
+    return scope_for(session, make_user(session, role="admin"))
+
+
 # What a case expects the central system to have recorded, beyond the frames it sent.
 CHECKS = {
     "stopped_with_unlock_command": _stopped_with("UnlockCommand"),
     "stopped_with_remote": _stopped_with("Remote"),
     "stopped_with_power_loss": _stopped_with("PowerLoss"),
+    "add_tag_D001003": _add_tag("D001003"),
+    "local_list_matches_the_charger": _list_matches,
+    "profile_2_recorded": _refuses_plain_basic_auth,
 }
+
+
+def _trigger(step: dict, bindings: harness.Bindings, engine, scope, charger_id: int):
+    """What makes the central system send its CALL: a command as the UI and API queue it, or a service that
+    builds the payload itself (the local list)."""
+    if "local_list" in step:
+        return local_list.send_local_list(engine=engine, scope=scope, charger_id=charger_id,
+                                          update_type=step["local_list"])
+    if "list_version" in step:
+        return local_list.check_version(engine=engine, scope=scope, charger_id=charger_id)
+    return send_command(engine=engine, scope=scope, charger_id=charger_id, action=step["command"],
+                        payload=bindings.fill(step["payload"]), timeout=10)
 
 
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
@@ -81,18 +122,19 @@ async def test_octt_case(path, server, session, engine, octt_site):
                 if frame[2] == "StartTransaction":
                     bindings.learn(got)
                 uid = None
-            elif "command" in step:
-                payload = bindings.fill(step["payload"])
-                waiting = asyncio.create_task(asyncio.to_thread(
-                    send_command, engine=engine, scope=scope, charger_id=octt_site.id, action=step["command"],
-                    payload=payload, timeout=10))
+            elif "command" in step or "local_list" in step or "list_version" in step:
+                waiting = asyncio.create_task(asyncio.to_thread(_trigger, step, bindings, engine, scope,
+                                                                octt_site.id))
                 got = await harness.receive(ws)
                 uid = json.loads(got)[1]
                 await ws.send(harness.dumps([3, uid, step["reply"]]))
                 result = await waiting
                 assert result.status == step.get("outcome", "done"), (result.status, result.error)
             else:
-                CHECKS[step["check"]](session, octt_site)
+                done = CHECKS[step["check"]](session, octt_site, server)
+                if asyncio.iscoroutine(done):
+                    await done
+                session.commit()
                 continue
             if harness.RECORD:
                 text = bindings.recorded(got, uid)
