@@ -78,6 +78,14 @@ class Settings(WebSettings):
     # The worker sends queued password-reset mails this often (the web app also sends right after answering).
     mail_worker_interval_seconds: int = 30
     map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    # Security extension (issue 13): the CSMS's own CA signs charger certificates (SignCertificate). Its key
+    # comes from a file named here, never from the repository; without both files nothing is signed.
+    csms_ca_cert: Path | None = None
+    csms_ca_key: Path | None = None
+    csms_ca_key_password: str | None = None
+    charger_cert_days: int = 365
+    # A charger certificate this close to expiry shows on the charger page with a renewal button.
+    charger_cert_renew_days: int = 30
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:

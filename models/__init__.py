@@ -1,4 +1,5 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
+from models.certificate import ChargerCertificate
 from models.charger import Charger, Connector, IdTag, Tariff, UnknownCharger
 from models.contract import CommissionContract
 from models.customer import CustomerAccount, CustomerUser
@@ -38,4 +39,4 @@ __all__ = [
     "SessionWindowAsOf", "StartWindowAsOf", "Tariff", "TariffRevision", "Transaction",
     "UnknownCharger", "User", "UserOrganization", "UserToken",
 ]
-__all__ += ["LocalAuthList"]
+__all__ += ["ChargerCertificate", "LocalAuthList"]

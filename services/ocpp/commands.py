@@ -50,10 +50,15 @@ ACTIONS = (
     "DataTransfer", "GetCompositeSchedule", "GetConfiguration", "GetDiagnostics", "GetLocalListVersion",
     "RemoteStartTransaction", "RemoteStopTransaction", "ReserveNow", "Reset", "SendLocalList",
     "SetChargingProfile", "TriggerMessage", "UnlockConnector", "UpdateFirmware",
+) + (
+    # The security extension (OCPP 1.6 security whitepaper, edition 3).
+    "CertificateSigned", "DeleteCertificate", "ExtendedTriggerMessage", "GetInstalledCertificateIds", "GetLog",
+    "InstallCertificate", "SignedUpdateFirmware",
 )
 # Answers meaning "the charger said no": the command failed, with the status as the error.
 NEGATIVE = {"Rejected", "Failed", "UnlockFailed", "NotSupported", "Occupied", "Faulted", "Unavailable",
-            "VersionMismatch", "UnknownMessageId", "UnknownVendorId", "NotImplemented"}
+            "VersionMismatch", "UnknownMessageId", "UnknownVendorId", "NotImplemented",
+            "InvalidCertificate", "RevokedCertificate"}
 OFFLINE = "Charger is offline"
 EXPIRED = "Not sent: the command expired after {wait:g} s while waiting for the charger"
 MAX_TIMEOUT = 300.0

@@ -13,14 +13,15 @@ from pathlib import Path
 
 import pytest
 import websockets
+from cryptography import x509
 from sqlmodel import select
 from websockets.exceptions import InvalidStatus
 
 from core.clock import clock
-from models import IdTag, Organization, Tariff, Transaction
+from models import AuditLog, ChargerCertificate, ChargerCommand, IdTag, Organization, Tariff, Transaction
 from services.access.scope import scope_for
 from services.charging import idtags as idtag_svc
-from services.ocpp import local_list
+from services.ocpp import certificates, local_list
 from services.ocpp.commands import send_command
 from tests.ocpp.conformance import harness
 from tests.ocpp.conftest import KEY, basic
@@ -76,6 +77,24 @@ async def _refuses_plain_basic_auth(session, charger, server) -> None:
     assert refused.value.response.status_code == 403
 
 
+async def _certificate_signed(session, charger, server) -> None:
+    """The certificate sent in CertificateSigned was issued by the CSMS CA to this charger and recorded."""
+    from_ca = session.execute(select(ChargerCommand).where(ChargerCommand.action == "CertificateSigned")
+                              ).scalar_one()
+    cert = x509.load_pem_x509_certificate(from_ca.payload["certificateChain"].encode())
+    cert.verify_directly_issued_by(certificates.authority().cert)
+    assert cert.subject.rfc4514_string() == f"CN={CP}"
+    row = session.execute(select(ChargerCertificate)).scalar_one()
+    assert row.serial == format(cert.serial_number, "x") and row.charger_id == charger.id
+
+
+def _security_event(event_type: str):
+    def check(session, charger, server) -> None:
+        rows = session.execute(select(AuditLog.changes).where(AuditLog.action == "security_event")).scalars()
+        assert event_type in [r["type"] for r in rows]
+    return check
+
+
 def _admin(session):
     return scope_for(session, make_user(session, role="admin"))
 
@@ -88,6 +107,10 @@ CHECKS = {
     "add_tag_D001003": _add_tag("D001003"),
     "local_list_matches_the_charger": _list_matches,
     "profile_2_recorded": _refuses_plain_basic_auth,
+    "certificate_signed_by_our_ca": _certificate_signed,
+    "security_event_invalid_charge_point_certificate": _security_event("InvalidChargePointCertificate"),
+    "security_event_invalid_central_system_certificate": _security_event("InvalidCentralSystemCertificate"),
+    "security_event_invalid_firmware_signature": _security_event("InvalidFirmwareSignature"),
 }
 
 
@@ -104,7 +127,7 @@ def _trigger(step: dict, bindings: harness.Bindings, engine, scope, charger_id: 
 
 
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
-async def test_octt_case(path, server, session, engine, octt_site):
+async def test_octt_case(path, server, session, engine, octt_site, csms_ca):
     case = harness.load(path)
     clock.set(NOW)
     scope = scope_for(session, make_user(session, role="admin"))
@@ -119,6 +142,17 @@ async def test_octt_case(path, server, session, engine, octt_site):
                 frame = bindings.fill(step["cp"])
                 await ws.send(harness.dumps(frame))
                 got = await harness.receive(ws)
+                if "then" in step:
+                    # Our answer and the CALL that follows it: answers first, whichever the socket gave first.
+                    got, call = sorted([got, await harness.receive(ws)], key=lambda f: -json.loads(f)[0])
+                    call_uid = json.loads(call)[1]
+                    await ws.send(harness.dumps([3, call_uid, step["then"]["reply"]]))
+                    if harness.RECORD:
+                        text = bindings.recorded(call, call_uid)
+                        changed |= step.get("then_cs") != text
+                        step["then_cs"] = text
+                    else:
+                        assert call == bindings.expected(step["then_cs"], call_uid, call), step
                 if frame[2] == "StartTransaction":
                     bindings.learn(got)
                 uid = None
@@ -141,7 +175,7 @@ async def test_octt_case(path, server, session, engine, octt_site):
                 changed |= step.get("cs") != text
                 step["cs"] = text
             else:
-                assert got == bindings.expected(step["cs"], uid), step
+                assert got == bindings.expected(step["cs"], uid, got), step
     finally:
         await ws.close()
     if harness.RECORD and changed:
