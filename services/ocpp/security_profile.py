@@ -12,7 +12,7 @@ from core.errors import ValidationError
 from models import Charger, ChargerCommand
 
 KEY = "SecurityProfile"
-SUPPORTED = (0, 1, 2)
+SUPPORTED = (0, 1, 2, 3)  # 3: TLS with a client certificate from the CSMS CA
 
 
 def check_change(charger: Charger, action: str, payload: dict) -> None:
