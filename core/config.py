@@ -86,6 +86,11 @@ class Settings(WebSettings):
     charger_cert_days: int = 365
     # A charger certificate this close to expiry shows on the charger page with a renewal button.
     charger_cert_renew_days: int = 30
+    # Voltdesk's own file endpoint for chargers (firmware downloads; log and diagnostics uploads), on its own
+    # port; FILE_ENDPOINT_URL is the address chargers reach it at.
+    file_endpoint_port: int = 8731
+    file_endpoint_url: str = "http://127.0.0.1:8731"
+    charger_upload_max_bytes: int = 20 * 1024 * 1024
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:

@@ -28,6 +28,8 @@ def _processes(*, ocpp_url: str, charger_ids: list[str], chargers: int) -> list[
         ids = ",".join(charger_ids[:chargers])
         procs.append(("chargers", f"{py} -m ocpp_server.simulator --url {ocpp_url} --ids {ids} "
                                   f"--auth-key {DEMO_CHARGER_KEY} --wait-for-server 60"))
+    # Voltdesk's file endpoint for chargers (signed firmware downloads), on FILE_ENDPOINT_PORT.
+    procs.append(("files", f"{py} -m ocpp_server.files"))
     return procs
 
 

@@ -3,6 +3,7 @@ from models.certificate import ChargerCertificate
 from models.charger import Charger, Connector, IdTag, Tariff, UnknownCharger
 from models.contract import CommissionContract
 from models.customer import CustomerAccount, CustomerUser
+from models.firmware import FirmwareImage, FirmwareRollout
 from models.invitation import MailOutbox, UserToken
 from models.invoice import BillingRun, Invoice, InvoiceLine, InvoiceNumberSequence, InvoiceStatusChange
 from models.local_list import LocalAuthList
@@ -39,4 +40,4 @@ __all__ = [
     "SessionWindowAsOf", "StartWindowAsOf", "Tariff", "TariffRevision", "Transaction",
     "UnknownCharger", "User", "UserOrganization", "UserToken",
 ]
-__all__ += ["ChargerCertificate", "LocalAuthList"]
+__all__ += ["ChargerCertificate", "FirmwareImage", "FirmwareRollout", "LocalAuthList"]

@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from core.events import EventType, notify
 from models import AuditLog, Charger
+from services.ocpp import firmware_library
 from services.ocpp.common import parse_ts
 
 # Whitepaper appendix "Security events": the types marked critical. Unknown (vendor) types are not critical.
@@ -53,3 +54,4 @@ def signed_firmware_status(*, session: Session, charger_id: int, status: str, re
                            now: datetime) -> None:
     changes = {"status": status} if request_id is None else {"status": status, "requestId": request_id}
     _trail(session, session.get(Charger, charger_id), EventType.SIGNED_FIRMWARE_STATUS, changes, now)
+    firmware_library.record_status(session, charger_id=charger_id, request_id=request_id, status=status, now=now)
