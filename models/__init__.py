@@ -28,6 +28,7 @@ from models.stats import (
 )
 from models.tariff_revision import TariffRevision
 from models.transaction import ChargerStatusEvent, MeterValue, Transaction
+from models.upload import ChargerUpload
 from models.user import LocationOwner, LoginThrottle, User, UserOrganization
 
 __all__ = [
@@ -40,4 +41,4 @@ __all__ = [
     "SessionWindowAsOf", "StartWindowAsOf", "Tariff", "TariffRevision", "Transaction",
     "UnknownCharger", "User", "UserOrganization", "UserToken",
 ]
-__all__ += ["ChargerCertificate", "FirmwareImage", "FirmwareRollout", "LocalAuthList"]
+__all__ += ["ChargerCertificate", "ChargerUpload", "FirmwareImage", "FirmwareRollout", "LocalAuthList"]

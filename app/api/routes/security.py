@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+from typing import Literal
 
 from fastapi import APIRouter
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from app.api.deps import Caller, SessionDep, require_cap
@@ -21,6 +23,7 @@ from services.access.permissions import Cap
 from services.ocpp import certificates as cert_svc
 from services.ocpp import commands as cmd_svc
 from services.ocpp import firmware_library as fw_svc
+from services.ocpp import uploads as up_svc
 
 router = APIRouter(tags=["security extension"])
 ViewChargers = require_cap(Cap.VIEW_CHARGERS)
@@ -96,3 +99,40 @@ def start_rollout(firmware_id: int, body: RolloutIn, session: SessionDep,
 @router.get("/firmware/{firmware_id}/rollouts", response_model=list[RolloutOut])
 def rollout_status(firmware_id: int, session: SessionDep, caller: Caller = ViewChargers) -> list[RowModel]:
     return rows_to(RolloutOut, fw_svc.rollout_status(session=session, scope=caller.scope, firmware_id=firmware_id))
+
+
+UploadOut = model_of(up_svc.UploadRow, "UploadOut")
+
+
+class LogIn(BaseModel):
+    log_type: Literal["DiagnosticsLog", "SecurityLog"] = "SecurityLog"
+
+
+@router.post("/chargers/{charger_id}/logs", response_model=CommandOut)
+async def request_log(charger_id: int, body: LogIn, session: SessionDep,
+                      caller: Caller = CommandChargers) -> CommandOut:
+    """GetLog: the charger uploads to Voltdesk's file endpoint; LogStatusNotification reports progress."""
+    await asyncio.to_thread(session.close)
+    result = await asyncio.to_thread(up_svc.request_log, engine=get_engine(), scope=caller.scope,
+                                     charger_id=charger_id, log_type=body.log_type, requested_by=caller.user.id)
+    return CommandOut(**vars(result))
+
+
+@router.post("/chargers/{charger_id}/diagnostics", response_model=CommandOut)
+async def request_diagnostics(charger_id: int, session: SessionDep, caller: Caller = CommandChargers) -> CommandOut:
+    await asyncio.to_thread(session.close)
+    result = await asyncio.to_thread(up_svc.request_diagnostics, engine=get_engine(), scope=caller.scope,
+                                     charger_id=charger_id, requested_by=caller.user.id)
+    return CommandOut(**vars(result))
+
+
+@router.get("/chargers/{charger_id}/uploads", response_model=list[UploadOut])
+def list_uploads(charger_id: int, session: SessionDep, caller: Caller = ViewChargers) -> list[RowModel]:
+    return rows_to(UploadOut, up_svc.list_uploads(session=session, scope=caller.scope, charger_id=charger_id))
+
+
+@router.get("/chargers/{charger_id}/uploads/{upload_id}/file")
+def download_upload(charger_id: int, upload_id: int, session: SessionDep, caller: Caller = ViewChargers):
+    path, name = up_svc.upload_file(session=session, scope=caller.scope, charger_id=charger_id,
+                                    upload_id=upload_id)
+    return FileResponse(path, media_type="application/octet-stream", filename=name)
