@@ -84,6 +84,31 @@ def cmd_idtag_add(args) -> None:
         print(f"Added idTag {tag.tag} for {org.slug}.")
 
 
+def _cli_scope(org):
+    """The shell user acts as an admin of the one organization named on the command line."""
+    from services.access.permissions import Role
+    from services.access.scope import Scope
+
+    return Scope(user_id=0, role=Role.ADMIN, org_ids=frozenset({org.id}))
+
+
+def cmd_idtag_group(args) -> None:
+    from services.charging.idtags import set_group
+
+    with _session() as s:
+        scope = _cli_scope(_org_or_fail(s, args.org))
+        tag = set_group(session=s, scope=scope, tag=args.tag, group=None if args.none else args.group)
+        print(f"idTag {tag.tag} is in group {tag.parent_tag}." if tag.parent_tag else f"idTag {tag.tag} has no group.")
+
+
+def cmd_idtag_status(args) -> None:
+    from services.charging.idtags import set_status
+
+    with _session() as s:
+        tag = set_status(session=s, scope=_cli_scope(_org_or_fail(s, args.org)), tag=args.tag, status=args.status)
+        print(f"idTag {tag.tag} is {tag.status}.")
+
+
 def cmd_seed_demo(args) -> None:
     from demo.logins import print_logins
     from demo.seed import seed_demo
@@ -194,6 +219,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--org", required=True, help="organization slug where the tag may charge")
     s.add_argument("--expires", help="ISO timestamp with offset")
     s.set_defaults(func=cmd_idtag_add)
+    s = it.add_parser("group", help="put an idTag in a group (OCPP parentIdTag), or take it out")
+    s.add_argument("--tag", required=True)
+    s.add_argument("--org", required=True, help="organization slug of the tag")
+    g = s.add_mutually_exclusive_group(required=True)
+    g.add_argument("--group", help="the group's own idTag (same organization)")
+    g.add_argument("--none", action="store_true", help="leave the group")
+    s.set_defaults(func=cmd_idtag_group)
+    s = it.add_parser("status", help="block or unblock an idTag; a group's tag blocks the whole group")
+    s.add_argument("--tag", required=True)
+    s.add_argument("--org", required=True, help="organization slug of the tag")
+    s.add_argument("--status", required=True, choices=["Accepted", "Blocked"])
+    s.set_defaults(func=cmd_idtag_status)
 
     s = sub.add_parser("seed-demo", help="create the demo data (idempotent)")
     s.set_defaults(func=cmd_seed_demo)

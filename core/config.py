@@ -78,6 +78,19 @@ class Settings(WebSettings):
     # The worker sends queued password-reset mails this often (the web app also sends right after answering).
     mail_worker_interval_seconds: int = 30
     map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    # Security extension (issue 13): the CSMS's own CA signs charger certificates (SignCertificate). Its key
+    # comes from a file named here, never from the repository; without both files nothing is signed.
+    csms_ca_cert: Path | None = None
+    csms_ca_key: Path | None = None
+    csms_ca_key_password: str | None = None
+    charger_cert_days: int = 365
+    # A charger certificate this close to expiry shows on the charger page with a renewal button.
+    charger_cert_renew_days: int = 30
+    # Voltdesk's own file endpoint for chargers (firmware downloads; log and diagnostics uploads), on its own
+    # port; FILE_ENDPOINT_URL is the address chargers reach it at.
+    file_endpoint_port: int = 8731
+    file_endpoint_url: str = "http://127.0.0.1:8731"
+    charger_upload_max_bytes: int = 20 * 1024 * 1024
 
     # Notifications (services/notifications/): how often the worker evaluates alert rules and sends queued
     # notifications.

@@ -26,6 +26,10 @@ class EventType(StrEnum):
     DIAGNOSTICS_STATUS = "diagnostics_status"  # a DiagnosticsStatusNotification
     FIRMWARE_STATUS = "firmware_status"        # a FirmwareStatusNotification
     NOTIFICATION = "notification"              # in-app notifications for staff users ("user_ids")
+    SECURITY_EVENT = "security_event"          # a SecurityEventNotification (security extension)
+    SECURITY_ALERT = "security_alert"          # a critical one: someone should look now
+    LOG_STATUS = "log_status"                  # a LogStatusNotification (GetLog upload progress)
+    SIGNED_FIRMWARE_STATUS = "signed_firmware_status"  # a SignedFirmwareStatusNotification
 
 
 # Commands for the OCPP processes travel on their own channel (docs/adr/0003-command-channel.md).

@@ -41,6 +41,8 @@ def _processes(*, ocpp_url: str, charger_ids: list[str], chargers: int,
     # Notifications: the local FCM and Web Push stand-ins (demo/push_standins.py) receive every push.
     procs.append(("push", f"{py} -m demo.push_standins --fcm-port {FCM_STANDIN_PORT} "
                           f"--webpush-port {WEBPUSH_STANDIN_PORT}"))
+    # Voltdesk's file endpoint for chargers (signed firmware downloads), on FILE_ENDPOINT_PORT.
+    procs.append(("files", f"{py} -m ocpp_server.files"))
     return procs
 
 

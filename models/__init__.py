@@ -1,4 +1,5 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
+from models.certificate import ChargerCertificate
 from models.charger import Charger, Connector, IdTag, Tariff, UnknownCharger
 from models.contract import CommissionContract
 from models.customer import CustomerAccount, CustomerUser
@@ -14,8 +15,10 @@ from models.customer_billing import (
     EnterprisePlan,
     ReimbursementStatement,
 )
+from models.firmware import FirmwareImage, FirmwareRollout
 from models.invitation import MailOutbox, UserToken
 from models.invoice import BillingRun, Invoice, InvoiceLine, InvoiceNumberSequence, InvoiceStatusChange
+from models.local_list import LocalAuthList
 from models.notification import (
     Alert,
     AlertCharger,
@@ -47,6 +50,7 @@ from models.stats import (
 )
 from models.tariff_revision import TariffRevision
 from models.transaction import ChargerStatusEvent, MeterValue, Transaction
+from models.upload import ChargerUpload
 from models.user import LocationOwner, LoginThrottle, User, UserOrganization
 
 __all__ = [
@@ -65,3 +69,4 @@ __all__ = [
 ]
 __all__ += ["Alert", "AlertCharger", "AlertRule", "Notification", "NotificationDelivery", "NotificationPreference",
             "PushCredential", "PushDevice"]
+__all__ += ["ChargerCertificate", "ChargerUpload", "FirmwareImage", "FirmwareRollout", "LocalAuthList"]

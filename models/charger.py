@@ -76,7 +76,7 @@ class Charger(SQLModel, table=True):
         one_of("status", ChargerStatus, name="ck_charger_status"),
         CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="ck_charger_lat"),
         CheckConstraint("longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="ck_charger_lon"),
-        CheckConstraint("security_profile IN (0, 1, 2)", name="ck_charger_security_profile"),
+        CheckConstraint("security_profile IN (0, 1, 2, 3)", name="ck_charger_security_profile"),
         CheckConstraint("security_profile = 0 OR auth_key_hash IS NOT NULL", name="ck_charger_auth_key"),
         Index("ix_charger_org_status", "organization_id", "status"),
     )

@@ -138,7 +138,10 @@ def _fast_check(action: str) -> Callable[[Any], Any] | None:
     walk, which was a quarter of the server's CPU under MeterValues load. It only says yes or no; the exact
     CALLERROR still comes from jsonschema. `format` is off, as it is for jsonschema's Draft4Validator here."""
     try:
-        return fastjsonschema.compile(_schema_validator(action).schema, handlers={"http": _no_remote_refs,
+        # As draft 4, the draft jsonschema checks with: the security extension's schemas say draft 6, where 2.0
+        # would pass as an integer.
+        schema = {**_schema_validator(action).schema, "$schema": "http://json-schema.org/draft-04/schema#"}
+        return fastjsonschema.compile(schema, handlers={"http": _no_remote_refs,
                                       "https": _no_remote_refs}, use_default=False, use_formats=False,
                                       detailed_exceptions=False)
     except fastjsonschema.JsonSchemaDefinitionException:

@@ -57,11 +57,27 @@ def basic_credentials(header: str | None) -> tuple[str, str] | None:
     return user, password
 
 
-def tls_context(cert: str, key: str) -> ssl_mod.SSLContext:
+def tls_context(cert: str, key: str, client_ca: str | None = None) -> ssl_mod.SSLContext:
     ctx = ssl_mod.SSLContext(ssl_mod.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl_mod.TLSVersion.TLSv1_2  # OCPP security profile 2 asks for TLS 1.2 or above
     ctx.load_cert_chain(cert, key)
+    if client_ca:
+        # Security profile 3: a client certificate, when presented, must chain to the CSMS CA; profile 2
+        # chargers present none, so it is optional here and required per charger at the handshake.
+        ctx.load_verify_locations(client_ca)
+        ctx.verify_mode = ssl_mod.CERT_OPTIONAL
     return ctx
+
+
+def client_common_name(ws: ServerConnection) -> str | None:
+    """The CN of the verified client certificate on this connection, if any (security profile 3)."""
+    ssl_object = ws.transport.get_extra_info("ssl_object") if ws.transport else None
+    peer = ssl_object.getpeercert() if ssl_object else None
+    for rdn in (peer or {}).get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                return value
+    return None
 
 
 class OcppServer:
@@ -142,7 +158,8 @@ class OcppServer:
                     ssl: ssl_mod.SSLContext | None = None) -> OcppServer:
         s = self.settings
         if ssl is None and s.ocpp_tls_cert and s.ocpp_tls_key:
-            ssl = tls_context(str(s.ocpp_tls_cert), str(s.ocpp_tls_key))
+            ssl = tls_context(str(s.ocpp_tls_cert), str(s.ocpp_tls_key),
+                              str(s.csms_ca_cert) if s.csms_ca_cert else None)
         self._tls = ssl is not None
         self.meters.start()
         self.frames.start()
@@ -200,7 +217,7 @@ class OcppServer:
         try:
             result = await self.db(presence.check_handshake, ocpp_id=ocpp_id,
                                    password=creds[1] if creds else None, tls=self._tls, remote_address=remote,
-                                   now=utcnow())
+                                   now=utcnow(), client_cn=client_common_name(ws))
         except DatabaseUnavailable:
             # Not the charger's fault, and temporary: it should retry (logged once, by the availability).
             response = ws.respond(503, "The central system is temporarily unavailable.\n")

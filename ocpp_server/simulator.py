@@ -4,7 +4,8 @@
         [--auth-key KEY] [--duration S] [--wait-for-server S] [--id-tags T1,T2] [--pace F]
 
 Each charger boots, heartbeats, reports status, runs sessions with meter values every 10-30 s, now and
-then faults or drops offline, and answers the central system's commands. Traffic is modest (a session
+then faults or drops offline, and answers the central system's commands, the security extension's too
+(signed firmware updates, GetLog, certificate requests and installs, security events). Traffic is modest (a session
 every few minutes per charger) so a demo database stays small. `--pace 0.01` runs everything 100x faster.
 """
 from __future__ import annotations
@@ -19,6 +20,10 @@ import time
 from datetime import UTC, datetime
 
 import websockets
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 
@@ -109,6 +114,48 @@ class SimCharger(ChargePoint):
         self.sim.pending.append(("firmware",))
         return call_result.UpdateFirmware()
 
+    # --- the security extension (OCPP 1.6 security whitepaper) ---------------------------------------------
+
+    @on("SignedUpdateFirmware")
+    def on_signed_update_firmware(self, request_id, firmware, **kwargs):
+        self.sim.pending.append(("signed_firmware", request_id))
+        return call_result.SignedUpdateFirmware(status="Accepted")
+
+    @on("GetLog")
+    def on_get_log(self, log_type, request_id, log, **kwargs):
+        self.sim.pending.append(("log", request_id))
+        return call_result.GetLog(status="Accepted", filename=f"{self.id}-{log_type}.log")
+
+    @on("ExtendedTriggerMessage")
+    def on_extended_trigger(self, requested_message, **kwargs):
+        if requested_message != "SignChargePointCertificate":
+            return call_result.ExtendedTriggerMessage(status="NotImplemented")
+        self.sim.pending.append(("csr",))
+        return call_result.ExtendedTriggerMessage(status="Accepted")
+
+    @on("CertificateSigned")
+    def on_certificate_signed(self, certificate_chain):
+        self.sim.certificates.append(certificate_chain)
+        return call_result.CertificateSigned(status="Accepted")
+
+    @on("InstallCertificate")
+    def on_install_certificate(self, certificate_type, certificate):
+        self.sim.installed[certificate_type] = certificate
+        return call_result.InstallCertificate(status="Accepted")
+
+    @on("GetInstalledCertificateIds")
+    def on_installed_ids(self, certificate_type):
+        if certificate_type not in self.sim.installed:
+            return call_result.GetInstalledCertificateIds(status="NotFound")
+        return call_result.GetInstalledCertificateIds(status="Accepted", certificate_hash_data=[{
+            "hashAlgorithm": "SHA256", "issuerNameHash": "0" * 64, "issuerKeyHash": "0" * 64,
+            "serialNumber": "1"}])
+
+    @on("DeleteCertificate")
+    def on_delete_certificate(self, certificate_hash_data):
+        deleted = self.sim.installed.pop("CentralSystemRootCertificate", None)
+        return call_result.DeleteCertificate(status="Accepted" if deleted else "NotFound")
+
     @on("GetLocalListVersion")
     def on_list_version(self):
         return call_result.GetLocalListVersion(list_version=self.sim.local_list_version)
@@ -172,6 +219,8 @@ class Simulated:
         self.config = {"HeartbeatInterval": (False, "300"), "MeterValueSampleInterval": (False, "15"),
                        "NumberOfConnectors": (True, str(connectors)), "AuthorizeRemoteTxRequests": (False, "true")}
         self.transactions_completed = 0
+        self.certificates: list[str] = []  # chains received in CertificateSigned
+        self.installed: dict[str, str] = {}  # InstallCertificate: type -> PEM
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds * self.pace)
@@ -266,9 +315,26 @@ class Simulated:
             elif job[0] == "diagnostics":
                 for status in ("Uploading", "Uploaded"):
                     await cp.call(call.DiagnosticsStatusNotification(status=status))
+            elif job[0] == "signed_firmware":
+                for status in ("Downloading", "Downloaded", "SignatureVerified", "Installing", "Installed"):
+                    await cp.call(call.SignedFirmwareStatusNotification(status=status, request_id=job[1]))
+                await cp.call(call.SecurityEventNotification(type="FirmwareUpdated", timestamp=now_iso()))
+            elif job[0] == "log":
+                for status in ("Uploading", "Uploaded"):
+                    await cp.call(call.LogStatusNotification(status=status, request_id=job[1]))
+            elif job[0] == "csr":
+                await cp.call(call.SignCertificate(csr=self.csr()))
             elif job[0] == "firmware":
                 for status in ("Downloading", "Downloaded", "Installing", "Installed"):
                     await cp.call(call.FirmwareStatusNotification(status=status))
+
+    def csr(self) -> str:
+        """A certificate request for this charger's own id, with a fresh P-256 key (kept for the session)."""
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        request = (x509.CertificateSigningRequestBuilder()
+                   .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, self.ocpp_id)]))
+                   .sign(self.key, hashes.SHA256()))
+        return request.public_bytes(serialization.Encoding.PEM).decode()
 
     async def _meter(self, cp: SimCharger) -> None:
         await cp.call(call.MeterValues(connector_id=1, transaction_id=self.tx_id, meter_value=[{

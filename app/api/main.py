@@ -16,7 +16,9 @@ from app.api.routes import devices as device_routes
 from app.api.routes import finance as finance_routes
 from app.api.routes import invitations as invitation_routes
 from app.api.routes import invoices as invoice_routes
+from app.api.routes import local_auth as local_auth_routes
 from app.api.routes import notifications as notification_routes
+from app.api.routes import security as security_routes
 from core.errors import Conflict, NotFound, ValidationError
 from services.access.permissions import PermissionDenied
 
@@ -41,6 +43,8 @@ def create_api() -> FastAPI:
     api.include_router(customer_routes.router, prefix=PREFIX)
     api.include_router(device_routes.router, prefix=PREFIX)
     api.include_router(notification_routes.router, prefix=PREFIX)
+    api.include_router(local_auth_routes.router, prefix=PREFIX)
+    api.include_router(security_routes.router, prefix=PREFIX)
 
     # The docs page loads Swagger UI from the pinned swagger-ui-bundle package, not from a CDN.
     api.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_path), name="docs-assets")

@@ -6,7 +6,7 @@ CALLRESULT payload.
 """
 from __future__ import annotations
 
-from ocpp_server.handlers import core, firmware, transactions  # noqa: F401  (registers the handlers)
+from ocpp_server.handlers import core, firmware, security, transactions  # noqa: F401  (registers the handlers)
 from ocpp_server.handlers.registry import HANDLERS, Handler, handles
 
 __all__ = ["HANDLERS", "Handler", "handles"]

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from models import Charger, IdTag, Organization
 
 
-def _org_chain(session: Session, org_id: int) -> set[int]:
+def org_chain(session: Session, org_id: int) -> set[int]:
     """The organization and its ancestors: a tag of a parent organization may charge in its sub-organizations."""
     chain: set[int] = set()
     while org_id is not None and org_id not in chain:
@@ -33,7 +33,7 @@ def check_id_tag(*, session: Session, charger_id: int, id_tag: str, now: datetim
     """
     tag = find_id_tag(session, id_tag)
     charger = session.get(Charger, charger_id)
-    if tag is None or tag.organization_id not in _org_chain(session, charger.organization_id):
+    if tag is None or tag.organization_id not in org_chain(session, charger.organization_id):
         return {"status": "Invalid"}, None
     info: dict = {}
     if tag.expires_at is not None:
@@ -42,11 +42,20 @@ def check_id_tag(*, session: Session, charger_id: int, id_tag: str, now: datetim
         info["parentIdTag"] = tag.parent_tag
     if tag.status != "Accepted":
         status = tag.status
+    elif _group_blocked(session, tag):
+        status = "Blocked"  # the whole group (parentIdTag) is blocked
     elif tag.expires_at is not None and tag.expires_at <= now:
         status = "Expired"
     else:
         status = "Accepted"
     return {"status": status, **info}, tag
+
+
+def _group_blocked(session: Session, tag: IdTag) -> bool:
+    if not tag.parent_tag:
+        return False
+    group = find_id_tag(session, tag.parent_tag)
+    return group is not None and group.organization_id == tag.organization_id and group.status == "Blocked"
 
 
 def authorize(*, session: Session, charger_id: int, id_tag: str, now: datetime) -> dict:

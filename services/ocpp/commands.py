@@ -38,6 +38,7 @@ from models import Charger, ChargerCommand
 from models.ops import CommandStatus
 from services.access.permissions import Cap
 from services.access.scope import Scope, get_in_scope
+from services.ocpp import security_profile
 from services.ocpp.common import parse_ts
 
 RESULT_CHANNEL = "voltdesk_command_results"
@@ -49,10 +50,15 @@ ACTIONS = (
     "DataTransfer", "GetCompositeSchedule", "GetConfiguration", "GetDiagnostics", "GetLocalListVersion",
     "RemoteStartTransaction", "RemoteStopTransaction", "ReserveNow", "Reset", "SendLocalList",
     "SetChargingProfile", "TriggerMessage", "UnlockConnector", "UpdateFirmware",
+) + (
+    # The security extension (OCPP 1.6 security whitepaper, edition 3).
+    "CertificateSigned", "DeleteCertificate", "ExtendedTriggerMessage", "GetInstalledCertificateIds", "GetLog",
+    "InstallCertificate", "SignedUpdateFirmware",
 )
 # Answers meaning "the charger said no": the command failed, with the status as the error.
 NEGATIVE = {"Rejected", "Failed", "UnlockFailed", "NotSupported", "Occupied", "Faulted", "Unavailable",
-            "VersionMismatch", "UnknownMessageId", "UnknownVendorId", "NotImplemented"}
+            "VersionMismatch", "UnknownMessageId", "UnknownVendorId", "NotImplemented",
+            "InvalidCertificate", "RevokedCertificate"}
 OFFLINE = "Charger is offline"
 EXPIRED = "Not sent: the command expired after {wait:g} s while waiting for the charger"
 MAX_TIMEOUT = 300.0
@@ -149,6 +155,7 @@ def create_command(*, session: Session, scope: Scope, charger_id: int, action: s
     scope.require(Cap.COMMAND_CHARGERS)
     charger = get_in_scope(session, Charger, charger_id, scope)
     payload = validate_command(action, payload)
+    security_profile.check_change(charger, action, payload)
     if timeout is not None and not 0 < timeout <= MAX_TIMEOUT:
         raise ValidationError(f"Timeout must be between 0 and {MAX_TIMEOUT:.0f} seconds.", "timeout")
     now = utcnow()
@@ -227,6 +234,8 @@ def complete_command(*, session: Session, command_id: int, action: str, result: 
     if error is None and isinstance(result, dict) and result.get("status") in NEGATIVE:
         error = str(result["status"])
     status = CommandStatus.EXPIRED if expired else CommandStatus.FAILED if error else CommandStatus.DONE
+    if status == CommandStatus.DONE:
+        security_profile.on_answer(session, command_id, action, result)
     session.execute(text(
         "UPDATE charger_command SET status = :status, result = CAST(:result AS jsonb), error = :error,"
         " completed_at = :now WHERE id = :id AND status IN ('pending', 'sent')"),

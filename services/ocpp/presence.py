@@ -36,8 +36,11 @@ class Handshake:
 
 
 def check_handshake(*, session: Session, ocpp_id: str, password: str | None, tls: bool,
-                    remote_address: str | None, now: datetime) -> Handshake:
-    """Security profiles 0/1/2. Unknown ids are refused and recorded for the admin's unknown-chargers list."""
+                    remote_address: str | None, now: datetime, client_cn: str | None = None) -> Handshake:
+    """Security profiles 0/1/2/3. Unknown ids are refused and recorded for the admin's unknown-chargers list.
+
+    `client_cn`: the CN of the TLS client certificate, already verified against the CSMS CA by the TLS layer.
+    A certificate issued to another charger is refused whatever the charger's profile."""
     try:
         ocpp_id = validate_ocpp_id(ocpp_id)
     except ValidationError:
@@ -46,6 +49,12 @@ def check_handshake(*, session: Session, ocpp_id: str, password: str | None, tls
     if charger is None:
         record_unknown(session=session, ocpp_id=ocpp_id, remote_address=remote_address, now=now)
         return Handshake(None, 404, "Unknown charge point id.")
+    if client_cn is not None and client_cn != charger.ocpp_id:
+        return Handshake(None, 403, "The client certificate was issued to another charge point.")
+    if charger.security_profile == 3:
+        if client_cn is None:
+            return Handshake(None, 403, "This charger must present its client certificate (security profile 3).")
+        return Handshake(ChargerIdentity(charger.id, charger.ocpp_id, charger.organization_id, 3))
     if charger.security_profile == 2 and not tls:
         return Handshake(None, 403, "This charger must connect over TLS (security profile 2).")
     # Constant-time compare; a missing password is compared against the hash too.

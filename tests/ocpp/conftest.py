@@ -12,6 +12,7 @@ import websockets
 from ocpp.v16 import ChargePoint as LibChargePoint
 from ocpp.v16.call import Heartbeat
 
+from tests.utils.certs import csms_ca  # noqa: F401  (the CSMS CA fixture, security extension)
 from tests.utils.factories import make_charger, make_org
 
 KEY = "test-auth-key-0123456789"

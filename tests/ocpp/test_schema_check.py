@@ -35,6 +35,11 @@ VALID: dict[str, dict] = {
                            "timestamp": TS, "vendorId": "v", "vendorErrorCode": "e"},
     "StopTransaction": {"idTag": "TAG-1", "meterStop": 5000, "timestamp": TS, "transactionId": 7, "reason": "Local",
                         "transactionData": [{"timestamp": TS, "sampledValue": [{"value": "5000"}]}]},
+    # The security extension (issue 13).
+    "SecurityEventNotification": {"type": "TamperDetectionActivated", "timestamp": TS, "techInfo": "lid"},
+    "SignCertificate": {"csr": "-----BEGIN CERTIFICATE REQUEST-----"},
+    "LogStatusNotification": {"status": "Uploaded", "requestId": 1},
+    "SignedFirmwareStatusNotification": {"status": "SignatureVerified", "requestId": 1},
 }
 ODD_VALUES = [0, -1, 1.5, 2.0, "x", "A" * 600, True, None, [], {}, [{}], {"x": 1}, "Charging"]
 

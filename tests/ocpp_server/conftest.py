@@ -18,6 +18,7 @@ from ocpp_server.connection import ChargerConnection
 from ocpp_server.server import OcppServer
 from services.charging import idtags as idtag_svc
 from services.ocpp import presence
+from tests.utils.certs import csms_ca  # noqa: F401  (the CSMS CA fixture, security extension)
 from tests.utils.factories import make_charger, make_org
 from tests.utils.fake_ws import FakeWebSocket
 

@@ -18,8 +18,9 @@ def _snake(action: str) -> str:
 def test_the_registry_holds_the_charge_point_actions_we_answer():
     assert sorted(HANDLERS) == [
         "Authorize", "BootNotification", "DataTransfer", "DiagnosticsStatusNotification",
-        "FirmwareStatusNotification", "Heartbeat", "MeterValues", "StartTransaction", "StatusNotification",
-        "StopTransaction",
+        "FirmwareStatusNotification", "Heartbeat", "LogStatusNotification", "MeterValues",
+        "SecurityEventNotification", "SignCertificate", "SignedFirmwareStatusNotification", "StartTransaction",
+        "StatusNotification", "StopTransaction",
     ]
 
 
