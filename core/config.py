@@ -79,6 +79,11 @@ class Settings(WebSettings):
     mail_worker_interval_seconds: int = 30
     map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
+    # The OEM tier (issue 15): API calls per minute for a client whose usage limits leave it empty, and how
+    # long the event stream keeps events for Last-Event-ID resumption.
+    api_calls_per_minute: int = 600
+    event_retention_minutes: int = 60
+
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:
         if not self.demo_mode:

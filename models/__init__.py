@@ -37,3 +37,8 @@ __all__ = [
     "SessionWindowAsOf", "StartWindowAsOf", "Tariff", "TariffRevision", "Transaction",
     "UnknownCharger", "User", "UserOrganization", "UserToken",
 ]
+
+# The OEM tier (issue 15).
+from models.client import ApiKey, ApiKeyUse, ApiRateWindow, ClientLimits  # noqa: E402
+
+__all__ += ["ApiKey", "ApiKeyUse", "ApiRateWindow", "ClientLimits"]

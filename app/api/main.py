@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from swagger_ui_bundle import swagger_ui_path
 
 from app.api.inputs import check_input
+from app.api.routes import api_keys as api_key_routes
 from app.api.routes import auth, chargers, commands, organizations, transactions
 from app.api.routes import finance as finance_routes
 from app.api.routes import invitations as invitation_routes
@@ -35,6 +36,7 @@ def create_api() -> FastAPI:
     api.include_router(invoice_routes.router, prefix=PREFIX)
     api.include_router(finance_routes.router, prefix=PREFIX)
     api.include_router(invitation_routes.router, prefix=PREFIX)
+    api.include_router(api_key_routes.router, prefix=PREFIX)
 
     # The docs page loads Swagger UI from the pinned swagger-ui-bundle package, not from a CDN.
     api.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_path), name="docs-assets")
