@@ -39,6 +39,9 @@ __all__ = [
 ]
 
 # The OEM tier (issue 15).
-from models.client import ApiKey, ApiKeyUse, ApiRateWindow, ClientLimits  # noqa: E402
+from models.client import ApiKey, ApiKeyUse, ApiRateWindow, AppConfig, ClientLimits, CustomRole  # noqa: E402
 
-__all__ += ["ApiKey", "ApiKeyUse", "ApiRateWindow", "ClientLimits"]
+__all__ += ["ApiKey", "ApiKeyUse", "ApiRateWindow", "AppConfig", "ClientLimits", "CustomRole"]
+from models.event_log import EventLog  # noqa: E402
+
+__all__ += ["EventLog"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, Date, DateTime, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Column, Date, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -69,3 +69,41 @@ class ApiRateWindow(SQLModel, table=True):
                                                   primary_key=True))
     window_start: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
     calls: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+
+
+class CustomRole(SQLModel, table=True):
+    """A client's own role: a row of the permission table held as data (a subset of the client's
+    capabilities, never more than its creator's). Its users have the bound base role `cpo`."""
+
+    __tablename__ = "custom_role"
+    __table_args__ = (Index("uq_custom_role_name", "organization_id", "name", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = fk_field("organization.id", ondelete="CASCADE", index=False)
+    name: str = Field(sa_column=Column(String(100), nullable=False))
+    capabilities: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    created_at: datetime = created_at_field()  # who made it: the audit log
+
+
+class AppConfig(SQLModel, table=True):
+    """A client's branded (white-label) mobile app, built in the App Builder: the app fetches this with its
+    API key at start-up (GET /api/v1/app/config). No push credentials here."""
+
+    __tablename__ = "app_config"
+
+    organization_id: int = Field(sa_column=Column(ForeignKey("organization.id", ondelete="CASCADE"),
+                                                  primary_key=True))
+    app_name: str = Field(sa_column=Column(String(60), nullable=False))
+    logo_url: str | None = Field(default=None, max_length=500)
+    primary_color: str = Field(default="#0B6E4F", sa_column=Column(String(7), nullable=False))
+    accent_color: str = Field(default="#F2A541", sa_column=Column(String(7), nullable=False))
+    support_email: str | None = Field(default=None, max_length=254)
+    support_phone: str | None = Field(default=None, max_length=40)
+    support_url: str | None = Field(default=None, max_length=500)
+    terms_url: str | None = Field(default=None, max_length=500)
+    privacy_url: str | None = Field(default=None, max_length=500)
+    # Feature switch name → on/off (services/clients/app_config.py FEATURES).
+    features: dict[str, bool] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    api_key_id: int | None = Field(default=None, sa_column=Column(ForeignKey("api_key.id", ondelete="SET NULL"),
+                                                                  nullable=True, unique=True))
+    updated_at: datetime = created_at_field()

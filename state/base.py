@@ -21,6 +21,7 @@ from core.errors import Conflict, NotFound, ValidationError
 from core.fmt import pages
 from models import User
 from services.access import organizations as org_svc
+from services.access import roles
 from services.access.auth import AuthError, revoke_tokens, user_from_token
 from services.access.permissions import ROLE_LABELS, Cap, PermissionDenied, Role
 from services.access.scope import Scope, scope_for
@@ -75,7 +76,7 @@ def _identity(session: Session, user: User, scope: Scope, choice: str) -> Identi
                    for o in org_svc.list_organizations(session=session, scope=scope)]
     return Identity(
         user_id=user.id, name=user.full_name or user.email, email=user.email,
-        role_label=ROLE_LABELS[Role(user.role)],
+        role_label=roles.label_of(session, user) or ROLE_LABELS[Role(user.role)],
         routes=[item.route for item in NAV if scope.can(item.cap)],
         multi_org=scope.multi_org, org_options=options, org_choice=choice,
     )

@@ -16,7 +16,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session
 
@@ -24,10 +24,10 @@ from core.clock import utcnow
 from core.config import get_settings
 from core.errors import ValidationError
 from core.validation import required_text
-from models import ApiKey, ApiKeyUse, ApiRateWindow, ClientLimits, Organization, User
+from models import ApiKey, ApiKeyUse, ApiRateWindow, AppConfig, ClientLimits, Organization, User
 from models.organization import OrganizationKind
 from services.access import audit
-from services.access.permissions import CLIENT_CAPS, Cap, PermissionDenied, parse_caps
+from services.access.permissions import CLIENT_CAPS, Cap, parse_caps
 from services.access.scope import Scope, client_scope, get_in_scope
 
 KEY_PREFIX = "vd_live_"
@@ -148,15 +148,6 @@ def _get_key(session: Session, scope: Scope, key_id: int) -> ApiKey:
     return get_in_scope(session, ApiKey, key_id, scope)
 
 
-def check_grantable(scope: Scope, caps: frozenset[Cap], what: str) -> None:
-    """A key or a custom role never holds more than its creator, nor anything only the operator holds."""
-    for cap in sorted(caps):
-        if cap not in CLIENT_CAPS:
-            raise PermissionDenied(f"{what} cannot hold {cap.value}: only the operator holds it.")
-        if not scope.can(cap):
-            raise PermissionDenied(f"{what} cannot hold {cap.value}: you do not hold it yourself.")
-
-
 def _new_key(session: Session, *, org_id: int, name: str, caps: frozenset[Cap], user_id: int,
              expires_at: datetime | None) -> tuple[ApiKey, str]:
     secret = generate_key()
@@ -176,7 +167,7 @@ def create_key(*, session: Session, scope: Scope, user_id: int, organization_id:
     caps = parse_caps(scopes)
     if not caps:
         raise ValidationError("Choose at least one scope for the key.", "scopes")
-    check_grantable(scope, caps, "An API key")
+    scope.require_grantable(caps, "An API key")
     now = utcnow()
     if expires_at is not None and expires_at <= now:
         raise ValidationError("The expiry must be in the future.", "expires_at")
@@ -223,11 +214,13 @@ def rotate_key(*, session: Session, scope: Scope, user_id: int, key_id: int, gra
     if status(old, now) not in ("active", "expired"):
         raise ValidationError(f"This key is {status(old, now)}; only a current key can be rotated.", "key")
     caps = parse_caps(old.scopes)
-    check_grantable(scope, caps, "The new key")
+    scope.require_grantable(caps, "The new key")
     expires_at = old.expires_at if old.expires_at and old.expires_at > now else None
     new, secret = _new_key(session, org_id=old.organization_id, name=old.name, caps=caps, user_id=user_id,
                            expires_at=expires_at)
     old.replaced_by_id, old.grace_until = new.id, now + GRACE[grace]
+    # A branded app built on the old key follows to the new one (the old still finds it during the grace).
+    session.execute(update(AppConfig).where(AppConfig.api_key_id == old.id).values(api_key_id=new.id))
     audit.record(session=session, user_id=user_id, organization_id=old.organization_id, entity="api_key",
                  entity_id=old.id, action="rotate", changes={"replaced_by": new.id, "new_prefix": new.prefix,
                                                              "grace": grace, "grace_until": old.grace_until})

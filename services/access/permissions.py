@@ -54,6 +54,7 @@ class Cap(StrEnum):
     MANAGE_CLIENTS = "manage_clients"
     MANAGE_API_KEYS = "manage_api_keys"
     MANAGE_ROLES = "manage_roles"
+    MANAGE_APPS = "manage_apps"
 
 
 _ALL = frozenset(Cap)
@@ -98,8 +99,9 @@ class PermissionDenied(Exception):
 
 
 # What a client may ever hold: a client's custom role or API key is a subset of this (and of its creator's).
-# The rest runs the whole network and stays with the operator.
-OPERATOR_ONLY = frozenset({Cap.MANAGE_CLIENTS, Cap.VIEW_UNKNOWN_CHARGERS, Cap.REGISTER_NEW_CHARGER_IDS})
+# The rest runs the whole network or sets the operator's terms (commission, billing) and stays with it.
+OPERATOR_ONLY = frozenset({Cap.MANAGE_CLIENTS, Cap.VIEW_UNKNOWN_CHARGERS, Cap.REGISTER_NEW_CHARGER_IDS,
+                           Cap.MANAGE_ORGANIZATIONS})
 CLIENT_CAPS = _ALL - OPERATOR_ONLY
 
 

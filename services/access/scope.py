@@ -23,8 +23,16 @@ from sqlmodel import Session
 
 from core.errors import NotFound
 from core.validation import fits_int32
-from models import Charger, LocationOwner, Organization, Transaction, User, UserOrganization
-from services.access.permissions import ALL_ORGANIZATION_ROLES, Cap, Role, capabilities, denied
+from models import Charger, CustomRole, LocationOwner, Organization, Transaction, User, UserOrganization
+from services.access.permissions import (
+    ALL_ORGANIZATION_ROLES,
+    CLIENT_CAPS,
+    Cap,
+    PermissionDenied,
+    Role,
+    capabilities,
+    denied,
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,14 @@ class Scope:
     def require(self, cap: Cap) -> None:
         if not self.can(cap):
             raise denied(cap)
+
+    def require_grantable(self, caps: frozenset[Cap], what: str) -> None:
+        """A key or a custom role never holds more than its creator, nor anything only the operator holds."""
+        for cap in sorted(caps):
+            if cap not in CLIENT_CAPS:
+                raise PermissionDenied(f"{what} cannot hold {cap.value}: only the operator holds it.")
+            if not self.can(cap):
+                raise PermissionDenied(f"{what} cannot hold {cap.value}: you do not hold it yourself.")
 
     def org_filter(self, column: Any) -> Any:
         """A WHERE clause limiting an organization id column to this scope."""
@@ -135,7 +151,13 @@ def scope_for(session: Session, user: User) -> Scope:
         owner = session.get(LocationOwner, user.location_owner_id)
         org_ids = frozenset({owner.organization_id}) if owner else frozenset()
         return Scope(user_id=user.id, role=role, org_ids=org_ids, location_owner_id=user.location_owner_id)
-    return Scope(user_id=user.id, role=role, org_ids=frozenset(_descendants(session, bound)))
+    caps = None
+    if user.custom_role_id is not None:
+        # A client's custom role: its row of the permission table is data, checked by the same code.
+        custom = session.get(CustomRole, user.custom_role_id)
+        caps = frozenset(Cap(c) for c in (custom.capabilities if custom else []) if c in Cap._value2member_map_)
+        caps &= CLIENT_CAPS
+    return Scope(user_id=user.id, role=role, org_ids=frozenset(_descendants(session, bound)), caps=caps)
 
 
 def client_scope(session: Session, *, organization_id: int, user_id: int, caps: frozenset[Cap],
