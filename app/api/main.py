@@ -18,6 +18,7 @@ from app.api.routes import events as event_routes
 from app.api.routes import finance as finance_routes
 from app.api.routes import invitations as invitation_routes
 from app.api.routes import invoices as invoice_routes
+from app.api.routes import parity as parity_routes
 from core.errors import Conflict, NotFound, ValidationError
 from services.access.permissions import PermissionDenied
 
@@ -43,6 +44,7 @@ def create_api() -> FastAPI:
     api.include_router(client_routes.router, prefix=PREFIX)
     api.include_router(app_routes.router, prefix=PREFIX)
     api.include_router(event_routes.router, prefix=PREFIX)
+    api.include_router(parity_routes.router, prefix=PREFIX)
 
     # The docs page loads Swagger UI from the pinned swagger-ui-bundle package, not from a CDN.
     api.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_path), name="docs-assets")

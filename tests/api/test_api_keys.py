@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from core.clock import clock, utcnow
-from models import ApiKey, AuditLog, ClientLimits
+from models import ApiKey, AuditLog, ClientLimits, UnknownCharger
 from services.access import api_keys
 from tests.utils.factories import make_charger, make_operator, make_org, make_user
 
@@ -139,3 +139,22 @@ def test_creation_rotation_revocation_and_use_are_audited(session, client, auth_
                               .order_by(AuditLog.id)).scalars().all()
     assert actions == ["create", "use", "rotate", "revoke"]
 
+
+
+def test_a_key_with_manage_chargers_creates_and_edits_its_clients_chargers_within_the_limit(session, client,
+                                                                                         auth_header, world):
+    session.add(ClientLimits(organization_id=world["a"].id, max_chargers=2))
+    # A client registers ids that have knocked (docs/adr/0004-scoping.md).
+    session.add_all([UnknownCharger(ocpp_id=i, remote_address="10.0.0.9") for i in ("A2", "A3", "B9")])
+    session.commit()
+    k = {"X-API-Key": _create(client, auth_header(world["admin"]), world["a"],
+                              scopes=("view_chargers", "manage_chargers"))["secret"]}
+    r = client.post("/api/v1/chargers", headers=k, json={"ocpp_id": "A2", "organization_id": world["a"].id})
+    assert r.status_code == 201 and r.json()["auth_key"] and r.json()["charger"]["ocpp_id"] == "A2"
+    r = client.put(f"/api/v1/chargers/{r.json()['charger']['id']}", headers=k,
+                   json={"visible": False, "lifecycle_status": "Maintenance"})
+    assert r.status_code == 200 and r.json()["lifecycle_status"] == "Maintenance"
+    r = client.post("/api/v1/chargers", headers=k, json={"ocpp_id": "A3", "organization_id": world["a"].id})
+    assert r.status_code == 409 and r.json()["message"] == "Client A has reached its maximum chargers limit (2)."
+    r = client.post("/api/v1/chargers", headers=k, json={"ocpp_id": "B9", "organization_id": world["b"].id})
+    assert r.status_code == 422 and "organization you manage" in r.json()["message"]
