@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from demo.history import seed_history
+from demo.oem import seed_oem
 from models import Charger, IdTag, LocationOwner, Organization, Tariff, User
 from services.access import organizations as org_svc
 from services.access import users as user_svc
@@ -147,7 +148,11 @@ def seed_demo(*, session: Session) -> SeedResult:
         logins.append((role, email, DEMO_PASSWORD))
     session.flush()
     created += seed_history(session=session)
-    return SeedResult(created=created, logins=logins)
+    # The OEM tier (issue 15): two clients with a client admin, an API key and a branded app.
+    made, client_logins, keys = seed_oem(session=session, password=DEMO_PASSWORD)
+    for key in keys:
+        print(f"Demo API key (shown once) for {key}")
+    return SeedResult(created=created + made, logins=logins + client_logins)
 
 
 def demo_charger_ids(*, session: Session) -> list[str]:

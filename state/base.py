@@ -25,6 +25,7 @@ from services.access import roles
 from services.access.auth import AuthError, revoke_tokens, user_from_token
 from services.access.permissions import ROLE_LABELS, Cap, PermissionDenied, Role
 from services.access.scope import Scope, scope_for
+from services.clients import clients as client_svc
 from state.nav import LOGIN, NAV
 
 ALL_ORGS = "all"
@@ -97,6 +98,9 @@ class AppState(rx.State):
 
     token: str = rx.Cookie("", name=TOKEN_COOKIE, path="/", same_site="strict")
     org_choice: str = ALL_ORGS
+    # View as client (issue 15): the operator reads a client's pages with the client's read-only scope.
+    view_as_name: str = ""
+    _view_as: str = ""  # backend only: the browser cannot pick the client
 
     user_name: str = ""
     user_email: str = ""
@@ -128,12 +132,14 @@ class AppState(rx.State):
         Raises AuthError (log in again), PermissionDenied, or what `work` raises; the
         transaction commits only when `work` returns.
         """
-        token, choice = self.token, self.org_choice
+        token, choice, view_as = self.token, self.org_choice, self._view_as
 
         def job() -> tuple[Identity | None, Any, bool]:
             with session_scope() as session:
                 user = user_from_token(session=session, token=token)
                 full = scope_for(session, user)
+                if view_as:
+                    full = client_svc.view_scope(session=session, scope=full, organization_id=int(view_as))
                 scope, effective = _narrow(full, choice)
                 ident = _identity(session, user, full, effective) if identity else None
                 if cap is not None and not full.can(cap):

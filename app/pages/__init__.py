@@ -4,6 +4,9 @@ from app.pages import (  # noqa: F401
     activate,
     charger_detail,
     chargers,
+    # The OEM tier (issue 15).
+    client_detail,
+    clients,
     dashboard,
     finances,
     invoice_detail,

@@ -148,11 +148,18 @@ def assign_chargers(*, session: Session, scope: Scope, user_id: int, organizatio
     return len(incoming)
 
 
-def view_as_client(*, session: Session, scope: Scope, user_id: int, organization_id: int) -> Scope:
-    """The client's own scope, read-only, for the operator; every view is written to the audit log."""
+def view_scope(*, session: Session, scope: Scope, organization_id: int) -> Scope:
+    """The client's own scope with its reading capabilities only, for the operator viewing as the client."""
     scope.require(Cap.MANAGE_CLIENTS)
     org = _client(session, scope, organization_id)
+    return client_scope(session, organization_id=org.id, user_id=scope.user_id, caps=VIEW_ONLY)
+
+
+def view_as_client(*, session: Session, scope: Scope, user_id: int, organization_id: int) -> Scope:
+    """Open a client's dashboard read-only; every such view is written to the audit log."""
+    seen = view_scope(session=session, scope=scope, organization_id=organization_id)
+    org = session.get(Organization, organization_id)
     audit.record(session=session, user_id=user_id, organization_id=org.id, entity="organization",
                  entity_id=org.id, action="view_as_client", changes={"client": org.name})
     session.flush()
-    return client_scope(session, organization_id=org.id, user_id=user_id, caps=VIEW_ONLY)
+    return seen
