@@ -105,6 +105,11 @@ class Settings(WebSettings):
     # A composed message to more recipients than this needs an explicit confirmation.
     broadcast_confirm_above: int = 1000
 
+    # The OEM tier (issue 15): API calls per minute for a client whose usage limits leave it empty, and how
+    # long the event stream keeps events for Last-Event-ID resumption.
+    api_calls_per_minute: int = 600
+    event_retention_minutes: int = 60
+
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:
         if not self.demo_mode:

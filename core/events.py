@@ -8,11 +8,15 @@ See docs/adr/0002-live-updates.md.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session
+
+from core.clock import utcnow
+from core.config import get_settings
 
 CHANNEL = "voltdesk_events"
 
@@ -30,13 +34,35 @@ class EventType(StrEnum):
     SECURITY_ALERT = "security_alert"          # a critical one: someone should look now
     LOG_STATUS = "log_status"                  # a LogStatusNotification (GetLog upload progress)
     SIGNED_FIRMWARE_STATUS = "signed_firmware_status"  # a SignedFirmwareStatusNotification
+    COMMAND_RESULT = "command_result"          # a charger answered a remote command (or it failed)
 
 
 # Commands for the OCPP processes travel on their own channel (docs/adr/0003-command-channel.md).
 COMMAND_CHANNEL = "voltdesk_commands"
 
 
+# Events on CHANNEL are also kept in event_log (models/event_log.py) for EVENT_RETENTION_MINUTES, so an
+# API client's stream (GET /api/v1/events) resumes with Last-Event-ID; "event_id" names the row.
+_KEEP = text("INSERT INTO event_log (type, organization_id, charger_id, payload, created_at)"
+             " VALUES (:type, :org, :charger, CAST(:payload AS jsonb), :now) RETURNING id")
+_FORGET = text("DELETE FROM event_log WHERE created_at < :before")
+# Old events are removed by every this many-th event (cheap, and no job to schedule).
+_FORGET_EVERY = 500
+
+
+def _keep(session: Session, event: dict[str, Any]) -> dict[str, Any]:
+    now = utcnow()
+    event_id = session.execute(_KEEP, {
+        "type": str(event.get("type", ""))[:40], "org": event.get("organization_id"),
+        "charger": event.get("charger_id"), "payload": json.dumps(event, default=str), "now": now}).scalar_one()
+    if event_id % _FORGET_EVERY == 0:
+        session.execute(_FORGET, {"before": now - timedelta(minutes=get_settings().event_retention_minutes)})
+    return {**event, "event_id": event_id}
+
+
 def notify(session: Session, event: dict[str, Any], channel: str = CHANNEL) -> None:
+    if channel == CHANNEL:
+        event = _keep(session, event)
     payload = json.dumps(event, default=str, separators=(",", ":"))
     if len(payload) > 7900:  # PostgreSQL's NOTIFY payload limit is 8000 bytes
         raise ValueError("event payload too large for NOTIFY")

@@ -25,6 +25,8 @@ class EventHub:
         self._subscribers: set[asyncio.Queue[Event]] = set()
         self._queue_size = queue_size
         self.connected = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task | None = None
 
     def publish(self, event: Event) -> None:
         for queue in list(self._subscribers):
@@ -48,8 +50,18 @@ class EventHub:
                 if accept(event):
                     yield event
 
+    def ensure_running(self, dsn: str) -> None:
+        """Start `run` on this event loop unless it already runs here: the REST API's event stream calls
+        this, so it works when the API is served without the web app's lifespan task (tests, a bare ASGI
+        server). Call from the loop."""
+        loop = asyncio.get_running_loop()
+        if self._loop is loop and self._task is not None and not self._task.done():
+            return
+        self._task = loop.create_task(self.run(dsn))
+
     async def run(self, dsn: str, channel: str = CHANNEL) -> None:
         """LISTEN forever, reconnecting after errors."""
+        self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
         delay = 0.5
         while True:
             try:

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from demo.customers import home_charger_ids, seed_customers
 from demo.history import seed_history
 from demo.notifications_seed import seed_notifications
+from demo.oem import seed_oem
 from models import Charger, IdTag, LocationOwner, Organization, Tariff, User
 from services.access import organizations as org_svc
 from services.access import users as user_svc
@@ -152,7 +153,11 @@ def seed_demo(*, session: Session) -> SeedResult:
     # Customers (issue 9) after the history: their sessions are recorded with their cards and home chargers.
     created += seed_customers(session=session, password=DEMO_PASSWORD, charger_key=DEMO_CHARGER_KEY)
     created += seed_notifications(session=session)
-    return SeedResult(created=created, logins=logins)
+    # The OEM tier (issue 15): two clients with a client admin, an API key and a branded app.
+    made, client_logins, keys = seed_oem(session=session, password=DEMO_PASSWORD)
+    for key in keys:
+        print(f"Demo API key (shown once) for {key}")
+    return SeedResult(created=created + made, logins=logins + client_logins)
 
 
 def demo_charger_ids(*, session: Session) -> list[str]:

@@ -70,3 +70,11 @@ __all__ = [
 __all__ += ["Alert", "AlertCharger", "AlertRule", "Notification", "NotificationDelivery", "NotificationPreference",
             "PushCredential", "PushDevice"]
 __all__ += ["ChargerCertificate", "ChargerUpload", "FirmwareImage", "FirmwareRollout", "LocalAuthList"]
+
+# The OEM tier (issue 15).
+from models.client import ApiKey, ApiKeyUse, ApiRateWindow, AppConfig, ClientLimits, CustomRole  # noqa: E402
+
+__all__ += ["ApiKey", "ApiKeyUse", "ApiRateWindow", "AppConfig", "ClientLimits", "CustomRole"]
+from models.event_log import EventLog  # noqa: E402
+
+__all__ += ["EventLog"]

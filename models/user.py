@@ -52,6 +52,8 @@ class User(SQLModel, table=True):
     token_version: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default=text("0")))
     location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="RESTRICT")
     created_at: datetime = created_at_field()
+    # A client's custom role (models/client.py), in place of the base role's row of the permission table.
+    custom_role_id: int | None = fk_field("custom_role.id", nullable=True, ondelete="RESTRICT", index=False)
     last_login_at: datetime | None = ts_field()
 
 

@@ -24,9 +24,11 @@ from core.errors import Conflict, NotFound, ValidationError
 from core.fmt import pages
 from models import User
 from services.access import organizations as org_svc
+from services.access import roles
 from services.access.auth import AuthError, user_from_token
 from services.access.permissions import ROLE_LABELS, Cap, PermissionDenied, Role
 from services.access.scope import Scope, scope_for
+from services.clients import clients as client_svc
 from state.nav import LOGIN, NAV
 
 ALL_ORGS = "all"
@@ -79,7 +81,7 @@ def _identity(session: Session, user: User, scope: Scope, choice: str) -> Identi
                    for o in org_svc.list_organizations(session=session, scope=scope)]
     return Identity(
         user_id=user.id, name=user.full_name or user.email, email=user.email,
-        role_label=ROLE_LABELS[Role(user.role)],
+        role_label=roles.label_of(session, user) or ROLE_LABELS[Role(user.role)],
         routes=[item.route for item in NAV if scope.can(item.cap)],
         multi_org=scope.multi_org, org_options=options, org_choice=choice,
     )
@@ -99,6 +101,9 @@ class AppState(rx.State):
     """Shared by every page: the token, the user's display data, the sidebar and the switcher."""
 
     org_choice: str = ALL_ORGS
+    # View as client (issue 15): the operator reads a client's pages with the client's read-only scope.
+    view_as_name: str = ""
+    _view_as: str = ""  # backend only: the browser cannot pick the client
 
     user_name: str = ""
     user_email: str = ""
@@ -130,12 +135,14 @@ class AppState(rx.State):
         Raises AuthError (log in again), PermissionDenied, or what `work` raises; the
         transaction commits only when `work` returns.
         """
-        token, choice = self._token(), self.org_choice
+        token, choice, view_as = self._token(), self.org_choice, self._view_as
 
         def job() -> tuple[Identity | None, Any, bool]:
             with session_scope() as session:
                 user = user_from_token(session=session, token=token)
                 full = scope_for(session, user)
+                if view_as:
+                    full = client_svc.view_scope(session=session, scope=full, organization_id=int(view_as))
                 scope, effective = _narrow(full, choice)
                 ident = _identity(session, user, full, effective) if identity else None
                 if cap is not None and not full.can(cap):

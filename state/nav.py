@@ -37,3 +37,6 @@ NAV: tuple[NavItem, ...] = (
 
 HOME = "/dashboard"
 LOGIN = "/login"
+
+# The OEM tier (issue 15): the operator's staff manage their clients.
+NAV = (*NAV, NavItem("Clients", "/clients", "briefcase-business", Cap.MANAGE_CLIENTS))

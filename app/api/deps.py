@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
-from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from core.db import get_engine
 from core.net import client_address
 from models import User
+from services.access import api_keys
 from services.access.auth import CUSTOMER, AuthError, user_from_token
 from services.access.permissions import Cap
 from services.access.scope import Scope, scope_for
@@ -22,6 +23,11 @@ bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/aut
 # plain link (CSV download, logo image). It is SameSite=Strict, so other sites cannot use it.
 web_cookie = APIKeyCookie(name="voltdesk_token", auto_error=False,
                           description="The web app's login cookie (GET downloads only)")
+
+
+# A client's integration: a per-client API key (issue 15), in place of a user's token.
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False,
+                              description="A client's API key (vd_live_…): its scopes, within its client")
 
 
 def get_session() -> Iterator[Session]:
@@ -38,8 +44,26 @@ class Caller:
     scope: Scope
 
 
-def get_caller(session: SessionDep,
-               creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Caller:
+def key_caller(session: Session, request: Request, key: str) -> Caller:
+    """The caller an API key stands for: its client's scope with the key's scopes. Every call counts
+    against the client's rate limit and is recorded."""
+    try:
+        row = api_keys.authenticate(session=session, key=key)
+    except api_keys.KeyRefused as exc:
+        raise HTTPException(status_code=401, detail=str(exc), headers={"WWW-Authenticate": "X-API-Key"}) from exc
+    try:
+        api_keys.count_call(session=session, key=row, ip=client_ip(request),
+                            user_agent=request.headers.get("user-agent"))
+    except api_keys.RateLimited as exc:
+        raise HTTPException(status_code=429, detail=str(exc), headers={"Retry-After": str(exc.retry_after)}) from exc
+    return Caller(user=session.get(User, row.created_by_id), scope=api_keys.key_scope(session, row))
+
+
+def get_caller(session: SessionDep, request: Request,
+               creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+               key: Annotated[str | None, Depends(api_key_header)]) -> Caller:
+    if key is not None and creds is None:
+        return key_caller(session, request, key)
     try:
         user = user_from_token(session=session, token=creds.credentials if creds else None)
     except AuthError as exc:

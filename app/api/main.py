@@ -10,14 +10,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from swagger_ui_bundle import swagger_ui_path
 
 from app.api.inputs import check_input
+from app.api.routes import api_keys as api_key_routes
+from app.api.routes import apps as app_routes
 from app.api.routes import auth, chargers, commands, organizations, transactions
+from app.api.routes import clients as client_routes
 from app.api.routes import customers as customer_routes
 from app.api.routes import devices as device_routes
+from app.api.routes import events as event_routes
 from app.api.routes import finance as finance_routes
 from app.api.routes import invitations as invitation_routes
 from app.api.routes import invoices as invoice_routes
 from app.api.routes import local_auth as local_auth_routes
 from app.api.routes import notifications as notification_routes
+from app.api.routes import parity as parity_routes
 from app.api.routes import security as security_routes
 from core.errors import Conflict, NotFound, ValidationError
 from services.access.permissions import PermissionDenied
@@ -45,6 +50,11 @@ def create_api() -> FastAPI:
     api.include_router(notification_routes.router, prefix=PREFIX)
     api.include_router(local_auth_routes.router, prefix=PREFIX)
     api.include_router(security_routes.router, prefix=PREFIX)
+    api.include_router(api_key_routes.router, prefix=PREFIX)
+    api.include_router(client_routes.router, prefix=PREFIX)
+    api.include_router(app_routes.router, prefix=PREFIX)
+    api.include_router(event_routes.router, prefix=PREFIX)
+    api.include_router(parity_routes.router, prefix=PREFIX)
 
     # The docs page loads Swagger UI from the pinned swagger-ui-bundle package, not from a CDN.
     api.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_path), name="docs-assets")

@@ -15,6 +15,7 @@ from app.components.bell import bell
 from app.components.ui import loading_block
 from services.access.permissions import Cap
 from state.base import ALL_ORGS, LOGOUT_ACTION, LOGOUT_FORM, AppState
+from state.clients import ClientsState
 from state.nav import HOME, NAV, NavItem
 from state.notifications import BellState
 
@@ -124,6 +125,20 @@ def access_denied() -> rx.Component:
     )
 
 
+def view_as_banner() -> rx.Component:
+    """The operator is viewing as a client (state/clients.py): read-only, and one click back."""
+    return rx.flex(
+        rx.icon("eye", size=16),
+        rx.text("Viewing as ", rx.text.strong(AppState.view_as_name), " — read-only. This view is in the audit log.",
+                size="2"),
+        rx.spacer(),
+        rx.button("Exit client view", size="1", variant="solid", color_scheme="amber", on_click=ClientsState.exit_view,
+                  id="exit-view-as"),
+        align="center", gap="8px", padding="8px 32px", background=rx.color("amber", 3),
+        border_bottom=f"1px solid {rx.color('amber', 6)}", id="view-as-banner",
+    )
+
+
 def shell(content: rx.Component, *, route: str, reload: list) -> rx.Component:
     return rx.flex(
         sidebar(route),
@@ -137,6 +152,7 @@ def shell(content: rx.Component, *, route: str, reload: list) -> rx.Component:
                 border_bottom=f"1px solid {rx.color('gray', 4)}", background=rx.color("gray", 1),
                 position="sticky", top="0", z_index="10",
             ),
+            rx.cond(AppState.view_as_name != "", view_as_banner()),
             rx.box(
                 rx.cond(
                     AppState.ready,

@@ -6,6 +6,9 @@ from app.pages import (  # noqa: F401
     activate,
     charger_detail,
     chargers,
+    # The OEM tier (issue 15).
+    client_detail,
+    clients,
     composer,
     customer_portal,
     customers,

@@ -201,12 +201,13 @@ def _result(user: User, sent: SendResult, verb: str) -> InviteResult:
 
 
 def invite_user(*, session: Session, scope: Scope, email: str, role: str, full_name: str = "",
-                organization_id: int | None = None, location_owner_id: int | None = None) -> InviteResult:
+                organization_id: int | None = None, location_owner_id: int | None = None,
+                custom_role_id: int | None = None) -> InviteResult:
     """Create an invited user (role within ASSIGNABLE_ROLES, organization inside the caller's scope) and
     mail the activation link. Commits; on a refused mail nothing is saved and MailError is raised."""
     user = provision_user(session=session, scope=scope, email=email, password=None, role=role,
                           full_name=full_name, organization_id=organization_id,
-                          location_owner_id=location_owner_id, status="invited")
+                          location_owner_id=location_owner_id, status="invited", custom_role_id=custom_role_id)
     orgs = bound_organizations(session=session, user=user)
     inviter = session.get(User, scope.user_id)
     token = _issue(session, user, INVITE, scope.user_id)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from core.errors import ValidationError
+
 
 class Role(StrEnum):
     ADMIN = "admin"
@@ -55,6 +57,11 @@ class Cap(StrEnum):
     VIEW_DELIVERY_LOG = "view_delivery_log"
     # Write messages to app users (the composer): Admin, Technical, Customer Support.
     SEND_CUSTOMER_MESSAGES = "send_customer_messages"
+    # The OEM tier (issue 15): clients, their API keys and their own roles.
+    MANAGE_CLIENTS = "manage_clients"
+    MANAGE_API_KEYS = "manage_api_keys"
+    MANAGE_ROLES = "manage_roles"
+    MANAGE_APPS = "manage_apps"
 
 
 _ALL = frozenset(Cap)
@@ -98,16 +105,43 @@ class PermissionDenied(Exception):
     """The user's role does not allow this action."""
 
 
-def can(role: str | Role, cap: Cap) -> bool:
+# What a client may ever hold: a client's custom role or API key is a subset of this (and of its creator's).
+# The rest runs the whole network or sets the operator's terms (commission, billing) and stays with it.
+OPERATOR_ONLY = frozenset({Cap.MANAGE_CLIENTS, Cap.VIEW_UNKNOWN_CHARGERS, Cap.REGISTER_NEW_CHARGER_IDS,
+                           Cap.MANAGE_ORGANIZATIONS})
+CLIENT_CAPS = _ALL - OPERATOR_ONLY
+
+
+def capabilities(role: str | Role) -> frozenset[Cap]:
+    """A built-in role's row of the table; a custom role's row is data (models.client.CustomRole)."""
     try:
-        return cap in PERMISSIONS[Role(role)]
+        return PERMISSIONS[Role(role)]
     except ValueError:
-        return False
+        return frozenset()
+
+
+def denied(cap: Cap) -> PermissionDenied:
+    return PermissionDenied(f"Your role may not {cap.value.replace('_', ' ')}.")
+
+
+def can(role: str | Role, cap: Cap) -> bool:
+    return cap in capabilities(role)
 
 
 def require(role: str | Role, cap: Cap) -> None:
     if not can(role, cap):
-        raise PermissionDenied(f"Your role may not {cap.value.replace('_', ' ')}.")
+        raise denied(cap)
+
+
+def parse_caps(names: list[str], field: str = "scopes") -> frozenset[Cap]:
+    """Capability names from a request; an unknown name is refused, naming it."""
+    caps = set()
+    for name in names:
+        try:
+            caps.add(Cap(name))
+        except ValueError:
+            raise ValidationError(f"Unknown capability: {name[:60]}.", field) from None
+    return frozenset(caps)
 
 
 def markdown_table() -> str:

@@ -31,13 +31,22 @@ from models import (
     ChargingAsset,
     CustomerAccount,
     CustomerUser,
+    CustomRole,
     LocationOwner,
     Organization,
     Transaction,
     User,
     UserOrganization,
 )
-from services.access.permissions import ALL_ORGANIZATION_ROLES, Cap, Role, can, require
+from services.access.permissions import (
+    ALL_ORGANIZATION_ROLES,
+    CLIENT_CAPS,
+    Cap,
+    PermissionDenied,
+    Role,
+    capabilities,
+    denied,
+)
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,14 @@ class Scope:
     def account_filter(self) -> Any:
         """A WHERE clause on CustomerAccount: the accounts this scope may see."""
         return self.org_filter(CustomerAccount.organization_id) & self.customer_account_filter(CustomerAccount.id)
+    # The capabilities, when they are not the built-in role's row: a custom role's or an API key's.
+    caps: frozenset[Cap] | None = None
+    # Set when an API key is the caller (its id), so audits and rate limits can name it.
+    api_key_id: int | None = None
+
+    @property
+    def capabilities(self) -> frozenset[Cap]:
+        return self.caps if self.caps is not None else capabilities(self.role)
 
     @property
     def all_orgs(self) -> bool:
@@ -75,10 +92,19 @@ class Scope:
         return self.org_ids is None or len(self.org_ids) > 1
 
     def can(self, cap: Cap) -> bool:
-        return can(self.role, cap)
+        return cap in self.capabilities
 
     def require(self, cap: Cap) -> None:
-        require(self.role, cap)
+        if not self.can(cap):
+            raise denied(cap)
+
+    def require_grantable(self, caps: frozenset[Cap], what: str) -> None:
+        """A key or a custom role never holds more than its creator, nor anything only the operator holds."""
+        for cap in sorted(caps):
+            if cap not in CLIENT_CAPS:
+                raise PermissionDenied(f"{what} cannot hold {cap.value}: only the operator holds it.")
+            if not self.can(cap):
+                raise PermissionDenied(f"{what} cannot hold {cap.value}: you do not hold it yourself.")
 
     def org_filter(self, column: Any) -> Any:
         """A WHERE clause limiting an organization id column to this scope."""
@@ -176,7 +202,22 @@ def scope_for(session: Session, user: User) -> Scope:
         owner = session.get(LocationOwner, user.location_owner_id)
         org_ids = frozenset({owner.organization_id}) if owner else frozenset()
         return Scope(user_id=user.id, role=role, org_ids=org_ids, location_owner_id=user.location_owner_id)
-    return Scope(user_id=user.id, role=role, org_ids=frozenset(_descendants(session, bound)))
+    caps = None
+    if user.custom_role_id is not None:
+        # A client's custom role: its row of the permission table is data, checked by the same code.
+        custom = session.get(CustomRole, user.custom_role_id)
+        caps = frozenset(Cap(c) for c in (custom.capabilities if custom else []) if c in Cap._value2member_map_)
+        caps &= CLIENT_CAPS
+    return Scope(user_id=user.id, role=role, org_ids=frozenset(_descendants(session, bound)), caps=caps)
+
+
+def client_scope(session: Session, *, organization_id: int, user_id: int, caps: frozenset[Cap],
+                 api_key_id: int | None = None) -> Scope:
+    """One client's organizations (its sub-organizations included) with exactly `caps`: an API key of the
+    client, or the operator viewing as the client. The base role is a bound one that may assign no
+    built-in role, so the capabilities are the whole reach."""
+    return Scope(user_id=user_id, role=Role.CPO, org_ids=frozenset(_descendants(session, {organization_id})),
+                 caps=caps, api_key_id=api_key_id)
 
 
 def customer_scope(session: Session, user: CustomerUser) -> Scope:

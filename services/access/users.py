@@ -10,6 +10,7 @@ from core.errors import Conflict, NotFound, ValidationError
 from core.search import search_clause
 from core.validation import validate_email
 from models import LocationOwner, Organization, User, UserOrganization
+from services.access import limits, roles
 from services.access.auth import hash_password, revoke_reset_links
 from services.access.permissions import (
     ALL_ORGANIZATION_ROLES,
@@ -174,7 +175,9 @@ def list_users(*, session: Session, scope: Scope, search: str | None = None, lim
             .where(UserOrganization.user_id.in_(list(names))).order_by(Organization.name)
         ):
             names[uid].append(name)
-    rows = [UserRow(u.id, u.email, u.full_name, u.role, ROLE_LABELS[Role(u.role)], u.status, names[u.id])
+    custom = roles.names_by_id(session, {u.custom_role_id for u in users if u.custom_role_id})
+    rows = [UserRow(u.id, u.email, u.full_name, u.role,
+                    custom.get(u.custom_role_id) or ROLE_LABELS[Role(u.role)], u.status, names[u.id])
             for u in users]
     return rows, total
 
@@ -205,13 +208,18 @@ def list_location_owners(*, session: Session, scope: Scope) -> list[LocationOwne
 
 def provision_user(*, session: Session, scope: Scope, email: str, password: str | None, role: str,
                    full_name: str = "", organization_id: int | None = None, location_owner_id: int | None = None,
-                   status: str = "active") -> User:
+                   status: str = "active", custom_role_id: int | None = None) -> User:
     """Create a user from the Users page: the caller's role decides which roles it may give,
     and the organization and location owner must lie inside the caller's scope.
-    An invitation passes no password and status "invited" (services/access/invitations.py)."""
+    An invitation passes no password and status "invited" (services/access/invitations.py).
+    A client's custom role (services/access/roles.py) binds the user to that client with the base role CPO."""
     scope.require(Cap.MANAGE_USERS)
+    custom = None
+    if custom_role_id is not None:
+        custom = roles.check_assignable(session=session, scope=scope, role_id=custom_role_id)
+        role, organization_id, location_owner_id = Role.CPO.value, custom.organization_id, None
     role_ = parse_role(role)
-    if role_ not in ASSIGNABLE_ROLES.get(scope.role, frozenset()):
+    if custom is None and role_ not in ASSIGNABLE_ROLES.get(scope.role, frozenset()):
         raise PermissionDenied(f"Your role may not create {ROLE_LABELS[role_]} users.")
     full_name = (full_name or "").strip()
     if len(full_name) > 200:
@@ -236,5 +244,12 @@ def provision_user(*, session: Session, scope: Scope, email: str, password: str 
             org_slugs = [get_in_scope(session, Organization, organization_id, scope).slug]
         elif role_ not in ALL_ORGANIZATION_ROLES:
             raise ValidationError(f"Choose the organization this {ROLE_LABELS[role_]} user belongs to.", "org")
-    return create_user(session=session, email=email, password=password, role=role_.value, org_slugs=org_slugs,
+    for org_id in [organization_id] if organization_id is not None else []:
+        limits.check_user_room(session, org_id)
+    user = create_user(session=session, email=email, password=password, role=role_.value, org_slugs=org_slugs,
                        full_name=full_name, location_owner_id=location_owner_id, status=status)
+    if custom is not None:
+        user.custom_role_id = custom.id
+        session.add(user)
+        session.flush()
+    return user

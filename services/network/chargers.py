@@ -30,7 +30,7 @@ from models import (
 from models.base import values
 from models.charger import LifecycleStatus
 from models.ops import CommandStatus
-from services.access import audit
+from services.access import audit, limits
 from services.access.permissions import Cap
 from services.access.scope import Scope, get_in_scope
 
@@ -304,6 +304,7 @@ def create_charger(*, session: Session, scope: Scope, user_id: int | None, ocpp_
         connectors=connectors, tariff_id=tariff_id, location_owner_id=location_owner_id,
         lifecycle_status=lifecycle_status, visible=visible))
     _check_belongs(session, v["organization_id"], v["tariff_id"], v["location_owner_id"])
+    limits.check_charger_room(session, v["organization_id"])
     org = session.get(Organization, v.pop("organization_id"))
     charger, plain = register_charger(session=session, ocpp_id=ocpp_id, organization=org,
                                       name=v.pop("name") or ocpp_id, address=v.pop("address"),
@@ -341,6 +342,8 @@ def update_charger(*, session: Session, scope: Scope, user_id: int | None, charg
     tariff_id = v.get("tariff_id", charger.tariff_id)
     owner_id = v.get("location_owner_id", charger.location_owner_id)
     if org_id != charger.organization_id:
+        if limits.client_of(session, org_id) != limits.client_of(session, charger.organization_id):
+            limits.check_charger_room(session, org_id)
         # Moving to another organization: its tariff and owner cannot come along.
         tariff_id = v.get("tariff_id")
         owner_id = v.get("location_owner_id")

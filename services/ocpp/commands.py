@@ -33,7 +33,7 @@ from core.clock import utcnow
 from core.config import get_settings
 from core.db import libpq_url
 from core.errors import NotFound, ValidationError
-from core.events import COMMAND_CHANNEL, notify
+from core.events import COMMAND_CHANNEL, EventType, notify
 from models import Charger, ChargerCommand
 from models.ops import CommandStatus
 from services.access.permissions import Cap
@@ -243,6 +243,13 @@ def complete_command(*, session: Session, command_id: int, action: str, result: 
          "result": json.dumps(result) if result is not None else None, "error": error,
          "now": utcnow(), "id": command_id})
     notify(session, {"id": command_id}, RESULT_CHANNEL)
+    # API clients' event streams get the result too (services/clients/events.py).
+    done = session.execute(text(
+        "SELECT c.charger_id, ch.organization_id, c.action, c.status FROM charger_command c"
+        " JOIN charger ch ON ch.id = c.charger_id WHERE c.id = :id"), {"id": command_id}).first()
+    if done is not None:
+        notify(session, {"type": EventType.COMMAND_RESULT, "command_id": command_id, "charger_id": done[0],
+                         "organization_id": done[1], "action": done[2], "status": done[3], "error": error})
 
 
 # --- the caller's side -------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ PAGES = [
     ("accounts", "/accounts", ".account-row"),  # customers (issue 9)
     ("notifications", "/notifications", ".notification-row"),
     ("composer", "/notifications/compose", "#preview-button"),
+    ("clients", "/clients", ".client-row"),
 ]
 
 
@@ -51,9 +52,14 @@ def _detail_pages(page) -> list[tuple[str, str, str]]:
     expect(page.locator("#invoices-table, :text('No invoices yet')").first).to_be_visible(timeout=30_000)
     invoices = page.locator(".invoice-link")
     invoice = invoices.first.get_attribute("href") if invoices.count() else "/invoices/0"
+    # The first client's page: its API keys and the App Builder (issue 15).
+    page.goto("/clients")
+    expect(page.locator(".client-link").first).to_be_visible(timeout=30_000)
+    client = page.locator(".client-link").first.get_attribute("href")
     return [("transaction_detail", session, "#session-title, #session-not-found"),
             ("organization", org, "#org-title"),
-            ("invoice", invoice, "#invoice-title, #invoice-not-found")]
+            ("invoice", invoice, "#invoice-title, #invoice-not-found"),
+            ("client", client, "#app-preview")]
 
 
 def capture(url: str, out: Path = OUT) -> list[Path]:

@@ -12,8 +12,9 @@ from core.config import get_settings
 from core.cookies import SESSION_COOKIE, session_cookie_from, session_cookie_options
 from core.db import session_scope
 from core.errors import ValidationError
+from services.access import roles
 from services.access.auth import CUSTOMER, AuthError, Throttled, revoke_tokens, user_from_token
-from services.access.permissions import PERMISSIONS, ROLE_LABELS, Role
+from services.access.permissions import ROLE_LABELS, Role
 from services.access.users import bound_organizations
 from services.customers.auth import PORTAL, login
 from state.nav import HOME, LOGIN
@@ -63,6 +64,8 @@ def token(body: TokenRequest, request: Request, session: SessionDep) -> TokenRes
 
 @router.post("/auth/logout", status_code=204)
 def logout(caller: CallerDep, session: SessionDep) -> None:
+    if caller.scope.api_key_id is not None:  # a key acts for its creator; it must not end their sessions
+        raise HTTPException(403, "An API key has no session to end; revoke the key instead.")
     user = session.merge(caller.user)
     revoke_tokens(session=session, user=user)
 
@@ -73,8 +76,9 @@ def me(caller: CallerDep, session: SessionDep) -> MeResponse:
     orgs = bound_organizations(session=session, user=u)
     visible = None if caller.scope.org_ids is None else sorted(caller.scope.org_ids)
     return MeResponse(
-        id=u.id, email=u.email, full_name=u.full_name, role=u.role, role_label=ROLE_LABELS[Role(u.role)],
-        capabilities=sorted(c.value for c in PERMISSIONS[Role(u.role)]),
+        id=u.id, email=u.email, full_name=u.full_name, role=u.role,
+        role_label=roles.label_of(session, u) or ROLE_LABELS[Role(u.role)],
+        capabilities=sorted(c.value for c in caller.scope.capabilities),
         bound_organizations=[OrgRef(id=o.id, slug=o.slug, name=o.name) for o in orgs],
         visible_organization_ids=visible,
     )

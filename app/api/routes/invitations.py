@@ -21,6 +21,7 @@ class InviteIn(BaseModel):
     full_name: str = ""
     organization_id: int | None = None
     location_owner_id: int | None = None
+    custom_role_id: int | None = None  # a client's custom role; the user is bound to that client
 
 
 class InviteOut(BaseModel):
