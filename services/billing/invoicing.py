@@ -43,7 +43,7 @@ from models.organization import OrganizationKind
 from models.transaction import TransactionStatus
 from services.access.permissions import Cap, Role
 from services.access.scope import Scope, get_in_scope
-from services.billing.periods import local_today, period_bounds_utc
+from services.billing.periods import invoiceable_from, local_today, period_bounds_utc
 
 log = logging.getLogger(__name__)
 
@@ -263,6 +263,10 @@ def _invoice_one(session: Session, org: Organization, start: date, end: date, ac
     name = org.name
     if org.kind == OrganizationKind.OPERATOR:
         return Outcome(org.id, name, RunOutcome.SKIPPED, "The platform operator is not invoiced.")
+    opens = invoiceable_from(end, org.timezone)
+    if opens > utcnow():  # an open or future period: sessions may still arrive
+        return Outcome(org.id, name, RunOutcome.SKIPPED,
+                       f"The period has not ended yet: it can be invoiced from {opens:%Y-%m-%d %H:%M} UTC.")
     _lock_counter(session, org.id)
     existing = _overlapping(session, org.id, start, end)
     if existing is not None:

@@ -99,6 +99,7 @@ def test_pdf_prints_names_outside_the_reduced_font_with_the_full_font(session, i
     session.commit()
     ch = make_charger(session, org)
     make_priced_session(session, ch, stopped_at=at(5, month=11), energy="100")
+    clock.set(at(2, month=12))  # November has ended
     result = invoicing.generate_bulk(session=session, scope=invoiced["scope"], period_start=date(2026, 11, 1),
                                      period_end=date(2026, 11, 30), organization_ids=[org.id])
     _, data = invoice_pdf(session=session, scope=invoiced["scope"], invoice_id=result.outcomes[0].invoice_id)

@@ -146,7 +146,7 @@ def test_bulk_run_reports_made_and_skipped_with_reasons_and_running_it_again_mak
     assert by_org["Busy"].outcome == "skipped" and "Already invoiced as INV-BUSY-00001" in by_org["Busy"].reason
     assert session.execute(select(func.count()).select_from(Invoice)).scalar() == 1
     # An overlapping period cannot bill the same sessions again either.
-    overlap = bulk(session, admin_scope, ids=[busy.id], start=date(2026, 10, 15), end=date(2026, 11, 14))
+    overlap = bulk(session, admin_scope, ids=[busy.id], start=date(2026, 9, 15), end=date(2026, 10, 14))
     assert overlap.outcomes[0].outcome == "skipped" and "Overlaps INV-BUSY-00001" in overlap.outcomes[0].reason
     runs = session.execute(select(BillingRun.outcome, func.count()).group_by(BillingRun.outcome)).all()
     assert dict(runs) == {"made": 1, "skipped": 4}
