@@ -196,7 +196,7 @@ def _result(user: User, sent: SendResult, verb: str) -> InviteResult:
     if sent.delivered:
         text = f"Invitation {verb} to {user.email}. The link is valid for {_ttl_words(INVITE)}."
     else:
-        text = f"{user.email} is invited, but the mail was not sent: {sent.message}"
+        text = f"{user.email} is invited: {sent.message}"
     return InviteResult(user.id, user.email, sent.delivered, text)
 
 
