@@ -73,7 +73,8 @@ def tree_rows(totals: list[finance.OrgTotals], rollup: bool) -> list[dict[str, s
             figures = t.rollup if rollup else t.own
             currencies = sorted(figures, key=lambda c: (c != t.currency, c))
             for i, cur in enumerate(currencies):
-                out.append({"id": str(t.organization_id), "organization": t.organization if i == 0 else f"{t.organization} · in {cur}",
+                label = t.organization if i == 0 else f"{t.organization} · in {cur}"
+                out.append({"id": str(t.organization_id), "organization": label,
                             "indent": f"{depth * 20}px", "currency": cur,
                             "has_children": "yes" if children.get(t.organization_id) else "",
                             **figure_cells(figures[cur], cur)})

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from core.errors import Conflict, NotFound, ValidationError
 from core.search import search_clause
-from core.validation import validate_email
+from core.validation import optional_text, required_text, validate_email
 from models import LocationOwner, Organization, User, UserOrganization
 from services.access.auth import hash_password, revoke_reset_links
 from services.access.permissions import (
@@ -42,6 +42,9 @@ class UserRow:
     organizations: list[str]
 
 
+# Names of people and location owners: one line on a page.
+NAME_MAX = 200
+
 # The password hash of an invited user who has not set a password yet: bcrypt never matches it.
 NO_PASSWORD = "!invited"
 
@@ -52,6 +55,7 @@ def create_user(*, session: Session, email: str, password: str | None, role: str
     """Create a user bound to organizations (by slug). A location owner user needs its location owner.
     Without a password (an invitation) nobody can log in as the user until it sets one."""
     email = validate_email(email)
+    full_name = optional_text(full_name, "full_name", max_len=NAME_MAX) or ""
     role_ = parse_role(role)
     if session.execute(select(User.id).where(User.email == email)).first():
         raise Conflict(f"A user with email '{email}' already exists.")
@@ -85,6 +89,8 @@ def create_user(*, session: Session, email: str, password: str | None, role: str
 
 def create_location_owner(*, session: Session, organization: Organization, name: str,
                           email: str | None = None) -> LocationOwner:
+    name = required_text(name, "name", max_len=NAME_MAX)
+    email = validate_email(email) if (email or "").strip() else None
     owner = LocationOwner(organization_id=organization.id, name=name, email=email)
     session.add(owner)
     session.flush()

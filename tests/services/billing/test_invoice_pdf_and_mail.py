@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import email
 import io
+import logging
 import subprocess
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -21,6 +22,7 @@ from models import Organization
 from services.access.scope import scope_for
 from services.billing import invoice_mail as mail
 from services.billing import invoicing
+from services.billing import pdf as pdf_module
 from services.billing.invoice_view import invoice_view
 from services.billing.pdf import invoice_pdf
 from tests.utils.factories import make_charger, make_operator, make_org, make_priced_session, make_user
@@ -182,3 +184,17 @@ def test_large_amounts_and_long_numbers_print_in_full(session, invoiced):
     for line in inv.lines:
         assert format_money(line.amounts["amount_gross"], "LKR") in text
     assert "A charger with a rather…" in text  # descriptions may be shortened with an ellipsis, amounts never
+
+
+def test_a_long_void_reason_wraps_inside_one_page_with_no_font_warning(session, invoiced, recwarn, caplog):
+    word = "Überprüfung" * 45  # 495 characters without a space
+    pdf_module._subset_fonts.cache_clear()  # as in a fresh process: the reduced fonts are read again
+    invoicing.change_status(session=session, scope=invoiced["scope"], invoice_id=invoiced["invoice_id"],
+                            status="void", reason=word)
+    _, data = invoice_pdf(session=session, scope=invoiced["scope"], invoice_id=invoiced["invoice_id"])
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) == 1
+    text = pdf_text(data)
+    assert word in text.replace("\n", "")  # broken inside the word over several lines, all of it printed
+    assert [str(w.message) for w in recwarn] == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []

@@ -253,6 +253,20 @@ def test_voiding_needs_a_reason(session, admin_scope):
     assert out.history[-1].reason == "Duplicate contract"
 
 
+def test_void_and_correction_reasons_have_a_length_limit_with_a_message(session, admin_scope):
+    clock.set(at(2, month=11))
+    org = make_org(session, slug="voider")
+    make_priced_session(session, make_charger(session, org), stopped_at=at(15), energy="10")
+    inv_id = bulk(session, admin_scope).outcomes[0].invoice_id
+    with pytest.raises(ValidationError, match="Reason must be at most 500 characters \\(it has 10,000\\)"):
+        invoicing.change_status(session=session, scope=admin_scope, invoice_id=inv_id, status="void",
+                                reason="x" * 10_000)
+    with pytest.raises(ValidationError, match="at most 500 characters"):
+        invoicing.correct_invoice(session=session, scope=admin_scope, invoice_id=inv_id, reason="y" * 501)
+    session.rollback()
+    assert only_invoice(session, org).status == "draft"  # nothing changed
+
+
 def test_a_correction_is_a_credit_note_plus_a_new_invoice_and_the_original_is_unchanged(session, admin_scope):
     clock.set(at(2, month=11))
     org = make_org(session, slug="fixme", vat_rate=Decimal("10"))
