@@ -98,6 +98,7 @@ class UsersState(PagedTable, AppState):
 
     @rx.event
     async def load(self):
+        self.dialog_open = False  # a fresh page starts with its dialog closed
         async for update in self._fetch():
             yield update
 

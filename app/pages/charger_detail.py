@@ -173,7 +173,7 @@ def _actions() -> rx.Component:
     )
 
 
-@template(route="/chargers/[id]", title="Charger", cap=Cap.VIEW_CHARGERS, on_load=S.load)
+@template(route="/chargers/[id]", title="Charger", cap=Cap.VIEW_CHARGERS, on_load=[S.load, F.close_on_load])
 def charger_detail() -> rx.Component:
     return rx.cond(
         S.loading & (S.info.length() == 0),

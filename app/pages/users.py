@@ -76,6 +76,7 @@ def _create_dialog() -> rx.Component:
                 ),
                 on_submit=S.create,
                 reset_on_submit=False,
+                no_validate=True,  # the server's message, not the browser's bubble
             ),
             max_width="460px",
         ),
