@@ -29,6 +29,10 @@ class LocationOwner(SQLModel, table=True):
     organization_id: int = fk_field("organization.id", ondelete="CASCADE")
     name: str = Field(sa_column=Column(String(200), nullable=False))
     email: str | None = Field(default=None, max_length=254)
+    # Contact details (issue 14): the CPO records who to call at the premises.
+    contact_name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    address: str | None = Field(default=None, max_length=500)
     created_at: datetime = created_at_field()
 
 

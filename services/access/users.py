@@ -215,8 +215,9 @@ def provision_user(*, session: Session, scope: Scope, email: str, password: str 
     """Create a user from the Users page: the caller's role decides which roles it may give,
     and the organization and location owner must lie inside the caller's scope.
     An invitation passes no password and status "invited" (services/access/invitations.py)."""
-    scope.require(Cap.MANAGE_USERS)
     role_ = parse_role(role)
+    if not (role_ == Role.LOCATION_OWNER and scope.can(Cap.MANAGE_LOCATION_OWNERS)):
+        scope.require(Cap.MANAGE_USERS)  # a CPO invites only its location owners' users
     if role_ not in ASSIGNABLE_ROLES.get(scope.role, frozenset()):
         raise PermissionDenied(f"Your role may not create {ROLE_LABELS[role_]} users.")
     full_name = (full_name or "").strip()
