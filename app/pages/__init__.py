@@ -8,6 +8,7 @@ from app.pages import (  # noqa: F401
     finances,
     invoice_detail,
     invoices,
+    location_owners,
     login,
     network,
     organization_detail,
