@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, text
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, String, text
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field, fk_field, one_of, ts_field
@@ -54,6 +54,9 @@ class User(SQLModel, table=True):
     status: str = Field(default=UserStatus.ACTIVE, sa_column=Column(String(16), nullable=False,
                                                                    server_default=UserStatus.ACTIVE.value))
     token_version: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default=text("0")))
+    # A temporary password set by an administrator: every page sends the user to change it first (issue 14).
+    must_change_password: bool = Field(default=False, sa_column=Column(Boolean, nullable=False,
+                                                                       server_default=text("false")))
     location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="RESTRICT")
     created_at: datetime = created_at_field()
     last_login_at: datetime | None = ts_field()

@@ -113,5 +113,5 @@ class AccountState(AppState):
             yield call.answer
             return
         self.token = call.value
-        self.saved = True
+        self.saved, self.must_change_password = True, False
         yield rx.toast.success("Password changed. Your other sessions have been logged out.")

@@ -23,6 +23,10 @@ def _password(label: str, name: str, complete: str) -> rx.Component:
 def account() -> rx.Component:
     return rx.vstack(
         page_header("Account", "Your profile and password."),
+        rx.cond(AppState.must_change_password,
+                rx.callout("An administrator set a temporary password for you. Choose your own password to "
+                           "continue.", icon="key-round", color_scheme="orange", width="100%",
+                           id="must-change-password")),
         rx.grid(
             rx.card(
                 rx.heading("Profile", size="4", margin_bottom="16px"),

@@ -407,9 +407,50 @@ def reset_password(*, session: Session, token: str, password: str) -> User:
     row, user = _open_token(session, token, RESET, lock=True)
     user.password_hash = password_hash
     user.token_version += 1
+    user.must_change_password = False
     row.used_at = utcnow()
     session.add_all([user, row])
     session.flush()
     revoke_reset_links(session=session, user_id=user.id)
     session.commit()
     return user
+
+
+# --- an administrator resets a user's password -------------------------------------------------------
+
+RESET_BY_LINK, RESET_TEMPORARY = "link", "temporary"
+
+
+def admin_reset_password(*, session: Session, scope: Scope, user_id: int, method: str,
+                         temporary_password: str = "") -> str:
+    """An administrator (or Customer Support, for the roles it manages) resets a user's password: by mailing a
+    reset link, or by setting a temporary password the user must change at next login. Either way every token
+    of the user is revoked at once (its open sessions end) and older reset links stop working. Audited; commits.
+    Returns the message to show. A refused mail saves nothing and raises MailError."""
+    scope.require(Cap.MANAGE_USERS)
+    if method not in (RESET_BY_LINK, RESET_TEMPORARY):
+        raise ValidationError("Choose how to reset: mail a link, or set a temporary password.", "method")
+    user = get_visible_user(session=session, scope=scope, user_id=user_id, lock=True)
+    if user.id == scope.user_id:
+        raise ValidationError("Change your own password on your account page.", "method")
+    if Role(user.role) not in ASSIGNABLE_ROLES.get(scope.role, frozenset()):
+        raise PermissionDenied(f"Your role may not reset the password of {ROLE_LABELS[Role(user.role)]} users.")
+    if user.status != "active":
+        raise Conflict(f"{user.email} is {user.status}; only an active account's password can be reset.")
+    user.token_version += 1  # every open session of the user ends now
+    revoke_reset_links(session=session, user_id=user.id)
+    orgs = bound_organizations(session=session, user=user)
+    audit.record(session=session, user_id=scope.user_id, organization_id=orgs[0].id if orgs else None,
+                 entity="user", entity_id=user.id, action="reset_password", changes={"method": method})
+    if method == RESET_TEMPORARY:
+        user.password_hash = hash_password(temporary_password)
+        user.must_change_password = True
+        session.add(user)
+        session.commit()
+        return f"{user.email} has a temporary password and must change it at the next login. Every session " \
+               "of the user has ended."
+    session.add(user)
+    token = _issue(session, user, RESET, scope.user_id)
+    sent = _send(session, reset_message(user=user, link=link_for(RESET, token)), f"password-reset-{user.id}")
+    where = f"e-mailed to {user.email}" if sent.delivered else f"queued for delivery to {user.email}"
+    return f"A reset link was {where}. Every session of the user has ended."
