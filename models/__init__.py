@@ -37,3 +37,7 @@ __all__ = [
     "SessionWindowAsOf", "StartWindowAsOf", "Tariff", "TariffRevision", "Transaction",
     "UnknownCharger", "User", "UserOrganization", "UserToken",
 ]
+
+from models.user import UserNotificationSwitch  # noqa: E402  (issue 14: settings page switches)
+
+__all__ += ["UserNotificationSwitch"]

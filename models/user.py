@@ -57,6 +57,9 @@ class User(SQLModel, table=True):
     # A temporary password set by an administrator: every page sends the user to change it first (issue 14).
     must_change_password: bool = Field(default=False, sa_column=Column(Boolean, nullable=False,
                                                                        server_default=text("false")))
+    # Self-service settings (issue 14): the zone multi-organization lists use, and how dates read.
+    timezone: str | None = Field(default=None, max_length=64)
+    date_format: str | None = Field(default=None, max_length=16)
     location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="RESTRICT")
     created_at: datetime = created_at_field()
     last_login_at: datetime | None = ts_field()
@@ -82,3 +85,14 @@ class LoginThrottle(SQLModel, table=True):
     failures: int = Field(default=0, sa_column=Column(Integer, nullable=False))
     window_started_at: datetime = created_at_field()
     locked_until: datetime | None = ts_field()
+
+
+class UserNotificationSwitch(SQLModel, table=True):
+    """A user's on/off switch per notification kind (issue 14's settings page). A stand-in until the
+    notifications work brings its own preferences model: absent means on."""
+
+    __tablename__ = "user_notification_switch"
+
+    user_id: int = Field(sa_column=Column(Integer, ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True))
+    kind: str = Field(sa_column=Column(String(32), primary_key=True))
+    enabled: bool = Field(sa_column=Column(Boolean, nullable=False))
