@@ -18,4 +18,5 @@ from app.pages import (  # noqa: F401
     transactions,
     unknown_chargers,
     users,
+    verify_email,
 )
