@@ -30,6 +30,8 @@ PAGES = [
     ("invoices", "/invoices", ".invoice-row, #invoices-table, :text('No invoices yet')"),
     ("organizations", "/organizations", ".org-row"),
     ("users", "/users", ".user-row"),
+    ("location-owners", "/location-owners", ".owner-row"),  # issue 14
+    ("account", "/account", "#settings-card"),  # issue 14
 ]
 
 

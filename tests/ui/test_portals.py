@@ -9,7 +9,14 @@ from core.clock import utcnow
 from core.events import EventType, notify
 from tests.ui.helpers import log_in, on
 from tests.ui.test_invitations import link_in
-from tests.utils.factories import make_charger, make_location_owner, make_org, make_priced_session, make_user
+from tests.utils.factories import (
+    PASSWORD,
+    make_charger,
+    make_location_owner,
+    make_org,
+    make_priced_session,
+    make_user,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -127,3 +134,25 @@ def test_sessions_today_moves_on_an_open_dashboard_when_sessions_stop(world, pag
         world.commit()
         expect(tile).to_have_text(str(n), timeout=20_000)
     assert page.evaluate("window.__stillHere") is True
+
+
+def test_a_user_changes_its_email_and_the_new_address_works_once_verified(world, page, mail_server):
+    user = make_user(world, role="accounts", email="before@example.test")
+    log_in(page, user.email)
+    page.goto("/account")
+    page.fill("#full_name", "Asha Perera")
+    page.fill("#timezone", "Asia/Colombo")
+    page.locator("#save-settings").click()
+    expect(page.get_by_text("Settings saved.")).to_be_visible()
+    page.fill("#new_email", "after@example.test")
+    page.fill("#email_password", PASSWORD)
+    page.locator("#change-email").click()
+    expect(page.locator("#email-notice")).to_contain_text("verification link was sent to after@example.test")
+
+    link = link_in(mail_server.inbox.wait_for("after@example.test"), "/verify-email/")
+    page.context.clear_cookies()
+    page.goto(link)
+    expect(page.get_by_text("E-mail address verified")).to_be_visible()
+    log_in(page, "after@example.test")
+    page.goto("/account")
+    expect(page.locator("#full_name")).to_have_value("Asha Perera")

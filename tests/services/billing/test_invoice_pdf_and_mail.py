@@ -198,3 +198,15 @@ def test_a_long_void_reason_wraps_inside_one_page_with_no_font_warning(session, 
     assert word in text.replace("\n", "")  # broken inside the word over several lines, all of it printed
     assert [str(w.message) for w in recwarn] == []
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_pdf_kwh_has_a_thousands_separator(session, invoiced):
+    org = session.get(Organization, invoiced["org"].id)
+    ch = make_charger(session, org, ocpp_id="BER-BIG")
+    make_priced_session(session, ch, stopped_at=at(5, month=11), energy_wh=1_951_561, energy="10")
+    clock.set(at(2, month=12))
+    result = invoicing.generate_bulk(session=session, scope=invoiced["scope"], period_start=date(2026, 11, 1),
+                                     period_end=date(2026, 11, 30), organization_ids=[org.id])
+    _, data = invoice_pdf(session=session, scope=invoiced["scope"], invoice_id=result.outcomes[0].invoice_id)
+    text = pdf_text(data)
+    assert "1,951.561" in text and "1951.561" not in text
