@@ -156,3 +156,12 @@ def test_a_user_changes_its_email_and_the_new_address_works_once_verified(world,
     log_in(page, "after@example.test")
     page.goto("/account")
     expect(page.locator("#full_name")).to_have_value("Asha Perera")
+
+
+def test_a_cpo_is_not_pointed_at_remote_actions_it_does_not_have(world, page):
+    lanka = make_org(world, slug="lanka-charge")
+    ch = make_charger(world, lanka, ocpp_id="LK-CFG")
+    log_in(page, make_user(world, role="cpo", orgs=[lanka]).email)
+    page.goto(f"/chargers/{ch.id}")
+    expect(page.get_by_text("No configuration read yet")).to_be_visible()
+    expect(page.get_by_text("Get all")).to_have_count(0)
