@@ -38,6 +38,7 @@ __all__ = [
     "UnknownCharger", "User", "UserOrganization", "UserToken",
 ]
 
+from models.owner_statement import OwnerStatement  # noqa: E402  (issue 14: commission statements)
 from models.user import UserNotificationSwitch  # noqa: E402  (issue 14: settings page switches)
 
-__all__ += ["UserNotificationSwitch"]
+__all__ += ["OwnerStatement", "UserNotificationSwitch"]
