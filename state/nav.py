@@ -28,6 +28,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Organizations", "/organizations", "building-2", Cap.VIEW_ORGANIZATIONS),
     NavItem("Users", "/users", "users", Cap.VIEW_USERS),
     NavItem("Location owners", "/location-owners", "store", Cap.MANAGE_LOCATION_OWNERS),
+    NavItem("Commission", "/commission", "hand-coins", Cap.VIEW_FINANCE),
 )
 
 HOME = "/dashboard"

@@ -4,6 +4,7 @@ from app.pages import (  # noqa: F401
     activate,
     charger_detail,
     chargers,
+    commission,
     dashboard,
     finances,
     invoice_detail,
