@@ -21,6 +21,14 @@ from tests.utils.factories import (
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
+@pytest.fixture(autouse=True)
+def patient_expect():
+    """This machine is shared and loaded: a page may take longer than Playwright's 5 s to answer."""
+    expect.set_options(timeout=30_000)
+    yield
+    expect.set_options(timeout=5_000)
+
+
 def test_a_cpo_assigns_an_owner_to_two_chargers_and_invites_the_owners_user_who_sees_them(
         world, page, browser, app_url, mail_server, screenshot):
     lanka = make_org(world, slug="lanka-charge", currency="LKR", timezone="Asia/Colombo")
