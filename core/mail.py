@@ -90,7 +90,8 @@ def send_message(msg: EmailMessage, *, outbox_name: str) -> SendResult:
     settings = get_settings()
     if not settings.smtp_url:
         path = write_outbox(msg, outbox_name)
-        return SendResult(False, recipient, f"SMTP is not configured (SMTP_URL), so the e-mail to {recipient} "
-                                            f"was written to {path}.", path)
+        # The message names no server path: it reaches browsers as a toast.
+        return SendResult(False, recipient, f"The e-mail to {recipient} is queued for delivery "
+                                            "(SMTP is not configured: SMTP_URL).", path)
     deliver(msg, parse_smtp_url(settings.smtp_url))
     return SendResult(True, recipient, f"E-mailed to {recipient}.")

@@ -99,3 +99,15 @@ def required_text(value: str | None, field: str, *, max_len: int = 200) -> str:
     if len(text) > max_len:
         raise ValidationError(f"{field.replace('_', ' ').capitalize()} must be at most {max_len} characters.", field)
     return text
+
+
+# Reasons (void, correction) are printed on invoices and PDFs: a paragraph, not a document.
+REASON_MAX = 500
+
+
+def optional_text(value: str | None, field: str, *, max_len: int) -> str | None:
+    """Stripped free text, None when empty; refused when it is longer than `max_len` or unstorable."""
+    text = check_text((value or "").strip(), field)
+    if len(text) > max_len:
+        raise ValidationError(f"{_title(field)} must be at most {max_len} characters (it has {len(text):,}).", field)
+    return text or None

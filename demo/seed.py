@@ -122,13 +122,15 @@ def seed_demo(*, session: Session) -> SeedResult:
                 owner = user_svc.create_location_owner(session=session, organization=org, name=owner_name)
                 created += 1
             owners[owner_name] = owner
-        if charger_svc.get_by_ocpp_id(session=session, ocpp_id=ocpp_id):
+        if (existing := charger_svc.get_by_ocpp_id(session=session, ocpp_id=ocpp_id)) is not None:
+            existing.simulated = existing.simulated or existing.organization_id == org.id  # a demo from before the flag
             continue
         tariff_id = session.execute(select(Tariff.id).where(Tariff.organization_id == org.id)).scalar()
         charger_svc.register_charger(
             session=session, ocpp_id=ocpp_id, organization=org, name=name, address=address,
             auth_key=DEMO_CHARGER_KEY, connectors=n_conn, latitude=Decimal(str(lat)), longitude=Decimal(str(lon)),
             vendor="Voltdesk Sim", model="VS-22", location_owner_id=owner.id if owner else None, tariff_id=tariff_id,
+            simulated=True,
         )
         created += 1
 
@@ -161,6 +163,8 @@ def seed_demo(*, session: Session) -> SeedResult:
 
 
 def demo_charger_ids(*, session: Session) -> list[str]:
-    """The network's chargers; customers' home chargers have their own simulator (demo/stack.py)."""
+    """The demo's own chargers (flagged `simulated`): chargers a user adds are never simulated, and customers'
+    home chargers have their own simulator (demo/stack.py)."""
     home = set(home_charger_ids(session=session))
-    return [c for c in session.execute(select(Charger.ocpp_id).order_by(Charger.ocpp_id)).scalars() if c not in home]
+    return [c for c in session.execute(select(Charger.ocpp_id).where(Charger.simulated).order_by(Charger.ocpp_id))
+            .scalars() if c not in home]

@@ -94,6 +94,8 @@ class Charger(SQLModel, table=True):
     firmware_version: str | None = Field(default=None, max_length=50)
     lifecycle_status: str = Field(default=LifecycleStatus.ACTIVE, sa_column=Column(String(16), nullable=False))
     visible: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, server_default=text("true")))
+    # One of the demo's own chargers: `make run` simulates exactly these, never chargers a user added.
+    simulated: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false")))
     location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="SET NULL")
     tariff_id: int | None = fk_field("tariff.id", nullable=True, ondelete="SET NULL")
     # OCPP security: 0 = no auth (only when explicitly set), 1 = Basic auth, 2 = Basic auth over TLS.

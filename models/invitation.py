@@ -14,7 +14,7 @@ from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field, fk_field, ts_field
 
-TOKEN_PURPOSES = ("invite", "reset")
+TOKEN_PURPOSES = ("invite", "reset", "email")
 OUTBOX_KINDS = ("password_reset",)
 
 
@@ -35,6 +35,8 @@ class UserToken(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     used_at: datetime | None = ts_field()
     revoked_at: datetime | None = ts_field()
+    # An e-mail change (purpose "email"): the address the link, sent there, verifies.
+    new_email: str | None = Field(default=None, max_length=254)
     # Who sent the invitation (None: the user asked for a password reset itself).
     created_by_id: int | None = fk_field("app_user.id", nullable=True, ondelete="SET NULL", index=False)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, text
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, String, text
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field, fk_field, one_of, ts_field
@@ -29,6 +29,10 @@ class LocationOwner(SQLModel, table=True):
     organization_id: int = fk_field("organization.id", ondelete="CASCADE")
     name: str = Field(sa_column=Column(String(200), nullable=False))
     email: str | None = Field(default=None, max_length=254)
+    # Contact details (issue 14): the CPO records who to call at the premises.
+    contact_name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    address: str | None = Field(default=None, max_length=500)
     created_at: datetime = created_at_field()
 
 
@@ -50,6 +54,12 @@ class User(SQLModel, table=True):
     status: str = Field(default=UserStatus.ACTIVE, sa_column=Column(String(16), nullable=False,
                                                                    server_default=UserStatus.ACTIVE.value))
     token_version: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default=text("0")))
+    # A temporary password set by an administrator: every page sends the user to change it first (issue 14).
+    must_change_password: bool = Field(default=False, sa_column=Column(Boolean, nullable=False,
+                                                                       server_default=text("false")))
+    # Self-service settings (issue 14): the zone multi-organization lists use, and how dates read.
+    timezone: str | None = Field(default=None, max_length=64)
+    date_format: str | None = Field(default=None, max_length=16)
     location_owner_id: int | None = fk_field("location_owner.id", nullable=True, ondelete="RESTRICT")
     created_at: datetime = created_at_field()
     # A client's custom role (models/client.py), in place of the base role's row of the permission table.
@@ -77,3 +87,14 @@ class LoginThrottle(SQLModel, table=True):
     failures: int = Field(default=0, sa_column=Column(Integer, nullable=False))
     window_started_at: datetime = created_at_field()
     locked_until: datetime | None = ts_field()
+
+
+class UserNotificationSwitch(SQLModel, table=True):
+    """A user's on/off switch per notification kind (issue 14's settings page). A stand-in until the
+    notifications work brings its own preferences model: absent means on."""
+
+    __tablename__ = "user_notification_switch"
+
+    user_id: int = Field(sa_column=Column(Integer, ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True))
+    kind: str = Field(sa_column=Column(String(32), primary_key=True))
+    enabled: bool = Field(sa_column=Column(Boolean, nullable=False))

@@ -28,6 +28,8 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 
 log = logging.getLogger("simulator")
+# HTTP answers to the websocket upgrade that mean "not you": an unknown id or a wrong AuthorizationKey.
+REFUSED = frozenset({401, 403, 404})
 # The demo seed's idTags (demo/seed.py): one set per client organization.
 DEMO_TAGS = ["LANKA--0001", "LANKA--0002", "LANKA--0003", "BERLIN-0001", "BERLIN-0002", "BERLIN-0003",
              "GOTHAM-0001", "GOTHAM-0002", "GOTHAM-0003"]
@@ -248,6 +250,14 @@ class Simulated:
                         receiver.cancel()
                         with contextlib.suppress(BaseException):
                             await receiver
+            except websockets.exceptions.InvalidStatus as exc:
+                if exc.response.status_code in REFUSED:  # unknown id or wrong key: retrying cannot help
+                    log.error("%s: the server refused the charger (HTTP %s); not retrying", self.ocpp_id,
+                              exc.response.status_code)
+                    return
+                log.info("%s: connection problem (%s); retrying in %.0f s", self.ocpp_id, exc, backoff)
+                await asyncio.sleep(min(backoff, max(0.0, until - time.monotonic())))
+                backoff = min(backoff * 2, 30)
             except (TimeoutError, OSError, websockets.exceptions.WebSocketException) as exc:
                 log.info("%s: connection problem (%s); retrying in %.0f s", self.ocpp_id, exc, backoff)
                 await asyncio.sleep(min(backoff, max(0.0, until - time.monotonic())))

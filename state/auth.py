@@ -91,5 +91,6 @@ class AccountState(AppState):
         if not call.ok:
             yield call.answer
             return
+        self.must_change_password = False
         self._forget()
         yield rx.redirect(f"{LOGIN}?password=1")

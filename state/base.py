@@ -31,6 +31,8 @@ from services.access.scope import Scope, scope_for
 from services.clients import clients as client_svc
 from state.nav import LOGIN, NAV
 
+ACCOUNT = "/account"  # where a user with a temporary password changes it
+
 ALL_ORGS = "all"
 LOGOUT_FORM = "logout-form"
 LOGOUT_ACTION = "/api/v1/auth/session/end"
@@ -62,6 +64,7 @@ class Identity:
     multi_org: bool
     org_options: list[dict[str, str]]
     org_choice: str
+    must_change_password: bool = False
 
 
 def _narrow(scope: Scope, choice: str) -> tuple[Scope, str]:
@@ -84,6 +87,7 @@ def _identity(session: Session, user: User, scope: Scope, choice: str) -> Identi
         role_label=roles.label_of(session, user) or ROLE_LABELS[Role(user.role)],
         routes=[item.route for item in NAV if scope.can(item.cap)],
         multi_org=scope.multi_org, org_options=options, org_choice=choice,
+        must_change_password=user.must_change_password,
     )
 
 
@@ -114,6 +118,8 @@ class AppState(rx.State):
     # The page's guard has run: the shell may render. `denied` says the role may not use the page.
     ready: bool = False
     denied: bool = False
+    # A temporary password from an administrator: the account page comes first (issue 14).
+    must_change_password: bool = False
 
     _user_id: int | None = None
 
@@ -166,6 +172,7 @@ class AppState(rx.State):
         self.user_name, self.user_email, self.role_label = ident.name, ident.email, ident.role_label
         self.allowed_routes = ident.routes
         self.multi_org, self.org_options, self.org_choice = ident.multi_org, ident.org_options, ident.org_choice
+        self.must_change_password = ident.must_change_password
 
     def _forget(self) -> None:
         """Forget everything about the user on this tab (a new login must never show the last one's menu)."""
@@ -236,6 +243,9 @@ class AppState(rx.State):
         except PermissionDenied:
             self.denied = True
         self.ready = True
+        if self.must_change_password and self.router.url.path.rstrip("/") != ACCOUNT:
+            return rx.redirect(ACCOUNT)
+        return None
 
     @rx.event
     def set_org(self, value: str):

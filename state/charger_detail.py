@@ -95,7 +95,7 @@ class ChargerDetailState(AppState):
     @rx.event
     async def load(self):
         try:
-            self.charger_id = int(self.router.page.params.get("id", 0))
+            self.charger_id = int(self.router.url.path.rstrip("/").rsplit("/", 1)[-1])
         except (TypeError, ValueError):
             self.charger_id = 0
         self.loading, self.answer_text, self.answer_action = True, "", ""

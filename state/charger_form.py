@@ -79,9 +79,16 @@ class ChargerFormState(AppState):
                      "connectors": "1"})
 
     @rx.event
+    def close_on_load(self):
+        """A fresh page starts with the dialog closed: a reload must not bring back a failed form."""
+        self.open = self.saving = False
+        self.error = self.error_field = self.new_key = self.new_key_charger = ""
+
+    @rx.event
     async def open_from_link(self):
         """/chargers?new=<id> (from the unknown chargers list) opens the create form prefilled."""
-        new = self.router.page.params.get("new")
+        self.close_on_load()
+        new = self.router.url.query_parameters.get("new")
         if new and (await self.get_state(ChargersState)).can_manage:
             return ChargerFormState.open_new(str(new))
 

@@ -60,6 +60,8 @@ class ChargersState(PagedTable, AppState):
             "id": str(r.id), "ocpp_id": r.ocpp_id, "name": r.name, "organization": r.organization_name,
             "address": r.address or MISSING, "status": r.status, "lifecycle": r.lifecycle_status,
             "visible": "Visible" if r.visible else "Hidden", "heartbeat": when(r.last_heartbeat_at, r.timezone),
+            "organization_id": str(r.organization_id), "owner": r.location_owner or MISSING,
+            "owner_id": str(r.location_owner_id or ""),
         } for r in rows]
 
     @rx.event

@@ -6,6 +6,7 @@ in the user's scope reports a change, without a reload.
 """
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC
 from decimal import Decimal
 from typing import ClassVar
@@ -13,6 +14,7 @@ from typing import ClassVar
 import reflex as rx
 
 from core.clock import utcnow
+from core.events import EventType
 from core.fmt import chart_label, kwh, pages, when
 from core.money import format_money
 from models.charger import ChargerStatus
@@ -24,6 +26,8 @@ from state.base import AppState, Filters, PagedTable
 ROUTE = "/dashboard"
 CARDS_PER_PAGE = 24
 PERFORMANCE_PER_PAGE = 10
+# Session starts and stops refresh the revenue, energy and session tiles at most this often per browser.
+SUMMARY_SECONDS = 3.0
 PERIOD_LABELS = {"today": "Today", "week": "This week", "month": "This month", "year": "This year"}
 
 
@@ -225,7 +229,18 @@ class DashboardState(PagedTable, AppState):
                 return (self._generation == generation and self.router.route_id in ("", ROUTE)
                         and live.client_connected(token))
 
+        summarised = [0.0]  # when this follower last refreshed the tiles (event-loop time)
+
         async def apply(batch: list[dict]) -> None:
+            if any(e.get("type") == EventType.TRANSACTION for e in batch):
+                # Sessions started or stopped: the tiles move too, at most every SUMMARY_SECONDS per browser.
+                # Waiting here lets a busy network's events pile up into the next batch instead of flooding.
+                loop = asyncio.get_running_loop()
+                if (wait := summarised[0] + SUMMARY_SECONDS - loop.time()) > 0:
+                    await asyncio.sleep(wait)
+                summarised[0] = loop.time()
+                async with self:
+                    await self._fetch_summary()
             ids = {int(e["charger_id"]) for e in batch if e.get("charger_id") is not None}
             async with self:
                 shown = [int(c["id"]) for c in self.cards]

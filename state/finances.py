@@ -59,7 +59,8 @@ def tree_rows(totals: list[finance.OrgTotals], rollup: bool) -> list[dict[str, s
     """Organizations in tree order (parents before children, by name), one row per currency.
 
     `rollup` picks the figures including every sub-organization in scope; otherwise the organization's
-    own chargers only. An organization's own currency comes first."""
+    own chargers only. An organization's own currency comes first; every further line is named too, so no row
+    is only a currency badge."""
     by_id = {t.organization_id: t for t in totals}
     children: dict[int | None, list[finance.OrgTotals]] = {}
     for t in totals:
@@ -72,7 +73,8 @@ def tree_rows(totals: list[finance.OrgTotals], rollup: bool) -> list[dict[str, s
             figures = t.rollup if rollup else t.own
             currencies = sorted(figures, key=lambda c: (c != t.currency, c))
             for i, cur in enumerate(currencies):
-                out.append({"id": str(t.organization_id), "organization": t.organization if i == 0 else "",
+                label = t.organization if i == 0 else f"{t.organization} · in {cur}"
+                out.append({"id": str(t.organization_id), "organization": label,
                             "indent": f"{depth * 20}px", "currency": cur,
                             "has_children": "yes" if children.get(t.organization_id) else "",
                             **figure_cells(figures[cur], cur)})

@@ -126,7 +126,7 @@ class InvoiceDetailState(AppState):
     @rx.event
     async def load(self):
         try:
-            self.invoice_id = int(self.router.page.params.get("id", 0))
+            self.invoice_id = int(self.router.url.path.rstrip("/").rsplit("/", 1)[-1])
         except (TypeError, ValueError):
             self.invoice_id = 0
         self.info, self.not_found, self.notice, self.correction = {}, False, "", {}

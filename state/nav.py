@@ -33,6 +33,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Settings", "/settings/support-links", "settings", Cap.VIEW_CUSTOMERS),
     NavItem("Notifications", "/notifications", "bell", Cap.VIEW_DASHBOARD),
     NavItem("Compose message", "/notifications/compose", "send", Cap.SEND_CUSTOMER_MESSAGES),
+    NavItem("Location owners", "/location-owners", "store", Cap.MANAGE_LOCATION_OWNERS),
+    NavItem("Commission", "/commission", "hand-coins", Cap.VIEW_FINANCE),
 )
 
 HOME = "/dashboard"

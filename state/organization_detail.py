@@ -47,11 +47,17 @@ FIELD_LABELS = {
     "price_per_minute": "Price per minute", "session_fee": "Session fee", "idle_fee_per_minute": "Idle fee per minute",
     "idle_grace_minutes": "Idle grace (min)", "vat_inclusive": "VAT inclusive", "bands": "Time-of-day bands",
     "is_default": "Default tariff", "tariff_id": "Tariff",
+    "ocpp_id": "Charger id (OCPP)", "organization_id": "Organization", "lifecycle_status": "Lifecycle status",
+    "latitude": "Latitude", "longitude": "Longitude", "connectors": "Connectors", "visible": "Visible on dashboards",
+    "auth_key": "AuthorizationKey", "email": "Email", "role": "Role", "status": "Status", "full_name": "Full name",
 }
 ACTION_LABELS = {
     ("organization", "update"): "Settings changed", ("organization", "set_logo"): "Logo uploaded",
     ("commission_contract", "create"): "Commission contract added", ("tariff", "create"): "Tariff created",
     ("tariff", "update"): "Tariff changed", ("charger", "assign_tariff"): "Charger tariff assigned",
+    ("charger", "create"): "Charger registered", ("charger", "update"): "Charger changed",
+    ("charger", "regenerate_key"): "AuthorizationKey regenerated",
+    ("charger", "assign_owner"): "Location owner assigned",
 }
 DECIMAL_RE = re.compile(r"^-?\d+\.\d+$")
 EMPTY_BAND = {"start": "", "end": "", "price_per_kwh": ""}
@@ -73,6 +79,13 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _shown(e: audit_svc.AuditRow, key: str, value: Any) -> str:
+    """An id field shows the name it points to (a row deleted since shows its id); anything else as text."""
+    if key in audit_svc.NAMED_IDS and value:
+        return e.names.get(f"{key}:{value}", f"#{value}")
+    return _text(value)
+
+
 def audit_rows(entries: list[audit_svc.AuditRow], tz: str) -> list[dict[str, str]]:
     """One row per changed field: when, who, what, field, old → new."""
     out = []
@@ -81,9 +94,9 @@ def audit_rows(entries: list[audit_svc.AuditRow], tz: str) -> list[dict[str, str
         what = ACTION_LABELS.get((e.entity, e.action), f"{e.entity} {e.action}".replace("_", " ").capitalize())
         for key, change in (e.changes or {}).items():
             if isinstance(change, dict) and {"old", "new"} <= change.keys():
-                old, new = _text(change["old"]), _text(change["new"])
+                old, new = _shown(e, key, change["old"]), _shown(e, key, change["new"])
             else:
-                old, new = "", _text(change)
+                old, new = "", _shown(e, key, change)
             out.append({"id": str(e.id), "when": at, "who": e.user_email or "System", "what": what,
                         "field": FIELD_LABELS.get(key, key), "old": old, "new": new})
     return out

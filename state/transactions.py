@@ -222,7 +222,7 @@ class TransactionsState(PagedTable, AppState):
         self.rows = [{
             "id": str(r.id), "organization": r.organization_name, "charger": r.charger_ocpp_id,
             "charger_name": r.charger_name, "connector": str(r.connector_id), "id_tag": r.id_tag,
-            "started": when(r.started_at, r.timezone), "duration": duration(r.duration_seconds),
+            "started": when(r.started_at, tz), "duration": duration(r.duration_seconds),
             "energy": kwh(r.energy_kwh, unit=False), "amount": format_money(r.amount_gross, r.currency),
             "status": status_label(r.status, r.flags), "flags": ", ".join(r.flags),
         } for r in page.items]
@@ -235,8 +235,8 @@ class TransactionsState(PagedTable, AppState):
         self.chart, self.currencies = chart_rows(out["points"], granularity=granularity, start=start, end=end)
         if self.revenue_currency not in self.currencies:
             self.revenue_currency = self.currencies[0] if self.currencies else ""
-        self.timezone_note = (f"Dates and times are in {tz}." if tz != "UTC" else
-                              "Dates are each organization's local days; times show each session's timezone.")
+        self.timezone_note = (f"Times are in {tz} (your settings choose it when you see several "
+                              "organizations); date filters use each organization's local days.")
 
     def _show_breakdown(self, found: svc.BreakdownPage) -> None:
         self.breakdown_total = found.total

@@ -62,6 +62,11 @@ class UsersState(PagedTable, AppState):
     new_owner: str = NONE
     form_error: str = ""
     saving: bool = False
+    # The password reset dialog (issue 14).
+    reset_open: bool = False
+    reset_user: dict[str, str] = {}
+    reset_method: str = "link"
+    reset_error: str = ""
 
     @rx.var
     def inviting(self) -> bool:
@@ -80,24 +85,27 @@ class UsersState(PagedTable, AppState):
             rows, total = svc.list_users(session=session, scope=scope, search=search, limit=limit, offset=offset)
             pending = invite_svc.pending_invitations(session=session, scope=scope, user_ids=[r.id for r in rows])
             notes = {uid: _invite_note(p) for uid, p in pending.items()}
-            return rows, total, bool(svc.assignable_roles(scope)), user.id, notes
+            return rows, total, svc.assignable_roles(scope), user.id, notes
 
         call = await self._call(work, cap=Cap.VIEW_USERS)
         self.loading = False
         if not call.ok:
             yield call.answer
             return
-        rows, total, can_manage, me, notes = call.value
-        self.total, self.can_manage, self.me = total, can_manage, str(me)
+        rows, total, assignable, me, notes = call.value
+        self.total, self.can_manage, self.me = total, bool(assignable), str(me)
         self.rows = [{
             "id": str(r.id), "email": r.email, "name": r.full_name or MISSING, "role": r.role_label,
             "status": r.status, "organizations": ", ".join(r.organizations) or "All organizations",
             "invite_note": notes.get(r.id, "") if r.status == "invited" else "",
             "invite_expired": "yes" if notes.get(r.id, "").endswith("expired") else "",
+            # Only actions this role may take on this user are offered (Support never sees Disable on an Admin).
+            "manageable": "yes" if r.role in assignable and r.id != me else "",
         } for r in rows]
 
     @rx.event
     async def load(self):
+        self.dialog_open = self.reset_open = False  # a fresh page starts with its dialogs closed
         async for update in self._fetch():
             yield update
 
@@ -116,6 +124,41 @@ class UsersState(PagedTable, AppState):
         yield rx.toast.success(f"{email} is now {new_status}.")
         async for update in self._fetch():
             yield update
+
+    @rx.event
+    def open_reset(self, user_id: str):
+        self.reset_user = next((r for r in self.rows if r["id"] == user_id), {})
+        self.reset_method, self.reset_error, self.reset_open = "link", "", True
+
+    @rx.event
+    def set_reset_open(self, value: bool):
+        self.reset_open = value
+
+    @rx.event
+    def set_reset_method(self, value: str):
+        self.reset_method = value
+
+    @rx.event
+    async def reset_password(self, form: dict):
+        user_id, method = _id(self.reset_user.get("id", "0")), self.reset_method
+
+        def work(session, user, scope):
+            return invite_svc.admin_reset_password(session=session, scope=scope, user_id=user_id, method=method,
+                                                   temporary_password=form.get("temporary_password", ""))
+
+        try:
+            call = await self._call(work, cap=Cap.MANAGE_USERS, form=lambda message, _: self._reset_failed(message))
+        except MailError as exc:
+            self.reset_error = f"{exc} Nothing was changed; try again."
+            return
+        if not call.ok:
+            yield call.answer
+            return
+        self.reset_open = False
+        yield rx.toast.success(call.value)
+
+    def _reset_failed(self, message: str) -> None:
+        self.reset_error = message
 
     @rx.event
     async def resend_invitation(self, user_id: str):

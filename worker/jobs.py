@@ -8,7 +8,7 @@ from core.clock import utcnow
 from core.db import session_scope
 from services.access import invitations
 from services.billing import cycles as billing_cycle
-from services.billing import invoicing
+from services.billing import invoicing, owner_statements
 from services.customers import billing as customer_billing_svc
 from services.notifications import alerts as notification_alerts
 from services.notifications import composer as notification_composer
@@ -29,8 +29,13 @@ def tick() -> dict[str, int]:
     if overdue:
         log.info("overdue: %s", ", ".join(overdue))
     counts = Counter(o.outcome for o in outcomes)
+    # Issue 14: location owners' monthly commission statements, once per owner and closed month.
+    with session_scope() as session:
+        statements = owner_statements.make_due_statements(session=session)
+    if statements:
+        log.info("commission statements made: %s", statements)
     return {"made": counts["made"], "skipped": counts["skipped"], "failed": counts["failed"],
-            "overdue": len(overdue)}
+            "overdue": len(overdue), "statements": statements}
 
 
 def send_mail() -> int:

@@ -9,6 +9,7 @@ from app.pages import (  # noqa: F401
     # The OEM tier (issue 15).
     client_detail,
     clients,
+    commission,
     composer,
     customer_portal,
     customers,
@@ -16,6 +17,7 @@ from app.pages import (  # noqa: F401
     finances,
     invoice_detail,
     invoices,
+    location_owners,
     login,
     network,
     notifications,
@@ -26,4 +28,5 @@ from app.pages import (  # noqa: F401
     transactions,
     unknown_chargers,
     users,
+    verify_email,
 )

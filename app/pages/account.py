@@ -1,10 +1,12 @@
-"""Account: who am I, and changing my password."""
+"""Account: who am I, my password, my settings (name, time zone, date format, notifications) and e-mail."""
 import reflex as rx
 
 from app.components.layout import template
 from app.components.ui import page_header
+from services.access.settings import DATE_FORMAT_LABELS, NOTIFICATION_KINDS
 from state.auth import AccountState
 from state.base import AppState
+from state.settings import SettingsState
 
 
 def _row(label: str, value) -> rx.Component:
@@ -19,10 +21,69 @@ def _password(label: str, name: str, complete: str) -> rx.Component:
     )
 
 
-@template(route="/account", title="Account")
+def _input(label: str, name: str, value=None, **props) -> rx.Component:
+    extra = {"default_value": value} if value is not None else {}
+    return rx.vstack(rx.text(label, as_="label", html_for=name, size="2", weight="medium"),
+                     rx.input(id=name, name=name, width="100%", **extra, **props), spacing="1", width="100%")
+
+
+def _settings() -> rx.Component:
+    return rx.card(
+        rx.heading("Settings", size="4", margin_bottom="12px"),
+        rx.form(rx.vstack(
+            _input("Name", "full_name", SettingsState.full_name, key=SettingsState.full_name),
+            _input("Time zone", "timezone", SettingsState.timezone, key=SettingsState.timezone,
+                   placeholder="Europe/Berlin; empty: UTC in lists of several organizations"),
+            rx.text("Lists that span several organizations show every time in this zone.", size="1",
+                    color_scheme="gray"),
+            rx.text("Date format", size="2", weight="medium"),
+            rx.radio_group.root(rx.hstack(*[rx.radio_group.item(label, value=key)
+                                           for key, label in DATE_FORMAT_LABELS.items()], spacing="4"),
+                                value=SettingsState.date_format, on_change=SettingsState.set_date_format,
+                                name="date_format", id="date-format"),
+            rx.text("Notifications", size="2", weight="medium"),
+            *[rx.hstack(rx.switch(checked=SettingsState.notifications[kind],
+                                  on_change=lambda v, kind=kind: SettingsState.switch(kind, v),
+                                  name=f"notify_{kind}", id=f"notify-{kind}"),
+                        rx.text(label, size="2"), spacing="2", align="center")
+              for kind, label in NOTIFICATION_KINDS.items()],
+            rx.cond(SettingsState.error != "", rx.callout(SettingsState.error, icon="triangle-alert",
+                                                          color_scheme="red", size="1", width="100%",
+                                                          role="alert", id="settings-error")),
+            rx.button("Save settings", type="submit", id="save-settings"),
+            spacing="3", width="100%"),
+            on_submit=SettingsState.save, reset_on_submit=False, no_validate=True),
+        size="3", id="settings-card")
+
+
+def _email_change() -> rx.Component:
+    return rx.card(
+        rx.heading("Change e-mail", size="4", margin_bottom="4px"),
+        rx.text("We send a link to the new address; your login changes once you open it.", size="2",
+                color_scheme="gray"),
+        rx.form(rx.vstack(
+            _input("New e-mail", "new_email", auto_complete="email"),
+            _password("Your password", "email_password", "current-password"),
+            rx.cond(SettingsState.email_error != "",
+                    rx.callout(SettingsState.email_error, icon="triangle-alert", color_scheme="red", size="1",
+                               width="100%", role="alert", id="email-error")),
+            rx.cond(SettingsState.email_notice != "",
+                    rx.callout(SettingsState.email_notice, icon="mail-check", color_scheme="green", size="1",
+                               width="100%", id="email-notice")),
+            rx.button("Send verification link", type="submit", id="change-email"),
+            spacing="3", width="100%", margin_top="16px"),
+            on_submit=SettingsState.change_email, reset_on_submit=True, no_validate=True),
+        size="3")
+
+
+@template(route="/account", title="Account", on_load=SettingsState.load)
 def account() -> rx.Component:
     return rx.vstack(
         page_header("Account", "Your profile and password."),
+        rx.cond(AppState.must_change_password,
+                rx.callout("An administrator set a temporary password for you. Choose your own password to "
+                           "continue.", icon="key-round", color_scheme="orange", width="100%",
+                           id="must-change-password")),
         rx.grid(
             rx.card(
                 rx.heading("Profile", size="4", margin_bottom="16px"),
@@ -53,6 +114,8 @@ def account() -> rx.Component:
                 ),
                 size="3",
             ),
+            _settings(),
+            _email_change(),
             columns=rx.breakpoints(initial="1", md="2"), spacing="5", width="100%", align="start",
         ),
         width="100%",

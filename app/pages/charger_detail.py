@@ -174,7 +174,7 @@ def _actions() -> rx.Component:
     )
 
 
-@template(route="/chargers/[id]", title="Charger", cap=Cap.VIEW_CHARGERS, on_load=S.load)
+@template(route="/chargers/[id]", title="Charger", cap=Cap.VIEW_CHARGERS, on_load=[S.load, F.close_on_load])
 def charger_detail() -> rx.Component:
     return rx.cond(
         S.loading & (S.info.length() == 0),
@@ -212,8 +212,12 @@ def charger_detail() -> rx.Component:
                           rx.cond(S.configuration_at != "", rx.text("Read ", S.configuration_at, size="2",
                                                                    color_scheme="gray")), width="100%"),
                 _table(["Key", "Value", "Access"], S.configuration, _config_row,
-                       empty_state("settings", "No configuration read yet",
-                                   "Use “Get all” under Remote actions to read the charger's keys."), "config-table"),
+                       rx.cond(S.can_command,
+                               empty_state("settings", "No configuration read yet",
+                                           "Use “Get all” under Remote actions to read the charger's keys."),
+                               # Only roles that command chargers are pointed at a remote action.
+                               empty_state("settings", "No configuration read yet",
+                                           "A technical user reads the charger's keys.")), "config-table"),
                 claim_code_card(),  # customers (issue 9)
                 charger_dialog(),
                 key_dialog(),

@@ -79,7 +79,7 @@ def charger_dialog() -> rx.Component:
                         rx.spacer(),
                         rx.vstack(
                             rx.text("Visible on dashboards", size="2", weight="medium"),
-                            rx.switch(checked=F.visible, on_change=F.set_visible, id="charger-visible"),
+                            rx.switch(checked=F.visible, on_change=F.set_visible, id="charger-visible", name="visible"),
                             spacing="1", align="end",
                         ),
                         width="100%", align="end",
@@ -94,7 +94,8 @@ def charger_dialog() -> rx.Component:
                     ),
                     spacing="3", width="100%",
                 ),
-                on_submit=F.save, key=F.form_key, reset_on_submit=False,
+                # no_validate: the server checks every field and names the problem (connectors −3, 0, 100).
+                on_submit=F.save, key=F.form_key, reset_on_submit=False, no_validate=True,
             ),
             max_width="620px",
         ),

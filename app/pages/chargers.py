@@ -2,6 +2,7 @@
 import reflex as rx
 
 from app.components.layout import template
+from app.components.owner_assign import assign_dialog, bulk_bar, owner_cell, select_cell, select_header
 from app.components.ui import (
     empty_state,
     lifecycle_badge,
@@ -20,6 +21,7 @@ from state.base import AppState
 from state.charger_form import ChargerFormState
 from state.chargers import ANY, PAGE_SIZES
 from state.chargers import ChargersState as S
+from state.owner_assign import OwnerAssignState
 
 
 def _sortable(label: str, column: str) -> rx.Component:
@@ -70,10 +72,12 @@ def _visible_filter() -> rx.Component:
 
 def _row(r) -> rx.Component:
     return rx.table.row(
+        select_cell(r),
         rx.table.cell(rx.link(rx.code(r["ocpp_id"], variant="ghost", weight="medium", white_space="nowrap"),
                               href="/chargers/" + r["id"])),
         rx.table.cell(r["name"]),
         rx.table.cell(r["organization"]),
+        owner_cell(r),
         rx.table.cell(rx.text(r["address"], color_scheme="gray", size="1"), max_width="180px"),
         rx.table.cell(status_badge(r["status"])),
         rx.table.cell(lifecycle_badge(r["lifecycle"])),
@@ -84,7 +88,8 @@ def _row(r) -> rx.Component:
     )
 
 
-@template(route="/chargers", title="Chargers", cap=Cap.VIEW_CHARGERS, on_load=[S.load, ChargerFormState.open_from_link])
+@template(route="/chargers", title="Chargers", cap=Cap.VIEW_CHARGERS,
+          on_load=[S.load, ChargerFormState.open_from_link, OwnerAssignState.load])
 def chargers() -> rx.Component:
     return rx.vstack(
         page_header("Chargers", "Every charger in your network, with its live and lifecycle status.",
@@ -104,14 +109,16 @@ def chargers() -> rx.Component:
             ),
             gap="12px", wrap="wrap", width="100%", align="center",
         ),
+        bulk_bar(),
         table_card(
             rows_or_empty(
                 S,
                 empty_state("plug-zap", "No chargers found", "Nothing matches your search and filters."),
                 rx.table.root(
                     rx.table.header(rx.table.row(
+                        select_header(),
                         _sortable("ID", "ocpp_id"), _sortable("Name", "name"),
-                        _sortable("Organization", "organization"),
+                        _sortable("Organization", "organization"), rx.table.column_header_cell("Location owner"),
                         _sortable("Address", "address"), _sortable("Status", "status"),
                         _sortable("Lifecycle", "lifecycle_status"), _sortable("Visible", "visible"),
                         _sortable("Heartbeat", "last_heartbeat_at"),
@@ -124,5 +131,6 @@ def chargers() -> rx.Component:
         pager(S.page, S.page_count, S.go_page, S.range_label),
         charger_dialog(),
         key_dialog(),
+        assign_dialog(),
         spacing="4", width="100%",
     )

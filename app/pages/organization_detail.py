@@ -122,7 +122,7 @@ def _profile() -> rx.Component:
                           _error("address"), spacing="1", width="100%"),
                 _save_bar("profile"),
             ),
-            on_submit=S.save_profile, reset_on_submit=False, width="100%",
+            on_submit=S.save_profile, reset_on_submit=False, no_validate=True, width="100%",
         ),
         spacing="4", width="100%",
     )
@@ -165,7 +165,7 @@ def _billing() -> rx.Component:
             ),
             spacing="4", width="100%",
         ),
-        on_submit=S.save_billing, reset_on_submit=False, width="100%",
+        on_submit=S.save_billing, reset_on_submit=False, no_validate=True, width="100%",
     )
 
 
@@ -223,7 +223,7 @@ def _contracts() -> rx.Component:
             ),
             spacing="3", width="100%",
         ),
-        on_submit=S.add_contract, reset_on_submit=False, width="100%", id="contract-form",
+        on_submit=S.add_contract, reset_on_submit=False, no_validate=True, width="100%", id="contract-form",
     )
     return _section(
         "Commission contracts", "The platform's and location owners' shares of each session, from a date onward.",

@@ -26,7 +26,8 @@ def _row(r) -> rx.Component:
     )
 
 
-@template(route="/unknown-chargers", title="Unknown chargers", cap=Cap.VIEW_UNKNOWN_CHARGERS, on_load=S.load)
+@template(route="/unknown-chargers", title="Unknown chargers", cap=Cap.VIEW_UNKNOWN_CHARGERS,
+          on_load=[S.load, F.close_on_load])
 def unknown_chargers() -> rx.Component:
     return rx.vstack(
         page_header("Unknown chargers", "Chargers that tried to connect without being registered. "

@@ -76,6 +76,7 @@ def _create_dialog() -> rx.Component:
                 ),
                 on_submit=S.create,
                 reset_on_submit=False,
+                no_validate=True,  # the server's message, not the browser's bubble
             ),
             max_width="460px",
         ),
@@ -84,10 +85,37 @@ def _create_dialog() -> rx.Component:
     )
 
 
+def _reset_dialog() -> rx.Component:
+    return rx.dialog.root(rx.dialog.content(
+        rx.dialog.title("Reset the password of ", S.reset_user["email"]),
+        rx.dialog.description("Every session of the user ends at once.", size="2", color_scheme="gray",
+                              margin_bottom="12px"),
+        rx.form(rx.vstack(
+            rx.radio_group.root(
+                rx.vstack(rx.radio_group.item("Mail a reset link", value="link"),
+                          rx.radio_group.item("Set a temporary password, to change at the next login",
+                                              value="temporary"), spacing="2"),
+                value=S.reset_method, on_change=S.set_reset_method, id="reset-method", name="method"),
+            rx.cond(S.reset_method == "temporary",
+                    _text_field("Temporary password", "temporary_password", type="password",
+                                auto_complete="new-password")),
+            rx.cond(S.reset_error != "", rx.callout(S.reset_error, icon="triangle-alert", color_scheme="red",
+                                                    size="1", width="100%", role="alert", id="reset-error")),
+            rx.hstack(rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
+                      rx.button("Reset password", type="submit", color_scheme="orange", id="reset-submit"),
+                      justify="end", width="100%", spacing="3"),
+            spacing="3", width="100%"),
+            on_submit=S.reset_password, reset_on_submit=True, no_validate=True),
+        max_width="460px"), open=S.reset_open, on_open_change=S.set_reset_open)
+
+
 def _actions(u) -> rx.Component:
     return rx.cond(
-        S.can_manage & (u["id"] != S.me),
+        u["manageable"] != "",
         rx.hstack(
+            rx.cond(u["status"] == "active",
+                    rx.button(rx.icon("key-round", size=14), "Reset password", size="1", variant="soft",
+                              color_scheme="orange", on_click=S.open_reset(u["id"]), class_name="reset-password")),
             rx.cond(u["status"] == "invited",
                     rx.button(rx.icon("send", size=14), "Resend invitation", size="1", variant="soft",
                               on_click=S.resend_invitation(u["id"]), class_name="resend-invitation")),
@@ -151,5 +179,6 @@ def users() -> rx.Component:
         ),
         pager(S.page, S.page_count, S.go_page, rx.text(S.total, " users")),
         _create_dialog(),
+        _reset_dialog(),
         spacing="4", width="100%",
     )

@@ -1,7 +1,7 @@
 """The audit log: who changed what, when, old value → new value."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from models import AuditLog, User
+from models import AuditLog, Charger, LocationOwner, Organization, Tariff, User
 from services.access.scope import Scope
 
 
@@ -50,6 +50,28 @@ class AuditRow:
     entity_id: str
     action: str
     changes: dict[str, Any]
+    # "field:id" → the row's name, for the id fields of `changes` (the log stores ids; people read names).
+    names: dict[str, str] = field(default_factory=dict)
+
+
+# Id fields in changes, and the name column that labels them.
+NAMED_IDS = {"organization_id": (Organization, Organization.name), "tariff_id": (Tariff, Tariff.name),
+             "location_owner_id": (LocationOwner, LocationOwner.name), "charger_id": (Charger, Charger.ocpp_id)}
+
+
+def _names(session: Session, entries: list[AuditLog]) -> dict[str, str]:
+    wanted: dict[str, set[int]] = {}
+    for e in entries:
+        for key, change in (e.changes or {}).items():
+            if key in NAMED_IDS:
+                values = change.values() if isinstance(change, dict) else [change]
+                wanted.setdefault(key, set()).update(v for v in values if isinstance(v, int))
+    out = {}
+    for key, ids in wanted.items():
+        model, column = NAMED_IDS[key]
+        for row_id, name in session.execute(select(model.id, column).where(model.id.in_(ids))):
+            out[f"{key}:{row_id}"] = name
+    return out
 
 
 def list_entries(*, session: Session, scope: Scope, organization_id: int | None = None, entity: str | None = None,
@@ -63,6 +85,9 @@ def list_entries(*, session: Session, scope: Scope, organization_id: int | None 
         stmt = stmt.where(AuditLog.entity == entity)
     if entity_id is not None:
         stmt = stmt.where(AuditLog.entity_id == str(entity_id))
-    rows = session.execute(stmt.order_by(AuditLog.created_at.desc(), AuditLog.id.desc()).limit(limit).offset(offset))
+    rows = session.execute(stmt.order_by(AuditLog.created_at.desc(), AuditLog.id.desc()).limit(limit)
+                           .offset(offset)).all()
+    names = _names(session, [a for a, _ in rows])
     return [AuditRow(a.id, a.created_at, a.user_id, email, a.organization_id, a.entity, a.entity_id, a.action,
-                     a.changes) for a, email in rows]
+                     a.changes, {k: v for k, v in names.items() if k.split(":")[0] in (a.changes or {})})
+            for a, email in rows]

@@ -276,6 +276,7 @@ def change_password(*, session: Session, user: User, current: str, new: str) -> 
         raise ValidationError("Current password is incorrect.", "current_password")
     user.password_hash = hash_password(new)
     user.token_version += 1
+    user.must_change_password = False
     session.add(user)
     revoke_reset_links(session=session, user_id=user.id)
     session.commit()

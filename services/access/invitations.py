@@ -38,17 +38,18 @@ from core.clock import utcnow
 from core.config import get_settings
 from core.errors import Conflict, ValidationError
 from core.mail import MailError, SendResult, send_message
+from core.validation import validate_email
 from models import MailOutbox, User, UserToken
 from services.access import audit
-from services.access.auth import hash_password, normalize_email, revoke_reset_links
+from services.access.auth import hash_password, normalize_email, revoke_reset_links, verify_password
 from services.access.permissions import ASSIGNABLE_ROLES, ROLE_LABELS, Cap, PermissionDenied, Role
 from services.access.scope import Scope
 from services.access.users import bound_organizations, get_visible_user, provision_user, visibility_clause
 
 log = logging.getLogger(__name__)
 
-INVITE, RESET = "invite", "reset"
-ACTIVATE_PATH, RESET_PATH = "/activate/", "/reset-password/"
+INVITE, RESET, EMAIL = "invite", "reset", "email"
+ACTIVATE_PATH, RESET_PATH, VERIFY_EMAIL_PATH = "/activate/", "/reset-password/", "/verify-email/"
 # A second reset mail to the same account within this window is not sent (no mail-bombing through the form).
 RESET_COOLDOWN = timedelta(seconds=60)
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
@@ -65,6 +66,14 @@ class LinkError(ValidationError):
 
 
 _MESSAGES = {
+    EMAIL: {
+        "invalid": "This verification link is not valid. Check that you opened the whole link from the e-mail.",
+        "replaced": "This verification link was replaced by a newer e-mail change. Use the most recent e-mail.",
+        "expired": "This verification link has expired: links are valid for {ttl}. Change the e-mail again "
+                   "from your account page.",
+        "used": "This e-mail address is already verified. Log in with it.",
+        "disabled": "This account has been disabled. Contact your administrator.",
+    },
     INVITE: {
         "invalid": "This activation link is not valid. Check that you opened the whole link from the e-mail, "
                    "or ask for a new invitation.",
@@ -113,7 +122,8 @@ def hash_token(token: str) -> str:
 
 def link_for(purpose: str, token: str) -> str:
     base = get_settings().public_url.rstrip("/")
-    return f"{base}{ACTIVATE_PATH if purpose == INVITE else RESET_PATH}{token}"
+    path = {INVITE: ACTIVATE_PATH, RESET: RESET_PATH, EMAIL: VERIFY_EMAIL_PATH}[purpose]
+    return f"{base}{path}{token}"
 
 
 def _issue(session: Session, user: User, purpose: str, created_by_id: int | None) -> str:
@@ -196,7 +206,7 @@ def _result(user: User, sent: SendResult, verb: str) -> InviteResult:
     if sent.delivered:
         text = f"Invitation {verb} to {user.email}. The link is valid for {_ttl_words(INVITE)}."
     else:
-        text = f"{user.email} is invited, but the mail was not sent: {sent.message}"
+        text = f"{user.email} is invited: {sent.message}"
     return InviteResult(user.id, user.email, sent.delivered, text)
 
 
@@ -408,9 +418,91 @@ def reset_password(*, session: Session, token: str, password: str) -> User:
     row, user = _open_token(session, token, RESET, lock=True)
     user.password_hash = password_hash
     user.token_version += 1
+    user.must_change_password = False
     row.used_at = utcnow()
     session.add_all([user, row])
     session.flush()
     revoke_reset_links(session=session, user_id=user.id)
+    session.commit()
+    return user
+
+
+# --- an administrator resets a user's password -------------------------------------------------------
+
+RESET_BY_LINK, RESET_TEMPORARY = "link", "temporary"
+
+
+def admin_reset_password(*, session: Session, scope: Scope, user_id: int, method: str,
+                         temporary_password: str = "") -> str:
+    """An administrator (or Customer Support, for the roles it manages) resets a user's password: by mailing a
+    reset link, or by setting a temporary password the user must change at next login. Either way every token
+    of the user is revoked at once (its open sessions end) and older reset links stop working. Audited; commits.
+    Returns the message to show. A refused mail saves nothing and raises MailError."""
+    scope.require(Cap.MANAGE_USERS)
+    if method not in (RESET_BY_LINK, RESET_TEMPORARY):
+        raise ValidationError("Choose how to reset: mail a link, or set a temporary password.", "method")
+    user = get_visible_user(session=session, scope=scope, user_id=user_id, lock=True)
+    if user.id == scope.user_id:
+        raise ValidationError("Change your own password on your account page.", "method")
+    if Role(user.role) not in ASSIGNABLE_ROLES.get(scope.role, frozenset()):
+        raise PermissionDenied(f"Your role may not reset the password of {ROLE_LABELS[Role(user.role)]} users.")
+    if user.status != "active":
+        raise Conflict(f"{user.email} is {user.status}; only an active account's password can be reset.")
+    user.token_version += 1  # every open session of the user ends now
+    revoke_reset_links(session=session, user_id=user.id)
+    orgs = bound_organizations(session=session, user=user)
+    audit.record(session=session, user_id=scope.user_id, organization_id=orgs[0].id if orgs else None,
+                 entity="user", entity_id=user.id, action="reset_password", changes={"method": method})
+    if method == RESET_TEMPORARY:
+        user.password_hash = hash_password(temporary_password)
+        user.must_change_password = True
+        session.add(user)
+        session.commit()
+        return f"{user.email} has a temporary password and must change it at the next login. Every session " \
+               "of the user has ended."
+    session.add(user)
+    token = _issue(session, user, RESET, scope.user_id)
+    sent = _send(session, reset_message(user=user, link=link_for(RESET, token)), f"password-reset-{user.id}")
+    where = f"e-mailed to {user.email}" if sent.delivered else f"queued for delivery to {user.email}"
+    return f"A reset link was {where}. Every session of the user has ended."
+
+
+# --- a user changes its own e-mail address (verified by a link sent to the new address) ----------------
+
+def request_email_change(*, session: Session, user: User, new_email: str, password: str) -> str:
+    """Mail a verification link to the new address; the login stays the old address until it is opened.
+    Asks for the password, so an unattended open session cannot move the account. Commits."""
+    from_session = session.get(User, user.id, with_for_update=True)  # the caller's row, locked
+    if not verify_password(password or "", from_session.password_hash):
+        raise ValidationError("The password is incorrect.", "password")
+    address = validate_email(new_email)
+    if address == from_session.email:
+        raise ValidationError("That is already your e-mail address.", "email")
+    if session.execute(select(User.id).where(User.email == address)).first():
+        raise Conflict(f"The address '{address}' cannot be used. Check it, or ask an administrator.", "email")
+    token = _issue(session, from_session, EMAIL, from_session.id)
+    session.execute(update(UserToken).where(UserToken.token_hash == hash_token(token)).values(new_email=address))
+    body = [f"Hello {from_session.full_name or from_session.email},", "",
+            f"Confirm {address} as the e-mail address you log in to Voltdesk with:", link_for(EMAIL, token), "",
+            f"The link is valid for {_ttl_words(EMAIL)}. Until you open it, you keep logging in with "
+            f"{from_session.email}. If you did not ask for this, ignore this e-mail."]
+    sent = _send(session, _message(address, "Confirm your new Voltdesk e-mail address", body),
+                 f"email-change-{from_session.id}")
+    where = "sent" if sent.delivered else "queued for delivery"
+    return f"A verification link was {where} to {address}. Your login changes once you open it."
+
+
+def confirm_email_change(*, session: Session, token: str) -> User:
+    """Open a verification link: the new address becomes the login. Audited; commits."""
+    row, user = _open_token(session, token, EMAIL, lock=True)
+    if session.execute(select(User.id).where(User.email == row.new_email, User.id != user.id)).first():
+        raise Conflict(f"The address '{row.new_email}' is now used by another account.", "email")
+    old = user.email
+    user.email = row.new_email
+    row.used_at = utcnow()
+    session.add_all([user, row])
+    orgs = bound_organizations(session=session, user=user)
+    audit.record(session=session, user_id=user.id, organization_id=orgs[0].id if orgs else None, entity="user",
+                 entity_id=user.id, action="change_email", changes={"email": {"old": old, "new": user.email}})
     session.commit()
     return user

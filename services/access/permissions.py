@@ -62,6 +62,9 @@ class Cap(StrEnum):
     MANAGE_API_KEYS = "manage_api_keys"
     MANAGE_ROLES = "manage_roles"
     MANAGE_APPS = "manage_apps"
+    # Issue 14: a CPO assigns location owners per charger, creates them and invites their users.
+    ASSIGN_LOCATION_OWNERS = "assign_location_owners"
+    MANAGE_LOCATION_OWNERS = "manage_location_owners"
 
 
 _ALL = frozenset(Cap)
@@ -78,14 +81,14 @@ PERMISSIONS: dict[Role, frozenset[Cap]] = {
     }),
     Role.NETWORK_MANAGER: frozenset({
         Cap.VIEW_DASHBOARD, Cap.VIEW_CHARGERS, Cap.MANAGE_CHARGERS, Cap.COMMAND_CHARGERS, Cap.VIEW_NETWORK,
-        Cap.VIEW_ORGANIZATIONS, Cap.VIEW_TRANSACTIONS, Cap.MANAGE_ID_TAGS,
+        Cap.VIEW_ORGANIZATIONS, Cap.VIEW_TRANSACTIONS, Cap.MANAGE_ID_TAGS, Cap.ASSIGN_LOCATION_OWNERS,
     }),
     Role.CUSTOMER_SUPPORT: frozenset({
         Cap.VIEW_DASHBOARD, Cap.VIEW_CHARGERS, Cap.VIEW_ORGANIZATIONS, Cap.VIEW_TRANSACTIONS,
         Cap.VIEW_USERS, Cap.MANAGE_USERS, Cap.MANAGE_ID_TAGS, Cap.VIEW_CUSTOMERS, Cap.MANAGE_CUSTOMERS,
     }) | {Cap.SEND_CUSTOMER_MESSAGES},
-    # Read-only portals.
-    Role.CPO: _READ_PORTAL | {Cap.VIEW_CUSTOMERS},
+    # Read-only portals, except that a CPO manages its location owners (issue 14).
+    Role.CPO: _READ_PORTAL | {Cap.VIEW_CUSTOMERS, Cap.ASSIGN_LOCATION_OWNERS, Cap.MANAGE_LOCATION_OWNERS},
     # Revenue it earned, but not the organization's books (invoices, billing runs).
     Role.LOCATION_OWNER: _READ_PORTAL - {Cap.VIEW_ORGANIZATIONS, Cap.VIEW_INVOICES},
 }
@@ -98,6 +101,7 @@ ASSIGNABLE_ROLES: dict[Role, frozenset[Role]] = {
     Role.ADMIN: frozenset(Role),
     Role.TECHNICAL: frozenset(Role),
     Role.CUSTOMER_SUPPORT: frozenset({Role.CUSTOMER_SUPPORT, Role.CPO, Role.LOCATION_OWNER}),
+    Role.CPO: frozenset({Role.LOCATION_OWNER}),  # its location owners' users, by invitation (issue 14)
 }
 
 

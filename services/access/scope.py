@@ -127,6 +127,13 @@ class Scope:
     def for_location_owner(self) -> bool:
         return self.location_owner_id is not None
 
+    def owner_filter(self, owner_column: Any, org_column: Any) -> Any:
+        """A WHERE clause on rows that belong to a location owner (its statements): a location owner sees
+        its own; everyone else the owners of the organizations in scope."""
+        if self.location_owner_id is not None:
+            return self.org_filter(org_column) & (owner_column == self.location_owner_id)
+        return self.org_filter(org_column)
+
     def transaction_filter(self) -> Any:
         """A WHERE clause on Transaction: the sessions this scope earned (snapshot at start)."""
         return self.stat_filter(Transaction)

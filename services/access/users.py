@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from core.errors import Conflict, NotFound, ValidationError
 from core.search import search_clause
-from core.validation import validate_email
+from core.validation import optional_text, required_text, validate_email
 from models import LocationOwner, Organization, User, UserOrganization
 from services.access import limits, roles
 from services.access.auth import hash_password, revoke_reset_links
@@ -43,6 +43,9 @@ class UserRow:
     organizations: list[str]
 
 
+# Names of people and location owners: one line on a page.
+NAME_MAX = 200
+
 # The password hash of an invited user who has not set a password yet: bcrypt never matches it.
 NO_PASSWORD = "!invited"
 
@@ -53,6 +56,7 @@ def create_user(*, session: Session, email: str, password: str | None, role: str
     """Create a user bound to organizations (by slug). A location owner user needs its location owner.
     Without a password (an invitation) nobody can log in as the user until it sets one."""
     email = validate_email(email)
+    full_name = optional_text(full_name, "full_name", max_len=NAME_MAX) or ""
     role_ = parse_role(role)
     if session.execute(select(User.id).where(User.email == email)).first():
         raise Conflict(f"A user with email '{email}' already exists.")
@@ -86,6 +90,8 @@ def create_user(*, session: Session, email: str, password: str | None, role: str
 
 def create_location_owner(*, session: Session, organization: Organization, name: str,
                           email: str | None = None) -> LocationOwner:
+    name = required_text(name, "name", max_len=NAME_MAX)
+    email = validate_email(email) if (email or "").strip() else None
     owner = LocationOwner(organization_id=organization.id, name=name, email=email)
     session.add(owner)
     session.flush()
@@ -213,12 +219,14 @@ def provision_user(*, session: Session, scope: Scope, email: str, password: str 
     and the organization and location owner must lie inside the caller's scope.
     An invitation passes no password and status "invited" (services/access/invitations.py).
     A client's custom role (services/access/roles.py) binds the user to that client with the base role CPO."""
-    scope.require(Cap.MANAGE_USERS)
     custom = None
     if custom_role_id is not None:
+        scope.require(Cap.MANAGE_USERS)
         custom = roles.check_assignable(session=session, scope=scope, role_id=custom_role_id)
         role, organization_id, location_owner_id = Role.CPO.value, custom.organization_id, None
     role_ = parse_role(role)
+    if not (role_ == Role.LOCATION_OWNER and scope.can(Cap.MANAGE_LOCATION_OWNERS)):
+        scope.require(Cap.MANAGE_USERS)  # a CPO invites only its location owners' users
     if custom is None and role_ not in ASSIGNABLE_ROLES.get(scope.role, frozenset()):
         raise PermissionDenied(f"Your role may not create {ROLE_LABELS[role_]} users.")
     full_name = (full_name or "").strip()

@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from core.clock import utcnow
-from core.config import get_settings
 from models import BillingRun, Invoice, Organization
 from models.invoice import InvoiceKind, RunOutcome, RunTrigger
 from models.organization import OrganizationKind
@@ -24,8 +23,8 @@ from services.access.scope import Scope
 from services.billing.invoicing import invoice_period
 from services.billing.periods import (
     Period,
+    invoiceable_from,
     local_today,
-    period_bounds_utc,
     period_containing,
 )
 
@@ -35,26 +34,31 @@ MAX_CATCH_UP_PERIODS = 24
 
 def run_at(org: Organization, period: Period) -> datetime:
     """When the worker invoices `period`: local midnight after it closes, plus the grace period (UTC)."""
-    _, closes = period_bounds_utc(period.start, period.end, org.timezone)
-    return closes + timedelta(minutes=get_settings().billing_grace_minutes)
+    return invoiceable_from(period.end, org.timezone)
 
 
 def covered_until(session: Session, org_id: int) -> date | None:
-    """The last day already invoiced, or settled as nothing to bill / already invoiced."""
+    """The last day of the schedule the worker has settled (invoiced, or nothing to bill, or already invoiced)."""
     return covered_until_by_org(session, [org_id]).get(org_id)
 
 
 def covered_until_by_org(session: Session, org_ids: list[int]) -> dict[int, date]:
-    """covered_until for many organizations in two queries; an organization with nothing covered is absent."""
-    out: dict[int, date] = {}
-    for model, settled in ((Invoice, Invoice.kind == InvoiceKind.INVOICE),
-                           (BillingRun, BillingRun.outcome.in_((RunOutcome.MADE, RunOutcome.SKIPPED)))):
-        rows = session.execute(select(model.organization_id, func.max(model.period_end))
-                               .where(model.organization_id.in_(org_ids), settled).group_by(model.organization_id))
-        for org_id, day in rows:
-            if day is not None:
-                out[org_id] = max(out.get(org_id, day), day)
-    return out
+    """covered_until for many organizations in one query; an organization with nothing covered is absent.
+
+    Only the worker's own runs count: a manual run (bulk, CLI, API) never moves the schedule, so every line of
+    it stays a period of the organization's cycle. The worker then finds a manually invoiced period covered.
+    """
+    rows = session.execute(select(BillingRun.organization_id, func.max(BillingRun.period_end))
+                           .where(BillingRun.organization_id.in_(org_ids), BillingRun.trigger == RunTrigger.WORKER,
+                                  BillingRun.outcome.in_((RunOutcome.MADE, RunOutcome.SKIPPED)))
+                           .group_by(BillingRun.organization_id))
+    return {org_id: day for org_id, day in rows if day is not None}
+
+
+def invoiced_until(session: Session, org_id: int) -> date | None:
+    """The last day any invoice of the organization covers, however it was made."""
+    return session.execute(select(func.max(Invoice.period_end)).where(
+        Invoice.organization_id == org_id, Invoice.kind == InvoiceKind.INVOICE)).scalar()
 
 
 def _first_open_period(session: Session, org: Organization) -> Period:
@@ -66,7 +70,7 @@ def _open_period(org: Organization, done: date | None) -> Period:
         return period_containing(org.billing_cycle, org.billing_day, local_today(org.timezone, org.created_at))
     first_day = done + timedelta(days=1)
     period = period_containing(org.billing_cycle, org.billing_day, first_day)
-    # After a cycle change or an off-cycle manual run, bridge from the last covered day: never overlap.
+    # After a cycle change, bridge from the last covered day: never overlap.
     return Period(max(period.start, first_day), period.end)
 
 
@@ -139,7 +143,10 @@ def run_due_cycles(*, session: Session, now: datetime | None = None, trigger: st
         for period in due_periods(session, org, now):
             if _failed_recently(session, org.id, period, now):
                 break  # later periods wait for this one, so invoices stay in order
-            outcome = invoice_period(session=session, org=org, period_start=period.start, period_end=period.end,
+            # A manual invoice reaching into the period: invoice the rest, never the same days twice.
+            invoiced = invoiced_until(session, org.id)
+            start = invoiced + timedelta(days=1) if invoiced and period.start <= invoiced < period.end else period.start
+            outcome = invoice_period(session=session, org=org, period_start=start, period_end=period.end,
                                      trigger=trigger, batch=batch)
             outcomes.append(outcome)
             if outcome.outcome == RunOutcome.FAILED:

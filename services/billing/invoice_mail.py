@@ -61,8 +61,8 @@ def send_invoice(*, session: Session, scope: Scope, invoice_id: int) -> SendResu
     session.rollback()  # hold no locks while talking to the mail server
     if not settings.smtp_url:
         path = write_outbox(msg, inv.number)
-        return SendResult(False, recipient, f"SMTP is not configured (SMTP_URL), so {inv.number} was not e-mailed: "
-                                            f"the message was written to {path}.", path)
+        return SendResult(False, recipient, f"{inv.number} to {recipient} is queued for delivery "
+                                            "(SMTP is not configured: SMTP_URL).", path)
     deliver(msg, parse_smtp_url(settings.smtp_url))
     if inv.status == InvoiceStatus.DRAFT:
         change_status(session=session, scope=scope, invoice_id=invoice_id, status=InvoiceStatus.SENT)

@@ -27,7 +27,7 @@ from sqlmodel import Session
 from core.clock import utcnow
 from core.errors import Conflict, NotFound, ValidationError
 from core.money import round_money
-from core.validation import check_day, check_int32
+from core.validation import REASON_MAX, check_day, check_int32, optional_text
 from models import (
     BillingRun,
     Charger,
@@ -43,7 +43,7 @@ from models.organization import OrganizationKind
 from models.transaction import TransactionStatus
 from services.access.permissions import Cap, Role
 from services.access.scope import Scope, get_in_scope
-from services.billing.periods import local_today, period_bounds_utc
+from services.billing.periods import invoiceable_from, local_today, period_bounds_utc
 
 log = logging.getLogger(__name__)
 
@@ -263,6 +263,10 @@ def _invoice_one(session: Session, org: Organization, start: date, end: date, ac
     name = org.name
     if org.kind == OrganizationKind.OPERATOR:
         return Outcome(org.id, name, RunOutcome.SKIPPED, "The platform operator is not invoiced.")
+    opens = invoiceable_from(end, org.timezone)
+    if opens > utcnow():  # an open or future period: sessions may still arrive
+        return Outcome(org.id, name, RunOutcome.SKIPPED,
+                       f"The period has not ended yet: it can be invoiced from {opens:%Y-%m-%d %H:%M} UTC.")
     _lock_counter(session, org.id)
     existing = _overlapping(session, org.id, start, end)
     if existing is not None:
@@ -570,7 +574,7 @@ def change_status(*, session: Session, scope: Scope, invoice_id: int, status: st
         raise ValidationError("Overdue is set automatically once the due date has passed.", "status")
     if status not in TRANSITIONS:
         raise ValidationError("Status must be one of: sent, paid, void.", "status")
-    reason = (reason or "").strip() or None
+    reason = optional_text(reason, "reason", max_len=REASON_MAX)
     if status == InvoiceStatus.VOID and not reason:
         raise ValidationError("Give a reason to void an invoice.", "reason")
     inv = _get(session, scope, invoice_id, lock=True)
@@ -632,7 +636,7 @@ def correct_invoice(*, session: Session, scope: Scope, invoice_id: int, reason: 
     A void invoice is not credited (it owes nothing); its period is simply invoiced again with the next revision.
     """
     _require(scope, Cap.MANAGE_INVOICES)
-    reason = (reason or "").strip()
+    reason = optional_text(reason, "reason", max_len=REASON_MAX)
     if not reason:
         raise ValidationError("Give a reason for the correction; it is printed on the credit note.", "reason")
     inv = _get(session, scope, invoice_id)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlmodel import Session
 
 from core.clock import utcnow
@@ -26,7 +26,7 @@ from core.config import get_settings
 from core.errors import ValidationError
 from core.money import validate_currency
 from core.validation import check_text, decimal_in_range, required_text, validate_email, validate_timezone
-from models import Organization
+from models import Organization, Transaction
 from models.base import values
 from models.organization import Region
 from services.access import audit
@@ -133,6 +133,21 @@ def validate_changes(org: Organization, changes: dict[str, Any]) -> dict[str, An
     return clean
 
 
+def _check_currency_change(session: Session, org: Organization, clean: dict[str, Any]) -> None:
+    """A currency is fixed once the organization has sessions: their prices, invoices and roll-ups are in it.
+
+    Decision (issue 14): refuse rather than effective-date the change, so no history is ever shown or summed
+    in a currency it was not charged in. A new currency means a new organization.
+    """
+    if clean.get("currency", org.currency) == org.currency:
+        return
+    has_sessions = session.execute(select(Transaction.id).where(Transaction.organization_id == org.id)
+                                   .limit(1)).first() is not None
+    if has_sessions:
+        raise ValidationError(f"The currency cannot change: {org.name} already has charging sessions in "
+                              f"{org.currency}.", "currency")
+
+
 def field_errors(*, session: Session, scope: Scope, org_id: int, changes: dict[str, Any]) -> dict[str, str]:
     """Every field's problem at once ({field: message}), for a form that marks each bad field.
 
@@ -148,6 +163,11 @@ def field_errors(*, session: Session, scope: Scope, org_id: int, changes: dict[s
             validate_changes(org, {key: value})
         except ValidationError as exc:
             errors[key] = exc.message  # keyed by the form's field (some helpers name another)
+    if "currency" in changes and "currency" not in errors:
+        try:
+            _check_currency_change(session, org, {"currency": validate_currency(changes["currency"])})
+        except ValidationError as exc:
+            errors["currency"] = exc.message
     if billing:  # cycle and day are only valid together
         try:
             validate_changes(org, billing)
@@ -162,6 +182,7 @@ def update_organization(*, session: Session, scope: Scope, user_id: int | None, 
     scope.require(Cap.MANAGE_ORGANIZATIONS)
     org = get_in_scope(session, Organization, org_id, scope)
     clean = validate_changes(org, changes)
+    _check_currency_change(session, org, clean)
     commission = clean.pop("platform_commission_rate", None)
     changed = audit.diff({k: getattr(org, k) for k in clean}, clean)
     for key in changed:

@@ -72,7 +72,8 @@ def _subset_fonts() -> tuple[dict[str, Path], frozenset[int]] | None:
                 tmp = target / f".{name}.{os.getpid()}"
                 font.save(tmp)
                 os.replace(tmp, path)  # atomic: several processes may race to make it
-            cmap = set(TTFont(path, lazy=True).getBestCmap())
+            with TTFont(path, lazy=True) as reduced:  # closed: an open file warns at every first PDF
+                cmap = set(reduced.getBestCmap())
             covered = cmap if covered is None else covered & cmap
             paths[style] = path
         return paths, frozenset(covered or ())

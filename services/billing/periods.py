@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from core.clock import utcnow
+from core.config import get_settings
 
 
 @dataclass(frozen=True)
@@ -60,3 +61,10 @@ def period_bounds_utc(period_start: date, period_end: date, tz: str) -> tuple[da
     lo = datetime.combine(period_start, time(0), tzinfo=zone)
     hi = datetime.combine(period_end + timedelta(days=1), time(0), tzinfo=zone)
     return lo.astimezone(UTC), hi.astimezone(UTC)
+
+
+def invoiceable_from(period_end: date, tz: str) -> datetime:
+    """When a period ending on local date `period_end` may be invoiced: local midnight after it, plus the grace
+    period (BILLING_GRACE_MINUTES) for late StopTransactions (UTC)."""
+    _, closes = period_bounds_utc(period_end, period_end, tz)
+    return closes + timedelta(minutes=get_settings().billing_grace_minutes)

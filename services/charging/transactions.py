@@ -43,6 +43,7 @@ from models import (
     OrgStartDayStat,
     StartWindowAsOf,
     Transaction,
+    User,
 )
 from models.base import values
 from models.transaction import TransactionStatus
@@ -190,12 +191,15 @@ def resolve_charger(*, session: Session, scope: Scope, ocpp_id: str) -> int:
 
 
 def display_timezone(*, session: Session, scope: Scope) -> str:
-    """The timezone to lay a chart's axis in: the only organization's in scope, else UTC."""
+    """The one timezone a list and its chart show times in: the only organization's in scope; with several,
+    the viewer's own (chosen in its settings), else UTC. Rows never mix zones; the session's detail page
+    shows its organization's zone."""
     if scope.org_ids is not None and len(scope.org_ids) == 1:
         org = session.get(Organization, next(iter(scope.org_ids)))
         if org is not None:
             return org.timezone
-    return "UTC"
+    viewer = session.get(User, scope.user_id)
+    return viewer.timezone if viewer is not None and viewer.timezone else "UTC"
 
 
 # ---------------------------------------------------------------- the list

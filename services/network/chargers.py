@@ -82,6 +82,7 @@ class ChargerRow:
     last_heartbeat_at: datetime | None
     location_owner_id: int | None
     timezone: str = "UTC"  # the organization's, for showing times
+    location_owner: str = ""  # its name; empty without one
 
 
 def register_charger(*, session: Session, ocpp_id: str, organization: Organization, name: str = "",
@@ -143,19 +144,21 @@ def list_chargers(*, session: Session, scope: Scope, search: str | None = None, 
     column = SORT_COLUMNS.get(sort, Charger.ocpp_id)
     order = column.desc().nulls_last() if descending else column.asc().nulls_last()
     rows = session.execute(
-        select(Charger, Organization.name, Organization.timezone)
+        select(Charger, Organization.name, Organization.timezone, LocationOwner.name)
         .join(Organization, Organization.id == Charger.organization_id)
+        .outerjoin(LocationOwner, LocationOwner.id == Charger.location_owner_id)
         .where(*where)
         .order_by(order, Charger.ocpp_id)
         .limit(limit)
         .offset(offset)
     ).all()
-    return [_row(c, org_name, tz) for c, org_name, tz in rows], total
+    return [_row(c, org_name, tz, owner) for c, org_name, tz, owner in rows], total
 
 
-def _row(c: Charger, org_name: str, tz: str) -> ChargerRow:
+def _row(c: Charger, org_name: str, tz: str, owner: str | None = None) -> ChargerRow:
     return ChargerRow(c.id, c.ocpp_id, c.name, c.organization_id, org_name, c.address, c.status,
-                      c.lifecycle_status, c.visible, c.connected, c.last_heartbeat_at, c.location_owner_id, tz)
+                      c.lifecycle_status, c.visible, c.connected, c.last_heartbeat_at, c.location_owner_id, tz,
+                      owner or "")
 
 
 def get_charger(*, session: Session, scope: Scope, charger_id: int) -> Charger:
@@ -166,7 +169,8 @@ def get_charger_row(*, session: Session, scope: Scope, charger_id: int) -> Charg
     """One charger in scope, as the list shows it."""
     c = get_charger(session=session, scope=scope, charger_id=charger_id)
     org = session.get(Organization, c.organization_id)
-    return _row(c, org.name, org.timezone)
+    owner = session.get(LocationOwner, c.location_owner_id) if c.location_owner_id else None
+    return _row(c, org.name, org.timezone, owner.name if owner else None)
 
 
 def get_by_ocpp_id(*, session: Session, ocpp_id: str) -> Charger | None:

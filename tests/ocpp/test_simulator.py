@@ -6,7 +6,7 @@ import sys
 
 from sqlalchemy import func, select
 
-from models import Charger, MeterValue, Transaction
+from models import Charger, MeterValue, Transaction, UnknownCharger
 from services.access.scope import scope_for
 from services.charging import idtags as idtag_svc
 from services.ocpp.commands import send_command
@@ -44,3 +44,16 @@ async def test_simulated_chargers_boot_run_priced_sessions_and_answer_commands(s
     done = session.scalars(select(Transaction).where(Transaction.status == "completed")).first()
     assert done.energy_wh > 0 and done.amount_gross is not None
     assert session.scalar(select(func.count()).select_from(MeterValue).where(MeterValue.transaction_id == done.id))
+
+
+async def test_a_refused_charger_stops_at_the_first_refusal_instead_of_looping(server, session):
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ocpp_server.simulator", "--url", f"ws://127.0.0.1:{server.port}/ocpp",
+        "--ids", "NOT-REGISTERED", "--auth-key", KEY, "--pace", "0.005", "--duration", "20",
+        "--wait-for-server", "5", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert "refused the charger" in out.decode() and "not retrying" in out.decode()
+    session.expire_all()
+    attempts = session.scalar(select(func.sum(UnknownCharger.attempts))
+                              .where(UnknownCharger.ocpp_id == "NOT-REGISTERED"))
+    assert attempts == 1  # one try, not a loop (the old simulator retried every 1, 2, 4 ... 30 s for 20 s)

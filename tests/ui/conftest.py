@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = str(ROOT / ".venv" / "bin")
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-START_TIMEOUT = int(os.environ.get("UI_START_TIMEOUT", "180"))  # raise on a loaded machine
+# Seconds for the app to build and answer; a loaded shared machine may need more (UI_START_TIMEOUT).
+START_TIMEOUT = int(os.environ.get("UI_START_TIMEOUT", "180"))
 
 
 def free_port() -> int:

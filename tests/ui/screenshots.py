@@ -34,6 +34,8 @@ PAGES = [
     ("notifications", "/notifications", ".notification-row"),
     ("composer", "/notifications/compose", "#preview-button"),
     ("clients", "/clients", ".client-row"),
+    ("location-owners", "/location-owners", ".owner-row"),  # issue 14
+    ("account", "/account", "#settings-card"),  # issue 14
 ]
 
 

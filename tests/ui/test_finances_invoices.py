@@ -234,7 +234,7 @@ def _totals(org_id, name, parent, currency, own, rollup) -> finance.OrgTotals:
     return finance.OrgTotals(org_id, name, parent, currency, own, rollup)
 
 
-def test_organization_rows_are_in_tree_order_with_each_currency_on_its_own_line():
+def test_organization_rows_are_in_tree_order_with_each_currency_on_its_own_named_line():
     zero = {p: finance.Figures() for p in finance.PERIODS}
     some = {p: _figures("3.50", "1.25", 2) for p in finance.PERIODS}
     totals = [
@@ -244,7 +244,8 @@ def test_organization_rows_are_in_tree_order_with_each_currency_on_its_own_line(
     ]
     rows = tree_rows(totals, rollup=True)
     assert [(r["organization"], r["currency"], r["indent"]) for r in rows] == [
-        ("Operator", "USD", "0px"), ("", "EUR", "0px"), ("Alpha", "LKR", "20px"), ("Zeta", "EUR", "20px")]
+        ("Operator", "USD", "0px"), ("Operator · in EUR", "EUR", "0px"), ("Alpha", "LKR", "20px"),
+        ("Zeta", "EUR", "20px")]
     assert rows[1]["rev_7d"] == "€3.50" and rows[1]["sub_7d"] == "1.25 kWh · 2 sessions"
     assert rows[2]["rev_30d"] == "LKR0.00"
     assert [r["currency"] for r in tree_rows(totals, rollup=False)] == ["USD", "LKR", "EUR"]

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from app.api.deps import Caller, SessionDep, require_cap
 from core.mail import MailError
+from core.validation import REASON_MAX
 from services.access.permissions import Cap
 from services.billing import invoice_mail as mail
 from services.billing import invoicing
@@ -48,11 +49,11 @@ class BulkIn(BaseModel):
 
 class StatusIn(BaseModel):
     status: Literal["sent", "paid", "void", "overdue", "draft"]
-    reason: str | None = Field(None, max_length=2000)
+    reason: str | None = Field(None, max_length=REASON_MAX)
 
 
 class CreditNoteIn(BaseModel):
-    reason: str = Field(..., min_length=1, max_length=2000)
+    reason: str = Field(..., min_length=1, max_length=REASON_MAX)
 
 
 @router.post("/invoices/bulk")

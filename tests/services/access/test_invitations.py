@@ -204,6 +204,7 @@ def test_without_smtp_the_invitation_goes_to_the_outbox_and_says_so(session, wor
     monkeypatch.setattr(get_settings(), "outbox_dir", tmp_path)
     result = invite(session, world)
     assert not result.delivered and "SMTP is not configured" in result.message
+    assert "queued for delivery" in result.message and str(tmp_path) not in result.message
     [eml] = tmp_path.glob("invitation-*.eml")
     assert "/activate/" in eml.read_text()
 

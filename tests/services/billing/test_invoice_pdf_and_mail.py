@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import email
 import io
+import logging
 import subprocess
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -21,6 +22,7 @@ from models import Organization
 from services.access.scope import scope_for
 from services.billing import invoice_mail as mail
 from services.billing import invoicing
+from services.billing import pdf as pdf_module
 from services.billing.invoice_view import invoice_view
 from services.billing.pdf import invoice_pdf
 from tests.utils.factories import make_charger, make_operator, make_org, make_priced_session, make_user
@@ -99,6 +101,7 @@ def test_pdf_prints_names_outside_the_reduced_font_with_the_full_font(session, i
     session.commit()
     ch = make_charger(session, org)
     make_priced_session(session, ch, stopped_at=at(5, month=11), energy="100")
+    clock.set(at(2, month=12))  # November has ended
     result = invoicing.generate_bulk(session=session, scope=invoiced["scope"], period_start=date(2026, 11, 1),
                                      period_end=date(2026, 11, 30), organization_ids=[org.id])
     _, data = invoice_pdf(session=session, scope=invoiced["scope"], invoice_id=result.outcomes[0].invoice_id)
@@ -144,7 +147,8 @@ def test_without_smtp_the_message_goes_to_the_outbox_and_says_so(session, invoic
     monkeypatch.setattr(get_settings(), "outbox_dir", tmp_path / "outbox")
     result = mail.send_invoice(session=session, scope=invoiced["scope"], invoice_id=invoiced["invoice_id"])
     assert not result.delivered and "SMTP is not configured" in result.message
-    assert result.outbox_path.parent == tmp_path / "outbox" and str(result.outbox_path) in result.message
+    assert result.outbox_path.parent == tmp_path / "outbox" and "queued for delivery" in result.message
+    assert str(tmp_path) not in result.message and ".eml" not in result.message  # no server path in a toast
     msg = email.message_from_bytes(result.outbox_path.read_bytes(), policy=policy.default)
     assert msg["To"] == "rechnung@berlin.example"
     assert next(msg.iter_attachments()).get_filename() == "INV-BERLIN-00001.pdf"
@@ -180,3 +184,29 @@ def test_large_amounts_and_long_numbers_print_in_full(session, invoiced):
     for line in inv.lines:
         assert format_money(line.amounts["amount_gross"], "LKR") in text
     assert "A charger with a rather…" in text  # descriptions may be shortened with an ellipsis, amounts never
+
+
+def test_a_long_void_reason_wraps_inside_one_page_with_no_font_warning(session, invoiced, recwarn, caplog):
+    word = "Überprüfung" * 45  # 495 characters without a space
+    pdf_module._subset_fonts.cache_clear()  # as in a fresh process: the reduced fonts are read again
+    invoicing.change_status(session=session, scope=invoiced["scope"], invoice_id=invoiced["invoice_id"],
+                            status="void", reason=word)
+    _, data = invoice_pdf(session=session, scope=invoiced["scope"], invoice_id=invoiced["invoice_id"])
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) == 1
+    text = pdf_text(data)
+    assert word in text.replace("\n", "")  # broken inside the word over several lines, all of it printed
+    assert [str(w.message) for w in recwarn] == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_pdf_kwh_has_a_thousands_separator(session, invoiced):
+    org = session.get(Organization, invoiced["org"].id)
+    ch = make_charger(session, org, ocpp_id="BER-BIG")
+    make_priced_session(session, ch, stopped_at=at(5, month=11), energy_wh=1_951_561, energy="10")
+    clock.set(at(2, month=12))
+    result = invoicing.generate_bulk(session=session, scope=invoiced["scope"], period_start=date(2026, 11, 1),
+                                     period_end=date(2026, 11, 30), organization_ids=[org.id])
+    _, data = invoice_pdf(session=session, scope=invoiced["scope"], invoice_id=result.outcomes[0].invoice_id)
+    text = pdf_text(data)
+    assert "1,951.561" in text and "1951.561" not in text

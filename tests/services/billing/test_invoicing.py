@@ -146,7 +146,7 @@ def test_bulk_run_reports_made_and_skipped_with_reasons_and_running_it_again_mak
     assert by_org["Busy"].outcome == "skipped" and "Already invoiced as INV-BUSY-00001" in by_org["Busy"].reason
     assert session.execute(select(func.count()).select_from(Invoice)).scalar() == 1
     # An overlapping period cannot bill the same sessions again either.
-    overlap = bulk(session, admin_scope, ids=[busy.id], start=date(2026, 10, 15), end=date(2026, 11, 14))
+    overlap = bulk(session, admin_scope, ids=[busy.id], start=date(2026, 9, 15), end=date(2026, 10, 14))
     assert overlap.outcomes[0].outcome == "skipped" and "Overlaps INV-BUSY-00001" in overlap.outcomes[0].reason
     runs = session.execute(select(BillingRun.outcome, func.count()).group_by(BillingRun.outcome)).all()
     assert dict(runs) == {"made": 1, "skipped": 4}
@@ -251,6 +251,20 @@ def test_voiding_needs_a_reason(session, admin_scope):
                                   reason="Duplicate contract")
     assert out.status == "void" and out.void_reason == "Duplicate contract"
     assert out.history[-1].reason == "Duplicate contract"
+
+
+def test_void_and_correction_reasons_have_a_length_limit_with_a_message(session, admin_scope):
+    clock.set(at(2, month=11))
+    org = make_org(session, slug="voider")
+    make_priced_session(session, make_charger(session, org), stopped_at=at(15), energy="10")
+    inv_id = bulk(session, admin_scope).outcomes[0].invoice_id
+    with pytest.raises(ValidationError, match="Reason must be at most 500 characters \\(it has 10,000\\)"):
+        invoicing.change_status(session=session, scope=admin_scope, invoice_id=inv_id, status="void",
+                                reason="x" * 10_000)
+    with pytest.raises(ValidationError, match="at most 500 characters"):
+        invoicing.correct_invoice(session=session, scope=admin_scope, invoice_id=inv_id, reason="y" * 501)
+    session.rollback()
+    assert only_invoice(session, org).status == "draft"  # nothing changed
 
 
 def test_a_correction_is_a_credit_note_plus_a_new_invoice_and_the_original_is_unchanged(session, admin_scope):

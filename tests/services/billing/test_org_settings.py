@@ -17,7 +17,7 @@ from services.access.permissions import PermissionDenied
 from services.access.scope import scope_for
 from services.billing import org_settings
 from services.charging import tariffs
-from tests.utils.factories import make_org, make_user
+from tests.utils.factories import make_charger, make_org, make_priced_session, make_user
 
 
 @pytest.fixture
@@ -199,3 +199,17 @@ def test_the_first_tariff_becomes_the_default_and_a_new_default_replaces_it(sess
     rows = tariffs.list_tariffs(session=session, scope=scope, organization_id=org.id)
     assert [(r.name, r.is_default) for r in rows] == [("Night", True), ("Standard", False)]
     assert first.id != second.id
+
+
+def test_the_currency_cannot_change_once_the_organization_has_sessions(session, org, accounts):
+    user, scope = accounts
+    make_priced_session(session, make_charger(session, org), stopped_at=datetime(2026, 3, 1, tzinfo=UTC),
+                        energy="10")
+    with pytest.raises(ValidationError, match="currency cannot change: Berlin already has charging sessions in EUR"):
+        _edit(session, accounts, org, currency="USD", name="Berlin USD")
+    session.rollback()
+    fresh = _fresh(session, org.id)
+    assert (fresh.currency, fresh.name) == ("EUR", "Berlin")  # nothing saved
+    errors = org_settings.field_errors(session=session, scope=scope, org_id=org.id, changes={"currency": "USD"})
+    assert "already has charging sessions" in errors["currency"]
+    _edit(session, accounts, org, currency="EUR", name="Berlin")  # the same currency is no change
