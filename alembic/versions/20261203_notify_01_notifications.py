@@ -1,7 +1,7 @@
 """notifications: alert rules and threads, messages, the delivery outbox, devices, preferences, push credentials
 
 Revision ID: notify_01
-Revises: 0022_customers
+Revises: customers_01
 Create Date: 2026-12-03 06:07:31.182377
 """
 from typing import Sequence, Union
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision: str = 'notify_01'
-down_revision: Union[str, None] = '0022_customers'
+down_revision: Union[str, None] = "customers_01"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,7 +1,7 @@
 """local_auth_list: the local authorization list each charger holds, as last sent (branch octt)
 
 Revision ID: octt_01
-Revises: 0022_customers
+Revises: notify_01
 Create Date: 2026-12-03 06:20:00
 """
 from typing import Sequence, Union
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "octt_01"
-down_revision: Union[str, None] = "0022_customers"
+down_revision: Union[str, None] = "notify_01"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,7 +1,7 @@
 """per-client API keys, their use, client usage limits and the shared API rate counter
 
 Revision ID: oem_01
-Revises: 0022_customers
+Revises: octt_05
 Create Date: 2026-12-03 06:30:00
 """
 from typing import Sequence, Union
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "oem_01"
-down_revision: Union[str, None] = "0022_customers"
+down_revision: Union[str, None] = "octt_05"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,7 +1,7 @@
 """charger.simulated: the demo's own chargers, the ones `make run` simulates
 
 Revision ID: portals_01
-Revises: 0022_customers
+Revises: oem_04
 Create Date: 2026-12-03 06:30:00
 """
 from typing import Sequence, Union
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "portals_01"
-down_revision: Union[str, None] = "0022_customers"
+down_revision: Union[str, None] = "oem_04"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
