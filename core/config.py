@@ -37,6 +37,9 @@ class Settings(WebSettings):
     demo_mode: bool = False
     secret_key: str = DEMO_SECRET_KEY
     database_url: str | None = None
+    # The role that owns the tables and runs migrations; unset: DATABASE_URL's. The application's own role
+    # (DATABASE_URL) should own nothing and must not be a superuser: row-level security (core/rls.py).
+    database_owner_url: str | None = None
     data_dir: Path = ROOT / ".data"
     redis_url: str | None = None
 

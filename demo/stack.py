@@ -9,7 +9,7 @@ from honcho.manager import Manager
 
 from core import embedded_db
 from core.config import ROOT, get_settings
-from core.db import database_url, session_scope
+from core.db import SYSTEM, database_url, session_scope
 from core.migrate import upgrade
 from demo.logins import print_logins
 from demo.seed import DEMO_CHARGER_KEY, demo_charger_ids, seed_demo
@@ -36,10 +36,10 @@ def run_stack(*, chargers: int = 8) -> int:
     embedded = not settings.database_url
     url = database_url()
     print(f"Database: {'embedded PostgreSQL under ' + str(settings.data_dir) if embedded else 'DATABASE_URL'}")
-    upgrade(url)
+    upgrade()
     logins, charger_ids = [], []
     if settings.demo_mode:
-        with session_scope() as s:
+        with session_scope(SYSTEM) as s:
             result = seed_demo(session=s)
             charger_ids = demo_charger_ids(session=s)
         logins = result.logins

@@ -5,7 +5,7 @@ import asyncio
 
 import reflex as rx
 
-from core.db import session_scope
+from core.db import IDENTITY, session_scope
 from services.access.auth import AuthError, change_password, user_from_token
 from state.base import AppState
 from state.nav import HOME, LOGIN
@@ -51,7 +51,7 @@ class LoginState(AppState):
             return
 
         def job() -> bool:
-            with session_scope() as session:
+            with session_scope(IDENTITY) as session:
                 try:
                     user_from_token(session=session, token=token)
                     return True

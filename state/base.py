@@ -19,7 +19,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from core.cookies import session_cookie_from
-from core.db import session_scope
+from core.db import IDENTITY, session_scope
 from core.errors import Conflict, NotFound, ValidationError
 from core.fmt import pages
 from models import User
@@ -133,10 +133,11 @@ class AppState(rx.State):
         token, choice = self._token(), self.org_choice
 
         def job() -> tuple[Identity | None, Any, bool]:
-            with session_scope() as session:
+            with session_scope(IDENTITY) as session:
                 user = user_from_token(session=session, token=token)
                 full = scope_for(session, user)
                 scope, effective = _narrow(full, choice)
+                scope.enter(session)
                 ident = _identity(session, user, full, effective) if identity else None
                 if cap is not None and not full.can(cap):
                     return ident, None, False

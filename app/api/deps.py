@@ -9,7 +9,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
-from core.db import get_engine
+from core.db import IDENTITY, get_engine, use_db_scope
 from core.net import client_address
 from models import User
 from services.access.auth import AuthError, user_from_token
@@ -25,6 +25,7 @@ web_cookie = APIKeyCookie(name="voltdesk_token", auto_error=False,
 
 def get_session() -> Iterator[Session]:
     with Session(get_engine(), expire_on_commit=False) as session:
+        use_db_scope(session, IDENTITY)  # until the caller is known: the login tables only
         yield session
 
 
@@ -43,7 +44,9 @@ def get_caller(session: SessionDep,
         user = user_from_token(session=session, token=creds.credentials if creds else None)
     except AuthError as exc:
         raise HTTPException(status_code=401, detail=str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
-    return Caller(user=user, scope=scope_for(session, user))
+    scope = scope_for(session, user)
+    scope.enter(session)
+    return Caller(user=user, scope=scope)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
@@ -58,7 +61,9 @@ def get_browser_caller(session: SessionDep,
         user = user_from_token(session=session, token=token or None)
     except AuthError as exc:
         raise HTTPException(status_code=401, detail=str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
-    return Caller(user=user, scope=scope_for(session, user))
+    scope = scope_for(session, user)
+    scope.enter(session)
+    return Caller(user=user, scope=scope)
 
 
 def require_cap(cap: Cap, *, cookie: bool = False):

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select, true
 from sqlmodel import Session
 
+from core.db import DbMode, DbScope, use_db_scope
 from core.errors import NotFound
 from core.validation import fits_int32
 from models import Charger, LocationOwner, Organization, Transaction, User, UserOrganization
@@ -46,6 +47,16 @@ class Scope:
 
     def can(self, cap: Cap) -> bool:
         return can(self.role, cap)
+
+    def db_scope(self) -> DbScope:
+        """The same scope for PostgreSQL's row-level security (core/rls.py), the second line behind the filters."""
+        orgs = "*" if self.org_ids is None else "{" + ",".join(str(i) for i in sorted(self.org_ids)) + "}"
+        owner = "" if self.location_owner_id is None else str(self.location_owner_id)
+        return DbScope(DbMode.USER, org_ids=orgs, owner_id=owner, user_id=str(self.user_id))
+
+    def enter(self, session: Session) -> None:
+        """From now on the database itself shows `session` only what this scope may see."""
+        use_db_scope(session, self.db_scope())
 
     def require(self, cap: Cap) -> None:
         require(self.role, cap)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import exists, func, select
 from sqlmodel import Session
 
+from core.db import exists_anywhere
 from core.errors import Conflict, NotFound, ValidationError
 from core.search import search_clause
 from core.validation import validate_email
@@ -53,7 +54,7 @@ def create_user(*, session: Session, email: str, password: str | None, role: str
     Without a password (an invitation) nobody can log in as the user until it sets one."""
     email = validate_email(email)
     role_ = parse_role(role)
-    if session.execute(select(User.id).where(User.email == email)).first():
+    if exists_anywhere(session, select(User.id).where(User.email == email)):
         raise Conflict(f"A user with email '{email}' already exists.")
     orgs: list[Organization] = []
     for slug in org_slugs or []:
@@ -220,9 +221,10 @@ def provision_user(*, session: Session, scope: Scope, email: str, password: str 
     # is nobody's business: the answer says only that this address cannot be used.
     address = validate_email(email)
     existing = session.execute(select(User).where(User.email == address)).scalar_one_or_none()
-    if existing is not None:
-        if _visible(session, scope, existing):
-            raise Conflict(f"A user with email '{address}' already exists.", "email")
+    if existing is not None and _visible(session, scope, existing):
+        raise Conflict(f"A user with email '{address}' already exists.", "email")
+    # Row-level security hides other tenants' users from this session; the check itself must see them all.
+    if exists_anywhere(session, select(User.id).where(User.email == address)):
         raise Conflict(f"The address '{address}' cannot be used for a new user. Check it, or ask an "
                        "administrator.", "email")
     org_slugs: list[str] = []

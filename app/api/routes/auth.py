@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from app.api.deps import CallerDep, SessionDep, client_ip
 from core.config import get_settings
 from core.cookies import SESSION_COOKIE, session_cookie_from, session_cookie_options
-from core.db import session_scope
+from core.db import IDENTITY, session_scope
 from core.errors import ValidationError
 from services.access.auth import (
     AuthError,
@@ -109,7 +109,7 @@ async def open_session(request: Request, email: str = Form(""), password: str = 
     ip = client_ip(request)
 
     def job() -> str:
-        with session_scope() as session:
+        with session_scope(IDENTITY) as session:
             return issue_token(authenticate(session=session, email=email.strip(), password=password, ip=ip))
 
     try:
@@ -134,7 +134,7 @@ async def end_session(request: Request) -> RedirectResponse:
     token = session_cookie_from(request.headers.get("cookie"))
 
     def job() -> None:
-        with session_scope() as session:
+        with session_scope(IDENTITY) as session:
             try:
                 revoke_tokens(session=session, user=user_from_token(session=session, token=token))
             except AuthError:
