@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+from urllib.parse import quote
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
@@ -16,7 +17,7 @@ from sqlmodel import Session
 
 from core import embedded_db
 from core.config import get_settings
-from core.rls import APP_ROLE
+from core.rls import APP_ROLE, SYSTEM_ROLE
 
 
 class DbMode(StrEnum):
@@ -53,6 +54,21 @@ def use_db_scope(session: Session, scope: DbScope) -> None:
         _write_scope(session.connection(), scope)
 
 
+@contextmanager
+def acting_as(session: Session, scope: DbScope) -> Iterator[Session]:
+    """Run a narrow step of a request under another DbScope, then return to the caller's. For the few writes
+    whose new row the caller cannot see yet (a user before its organizations are bound to it)."""
+    before = session.info.get(_SCOPE_KEY)
+    use_db_scope(session, scope)
+    try:
+        yield session
+    finally:
+        if before is not None:
+            use_db_scope(session, before)
+        else:
+            session.info.pop(_SCOPE_KEY, None)
+
+
 def exists_anywhere(session: Session, statement) -> bool:
     """Whether `statement` finds a row in any tenant: for the few checks that must see past the caller's scope
     (an OCPP id is global), run in a short system-scope session of its own. Its answer must name nobody."""
@@ -78,8 +94,14 @@ def normalize_url(url: str) -> str:
 
 
 def libpq_url(engine: Engine) -> str:
-    """The engine's database as a plain libpq URL, for psycopg connections of our own (LISTEN, COPY)."""
-    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    """The engine's database as a plain libpq URL, for psycopg connections of our own (LISTEN, COPY), with the
+    engine's session options (a system engine's scope among them), percent-encoded as libpq expects."""
+    url = engine.url.set(drivername="postgresql")
+    options = url.query.get("options")
+    plain = url.difference_update_query(["options"]).render_as_string(hide_password=False)
+    if not options:
+        return plain
+    return f"{plain}{'&' if '?' in plain else '?'}options={quote(options, safe='')}"
 
 
 def as_role(url: str, role: str) -> str:
@@ -97,7 +119,15 @@ def database_url() -> str:
     # Child processes (honcho, workers) reuse the same server without restarting it.
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DATABASE_OWNER_URL", owner)
+    os.environ.setdefault("DATABASE_SYSTEM_URL", as_role(owner, SYSTEM_ROLE))
     return url
+
+
+def system_database_url() -> str:
+    """The role of processes without a user (DATABASE_SYSTEM_URL, else DATABASE_URL)."""
+    app = database_url()
+    system = get_settings().database_system_url or os.environ.get("DATABASE_SYSTEM_URL")
+    return normalize_url(system) if system else app
 
 
 def owner_database_url() -> str:
@@ -114,21 +144,21 @@ def owner_database_url() -> str:
 _OPTIONS = "-c jit=off -c work_mem=16MB"
 
 
-def _engine(options: str) -> Engine:
-    url = sa_make_url(database_url()).update_query_dict({"options": options})
+def _engine(options: str, base: str) -> Engine:
+    url = sa_make_url(base).update_query_dict({"options": options})
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, pool_recycle=1800, future=True)
 
 
 @lru_cache
 def get_engine() -> Engine:
     """The application's engine: a session sees no tenant row until its DbScope is set (use_db_scope)."""
-    return _engine(_OPTIONS)
+    return _engine(_OPTIONS, database_url())
 
 
 @lru_cache
 def get_system_engine() -> Engine:
     """For processes without a user (OCPP server, worker, CLI): every connection starts in system scope."""
-    return _engine(f"{_OPTIONS} -c voltdesk.mode={DbMode.SYSTEM.value}")
+    return _engine(f"{_OPTIONS} -c voltdesk.mode={DbMode.SYSTEM.value}", system_database_url())
 
 
 def reset_engine() -> None:

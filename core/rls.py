@@ -23,6 +23,9 @@ from sqlalchemy.engine import Connection
 log = logging.getLogger(__name__)
 
 APP_ROLE = "voltdesk_app"
+# Processes without a user (OCPP server, worker, CLI) connect as this one: BYPASSRLS, because PostgreSQL refuses
+# COPY into a table with row-level security, and the OCPP server's writers use COPY. It owns nothing either.
+SYSTEM_ROLE = "voltdesk_system"
 POLICY = "vd_tenant"
 # Tables without tenant data: no row-level security.
 GLOBAL_TABLES = frozenset({"alembic_version"})
@@ -75,7 +78,8 @@ SPECIAL: dict[str, str] = {
     "user_token": "vd_identity() OR " + _via("app_user", "user_id", "user_token"),
     "mail_outbox": "vd_identity() OR " + _via("app_user", "user_id", "mail_outbox"),
     "unknown_charger": "vd_all_orgs()",
-    "audit_log": f"{NOT_OWNER} AND ({ORG} OR (organization_id IS NULL AND vd_all_orgs()))",
+    "audit_log": (f"vd_identity() OR user_id = vd_user_id()"
+                  f" OR ({NOT_OWNER} AND ({ORG} OR (organization_id IS NULL AND vd_all_orgs())))"),
 }
 # Anyone acting in a known mode may append to the audit log: a record of an action is never a leak.
 CHECKS: dict[str, str] = {"audit_log": "vd_mode() <> ''"}
@@ -133,19 +137,21 @@ def tenant_tables(conn: Connection) -> dict[str, set[str]]:
     return tables
 
 
-def ensure_role(conn: Connection, role: str) -> None:
-    """Create the application role if it is missing: it may log in, and may do nothing else special."""
+def ensure_role(conn: Connection, role: str, *, bypass: bool = False) -> None:
+    """Create a role if it is missing: it may log in (and, for the system role, bypass row-level security),
+    and may do nothing else special."""
+    rls = "BYPASSRLS" if bypass else "NOBYPASSRLS"
     conn.execute(text(f"""
         DO $$ BEGIN
           IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN
-            CREATE ROLE "{role}" LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+            CREATE ROLE "{role}" LOGIN NOSUPERUSER {rls} NOCREATEDB NOCREATEROLE;
           END IF;
         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;  -- another database's set-up won
         END $$;
     """))
 
 
-def apply(conn: Connection, *, app_role: str | None) -> list[Rule]:
+def apply(conn: Connection, *, app_role: str | None, system_role: str | None = None) -> list[Rule]:
     """Functions, grants and one policy per tenant table; returns the rules applied. Idempotent."""
     conn.execute(text(FUNCTIONS))
     rules = [rule_for(name, cols) for name, cols in sorted(tenant_tables(conn).items())]
@@ -157,11 +163,11 @@ def apply(conn: Connection, *, app_role: str | None) -> list[Rule]:
     unfitted = [r.table for r in rules if not r.fitted]
     if unfitted:
         log.warning("Row-level security: no tenant rule fits %s; only system scope sees them", ", ".join(unfitted))
-    if app_role:
-        conn.execute(text(f'GRANT USAGE ON SCHEMA {_schema(conn)} TO "{app_role}"'))
+    for role in filter(None, {app_role, system_role}):
+        conn.execute(text(f'GRANT USAGE ON SCHEMA {_schema(conn)} TO "{role}"'))
         conn.execute(text(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {_schema(conn)}'
-                          f' TO "{app_role}"'))
-        conn.execute(text(f'GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {_schema(conn)} TO "{app_role}"'))
+                          f' TO "{role}"'))
+        conn.execute(text(f'GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {_schema(conn)} TO "{role}"'))
     return rules
 
 

@@ -36,12 +36,13 @@ def database_url(owner_url) -> str:
     from core.config import get_settings
     from core.db import as_role, normalize_url, reset_engine
     from core.migrate import upgrade
-    from core.rls import APP_ROLE
+    from core.rls import APP_ROLE, SYSTEM_ROLE
 
-    upgrade(normalize_url(owner_url), app_role=APP_ROLE)
+    upgrade(normalize_url(owner_url), app_role=APP_ROLE, system_role=SYSTEM_ROLE)
     url = as_role(owner_url, APP_ROLE)
     os.environ["DATABASE_URL"] = url
     os.environ["DATABASE_OWNER_URL"] = owner_url
+    os.environ["DATABASE_SYSTEM_URL"] = as_role(owner_url, SYSTEM_ROLE)
     get_settings.cache_clear()
     reset_engine()
     yield url
@@ -50,7 +51,7 @@ def database_url(owner_url) -> str:
 
 @pytest.fixture(scope="session")
 def engine(database_url):
-    """The system-scope engine: factories, in-process OCPP servers and jobs see every tenant."""
+    """The system role's engine: factories, in-process OCPP servers and jobs see every tenant."""
     from core.db import get_system_engine
 
     return get_system_engine()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import exists, func, select
 from sqlmodel import Session
 
-from core.db import exists_anywhere
+from core.db import IDENTITY, acting_as, exists_anywhere
 from core.errors import Conflict, NotFound, ValidationError
 from core.search import search_clause
 from core.validation import validate_email
@@ -238,5 +238,8 @@ def provision_user(*, session: Session, scope: Scope, email: str, password: str 
             org_slugs = [get_in_scope(session, Organization, organization_id, scope).slug]
         elif role_ not in ALL_ORGANIZATION_ROLES:
             raise ValidationError(f"Choose the organization this {ROLE_LABELS[role_]} user belongs to.", "org")
-    return create_user(session=session, email=email, password=password, role=role_.value, org_slugs=org_slugs,
-                       full_name=full_name, location_owner_id=location_owner_id, status=status)
+    # Checked above against the caller's scope. The new row is written in identity scope: until its
+    # organizations are bound to it, row-level security would hide it from the caller (docs/adr/0008).
+    with acting_as(session, IDENTITY):
+        return create_user(session=session, email=email, password=password, role=role_.value, org_slugs=org_slugs,
+                           full_name=full_name, location_owner_id=location_owner_id, status=status)

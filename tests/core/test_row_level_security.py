@@ -16,7 +16,7 @@ from sqlalchemy.exc import ProgrammingError
 from sqlmodel import Session
 
 from core.db import IDENTITY, DbScope, get_engine, use_db_scope
-from core.rls import APP_ROLE, privileged, tenant_tables
+from core.rls import APP_ROLE, SYSTEM_ROLE, privileged, tenant_tables
 from models import (
     AuditLog,
     ChargerCommand,
@@ -131,6 +131,14 @@ def test_the_application_connects_as_a_role_that_escapes_nothing(database_url):
         assert not privileged(conn)
         owned = conn.execute(text("SELECT count(*) FROM pg_tables WHERE tableowner = current_user")).scalar_one()
         assert owned == 0
+
+
+def test_processes_without_a_user_connect_as_a_role_that_bypasses_the_policies_and_owns_nothing(engine):
+    with engine.connect() as conn:
+        role = conn.execute(text("SELECT rolname, rolsuper, rolbypassrls FROM pg_roles"
+                                 " WHERE rolname = current_user")).one()
+        assert role == (SYSTEM_ROLE, False, True)
+        assert conn.execute(text("SELECT count(*) FROM pg_tables WHERE tableowner = current_user")).scalar_one() == 0
 
 
 def test_every_tenant_table_has_row_level_security_enabled_and_forced(world):
