@@ -10,9 +10,12 @@ from core.errors import Conflict, NotFound, ValidationError
 
 
 def _session():
-    from core.db import session_scope
+    from core.db import SYSTEM, session_scope
+    from services.access.audit import record_system_scope
 
-    return session_scope()
+    # The operator's shell acts for the whole network; each command says so in the audit log (not its arguments).
+    record_system_scope(process=f"cli:{sys.argv[1] if len(sys.argv) > 1 else ''}")
+    return session_scope(SYSTEM)
 
 
 def _org_or_fail(session, slug: str):
@@ -25,10 +28,9 @@ def _org_or_fail(session, slug: str):
 
 
 def cmd_migrate(args) -> None:
-    from core.db import database_url
     from core.migrate import upgrade
 
-    upgrade(database_url())
+    upgrade()
     print("Database is up to date.")
 
 

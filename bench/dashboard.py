@@ -3,6 +3,7 @@
     python -m bench.dashboard                 # create, migrate and seed a scratch database (~3 min), then time
     python -m bench.dashboard --reuse         # time again on the database seeded before
     python -m bench.dashboard --runs 30
+    python -m bench.dashboard --reuse --rls both   # as the superuser (no row-level security), then as the app role
 
 Times what the dashboard loads (status counts + first page of cards + revenue tiles and charts + one
 page of the performance table) and one page of the charger table, through the same service calls
@@ -21,6 +22,8 @@ import time
 
 os.environ.setdefault("DEMO_MODE", "1")
 
+from core.rls import APP_ROLE, SYSTEM_ROLE  # noqa: E402 (after DEMO_MODE: settings are read on first use)
+
 ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1/postgres")
 DB_NAME = "voltdesk_bench_dashboard"
 
@@ -31,7 +34,7 @@ def prepare(url: str, *, orgs: int, chargers: int, sessions: int) -> None:
     from bench import seed_bulk
     from core.migrate import upgrade
 
-    upgrade(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    upgrade(url.replace("postgresql://", "postgresql+psycopg://", 1), app_role=APP_ROLE, system_role=SYSTEM_ROLE)
     with psycopg.connect(url, autocommit=True) as conn:
         # Row-by-row roll-up upkeep would dominate a bulk load: build the roll-ups once afterwards.
         conn.execute("ALTER TABLE charging_session DISABLE TRIGGER session_stats")
@@ -48,7 +51,7 @@ def upgrade_only(url: str) -> None:
     """Bring a reused database to the current schema (new roll-ups are filled by their migration)."""
     from core.migrate import upgrade
 
-    upgrade(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    upgrade(url.replace("postgresql://", "postgresql+psycopg://", 1), app_role=APP_ROLE, system_role=SYSTEM_ROLE)
 
 
 def time_windows(url: str) -> None:
@@ -115,32 +118,39 @@ def _time(fn, runs: int) -> tuple[float, float, float]:
     return statistics.median(samples), p95, samples[0]
 
 
-def scopes_at(url: str) -> dict:
-    """Point the services at the bench database and return each timed role's scope."""
+def scopes_at(url: str, *, rls: bool = True) -> dict:
+    """Point the services at the bench database and return each timed role's scope. With `rls`, the services
+    connect as the application role under row-level security (as in production); without, as `url`'s own role
+    (the superuser here, which row-level security does not apply to)."""
     from sqlmodel import Session
 
     from core.config import get_settings
-    from core.db import get_engine, reset_engine
+    from core.db import SYSTEM, as_role, get_engine, reset_engine, use_db_scope
     from services.access.scope import scope_for
 
-    os.environ["DATABASE_URL"] = url
+    os.environ["DATABASE_URL"] = as_role(url, APP_ROLE) if rls else url
     get_settings.cache_clear()
     reset_engine()
     with Session(get_engine()) as s:
+        use_db_scope(s, SYSTEM)
         return {name: scope_for(s, u) for name, u in _users(s).items()}
 
 
-def run(url: str, runs: int) -> None:
+def run(url: str, runs: int, *, rls: bool = True) -> None:
     from sqlmodel import Session
 
     from core.db import get_engine
     from services.network import chargers, dashboard
 
-    scopes = scopes_at(url)
+    scopes = scopes_at(url, rls=rls)
+    print(f"row-level security {'on (application role, Scope.enter)' if rls else 'off (superuser)'}")
     # The fastest run shows the work itself when other processes compete for the CPU.
     print(f"{'role':<18} {'measure':<48} {'median ms':>10} {'p95 ms':>8} {'min ms':>8}")
     for name, scope in scopes.items():
         with Session(get_engine()) as s:
+            if rls:
+                scope.enter(s)
+
             def dashboard_load(period="7d", sc=scope):
                 dashboard.overview(session=s, scope=sc, limit=24)
                 dashboard.summary(session=s, scope=sc)
@@ -170,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orgs", type=int, default=50)
     parser.add_argument("--chargers", type=int, default=10_000)
     parser.add_argument("--sessions", type=int, default=5_000_000)
+    parser.add_argument("--rls", choices=("on", "off", "both"), default="on",
+                        help="time with row-level security (the app role), without (the superuser), or both")
     args = parser.parse_args(argv)
     from bench.seed_bulk import create_database
 
@@ -180,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         url = create_database(ADMIN_URL, DB_NAME)
         prepare(url, orgs=args.orgs, chargers=args.chargers, sessions=args.sessions)
     time_windows(url)
-    run(url, args.runs)
+    for rls in {"on": (True,), "off": (False,), "both": (False, True)}[args.rls]:
+        run(url, args.runs, rls=rls)
     return 0
 
 

@@ -40,6 +40,8 @@ def run(url: str, runs: int) -> None:
     print(f"{'role':<18} {'measure':<52} {'median ms':>10} {'p95 ms':>8} {'min ms':>8}")
     for name, scope in scopes.items():
         with Session(get_engine()) as s:
+            scope.enter(s)  # the application role under row-level security, as the pages run
+
             def finances_load(sc=scope):
                 totals = finance.organization_totals(session=s, scope=sc)
                 finance.currency_figures(totals)

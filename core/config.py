@@ -37,6 +37,12 @@ class Settings(WebSettings):
     demo_mode: bool = False
     secret_key: str = DEMO_SECRET_KEY
     database_url: str | None = None
+    # The role that owns the tables and runs migrations; unset: DATABASE_URL's. The application's own role
+    # (DATABASE_URL) should own nothing and must not be a superuser: row-level security (core/rls.py).
+    database_owner_url: str | None = None
+    # Processes without a user (OCPP server, worker, CLI): a role with BYPASSRLS that owns nothing (core/rls.py).
+    # Unset: DATABASE_URL in system scope, which works except for the OCPP server's COPY writes.
+    database_system_url: str | None = None
     data_dir: Path = ROOT / ".data"
     redis_url: str | None = None
 

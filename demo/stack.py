@@ -9,7 +9,7 @@ from honcho.manager import Manager
 
 from core import embedded_db
 from core.config import ROOT, get_settings
-from core.db import database_url, session_scope
+from core.db import SYSTEM, database_url, session_scope
 from core.migrate import upgrade
 from demo import customers as demo_customers
 from demo.logins import print_customer_logins, print_logins
@@ -51,10 +51,10 @@ def run_stack(*, chargers: int = 8) -> int:
     embedded = not settings.database_url
     url = database_url()
     print(f"Database: {'embedded PostgreSQL under ' + str(settings.data_dir) if embedded else 'DATABASE_URL'}")
-    upgrade(url)
+    upgrade()
     logins, charger_ids, home_ids = [], [], []
     if settings.demo_mode:
-        with session_scope() as s:
+        with session_scope(SYSTEM) as s:
             result = seed_demo(session=s)
             charger_ids = demo_charger_ids(session=s)
             home_ids = demo_customers.home_charger_ids(session=s)

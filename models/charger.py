@@ -6,7 +6,18 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, Column, Index, Integer, Numeric, String, UniqueConstraint, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -50,6 +61,7 @@ class Tariff(SQLModel, table=True):
                         " AND idle_fee_per_minute >= 0", name="ck_tariff_prices"),
         CheckConstraint("idle_grace_minutes >= 0", name="ck_tariff_grace"),
         UniqueConstraint("organization_id", "name", name="uq_tariff_name"),
+        UniqueConstraint("id", "organization_id", name="uq_tariff_id_org"),  # for fk_charger_tariff_same_org
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -72,6 +84,11 @@ class Charger(SQLModel, table=True):
     __tablename__ = "charger"
     __table_args__ = (
         CheckConstraint("ocpp_id ~ '^[A-Za-z0-9._:-]{1,48}$'", name="ck_charger_ocpp_id"),
+        # Its tariff and location owner are its own organization's (migration iso12_01).
+        ForeignKeyConstraint(["tariff_id", "organization_id"], ["tariff.id", "tariff.organization_id"],
+                             name="fk_charger_tariff_same_org"),
+        ForeignKeyConstraint(["location_owner_id", "organization_id"],
+                             ["location_owner.id", "location_owner.organization_id"], name="fk_charger_owner_same_org"),
         one_of("lifecycle_status", LifecycleStatus, name="ck_charger_lifecycle"),
         one_of("status", ChargerStatus, name="ck_charger_status"),
         CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="ck_charger_lat"),

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, DateTime, Index, String
+from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKeyConstraint, Index, String
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field, fk_field, one_of, rate_field
@@ -26,6 +26,10 @@ class CommissionContract(SQLModel, table=True):
     __tablename__ = "commission_contract"
     __table_args__ = (
         one_of("kind", ContractKind, name="ck_contract_kind"),
+        # Its location owner is its own organization's (and so is its charger: a trigger, migration iso12_01).
+        ForeignKeyConstraint(["location_owner_id", "organization_id"],
+                             ["location_owner.id", "location_owner.organization_id"],
+                             name="fk_contract_owner_same_org"),
         CheckConstraint("rate >= 0 AND rate <= 100", name="ck_contract_rate"),
         # A platform contract covers the whole organization; a location-owner contract names
         # exactly one of: the location owner (all its chargers) or one charger (an override).

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, String, text
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field, fk_field, one_of, ts_field
@@ -23,7 +23,8 @@ class LocationOwner(SQLModel, table=True):
     """A third party hosting chargers at its premises, inside one organization."""
 
     __tablename__ = "location_owner"
-    __table_args__ = (Index("uq_location_owner_name", "organization_id", "name", unique=True),)
+    __table_args__ = (Index("uq_location_owner_name", "organization_id", "name", unique=True),
+                      UniqueConstraint("id", "organization_id", name="uq_location_owner_id_org"))
 
     id: int | None = Field(default=None, primary_key=True)
     organization_id: int = fk_field("organization.id", ondelete="CASCADE")

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import uvloop
 
 from ocpp_server.server import OcppServer
+from services.access.audit import record_system_scope
 
 
 def _raise_fd_limit() -> None:
@@ -24,6 +25,10 @@ def _raise_fd_limit() -> None:
 async def main() -> None:
     # Database calls run in worker threads; more than the default few keep handshakes flowing under load.
     asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=16, thread_name_prefix="db"))
+    try:
+        await asyncio.to_thread(record_system_scope, process="ocpp_server")
+    except Exception:  # noqa: BLE001 (the server starts without its database and waits for it; see outage.py)
+        logging.getLogger("ocpp").warning("could not record the system-scope start in the audit log")
     server = await OcppServer().start()
     # Everything loaded so far lives forever: keep it out of the collector, and collect young objects in
     # larger steps. Full collections over a big heap were the main source of multi-100 ms pauses.

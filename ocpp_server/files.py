@@ -18,13 +18,13 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from core.config import get_settings
-from core.db import get_engine
+from core.db import get_system_engine
 from core.errors import NotFound
 from services.ocpp import firmware_library, uploads
 
 
 async def firmware(request: Request) -> Response:
-    with Session(get_engine()) as session:
+    with Session(get_system_engine()) as session:  # chargers fetch and upload by token: no user
         try:
             path, image = firmware_library.file_for_token(session=session, token=request.path_params["token"])
         except NotFound:
@@ -40,7 +40,7 @@ async def firmware(request: Request) -> Response:
 async def upload(request: Request) -> Response:
     # The body is streamed and cut off at the limit (a Content-Length is not trusted either way).
     try:
-        row = await uploads.receive(engine=get_engine(), token=request.path_params["token"],
+        row = await uploads.receive(engine=get_system_engine(), token=request.path_params["token"],
                                     filename=request.path_params.get("filename"), chunks=request.stream())
     except NotFound:
         return PlainTextResponse("No upload is expected at this address.\n", status_code=404)

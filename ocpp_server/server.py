@@ -25,7 +25,7 @@ from websockets.http11 import Request, Response
 
 from core.clock import utcnow
 from core.config import Settings, get_settings
-from core.db import get_engine, libpq_url
+from core.db import get_system_engine, libpq_url
 from core.events import COMMAND_CHANNEL
 from ocpp_server.batch import BatchWriter
 from ocpp_server.connection import CallFailed, ChargerConnection, NotSent
@@ -83,7 +83,7 @@ def client_common_name(ws: ServerConnection) -> str | None:
 class OcppServer:
     def __init__(self, *, settings: Settings | None = None, engine: Engine | None = None) -> None:
         self.settings = settings or get_settings()
-        self.engine = engine or get_engine()
+        self.engine = engine or get_system_engine()  # no user: system scope (core/rls.py)
         self.connections: dict[int, ChargerConnection] = {}
         self.meters = BatchWriter("meter_values", self._write_meters, max_rows=2000, interval=0.25)
         self.frames = BatchWriter("frames", self._write_frames, max_rows=5000, interval=0.5)

@@ -5,7 +5,7 @@ import asyncio
 
 import reflex as rx
 
-from core.db import session_scope
+from core.db import IDENTITY, session_scope
 from services.access.auth import CUSTOMER, AuthError, change_password, user_from_token
 from services.customers.auth import PORTAL, customer_from_token, token_kind
 from state.base import AppState
@@ -48,14 +48,14 @@ class LoginState(AppState):
         """On the login page: show what the last attempt came back with; a valid session goes to the app."""
         params = dict(self.router.url.query_parameters)
         self.error, self.notice = login_error(params), login_notice(params)
-        token = self._token()
+        token = self._session_token()
         if not token:
             return
 
         customer = token_kind(token) == CUSTOMER
 
         def job() -> bool:
-            with session_scope() as session:
+            with session_scope(IDENTITY) as session:
                 try:
                     (customer_from_token if customer else user_from_token)(session=session, token=token)
                     return True

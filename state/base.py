@@ -19,7 +19,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from core.cookies import session_cookie_from
-from core.db import session_scope
+from core.db import IDENTITY, session_scope
 from core.errors import Conflict, NotFound, ValidationError
 from core.fmt import pages
 from models import User
@@ -141,15 +141,16 @@ class AppState(rx.State):
         Raises AuthError (log in again), PermissionDenied, or what `work` raises; the
         transaction commits only when `work` returns.
         """
-        token, choice, view_as = self._token(), self.org_choice, self._view_as
+        token, choice, view_as = self._session_token(), self.org_choice, self._view_as
 
         def job() -> tuple[Identity | None, Any, bool]:
-            with session_scope() as session:
+            with session_scope(IDENTITY) as session:
                 user = user_from_token(session=session, token=token)
                 full = scope_for(session, user)
                 if view_as:
                     full = client_svc.view_scope(session=session, scope=full, organization_id=int(view_as))
                 scope, effective = _narrow(full, choice)
+                scope.enter(session)
                 ident = _identity(session, user, full, effective) if identity else None
                 if cap is not None and not full.can(cap):
                     return ident, None, False
@@ -162,7 +163,7 @@ class AppState(rx.State):
             raise PermissionDenied("You don't have access to this page.")
         return result
 
-    def _token(self) -> str:
+    def _session_token(self) -> str:
         """The login token from the HttpOnly cookie, as the browser sent it when this tab's socket opened
         (every page load opens a new one, so a login or logout is seen from the next page on)."""
         return session_cookie_from(self.router.headers.cookie)

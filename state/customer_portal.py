@@ -11,7 +11,7 @@ from typing import Any
 
 import reflex as rx
 
-from core.db import session_scope
+from core.db import IDENTITY, session_scope
 from core.errors import Conflict, NotFound, ValidationError
 from core.fmt import MISSING, day, kwh, when
 from core.mail import MailError
@@ -51,11 +51,12 @@ class PortalState(AppState):
         """Authenticate the customer's token and call `work(session, customer_user, scope)`."""
         if cap is not None:  # staff capabilities never apply to a customer
             raise PermissionDenied("You don't have access to this page.")
-        token = self._token()
+        token = self._session_token()
 
         def job() -> tuple[tuple[str, str, str], Any]:
-            with session_scope() as session:
+            with session_scope(IDENTITY) as session:
                 user, scope = customer_principal(session=session, token=token)
+                scope.enter(session)
                 account = session.get(CustomerAccount, user.account_id)
                 who = (user.full_name or user.email, user.email, account.name)
                 return who, (work(session, user, scope) if work else None)
@@ -75,10 +76,10 @@ class PortalState(AppState):
 
     @rx.event
     async def logout(self):
-        token = self._token()
+        token = self._session_token()
 
         def job() -> None:
-            with session_scope() as session:
+            with session_scope(IDENTITY) as session:
                 try:
                     user, _ = customer_principal(session=session, token=token)
                 except AuthError:
@@ -169,7 +170,7 @@ class SignupState(rx.State):
     @rx.event
     async def load(self):
         def job() -> list[links_svc.Platform]:
-            with session_scope() as session:
+            with session_scope(IDENTITY) as session:
                 return links_svc.open_platforms(session=session)
 
         found = await asyncio.to_thread(job)
@@ -198,7 +199,7 @@ class SignupState(rx.State):
         yield
 
         def job() -> account_svc.MailResult:
-            with session_scope() as session:
+            with session_scope(IDENTITY) as session:
                 return account_svc.signup(
                     session=session, organization_slug=platform, email=form.get("email", ""), password=password,
                     kind=kind, name=form.get("name", ""), accept_terms=bool(form.get("accept")),

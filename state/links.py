@@ -12,7 +12,7 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
-from core.db import session_scope
+from core.db import IDENTITY, session_scope
 from core.errors import ValidationError
 from services.access import invitations as svc
 from services.access.auth import MAX_PASSWORD_BYTES
@@ -52,7 +52,7 @@ class LinkPageState(rx.State):
         token = self._token()
 
         def job() -> Any:
-            with session_scope() as session:
+            with session_scope(IDENTITY) as session:
                 return check(session=session, token=token, purpose=purpose)
 
         try:
@@ -66,7 +66,7 @@ class LinkPageState(rx.State):
         token = self._token()
 
         def job() -> None:
-            with session_scope() as session:
+            with session_scope(IDENTITY) as session:
                 use(session, token)
 
         try:
@@ -126,7 +126,7 @@ class ForgotPasswordState(rx.State):
         yield
 
         def job() -> str:
-            with session_scope() as session:
+            with session_scope(IDENTITY) as session:
                 return svc.request_password_reset(session=session, email=email)
 
         try:
@@ -140,7 +140,7 @@ class ForgotPasswordState(rx.State):
         yield  # the answer reaches the browser before the mail is sent
 
         def send() -> None:
-            with session_scope() as session:
+            with session_scope(IDENTITY) as session:
                 svc.deliver_password_resets(session=session)
 
         await asyncio.to_thread(send)

@@ -6,7 +6,7 @@ import asyncio
 
 import reflex as rx
 
-from core.db import session_scope
+from core.db import IDENTITY, session_scope
 from core.errors import Conflict, ValidationError
 from core.mail import MailError
 from services.access import invitations
@@ -80,7 +80,7 @@ class VerifyEmailState(LinkPageState):
         token = self._token()
 
         def job() -> str:
-            with session_scope() as session:
+            with session_scope(IDENTITY) as session:
                 return invitations.confirm_email_change(session=session, token=token).email
 
         try:

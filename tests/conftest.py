@@ -20,26 +20,52 @@ from tests import db as testdb  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def database_url() -> str:
+def owner_url() -> str:
+    """The test database, as the role that owns the tables (migrations, emptying the tables)."""
     url = testdb.create_database(testdb.server_url())
-    os.environ["DATABASE_URL"] = url
-    from core.config import get_settings
-    from core.db import normalize_url, reset_engine
-    from core.migrate import upgrade
-
-    get_settings.cache_clear()
-    reset_engine()
-    upgrade(normalize_url(url))
     yield url
+    from core.db import reset_engine
+
     reset_engine()
     testdb.drop_database(url)
 
 
 @pytest.fixture(scope="session")
-def engine(database_url):
-    from core.db import get_engine
+def database_url(owner_url) -> str:
+    """The test database as the application's role: not a superuser, so row-level security applies."""
+    from core.config import get_settings
+    from core.db import as_role, normalize_url, reset_engine
+    from core.migrate import upgrade
+    from core.rls import APP_ROLE, SYSTEM_ROLE
 
-    return get_engine()
+    upgrade(normalize_url(owner_url), app_role=APP_ROLE, system_role=SYSTEM_ROLE)
+    url = as_role(owner_url, APP_ROLE)
+    os.environ["DATABASE_URL"] = url
+    os.environ["DATABASE_OWNER_URL"] = owner_url
+    os.environ["DATABASE_SYSTEM_URL"] = as_role(owner_url, SYSTEM_ROLE)
+    get_settings.cache_clear()
+    reset_engine()
+    yield url
+    reset_engine()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    """The system role's engine: factories, in-process OCPP servers and jobs see every tenant."""
+    from core.db import get_system_engine
+
+    return get_system_engine()
+
+
+@pytest.fixture(scope="session")
+def owner_engine(database_url, owner_url):
+    from sqlalchemy import create_engine
+
+    from core.db import normalize_url
+
+    eng = create_engine(normalize_url(owner_url))
+    yield eng
+    eng.dispose()
 
 
 def _truncate(engine) -> None:
@@ -61,11 +87,11 @@ def _truncate(engine) -> None:
 
 
 @pytest.fixture
-def session(engine):
+def session(engine, owner_engine):
     """A session on a clean database. Commits are real; the tables are emptied afterwards."""
     from core.clock import clock
 
     with Session(engine, expire_on_commit=False) as s:
         yield s
     clock.set(None)
-    _truncate(engine)
+    _truncate(owner_engine)

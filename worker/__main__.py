@@ -23,8 +23,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
     from core.config import get_settings
+    from services.access.audit import record_system_scope
     from worker.jobs import customer_billing, notifications, send_mail, tick
 
+    record_system_scope(process="worker")
     settings = get_settings()
     if args.once:
         print(tick(), send_mail(), customer_billing(), notifications())

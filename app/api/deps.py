@@ -9,7 +9,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
-from core.db import get_engine
+from core.db import IDENTITY, get_engine, use_db_scope
 from core.net import client_address
 from models import User
 from services.access import api_keys
@@ -32,6 +32,7 @@ api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False,
 
 def get_session() -> Iterator[Session]:
     with Session(get_engine(), expire_on_commit=False) as session:
+        use_db_scope(session, IDENTITY)  # until the caller is known: the login tables only
         yield session
 
 
@@ -56,7 +57,9 @@ def key_caller(session: Session, request: Request, key: str) -> Caller:
                             user_agent=request.headers.get("user-agent"))
     except api_keys.RateLimited as exc:
         raise HTTPException(status_code=429, detail=str(exc), headers={"Retry-After": str(exc.retry_after)}) from exc
-    return Caller(user=session.get(User, row.created_by_id), scope=api_keys.key_scope(session, row))
+    scope = api_keys.key_scope(session, row)
+    scope.enter(session)
+    return Caller(user=session.get(User, row.created_by_id), scope=scope)
 
 
 def get_caller(session: SessionDep, request: Request,
@@ -68,7 +71,9 @@ def get_caller(session: SessionDep, request: Request,
         user = user_from_token(session=session, token=creds.credentials if creds else None)
     except AuthError as exc:
         raise HTTPException(status_code=401, detail=str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
-    return Caller(user=user, scope=scope_for(session, user))
+    scope = scope_for(session, user)
+    scope.enter(session)
+    return Caller(user=user, scope=scope)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
@@ -83,7 +88,9 @@ def get_browser_caller(session: SessionDep,
         user = user_from_token(session=session, token=token or None)
     except AuthError as exc:
         raise HTTPException(status_code=401, detail=str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
-    return Caller(user=user, scope=scope_for(session, user))
+    scope = scope_for(session, user)
+    scope.enter(session)
+    return Caller(user=user, scope=scope)
 
 
 def require_cap(cap: Cap, *, cookie: bool = False):
@@ -111,10 +118,13 @@ def get_principal(request: Request, session: SessionDep,
     token = (creds.credentials if creds else cookie if request.method == "GET" else None) or None
     try:
         if customer_auth.token_kind(token) == CUSTOMER:
-            return customer_auth.customer_principal(session=session, token=token)[1]
-        return scope_for(session, user_from_token(session=session, token=token))
+            scope = customer_auth.customer_principal(session=session, token=token)[1]
+        else:
+            scope = scope_for(session, user_from_token(session=session, token=token))
     except AuthError as exc:
         raise HTTPException(status_code=401, detail=str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
+    scope.enter(session)
+    return scope
 
 
 PrincipalDep = Annotated[Scope, Depends(get_principal)]

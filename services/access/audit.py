@@ -1,6 +1,8 @@
 """The audit log: who changed what, when, old value → new value."""
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -9,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
+from core.db import SYSTEM, session_scope
 from models import AuditLog, Charger, LocationOwner, Organization, Tariff, User
 from services.access.scope import Scope
 
@@ -37,6 +40,14 @@ def record(*, session: Session, user_id: int | None, organization_id: int | None
                      action=action, changes=plain(changes))
     session.add(entry)
     return entry
+
+
+def record_system_scope(*, process: str) -> None:
+    """A process without a user starts working in system scope (docs/adr/0008): that is itself on the record,
+    with the host and process id, as an operator-wide entry."""
+    with session_scope(SYSTEM) as session:
+        record(session=session, user_id=None, organization_id=None, entity="system_scope",
+               entity_id=f"{process}@{socket.gethostname()}:{os.getpid()}"[:64], action="start", changes={})
 
 
 @dataclass(frozen=True)

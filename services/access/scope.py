@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import false, select, true
 from sqlmodel import Session
 
+from core.db import DbMode, DbScope, use_db_scope
 from core.errors import NotFound
 from core.validation import fits_int32
 from models import (
@@ -93,6 +94,18 @@ class Scope:
 
     def can(self, cap: Cap) -> bool:
         return cap in self.capabilities
+
+    def db_scope(self) -> DbScope:
+        """The same scope for PostgreSQL's row-level security (core/rls.py), the second line behind the filters."""
+        orgs = "*" if self.org_ids is None else "{" + ",".join(str(i) for i in sorted(self.org_ids)) + "}"
+        owner = "" if self.location_owner_id is None else str(self.location_owner_id)
+        # A customer's user id names a customer_user, not a staff user: the policies know only the latter.
+        user = "" if self.is_customer else str(self.user_id)
+        return DbScope(DbMode.USER, org_ids=orgs, owner_id=owner, user_id=user)
+
+    def enter(self, session: Session) -> None:
+        """From now on the database itself shows `session` only what this scope may see."""
+        use_db_scope(session, self.db_scope())
 
     def require(self, cap: Cap) -> None:
         if not self.can(cap):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import exists, func, select
 from sqlmodel import Session
 
+from core.db import IDENTITY, acting_as, exists_anywhere
 from core.errors import Conflict, NotFound, ValidationError
 from core.search import search_clause
 from core.validation import optional_text, required_text, validate_email
@@ -58,7 +59,7 @@ def create_user(*, session: Session, email: str, password: str | None, role: str
     email = validate_email(email)
     full_name = optional_text(full_name, "full_name", max_len=NAME_MAX) or ""
     role_ = parse_role(role)
-    if session.execute(select(User.id).where(User.email == email)).first():
+    if exists_anywhere(session, select(User.id).where(User.email == email)):
         raise Conflict(f"A user with email '{email}' already exists.")
     orgs: list[Organization] = []
     for slug in org_slugs or []:
@@ -236,9 +237,10 @@ def provision_user(*, session: Session, scope: Scope, email: str, password: str 
     # is nobody's business: the answer says only that this address cannot be used.
     address = validate_email(email)
     existing = session.execute(select(User).where(User.email == address)).scalar_one_or_none()
-    if existing is not None:
-        if _visible(session, scope, existing):
-            raise Conflict(f"A user with email '{address}' already exists.", "email")
+    if existing is not None and _visible(session, scope, existing):
+        raise Conflict(f"A user with email '{address}' already exists.", "email")
+    # Row-level security hides other tenants' users from this session; the check itself must see them all.
+    if exists_anywhere(session, select(User.id).where(User.email == address)):
         raise Conflict(f"The address '{address}' cannot be used for a new user. Check it, or ask an "
                        "administrator.", "email")
     org_slugs: list[str] = []
@@ -254,10 +256,13 @@ def provision_user(*, session: Session, scope: Scope, email: str, password: str 
             raise ValidationError(f"Choose the organization this {ROLE_LABELS[role_]} user belongs to.", "org")
     for org_id in [organization_id] if organization_id is not None else []:
         limits.check_user_room(session, org_id)
-    user = create_user(session=session, email=email, password=password, role=role_.value, org_slugs=org_slugs,
-                       full_name=full_name, location_owner_id=location_owner_id, status=status)
-    if custom is not None:
-        user.custom_role_id = custom.id
-        session.add(user)
-        session.flush()
+    # Checked above against the caller's scope. The new row is written in identity scope: until its
+    # organizations are bound to it, row-level security would hide it from the caller (docs/adr/0010).
+    with acting_as(session, IDENTITY):
+        user = create_user(session=session, email=email, password=password, role=role_.value, org_slugs=org_slugs,
+                           full_name=full_name, location_owner_id=location_owner_id, status=status)
+        if custom is not None:
+            user.custom_role_id = custom.id
+            session.add(user)
+            session.flush()
     return user

@@ -29,6 +29,7 @@ from sqlalchemy import DateTime, and_, case, cast, false, func, or_, select, uni
 from sqlmodel import Session
 
 from core.clock import utcnow
+from core.db import SYSTEM, use_db_scope
 from core.errors import NotFound, ValidationError
 from core.money import round_money
 from core.validation import check_day, check_int32, check_text, fits_int32
@@ -417,6 +418,8 @@ def _windows_ready(session: Session, org_ids: list[int], today: date, as_of: dic
     if not stale:
         return org_ids
     with Session(session.get_bind()) as mover:
+        # Roll-up upkeep for organizations the caller may see; the functions read and write whole windows.
+        use_db_scope(mover, SYSTEM)
         moved = {o for o in stale if mover.execute(select(func.advance_start_windows(o, today))).scalar_one()}
         mover.commit()
     return [o for o in org_ids if o not in stale or o in moved]

@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
 from core.config import get_settings
+from core.db import exists_anywhere
 from core.errors import Conflict, NotFound, ValidationError
 from core.events import EventType, notify
 from core.search import search_clause
@@ -287,8 +288,8 @@ def _check_registrable(session: Session, scope: Scope, ocpp_id: str) -> None:
     one never seen get the same answer."""
     if session.execute(select(Charger.id).where(Charger.ocpp_id == ocpp_id, scope.charger_filter())).first():
         raise Conflict(f"A charger with id '{ocpp_id}' already exists.", "ocpp_id")
-    registered = session.execute(select(Charger.id).where(Charger.ocpp_id == ocpp_id)).first() is not None
-    seen = session.execute(select(UnknownCharger.id).where(UnknownCharger.ocpp_id == ocpp_id).limit(1)).first()
+    registered = exists_anywhere(session, select(Charger.id).where(Charger.ocpp_id == ocpp_id))
+    seen = exists_anywhere(session, select(UnknownCharger.id).where(UnknownCharger.ocpp_id == ocpp_id))
     if registered or not (seen or scope.can(Cap.REGISTER_NEW_CHARGER_IDS)):
         raise Conflict(f"The charger id '{ocpp_id}' cannot be registered here. Check the id set in the charger "
                        "and let it connect once, then register it; or ask the operator to register it.", "ocpp_id")

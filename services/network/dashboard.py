@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import TIMESTAMP
 from sqlmodel import Session
 
 from core.clock import utcnow
+from core.db import SYSTEM, use_db_scope
 from core.errors import ValidationError
 from core.events import EventType
 from core.search import search_clause
@@ -437,6 +438,8 @@ def _windows_ready(*, session: Session, scope: Scope, now: datetime) -> bool:
     if not stale:
         return True
     with Session(session.get_bind()) as mover:
+        # Roll-up upkeep for organizations the caller may see; the functions read and write whole windows.
+        use_db_scope(mover, SYSTEM)
         moved = [mover.execute(select(func.advance_session_windows(oid, today))).scalar_one()
                  for oid, today in stale]
         mover.commit()

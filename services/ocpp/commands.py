@@ -327,9 +327,10 @@ def _finish_late(session: Session, command_id: int, status: str, final: str, err
                     {"final": final, "error": error, "now": utcnow(), "id": command_id, "status": status})
 
 
-def _poll(engine: Engine, command_id: int, wait: float, late: bool) -> CommandResult:
+def _poll(engine: Engine, scope: Scope, command_id: int, wait: float, late: bool) -> CommandResult:
     """Read the command (a pooled connection for one statement); once `late`, settle what is still open."""
     with Session(engine, expire_on_commit=False) as session:
+        scope.enter(session)
         cmd = session.get(ChargerCommand, command_id)
         if late and cmd.status not in FINAL:
             # Unclaimed by its deadline: no OCPP process holds the charger, and the command will never be sent.
@@ -343,6 +344,7 @@ def _poll(engine: Engine, command_id: int, wait: float, late: bool) -> CommandRe
 
 def _create(engine: Engine, **kwargs: Any) -> CommandResult:
     with Session(engine, expire_on_commit=False) as session:
+        kwargs["scope"].enter(session)
         cmd = create_command(session=session, **kwargs)
         session.commit()
         return _result(cmd)
@@ -377,10 +379,10 @@ def send_command(*, engine: Engine, scope: Scope, charger_id: int, action: str, 
         while cmd.status not in FINAL:
             pause = _pause(cmd.status, deadline, waiter.listening.is_set())
             if pause is None:
-                return _poll(engine, cmd.id, wait, late=True)
+                return _poll(engine, scope, cmd.id, wait, late=True)
             event.wait(pause)
             event.clear()
-            cmd = _poll(engine, cmd.id, wait, late=False)
+            cmd = _poll(engine, scope, cmd.id, wait, late=False)
         return cmd
     finally:
         waiter.unregister(cmd.id, event)
@@ -414,13 +416,13 @@ async def send_command_async(*, engine: Engine, scope: Scope, charger_id: int, a
         while cmd.status not in FINAL:
             pause = _pause(cmd.status, deadline, waiter.listening.is_set())
             if pause is None:
-                return await asyncio.to_thread(_poll, engine, cmd.id, wait, True)
+                return await asyncio.to_thread(_poll, engine, scope, cmd.id, wait, True)
             try:
                 await asyncio.wait_for(woken.event.wait(), pause)
             except TimeoutError:
                 pass
             woken.event.clear()
-            cmd = await asyncio.to_thread(_poll, engine, cmd.id, wait, False)
+            cmd = await asyncio.to_thread(_poll, engine, scope, cmd.id, wait, False)
         return cmd
     finally:
         waiter.unregister(cmd.id, woken)

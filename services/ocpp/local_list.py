@@ -83,12 +83,14 @@ def send_local_list(*, engine: Engine, scope: Scope, charger_id: int, update_typ
     """Build the update, send it through the command channel, and record it once the charger accepts it."""
     scope.require(Cap.COMMAND_CHARGERS)
     with Session(engine) as session:
+        scope.enter(session)
         get_in_scope(session, Charger, charger_id, scope)
         payload = build_update(session, charger_id, update_type)
     result = send_command(engine=engine, scope=scope, charger_id=charger_id, action="SendLocalList",
                           payload=payload, requested_by=requested_by)
     if result.status == "done":
         with Session(engine) as session:
+            scope.enter(session)
             _accepted(session, charger_id, payload)
             session.commit()
     return result
@@ -101,6 +103,7 @@ def check_version(*, engine: Engine, scope: Scope, charger_id: int,
                           payload={}, requested_by=requested_by)
     if result.status == "done":
         with Session(engine) as session:
+            scope.enter(session)
             state = _state(session, charger_id)
             state.reported_version, state.checked_at = result.result["listVersion"], utcnow()
             session.merge(state)

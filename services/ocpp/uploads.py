@@ -40,6 +40,7 @@ def upload_dir() -> Path:
 def _new_upload(engine: Engine, scope: Scope, charger_id: int, kind: str) -> tuple[int, str]:
     token = secrets.token_urlsafe(24)
     with Session(engine) as session:
+        scope.enter(session)
         get_in_scope(session, Charger, charger_id, scope)
         row = ChargerUpload(charger_id=charger_id, kind=kind, token_hash=_hash(token))
         session.add(row)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from core.db import get_engine
+from core.db import get_system_engine
 from tests.ui.helpers import log_in, on
 from tests.ui.ocpp_helpers import ocpp_charger
 from tests.utils.factories import make_charger, make_org, make_user
@@ -27,7 +27,7 @@ def test_a_faulted_charger_turns_red_on_open_dashboards_without_a_reload_and_onl
 
     other = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=app_url).new_page()
     try:
-        with ocpp_charger(get_engine(), "ALPHA-LIVE", KEY) as charger:
+        with ocpp_charger(get_system_engine(), "ALPHA-LIVE", KEY) as charger:
             log_in(page, admin.email)
             card = page.locator('.charger-card[data-ocpp-id="ALPHA-LIVE"]')
             expect(card).to_be_visible()
@@ -120,7 +120,7 @@ def test_reset_sent_to_a_connected_charger_shows_its_accepted_answer(world, page
     org = make_org(world, slug="alpha")
     charger = make_charger(world, org, ocpp_id="RESET-ME", auth_key=KEY)
     user = make_user(world, role="network_manager", orgs=[org])
-    with ocpp_charger(get_engine(), "RESET-ME", KEY):
+    with ocpp_charger(get_system_engine(), "RESET-ME", KEY):
         log_in(page, user.email)
         page.goto(f"/chargers/{charger.id}")
         expect(page).to_have_url(on(f"/chargers/{charger.id}"))

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from app.api.deps import CallerDep, SessionDep, client_ip
 from core.config import get_settings
 from core.cookies import SESSION_COOKIE, session_cookie_from, session_cookie_options
-from core.db import session_scope
+from core.db import IDENTITY, session_scope
 from core.errors import ValidationError
 from services.access import roles
 from services.access.auth import CUSTOMER, AuthError, Throttled, revoke_tokens, user_from_token
@@ -108,7 +108,7 @@ async def open_session(request: Request, email: str = Form(""), password: str = 
     ip = client_ip(request)
 
     def job():
-        with session_scope() as session:
+        with session_scope(IDENTITY) as session:
             # Staff or a customer of any platform (services/customers/auth.py).
             return login(session=session, email=email.strip(), password=password, ip=ip)
 
@@ -134,7 +134,7 @@ async def end_session(request: Request) -> RedirectResponse:
     token = session_cookie_from(request.headers.get("cookie"))
 
     def job() -> None:
-        with session_scope() as session:
+        with session_scope(IDENTITY) as session:
             try:
                 revoke_tokens(session=session, user=user_from_token(session=session, token=token))
             except AuthError:

@@ -330,7 +330,7 @@ def my_sessions(session: SessionDep, scope: PrincipalDep, limit: int = Query(50,
 @router.get("/me/sessions.csv", response_class=StreamingResponse)
 def my_sessions_csv(scope: PrincipalDep) -> StreamingResponse:
     def body() -> Iterator[str]:
-        with session_scope() as session:
+        with session_scope(scope.db_scope()) as session:
             yield from sessions.iter_csv(session=session, scope=scope)
 
     return StreamingResponse(body(), media_type="text/csv; charset=utf-8",

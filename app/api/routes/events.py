@@ -35,6 +35,7 @@ def _frame(event: dict[str, Any]) -> str:
 
 def _after(scope: Scope, after_id: int, accept) -> tuple[list[dict[str, Any]], int]:
     with Session(get_engine()) as session:
+        scope.enter(session)
         return svc.events_after(session=session, scope=scope, after_id=after_id, accept=accept)
 
 

@@ -6,7 +6,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from app.api.deps import Caller, SessionDep, require_cap
-from core.db import session_scope
+from core.db import SYSTEM, session_scope
 from core.mail import MailError
 from services.access import invitations as svc
 from services.access.permissions import Cap
@@ -102,7 +102,7 @@ def activate(body: ActivateIn, session: SessionDep):
 
 
 def _send_queued_resets() -> None:
-    with session_scope() as session:
+    with session_scope(SYSTEM) as session:  # the outbox worker's job, run early: not the caller's
         svc.deliver_password_resets(session=session)
 
 

@@ -64,6 +64,7 @@ def export_transactions(caller: Caller = ExportTransactions, filters: svc.TxFilt
                         sort: SortKey = "started_at", order: Literal["asc", "desc"] = "desc") -> StreamingResponse:
     # The export outlives this function, so it owns its database session (closed when the stream ends).
     db = Session(get_engine(), expire_on_commit=False)
+    caller.scope.enter(db)
     try:
         chunks = svc.iter_csv(session=db, scope=caller.scope, filters=filters, sort=sort,
                               descending=order == "desc")
