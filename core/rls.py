@@ -1,4 +1,4 @@
-"""Row-level security: the database's own line of defence behind `Scope` (docs/adr/0008-row-level-security.md).
+"""Row-level security: the database's own line of defence behind `Scope` (docs/adr/0010-row-level-security.md).
 
 The application connects as a role that owns no table and is not a superuser (`voltdesk_app` by default).
 Every tenant table has RLS enabled and forced, with one policy written from per-transaction settings:

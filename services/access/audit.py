@@ -43,7 +43,7 @@ def record(*, session: Session, user_id: int | None, organization_id: int | None
 
 
 def record_system_scope(*, process: str) -> None:
-    """A process without a user starts working in system scope (docs/adr/0008): that is itself on the record,
+    """A process without a user starts working in system scope (docs/adr/0010): that is itself on the record,
     with the host and process id, as an operator-wide entry."""
     with session_scope(SYSTEM) as session:
         record(session=session, user_id=None, organization_id=None, entity="system_scope",

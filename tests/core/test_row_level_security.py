@@ -1,4 +1,4 @@
-"""Row-level security, the second line (core/rls.py, docs/adr/0008-row-level-security.md).
+"""Row-level security, the second line (core/rls.py, docs/adr/0010-row-level-security.md).
 
 Two organizations hold the same kinds of data in every tenant table. Queries that leave out the application's
 own filters, run as the application's role, then see nothing without a scope, and under one tenant's scope
