@@ -79,6 +79,24 @@ class Settings(WebSettings):
     mail_worker_interval_seconds: int = 30
     map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
+    # Payments (issue 10). Gateway credentials are encrypted with this Fernet key (32 url-safe base64 bytes);
+    # unset, a key is derived from SECRET_KEY.
+    payments_credentials_key: str | None = None
+    # A session's hold (wallet) or pre-authorization (card) is the tariff's price for this much energy and time.
+    payments_hold_kwh: int = 30
+    payments_hold_minutes: int = 120
+    # The worker takes session payments and checks running wallet sessions this often.
+    payments_worker_interval_seconds: float = 1.0
+    payments_gateway_timeout_seconds: float = 10.0
+    # Prefixes our payment references (the idempotency keys every gateway call carries); unique per deployment.
+    payments_reference_prefix: str = "VD"
+    # A gateway's circuit opens after this many failed calls in a row and stays open this long.
+    payments_circuit_failures: int = 5
+    payments_circuit_open_seconds: int = 30
+    # Manual payments and refunds above these amounts (in the payment's currency) need a second user's approval.
+    payments_manual_approval_above: str = "1000"
+    payments_refund_approval_above: str = "1000"
+
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:
         if not self.demo_mode:

@@ -25,6 +25,8 @@ class EventType(StrEnum):
     TRANSACTION = "session"                    # a charging session started, stopped or was priced
     DIAGNOSTICS_STATUS = "diagnostics_status"  # a DiagnosticsStatusNotification
     FIRMWARE_STATUS = "firmware_status"        # a FirmwareStatusNotification
+    PAYMENT = "payment"                        # a payment was authorized, captured, refunded or voided
+    PAYMENT_NOTICE = "payment_notice"          # something a customer must be told (a wallet ran out, a decline)
 
 
 # Commands for the OCPP processes travel on their own channel (docs/adr/0003-command-channel.md).

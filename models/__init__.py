@@ -6,7 +6,17 @@ from models.invitation import MailOutbox, UserToken
 from models.invoice import BillingRun, Invoice, InvoiceLine, InvoiceNumberSequence, InvoiceStatusChange
 from models.ops import AuditLog, ChargerCommand, OcppMessage
 from models.organization import Organization
-from models.payment import LedgerEntry, Payment, PaymentCard, PaymentEvent, PaymentIntent, Wallet, WebhookInbox
+from models.payment import (
+    GatewayCall,
+    LedgerEntry,
+    Payment,
+    PaymentCard,
+    PaymentEvent,
+    PaymentGateway,
+    PaymentIntent,
+    Wallet,
+    WebhookInbox,
+)
 from models.stats import (
     ChargerDayStat,
     ChargerEarnerStat,
@@ -37,5 +47,6 @@ __all__ = [
     "OcppMessage", "OrgDayStat", "OrgMonthStat", "OrgStartDayStat", "OrgStopDayStat", "OrgStopHourStat", "Organization",
     "SessionWindowAsOf", "StartWindowAsOf", "Tariff", "TariffRevision", "Transaction",
     "UnknownCharger", "User", "UserOrganization", "UserToken",
-    "LedgerEntry", "Payment", "PaymentCard", "PaymentEvent", "PaymentIntent", "Wallet", "WebhookInbox",
+    "GatewayCall", "LedgerEntry", "Payment", "PaymentCard", "PaymentEvent", "PaymentGateway", "PaymentIntent",
+    "Wallet", "WebhookInbox",
 ]

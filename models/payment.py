@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, UniqueConstraint, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field, fk_field, money_field, one_of, ts_field
@@ -126,6 +126,11 @@ class Payment(SQLModel, table=True):
     gateway_reference: str | None = Field(default=None, max_length=128)
     card_token: str | None = Field(default=None, max_length=128)
     card_last4: str | None = Field(default=None, max_length=4)
+    payment_gateway_id: int | None = fk_field("payment_gateway.id", nullable=True, ondelete="SET NULL",
+                                              index=False)
+    # A wallet session whose hold ran out: when RemoteStopTransaction was asked for (once).
+    stop_requested_at: datetime | None = ts_field()
+    note: str | None = Field(default=None, max_length=500)
     created_at: datetime = created_at_field()
     updated_at: datetime | None = ts_field()
 
@@ -204,3 +209,67 @@ class PaymentCard(SQLModel, table=True):
     token: str = Field(sa_column=Column(String(128), nullable=False))
     is_default: bool = True
     created_at: datetime = created_at_field()
+
+
+class GatewayName(StrEnum):
+    CYBERSOURCE = "cybersource"
+    AMEX = "amex"
+    DIALOG = "dialog"
+
+
+class PaymentGateway(SQLModel, table=True):
+    """One gateway as an organization configured it: where it is, its credentials (encrypted, shown again only
+    as their last four characters), its place in the routing order and its rate limit."""
+
+    __tablename__ = "payment_gateway"
+    __table_args__ = (
+        one_of("gateway", GatewayName, name="ck_payment_gateway_name"),
+        UniqueConstraint("organization_id", "gateway", name="uq_payment_gateway_org"),
+        CheckConstraint("rate_limit_per_second > 0", name="ck_payment_gateway_rate"),
+        CheckConstraint("min_amount IS NULL OR max_amount IS NULL OR min_amount <= max_amount",
+                        name="ck_payment_gateway_amounts"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = fk_field("organization.id", ondelete="CASCADE", index=False)
+    gateway: str = Field(sa_column=Column(String(16), nullable=False))
+    enabled: bool = True
+    # Routing: lower first; a gateway is tried when the payment's method, currency and amount match.
+    priority: int = 100
+    base_url: str = Field(sa_column=Column(String(300), nullable=False))
+    merchant_id: str = Field(sa_column=Column(String(100), nullable=False))
+    key_id: str = Field(default="", sa_column=Column(String(100), nullable=False, server_default=""))
+    # Fernet token of {"secret": ..., "webhook_secret": ...} (services/payments/secrets.py).
+    credentials: str = Field(sa_column=Column(String(2000), nullable=False))
+    credentials_last4: str = Field(default="", sa_column=Column(String(4), nullable=False, server_default=""))
+    # Empty lists mean any. Methods: card brands (visa, mastercard, amex) and fuel_card.
+    methods: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String(16)), nullable=False,
+                                                                      server_default=text("'{}'")))
+    bin_prefixes: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String(8)), nullable=False,
+                                                                           server_default=text("'{}'")))
+    currencies: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String(3)), nullable=False,
+                                                                         server_default=text("'{}'")))
+    min_amount: Decimal | None = money_field(None, nullable=True)
+    max_amount: Decimal | None = money_field(None, nullable=True)
+    rate_limit_per_second: int = Field(default=20, sa_column=Column(Integer, nullable=False,
+                                                                    server_default=text("20")))
+    created_at: datetime = created_at_field()
+    updated_at: datetime | None = ts_field()
+
+
+class GatewayCall(SQLModel, table=True):
+    """Every call to a gateway with its outcome and latency: the dashboard's health, and the circuit breaker
+    (shared by every process because it reads these rows)."""
+
+    __tablename__ = "gateway_call"
+    __table_args__ = (Index("ix_gateway_call_gateway_at", "gateway_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    gateway_id: int = fk_field("payment_gateway.id", ondelete="CASCADE", index=False)
+    # No foreign key: the call is recorded in its own transaction, before the payment's may have committed.
+    payment_id: int | None = None
+    operation: str = Field(sa_column=Column(String(16), nullable=False))
+    # approved, declined, pending, error (refused by the gateway), unavailable, timeout
+    outcome: str = Field(sa_column=Column(String(16), nullable=False))
+    latency_ms: int = 0
+    at: datetime = created_at_field()

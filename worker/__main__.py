@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
     from core.config import get_settings
-    from worker.jobs import send_mail, tick
+    from worker.jobs import payments, send_mail, tick
 
     settings = get_settings()
     if args.once:
@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
                       next_run_time=datetime.now(UTC), coalesce=True, max_instances=1,
                       misfire_grace_time=settings.billing_worker_interval_seconds)
     scheduler.add_job(send_mail, "interval", seconds=settings.mail_worker_interval_seconds, id="mail",
+                      next_run_time=datetime.now(UTC), coalesce=True, max_instances=1)
+    # Payments (issue 10): session payments off the OCPP event loop, and wallets that run out.
+    scheduler.add_job(payments, "interval", seconds=settings.payments_worker_interval_seconds, id="payments",
                       next_run_time=datetime.now(UTC), coalesce=True, max_instances=1)
     signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
     logging.getLogger("worker").info("billing worker started; every %ss", settings.billing_worker_interval_seconds)

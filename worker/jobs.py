@@ -6,8 +6,12 @@ from collections import Counter
 
 from core.db import session_scope
 from services.access import invitations
+from services.access.permissions import Role
+from services.access.scope import Scope
 from services.billing import cycles as billing_cycle
 from services.billing import invoicing
+from services.ocpp import commands
+from services.payments import sessions as payment_sessions
 
 log = logging.getLogger("worker")
 
@@ -35,3 +39,26 @@ def send_mail() -> int:
     if sent:
         log.info("password reset mails sent: %s", sent)
     return sent
+
+
+# --- Payments (issue 10) -------------------------------------------------------------------------------------
+# The system acts for no user when it stops a session whose payment failed.
+_PAYMENTS_SCOPE = Scope(user_id=0, role=Role.ADMIN, org_ids=None)
+
+
+def payments() -> dict[str, int]:
+    """Take the session payments the OCPP server left as intents, then stop wallet sessions that ran out."""
+    with session_scope() as session:
+        pending = payment_sessions.pending_intents(session=session)
+    stops = []
+    for intent_id in pending:
+        stops += payment_sessions.process_intent(intent_id)
+    with session_scope() as session:
+        stops += payment_sessions.exhausted(session)
+    for stop in stops:
+        with session_scope() as session:
+            cmd = commands.create_command(session=session, scope=_PAYMENTS_SCOPE, charger_id=stop.charger_id,
+                                          action="RemoteStopTransaction",
+                                          payload={"transactionId": stop.transaction_id})
+            log.info("session %s: RemoteStopTransaction (%s): %s", stop.transaction_id, stop.reason, cmd.status)
+    return {"intents": len(pending), "stops": len(stops)}

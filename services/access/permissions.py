@@ -48,6 +48,11 @@ class Cap(StrEnum):
     VIEW_USERS = "view_users"
     MANAGE_USERS = "manage_users"
     MANAGE_ID_TAGS = "manage_id_tags"
+    # Payments (issue 10): the payments dashboard and wallets; gateway configuration; the second user who
+    # approves a manual payment or a refund above the threshold (maker–checker).
+    VIEW_PAYMENTS = "view_payments"
+    MANAGE_GATEWAYS = "manage_gateways"
+    APPROVE_PAYMENTS = "approve_payments"
 
 
 _ALL = frozenset(Cap)
@@ -61,7 +66,7 @@ PERMISSIONS: dict[Role, frozenset[Cap]] = {
         Cap.VIEW_DASHBOARD, Cap.VIEW_CHARGERS, Cap.VIEW_ORGANIZATIONS, Cap.MANAGE_ORGANIZATIONS,
         Cap.VIEW_TRANSACTIONS, Cap.VIEW_FINANCE, Cap.VIEW_INVOICES, Cap.MANAGE_INVOICES, Cap.MANAGE_PAYMENTS,
         Cap.MANAGE_TARIFFS,
-    }),
+    }) | {Cap.VIEW_PAYMENTS, Cap.MANAGE_GATEWAYS, Cap.APPROVE_PAYMENTS},
     Role.NETWORK_MANAGER: frozenset({
         Cap.VIEW_DASHBOARD, Cap.VIEW_CHARGERS, Cap.MANAGE_CHARGERS, Cap.COMMAND_CHARGERS, Cap.VIEW_NETWORK,
         Cap.VIEW_ORGANIZATIONS, Cap.VIEW_TRANSACTIONS, Cap.MANAGE_ID_TAGS,
@@ -71,7 +76,7 @@ PERMISSIONS: dict[Role, frozenset[Cap]] = {
         Cap.VIEW_USERS, Cap.MANAGE_USERS, Cap.MANAGE_ID_TAGS,
     }),
     # Read-only portals.
-    Role.CPO: _READ_PORTAL,
+    Role.CPO: _READ_PORTAL | {Cap.VIEW_PAYMENTS},
     # Revenue it earned, but not the organization's books (invoices, billing runs).
     Role.LOCATION_OWNER: _READ_PORTAL - {Cap.VIEW_ORGANIZATIONS, Cap.VIEW_INVOICES},
 }

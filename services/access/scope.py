@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import select, true
+from sqlalchemy import false, select, true
 from sqlmodel import Session
 
 from core.errors import NotFound
@@ -85,6 +85,13 @@ class Scope:
             # `==` is never true for NULL: an empty snapshot belongs to no location owner.
             clause = clause & (model.location_owner_id == self.location_owner_id)
         return clause
+
+    def payment_filter(self, model: Any) -> Any:
+        """A WHERE clause on payments rows (payment, wallet, gateway configuration): the organizations in scope;
+        a location owner sees none (its revenue is not the customers' money)."""
+        if self.location_owner_id is not None:
+            return false()
+        return self.org_filter(model.organization_id)
 
     def can_filter(self, model: Any) -> bool:
         """Whether `stat_filter` can express this scope on a roll-up model (picking the roll-up to read)."""

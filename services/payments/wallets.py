@@ -97,3 +97,9 @@ def history(session: Session, *, wallet_id: int, limit: int = 200) -> list[Walle
                            .order_by(LedgerEntry.id.desc()).limit(limit)).scalars()
     return [WalletEntry(e.id, e.created_at, e.bucket, Decimal(e.amount), e.currency, e.memo, e.payment_id)
             for e in rows]
+
+
+def charge(session: Session, *, wallet: Wallet, amount: Decimal, payment_id: int | None = None) -> str:
+    """Take a session's cost above its hold straight from the balance (when the wallet has it)."""
+    return _post(session, wallet, [Line(Bucket.AVAILABLE, -amount, wallet.id), Line(Bucket.REVENUE, amount)],
+                 payment_id=payment_id, memo="session cost above the hold")
