@@ -14,6 +14,7 @@ from models.payment import (
     PaymentEvent,
     PaymentGateway,
     PaymentIntent,
+    Refund,
     Wallet,
     WebhookInbox,
 )
@@ -48,5 +49,5 @@ __all__ = [
     "SessionWindowAsOf", "StartWindowAsOf", "Tariff", "TariffRevision", "Transaction",
     "UnknownCharger", "User", "UserOrganization", "UserToken",
     "GatewayCall", "LedgerEntry", "Payment", "PaymentCard", "PaymentEvent", "PaymentGateway", "PaymentIntent",
-    "Wallet", "WebhookInbox",
+    "Refund", "Wallet", "WebhookInbox",
 ]

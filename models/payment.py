@@ -82,6 +82,7 @@ class PaymentPurpose(StrEnum):
 
 class PaymentStatus(StrEnum):
     PENDING = "pending"            # written; the gateway has not answered yet (or timed out: see `query`)
+    AWAITING_APPROVAL = "awaiting_approval"  # a manual payment above the threshold, until a second user approves
     AUTHORIZED = "authorized"      # money held (a wallet hold or a card pre-authorization)
     CAPTURED = "captured"
     PARTIALLY_REFUNDED = "partially_refunded"
@@ -131,6 +132,9 @@ class Payment(SQLModel, table=True):
     # A wallet session whose hold ran out: when RemoteStopTransaction was asked for (once).
     stop_requested_at: datetime | None = ts_field()
     note: str | None = Field(default=None, max_length=500)
+    # A manual payment: who recorded it (the maker); the approver (checker) is another user.
+    recorded_by_id: int | None = fk_field("app_user.id", nullable=True, ondelete="SET NULL", index=False)
+    approved_by_id: int | None = fk_field("app_user.id", nullable=True, ondelete="SET NULL", index=False)
     created_at: datetime = created_at_field()
     updated_at: datetime | None = ts_field()
 
@@ -273,3 +277,41 @@ class GatewayCall(SQLModel, table=True):
     outcome: str = Field(sa_column=Column(String(16), nullable=False))
     latency_ms: int = 0
     at: datetime = created_at_field()
+
+
+class RefundStatus(StrEnum):
+    AWAITING_APPROVAL = "awaiting_approval"  # above the threshold: a second user approves it
+    PENDING = "pending"                      # sent; the gateway confirms by webhook
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REJECTED = "rejected"                    # the approver said no
+
+
+class Refund(SQLModel, table=True):
+    """A full or partial refund of a captured payment, linked to its session. Refunds of one payment never add up
+    to more than was captured (checked under the payment's row lock)."""
+
+    __tablename__ = "payment_refund"
+    __table_args__ = (
+        one_of("status", RefundStatus, name="ck_refund_status"),
+        CheckConstraint("amount > 0", name="ck_refund_amount"),
+        CheckConstraint("approved_by_id IS NULL OR approved_by_id <> requested_by_id", name="ck_refund_checker"),
+        Index("ix_refund_payment", "payment_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    payment_id: int = fk_field("payment.id", ondelete="RESTRICT", index=False)
+    organization_id: int = fk_field("organization.id", ondelete="RESTRICT", index=False)
+    transaction_id: int | None = fk_field("charging_session.id", nullable=True, ondelete="RESTRICT", index=False)
+    amount: Decimal = money_field("0")
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    reason: str = Field(sa_column=Column(String(500), nullable=False))
+    status: str = Field(sa_column=Column(String(24), nullable=False))
+    requested_by_id: int | None = fk_field("app_user.id", nullable=True, ondelete="SET NULL", index=False)
+    approved_by_id: int | None = fk_field("app_user.id", nullable=True, ondelete="SET NULL", index=False)
+    # `<payment reference>.refund<n>`: the idempotency key of the gateway call.
+    reference: str = Field(sa_column=Column(String(80), nullable=False, unique=True))
+    gateway_reference: str | None = Field(default=None, max_length=128)
+    message: str | None = Field(default=None, max_length=300)
+    created_at: datetime = created_at_field()
+    updated_at: datetime | None = ts_field()

@@ -12,6 +12,7 @@ from services.billing import cycles as billing_cycle
 from services.billing import invoicing
 from services.ocpp import commands
 from services.payments import sessions as payment_sessions
+from services.payments import webhooks as payment_webhooks
 
 log = logging.getLogger("worker")
 
@@ -55,6 +56,8 @@ def payments() -> dict[str, int]:
         stops += payment_sessions.process_intent(intent_id)
     with session_scope() as session:
         stops += payment_sessions.exhausted(session)
+    with session_scope() as session:
+        payment_webhooks.apply_waiting(session=session)
     for stop in stops:
         with session_scope() as session:
             cmd = commands.create_command(session=session, scope=_PAYMENTS_SCOPE, charger_id=stop.charger_id,

@@ -14,6 +14,7 @@ from app.api.routes import auth, chargers, commands, organizations, transactions
 from app.api.routes import finance as finance_routes
 from app.api.routes import invitations as invitation_routes
 from app.api.routes import invoices as invoice_routes
+from app.api.routes import payments as payment_routes
 from core.errors import Conflict, NotFound, ValidationError
 from services.access.permissions import PermissionDenied
 
@@ -35,6 +36,7 @@ def create_api() -> FastAPI:
     api.include_router(invoice_routes.router, prefix=PREFIX)
     api.include_router(finance_routes.router, prefix=PREFIX)
     api.include_router(invitation_routes.router, prefix=PREFIX)
+    api.include_router(payment_routes.router, prefix=PREFIX)
 
     # The docs page loads Swagger UI from the pinned swagger-ui-bundle package, not from a CDN.
     api.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_path), name="docs-assets")

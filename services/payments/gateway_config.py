@@ -2,6 +2,7 @@
 shown again: only their last four characters), routing fields and rate limit; the adapter for a row."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -21,7 +22,7 @@ from services.access.permissions import Cap
 from services.access.scope import Scope, get_in_scope
 from services.payments.amounts import check_amount
 from services.payments.gateways.amex import Amex
-from services.payments.gateways.base import Credentials, Gateway
+from services.payments.gateways.base import Credentials, Gateway, GatewayError, GatewayTimeout, GatewayUnavailable
 from services.payments.gateways.cybersource import CyberSource
 from services.payments.secrets import seal, unseal
 
@@ -165,3 +166,26 @@ def adapter_for(g: PaymentGateway) -> Gateway:
             raise ValidationError(f"The {g.gateway} gateway has no card adapter.", "gateway")
         _ADAPTERS[key] = adapter
     return adapter
+
+
+@dataclass(frozen=True)
+class ConnectionTest:
+    ok: bool
+    message: str
+    latency_ms: int
+
+
+def test_connection(*, session: Session, scope: Scope, gateway_id: int) -> ConnectionTest:
+    """Ask the gateway about a reference that does not exist: an answer proves the URL and credentials."""
+    scope.require(Cap.MANAGE_GATEWAYS)
+    g = get_in_scope(session, PaymentGateway, gateway_id, scope)
+    started = time.perf_counter()
+    try:
+        adapter_for(g).query(reference=f"{get_settings().payments_reference_prefix}-CONNECTION-TEST",
+                             gateway_reference=None)
+        ok, message = True, "Connected: the gateway answered and accepted the credentials."
+    except GatewayError as exc:
+        ok, message = False, f"The gateway refused the request: {exc}"
+    except (GatewayUnavailable, GatewayTimeout) as exc:
+        ok, message = False, f"The gateway could not be reached: {exc}"
+    return ConnectionTest(ok, message, int((time.perf_counter() - started) * 1000))

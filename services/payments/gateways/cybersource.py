@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 from decimal import Decimal
 from email.utils import formatdate
 from typing import Any
@@ -29,6 +30,8 @@ from services.payments.gateways.base import (
 )
 from services.payments.gateways.transport import send
 
+# A signed webhook older than this is refused as a replay (the provider signs every delivery afresh).
+REPLAY_WINDOW_SECONDS = 300
 _KINDS = {"authorize": "authorized", "captures": "captured", "refunds": "refunded", "reversals": "voided",
           "voids": "voided"}
 
@@ -127,6 +130,8 @@ class CyberSource:
                                              f"{fields['t']}.".encode() + body, hashlib.sha256).digest()).decode()
         if not hmac.compare_digest(expected, fields["sig"]):
             raise ForgedWebhook("The webhook's signature does not verify.")
+        if not fields["t"].isdigit() or abs(time.time() - int(fields["t"])) > REPLAY_WINDOW_SECONDS:
+            raise ForgedWebhook("The webhook's signature is too old (a replay).")
         try:
             event = json.loads(body)
             data = event["payload"]["data"]
