@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from demo.history import seed_history
+from demo.payments import seed_payments
 from models import Charger, IdTag, LocationOwner, Organization, Tariff, User
 from services.access import organizations as org_svc
 from services.access import users as user_svc
@@ -147,6 +148,7 @@ def seed_demo(*, session: Session) -> SeedResult:
         logins.append((role, email, DEMO_PASSWORD))
     session.flush()
     created += seed_history(session=session)
+    created += seed_payments(session=session)  # payments (issue 10)
     return SeedResult(created=created, logins=logins)
 
 

@@ -1,20 +1,24 @@
 """Every page module registers itself on import."""
-from app.pages import (  # noqa: F401
+from app.pages import (  # noqa: F401  # noqa: F401,E402  (payments, issue 10)
     account,
     activate,
     charger_detail,
     chargers,
     dashboard,
     finances,
+    gateways,
     invoice_detail,
     invoices,
     login,
     network,
     organization_detail,
     organizations,
+    payment_detail,
+    payments,
     reset_password,
     transaction_detail,
     transactions,
     unknown_chargers,
     users,
+    wallets,
 )

@@ -22,6 +22,9 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+WEBHOOK_ATTEMPTS = 30
+WEBHOOK_RETRY_SECONDS = 5.0
+
 
 @dataclass
 class Behaviour:
@@ -87,12 +90,15 @@ class StandIn(ThreadingHTTPServer):
         def deliver() -> None:
             time.sleep(delay)
             for _ in range(copies):
-                req = urllib.request.Request(self.webhook_url, data=data, method="POST",
-                                             headers={"Content-Type": "application/json", **headers})
-                try:
-                    urllib.request.urlopen(req, timeout=10).read()
-                except OSError:
-                    pass  # a real gateway retries later; the stand-in's report still has it
+                # Like the real gateways, an undelivered webhook is retried for a while.
+                for _attempt in range(WEBHOOK_ATTEMPTS):
+                    req = urllib.request.Request(self.webhook_url, data=data, method="POST",
+                                                 headers={"Content-Type": "application/json", **headers})
+                    try:
+                        urllib.request.urlopen(req, timeout=10).read()
+                        break
+                    except OSError:
+                        time.sleep(WEBHOOK_RETRY_SECONDS)
 
         threading.Thread(target=deliver, daemon=True).start()
 

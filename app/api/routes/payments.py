@@ -19,6 +19,8 @@ from services.payments.gateways.base import ForgedWebhook
 
 router = APIRouter(tags=["payments"])
 View = require_cap(Cap.VIEW_PAYMENTS)
+# The dashboard's "CSV" is a plain link: the login cookie is accepted there too.
+ViewOrCookie = require_cap(Cap.VIEW_PAYMENTS, cookie=True)
 Manage = require_cap(Cap.MANAGE_PAYMENTS)
 Approve = require_cap(Cap.APPROVE_PAYMENTS)
 Gateways = require_cap(Cap.MANAGE_GATEWAYS)
@@ -26,7 +28,7 @@ Amount = Field(..., min_length=1, max_length=32, description="A decimal string s
 
 
 @router.get("/payments")
-def list_payments(session: SessionDep, caller: Caller = View, start: datetime | None = None,
+def list_payments(session: SessionDep, caller: Caller = ViewOrCookie, start: datetime | None = None,
                   end: datetime | None = None, gateway: str | None = Query(None, max_length=16),
                   status: str | None = Query(None, max_length=24), method: str | None = Query(None, max_length=16),
                   organization_id: int | None = None, search: str | None = Query(None, max_length=64),
