@@ -96,6 +96,10 @@ class Settings(WebSettings):
     # Manual payments and refunds above these amounts (in the payment's currency) need a second user's approval.
     payments_manual_approval_above: str = "1000"
     payments_refund_approval_above: str = "1000"
+    # Where the gateways' rate limits are counted, shared by every process (the `limits` library's storage URL).
+    payments_rate_limit_storage: str = "redis://127.0.0.1:6379/1"
+    # How long an over-limit call waits for its turn before it fails over to the next gateway (or is retried).
+    payments_rate_limit_wait_seconds: float = 2.0
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:

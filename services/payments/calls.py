@@ -9,6 +9,7 @@ from typing import TypeVar
 from core.db import session_scope
 from models import GatewayCall
 from services.payments.gateways.base import Answer, GatewayError, GatewayTimeout, GatewayUnavailable
+from services.payments.rate_limits import acquire
 
 T = TypeVar("T")
 
@@ -17,7 +18,11 @@ def _outcome(result: object) -> str:
     return result.outcome.value if isinstance(result, Answer) else "approved"
 
 
-def call(gateway_id: int, operation: str, fn: Callable[[], T], *, payment_id: int | None = None) -> T:
+def call(gateway_id: int, operation: str, fn: Callable[[], T], *, payment_id: int | None = None,
+         per_second: int | None = None) -> T:
+    """Call `fn` (one adapter call) within the gateway's rate limit, and record it."""
+    if per_second:
+        acquire(gateway_id, per_second)
     started = time.perf_counter()
     outcome = "error"
     try:

@@ -121,3 +121,14 @@ def unbalanced_journals(session: Session) -> list[str]:
     """Journals whose entries do not sum to zero (there should be none)."""
     return list(session.execute(select(LedgerEntry.journal).group_by(LedgerEntry.journal)
                                 .having(func.sum(LedgerEntry.amount) != 0)).scalars())
+
+
+def card_captured(session: Session, *, organization_id: int, currency: str, amount: Decimal, payment_id: int) -> str:
+    """A card capture: the gateway owes us (clearing) what the customer paid for charging (revenue)."""
+    return post(session, organization_id=organization_id, currency=currency, payment_id=payment_id,
+                memo="card captured", lines=[Line(Bucket.CLEARING, -amount), Line(Bucket.REVENUE, amount)])
+
+
+def card_refunded(session: Session, *, organization_id: int, currency: str, amount: Decimal, payment_id: int) -> str:
+    return post(session, organization_id=organization_id, currency=currency, payment_id=payment_id,
+                memo="card refunded", lines=[Line(Bucket.REVENUE, -amount), Line(Bucket.CLEARING, amount)])

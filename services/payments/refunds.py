@@ -20,7 +20,7 @@ from models import Payment, PaymentGateway, Refund
 from models.payment import PaymentMethod, PaymentStatus, RefundStatus
 from services.access.permissions import Cap
 from services.access.scope import Scope
-from services.payments import wallets
+from services.payments import ledger, wallets
 from services.payments.amounts import check_amount
 from services.payments.calls import call
 from services.payments.gateway_config import adapter_for
@@ -131,7 +131,7 @@ def _execute(session: Session, payment: Payment, refund: Refund) -> None:
     try:
         answer = call(g.id, "refund", lambda: adapter.refund(
             reference=payment.reference, op_reference=refund.reference, gateway_reference=payment.gateway_reference,
-            amount=amount, currency=payment.currency), payment_id=payment.id)
+            amount=amount, currency=payment.currency), payment_id=payment.id, per_second=g.rate_limit_per_second)
     except (GatewayTimeout, GatewayUnavailable) as exc:
         # The same reference is sent again on retry, so a refund that did happen is not made twice.
         refund.message = f"{g.gateway}: {exc}; retry the refund"[:300]
@@ -160,6 +160,9 @@ def _execute(session: Session, payment: Payment, refund: Refund) -> None:
 
 
 def _move_refunded(session: Session, payment: Payment, amount: Decimal) -> None:
+    if payment.method != PaymentMethod.WALLET:  # a wallet refund's entries are the wallet's own
+        ledger.card_refunded(session, organization_id=payment.organization_id, currency=payment.currency,
+                             amount=amount, payment_id=payment.id)
     payment.amount_refunded = Decimal(payment.amount_refunded) + amount
     set_status(session, payment, PaymentStatus.REFUNDED if payment.amount_refunded >= payment.amount_captured
                else PaymentStatus.PARTIALLY_REFUNDED)
@@ -204,7 +207,7 @@ def void_payment(*, session: Session, scope: Scope, payment_id: int) -> None:
         answer = call(g.id, "void", lambda: adapter_for(g).void(
             reference=payment.reference, op_reference=op_reference(payment, "void"),
             gateway_reference=payment.gateway_reference, amount=amount, currency=payment.currency),
-            payment_id=payment.id)
+            payment_id=payment.id, per_second=g.rate_limit_per_second)
         if answer.outcome != Outcome.APPROVED:
             raise ValidationError(f"{g.gateway} did not void it: {answer.message}", "payment")
     event(session, payment, "voided", amount=amount, detail="voided by a user")

@@ -30,7 +30,7 @@ from models import Charger, Organization, Payment, PaymentCard, PaymentGateway, 
 from models.payment import IntentStatus, PaymentMethod, PaymentPurpose, PaymentStatus
 from models.transaction import TransactionStatus
 from services.charging.pricing import resolve_tariff
-from services.payments import routing, wallets
+from services.payments import ledger, routing, wallets
 from services.payments.calls import call
 from services.payments.gateway_config import adapter_for
 from services.payments.gateways.base import (
@@ -206,7 +206,8 @@ def _start_card(session: Session, tx: Transaction, payment: Payment, card: Payme
     if payment.payment_gateway_id is not None:
         g = session.get(PaymentGateway, payment.payment_gateway_id)
         status = call(g.id, "query", lambda: adapter_for(g).query(reference=payment.reference,
-                                                                   gateway_reference=None), payment_id=payment.id)
+                                                                   gateway_reference=None),
+                      payment_id=payment.id, per_second=g.rate_limit_per_second)
         if status.found:
             return _authorized(session, payment, g, Answer(Outcome.APPROVED, status.gateway_reference,
                                                            None, status.authorized, "found by query"))
@@ -220,7 +221,7 @@ def _start_card(session: Session, tx: Transaction, payment: Payment, card: Payme
         try:
             answer = call(g.id, "authorize", lambda g=g: adapter_for(g).authorize(
                 reference=payment.reference, amount=amount, currency=tx.currency, token=payment.card_token or ""),
-                payment_id=payment.id)
+                payment_id=payment.id, per_second=g.rate_limit_per_second)
         except GatewayUnavailable as exc:
             event(session, payment, "unavailable", detail=f"{g.gateway}: {exc}; trying the next gateway")
             continue
@@ -228,7 +229,7 @@ def _start_card(session: Session, tx: Transaction, payment: Payment, card: Payme
             event(session, payment, "timeout", detail=f"{g.gateway}: no answer; resolving by query")
             status = call(g.id, "query", lambda g=g: adapter_for(g).query(reference=payment.reference,
                                                                            gateway_reference=None),
-                          payment_id=payment.id)
+                          payment_id=payment.id, per_second=g.rate_limit_per_second)
             if not status.found:
                 continue
             answer = Answer(Outcome.APPROVED, status.gateway_reference, None, status.authorized, "found by query")
@@ -300,11 +301,12 @@ def _stop_card(session: Session, tx: Transaction, payment: Payment, cost: Decima
     try:
         answer = call(g.id, op, lambda: fn(reference=payment.reference, op_reference=op_ref,
                                            gateway_reference=payment.gateway_reference, amount=amount,
-                                           currency=payment.currency), payment_id=payment.id)
+                                           currency=payment.currency),
+                      payment_id=payment.id, per_second=g.rate_limit_per_second)
     except GatewayTimeout:
         status = call(g.id, "query", lambda: adapter.query(reference=op_ref,
                                                            gateway_reference=payment.gateway_reference),
-                      payment_id=payment.id)
+                      payment_id=payment.id, per_second=g.rate_limit_per_second)
         if not _happened(status, op_ref):
             raise
         answer = Answer(Outcome.APPROVED, payment.gateway_reference, op_ref, amount, "found by query")
@@ -316,6 +318,8 @@ def _stop_card(session: Session, tx: Transaction, payment: Payment, cost: Decima
         set_status(session, payment, PaymentStatus.VOIDED)
         return
     payment.amount_captured = amount
+    ledger.card_captured(session, organization_id=payment.organization_id, currency=payment.currency, amount=amount,
+                         payment_id=payment.id)
     if cost > amount:
         payment.note = f"{cost - amount} of the session's {cost} was above the pre-authorization."
     event(session, payment, "captured", amount=amount, gateway_reference=answer.operation_reference)

@@ -30,6 +30,10 @@ PAGES = [
     ("invoices", "/invoices", ".invoice-row, #invoices-table, :text('No invoices yet')"),
     ("organizations", "/organizations", ".org-row"),
     ("users", "/users", ".user-row"),
+    # Payments (issue 10): the demo's second payment is a CyberSource card session, its first wallet Nimal's.
+    ("payments-dashboard", "/payments", ".payment-row"),
+    ("payment-timeline", "/payments/2", "#payment-timeline"),
+    ("wallet", "/wallets/1", "#wallet-history"),
 ]
 
 

@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy import select, update
 
 from core.clock import clock
-from models import ChargerCommand, MeterValue, Payment, PaymentEvent, PaymentIntent, Transaction, Wallet
+from models import ChargerCommand, LedgerEntry, MeterValue, Payment, PaymentEvent, PaymentIntent, Transaction, Wallet
 from services.ocpp import transactions as ocpp_tx
 from services.payments import ledger
 from tests.services.payments.conftest import configure_amex, configure_cybersource
@@ -149,6 +149,10 @@ def test_a_card_session_is_preauthorized_captured_for_the_final_cost_at_cybersou
     assert (payment.status, payment.amount_captured) == ("captured", Decimal("4.00"))
     report = httpx.get(f"{cybersource.url}/__report").json()["operations"]
     assert [(op["op"], op["amount"]) for op in report] == [("authorize", "15.00"), ("captures", "4.00")]
+    # The capture is in the ledger too: the gateway owes what the customer paid for charging.
+    entries = session.execute(select(LedgerEntry.bucket, LedgerEntry.amount).where(
+        LedgerEntry.payment_id == payment.id).order_by(LedgerEntry.id)).all()
+    assert entries == [("clearing", Decimal("-4.00")), ("revenue", Decimal("4.00"))]
 
 
 def test_a_card_session_that_delivered_no_energy_is_voided_at_amex(session, org, charger, amex):
