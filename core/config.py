@@ -116,6 +116,28 @@ class Settings(WebSettings):
     api_calls_per_minute: int = 600
     event_retention_minutes: int = 60
 
+    # Payments (issue 10). Gateway credentials are encrypted with this Fernet key (32 url-safe base64 bytes);
+    # unset, a key is derived from SECRET_KEY.
+    payments_credentials_key: str | None = None
+    # A session's hold (wallet) or pre-authorization (card) is the tariff's price for this much energy and time.
+    payments_hold_kwh: int = 30
+    payments_hold_minutes: int = 120
+    # The worker takes session payments and checks running wallet sessions this often.
+    payments_worker_interval_seconds: float = 1.0
+    payments_gateway_timeout_seconds: float = 10.0
+    # Prefixes our payment references (the idempotency keys every gateway call carries); unique per deployment.
+    payments_reference_prefix: str = "VD"
+    # A gateway's circuit opens after this many failed calls in a row and stays open this long.
+    payments_circuit_failures: int = 5
+    payments_circuit_open_seconds: int = 30
+    # Manual payments and refunds above these amounts (in the payment's currency) need a second user's approval.
+    payments_manual_approval_above: str = "1000"
+    payments_refund_approval_above: str = "1000"
+    # Where the gateways' rate limits are counted, shared by every process (the `limits` library's storage URL).
+    payments_rate_limit_storage: str = "redis://127.0.0.1:6379/1"
+    # How long an over-limit call waits for its turn before it fails over to the next gateway (or is retried).
+    payments_rate_limit_wait_seconds: float = 2.0
+
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:
         if not self.demo_mode:

@@ -35,6 +35,8 @@ class EventType(StrEnum):
     LOG_STATUS = "log_status"                  # a LogStatusNotification (GetLog upload progress)
     SIGNED_FIRMWARE_STATUS = "signed_firmware_status"  # a SignedFirmwareStatusNotification
     COMMAND_RESULT = "command_result"          # a charger answered a remote command (or it failed)
+    PAYMENT = "payment"                        # a payment was authorized, captured, refunded or voided
+    PAYMENT_NOTICE = "payment_notice"          # something a customer must be told (a wallet ran out, a decline)
 
 
 # Commands for the OCPP processes travel on their own channel (docs/adr/0003-command-channel.md).

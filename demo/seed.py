@@ -14,6 +14,7 @@ from demo.customers import home_charger_ids, seed_customers
 from demo.history import seed_history
 from demo.notifications_seed import seed_notifications
 from demo.oem import seed_oem
+from demo.payments import seed_payments
 from models import Charger, IdTag, LocationOwner, Organization, Tariff, User
 from services.access import organizations as org_svc
 from services.access import users as user_svc
@@ -155,6 +156,7 @@ def seed_demo(*, session: Session) -> SeedResult:
     # Customers (issue 9) after the history: their sessions are recorded with their cards and home chargers.
     created += seed_customers(session=session, password=DEMO_PASSWORD, charger_key=DEMO_CHARGER_KEY)
     created += seed_notifications(session=session)
+    created += seed_payments(session=session)  # payments (issue 10)
     # The OEM tier (issue 15): two clients with a client admin, an API key and a branded app.
     made, client_logins, keys = seed_oem(session=session, password=DEMO_PASSWORD)
     for key in keys:

@@ -13,6 +13,7 @@ from core.db import SYSTEM, database_url, session_scope
 from core.migrate import upgrade
 from demo import customers as demo_customers
 from demo.logins import print_customer_logins, print_logins
+from demo.payments import webhook_urls as payment_webhook_urls
 from demo.seed import DEMO_CHARGER_KEY, demo_charger_ids, seed_demo
 
 FCM_STANDIN_PORT = int(os.environ.get("FCM_STANDIN_PORT", "8721"))
@@ -53,11 +54,13 @@ def run_stack(*, chargers: int = 8) -> int:
     print(f"Database: {'embedded PostgreSQL under ' + str(settings.data_dir) if embedded else 'DATABASE_URL'}")
     upgrade()
     logins, charger_ids, home_ids = [], [], []
+    webhooks: dict[str, str] = {}
     if settings.demo_mode:
         with session_scope(SYSTEM) as s:
             result = seed_demo(session=s)
             charger_ids = demo_charger_ids(session=s)
             home_ids = demo_customers.home_charger_ids(session=s)
+            webhooks = payment_webhook_urls(session=s, public_url=f"http://127.0.0.1:{settings.web_port}")
         logins = result.logins
 
     env = dict(os.environ, DATABASE_URL=url, PYTHONUNBUFFERED="1")
@@ -68,6 +71,10 @@ def run_stack(*, chargers: int = 8) -> int:
     manager = Manager()
     for name, cmd in _processes(ocpp_url=ocpp_url, charger_ids=charger_ids, chargers=chargers, home_ids=home_ids):
         manager.add_process(name, cmd, env=env, cwd=str(ROOT))
+    # Payments (issue 10): the stand-in gateways the demo organizations' configuration points at.
+    for gateway, url in sorted(webhooks.items()):
+        manager.add_process(f"pay-{gateway}", f"{sys.executable} -m demo.standins {gateway} --webhook-url {url}",
+                            env=env, cwd=str(ROOT))
 
     print("\n" + "=" * 64)
     print(f"  Voltdesk web app   {settings.public_url}  (ready after the frontend build, ~30 s)")

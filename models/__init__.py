@@ -31,6 +31,18 @@ from models.notification import (
 )
 from models.ops import AuditLog, ChargerCommand, OcppMessage
 from models.organization import Organization
+from models.payment import (
+    GatewayCall,
+    LedgerEntry,
+    Payment,
+    PaymentCard,
+    PaymentEvent,
+    PaymentGateway,
+    PaymentIntent,
+    Refund,
+    Wallet,
+    WebhookInbox,
+)
 from models.stats import (
     ChargerDayStat,
     ChargerEarnerStat,
@@ -66,6 +78,8 @@ __all__ = [
     "BillingPlan", "ChargerClaimCode", "ChargingAsset", "CustomerAcceptance", "CustomerInvoice", "CustomerInvoiceLine",
     "CustomerInvoiceSequence", "CustomerRun", "CustomerToken", "EnterprisePlan", "ReimbursementStatement",
     "SupportLinks",
+    "GatewayCall", "LedgerEntry", "Payment", "PaymentCard", "PaymentEvent", "PaymentGateway", "PaymentIntent",
+    "Refund", "Wallet", "WebhookInbox",
 ]
 __all__ += ["Alert", "AlertCharger", "AlertRule", "Notification", "NotificationDelivery", "NotificationPreference",
             "PushCredential", "PushDevice"]

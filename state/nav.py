@@ -35,6 +35,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Compose message", "/notifications/compose", "send", Cap.SEND_CUSTOMER_MESSAGES),
     NavItem("Location owners", "/location-owners", "store", Cap.MANAGE_LOCATION_OWNERS),
     NavItem("Commission", "/commission", "hand-coins", Cap.VIEW_FINANCE),
+    NavItem("Payments", "/payments", "credit-card", Cap.VIEW_PAYMENTS),
 )
 
 HOME = "/dashboard"

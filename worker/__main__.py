@@ -24,12 +24,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from core.config import get_settings
     from services.access.audit import record_system_scope
-    from worker.jobs import customer_billing, notifications, send_mail, tick
+    from worker.jobs import customer_billing, notifications, payments, send_mail, tick
 
     record_system_scope(process="worker")
     settings = get_settings()
     if args.once:
-        print(tick(), send_mail(), customer_billing(), notifications())
+        print(tick(), send_mail(), customer_billing(), notifications(), payments())
         return 0
     scheduler = BlockingScheduler(timezone=UTC)
     scheduler.add_job(tick, "interval", seconds=settings.billing_worker_interval_seconds, id="billing",
@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
                       id="customers", next_run_time=datetime.now(UTC), coalesce=True, max_instances=1)
     scheduler.add_job(notifications, "interval", seconds=settings.notifications_interval_seconds,
                       id="notifications", next_run_time=datetime.now(UTC), coalesce=True, max_instances=1)
+    # Payments (issue 10): session payments off the OCPP event loop, and wallets that run out.
+    scheduler.add_job(payments, "interval", seconds=settings.payments_worker_interval_seconds, id="payments",
+                      next_run_time=datetime.now(UTC), coalesce=True, max_instances=1)
     signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
     logging.getLogger("worker").info("billing worker started; every %ss", settings.billing_worker_interval_seconds)
     try:

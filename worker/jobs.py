@@ -7,12 +7,17 @@ from collections import Counter
 from core.clock import utcnow
 from core.db import SYSTEM, session_scope
 from services.access import invitations
+from services.access.permissions import Role
+from services.access.scope import Scope
 from services.billing import cycles as billing_cycle
 from services.billing import invoicing, owner_statements
 from services.customers import billing as customer_billing_svc
 from services.notifications import alerts as notification_alerts
 from services.notifications import composer as notification_composer
 from services.notifications import delivery as notification_delivery
+from services.ocpp import commands
+from services.payments import sessions as payment_sessions
+from services.payments import webhooks as payment_webhooks
 
 log = logging.getLogger("worker")
 
@@ -73,3 +78,28 @@ def notifications() -> dict[str, int]:
         log.info("notifications: %s opened, %s resolved, %s escalated, %s sent", result.opened, result.resolved,
                  result.escalated, sent)
     return {"opened": result.opened, "resolved": result.resolved, "escalated": result.escalated, "sent": sent}
+
+
+# --- Payments (issue 10) -------------------------------------------------------------------------------------
+# The system acts for no user when it stops a session whose payment failed.
+_PAYMENTS_SCOPE = Scope(user_id=0, role=Role.ADMIN, org_ids=None)
+
+
+def payments() -> dict[str, int]:
+    """Take the session payments the OCPP server left as intents, then stop wallet sessions that ran out."""
+    with session_scope(SYSTEM) as session:
+        pending = payment_sessions.pending_intents(session=session)
+    stops = []
+    for intent_id in pending:
+        stops += payment_sessions.process_intent(intent_id)
+    with session_scope(SYSTEM) as session:
+        stops += payment_sessions.exhausted(session)
+    with session_scope(SYSTEM) as session:
+        payment_webhooks.apply_waiting(session=session)
+    for stop in stops:
+        with session_scope(SYSTEM) as session:
+            cmd = commands.create_command(session=session, scope=_PAYMENTS_SCOPE, charger_id=stop.charger_id,
+                                          action="RemoteStopTransaction",
+                                          payload={"transactionId": stop.transaction_id})
+            log.info("session %s: RemoteStopTransaction (%s): %s", stop.transaction_id, stop.reason, cmd.status)
+    return {"intents": len(pending), "stops": len(stops)}

@@ -23,6 +23,7 @@ from app.api.routes import invoices as invoice_routes
 from app.api.routes import local_auth as local_auth_routes
 from app.api.routes import notifications as notification_routes
 from app.api.routes import parity as parity_routes
+from app.api.routes import payments as payment_routes
 from app.api.routes import security as security_routes
 from core.errors import Conflict, NotFound, ValidationError
 from services.access.permissions import PermissionDenied
@@ -55,6 +56,7 @@ def create_api() -> FastAPI:
     api.include_router(app_routes.router, prefix=PREFIX)
     api.include_router(event_routes.router, prefix=PREFIX)
     api.include_router(parity_routes.router, prefix=PREFIX)
+    api.include_router(payment_routes.router, prefix=PREFIX)
 
     # The docs page loads Swagger UI from the pinned swagger-ui-bundle package, not from a CDN.
     api.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_path), name="docs-assets")

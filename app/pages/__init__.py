@@ -1,5 +1,5 @@
 """Every page module registers itself on import."""
-from app.pages import (  # noqa: F401
+from app.pages import (  # noqa: F401  # noqa: F401,E402  (payments, issue 10)
     account,
     # customers (issue 9)
     accounts,
@@ -15,6 +15,7 @@ from app.pages import (  # noqa: F401
     customers,
     dashboard,
     finances,
+    gateways,
     invoice_detail,
     invoices,
     location_owners,
@@ -23,10 +24,13 @@ from app.pages import (  # noqa: F401
     notifications,
     organization_detail,
     organizations,
+    payment_detail,
+    payments,
     reset_password,
     transaction_detail,
     transactions,
     unknown_chargers,
     users,
     verify_email,
+    wallets,
 )

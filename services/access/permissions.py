@@ -65,6 +65,11 @@ class Cap(StrEnum):
     # Issue 14: a CPO assigns location owners per charger, creates them and invites their users.
     ASSIGN_LOCATION_OWNERS = "assign_location_owners"
     MANAGE_LOCATION_OWNERS = "manage_location_owners"
+    # Payments (issue 10): the payments dashboard and wallets; gateway configuration; the second user who
+    # approves a manual payment or a refund above the threshold (maker–checker).
+    VIEW_PAYMENTS = "view_payments"
+    MANAGE_GATEWAYS = "manage_gateways"
+    APPROVE_PAYMENTS = "approve_payments"
 
 
 _ALL = frozenset(Cap)
@@ -78,7 +83,7 @@ PERMISSIONS: dict[Role, frozenset[Cap]] = {
         Cap.VIEW_DASHBOARD, Cap.VIEW_CHARGERS, Cap.VIEW_ORGANIZATIONS, Cap.MANAGE_ORGANIZATIONS,
         Cap.VIEW_TRANSACTIONS, Cap.VIEW_FINANCE, Cap.VIEW_INVOICES, Cap.MANAGE_INVOICES, Cap.MANAGE_PAYMENTS,
         Cap.MANAGE_TARIFFS, Cap.VIEW_CUSTOMERS,
-    }),
+    }) | {Cap.VIEW_PAYMENTS, Cap.MANAGE_GATEWAYS, Cap.APPROVE_PAYMENTS},
     Role.NETWORK_MANAGER: frozenset({
         Cap.VIEW_DASHBOARD, Cap.VIEW_CHARGERS, Cap.MANAGE_CHARGERS, Cap.COMMAND_CHARGERS, Cap.VIEW_NETWORK,
         Cap.VIEW_ORGANIZATIONS, Cap.VIEW_TRANSACTIONS, Cap.MANAGE_ID_TAGS, Cap.ASSIGN_LOCATION_OWNERS,
@@ -88,7 +93,8 @@ PERMISSIONS: dict[Role, frozenset[Cap]] = {
         Cap.VIEW_USERS, Cap.MANAGE_USERS, Cap.MANAGE_ID_TAGS, Cap.VIEW_CUSTOMERS, Cap.MANAGE_CUSTOMERS,
     }) | {Cap.SEND_CUSTOMER_MESSAGES},
     # Read-only portals, except that a CPO manages its location owners (issue 14).
-    Role.CPO: _READ_PORTAL | {Cap.VIEW_CUSTOMERS, Cap.ASSIGN_LOCATION_OWNERS, Cap.MANAGE_LOCATION_OWNERS},
+    Role.CPO: _READ_PORTAL | {Cap.VIEW_CUSTOMERS, Cap.ASSIGN_LOCATION_OWNERS, Cap.MANAGE_LOCATION_OWNERS,
+                              Cap.VIEW_PAYMENTS},
     # Revenue it earned, but not the organization's books (invoices, billing runs).
     Role.LOCATION_OWNER: _READ_PORTAL - {Cap.VIEW_ORGANIZATIONS, Cap.VIEW_INVOICES},
 }

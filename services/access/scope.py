@@ -170,6 +170,13 @@ class Scope:
             clause = clause & self.customer_account_filter(model.customer_account_id)
         return clause
 
+    def payment_filter(self, model: Any) -> Any:
+        """A WHERE clause on payments rows (payment, wallet, gateway configuration): the organizations in scope;
+        a location owner sees none (its revenue is not the customers' money)."""
+        if self.location_owner_id is not None:
+            return false()
+        return self.org_filter(model.organization_id)
+
     def can_filter(self, model: Any) -> bool:
         """Whether `stat_filter` can express this scope on a roll-up model (picking the roll-up to read)."""
         return ((self.location_owner_id is None or hasattr(model, "location_owner_id"))

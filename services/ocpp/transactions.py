@@ -33,6 +33,7 @@ from services.notifications import customer_messages
 from services.ocpp.authorize import check_id_tag
 from services.ocpp.common import FUTURE_TOLERANCE, LATE_AFTER, bounded, meter_reading, require_connector
 from services.ocpp.meter import ENERGY, insert_meter_rows, parse_meter_values
+from services.payments.sessions import enqueue as enqueue_payment
 
 RECONCILED = "closed_by_reconciliation"
 # The last energy-register reading of a session up to a moment (Wh), ignoring suspect future timestamps.
@@ -107,6 +108,7 @@ def start_transaction(*, session: Session, charger_id: int, connector_id: int, i
     customer_messages.session_started(session=session, tx=tx, charger_name=charger.name or charger.ocpp_id, now=now)
     close_open_sessions(session=session, charger_id=charger_id, connector_id=connector_id, until=timestamp,
                         keep_id=new_id)
+    enqueue_payment(session=session, transaction_id=new_id, action="start")  # the worker takes the payment
     return StartResult(new_id, info, True)
 
 
@@ -134,6 +136,7 @@ def close_open_sessions(*, session: Session, charger_id: int, connector_id: int,
         session.flush()
         price_transaction(session=session, transaction=tx)
         _transaction_event(session, tx)
+        enqueue_payment(session=session, transaction_id=tx.id, action="stop")
     return [tx.id for tx in older]
 
 
@@ -190,4 +193,5 @@ def stop_transaction(*, session: Session, charger_id: int, transaction_id: int, 
     _transaction_event(session, tx)
     charger = session.get(Charger, charger_id)
     customer_messages.session_ended(session=session, tx=tx, charger_name=charger.name or charger.ocpp_id, now=now)
+    enqueue_payment(session=session, transaction_id=tx.id, action="stop")  # the worker settles the payment
     return StopResult(info, "stopped")

@@ -36,6 +36,10 @@ PAGES = [
     ("clients", "/clients", ".client-row"),
     ("location-owners", "/location-owners", ".owner-row"),  # issue 14
     ("account", "/account", "#settings-card"),  # issue 14
+    # Payments (issue 10): the demo's second payment is a CyberSource card session, its first wallet Nimal's.
+    ("payments-dashboard", "/payments", ".payment-row"),
+    ("payment-timeline", "/payments/2", "#payment-timeline"),
+    ("wallet", "/wallets/1", "#wallet-history"),
 ]
 
 

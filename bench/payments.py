@@ -1,0 +1,167 @@
+"""Payments benchmark: N customer sessions start and stop concurrently against the stand-in gateways.
+
+    python bench/payments.py [--sessions 1000] [--threads 8] [--workers 2]
+
+Makes a scratch database on the local PostgreSQL (or BENCH_SERVER_URL), starts the CyberSource and Amex stand-ins
+in this process, and runs N sessions (a third on wallets, the rest on cards routed to both gateways) through the
+OCPP service functions from --threads threads, then the worker's payment job from --workers threads. Prints:
+- payments per second (authorizations after the starts, captures/voids after the stops);
+- the time StopTransaction spends writing the payment intent (the only money work on the OCPP path), p50/p99;
+- whether the ledger balances to the cent: every wallet equals its entries, every journal sums to zero, and what
+  we captured per gateway equals what the stand-in recorded.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DEMO_MODE", "1")
+os.environ.setdefault("PAYMENTS_RATE_LIMIT_STORAGE", "redis://127.0.0.1:6379/2")
+
+import httpx  # noqa: E402
+import psycopg  # noqa: E402
+
+SERVER = os.environ.get("BENCH_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=1000)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    name = f"voltdesk_bench_pay_{secrets.token_hex(3)}"
+    with psycopg.connect(SERVER, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = SERVER.rsplit("/", 1)[0] + "/" + name
+    os.environ["DATABASE_URL"] = url
+    try:
+        run(args.sessions, args.threads, args.workers)
+    finally:
+        from core.db import reset_engine
+        reset_engine()
+        with psycopg.connect(SERVER, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return 0
+
+
+def run(n: int, threads: int, workers: int) -> None:
+    from sqlalchemy import func, select, update
+
+    from core.db import normalize_url, session_scope
+    from core.migrate import upgrade
+    from models import Payment, Transaction
+    from services.ocpp import transactions as ocpp_tx
+    from services.payments import ledger, sessions
+    from tests.services.payments.conftest import configure_amex, configure_cybersource
+    from tests.utils import standins
+    from tests.utils.factories import make_charger, make_org, make_tariff
+    from tests.utils.payments import make_account, make_card, make_wallet
+
+    upgrade(normalize_url(os.environ["DATABASE_URL"]))
+    cs, amex = standins.cybersource(), standins.amex()
+    per_charger = 8
+    with session_scope() as s:
+        org = make_org(s, currency="USD", timezone="UTC")
+        make_tariff(s, org, price_per_kwh="0.50")
+        configure_cybersource(s, org, cs, priority=1, methods=["visa", "mastercard"], rate_limit_per_second=1000)
+        configure_amex(s, org, amex, priority=2, methods=["amex"], rate_limit_per_second=1000)
+        chargers = [make_charger(s, org, connectors=per_charger) for _ in range((n + per_charger - 1) // per_charger)]
+        accounts = []
+        for i in range(n):
+            if i % 3 == 0:
+                accounts.append(make_wallet(s, org, balance="100.00").customer_account_id)
+            else:
+                a = make_account(s, org)
+                make_card(s, a, brand="amex" if i % 3 == 2 else "visa")
+                accounts.append(a.id)
+    t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    spots = [(chargers[i // per_charger].id, i % per_charger + 1) for i in range(n)]
+    intent_times: list[float] = []
+    real_enqueue = ocpp_tx.enqueue_payment
+
+    def timed_enqueue(**kw):  # measures the money path's share of Start/StopTransaction
+        started = time.perf_counter()
+        real_enqueue(**kw)
+        if kw["action"] == "stop":
+            intent_times.append(time.perf_counter() - started)
+
+    ocpp_tx.enqueue_payment = timed_enqueue
+
+    def start(i: int) -> int:
+        charger_id, connector = spots[i]
+        with session_scope() as s:
+            r = ocpp_tx.start_transaction(session=s, charger_id=charger_id, connector_id=connector,
+                                          id_tag=f"B{i}", meter_start=0, timestamp=t0, reservation_id=None, now=t0)
+            s.execute(update(Transaction).where(Transaction.id == r.transaction_id)
+                      .values(customer_account_id=accounts[i]))
+            return r.transaction_id
+
+    stop_times: list[float] = []
+
+    def stop(i: int, tx_id: int) -> None:
+        charger_id, _ = spots[i]
+        at = t0 + timedelta(minutes=30)
+        energy = 0 if i % 10 == 9 else 5000 + i * 7
+        started = time.perf_counter()
+        with session_scope() as s:
+            ocpp_tx.stop_transaction(session=s, charger_id=charger_id, transaction_id=tx_id, meter_stop=energy,
+                                     timestamp=at, reason=None, id_tag=None, transaction_data=None, now=at)
+        stop_times.append(time.perf_counter() - started)
+
+    def drain() -> float:
+        started = time.perf_counter()
+        while True:
+            with session_scope() as s:
+                ids = sessions.pending_intents(session=s, limit=10_000)
+            if not ids:
+                return time.perf_counter() - started
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(sessions.process_intent, ids))
+
+    with ThreadPoolExecutor(threads) as pool:
+        tx_ids = list(pool.map(start, range(n)))
+    auth_s = drain()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(stop, range(n), tx_ids))
+    capture_s = drain()
+
+    with session_scope() as s:
+        statuses = dict(s.execute(select(Payment.status, func.count()).group_by(Payment.status)).all())
+        ours = dict(s.execute(select(Payment.gateway, func.sum(Payment.amount_captured))
+                              .where(Payment.method == "card").group_by(Payment.gateway)).all())
+        gross = s.execute(select(func.sum(Transaction.amount_gross))).scalar() or 0
+        captured = s.execute(select(func.sum(Payment.amount_captured))).scalar() or 0
+        wallets_ok = not ledger.check_wallets(s)
+        journals_ok = not ledger.unbalanced_journals(s)
+    theirs = {}
+    for gw, server, op in (("cybersource", cs, "captures"), ("amex", amex, "capture")):
+        report = httpx.get(f"{server.url}/__report").json()["operations"]
+        theirs[gw] = sum(Decimal(o["amount"]) for o in report if o["op"] == op)
+
+    def pct(values: list[float], q: float) -> float:
+        return sorted(values)[min(len(values) - 1, int(q * len(values)))] * 1000
+
+    print(f"sessions: {n} ({threads} OCPP threads, {workers} payment workers); payments: {statuses}")
+    print(f"authorizations: {n / auth_s:.1f} payments/s ({auth_s:.1f} s); "
+          f"captures and voids: {n / capture_s:.1f} payments/s ({capture_s:.1f} s)")
+    print(f"StopTransaction: p50 {pct(stop_times, 0.5):.1f} ms, p99 {pct(stop_times, 0.99):.1f} ms in all; "
+          f"of which the payment intent: p50 {pct(intent_times, 0.5):.2f} ms, p99 {pct(intent_times, 0.99):.2f} ms")
+    print(f"ledger: wallets equal their entries: {wallets_ok}; journals balance: {journals_ok}; "
+          f"captured {captured} of sessions' {gross}; card captures ours vs gateway: "
+          + ", ".join(f"{g} {Decimal(ours.get(g, 0)):.2f} vs {theirs[g]:.2f}" for g in theirs))
+    cs.shutdown()
+    amex.shutdown()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

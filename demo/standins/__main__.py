@@ -1,0 +1,45 @@
+"""Run a stand-in gateway: `python -m demo.standins cybersource|amex|dialog [--port N] [--webhook-url URL]`.
+
+The demo stack runs them with the demo credentials below (demo only; production points at the real gateways)."""
+from __future__ import annotations
+
+import argparse
+import base64
+import signal
+import sys
+
+from demo.standins.amex import AmexStandIn
+from demo.standins.cybersource import CyberSourceStandIn
+
+# The demo's gateway credentials: demo/seed.py stores the same ones in the demo organizations' configuration.
+DEMO_CYBERSOURCE = dict(merchant_id="voltdesk_demo", key_id="demo-key-1",
+                        secret=base64.b64encode(b"voltdesk-demo-cybersource-shared-secret").decode(),
+                        webhook_key=base64.b64encode(b"voltdesk-demo-cybersource-webhook-key").decode())
+DEMO_AMEX = dict(merchant_id="DEMONTB01", password="voltdesk-demo-amex-password",
+                 notification_secret="voltdesk-demo-amex-notification-secret")
+PORTS = {"cybersource": 8711, "amex": 8712, "dialog": 8713}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m demo.standins")
+    parser.add_argument("gateway", choices=sorted(PORTS))
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--webhook-url")
+    args = parser.parse_args(argv)
+    port = args.port or PORTS[args.gateway]
+    if args.gateway == "cybersource":
+        server = CyberSourceStandIn(port, host=args.host, webhook_url=args.webhook_url, **DEMO_CYBERSOURCE)
+    elif args.gateway == "amex":
+        server = AmexStandIn(port, host=args.host, webhook_url=args.webhook_url, **DEMO_AMEX)
+    else:
+        print("the Dialog stand-in is not written yet", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print(f"{args.gateway} stand-in on {server.url}", flush=True)
+    server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Gateway adapters: one interface (base.Gateway), one module per gateway. They import only core."""
