@@ -25,6 +25,9 @@ class EventType(StrEnum):
     TRANSACTION = "session"                    # a charging session started, stopped or was priced
     DIAGNOSTICS_STATUS = "diagnostics_status"  # a DiagnosticsStatusNotification
     FIRMWARE_STATUS = "firmware_status"        # a FirmwareStatusNotification
+    GRID_READING = "grid_reading"              # new readings of a grid region (services/grid)
+    GRID_STATE = "grid_state"                  # a grid region changed health state
+    DEMAND_RESPONSE = "demand_response"        # a demand-response event started, changed or ended
 
 
 # Commands for the OCPP processes travel on their own channel (docs/adr/0003-command-channel.md).

@@ -2,6 +2,7 @@
 from models.charger import Charger, Connector, IdTag, Tariff, UnknownCharger
 from models.contract import CommissionContract
 from models.customer import CustomerAccount, CustomerUser
+from models.grid import DrAction, DrEvent, DrPolicy, GridReading, GridRegion, GridStateEvent
 from models.invitation import MailOutbox, UserToken
 from models.invoice import BillingRun, Invoice, InvoiceLine, InvoiceNumberSequence, InvoiceStatusChange
 from models.ops import AuditLog, ChargerCommand, OcppMessage
@@ -36,4 +37,6 @@ __all__ = [
     "OcppMessage", "OrgDayStat", "OrgMonthStat", "OrgStartDayStat", "OrgStopDayStat", "OrgStopHourStat", "Organization",
     "SessionWindowAsOf", "StartWindowAsOf", "Tariff", "TariffRevision", "Transaction",
     "UnknownCharger", "User", "UserOrganization", "UserToken",
+    # grid monitor and demand response
+    "DrAction", "DrEvent", "DrPolicy", "GridReading", "GridRegion", "GridStateEvent",
 ]
