@@ -4,10 +4,17 @@ from __future__ import annotations
 import logging
 from collections import Counter
 
-from core.db import session_scope
+from core.config import get_settings
+from core.db import get_engine, session_scope
+from models.grid import GridRegion
 from services.access import invitations
 from services.billing import cycles as billing_cycle
 from services.billing import invoicing
+from services.grid import monitor as grid_monitor
+from services.grid import readings as grid_readings
+from services.grid import regions as grid_regions
+from services.grid import response as grid_response
+from services.grid import sensors as grid_sensors
 
 log = logging.getLogger("worker")
 
@@ -35,3 +42,29 @@ def send_mail() -> int:
     if sent:
         log.info("password reset mails sent: %s", sent)
     return sent
+
+
+# --- grid monitor and demand response (services/grid) -------------------------------------------------------
+
+def grid() -> dict[str, int]:
+    """Read the regions in use, classify them, then run each organization's demand response."""
+    with session_scope() as session:
+        grid_regions.ensure_built_in(session=session)
+        codes = grid_monitor.regions_in_use(session=session)
+    failed = 0
+    for code in codes:
+        with session_scope() as session:
+            result = grid_monitor.poll(session=session, region=session.get(GridRegion, code))
+            failed += result.error is not None
+    with session_scope() as session:
+        grid_sensors.ask_chargers(session=session)
+        grid_sensors.store_charger_readings(session=session)
+        orgs = grid_response.organizations_to_run(session=session)
+    for org_id in orgs:
+        grid_response.step(engine=get_engine(), organization_id=org_id)
+    return {"regions": len(codes), "failed": failed, "organizations": len(orgs)}
+
+
+def grid_retention() -> int:
+    with session_scope() as session:
+        return grid_readings.delete_older_than(session=session, days=get_settings().grid_retention_days)
