@@ -11,7 +11,9 @@ from swagger_ui_bundle import swagger_ui_path
 
 from app.api.inputs import check_input
 from app.api.routes import auth, chargers, commands, organizations, transactions
+from app.api.routes import demand_response as demand_response_routes
 from app.api.routes import finance as finance_routes
+from app.api.routes import grid as grid_routes
 from app.api.routes import invitations as invitation_routes
 from app.api.routes import invoices as invoice_routes
 from core.errors import Conflict, NotFound, ValidationError
@@ -35,6 +37,8 @@ def create_api() -> FastAPI:
     api.include_router(invoice_routes.router, prefix=PREFIX)
     api.include_router(finance_routes.router, prefix=PREFIX)
     api.include_router(invitation_routes.router, prefix=PREFIX)
+    api.include_router(grid_routes.router, prefix=PREFIX)
+    api.include_router(demand_response_routes.router, prefix=PREFIX)
 
     # The docs page loads Swagger UI from the pinned swagger-ui-bundle package, not from a CDN.
     api.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_path), name="docs-assets")

@@ -20,6 +20,8 @@ from services.grid.sources import Reading
 
 FREQUENCY_RANGE = (Decimal(45), Decimal(65))
 FUTURE_TOLERANCE = timedelta(minutes=5)
+# A reading this far ahead of our clock still counts as the newest (source clocks drift a little).
+SKEW = timedelta(seconds=30)
 MAX_MW = Decimal("1e8")
 
 
@@ -91,11 +93,11 @@ def latest(*, session: Session, region: str) -> Latest:
     f = session.execute(text(
         "SELECT frequency_hz, ts FROM grid_reading WHERE region = :r AND frequency_hz IS NOT NULL"
         " AND flags = '{}' AND ts <= :limit ORDER BY ts DESC LIMIT 1"),
-        {"r": region, "limit": utcnow() + FUTURE_TOLERANCE}).first()
+        {"r": region, "limit": utcnow() + SKEW}).first()
     b = session.execute(text(
         "SELECT demand_mw, generation_mw, ts, mix FROM grid_reading WHERE region = :r"
         " AND (demand_mw IS NOT NULL OR generation_mw IS NOT NULL) AND ts <= :limit ORDER BY ts DESC LIMIT 1"),
-        {"r": region, "limit": utcnow() + FUTURE_TOLERANCE}).first()
+        {"r": region, "limit": utcnow() + SKEW}).first()
     return Latest(f[0] if f else None, f[1] if f else None, b[0] if b else None, b[1] if b else None,
                   b[2] if b else None, dict(b[3] or {}) if b else {})
 
