@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlmodel import Session
 
+from demo.grid import seed_grid
 from demo.history import seed_history
 from models import Charger, IdTag, LocationOwner, Organization, Tariff, User
 from services.access import organizations as org_svc
@@ -147,6 +148,7 @@ def seed_demo(*, session: Session) -> SeedResult:
         logins.append((role, email, DEMO_PASSWORD))
     session.flush()
     created += seed_history(session=session)
+    created += seed_grid(session=session)
     return SeedResult(created=created, logins=logins)
 
 

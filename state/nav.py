@@ -27,6 +27,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Invoices", "/invoices", "file-text", Cap.VIEW_INVOICES),
     NavItem("Organizations", "/organizations", "building-2", Cap.VIEW_ORGANIZATIONS),
     NavItem("Users", "/users", "users", Cap.VIEW_USERS),
+    NavItem("Grid monitor", "/grid", "activity", Cap.VIEW_GRID),
 )
 
 HOME = "/dashboard"

@@ -6,6 +6,7 @@ from app.pages import (  # noqa: F401
     chargers,
     dashboard,
     finances,
+    grid,
     invoice_detail,
     invoices,
     login,

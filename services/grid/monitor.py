@@ -13,7 +13,7 @@ from core.events import EventType, notify
 from models.grid import GridRegion
 from services.grid import classify, readings
 from services.grid.regions import source_for
-from services.grid.sources import SourceError
+from services.grid.sources import Source, SourceError
 
 log = logging.getLogger(__name__)
 FIRST_WINDOW = timedelta(minutes=10)
@@ -34,13 +34,14 @@ def regions_in_use(*, session: Session) -> list[str]:
     return list(session.execute(text("SELECT DISTINCT region FROM dr_policy ORDER BY 1")).scalars())
 
 
-def poll(*, session: Session, region: GridRegion) -> PollResult:
+def poll(*, session: Session, region: GridRegion, source: Source | None = None) -> PollResult:
     """Fetch since the last stored reading, store, classify. A failing source is recorded and leaves the
-    state to the classifier (unknown once the last reading is stale)."""
+    state to the classifier (unknown once the last reading is stale). `source`: the region's own unless
+    given (a replay timed by a test or a demo)."""
     now = utcnow()
     error, stored, fresh = None, 0, []
     try:
-        source = source_for(region)
+        source = source or source_for(region)
         if source is not None:
             last = session.execute(text("SELECT max(ts) FROM grid_reading WHERE region = :r AND source = :s"),
                                    {"r": region.code, "s": source.name}).scalar()
