@@ -30,7 +30,7 @@ from core.clock import utcnow
 from core.events import EventType, notify
 from models import Charger, Connector
 from models.charger import LifecycleStatus
-from models.grid import DrAction, DrEvent, DrPolicy, DrStatus, GridRegion, GridState
+from models.grid import DrAction, DrEvent, DrPolicy, DrStatus, GridRegion, GridState, GridStateEvent
 from services.access.scope import system_scope
 from services.grid import classify
 from services.ocpp.commands import OFFLINE, CommandResult, send_command
@@ -212,7 +212,7 @@ def _decide(session: Session, org_id: int) -> tuple[DrEvent | None, list[Order]]
     state = classify.health(session=session, region=region).state if region is not None else GridState.UNKNOWN
     stressed = classify.SEVERITY.get(state, 0) >= classify.SEVERITY[policy.trigger_state] if policy else False
     if event is None:
-        if policy is None or not policy.enabled or not stressed:
+        if policy is None or not policy.enabled or not stressed or _served(session, policy):
             return None, []
         event = start_event(session, policy, origin="grid", grid_state=state)
     elif event.status == DrStatus.ACTIVE:
@@ -249,6 +249,20 @@ def _decide(session: Session, org_id: int) -> tuple[DrEvent | None, list[Order]]
             session.flush()
             announce(session, event)
     return event, orders
+
+
+def _served(session: Session, policy: DrPolicy) -> bool:
+    """The stress the last grid event answered is still going on: an event that ran its maximum duration is
+    not started again until the grid has been back to normal (the duration caps the whole episode)."""
+    last = session.execute(select(DrEvent).where(DrEvent.organization_id == policy.organization_id,
+                                                 DrEvent.origin == "grid").order_by(DrEvent.id.desc())
+                           .limit(1)).scalar_one_or_none()
+    if last is None or not last.end_reason.startswith("maximum duration"):
+        return False
+    normal_since = session.execute(select(GridStateEvent.started_at).where(
+        GridStateEvent.region == policy.region, GridStateEvent.state == GridState.NORMAL,
+        GridStateEvent.started_at >= last.started_at).limit(1)).scalar()
+    return normal_since is None
 
 
 def _listed_offline(session: Session, event: DrEvent, charger_id: int) -> bool:

@@ -16,9 +16,10 @@ from sqlmodel import Session
 from core.clock import clock
 from models.grid import DrAction, DrEvent
 from services.access.scope import system_scope
-from services.grid import monitor, regions, report, response
+from services.grid import classify, monitor, readings, regions, report, response
 from services.grid import policy as policy_svc
 from services.grid.response import PROFILE_ID
+from services.grid.sources import Reading
 from tests.ocpp.conftest import Charger, connect, until
 from tests.utils.factories import make_charger
 
@@ -186,3 +187,29 @@ async def test_restart_mid_event_resumes_and_clears_every_profile(server, sessio
     assert session.execute(select(DrEvent.status)).scalar_one() == "ended"
     assert {a.id, b.id} == set(session.execute(select(DrAction.charger_id).where(
         DrAction.action == "ClearChargingProfile", DrAction.ok)).scalars())
+
+
+async def test_maximum_duration_ends_the_event_and_it_does_not_restart_while_the_stress_lasts(server, session,
+                                                                                            engine, grid_org):
+    org = grid_org
+    make_charger(session, org, ocpp_id="CP-A", auth_key="test-auth-key-0123456789")
+    _policy(session, org, [])
+    async with connect(server, "CP-A", cls=GridCharger) as cp_a:
+        _, step = await _tick(engine, org, DROP)
+        first = step.event_id
+        profile = cp_a.profiles[0]
+        # The charger's own copy ends with the event, even if Voltdesk never clears it.
+        assert profile["charging_schedule"]["duration"] == 3600
+        clock.set(DROP + timedelta(minutes=61))
+        step = await asyncio.to_thread(response.step, engine=engine, organization_id=org.id)
+        assert step.status == "ended" and cp_a.cleared == [{"id": PROFILE_ID}]
+        # The frequency is still low an hour later: the same episode, no new event.
+        with Session(engine) as s:
+            readings.store(session=s, region="DEMO", source="replay", readings=[
+                Reading(ts=DROP + timedelta(minutes=61), frequency_hz=Decimal("49.7"))])
+            assert classify.update_state(session=s, region=s.get(regions.GridRegion, "DEMO")).state == "alert"
+            s.commit()
+        step = await asyncio.to_thread(response.step, engine=engine, organization_id=org.id)
+        assert step.event_id is None and len(cp_a.profiles) == 1
+    event = session.get(DrEvent, first)
+    assert event.end_reason == "maximum duration reached"

@@ -30,6 +30,7 @@ PAGES = [
     ("invoices", "/invoices", ".invoice-row, #invoices-table, :text('No invoices yet')"),
     ("organizations", "/organizations", ".org-row"),
     ("users", "/users", ".user-row"),
+    ("grid-monitor", "/grid", "#grid-frequency"),
 ]
 
 
