@@ -1,6 +1,7 @@
 """One Settings object, read from the environment (and `.env`)."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import lru_cache
 from ipaddress import ip_network
 from pathlib import Path
@@ -137,6 +138,16 @@ class Settings(WebSettings):
     payments_rate_limit_storage: str = "redis://127.0.0.1:6379/1"
     # How long an over-limit call waits for its turn before it fails over to the next gateway (or is retried).
     payments_rate_limit_wait_seconds: float = 2.0
+
+    # Grid monitor (services/grid): where each source is read, and how often. The demo points them at the
+    # stand-in (demo/grid_standin.py) or plays the recorded day (GRID_REPLAY_SPEED recorded seconds per second).
+    grid_bmrs_url: str = "https://data.elexon.co.uk"
+    grid_entsoe_url: str = "https://web-api.tp.entsoe.eu/api"
+    grid_ceb_url: str = "https://cebcare.ceb.lk"
+    grid_replay_speed: float = 1.0
+    grid_replay_anchor: datetime = datetime(2026, 1, 1, tzinfo=UTC)
+    grid_poll_seconds: int = 15
+    grid_retention_days: int = 30
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:

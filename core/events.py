@@ -37,6 +37,9 @@ class EventType(StrEnum):
     COMMAND_RESULT = "command_result"          # a charger answered a remote command (or it failed)
     PAYMENT = "payment"                        # a payment was authorized, captured, refunded or voided
     PAYMENT_NOTICE = "payment_notice"          # something a customer must be told (a wallet ran out, a decline)
+    GRID_READING = "grid_reading"              # new readings of a grid region (services/grid)
+    GRID_STATE = "grid_state"                  # a grid region changed health state
+    DEMAND_RESPONSE = "demand_response"        # a demand-response event started, changed or ended
 
 
 # Commands for the OCPP processes travel on their own channel (docs/adr/0003-command-channel.md).

@@ -102,3 +102,17 @@ def page_range(total: int, page: int, per_page: int, noun: str, empty: str) -> s
         return empty
     first = (page - 1) * per_page + 1
     return f"{first}–{min(total, first + per_page - 1)} of {total:,} {noun}".rstrip()
+
+
+# --- grid monitor ---------------------------------------------------------------------------------------------
+
+def hz(value: Decimal | float | None) -> str:
+    return MISSING if value is None else f"{Decimal(value):.3f} Hz"
+
+
+def mw(value: Decimal | float | None) -> str:
+    return MISSING if value is None else f"{Decimal(value):,.0f} MW"
+
+
+def kw(value: Decimal | float | None, places: int = 1) -> str:
+    return MISSING if value is None else f"{Decimal(value):,.{places}f} kW"

@@ -28,7 +28,9 @@ APP_ROLE = "voltdesk_app"
 SYSTEM_ROLE = "voltdesk_system"
 POLICY = "vd_tenant"
 # Tables without tenant data: no row-level security.
-GLOBAL_TABLES = frozenset({"alembic_version"})
+GLOBAL_TABLES = frozenset({"alembic_version",
+                           # The grid's regions, readings and health (services/grid): public data, shared.
+                           "grid_region", "grid_reading", "grid_state_event"})
 
 FUNCTIONS = """
 CREATE OR REPLACE FUNCTION vd_mode() RETURNS text LANGUAGE sql STABLE AS

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from demo.customers import home_charger_ids, seed_customers
+from demo.grid import seed_grid
 from demo.history import seed_history
 from demo.notifications_seed import seed_notifications
 from demo.oem import seed_oem
@@ -157,6 +158,7 @@ def seed_demo(*, session: Session) -> SeedResult:
     created += seed_customers(session=session, password=DEMO_PASSWORD, charger_key=DEMO_CHARGER_KEY)
     created += seed_notifications(session=session)
     created += seed_payments(session=session)  # payments (issue 10)
+    created += seed_grid(session=session)
     # The OEM tier (issue 15): two clients with a client admin, an API key and a branded app.
     made, client_logins, keys = seed_oem(session=session, password=DEMO_PASSWORD)
     for key in keys:

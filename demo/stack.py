@@ -12,6 +12,7 @@ from core.config import ROOT, get_settings
 from core.db import SYSTEM, database_url, session_scope
 from core.migrate import upgrade
 from demo import customers as demo_customers
+from demo.grid import demo_grid_env
 from demo.logins import print_customer_logins, print_logins
 from demo.payments import webhook_urls as payment_webhook_urls
 from demo.seed import DEMO_CHARGER_KEY, demo_charger_ids, seed_demo
@@ -44,11 +45,18 @@ def _processes(*, ocpp_url: str, charger_ids: list[str], chargers: int,
                           f"--webpush-port {WEBPUSH_STANDIN_PORT}"))
     # Voltdesk's file endpoint for chargers (signed firmware downloads), on FILE_ENDPOINT_PORT.
     procs.append(("files", f"{py} -m ocpp_server.files"))
+    if get_settings().demo_mode:  # stand-in for Elexon BMRS, ENTSO-E and CEB
+        port = os.environ.get("GRID_STANDIN_PORT", "8741")
+        procs.append(("grid-sources", f"{py} -m demo.grid_standin --port {port}"))
     return procs
 
 
 def run_stack(*, chargers: int = 8) -> int:
     settings = get_settings()
+    if settings.demo_mode:  # the grid monitor plays its recorded day and reads the stand-in (demo/grid.py)
+        os.environ.update(demo_grid_env(os.environ))
+        get_settings.cache_clear()
+        settings = get_settings()
     embedded = not settings.database_url
     url = database_url()
     print(f"Database: {'embedded PostgreSQL under ' + str(settings.data_dir) if embedded else 'DATABASE_URL'}")
@@ -80,6 +88,9 @@ def run_stack(*, chargers: int = 8) -> int:
     print(f"  Voltdesk web app   {settings.public_url}  (ready after the frontend build, ~30 s)")
     print(f"  REST API           {settings.public_url}/api/v1/docs")
     print(f"  OCPP endpoint      ws://<host>:{settings.ocpp_port}/ocpp/<charge_point_id>")
+    if settings.demo_mode:
+        print(f"  Grid monitor       {settings.public_url}/grid  (replayed day; the frequency drops to 49.7 Hz"
+              " about 2.5 min after start)")
     if logins:
         print_logins(logins)
         print_customer_logins(demo_customers.LOGINS, logins[0][2])

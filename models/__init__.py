@@ -16,6 +16,7 @@ from models.customer_billing import (
     ReimbursementStatement,
 )
 from models.firmware import FirmwareImage, FirmwareRollout
+from models.grid import DrAction, DrEvent, DrPolicy, GridReading, GridRegion, GridStateEvent
 from models.invitation import MailOutbox, UserToken
 from models.invoice import BillingRun, Invoice, InvoiceLine, InvoiceNumberSequence, InvoiceStatusChange
 from models.local_list import LocalAuthList
@@ -80,6 +81,8 @@ __all__ = [
     "SupportLinks",
     "GatewayCall", "LedgerEntry", "Payment", "PaymentCard", "PaymentEvent", "PaymentGateway", "PaymentIntent",
     "Refund", "Wallet", "WebhookInbox",
+    # grid monitor and demand response
+    "DrAction", "DrEvent", "DrPolicy", "GridReading", "GridRegion", "GridStateEvent",
 ]
 __all__ += ["Alert", "AlertCharger", "AlertRule", "Notification", "NotificationDelivery", "NotificationPreference",
             "PushCredential", "PushDevice"]

@@ -36,6 +36,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Location owners", "/location-owners", "store", Cap.MANAGE_LOCATION_OWNERS),
     NavItem("Commission", "/commission", "hand-coins", Cap.VIEW_FINANCE),
     NavItem("Payments", "/payments", "credit-card", Cap.VIEW_PAYMENTS),
+    NavItem("Grid monitor", "/grid", "activity", Cap.VIEW_GRID),
 )
 
 HOME = "/dashboard"

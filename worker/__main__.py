@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from core.config import get_settings
     from services.access.audit import record_system_scope
-    from worker.jobs import customer_billing, notifications, payments, send_mail, tick
+    from worker.jobs import customer_billing, grid, grid_retention, notifications, payments, send_mail, tick
 
     record_system_scope(process="worker")
     settings = get_settings()
@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     # Payments (issue 10): session payments off the OCPP event loop, and wallets that run out.
     scheduler.add_job(payments, "interval", seconds=settings.payments_worker_interval_seconds, id="payments",
                       next_run_time=datetime.now(UTC), coalesce=True, max_instances=1)
+    scheduler.add_job(grid, "interval", seconds=settings.grid_poll_seconds, id="grid",
+                      next_run_time=datetime.now(UTC), coalesce=True, max_instances=1)
+    scheduler.add_job(grid_retention, "interval", hours=1, id="grid_retention", coalesce=True, max_instances=1)
     signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
     logging.getLogger("worker").info("billing worker started; every %ss", settings.billing_worker_interval_seconds)
     try:

@@ -5,13 +5,20 @@ import logging
 from collections import Counter
 
 from core.clock import utcnow
-from core.db import SYSTEM, session_scope
+from core.config import get_settings
+from core.db import SYSTEM, get_system_engine, session_scope
+from models.grid import GridRegion
 from services.access import invitations
 from services.access.permissions import Role
 from services.access.scope import Scope
 from services.billing import cycles as billing_cycle
 from services.billing import invoicing, owner_statements
 from services.customers import billing as customer_billing_svc
+from services.grid import monitor as grid_monitor
+from services.grid import readings as grid_readings
+from services.grid import regions as grid_regions
+from services.grid import response as grid_response
+from services.grid import sensors as grid_sensors
 from services.notifications import alerts as notification_alerts
 from services.notifications import composer as notification_composer
 from services.notifications import delivery as notification_delivery
@@ -103,3 +110,29 @@ def payments() -> dict[str, int]:
                                           payload={"transactionId": stop.transaction_id})
             log.info("session %s: RemoteStopTransaction (%s): %s", stop.transaction_id, stop.reason, cmd.status)
     return {"intents": len(pending), "stops": len(stops)}
+
+
+# --- grid monitor and demand response (services/grid) -------------------------------------------------------
+
+def grid() -> dict[str, int]:
+    """Read the regions in use, classify them, then run each organization's demand response."""
+    with session_scope(SYSTEM) as session:
+        grid_regions.ensure_built_in(session=session)
+        codes = grid_monitor.regions_in_use(session=session)
+    failed = 0
+    for code in codes:
+        with session_scope(SYSTEM) as session:
+            result = grid_monitor.poll(session=session, region=session.get(GridRegion, code))
+            failed += result.error is not None
+    with session_scope(SYSTEM) as session:
+        grid_sensors.ask_chargers(session=session)
+        grid_sensors.store_charger_readings(session=session)
+        orgs = grid_response.organizations_to_run(session=session)
+    for org_id in orgs:
+        grid_response.step(engine=get_system_engine(), organization_id=org_id)
+    return {"regions": len(codes), "failed": failed, "organizations": len(orgs)}
+
+
+def grid_retention() -> int:
+    with session_scope(SYSTEM) as session:
+        return grid_readings.delete_older_than(session=session, days=get_settings().grid_retention_days)

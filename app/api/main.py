@@ -15,9 +15,11 @@ from app.api.routes import apps as app_routes
 from app.api.routes import auth, chargers, commands, organizations, transactions
 from app.api.routes import clients as client_routes
 from app.api.routes import customers as customer_routes
+from app.api.routes import demand_response as demand_response_routes
 from app.api.routes import devices as device_routes
 from app.api.routes import events as event_routes
 from app.api.routes import finance as finance_routes
+from app.api.routes import grid as grid_routes
 from app.api.routes import invitations as invitation_routes
 from app.api.routes import invoices as invoice_routes
 from app.api.routes import local_auth as local_auth_routes
@@ -57,6 +59,8 @@ def create_api() -> FastAPI:
     api.include_router(event_routes.router, prefix=PREFIX)
     api.include_router(parity_routes.router, prefix=PREFIX)
     api.include_router(payment_routes.router, prefix=PREFIX)
+    api.include_router(grid_routes.router, prefix=PREFIX)
+    api.include_router(demand_response_routes.router, prefix=PREFIX)
 
     # The docs page loads Swagger UI from the pinned swagger-ui-bundle package, not from a CDN.
     api.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_path), name="docs-assets")

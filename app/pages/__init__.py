@@ -16,6 +16,7 @@ from app.pages import (  # noqa: F401  # noqa: F401,E402  (payments, issue 10)
     dashboard,
     finances,
     gateways,
+    grid,
     invoice_detail,
     invoices,
     location_owners,

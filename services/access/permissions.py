@@ -70,6 +70,10 @@ class Cap(StrEnum):
     VIEW_PAYMENTS = "view_payments"
     MANAGE_GATEWAYS = "manage_gateways"
     APPROVE_PAYMENTS = "approve_payments"
+    # The grid monitor (services/grid): region readings and health are not tenant data; the chargers shown are.
+    VIEW_GRID = "view_grid"
+    # Demand-response policies and events: they send SetChargingProfile to the organization's chargers.
+    MANAGE_DEMAND_RESPONSE = "manage_demand_response"
 
 
 _ALL = frozenset(Cap)
@@ -98,6 +102,10 @@ PERMISSIONS: dict[Role, frozenset[Cap]] = {
     # Revenue it earned, but not the organization's books (invoices, billing runs).
     Role.LOCATION_OWNER: _READ_PORTAL - {Cap.VIEW_ORGANIZATIONS, Cap.VIEW_INVOICES},
 }
+
+# Grid monitor and demand response.
+PERMISSIONS[Role.NETWORK_MANAGER] |= {Cap.VIEW_GRID, Cap.MANAGE_DEMAND_RESPONSE}
+PERMISSIONS[Role.CPO] |= {Cap.VIEW_GRID}
 
 # Roles whose scope is every organization, whatever they are bound to.
 ALL_ORGANIZATION_ROLES = frozenset({Role.ADMIN, Role.TECHNICAL, Role.ACCOUNTS})

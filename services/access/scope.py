@@ -272,3 +272,9 @@ def get_in_scope(session: Session, model: type, obj_id: Any, scope: Scope) -> An
     if model is Charger and scope.location_owner_id is not None and obj.location_owner_id != scope.location_owner_id:
         raise NotFound("Charger not found.")
     return obj
+
+
+def system_scope(org_id: int) -> Scope:
+    """The platform acting on one organization's behalf (the demand-response engine in the worker): no
+    user, the organization's chargers only."""
+    return Scope(user_id=0, role=Role.TECHNICAL, org_ids=frozenset({org_id}))

@@ -40,6 +40,7 @@ PAGES = [
     ("payments-dashboard", "/payments", ".payment-row"),
     ("payment-timeline", "/payments/2", "#payment-timeline"),
     ("wallet", "/wallets/1", "#wallet-history"),
+    ("grid-monitor", "/grid", "#grid-frequency"),
 ]
 
 
