@@ -104,8 +104,13 @@ SPECIAL.update({
         + ") OR (customer_user_id IS NOT NULL AND "
         + _via("customer_user", "customer_user_id", "notification_preference") + ")"),
 })
-# Anyone acting in a known mode may append to the audit log: a record of an action is never a leak.
-CHECKS: dict[str, str] = {"audit_log": "vd_mode() <> ''"}
+# A charger is also visible to whoever earned sessions on it before it moved (ADR 0004): their history names it.
+SPECIAL["charger"] = (f"({ORG} AND {OWNED}) OR EXISTS (SELECT 1 FROM charging_session s"
+                      " WHERE s.charger_id = charger.id AND vd_org_visible(s.organization_id)"
+                      " AND (vd_owner() IS NULL OR s.location_owner_id = vd_owner()))")
+# Anyone acting in a known mode may append to the audit log: a record of an action is never a leak. A charger is
+# written only inside its own organization (and owner).
+CHECKS: dict[str, str] = {"audit_log": "vd_mode() <> ''", "charger": f"{ORG} AND {OWNED}"}
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,20 @@ def _kind(name: str) -> str | None:
     return KINDS.get(base) if base != name else None
 
 
+# Path parameters of kinds this world seeds no foreign row for: probed with the first ids of their tables (the
+# world's rows are all A's or B's), and B's own id tag by name. What must hold is the same: no B marker comes
+# back, nothing of B changes, no 5xx.
+SMALL_IDS = [1, 2, 3]
+BY_NAME = {"tag": ["BRAVOCARD"], "code": ["GB"], "token": ["not-a-token"]}
+
+
+def _values(name: str, ids: dict[str, list[int]]) -> list:
+    kind = _kind(name)
+    if kind is not None:
+        return ids.get(kind, [])
+    return BY_NAME.get(name, SMALL_IDS if name.endswith("_id") else [])
+
+
 @dataclass(frozen=True)
 class Route:
     path: str  # with the router's prefix
@@ -83,8 +97,7 @@ def _requests(entry: Route, ids: dict[str, list[int]]) -> list[tuple[str, str, d
         if not path_params:
             out.append((method, entry.path, query, _body(route, ids)))
             continue
-        kind = _kind(path_params[0]) or path_params[0]
-        for value in ids.get(kind, []):
+        for value in _values(path_params[0], ids):
             url = entry.path.replace("{" + path_params[0] + "}", str(value))
             out.append((method, url, query, _body(route, ids)))
     return out
@@ -99,8 +112,9 @@ def test_the_probe_reaches_every_route_with_an_id():
     api_routes = _routes()
     assert len(api_routes) >= 20
     with_ids = [r for r in api_routes if r.api.dependant.path_params]
-    unmapped = [r.path for r in with_ids if not _kind(r.api.dependant.path_params[0].name)]
-    assert not unmapped, f"teach the probe these path parameters: {unmapped}"
+    unprobed = [r.path for r in with_ids if not _values(r.api.dependant.path_params[0].name, {"x": [1]})
+                and not _kind(r.api.dependant.path_params[0].name)]
+    assert not unprobed, f"teach the probe these path parameters: {unprobed}"
 
 
 @pytest.mark.parametrize("role", RESTRICTED + ("location_owner",))

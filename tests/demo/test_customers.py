@@ -24,7 +24,7 @@ def _berlin(session) -> None:
     org = org_svc.get_by_slug(session=session, slug="berlin-emobility")
     session.add(Tariff(organization_id=org.id, name="Standard", is_default=True, price_per_kwh=Decimal("0.49")))
     charger_svc.register_charger(session=session, ocpp_id="DE-BER-002", organization=org, auth_key=DEMO_CHARGER_KEY,
-                                 connectors=2)
+                                 connectors=2, simulated=True)  # a demo charger (issue 14 flag)
     session.commit()
 
 

@@ -81,7 +81,7 @@ def test_security_profile_can_only_be_raised_and_to_a_profile_we_serve(session, 
     charger.connected = True
     session.commit()
     admin = scope_for(session, make_user(session, role="admin"))
-    for value, message in (("1", "only be raised"), ("0", "only be raised"), ("3", "one of 0, 1, 2")):
+    for value, message in (("1", "only be raised"), ("0", "only be raised"), ("4", "one of 0, 1, 2, 3")):
         with pytest.raises(ValidationError, match=message):
             create_command(session=session, scope=admin, charger_id=charger.id, action="ChangeConfiguration",
                            payload={"key": "SecurityProfile", "value": value})
