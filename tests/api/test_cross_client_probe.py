@@ -71,7 +71,8 @@ def _b_state(session, w):
 def _calls(w, path_org):
     """(method, url, json) for every probed route: path ids are B's (or A's organization with B's ids in
     the body)."""
-    ids = {"org_id": path_org.id, "organization_id": path_org.id, "charger_id": w["b1"].id, "transaction_id": w["btx"].id, "invoice_id": 1,
+    ids = {"org_id": path_org.id, "organization_id": path_org.id,
+           "charger_id": w["b1"].id, "transaction_id": w["btx"].id, "invoice_id": 1,
            "user_id": w["user_b"].id, "key_id": w["key_b"].key.id, "role_id": w["role_b"].id}
     body = {"organization_id": w["b"].id, "charger_ids": [w["b1"].id], "custom_role_id": w["role_b"].id,
             "api_key_id": w["key_b"].key.id, "charger_id": w["b1"].id, "invoice_ids": [1], "name": "probe",

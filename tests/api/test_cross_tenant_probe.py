@@ -19,7 +19,8 @@ from tests.utils.factories import auth_headers
 from tests.utils.probe import RESTRICTED, WHOLE_NETWORK, build, fingerprint, leaked
 
 # Routes a probe must not call as a user: they end the probing user's own session or need no user at all.
-SKIP = ("/api/v1/auth/",)
+# The event stream never ends (tests/ocpp/test_event_stream.py checks its scoping).
+SKIP = ("/api/v1/auth/", "/api/v1/events")
 KINDS = {"charger": "charger", "org": "org", "organization": "org", "invoice": "invoice", "transaction": "transaction",
          "tx": "transaction", "user": "user", "tariff": "tariff", "location_owner": "owner", "owner": "owner"}
 
@@ -132,9 +133,10 @@ def test_a_scoped_role_gets_nothing_of_another_tenant_and_changes_nothing(sessio
             r = client.request(method, url, params=query, json=body, headers=headers)
             if r.status_code >= 500:
                 problems.append(f"{method} {url} {query}: {r.status_code}")
-            elif found := leaked(r.text, markers):
+            elif found := [m for m in leaked(r.text, markers) if m not in url]:  # its own URL echoed is no leak
                 problems.append(f"{method} {url} {query}: shows {found}")
-            elif r.is_success and route.api.dependant.path_params and method == "GET":
+            elif r.is_success and method == "GET" and route.api.dependant.path_params \
+                    and _kind(route.api.dependant.path_params[0].name):
                 problems.append(f"{method} {url}: {r.status_code} for another tenant's id")
     assert problems == []
     assert [fingerprint(s) for s in guarded] == before
