@@ -30,7 +30,7 @@ class Host(Protocol):
     """What a connection needs from the gateway that accepted it (OcppServer): no import of the server."""
 
     frames: Any  # BatchWriter of raw frames
-    meters: Any  # BatchWriter of meter values
+    meters: Any  # GroupCommit of meter values (durable before the answer)
     settings: Any
 
     def db(self, fn: Any, **kwargs: Any) -> Any: ...

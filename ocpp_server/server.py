@@ -27,7 +27,7 @@ from core.clock import utcnow
 from core.config import Settings, get_settings
 from core.db import get_engine, libpq_url
 from core.events import COMMAND_CHANNEL
-from ocpp_server.batch import BatchWriter
+from ocpp_server.batch import BatchWriter, GroupCommit
 from ocpp_server.connection import CallFailed, ChargerConnection, NotSent
 from ocpp_server.outage import Availability, DatabaseUnavailable, is_unavailable
 from ocpp_server.stalls import StallMonitor
@@ -69,17 +69,18 @@ class OcppServer:
         self.settings = settings or get_settings()
         self.engine = engine or get_engine()
         self.connections: dict[int, ChargerConnection] = {}
-        self.meters = BatchWriter("meter_values", self._write_meters, max_rows=2000, interval=0.25)
+        # Meter values are acknowledged only once committed (docs/adr/0008-connection-registry-and-durable-ack.md).
+        self.meters = GroupCommit("meter_values", self._write_meters)
         self.frames = BatchWriter("frames", self._write_frames, max_rows=5000, interval=0.5)
         self._seen: dict[int, datetime] = {}
         self._tasks: list[asyncio.Task] = []
         self._running: set[asyncio.Task] = set()
         self._ws_server = None
-        # Batch writes (samples, frames, liveness) share one async connection on the event loop: no worker
-        # thread competes with the loop for the GIL on the hot path.
+        # Batch writes run on async connections on the event loop: no worker thread competes with the loop for
+        # the GIL on the hot path. Samples have their own, so an acknowledgement never waits behind the frame log.
         self._db_url = libpq_url(self.engine)
-        self._writer: psycopg.AsyncConnection | None = None
-        self._writer_lock = asyncio.Lock()
+        self._writers: dict[str, psycopg.AsyncConnection | None] = {"meters": None, "log": None}
+        self._writer_locks = {"meters": asyncio.Lock(), "log": asyncio.Lock()}
         self.stalls = StallMonitor()
         self.availability = Availability()
         self._tls = False
@@ -106,17 +107,19 @@ class OcppServer:
         self.availability.ok()
         return result
 
-    async def write(self, fn: Callable[..., Any], **kwargs) -> Any:
-        """Run an async service function on the writer connection (reconnecting after a failure)."""
-        async with self._writer_lock:
+    async def write(self, fn: Callable[..., Any], *, writer: str = "log", **kwargs) -> Any:
+        """Run an async service function on a writer connection (reconnecting after a failure)."""
+        async with self._writer_locks[writer]:
+            conn = self._writers[writer]
             try:
-                if self._writer is None or self._writer.closed:
-                    self._writer = await psycopg.AsyncConnection.connect(self._db_url, autocommit=True)
-                result = await fn(conn=self._writer, **kwargs)
+                if conn is None or conn.closed:
+                    conn = self._writers[writer] = await psycopg.AsyncConnection.connect(self._db_url,
+                                                                                        autocommit=True)
+                result = await fn(conn=conn, **kwargs)
             except psycopg.OperationalError as exc:
-                if self._writer is not None:
-                    await self._writer.close()
-                self._writer = None
+                if conn is not None:
+                    await conn.close()
+                self._writers[writer] = None
                 if is_unavailable(exc):
                     self.availability.failed(exc)
                     raise DatabaseUnavailable from exc
@@ -125,7 +128,7 @@ class OcppServer:
             return result
 
     async def _write_meters(self, rows: list) -> None:
-        await self.write(insert_meter_rows_async, rows=rows)
+        await self.write(insert_meter_rows_async, writer="meters", rows=rows)
 
     async def _write_frames(self, rows: list) -> None:
         await self.write(insert_frames_async, rows=rows)
@@ -180,8 +183,9 @@ class OcppServer:
             await self.db(presence.reset_connections, tokens=tokens, now=utcnow())
         except DatabaseUnavailable:
             pass  # logged by the availability; the next start or the offline sweep marks them Offline
-        if self._writer is not None:
-            await self._writer.close()
+        for conn in self._writers.values():
+            if conn is not None:
+                await conn.close()
 
     # --- the websocket handshake and connection -----------------------------------------------------------
 
