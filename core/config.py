@@ -78,6 +78,11 @@ class Settings(WebSettings):
     # The worker sends queued password-reset mails this often (the web app also sends right after answering).
     mail_worker_interval_seconds: int = 30
     map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    # OCPP processes (branch ocpp18b): each renews its liveness row this often; a row older than the second
+    # belongs to a dead process, whose chargers go Offline. The frame log keeps this many days.
+    ocpp_process_renew_seconds: float = 3.0
+    ocpp_process_dead_after_seconds: float = 9.0
+    ocpp_frame_log_days: int = 30
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:

@@ -4,7 +4,7 @@ from models.contract import CommissionContract
 from models.customer import CustomerAccount, CustomerUser
 from models.invitation import MailOutbox, UserToken
 from models.invoice import BillingRun, Invoice, InvoiceLine, InvoiceNumberSequence, InvoiceStatusChange
-from models.ocpp_runtime import SessionMeterHigh
+from models.ocpp_runtime import OcppProcess, SessionMeterHigh
 from models.ops import AuditLog, ChargerCommand, OcppMessage
 from models.organization import Organization
 from models.stats import (
@@ -38,4 +38,4 @@ __all__ = [
     "SessionWindowAsOf", "StartWindowAsOf", "Tariff", "TariffRevision", "Transaction",
     "UnknownCharger", "User", "UserOrganization", "UserToken",
 ]
-__all__ += ["SessionMeterHigh"]
+__all__ += ["OcppProcess", "SessionMeterHigh"]

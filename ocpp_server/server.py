@@ -10,6 +10,8 @@ import base64
 import binascii
 import json
 import logging
+import os
+import socket
 import ssl as ssl_mod
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -31,8 +33,8 @@ from ocpp_server.batch import BatchWriter, GroupCommit
 from ocpp_server.connection import CallFailed, ChargerConnection, NotSent
 from ocpp_server.outage import Availability, DatabaseUnavailable, is_unavailable
 from ocpp_server.stalls import StallMonitor
+from services.ocpp import auth_key, presence, registry
 from services.ocpp import commands as cmd_svc
-from services.ocpp import presence
 from services.ocpp.frames import insert_frames_async
 from services.ocpp.meter import insert_meter_rows_async
 
@@ -86,6 +88,7 @@ class OcppServer:
         self._tls = False
         self._stopping = False
         self.port: int | None = None
+        self.process_id: int | None = None  # this process's liveness row (services/ocpp/registry.py)
 
     # --- database access, always off the event loop ---------------------------------------------------
 
@@ -147,6 +150,10 @@ class OcppServer:
         if ssl is None and s.ocpp_tls_cert and s.ocpp_tls_key:
             ssl = tls_context(str(s.ocpp_tls_cert), str(s.ocpp_tls_key))
         self._tls = ssl is not None
+        try:
+            await self._register()
+        except DatabaseUnavailable:
+            pass  # serve anyway (handshakes get 503 until the database is back); the liveness loop registers
         self.meters.start()
         self.frames.start()
         self.stalls.start()
@@ -159,7 +166,8 @@ class OcppServer:
             server_header="Voltdesk-OCPP",
         )
         self.port = self._ws_server.sockets[0].getsockname()[1]
-        for job in (self._touch_loop, self._offline_loop, self._command_listener, self._command_sweep_loop):
+        for job in (self._touch_loop, self._offline_loop, self._command_listener, self._command_sweep_loop,
+                    self._liveness_loop):
             self._tasks.append(asyncio.create_task(job(), name=job.__name__))
         log.info("OCPP 1.6J server listening on %s:%s%s", host or s.ocpp_host, self.port,
                  " (TLS)" if self._tls else "")
@@ -180,7 +188,10 @@ class OcppServer:
         await self.frames.stop()
         try:
             await self._flush_seen()
-            await self.db(presence.reset_connections, tokens=tokens, now=utcnow())
+            if self.process_id is not None:  # every charger we held, Offline in one transaction
+                await self.db(registry.release_process, process_id=self.process_id, now=utcnow())
+            else:
+                await self.db(presence.reset_connections, tokens=tokens, now=utcnow())
         except DatabaseUnavailable:
             pass  # logged by the availability; the next start or the offline sweep marks them Offline
         for conn in self._writers.values():
@@ -227,7 +238,9 @@ class OcppServer:
         if old is not None:  # a reconnect supersedes the stale socket
             asyncio.ensure_future(old.ws.close(1000, "Replaced by a new connection"))
         try:
-            await self.db(presence.mark_connected, charger_id=charger_id, token=conn.token, now=utcnow())
+            registered = await self.db(presence.mark_connected, charger_id=charger_id, token=conn.token,
+                                       now=utcnow(), process_id=self.process_id)
+            conn.generation = registered.generation
             await conn.serve()
         except DatabaseUnavailable:
             await ws.close(1013, "Try again later")  # the database went down during the handshake
@@ -284,6 +297,45 @@ class OcppServer:
             except Exception:
                 log.exception("offline sweep failed")
 
+    async def _liveness_loop(self) -> None:
+        """Renew this process's liveness row; mark the chargers of dead processes Offline (docs/adr/0008)."""
+        s = self.settings
+        dead_after = timedelta(seconds=s.ocpp_process_dead_after_seconds)
+        while True:
+            await asyncio.sleep(s.ocpp_process_renew_seconds)
+            try:
+                await self.renew_liveness()
+                await self.db(registry.sweep_dead_processes, now=utcnow(), dead_after=dead_after)
+            except DatabaseUnavailable:
+                pass  # logged once by the availability; tried again next round
+            except Exception:
+                log.exception("liveness renewal failed")
+
+    async def _register(self) -> None:
+        self.process_id = await self.db(registry.register_process, hostname=socket.gethostname(),
+                                        pid=os.getpid(), now=utcnow())
+
+    async def renew_liveness(self) -> None:
+        if self.process_id is None:
+            await self._register()
+            return
+        if await self.db(registry.renew_process, process_id=self.process_id, now=utcnow()):
+            return
+        # We stalled past the limit and were swept as dead: our chargers are marked Offline and our sockets no
+        # longer own them. Start over under a new row; the chargers reconnect and register again.
+        log.warning("this process was swept as dead; closing its %d connections", len(self.connections))
+        await self._register()
+        for conn in list(self.connections.values()):
+            asyncio.ensure_future(conn.ws.close(1012, "Service restart"))
+
+    def _superseded(self, data: dict) -> None:
+        """Another process took a charger's newest connection: close ours if it is older."""
+        if data.get("process_id") != self.process_id:
+            return
+        conn = self.connections.get(data.get("charger_id"))
+        if conn is not None and conn.generation < data.get("generation", 0):
+            asyncio.ensure_future(conn.ws.close(1000, "Replaced by a newer connection"))
+
     # --- the command channel (docs/adr/0003-command-channel.md) ------------------------------------------
 
     async def _command_listener(self) -> None:
@@ -292,12 +344,16 @@ class OcppServer:
             try:
                 async with await psycopg.AsyncConnection.connect(url, autocommit=True) as aconn:
                     await aconn.execute(f"LISTEN {COMMAND_CHANNEL}")
+                    await aconn.execute(f"LISTEN {presence.CONNECTION_CHANNEL}")
                     await self.sweep_commands()  # catch up on anything sent while we were not listening
                     async for note in aconn.notifies():
                         try:
                             data = json.loads(note.payload)
+                            if note.channel == presence.CONNECTION_CHANNEL:
+                                self._superseded(data)
+                                continue
                             command_id, charger_id = int(data["id"]), int(data["charger_id"])
-                        except (ValueError, KeyError, TypeError):
+                        except (ValueError, KeyError, TypeError, AttributeError):
                             continue
                         if charger_id in self.connections:
                             self._spawn(self._claim_and_run(command_id, charger_id))
@@ -316,12 +372,17 @@ class OcppServer:
         task.add_done_callback(self._running.discard)
 
     async def _claim_and_run(self, command_id: int, charger_id: int) -> None:
-        claimed = await self.db(cmd_svc.claim_command, command_id=command_id, charger_ids=[charger_id])
+        conn = self.connections.get(charger_id)
+        if conn is None:
+            return
+        claimed = await self.db(cmd_svc.claim_command, command_id=command_id, charger_id=charger_id,
+                                token=conn.token)
         if claimed is not None:
             await self._run_command(claimed)
 
     async def sweep_commands(self) -> None:
-        claimed = await self.db(cmd_svc.claim_pending, charger_ids=list(self.connections))
+        held = {cid: conn.token for cid, conn in self.connections.items()}
+        claimed = await self.db(cmd_svc.claim_pending, held=held)
         for cmd in claimed:
             self._spawn(self._run_command(cmd))
 
@@ -338,13 +399,19 @@ class OcppServer:
     async def _run_command(self, cmd: cmd_svc.ClaimedCommand) -> None:
         conn = self.connections.get(cmd.charger_id)
         result, error, expired = None, None, False
+        payload, rotated = cmd.payload, None
         if conn is None:
             error = cmd_svc.OFFLINE
         elif cmd.remaining <= 0:
             error, expired = cmd_svc.EXPIRED.format(wait=cmd.timeout), True
         else:
+            if auth_key.is_key_change(cmd.action, cmd.payload):
+                # Generated here and now, never stored: only its keyed hash (services/ocpp/auth_key.py).
+                key, rotated = auth_key.new_key()
+                await self.db(auth_key.offer_key, charger_id=cmd.charger_id, key_hash=rotated)
+                payload = {"key": auth_key.KEY, "value": key}
             try:
-                result = await conn.call(cmd.action, cmd.payload, cmd.remaining)
+                result = await conn.call(cmd.action, payload, cmd.remaining)
             except NotSent:
                 error, expired = cmd_svc.EXPIRED.format(wait=cmd.timeout), True
             except TimeoutError:
@@ -353,5 +420,10 @@ class OcppServer:
                 error = f"Charger answered with an error: {exc}"
             except (ConnectionClosed, ConnectionError):
                 error = cmd_svc.OFFLINE
+        # The charger surely kept its old key only when it said so; without an answer it may hold either.
+        refused = expired or (error or "").startswith("Charger answered with an error") or (
+            isinstance(result, dict) and result.get("status") in ("Rejected", "NotSupported"))
+        if rotated is not None and refused:
+            await self.db(auth_key.withdraw_key, charger_id=cmd.charger_id, key_hash=rotated)
         await self.db(cmd_svc.complete_command, command_id=cmd.id, action=cmd.action, result=result, error=error,
                       expired=expired)

@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from datetime import timedelta
 
+from core.clock import utcnow
+from core.config import get_settings
 from core.db import session_scope
 from services.access import invitations
 from services.billing import cycles as billing_cycle
 from services.billing import invoicing
+from services.ocpp import registry as ocpp_registry
 
 log = logging.getLogger("worker")
 
@@ -35,3 +39,14 @@ def send_mail() -> int:
     if sent:
         log.info("password reset mails sent: %s", sent)
     return sent
+
+
+def sweep_ocpp_processes() -> int:
+    """Chargers of an OCPP process that stopped renewing its liveness row go Offline (the OCPP processes sweep
+    too; this covers the case where none is left). Returns how many."""
+    dead_after = timedelta(seconds=get_settings().ocpp_process_dead_after_seconds)
+    with session_scope() as session:
+        offline = ocpp_registry.sweep_dead_processes(session=session, now=utcnow(), dead_after=dead_after)
+    if offline:
+        log.warning("%d chargers of dead OCPP processes marked Offline", len(offline))
+    return len(offline)
