@@ -41,6 +41,9 @@ from services.ocpp.meter import insert_meter_rows_async
 log = logging.getLogger("ocpp_server")
 
 PATH_PREFIX = "/ocpp/"
+# The load balancer's health check (demo/haproxy.cfg): 200 while this process takes new chargers, 503 while it
+# drains before a restart.
+HEALTH_PATH = "/health"
 SUBPROTOCOL = "ocpp1.6"
 # Keepalive pings detect dead TCP connections that never send a FIN.
 PING_INTERVAL = 60
@@ -89,6 +92,7 @@ class OcppServer:
         self._stopping = False
         self.port: int | None = None
         self.process_id: int | None = None  # this process's liveness row (services/ocpp/registry.py)
+        self.draining = False
 
     # --- database access, always off the event loop ---------------------------------------------------
 
@@ -202,6 +206,8 @@ class OcppServer:
 
     async def _process_request(self, ws: ServerConnection, request: Request) -> Response | None:
         path = request.path.split("?", 1)[0]
+        if path == HEALTH_PATH:
+            return ws.respond(503, "draining\n") if self.draining else ws.respond(200, "ok\n")
         ocpp_id = unquote(path[len(PATH_PREFIX):]) if path.startswith(PATH_PREFIX) else ""
         if not ocpp_id or "/" in ocpp_id:
             return ws.respond(404, "Connect to /ocpp/{chargePointId}.\n")
