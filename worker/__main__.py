@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
     from core.config import get_settings
-    from worker.jobs import send_mail, sweep_ocpp_processes, tick
+    from worker.jobs import frame_log_partitions, send_mail, sweep_ocpp_processes, tick
 
     settings = get_settings()
     if args.once:
@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     # OCPP processes that died: their chargers Offline within seconds (services/ocpp/registry.py).
     scheduler.add_job(sweep_ocpp_processes, "interval", seconds=settings.ocpp_process_renew_seconds,
                       id="ocpp_processes", coalesce=True, max_instances=1)
+    # The raw OCPP frame log keeps OCPP_FRAME_LOG_DAYS days (services/ocpp/frames.py).
+    scheduler.add_job(frame_log_partitions, "interval", hours=1, id="frame_log", next_run_time=datetime.now(UTC),
+                      coalesce=True, max_instances=1)
     signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
     logging.getLogger("worker").info("billing worker started; every %ss", settings.billing_worker_interval_seconds)
     try:

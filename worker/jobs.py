@@ -11,6 +11,7 @@ from core.db import session_scope
 from services.access import invitations
 from services.billing import cycles as billing_cycle
 from services.billing import invoicing
+from services.ocpp import frames as ocpp_frames
 from services.ocpp import registry as ocpp_registry
 
 log = logging.getLogger("worker")
@@ -50,3 +51,13 @@ def sweep_ocpp_processes() -> int:
     if offline:
         log.warning("%d chargers of dead OCPP processes marked Offline", len(offline))
     return len(offline)
+
+
+def frame_log_partitions() -> list[str]:
+    """The raw OCPP frame log: make the coming days' partitions, drop days past OCPP_FRAME_LOG_DAYS."""
+    with session_scope() as session:
+        dropped = ocpp_frames.maintain_partitions(session=session, today=utcnow().date(),
+                                                  keep_days=get_settings().ocpp_frame_log_days)
+    if dropped:
+        log.info("frame log: dropped %s", ", ".join(dropped))
+    return dropped

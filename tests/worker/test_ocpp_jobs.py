@@ -7,10 +7,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from core.clock import clock, utcnow
-from models import Charger, OcppProcess
-from services.ocpp import presence, registry
+from models import Charger, OcppMessage, OcppProcess
+from services.ocpp import frames, presence, registry
 from tests.utils.factories import make_charger, make_org
-from worker.jobs import sweep_ocpp_processes
+from worker.jobs import frame_log_partitions, sweep_ocpp_processes
 
 
 def test_a_dead_process_s_chargers_go_offline_and_a_live_one_s_stay_online(session):
@@ -31,3 +31,19 @@ def test_a_dead_process_s_chargers_go_offline_and_a_live_one_s_stay_online(sessi
     assert (gone.status, gone.connected, gone.connection_process_id) == ("Offline", False, None)
     assert (kept.status, kept.connected) == ("Available", True)
     assert session.scalars(select(OcppProcess.id)).all() == [live]
+
+
+def test_the_frame_log_keeps_the_configured_days_and_drops_older_days_whole(session):
+    charger = make_charger(session, make_org(session))
+    now = utcnow()
+    old_day = now - timedelta(days=40)
+    frames.maintain_partitions(session=session, today=old_day.date(), keep_days=30, ahead=0)
+    for when in (old_day, now):
+        session.add(OcppMessage(charger_id=charger.id, direction="in", action="Heartbeat", frame="[2,\"1\"]",
+                                created_at=when))
+    session.commit()
+    dropped = frame_log_partitions()  # OCPP_FRAME_LOG_DAYS = 30 by default
+    assert dropped == [f"ocpp_message_{old_day:%Y%m%d}"]
+    session.expire_all()
+    assert session.scalars(select(OcppMessage.created_at)).all() == [now]
+    assert frame_log_partitions() == []  # nothing more to drop; tomorrow's partitions already exist
