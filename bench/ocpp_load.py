@@ -268,7 +268,7 @@ async def main(args) -> None:
         await asyncio.sleep(1)
         rss_idle = ps.memory_info().rss
         t0 = time.perf_counter()
-        clients = await open_connections(port, args.connections)
+        clients = await open_connections(port, args.connections, args.parallel)
         connect_s = time.perf_counter() - t0
         await asyncio.sleep(5)  # let the liveness flush and connect bookkeeping settle
         rss_conn = ps.memory_info().rss
@@ -359,6 +359,7 @@ async def main(args) -> None:
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--connections", type=int, default=10000)
+    p.add_argument("--parallel", type=int, default=200, help="handshakes in flight at once")
     p.add_argument("--heartbeat-rate", type=float, default=2000, help="heartbeats/s in the heartbeat phase")
     p.add_argument("--meter-chargers", type=int, default=500)
     p.add_argument("--meter-rate", type=float, default=2500, help="MeterValues/s in the meter phase")
