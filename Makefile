@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export REFLEX_USE_NPM := 1
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install run test test-fast screenshots bench clean
+.PHONY: install run test test-fast screenshots bench clean cluster
 
 install: $(STAMP)
 
@@ -21,6 +21,10 @@ $(STAMP): requirements.txt
 ## run: embedded PostgreSQL, migrations, demo data, web + OCPP + worker + simulated chargers
 run: install
 	DEMO_MODE=$${DEMO_MODE:-1} $(BIN)/python manage.py run
+
+## cluster: HAProxy in front of 2 OCPP processes and 2 web backends (Redis), plus the worker (demo/cluster.py)
+cluster: install
+	$(BIN)/python manage.py cluster
 
 ## test: the whole suite against a real PostgreSQL and Debian's chromium.
 ## The browser tests share one built app, so they run in a single process after the rest.

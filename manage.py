@@ -127,6 +127,12 @@ def cmd_run(args) -> None:
     sys.exit(run_stack(chargers=args.chargers))
 
 
+def cmd_cluster(args) -> None:
+    from demo.cluster import run_cluster
+
+    sys.exit(run_cluster(ocpp=args.ocpp, web=args.web, redis_url=args.redis_url))
+
+
 # --- invoices (issue 5) -------------------------------------------------------------------------------------
 
 
@@ -240,6 +246,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("run", help="run the whole stack (what `make run` calls)")
     s.add_argument("--chargers", type=int, default=8, help="simulated demo chargers to start")
     s.set_defaults(func=cmd_run)
+    s = sub.add_parser("cluster", help="HAProxy, several OCPP processes, two web backends with Redis, the worker")
+    s.add_argument("--ocpp", type=int, default=2, help="OCPP processes behind HAProxy")
+    s.add_argument("--web", type=int, default=2, help="Reflex backends behind HAProxy")
+    s.add_argument("--redis-url", default="redis://127.0.0.1:6379/0", help="Redis shared by the web backends")
+    s.set_defaults(func=cmd_cluster)
     add_invoice_commands(sub)
     return p
 

@@ -80,6 +80,23 @@ def prepare_database(server_url: str, connections: int) -> str:
     return url
 
 
+def _report_frame_log(url: str, chargers: int) -> None:
+    """Frame log size: bytes per stored frame (table + indexes over every day partition), and what a day costs
+    per 1,000 chargers at a heartbeat every 5 min, a status change an hour and one MeterValues a minute during
+    4 hours of charging (two frames per exchange)."""
+    with psycopg.connect(url) as conn:
+        size, rows = conn.execute(
+            "SELECT sum(pg_total_relation_size(i.inhrelid)), (SELECT count(*) FROM ocpp_message)"
+            " FROM pg_inherits i WHERE i.inhparent = 'ocpp_message'::regclass").fetchone()
+    if not rows:
+        return
+    per_frame = size / rows
+    frames_per_charger_day = 2 * (24 * 12 + 24 + 4 * 60)
+    print(f"frame log:                   {rows} frames, {size / 2**20:.1f} MiB, {per_frame:.0f} bytes per frame; "
+          f"{per_frame * frames_per_charger_day * 1000 / 2**30:.2f} GiB per 1,000 chargers per day "
+          f"({frames_per_charger_day} frames per charger per day)")
+
+
 def start_server(url: str, port: int, log_path: str | None = None) -> subprocess.Popen:
     env = dict(os.environ, DATABASE_URL=url, OCPP_HOST="127.0.0.1", OCPP_PORT=str(port),
                OCPP_HEARTBEAT_INTERVAL="300", OCPP_OFFLINE_GRACE_SECONDS="600")
@@ -251,7 +268,7 @@ async def main(args) -> None:
         await asyncio.sleep(1)
         rss_idle = ps.memory_info().rss
         t0 = time.perf_counter()
-        clients = await open_connections(port, args.connections)
+        clients = await open_connections(port, args.connections, args.parallel)
         connect_s = time.perf_counter() - t0
         await asyncio.sleep(5)  # let the liveness flush and connect bookkeeping settle
         rss_conn = ps.memory_info().rss
@@ -321,11 +338,18 @@ async def main(args) -> None:
               f"{persisted / persisted_at:.0f} MeterValues/s persisted (target >= 2000)")
         print(f"server CPU time:             {sum(ps.cpu_times()[:2]):.1f} s; RSS at end "
               f"{ps.memory_info().rss / 2**20:.0f} MiB")
+        _report_frame_log(url, len(clients))
+        t_stop = time.perf_counter()
+        server.terminate()
+        server.wait(timeout=120)
+        print(f"server stop with {len(clients)} connections: {time.perf_counter() - t_stop:.1f} s "
+              f"(every charger marked Offline)")
         for c in clients:
             await c.ws.close()
     finally:
-        server.terminate()
-        server.wait(timeout=60)
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=60)
         if not args.keep:
             from tests.db import drop_database
 
@@ -335,6 +359,7 @@ async def main(args) -> None:
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--connections", type=int, default=10000)
+    p.add_argument("--parallel", type=int, default=200, help="handshakes in flight at once")
     p.add_argument("--heartbeat-rate", type=float, default=2000, help="heartbeats/s in the heartbeat phase")
     p.add_argument("--meter-chargers", type=int, default=500)
     p.add_argument("--meter-rate", type=float, default=2500, help="MeterValues/s in the meter phase")

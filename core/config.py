@@ -148,6 +148,11 @@ class Settings(WebSettings):
     grid_replay_anchor: datetime = datetime(2026, 1, 1, tzinfo=UTC)
     grid_poll_seconds: int = 15
     grid_retention_days: int = 30
+    # OCPP processes (branch ocpp18b): each renews its liveness row this often; a row older than the second
+    # belongs to a dead process, whose chargers go Offline. The frame log keeps this many days.
+    ocpp_process_renew_seconds: float = 3.0
+    ocpp_process_dead_after_seconds: float = 9.0
+    ocpp_frame_log_days: int = 30
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:

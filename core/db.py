@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine import make_url as sa_make_url
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from core import embedded_db
@@ -67,6 +68,24 @@ def acting_as(session: Session, scope: DbScope) -> Iterator[Session]:
             use_db_scope(session, before)
         else:
             session.info.pop(_SCOPE_KEY, None)
+
+
+@contextmanager
+def owner_session() -> Iterator[Session]:
+    """A unit of work as the tables' owner (DATABASE_OWNER_URL), for maintenance that needs DDL: the application's
+    and the system's roles own nothing and may create nothing (docs/adr/0010)."""
+    engine = create_engine(owner_database_url(), poolclass=NullPool)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            use_db_scope(session, SYSTEM)
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+    finally:
+        engine.dispose()
 
 
 def exists_anywhere(session: Session, statement) -> bool:

@@ -156,7 +156,8 @@ def tenant_tables(conn: Connection) -> dict[str, set[str]]:
         "SELECT c.relname, a.attname FROM pg_class c"
         " JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = current_schema()"
         " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
-        " WHERE c.relkind IN ('r', 'p')"
+        # Partitions are reached through their parent, whose policy applies; they get no grants of their own.
+        " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
     ))
     tables: dict[str, set[str]] = {}
     for name, column in rows:

@@ -30,6 +30,7 @@ from models.notification import (
     PushCredential,
     PushDevice,
 )
+from models.ocpp_runtime import OcppProcess, SessionMeterHigh
 from models.ops import AuditLog, ChargerCommand, OcppMessage
 from models.organization import Organization
 from models.payment import (
@@ -100,3 +101,4 @@ from models.owner_statement import OwnerStatement  # noqa: E402  (issue 14: comm
 from models.user import UserNotificationSwitch  # noqa: E402  (issue 14: settings page switches)
 
 __all__ += ["OwnerStatement", "UserNotificationSwitch"]
+__all__ += ["OcppProcess", "SessionMeterHigh"]

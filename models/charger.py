@@ -7,9 +7,11 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
+    ForeignKey,
     ForeignKeyConstraint,
     Index,
     Integer,
@@ -118,6 +120,9 @@ class Charger(SQLModel, table=True):
     # OCPP security: 0 = no auth (only when explicitly set), 1 = Basic auth, 2 = Basic auth over TLS.
     security_profile: int = 1
     auth_key_hash: str | None = Field(default=None, max_length=128)
+    # A rotated AuthorizationKey's keyed hash (services/ocpp/auth_key.py): set when the new key is sent, kept
+    # while the charger may hold it; both keys open the connection until the charger connects with the new one.
+    auth_key_hash_next: str | None = Field(default=None, max_length=128)
     # Live state, written by the OCPP server.
     status: str = Field(default=ChargerStatus.OFFLINE, sa_column=Column(String(16), nullable=False,
                                                                      server_default=ChargerStatus.OFFLINE.value))
@@ -128,6 +133,12 @@ class Charger(SQLModel, table=True):
     # Which live websocket owns the charger (a random token per connection): a connection that drops
     # after the charger already reconnected elsewhere must not mark it Offline.
     connection_token: str | None = Field(default=None, max_length=64)
+    # The connection registry (docs/adr/0008): the OCPP process holding the newest connection, and that
+    # connection's generation (raised at each connect; the newest wins across processes).
+    connection_process_id: int | None = Field(default=None, sa_column=Column(
+        BigInteger, ForeignKey("ocpp_process.id", ondelete="SET NULL"), nullable=True, index=True))
+    connection_generation: int = Field(default=0, sa_column=Column(BigInteger, nullable=False,
+                                                                   server_default=text("0")))
     created_at: datetime = created_at_field()
 
 

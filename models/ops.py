@@ -5,10 +5,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Identity, Index, String, Text
+from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from core.clock import utcnow
 from models.base import created_at_field, fk_field, one_of, ts_field
 
 
@@ -48,11 +49,15 @@ class ChargerCommand(SQLModel, table=True):
 
 
 class OcppMessage(SQLModel, table=True):
-    """Raw OCPP frames, kept for the session detail page (Technical and Admin only)."""
+    """Raw OCPP frames, kept for the session detail page (Technical and Admin only).
+
+    Partitioned by day of `created_at`; the worker creates the coming days' partitions and drops those older
+    than OCPP_FRAME_LOG_DAYS (services/ocpp/frames.py)."""
 
     __tablename__ = "ocpp_message"
     __table_args__ = (Index("ix_ocpp_message_charger_time", "charger_id", "created_at"),
-                      Index("ix_ocpp_message_session", "transaction_id"))
+                      Index("ix_ocpp_message_session", "transaction_id"),
+                      {"postgresql_partition_by": "RANGE (created_at)"})
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
     charger_id: int = fk_field("charger.id", ondelete="CASCADE", index=False)
@@ -60,7 +65,9 @@ class OcppMessage(SQLModel, table=True):
     direction: str = Field(max_length=3)  # "in" from the charger, "out" to it
     action: str | None = Field(default=None, max_length=40)
     frame: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = created_at_field()
+    # Part of the key: a partitioned table's primary key holds its partition key.
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(
+        DateTime(timezone=True), primary_key=True, nullable=False, server_default=func.now()))
 
 
 class AuditLog(SQLModel, table=True):

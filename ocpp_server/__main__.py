@@ -42,6 +42,9 @@ async def main() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    # SIGUSR1: drain before a restart. The health check fails, so the load balancer sends new chargers to the
+    # other processes; chargers already here stay until the stop.
+    loop.add_signal_handler(signal.SIGUSR1, lambda: setattr(server, "draining", True))
     print(f"OCPP server ready on port {server.port}", flush=True)
     await stop.wait()
     await server.stop()

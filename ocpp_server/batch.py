@@ -18,8 +18,11 @@ class BatchWriter:
     """Flush every `interval` seconds or at `max_rows` rows, whichever comes first; flush everything on stop."""
 
     def __init__(self, name: str, flush: Callable[[list[Any]], Awaitable[Any]], *, max_rows: int = 2000,
-                 interval: float = 0.1) -> None:
+                 interval: float = 0.1, max_backlog: int = 200_000) -> None:
         self.name = name
+        # A log, not acknowledged data: during an outage its oldest rows give way rather than exhaust memory.
+        self.max_backlog = max_backlog
+        self.dropped = 0
         self._flush = flush
         self.max_rows = max_rows
         self.interval = interval
@@ -34,11 +37,21 @@ class BatchWriter:
         self._rows.append(row)
         if len(self._rows) >= self.max_rows:
             self._wake.set()
+            self._trim()
 
     def extend(self, rows: list[Any]) -> None:
         self._rows.extend(rows)
         if len(self._rows) >= self.max_rows:
             self._wake.set()
+            self._trim()
+
+    def _trim(self) -> None:
+        excess = len(self._rows) - self.max_backlog
+        if excess > 0:
+            if not self.dropped:
+                log.warning("%s: backlog over %d rows, dropping the oldest", self.name, self.max_backlog)
+            del self._rows[:excess]
+            self.dropped += excess
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"batch-{self.name}")
@@ -87,3 +100,126 @@ class BatchWriter:
         if self._task:
             await self._task
         await self.flush()
+
+
+class GroupCommit:
+    """Durable acknowledgement: each caller's rows are committed before `submit` returns, and the rows of every
+    caller that arrives while a commit runs (or within `window` seconds of an idle writer) share the next COPY
+    and commit.
+
+    `submit` raises DatabaseUnavailable when the database cannot be reached (the handler answers InternalError
+    and the charger keeps the message). At most `max_pending` rows wait: past that, `submit` waits for room
+    (back-pressure; the charger's next frame waits in its socket) instead of growing an unbounded backlog.
+    """
+
+    def __init__(self, name: str, flush: Callable[[list[Any]], Awaitable[Any]], *, max_rows: int = 4000,
+                 window: float = 0.002, max_pending: int = 20000) -> None:
+        self.name = name
+        self._flush = flush
+        self.max_rows = max_rows
+        self.window = window
+        self.max_pending = max_pending
+        self._queue: list[tuple[list[Any], asyncio.Future]] = []
+        self._pending = 0
+        self._wake: asyncio.Event | None = None
+        self._room: asyncio.Condition | None = None
+        self._task: asyncio.Task | None = None
+        self._stopping = False
+        self.written = 0
+
+    def _ensure_started(self) -> None:
+        if self._task is None:
+            self._wake, self._room = asyncio.Event(), asyncio.Condition()
+            self._task = asyncio.create_task(self._run(), name=f"group-commit-{self.name}")
+
+    def start(self) -> None:
+        self._ensure_started()
+
+    async def submit(self, rows: list[Any]) -> None:
+        if not rows:
+            return
+        if self._stopping:
+            raise DatabaseUnavailable("the server is stopping")
+        self._ensure_started()
+        if self._pending >= self.max_pending:
+            async with self._room:
+                await self._room.wait_for(lambda: self._pending < self.max_pending or self._stopping)
+        future = asyncio.get_running_loop().create_future()
+        self._queue.append((rows, future))
+        self._pending += len(rows)
+        self._wake.set()
+        await future
+
+    async def flush(self) -> None:
+        """Wait until everything submitted so far is committed (or refused)."""
+        if self._queue:
+            marker = asyncio.get_running_loop().create_future()
+            self._queue.append(([], marker))
+            self._wake.set()
+            await asyncio.shield(marker)
+
+    def _take(self) -> list[tuple[list[Any], asyncio.Future]]:
+        taken, count = [], 0
+        while self._queue and (not taken or count + len(self._queue[0][0]) <= self.max_rows):
+            entry = self._queue.pop(0)
+            taken.append(entry)
+            count += len(entry[0])
+        return taken
+
+    async def _run(self) -> None:
+        while True:
+            if not self._queue:
+                if self._stopping:
+                    return
+                self._wake.clear()
+                await self._wake.wait()
+                if self.window and not self._stopping:
+                    await asyncio.sleep(self.window)  # an idle writer waits a moment for company
+            batch = self._take()
+            await self._commit(batch)
+            self._pending -= sum(len(rows) for rows, _ in batch)
+            async with self._room:
+                self._room.notify_all()
+
+    async def _commit(self, batch: list[tuple[list[Any], asyncio.Future]]) -> None:
+        rows = [row for entry_rows, _ in batch for row in entry_rows]
+        try:
+            if rows:
+                await self._flush(rows)
+            self.written += len(rows)
+            _settle(batch, None)
+        except (DatabaseUnavailable, OperationalError, psycopg.OperationalError) as exc:
+            _settle(batch, exc if isinstance(exc, DatabaseUnavailable) else DatabaseUnavailable(str(exc)))
+        except Exception:
+            # A bad message must not sink the others: commit each caller's rows on their own.
+            log.exception("%s: batch of %d rows failed, writing each message on its own", self.name, len(rows))
+            for entry in batch:
+                await self._commit_one(entry)
+
+    async def _commit_one(self, entry: tuple[list[Any], asyncio.Future]) -> None:
+        rows, future = entry
+        try:
+            await self._flush(rows)
+            self.written += len(rows)
+            _settle([entry], None)
+        except Exception as exc:  # noqa: BLE001 (handed to the waiting handler, which answers InternalError)
+            _settle([entry], exc)
+
+    async def stop(self) -> None:
+        """Commit what is queued; the writer ends once the queue is empty."""
+        self._stopping = True
+        if self._task is None:
+            return
+        self._wake.set()
+        async with self._room:
+            self._room.notify_all()
+        await self._task
+
+
+def _settle(batch: list[tuple[list[Any], asyncio.Future]], exc: BaseException | None) -> None:
+    for _, future in batch:
+        if not future.done():
+            if exc is None:
+                future.set_result(None)
+            else:
+                future.set_exception(exc)

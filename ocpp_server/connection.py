@@ -20,6 +20,7 @@ from ocpp_server.protocol import (
     parse_frame,
     validate_call,
 )
+from services.ocpp.auth_key import redact_frame
 from services.ocpp.frames import FrameRow
 from services.ocpp.presence import ChargerIdentity
 
@@ -30,7 +31,7 @@ class Host(Protocol):
     """What a connection needs from the gateway that accepted it (OcppServer): no import of the server."""
 
     frames: Any  # BatchWriter of raw frames
-    meters: Any  # BatchWriter of meter values
+    meters: Any  # GroupCommit of meter values (durable before the answer)
     settings: Any
 
     def db(self, fn: Any, **kwargs: Any) -> Any: ...
@@ -59,13 +60,14 @@ def _tx_id(payload: Any) -> int | None:
 
 class ChargerConnection:
     # Thousands of these live at once: slots keep each one small.
-    __slots__ = ("_call_lock", "_pending", "charger", "server", "token", "touched_at", "ws")
+    __slots__ = ("_call_lock", "_pending", "charger", "generation", "server", "token", "touched_at", "ws")
 
     def __init__(self, server: Host, ws: Any, charger: ChargerIdentity) -> None:
         self.server = server
         self.ws = ws
         self.charger = charger
         self.token = uuid.uuid4().hex
+        self.generation = 0  # the connection registry's generation, once the connection is registered
         self._pending: dict[str, asyncio.Future] | None = None
         self._call_lock: asyncio.Lock | None = None
         self.touched_at = None  # when liveness was last queued for the database
@@ -74,7 +76,8 @@ class ChargerConnection:
         return self.server.db(fn, **kwargs)
 
     def _log(self, direction: str, action: str | None, frame: str, tx: int | None, when=None) -> None:
-        self.server.frames.put(FrameRow(self.charger.id, tx, direction, action, frame, when or utcnow()))
+        # Secrets (an AuthorizationKey being set) never reach the log.
+        self.server.frames.put(FrameRow(self.charger.id, tx, direction, action, redact_frame(frame), when or utcnow()))
 
     async def send(self, frame: str, action: str | None = None, tx: int | None = None) -> None:
         self._log("out", action, frame, tx)

@@ -10,6 +10,8 @@ import base64
 import binascii
 import json
 import logging
+import os
+import socket
 import ssl as ssl_mod
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -27,18 +29,21 @@ from core.clock import utcnow
 from core.config import Settings, get_settings
 from core.db import get_system_engine, libpq_url
 from core.events import COMMAND_CHANNEL
-from ocpp_server.batch import BatchWriter
+from ocpp_server.batch import BatchWriter, GroupCommit
 from ocpp_server.connection import CallFailed, ChargerConnection, NotSent
 from ocpp_server.outage import Availability, DatabaseUnavailable, is_unavailable
 from ocpp_server.stalls import StallMonitor
+from services.ocpp import auth_key, presence, registry
 from services.ocpp import commands as cmd_svc
-from services.ocpp import presence
 from services.ocpp.frames import insert_frames_async
 from services.ocpp.meter import insert_meter_rows_async
 
 log = logging.getLogger("ocpp_server")
 
 PATH_PREFIX = "/ocpp/"
+# The load balancer's health check (demo/haproxy.cfg): 200 while this process takes new chargers, 503 while it
+# drains before a restart.
+HEALTH_PATH = "/health"
 SUBPROTOCOL = "ocpp1.6"
 # Keepalive pings detect dead TCP connections that never send a FIN.
 PING_INTERVAL = 60
@@ -85,22 +90,25 @@ class OcppServer:
         self.settings = settings or get_settings()
         self.engine = engine or get_system_engine()  # no user: system scope (core/rls.py)
         self.connections: dict[int, ChargerConnection] = {}
-        self.meters = BatchWriter("meter_values", self._write_meters, max_rows=2000, interval=0.25)
+        # Meter values are acknowledged only once committed (docs/adr/0013-connection-registry-and-durable-ack.md).
+        self.meters = GroupCommit("meter_values", self._write_meters)
         self.frames = BatchWriter("frames", self._write_frames, max_rows=5000, interval=0.5)
         self._seen: dict[int, datetime] = {}
         self._tasks: list[asyncio.Task] = []
         self._running: set[asyncio.Task] = set()
         self._ws_server = None
-        # Batch writes (samples, frames, liveness) share one async connection on the event loop: no worker
-        # thread competes with the loop for the GIL on the hot path.
+        # Batch writes run on async connections on the event loop: no worker thread competes with the loop for
+        # the GIL on the hot path. Samples have their own, so an acknowledgement never waits behind the frame log.
         self._db_url = libpq_url(self.engine)
-        self._writer: psycopg.AsyncConnection | None = None
-        self._writer_lock = asyncio.Lock()
+        self._writers: dict[str, psycopg.AsyncConnection | None] = {"meters": None, "log": None}
+        self._writer_locks = {"meters": asyncio.Lock(), "log": asyncio.Lock()}
         self.stalls = StallMonitor()
         self.availability = Availability()
         self._tls = False
         self._stopping = False
         self.port: int | None = None
+        self.process_id: int | None = None  # this process's liveness row (services/ocpp/registry.py)
+        self.draining = False
 
     # --- database access, always off the event loop ---------------------------------------------------
 
@@ -122,17 +130,19 @@ class OcppServer:
         self.availability.ok()
         return result
 
-    async def write(self, fn: Callable[..., Any], **kwargs) -> Any:
-        """Run an async service function on the writer connection (reconnecting after a failure)."""
-        async with self._writer_lock:
+    async def write(self, fn: Callable[..., Any], *, writer: str = "log", **kwargs) -> Any:
+        """Run an async service function on a writer connection (reconnecting after a failure)."""
+        async with self._writer_locks[writer]:
+            conn = self._writers[writer]
             try:
-                if self._writer is None or self._writer.closed:
-                    self._writer = await psycopg.AsyncConnection.connect(self._db_url, autocommit=True)
-                result = await fn(conn=self._writer, **kwargs)
+                if conn is None or conn.closed:
+                    conn = self._writers[writer] = await psycopg.AsyncConnection.connect(self._db_url,
+                                                                                        autocommit=True)
+                result = await fn(conn=conn, **kwargs)
             except psycopg.OperationalError as exc:
-                if self._writer is not None:
-                    await self._writer.close()
-                self._writer = None
+                if conn is not None:
+                    await conn.close()
+                self._writers[writer] = None
                 if is_unavailable(exc):
                     self.availability.failed(exc)
                     raise DatabaseUnavailable from exc
@@ -141,7 +151,7 @@ class OcppServer:
             return result
 
     async def _write_meters(self, rows: list) -> None:
-        await self.write(insert_meter_rows_async, rows=rows)
+        await self.write(insert_meter_rows_async, writer="meters", rows=rows)
 
     async def _write_frames(self, rows: list) -> None:
         await self.write(insert_frames_async, rows=rows)
@@ -161,6 +171,10 @@ class OcppServer:
             ssl = tls_context(str(s.ocpp_tls_cert), str(s.ocpp_tls_key),
                               str(s.csms_ca_cert) if s.csms_ca_cert else None)
         self._tls = ssl is not None
+        try:
+            await self._register()
+        except DatabaseUnavailable:
+            pass  # serve anyway (handshakes get 503 until the database is back); the liveness loop registers
         self.meters.start()
         self.frames.start()
         self.stalls.start()
@@ -173,7 +187,8 @@ class OcppServer:
             server_header="Voltdesk-OCPP",
         )
         self.port = self._ws_server.sockets[0].getsockname()[1]
-        for job in (self._touch_loop, self._offline_loop, self._command_listener, self._command_sweep_loop):
+        for job in (self._touch_loop, self._offline_loop, self._command_listener, self._command_sweep_loop,
+                    self._liveness_loop):
             self._tasks.append(asyncio.create_task(job(), name=job.__name__))
         log.info("OCPP 1.6J server listening on %s:%s%s", host or s.ocpp_host, self.port,
                  " (TLS)" if self._tls else "")
@@ -194,16 +209,22 @@ class OcppServer:
         await self.frames.stop()
         try:
             await self._flush_seen()
-            await self.db(presence.reset_connections, tokens=tokens, now=utcnow())
+            if self.process_id is not None:  # every charger we held, Offline in one transaction
+                await self.db(registry.release_process, process_id=self.process_id, now=utcnow())
+            else:
+                await self.db(presence.reset_connections, tokens=tokens, now=utcnow())
         except DatabaseUnavailable:
             pass  # logged by the availability; the next start or the offline sweep marks them Offline
-        if self._writer is not None:
-            await self._writer.close()
+        for conn in self._writers.values():
+            if conn is not None:
+                await conn.close()
 
     # --- the websocket handshake and connection -----------------------------------------------------------
 
     async def _process_request(self, ws: ServerConnection, request: Request) -> Response | None:
         path = request.path.split("?", 1)[0]
+        if path == HEALTH_PATH:
+            return ws.respond(503, "draining\n") if self.draining else ws.respond(200, "ok\n")
         ocpp_id = unquote(path[len(PATH_PREFIX):]) if path.startswith(PATH_PREFIX) else ""
         if not ocpp_id or "/" in ocpp_id:
             return ws.respond(404, "Connect to /ocpp/{chargePointId}.\n")
@@ -240,7 +261,9 @@ class OcppServer:
         if old is not None:  # a reconnect supersedes the stale socket
             asyncio.ensure_future(old.ws.close(1000, "Replaced by a new connection"))
         try:
-            await self.db(presence.mark_connected, charger_id=charger_id, token=conn.token, now=utcnow())
+            registered = await self.db(presence.mark_connected, charger_id=charger_id, token=conn.token,
+                                       now=utcnow(), process_id=self.process_id)
+            conn.generation = registered.generation
             await conn.serve()
         except DatabaseUnavailable:
             await ws.close(1013, "Try again later")  # the database went down during the handshake
@@ -297,6 +320,45 @@ class OcppServer:
             except Exception:
                 log.exception("offline sweep failed")
 
+    async def _liveness_loop(self) -> None:
+        """Renew this process's liveness row; mark the chargers of dead processes Offline (docs/adr/0008)."""
+        s = self.settings
+        dead_after = timedelta(seconds=s.ocpp_process_dead_after_seconds)
+        while True:
+            await asyncio.sleep(s.ocpp_process_renew_seconds)
+            try:
+                await self.renew_liveness()
+                await self.db(registry.sweep_dead_processes, now=utcnow(), dead_after=dead_after)
+            except DatabaseUnavailable:
+                pass  # logged once by the availability; tried again next round
+            except Exception:
+                log.exception("liveness renewal failed")
+
+    async def _register(self) -> None:
+        self.process_id = await self.db(registry.register_process, hostname=socket.gethostname(),
+                                        pid=os.getpid(), now=utcnow())
+
+    async def renew_liveness(self) -> None:
+        if self.process_id is None:
+            await self._register()
+            return
+        if await self.db(registry.renew_process, process_id=self.process_id, now=utcnow()):
+            return
+        # We stalled past the limit and were swept as dead: our chargers are marked Offline and our sockets no
+        # longer own them. Start over under a new row; the chargers reconnect and register again.
+        log.warning("this process was swept as dead; closing its %d connections", len(self.connections))
+        await self._register()
+        for conn in list(self.connections.values()):
+            asyncio.ensure_future(conn.ws.close(1012, "Service restart"))
+
+    def _superseded(self, data: dict) -> None:
+        """Another process took a charger's newest connection: close ours if it is older."""
+        if data.get("process_id") != self.process_id:
+            return
+        conn = self.connections.get(data.get("charger_id"))
+        if conn is not None and conn.generation < data.get("generation", 0):
+            asyncio.ensure_future(conn.ws.close(1000, "Replaced by a newer connection"))
+
     # --- the command channel (docs/adr/0003-command-channel.md) ------------------------------------------
 
     async def _command_listener(self) -> None:
@@ -305,12 +367,16 @@ class OcppServer:
             try:
                 async with await psycopg.AsyncConnection.connect(url, autocommit=True) as aconn:
                     await aconn.execute(f"LISTEN {COMMAND_CHANNEL}")
+                    await aconn.execute(f"LISTEN {presence.CONNECTION_CHANNEL}")
                     await self.sweep_commands()  # catch up on anything sent while we were not listening
                     async for note in aconn.notifies():
                         try:
                             data = json.loads(note.payload)
+                            if note.channel == presence.CONNECTION_CHANNEL:
+                                self._superseded(data)
+                                continue
                             command_id, charger_id = int(data["id"]), int(data["charger_id"])
-                        except (ValueError, KeyError, TypeError):
+                        except (ValueError, KeyError, TypeError, AttributeError):
                             continue
                         if charger_id in self.connections:
                             self._spawn(self._claim_and_run(command_id, charger_id))
@@ -329,12 +395,17 @@ class OcppServer:
         task.add_done_callback(self._running.discard)
 
     async def _claim_and_run(self, command_id: int, charger_id: int) -> None:
-        claimed = await self.db(cmd_svc.claim_command, command_id=command_id, charger_ids=[charger_id])
+        conn = self.connections.get(charger_id)
+        if conn is None:
+            return
+        claimed = await self.db(cmd_svc.claim_command, command_id=command_id, charger_id=charger_id,
+                                token=conn.token)
         if claimed is not None:
             await self._run_command(claimed)
 
     async def sweep_commands(self) -> None:
-        claimed = await self.db(cmd_svc.claim_pending, charger_ids=list(self.connections))
+        held = {cid: conn.token for cid, conn in self.connections.items()}
+        claimed = await self.db(cmd_svc.claim_pending, held=held)
         for cmd in claimed:
             self._spawn(self._run_command(cmd))
 
@@ -351,13 +422,19 @@ class OcppServer:
     async def _run_command(self, cmd: cmd_svc.ClaimedCommand) -> None:
         conn = self.connections.get(cmd.charger_id)
         result, error, expired = None, None, False
+        payload, rotated = cmd.payload, None
         if conn is None:
             error = cmd_svc.OFFLINE
         elif cmd.remaining <= 0:
             error, expired = cmd_svc.EXPIRED.format(wait=cmd.timeout), True
         else:
+            if auth_key.is_key_change(cmd.action, cmd.payload):
+                # Generated here and now, never stored: only its keyed hash (services/ocpp/auth_key.py).
+                key, rotated = auth_key.new_key()
+                await self.db(auth_key.offer_key, charger_id=cmd.charger_id, key_hash=rotated)
+                payload = {"key": auth_key.KEY, "value": key}
             try:
-                result = await conn.call(cmd.action, cmd.payload, cmd.remaining)
+                result = await conn.call(cmd.action, payload, cmd.remaining)
             except NotSent:
                 error, expired = cmd_svc.EXPIRED.format(wait=cmd.timeout), True
             except TimeoutError:
@@ -366,5 +443,10 @@ class OcppServer:
                 error = f"Charger answered with an error: {exc}"
             except (ConnectionClosed, ConnectionError):
                 error = cmd_svc.OFFLINE
+        # The charger surely kept its old key only when it said so; without an answer it may hold either.
+        refused = expired or (error or "").startswith("Charger answered with an error") or (
+            isinstance(result, dict) and result.get("status") in ("Rejected", "NotSupported"))
+        if rotated is not None and refused:
+            await self.db(auth_key.withdraw_key, charger_id=cmd.charger_id, key_hash=rotated)
         await self.db(cmd_svc.complete_command, command_id=cmd.id, action=cmd.action, result=result, error=error,
                       expired=expired)

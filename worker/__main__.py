@@ -24,7 +24,17 @@ def main(argv: list[str] | None = None) -> int:
 
     from core.config import get_settings
     from services.access.audit import record_system_scope
-    from worker.jobs import customer_billing, grid, grid_retention, notifications, payments, send_mail, tick
+    from worker.jobs import (
+        customer_billing,
+        frame_log_partitions,
+        grid,
+        grid_retention,
+        notifications,
+        payments,
+        send_mail,
+        sweep_ocpp_processes,
+        tick,
+    )
 
     record_system_scope(process="worker")
     settings = get_settings()
@@ -47,6 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     scheduler.add_job(grid, "interval", seconds=settings.grid_poll_seconds, id="grid",
                       next_run_time=datetime.now(UTC), coalesce=True, max_instances=1)
     scheduler.add_job(grid_retention, "interval", hours=1, id="grid_retention", coalesce=True, max_instances=1)
+    # OCPP processes that died: their chargers Offline within seconds (services/ocpp/registry.py).
+    scheduler.add_job(sweep_ocpp_processes, "interval", seconds=settings.ocpp_process_renew_seconds,
+                      id="ocpp_processes", coalesce=True, max_instances=1)
+    # The raw OCPP frame log keeps OCPP_FRAME_LOG_DAYS days (services/ocpp/frames.py).
+    scheduler.add_job(frame_log_partitions, "interval", hours=1, id="frame_log", next_run_time=datetime.now(UTC),
+                      coalesce=True, max_instances=1)
     signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
     logging.getLogger("worker").info("billing worker started; every %ss", settings.billing_worker_interval_seconds)
     try:

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from datetime import timedelta
 
 from core.clock import utcnow
 from core.config import get_settings
-from core.db import SYSTEM, get_system_engine, session_scope
+from core.db import SYSTEM, get_system_engine, owner_session, session_scope
 from models.grid import GridRegion
 from services.access import invitations
 from services.access.permissions import Role
@@ -23,6 +24,8 @@ from services.notifications import alerts as notification_alerts
 from services.notifications import composer as notification_composer
 from services.notifications import delivery as notification_delivery
 from services.ocpp import commands
+from services.ocpp import frames as ocpp_frames
+from services.ocpp import registry as ocpp_registry
 from services.payments import sessions as payment_sessions
 from services.payments import webhooks as payment_webhooks
 
@@ -136,3 +139,24 @@ def grid() -> dict[str, int]:
 def grid_retention() -> int:
     with session_scope(SYSTEM) as session:
         return grid_readings.delete_older_than(session=session, days=get_settings().grid_retention_days)
+
+
+def sweep_ocpp_processes() -> int:
+    """Chargers of an OCPP process that stopped renewing its liveness row go Offline (the OCPP processes sweep
+    too; this covers the case where none is left). Returns how many."""
+    dead_after = timedelta(seconds=get_settings().ocpp_process_dead_after_seconds)
+    with session_scope(SYSTEM) as session:
+        offline = ocpp_registry.sweep_dead_processes(session=session, now=utcnow(), dead_after=dead_after)
+    if offline:
+        log.warning("%d chargers of dead OCPP processes marked Offline", len(offline))
+    return len(offline)
+
+
+def frame_log_partitions() -> list[str]:
+    """The raw OCPP frame log: make the coming days' partitions, drop days past OCPP_FRAME_LOG_DAYS."""
+    with owner_session() as session:  # DDL: only the tables' owner may add and drop partitions
+        dropped = ocpp_frames.maintain_partitions(session=session, today=utcnow().date(),
+                                                  keep_days=get_settings().ocpp_frame_log_days)
+    if dropped:
+        log.info("frame log: dropped %s", ", ".join(dropped))
+    return dropped

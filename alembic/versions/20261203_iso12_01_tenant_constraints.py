@@ -1,7 +1,7 @@
 """a charger's tariff and location owner, and a contract's owner and charger, belong to the same organization
 
 Revision ID: iso12_01
-Revises: grid_01
+Revises: ocpp18b_04
 Create Date: 2026-12-03 06:40:00
 """
 from typing import Sequence, Union
@@ -9,7 +9,7 @@ from typing import Sequence, Union
 from alembic import op
 
 revision: str = "iso12_01"
-down_revision: Union[str, None] = "grid_01"
+down_revision: Union[str, None] = "ocpp18b_04"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

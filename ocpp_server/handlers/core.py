@@ -31,9 +31,6 @@ async def heartbeat(conn, payload: dict) -> dict:
 @handles("StatusNotification")
 async def status_notification(conn, payload: dict) -> dict:
     timestamp = parse_ts(payload.get("timestamp"))
-    if payload["status"] in status_svc.ENDED_STATUSES:
-        # It may close a session from its last sample: queued samples are written first.
-        await conn.server.meters.flush()
     await conn.db(status_svc.status_notification, charger_id=conn.charger.id, connector_id=payload["connectorId"],
                   status=payload["status"], error_code=payload["errorCode"], info=payload.get("info"),
                   vendor_error_code=payload.get("vendorErrorCode"), timestamp=timestamp, now=utcnow())

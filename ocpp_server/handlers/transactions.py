@@ -10,8 +10,6 @@ from services.ocpp.meter import parse_meter_values
 
 @handles("StartTransaction")
 async def start_transaction(conn, payload: dict) -> dict:
-    # A start may close the connector's older session from its last sample: queued samples are written first.
-    await conn.server.meters.flush()
     result = await conn.db(tx_svc.start_transaction, charger_id=conn.charger.id,
                            connector_id=payload["connectorId"], id_tag=payload["idTag"],
                            meter_start=payload["meterStart"], timestamp=parse_ts(payload["timestamp"]),
@@ -23,8 +21,6 @@ async def start_transaction(conn, payload: dict) -> dict:
 async def stop_transaction(conn, payload: dict) -> dict:
     now = utcnow()
     timestamp = parse_ts(payload["timestamp"])
-    # Samples still queued for this session are written first, so the session sees them (order is kept).
-    await conn.server.meters.flush()
     result = await conn.db(tx_svc.stop_transaction, charger_id=conn.charger.id,
                            transaction_id=payload["transactionId"], meter_stop=payload["meterStop"],
                            timestamp=timestamp, reason=payload.get("reason"), id_tag=payload.get("idTag"),
@@ -34,9 +30,10 @@ async def stop_transaction(conn, payload: dict) -> dict:
 
 @handles("MeterValues")
 async def meter_values(conn, payload: dict) -> dict:
-    # Parsed (and rejected when malformed) before the answer; written by the batch writer.
+    # Parsed (and rejected when malformed), then committed with the other chargers' samples of the moment;
+    # the answer goes out only once they are durable (a lost database answers InternalError: the charger retries).
     rows = parse_meter_values(charger_id=conn.charger.id, connector_id=payload["connectorId"],
                               transaction_id=payload.get("transactionId"), meter_value=payload["meterValue"],
                               now=utcnow())
-    conn.server.meters.extend(rows)
+    await conn.server.meters.submit(rows)
     return {}

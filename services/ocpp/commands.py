@@ -38,7 +38,7 @@ from models import Charger, ChargerCommand
 from models.ops import CommandStatus
 from services.access.permissions import Cap
 from services.access.scope import Scope, get_in_scope
-from services.ocpp import security_profile
+from services.ocpp import auth_key, security_profile
 from services.ocpp.common import parse_ts
 
 RESULT_CHANNEL = "voltdesk_command_results"
@@ -156,6 +156,7 @@ def create_command(*, session: Session, scope: Scope, charger_id: int, action: s
     charger = get_in_scope(session, Charger, charger_id, scope)
     payload = validate_command(action, payload)
     security_profile.check_change(charger, action, payload)
+    auth_key.refuse_plain_key(action, payload)
     if timeout is not None and not 0 < timeout <= MAX_TIMEOUT:
         raise ValidationError(f"Timeout must be between 0 and {MAX_TIMEOUT:.0f} seconds.", "timeout")
     now = utcnow()
@@ -201,26 +202,33 @@ def _claimed(rows) -> list[ClaimedCommand]:
     return claimed
 
 
-def claim_command(*, session: Session, command_id: int, charger_ids: list[int]) -> ClaimedCommand | None:
-    """Take one pending command for a charger this process holds. Atomic: two processes never both win."""
+_RETURNING = " RETURNING c.id, c.charger_id, c.action, c.payload, c.timeout_seconds, c.created_at"
+
+
+def claim_command(*, session: Session, command_id: int, charger_id: int, token: str) -> ClaimedCommand | None:
+    """Take one pending command for a charger whose current connection is ours (`token`, the connection
+    registry of docs/adr/0008): a process holding an older socket never claims. Atomic: two processes never
+    both win."""
     rows = session.execute(text(
-        "UPDATE charger_command SET status = 'sent' WHERE id = :id AND status = 'pending'"
-        " AND charger_id = ANY(:chargers) RETURNING id, charger_id, action, payload, timeout_seconds, created_at"),
-        {"id": command_id, "chargers": charger_ids}).all()
+        "UPDATE charger_command c SET status = 'sent' FROM charger ch WHERE c.id = :id AND c.status = 'pending'"
+        " AND c.charger_id = :cid AND ch.id = c.charger_id AND ch.connection_token = :token" + _RETURNING),
+        {"id": command_id, "cid": charger_id, "token": token}).all()
     claimed = _claimed(rows)
     return claimed[0] if claimed else None
 
 
-def claim_pending(*, session: Session, charger_ids: list[int], limit: int = 100) -> list[ClaimedCommand]:
-    """The sweep for missed notifications: pending commands of the chargers this process holds."""
-    if not charger_ids:
+def claim_pending(*, session: Session, held: dict[int, str], limit: int = 100) -> list[ClaimedCommand]:
+    """The sweep for missed notifications: pending commands of the chargers whose current connection is ours
+    (charger id -> connection token)."""
+    if not held:
         return []
     rows = session.execute(text(
-        "UPDATE charger_command SET status = 'sent' WHERE id IN ("
-        " SELECT id FROM charger_command WHERE status = 'pending' AND charger_id = ANY(:chargers)"
-        " ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED)"
-        " RETURNING id, charger_id, action, payload, timeout_seconds, created_at"),
-        {"chargers": charger_ids, "limit": limit}).all()
+        "UPDATE charger_command c SET status = 'sent' WHERE c.id IN ("
+        " SELECT p.id FROM charger_command p JOIN charger ch ON ch.id = p.charger_id"
+        " JOIN unnest(CAST(:ids AS integer[]), CAST(:tokens AS text[])) AS h(id, token)"
+        "   ON h.id = ch.id AND h.token = ch.connection_token"
+        " WHERE p.status = 'pending' ORDER BY p.id LIMIT :limit FOR UPDATE OF p SKIP LOCKED)" + _RETURNING),
+        {"ids": list(held), "tokens": list(held.values()), "limit": limit}).all()
     return _claimed(rows)
 
 
@@ -240,7 +248,7 @@ def complete_command(*, session: Session, command_id: int, action: str, result: 
         "UPDATE charger_command SET status = :status, result = CAST(:result AS jsonb), error = :error,"
         " completed_at = :now WHERE id = :id AND status IN ('pending', 'sent')"),
         {"status": status,
-         "result": json.dumps(result) if result is not None else None, "error": error,
+         "result": json.dumps(auth_key.redact(result)) if result is not None else None, "error": error,
          "now": utcnow(), "id": command_id})
     notify(session, {"id": command_id}, RESULT_CHANNEL)
     # API clients' event streams get the result too (services/clients/events.py).
@@ -426,3 +434,17 @@ async def send_command_async(*, engine: Engine, scope: Scope, charger_id: int, a
         return cmd
     finally:
         waiter.unregister(cmd.id, woken)
+
+
+async def rotate_auth_key_async(*, engine: Engine, scope: Scope, charger_id: int, requested_by: int | None = None,
+                                timeout: float | None = None) -> CommandResult:
+    """Give the charger a new AuthorizationKey (services/ocpp/auth_key.py): generated and sent by the OCPP
+    process holding it, stored only as a keyed hash, never shown."""
+    return await send_command_async(engine=engine, scope=scope, charger_id=charger_id, action="ChangeConfiguration",
+                                    payload=dict(auth_key.ROTATION), requested_by=requested_by, timeout=timeout)
+
+
+def rotate_auth_key(*, engine: Engine, scope: Scope, charger_id: int, requested_by: int | None = None,
+                    timeout: float | None = None) -> CommandResult:
+    return send_command(engine=engine, scope=scope, charger_id=charger_id, action="ChangeConfiguration",
+                        payload=dict(auth_key.ROTATION), requested_by=requested_by, timeout=timeout)

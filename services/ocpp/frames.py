@@ -1,15 +1,18 @@
 """The raw OCPP frame log (session detail page): written in batches with one COPY.
 
+The table is partitioned by UTC day (migration ocpp18b_04): `maintain_partitions` (a worker job) makes the
+next days' partitions and drops whole days older than OCPP_FRAME_LOG_DAYS, which costs nothing like a DELETE.
+
 A frame is linked to a session only when the session is the sending charger's own: the `transactionId` in a
 payload is the charger's word, and another tenant's charger must not write into a session's log.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 import psycopg
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlmodel import Session
 
 from models import OcppMessage, Transaction
@@ -71,3 +74,29 @@ def frames_for_transaction(*, session: Session, transaction_id: int, limit: int 
     return list(session.execute(select(OcppMessage).where(OcppMessage.transaction_id == transaction_id,
                                                           OcppMessage.charger_id == own_charger)
                                 .order_by(OcppMessage.created_at, OcppMessage.id).limit(limit)).scalars())
+
+
+_PARTITIONS_SQL = text(
+    "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent"
+    " WHERE p.relname = 'ocpp_message' AND c.relname ~ '^ocpp_message_[0-9]{8}$'")
+
+
+def _name(day: date) -> str:
+    return f"ocpp_message_{day:%Y%m%d}"
+
+
+def maintain_partitions(*, session: Session, today: date, keep_days: int, ahead: int = 3) -> list[str]:
+    """Make the day partitions from today to `ahead` days on; drop those wholly older than `keep_days`.
+    Returns the names dropped. Safe to run from several workers (IF NOT EXISTS / IF EXISTS)."""
+    existing = set(session.execute(_PARTITIONS_SQL).scalars())
+    for n in range(ahead + 1):
+        day = today + timedelta(days=n)
+        if _name(day) not in existing:
+            session.execute(text(
+                f"CREATE TABLE IF NOT EXISTS {_name(day)} PARTITION OF ocpp_message FOR VALUES"
+                f" FROM ('{day.isoformat()} 00:00+00') TO ('{(day + timedelta(days=1)).isoformat()} 00:00+00')"))
+    oldest_kept = _name(today - timedelta(days=keep_days))
+    dropped = sorted(name for name in existing if name < oldest_kept)
+    for name in dropped:
+        session.execute(text(f"DROP TABLE IF EXISTS {name}"))
+    return dropped

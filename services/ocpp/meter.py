@@ -70,11 +70,16 @@ def _wh(row: MeterRow) -> Decimal:
     return row.value * 1000 if (row.unit or "Wh") == "kWh" else row.value
 
 
+# Each session's highest reading so far is one row (session_meter_high), not a scan of its samples.
 _KNOWN_SQL = (
-    "SELECT s.id, s.charger_id, s.meter_start,"
-    " (SELECT max(CASE WHEN m.unit = 'kWh' THEN m.value * 1000 ELSE m.value END) FROM meter_value m"
-    "   WHERE m.transaction_id = s.id AND m.measurand = %(energy)s)"
-    " FROM charging_session s WHERE s.id = ANY(%(ids)s)"
+    "SELECT s.id, s.charger_id, s.meter_start, h.wh FROM charging_session s"
+    " LEFT JOIN session_meter_high h ON h.transaction_id = s.id WHERE s.id = ANY(%(ids)s)"
+)
+# Raised, never lowered; ids sorted so two writers lock the rows in the same order.
+_HIGH_SQL = (
+    "INSERT INTO session_meter_high (transaction_id, wh)"
+    " SELECT * FROM unnest(%(ids)s::integer[], %(wh)s::numeric[]) ORDER BY 1"
+    " ON CONFLICT (transaction_id) DO UPDATE SET wh = greatest(session_meter_high.wh, excluded.wh)"
 )
 _STAGE_SQL = (f"CREATE TEMP TABLE IF NOT EXISTS meter_stage ON COMMIT DELETE ROWS AS"
               f" SELECT {', '.join(COLUMNS)} FROM meter_value WITH NO DATA")
@@ -90,11 +95,13 @@ def _tx_ids(rows: list[MeterRow]) -> list[int]:
     return list({r.transaction_id for r in rows if r.transaction_id is not None})
 
 
-def _flag(rows: list[MeterRow], found: list[tuple]) -> None:
-    """Link rows to known sessions of their own charger and flag energy readings that go backwards."""
+def _flag(rows: list[MeterRow], found: list[tuple]) -> dict[int, Decimal]:
+    """Link rows to known sessions of their own charger and flag energy readings that go backwards.
+    Returns the sessions whose highest reading rose, with the new high."""
     known: dict[int, tuple[int, Decimal]] = {}  # transaction id -> (charger id, highest energy reading so far)
     for tid, cid, meter_start, top in found:
         known[tid] = (cid, max(Decimal(meter_start), top if top is not None else Decimal(meter_start)))
+    raised: dict[int, Decimal] = {}
     for row in sorted(rows, key=lambda r: r.timestamp):
         if row.transaction_id is None:
             continue
@@ -107,6 +114,13 @@ def _flag(rows: list[MeterRow], found: list[tuple]) -> None:
                 row.flags.append("meter_backwards")
             else:
                 known[row.transaction_id] = (entry[0], wh)
+                raised[row.transaction_id] = wh
+    return raised
+
+
+def _high_params(raised: dict[int, Decimal]) -> dict:
+    ids = sorted(raised)
+    return {"ids": ids, "wh": [raised[i] for i in ids]}
 
 
 def _copy_tuple(r: MeterRow) -> tuple:
@@ -122,7 +136,9 @@ def insert_meter_rows(*, session: Session, rows: list[MeterRow]) -> int:
     raw = session.connection().connection.driver_connection
     with raw.cursor() as cur:
         ids = _tx_ids(rows)
-        _flag(rows, cur.execute(_KNOWN_SQL, {"ids": ids, "energy": ENERGY}).fetchall() if ids else [])
+        raised = _flag(rows, cur.execute(_KNOWN_SQL, {"ids": ids}).fetchall() if ids else [])
+        if raised:
+            cur.execute(_HIGH_SQL, _high_params(raised))
         cur.execute(_STAGE_SQL)
         with cur.copy(_COPY_SQL) as copy:
             for r in rows:
@@ -139,8 +155,10 @@ async def insert_meter_rows_async(*, conn: psycopg.AsyncConnection, rows: list[M
         return 0
     async with conn.transaction(), conn.cursor() as cur:
         ids = _tx_ids(rows)
-        found = await (await cur.execute(_KNOWN_SQL, {"ids": ids, "energy": ENERGY})).fetchall() if ids else []
-        _flag(rows, found)
+        found = await (await cur.execute(_KNOWN_SQL, {"ids": ids})).fetchall() if ids else []
+        raised = _flag(rows, found)
+        if raised:
+            await cur.execute(_HIGH_SQL, _high_params(raised))
         await cur.execute(_STAGE_SQL)
         async with cur.copy(_COPY_SQL) as copy:
             for r in rows:

@@ -1,6 +1,7 @@
 """Who may connect, and who is online: the handshake check, connect/disconnect, liveness and offline sweep."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,11 +12,16 @@ from sqlmodel import Session
 
 from core.config import get_settings
 from core.errors import ValidationError
+from core.events import CHANNEL, EventType, notify
 from models import Charger, Connector, UnknownCharger
 from models.charger import ChargerStatus
-from services.network.chargers import check_auth_key, validate_ocpp_id
+from services.network.chargers import validate_ocpp_id
+from services.ocpp.auth_key import check_key
 from services.ocpp.common import status_event
 from services.ocpp.status import aggregate_status
+
+# A charger reconnected to another OCPP process: the process named in the payload closes its older socket.
+CONNECTION_CHANNEL = "voltdesk_ocpp_connections"
 
 
 @dataclass(frozen=True)
@@ -58,8 +64,8 @@ def check_handshake(*, session: Session, ocpp_id: str, password: str | None, tls
     if charger.security_profile == 2 and not tls:
         return Handshake(None, 403, "This charger must connect over TLS (security profile 2).")
     # Constant-time compare; a missing password is compared against the hash too.
-    if charger.security_profile > 0 and (not check_auth_key(password or "", charger.auth_key_hash)
-                                         or password is None):
+    # A rotated key opens it too, and then becomes the only key (services/ocpp/auth_key.py).
+    if charger.security_profile > 0 and (not check_key(charger, password or "") or password is None):
         return Handshake(None, 401, "Wrong charge point id or AuthorizationKey.")
     return Handshake(ChargerIdentity(charger.id, charger.ocpp_id, charger.organization_id,
                                      charger.security_profile))
@@ -101,11 +107,23 @@ def _last_statuses(session: Session, charger_id: int) -> dict[int, str]:
     return {c: s for c, s in rows}
 
 
-def mark_connected(*, session: Session, charger_id: int, token: str, now: datetime) -> None:
-    """The charger holds a live connection (owned by `token`). Offline statuses go back to the last known ones."""
+@dataclass(frozen=True)
+class Connected:
+    generation: int
+    superseded_process: int | None  # another OCPP process held the previous connection: it is told to close it
+
+
+def mark_connected(*, session: Session, charger_id: int, token: str, now: datetime,
+                   process_id: int | None = None) -> Connected:
+    """The charger holds a live connection (owned by `token`, in OCPP process `process_id`): the newest
+    connection wins. Offline statuses go back to the last known ones. A previous connection held by another
+    process is announced on CONNECTION_CHANNEL so that process closes it (docs/adr/0008)."""
     charger = session.get(Charger, charger_id, with_for_update=True)
+    previous = charger.connection_process_id if charger.connected else None
     charger.connected = True
     charger.connection_token = token
+    charger.connection_process_id = process_id
+    charger.connection_generation = (charger.connection_generation or 0) + 1
     charger.last_heartbeat_at = now
     if charger.status == ChargerStatus.OFFLINE:
         last = _last_statuses(session, charger_id)
@@ -124,11 +142,17 @@ def mark_connected(*, session: Session, charger_id: int, token: str, now: dateti
         status_event(session, charger_id=charger.id, organization_id=charger.organization_id, connector_id=0,
                      status=charger.status, info="Connected", received_at=now)
     session.add(charger)
+    superseded = previous if previous is not None and previous != process_id else None
+    if superseded is not None:
+        notify(session, {"charger_id": charger_id, "generation": charger.connection_generation,
+                         "process_id": superseded}, CONNECTION_CHANNEL)
+    return Connected(charger.connection_generation, superseded)
 
 
 def _go_offline(session: Session, charger: Charger, now: datetime, info: str) -> None:
     charger.connected = False
     charger.connection_token = None
+    charger.connection_process_id = None
     if charger.status != ChargerStatus.OFFLINE:
         charger.status = ChargerStatus.OFFLINE
         charger.status_changed_at = now
@@ -168,22 +192,53 @@ async def touch_async(*, conn: psycopg.AsyncConnection, seen: dict[int, datetime
 def mark_silent_offline(*, session: Session, now: datetime, silence: timedelta) -> list[int]:
     """Chargers silent for longer than `silence` (heartbeat interval + grace) become Offline. Returns their ids."""
     cutoff = now - silence
-    chargers = session.execute(
-        select(Charger).where((Charger.status != ChargerStatus.OFFLINE) | Charger.connected,
-                              (Charger.last_heartbeat_at.is_(None)) | (Charger.last_heartbeat_at < cutoff))
+    ids = session.execute(
+        select(Charger.id).where((Charger.status != ChargerStatus.OFFLINE) | Charger.connected,
+                                 (Charger.last_heartbeat_at.is_(None)) | (Charger.last_heartbeat_at < cutoff))
         .with_for_update(skip_locked=True)).scalars().all()
-    for charger in chargers:
-        _go_offline(session, charger, now, "Missed heartbeats")
-    return [c.id for c in chargers]
+    return go_offline_many(session=session, charger_ids=list(ids), now=now, info="Missed heartbeats")
 
 
 def reset_connections(*, session: Session, tokens: list[str], now: datetime) -> int:
-    """On a clean shutdown: every charger this process held goes Offline (they will reconnect elsewhere)."""
+    """Every charger held by one of these connections goes Offline (they will reconnect elsewhere)."""
     if not tokens:
         return 0
-    chargers = session.execute(select(Charger).where(Charger.connection_token.in_(tokens))
-                               .with_for_update()).scalars().all()
-    for charger in chargers:
-        _go_offline(session, charger, now, "Server stopped")
-    return len(chargers)
+    ids = session.execute(select(Charger.id).where(Charger.connection_token.in_(tokens))
+                          .with_for_update()).scalars().all()
+    return len(go_offline_many(session=session, charger_ids=list(ids), now=now, info="Server stopped"))
 
+
+# Many chargers Offline at once (a stopped or dead process, the silence sweep) in a handful of statements
+# whatever their number, instead of a transaction per charger.
+_OFFLINE_CHARGERS_SQL = text(
+    "WITH old AS (SELECT id, organization_id, status FROM charger WHERE id = ANY(:ids) ORDER BY id FOR UPDATE)"
+    " UPDATE charger c SET connected = false, connection_token = NULL, connection_process_id = NULL,"
+    " status = 'Offline', status_changed_at = CASE WHEN old.status <> 'Offline' THEN :now"
+    " ELSE c.status_changed_at END FROM old WHERE c.id = old.id RETURNING c.id, old.organization_id, old.status")
+_OFFLINE_CONNECTORS_SQL = text(
+    "UPDATE connector SET status = 'Offline', status_at = :now WHERE charger_id = ANY(:ids)"
+    " AND status <> 'Offline' RETURNING charger_id, connector_id")
+_EVENTS_SQL = text(
+    "INSERT INTO charger_status_event (charger_id, connector_id, status, info, received_at, flags)"
+    " SELECT c, k, 'Offline', :info, :now, '{}' FROM unnest(CAST(:chargers AS integer[]),"
+    " CAST(:connectors AS integer[])) AS v(c, k)")
+_NOTIFY_SQL = text("SELECT pg_notify(:channel, p) FROM unnest(CAST(:payloads AS text[])) AS p")
+
+
+def go_offline_many(*, session: Session, charger_ids: list[int], now: datetime, info: str) -> list[int]:
+    """Mark these chargers and their connectors Offline, with a status event and a live event for each change.
+    Returns the ids."""
+    if not charger_ids:
+        return []
+    rows = session.execute(_OFFLINE_CHARGERS_SQL, {"ids": charger_ids, "now": now}).all()
+    org = {cid: org_id for cid, org_id, _ in rows}
+    changes = [(cid, 0) for cid, _, status in rows if status != ChargerStatus.OFFLINE]
+    changes += [tuple(r) for r in session.execute(_OFFLINE_CONNECTORS_SQL, {"ids": charger_ids, "now": now})]
+    if changes:
+        session.execute(_EVENTS_SQL, {"info": info, "now": now, "chargers": [c for c, _ in changes],
+                                      "connectors": [k for _, k in changes]})
+        payloads = [json.dumps({"type": EventType.CHARGER_STATUS, "charger_id": c, "organization_id": org[c],
+                                "connector_id": k, "status": ChargerStatus.OFFLINE.value, "error_code": None},
+                               separators=(",", ":")) for c, k in changes]
+        session.execute(_NOTIFY_SQL, {"channel": CHANNEL, "payloads": payloads})
+    return [cid for cid, _, _ in rows]

@@ -6,10 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -22,39 +18,14 @@ from services.access.auth import issue_token
 from tests.ocpp.conftest import connect, until
 from tests.ocpp.test_messages import ObedientCharger
 from tests.utils.factories import make_charger, make_org, make_user
+from tests.utils.ocpp_process import OcppProcess
 
 pytestmark = pytest.mark.xdist_group("ocpp_processes")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class _Process:
-    """`python -m ocpp_server` on a free port; `.port` like the in-process server."""
-
-    def __init__(self, database_url: str) -> None:
-        self.port = _free_port()
-        env = dict(os.environ, DATABASE_URL=database_url, OCPP_HOST="127.0.0.1", OCPP_PORT=str(self.port),
-                   OCPP_COMMAND_TIMEOUT_SECONDS="5")
-        self.proc = subprocess.Popen([sys.executable, "-m", "ocpp_server"], env=env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
-        for line in self.proc.stdout:
-            if "OCPP server ready" in line:
-                break
-        else:
-            raise RuntimeError("OCPP server process did not start")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
-
-
 @pytest.fixture
 def two_servers(database_url, session):
-    servers = [_Process(database_url), _Process(database_url)]
+    servers = [OcppProcess(database_url), OcppProcess(database_url)]
     yield servers
     for s in servers:
         s.stop()

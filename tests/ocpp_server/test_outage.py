@@ -86,3 +86,12 @@ async def test_a_handshake_while_the_database_is_down_is_refused_with_503(down_s
         assert refused.value.response.status_code == 503
         assert refused.value.response.headers["Retry-After"] == "30"
     assert [line.split(":")[0] for line in _outage_lines(caplog)] == ["database down"]
+
+
+async def test_meter_values_while_the_database_is_down_are_answered_internal_error_and_kept_by_the_charger(
+        down_wire, down_server):
+    frame = ('[2,"m1","MeterValues",{"connectorId":1,"meterValue":[{"timestamp":"2026-11-21T10:00:00Z",'
+             '"sampledValue":[{"value":"1500"}]}]}]')
+    # Not acknowledged: nothing is held in memory for later, the charger sends it again.
+    assert await down_wire.send(frame) == INTERNAL_ERROR.format(uid="m1")
+    assert down_server.meters.written == 0

@@ -46,3 +46,14 @@ async def send_command(charger_id: int, body: CommandIn, session: SessionDep,
                                           action=body.action, payload=body.payload, requested_by=caller.user.id,
                                           timeout=body.timeout)
     return CommandOut(**vars(result))
+
+
+@router.post("/chargers/{charger_id}/auth-key-rotation", response_model=CommandOut)
+async def rotate_auth_key(charger_id: int, session: SessionDep, caller: Caller = CommandChargers) -> CommandOut:
+    """Give the charger a new AuthorizationKey (OCPP security profiles 1 and 2): generated and sent by the OCPP
+    server, stored only as a keyed hash and never shown; the old key works until the charger connects with the
+    new one."""
+    await asyncio.to_thread(session.close)
+    result = await svc.rotate_auth_key_async(engine=get_engine(), scope=caller.scope, charger_id=charger_id,
+                                             requested_by=caller.user.id)
+    return CommandOut(**vars(result))
