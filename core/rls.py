@@ -30,7 +30,9 @@ POLICY = "vd_tenant"
 # Tables without tenant data: no row-level security.
 GLOBAL_TABLES = frozenset({"alembic_version",
                            # The grid's regions, readings and health (services/grid): public data, shared.
-                           "grid_region", "grid_reading", "grid_state_event"})
+                           "grid_region", "grid_reading", "grid_state_event",
+                           # The OCPP processes' liveness rows (services/ocpp/registry.py).
+                           "ocpp_process"})
 
 FUNCTIONS = """
 CREATE OR REPLACE FUNCTION vd_mode() RETURNS text LANGUAGE sql STABLE AS
@@ -89,6 +91,8 @@ IDENTITY_OPEN = frozenset({"customer_user", "customer_account", "support_links",
                            "client_limits", "custom_role"})
 for _table in IDENTITY_OPEN:
     SPECIAL[_table] = f"vd_identity() OR ({ORG} AND {NOT_OWNER})"
+# Live events of no organization (the grid's readings) are public; the rest follow their organization.
+SPECIAL["event_log"] = f"vd_identity() OR organization_id IS NULL OR ({ORG} AND {NOT_OWNER})"
 SPECIAL.update({
     "customer_acceptance": "vd_identity() OR " + _via("customer_user", "customer_user_id", "customer_acceptance"),
     "customer_token": "vd_identity() OR " + _via("customer_user", "customer_user_id", "customer_token"),

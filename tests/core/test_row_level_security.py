@@ -60,7 +60,8 @@ NOT_SEEDED: set[str] = {
     "enterprise_plan", "event_log", "firmware_image", "firmware_rollout", "gateway_call", "ledger_entry",
     "local_auth_list", "notification", "notification_delivery", "notification_preference", "owner_statement",
     "payment", "payment_card", "payment_event", "payment_gateway", "payment_intent", "payment_refund",
-    "push_credential", "push_device", "reimbursement_statement", "support_links", "user_notification_switch",
+    "push_credential", "push_device", "reimbursement_statement", "session_meter_high", "support_links",
+    "user_notification_switch",
     "wallet", "webhook_inbox",
 }
 
