@@ -6,17 +6,15 @@ through the caller's Scope, so a customer sees only its own account and its sub-
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel
-from sqlmodel import Session
 
+from app.api.csv_export import stream_csv
 from app.api.deps import PrincipalDep, SessionDep
 from app.api.shapes import InputModel, model_of, rows_to
-from core.db import get_engine
 from core.mail import MailError
 from services.access.invitations import LinkError
 from services.customers import accounts, assets, billing, sessions, support_links
@@ -330,26 +328,8 @@ def my_sessions(session: SessionDep, scope: PrincipalDep, limit: int = Query(50,
 
 @router.get("/me/sessions.csv", response_class=StreamingResponse)
 def my_sessions_csv(scope: PrincipalDep) -> StreamingResponse:
-    # The export outlives this function, so it owns its session; a refusal (a staff token here) is raised
-    # before the first byte, as a 403, never from inside a response already started.
-    session = Session(get_engine(), expire_on_commit=False)
-    scope.enter(session)
-    try:
-        chunks = sessions.iter_csv(session=session, scope=scope)
-        first = next(chunks)
-    except BaseException:
-        session.close()
-        raise
-
-    def body() -> Iterator[str]:
-        try:
-            yield first
-            yield from chunks
-        finally:
-            session.close()
-
-    return StreamingResponse(body(), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": 'attachment; filename="sessions.csv"'})
+    # A refusal (a staff token here) comes before the first byte, as a 403.
+    return stream_csv(scope, lambda db: sessions.iter_csv(session=db, scope=scope), "sessions.csv")
 
 
 @router.get("/reimbursements", response_model=list[StatementOut])

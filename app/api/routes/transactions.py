@@ -1,18 +1,16 @@
 """Transactions: the scoped, filtered, paginated list, one session's detail, and the CSV export."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from pydantic import Field
-from sqlmodel import Session
 
+from app.api.csv_export import stream_csv
 from app.api.deps import Caller, SessionDep, require_cap
 from app.api.shapes import RowModel, model_of
-from core.db import get_engine
 from services.access.permissions import Cap
 from services.charging import transactions as svc
 
@@ -62,26 +60,9 @@ def list_transactions(session: SessionDep, caller: Caller = ViewTransactions, fi
             responses={200: {"content": {"text/csv": {}}, "description": "The filtered list as CSV, streamed"}})
 def export_transactions(caller: Caller = ExportTransactions, filters: svc.TxFilter = Filters,
                         sort: SortKey = "started_at", order: Literal["asc", "desc"] = "desc") -> StreamingResponse:
-    # The export outlives this function, so it owns its database session (closed when the stream ends).
-    db = Session(get_engine(), expire_on_commit=False)
-    caller.scope.enter(db)
-    try:
-        chunks = svc.iter_csv(session=db, scope=caller.scope, filters=filters, sort=sort,
-                              descending=order == "desc")
-        header = next(chunks)  # bad filters or scope fail here, before any byte is sent
-    except BaseException:
-        db.close()
-        raise
-
-    def body() -> Iterator[str]:
-        try:
-            yield header
-            yield from chunks
-        finally:
-            db.close()
-
-    return StreamingResponse(body(), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": 'attachment; filename="transactions.csv"'})
+    return stream_csv(caller.scope, lambda db: svc.iter_csv(session=db, scope=caller.scope, filters=filters,
+                                                            sort=sort, descending=order == "desc"),
+                      "transactions.csv")
 
 
 @router.get("/transactions/{transaction_id}", response_model=TransactionDetailOut)
