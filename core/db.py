@@ -76,14 +76,8 @@ def owner_session() -> Iterator[Session]:
     and the system's roles own nothing and may create nothing (docs/adr/0010)."""
     engine = create_engine(owner_database_url(), poolclass=NullPool)
     try:
-        with Session(engine, expire_on_commit=False) as session:
-            use_db_scope(session, SYSTEM)
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        with _unit_of_work(engine, SYSTEM) as session:
+            yield session
     finally:
         engine.dispose()
 
@@ -192,9 +186,20 @@ def reset_engine() -> None:
 def session_scope(scope: DbScope | None = None) -> Iterator[Session]:
     """A unit of work: commit on success, roll back on error. `SYSTEM` uses the system engine; any other scope
     is set on each transaction; None sees no tenant rows until `use_db_scope` is called."""
-    engine = get_system_engine() if scope == SYSTEM else get_engine()
+    if scope == SYSTEM:
+        scope = None  # the system engine's connections start in system scope
+        engine = get_system_engine()
+    else:
+        engine = get_engine()
+    with _unit_of_work(engine, scope) as session:
+        yield session
+
+
+@contextmanager
+def _unit_of_work(engine: Engine, scope: DbScope | None) -> Iterator[Session]:
+    """A session on `engine` (in `scope`, when given) that commits on success and rolls back on error."""
     with Session(engine, expire_on_commit=False) as session:
-        if scope is not None and scope != SYSTEM:
+        if scope is not None:
             use_db_scope(session, scope)
         try:
             yield session
