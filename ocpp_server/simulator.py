@@ -201,8 +201,9 @@ class Simulated:
     """A simulated charger: its state survives reconnects, like a real one's."""
 
     def __init__(self, ocpp_id: str, *, url: str, auth_key: str | None, tags: list[str], pace: float,
-                 connectors: int = 1, rng: random.Random | None = None) -> None:
+                 connectors: int = 1, rng: random.Random | None = None, steady: bool = False) -> None:
         self.ocpp_id = ocpp_id
+        self.steady = steady  # only answer the server: no random sessions, faults or drop-outs
         self.url = url.rstrip("/") + "/" + ocpp_id
         self.auth_key = auth_key
         self.tags = tags
@@ -288,7 +289,7 @@ class Simulated:
             if time.monotonic() >= next_beat:
                 await cp.call(call.Heartbeat())
                 next_beat = time.monotonic() + self.heartbeat * self.pace
-            if not self.tx_id and self.available and time.monotonic() >= next_start:
+            if not self.steady and not self.tx_id and self.available and time.monotonic() >= next_start:
                 roll = self.rng.random()
                 if roll < 0.04:  # drop off the network for a while, as real chargers do
                     log.info("%s: going offline", self.ocpp_id)
@@ -427,7 +428,7 @@ async def main(args: argparse.Namespace) -> None:
         await wait_for_server(args.url, args.wait_for_server)
     until = time.monotonic() + (args.duration if args.duration else 10 ** 9)
     sims = [Simulated(i, url=args.url, auth_key=args.auth_key, tags=tags_for(i, tags), pace=args.pace,
-                      connectors=args.connectors) for i in ids]
+                      connectors=args.connectors, steady=args.steady) for i in ids]
     print(f"Simulating {len(sims)} chargers against {args.url}", flush=True)
 
     async def staggered(n: int, sim: Simulated) -> None:
@@ -452,6 +453,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--duration", type=float, help="stop after S seconds (default: run until interrupted)")
     p.add_argument("--wait-for-server", type=float, default=0, help="wait up to S seconds for the server")
     p.add_argument("--pace", type=float, default=1.0, help="time scale: 0.01 runs everything 100x faster")
+    p.add_argument("--steady", action="store_true",
+                   help="stay connected and idle, only answering the server (no random sessions or drop-outs)")
     p.add_argument("-v", "--verbose", action="store_true")
     return p.parse_args(argv)
 

@@ -79,7 +79,7 @@ async def test_a_signed_firmware_rollout_to_two_simulated_chargers_reports_insta
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "ocpp_server.simulator", "--url", f"ws://127.0.0.1:{server.port}/ocpp",
         "--chargers", "2", "--auth-key", KEY, "--id-tags", "NONE", "--pace", "0.005", "--duration", "90",
-        "--wait-for-server", "5", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        "--wait-for-server", "5", "--steady", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     try:
         def connected():
             session.expire_all()
