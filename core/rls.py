@@ -91,8 +91,8 @@ IDENTITY_OPEN = frozenset({"customer_user", "customer_account", "support_links",
                            "client_limits", "custom_role"})
 for _table in IDENTITY_OPEN:
     SPECIAL[_table] = f"vd_identity() OR ({ORG} AND {NOT_OWNER})"
-# Live events of no organization (the grid's readings) are public; the rest follow their organization.
-SPECIAL["event_log"] = f"vd_identity() OR organization_id IS NULL OR ({ORG} AND {NOT_OWNER})"
+# Live events of no organization (the grid's readings) are public to any scope; the rest follow their organization.
+SPECIAL["event_log"] = f"vd_identity() OR (organization_id IS NULL AND vd_mode() <> '') OR ({ORG} AND {NOT_OWNER})"
 SPECIAL.update({
     "customer_acceptance": "vd_identity() OR " + _via("customer_user", "customer_user_id", "customer_acceptance"),
     "customer_token": "vd_identity() OR " + _via("customer_user", "customer_user_id", "customer_token"),
