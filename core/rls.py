@@ -67,6 +67,12 @@ def _via(parent: str, column: str, table: str) -> str:
     return f"EXISTS (SELECT 1 FROM {parent} p WHERE p.id = {table}.{column})"
 
 
+# The login paths of customers and of API keys (sign-up, activation links, a key's lookup and its rate count)
+# run before any Scope exists: these tables are open to identity scope too, like the staff users' own.
+IDENTITY_OPEN = frozenset({"customer_user", "customer_account", "support_links", "api_key", "api_rate_window",
+                           "client_limits", "custom_role"})
+
+# Tables whose rule their columns alone do not imply. One table, one rule: the rest follow `rule_for`.
 SPECIAL: dict[str, str] = {
     "organization": "vd_identity() OR vd_org_visible(id)",
     "location_owner": f"vd_identity() OR ({ORG} AND (vd_owner() IS NULL OR id = vd_owner()))",
@@ -84,16 +90,10 @@ SPECIAL: dict[str, str] = {
     "unknown_charger": "vd_all_orgs()",
     "audit_log": (f"vd_identity() OR user_id = vd_user_id()"
                   f" OR ({NOT_OWNER} AND ({ORG} OR (organization_id IS NULL AND vd_all_orgs())))"),
-}
-# The login paths of customers and of API keys (sign-up, activation links, a key's lookup and its rate count)
-# run before any Scope exists: these tables are open to identity scope too, like the staff users' own.
-IDENTITY_OPEN = frozenset({"customer_user", "customer_account", "support_links", "api_key", "api_rate_window",
-                           "client_limits", "custom_role"})
-for _table in IDENTITY_OPEN:
-    SPECIAL[_table] = f"vd_identity() OR ({ORG} AND {NOT_OWNER})"
-# Live events of no organization (the grid's readings) are public to any scope; the rest follow their organization.
-SPECIAL["event_log"] = f"vd_identity() OR (organization_id IS NULL AND vd_mode() <> '') OR ({ORG} AND {NOT_OWNER})"
-SPECIAL.update({
+    **{table: f"vd_identity() OR ({ORG} AND {NOT_OWNER})" for table in IDENTITY_OPEN},
+    # Live events of no organization (the grid's readings) are public to any scope; the rest follow their
+    # organization.
+    "event_log": f"vd_identity() OR (organization_id IS NULL AND vd_mode() <> '') OR ({ORG} AND {NOT_OWNER})",
     "customer_acceptance": "vd_identity() OR " + _via("customer_user", "customer_user_id", "customer_acceptance"),
     "customer_token": "vd_identity() OR " + _via("customer_user", "customer_user_id", "customer_token"),
     "api_key_use": "vd_identity() OR " + _via("api_key", "api_key_id", "api_key_use"),
@@ -107,11 +107,12 @@ SPECIAL.update({
         "vd_system() OR (user_id IS NOT NULL AND " + _via("app_user", "user_id", "notification_preference")
         + ") OR (customer_user_id IS NOT NULL AND "
         + _via("customer_user", "customer_user_id", "notification_preference") + ")"),
-})
-# A charger is also visible to whoever earned sessions on it before it moved (ADR 0004): their history names it.
-SPECIAL["charger"] = (f"({ORG} AND {OWNED}) OR EXISTS (SELECT 1 FROM charging_session s"
-                      " WHERE s.charger_id = charger.id AND vd_org_visible(s.organization_id)"
-                      " AND (vd_owner() IS NULL OR s.location_owner_id = vd_owner()))")
+    # A charger is also visible to whoever earned sessions on it before it moved (ADR 0004): their history
+    # names it.
+    "charger": (f"({ORG} AND {OWNED}) OR EXISTS (SELECT 1 FROM charging_session s"
+                " WHERE s.charger_id = charger.id AND vd_org_visible(s.organization_id)"
+                " AND (vd_owner() IS NULL OR s.location_owner_id = vd_owner()))"),
+}
 # Anyone acting in a known mode may append to the audit log: a record of an action is never a leak. A charger is
 # written only inside its own organization (and owner).
 CHECKS: dict[str, str] = {"audit_log": "vd_mode() <> ''", "charger": f"{ORG} AND {OWNED}"}
