@@ -84,6 +84,8 @@ SPECIAL: dict[str, str] = {
         " WHERE lo.id = app_user.location_owner_id))))"
     ),
     "user_organization": f"vd_identity() OR user_id = vd_user_id() OR ({NOT_OWNER} AND {ORG})",
+    # The gateways' webhooks as received, before one is matched to a payment: for the processes only.
+    "webhook_inbox": "vd_system()",
     "login_throttle": "vd_identity()",
     "user_token": "vd_identity() OR " + _via("app_user", "user_id", "user_token"),
     "mail_outbox": "vd_identity() OR " + _via("app_user", "user_id", "mail_outbox"),
