@@ -7,6 +7,9 @@
   refused as unknown. Until the account is active (email verified, invitation accepted) its cards are Blocked.
 - A charger is claimed with its claim code (shown on the charger's detail page, or set by the operator).
 - An asset takes a plan eligible for it, or none when the account has an Enterprise plan.
+- An Enterprise plan with public charging off keeps the account's cards and stations to themselves: its cards
+  charge only on the chargers of the account (and its sub-accounts), and those chargers take only its cards
+  (`public_charging_refused`, asked by the OCPP idTag check for Authorize, StartTransaction and local lists).
 """
 from __future__ import annotations
 
@@ -270,3 +273,26 @@ def account_for_session(session: Session, *, charger_id: int, id_tag_id: int | N
     by_kind = dict(rows)
     return by_kind.get(AssetKind.CARD) or by_kind.get(AssetKind.CHARGER)
 
+
+
+def _holder_root(session: Session, *where) -> int | None:
+    """The top-level account (itself, or its parent) an active asset matching `where` belongs to."""
+    row = session.execute(select(CustomerAccount.id, CustomerAccount.parent_id)
+                          .join(ChargingAsset, ChargingAsset.account_id == CustomerAccount.id)
+                          .where(*where, ChargingAsset.deactivated_at.is_(None))).first()
+    return (row.parent_id or row.id) if row else None
+
+
+def public_charging_refused(session: Session, *, id_tag_id: int, charger_id: int) -> bool:
+    """True when an Enterprise plan with public charging off forbids this card on this charger: the card's
+    account charges only on its own chargers, or the charger's account lets only its own cards charge. An
+    account's family (the account and its sub-accounts) counts as its own."""
+    card_root = _holder_root(session, ChargingAsset.id_tag_id == id_tag_id)
+    station_root = _holder_root(session, ChargingAsset.charger_id == charger_id)
+    if card_root is not None and card_root == station_root:
+        return False
+    for root in {card_root, station_root} - {None}:
+        plan = session.get(EnterprisePlan, root)
+        if plan is not None and not plan.public_charging:
+            return True
+    return False

@@ -75,3 +75,30 @@ def test_an_enterprise_account_activates_assets_without_a_plan(session, world, a
     assert row.plan == "Enterprise plan"
     detail = accounts.get_account(session=session, scope=world["scope"], account_id=made.account_id)
     assert str(detail.enterprise_price) == "12.5000" and detail.public_charging is False
+
+
+def test_public_charging_off_refuses_the_fleets_cards_elsewhere_and_other_cards_at_its_chargers(session, world,
+                                                                                              alpha):
+    fleet = accounts.invite_account(session=session, scope=world["scope"], organization_id=alpha.id,
+                                    email="fleet@corp.test", name="Corp Fleet", send_invitation=False,
+                                    enterprise=accounts.EnterpriseTerms("12.50", public_charging=False))
+    depot, street = make_charger(session, alpha, ocpp_id="DEPOT-1"), make_charger(session, alpha, ocpp_id="ST-1")
+    code = assets.claim_code(session=session, scope=world["scope"], charger_id=depot.id)
+    assets.activate_asset(session=session, scope=world["scope"], account_id=fleet.account_id, kind="charger",
+                          ocpp_id="DEPOT-1", claim_code=code)
+    assets.activate_asset(session=session, scope=world["scope"], account_id=fleet.account_id, kind="card",
+                          id_tag="FLEET-1")
+    plan = make_plan(session, world["scope"], alpha)
+    mia = active_customer(session, alpha, "mia@x.test")
+    assets.activate_asset(session=session, scope=world["scope"], account_id=mia.account_id, kind="card",
+                          id_tag="MIA-1", plan_id=plan.id)
+    tag = {t.tag: t.id for t in session.execute(select(IdTag)).scalars()}
+
+    def refused(card: str, charger) -> bool:
+        return assets.public_charging_refused(session, id_tag_id=tag[card], charger_id=charger.id)
+
+    assert [refused("FLEET-1", depot), refused("FLEET-1", street), refused("MIA-1", depot),
+            refused("MIA-1", street)] == [False, True, True, False]
+    accounts.set_enterprise_plan(session=session, scope=world["scope"], account_id=fleet.account_id,
+                                 terms=accounts.EnterpriseTerms("12.50", public_charging=True))
+    assert not refused("FLEET-1", street) and not refused("MIA-1", depot)
