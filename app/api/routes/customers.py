@@ -106,8 +106,7 @@ class AssetIn(InputModel):
     plan_id: int | None = None
 
 
-class PlanIn(InputModel):
-    organization_id: int
+class PlanTermsIn(InputModel):
     name: str
     price: Decimal
     interval: str = "month"
@@ -116,6 +115,14 @@ class PlanIn(InputModel):
     for_card: bool = True
     for_ac: bool = True
     for_dc: bool = True
+
+
+class PlanIn(PlanTermsIn):
+    organization_id: int
+
+
+class PlanActiveIn(InputModel):
+    active: bool
 
 
 class ClaimCodeIn(InputModel):
@@ -289,13 +296,28 @@ def resend_invitation(customer_user_id: int, session: SessionDep, scope: Princip
 
 
 @router.get("/plans", response_model=list[PlanOut])
-def list_plans(session: SessionDep, scope: PrincipalDep, organization_id: int | None = None):
-    return rows_to(PlanOut, assets.list_plans(session=session, scope=scope, organization_id=organization_id))
+def list_plans(session: SessionDep, scope: PrincipalDep, organization_id: int | None = None,
+               offered_only: bool = False):
+    """The plan catalogue; a customer gets its platform's plans on offer (`active`)."""
+    return rows_to(PlanOut, assets.list_plans(session=session, scope=scope, organization_id=organization_id,
+                                              offered_only=offered_only))
 
 
 @router.post("/plans", response_model=PlanOut, status_code=201)
 def create_plan(body: PlanIn, session: SessionDep, scope: PrincipalDep):
     return assets.create_plan(session=session, scope=scope, **body.model_dump())
+
+
+@router.put("/plans/{plan_id}", response_model=PlanOut)
+def update_plan(plan_id: int, body: PlanTermsIn, session: SessionDep, scope: PrincipalDep):
+    """Edit a plan; the assets on it are billed at the new terms from their next renewal."""
+    return assets.update_plan(session=session, scope=scope, plan_id=plan_id, **body.model_dump())
+
+
+@router.put("/plans/{plan_id}/active", response_model=PlanOut)
+def set_plan_active(plan_id: int, body: PlanActiveIn, session: SessionDep, scope: PrincipalDep):
+    """Deactivate a plan (no longer offered; the assets on it keep it), or offer it again."""
+    return assets.set_plan_active(session=session, scope=scope, plan_id=plan_id, active=body.active)
 
 
 @router.get("/chargers/{charger_id}/claim-code", response_model=ClaimCodeOut)
