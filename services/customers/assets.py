@@ -25,7 +25,7 @@ from sqlmodel import Session
 
 from core.clock import utcnow
 from core.errors import Conflict, NotFound, ValidationError
-from core.validation import check_text, decimal_in_range, required_text
+from core.validation import check_text, decimal_in_range, fits_int32, required_text
 from models import (
     BillingPlan,
     Charger,
@@ -328,6 +328,38 @@ def activate_asset(*, session: Session, scope: Scope, account_id: int, kind: str
                  changes={"account": account.name, "kind": kind, "asset": label})
     session.commit()
     return list_assets(session=session, scope=scope, account_id=account.id, asset_id=asset.id)[0]
+
+
+def change_plan(*, session: Session, scope: Scope, asset_id: int, plan_id: int) -> AssetRow:
+    """Move an active asset to another plan on offer, eligible for it; billed from its next renewal. Commits."""
+    require_manage(scope)
+    asset = session.get(ChargingAsset, asset_id) if fits_int32(asset_id) else None
+    if asset is None or asset.deactivated_at is not None:
+        raise NotFound("Card or charger not found.")
+    account = get_in_scope(session, CustomerAccount, asset.account_id, scope)
+    eligible = "card" if asset.kind == AssetKind.CARD else ("dc" if _is_dc(session, asset.charger_id) else "ac")
+    if session.get(EnterprisePlan, account.parent_id or account.id) is not None:
+        raise ValidationError("This account's cards and chargers are on its Enterprise plan.", "plan_id")
+    new_plan = _plan_for(session, account, plan_id, eligible)
+    if new_plan != asset.plan_id:
+        old = asset.plan_id
+        asset.plan_id = new_plan
+        session.add(asset)
+        audit.record(session=session, user_id=actor(scope), organization_id=account.organization_id,
+                     entity="charging_asset", entity_id=asset.id, action="change_plan",
+                     changes={"plan_id": new_plan, "from_plan_id": old})
+    session.commit()
+    return list_assets(session=session, scope=scope, asset_id=asset.id)[0]
+
+
+def enterprise_account_ids(*, session: Session, scope: Scope) -> set[int]:
+    """The accounts in scope whose assets go on an Enterprise plan (theirs, or their parent's): no plan to pick."""
+    rows = session.execute(select(CustomerAccount.id, CustomerAccount.parent_id).where(scope.account_filter()))
+    accounts = dict(rows.all())
+    roots = {a: (parent or a) for a, parent in accounts.items()}
+    with_plan = set(session.execute(select(EnterprisePlan.account_id).where(
+        EnterprisePlan.account_id.in_(set(roots.values())))).scalars()) if roots else set()
+    return {a for a, root in roots.items() if root in with_plan}
 
 
 def list_assets(*, session: Session, scope: Scope, account_id: int | None = None,

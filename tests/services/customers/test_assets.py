@@ -149,3 +149,22 @@ def test_plans_are_edited_and_deactivated_by_the_roles_the_table_allows(session,
     bravo_plan = make_plan(session, world["admin"], world["bravo"], name="Bravo")
     with pytest.raises(NotFound):
         assets.set_plan_active(session=session, scope=world["scope"], plan_id=bravo_plan.id, active=False)
+
+
+def test_a_customer_moves_its_asset_to_another_eligible_plan_on_offer(session, world, alpha):
+    card_plan = make_plan(session, world["scope"], alpha, name="Card", for_ac=False, for_dc=False)
+    card_plus = make_plan(session, world["scope"], alpha, name="Card plus", price="5", for_ac=False, for_dc=False)
+    home = make_plan(session, world["scope"], alpha, name="Home", for_card=False)
+    owner = active_customer(session, alpha, "owner@x.test")
+    me = customer_scope(session, owner)
+    row = assets.activate_asset(session=session, scope=me, account_id=owner.account_id, kind="card",
+                                id_tag="MINE-1", plan_id=card_plan.id)
+    with pytest.raises(ValidationError, match="not available for cards"):
+        assets.change_plan(session=session, scope=me, asset_id=row.id, plan_id=home.id)
+    assert assets.change_plan(session=session, scope=me, asset_id=row.id, plan_id=card_plus.id).plan == "Card plus"
+    stranger = customer_scope(session, active_customer(session, alpha, "stranger@x.test"))
+    with pytest.raises(NotFound):
+        assets.change_plan(session=session, scope=stranger, asset_id=row.id, plan_id=card_plan.id)
+    with pytest.raises(NotFound):
+        assets.change_plan(session=session, scope=me, asset_id=2**40, plan_id=card_plan.id)
+    assert assets.enterprise_account_ids(session=session, scope=me) == set()
