@@ -140,3 +140,14 @@ def test_staff_edit_and_deactivate_plans_and_a_customer_sees_only_those_on_offer
     assert [p["name"] for p in client.get("/api/v1/plans", headers=me).json()] == ["Card"]
     assert [(p["name"], p["active"]) for p in client.get("/api/v1/plans", headers=support).json()] == [
         ("Card", True), ("Home plus", False)]
+    # The customer activates its card on the plan on offer, then moves it; a retired plan is refused.
+    account_id = client.get("/api/v1/accounts", headers=me).json()[0]["id"]
+    card_plan = client.get("/api/v1/plans", headers=me).json()[0]["id"]
+    r = client.post(f"/api/v1/accounts/{account_id}/assets", headers=me,
+                    json={"kind": "card", "id_tag": "ME-1", "plan_id": home.id})
+    assert r.status_code == 422 and "no longer offered" in r.json()["message"]
+    asset = client.post(f"/api/v1/accounts/{account_id}/assets", headers=me,
+                        json={"kind": "card", "id_tag": "ME-1", "plan_id": card_plan}).json()
+    r = client.put(f"/api/v1/assets/{asset['id']}/plan", headers=me, json={"plan_id": home.id})
+    assert r.status_code == 422
+    assert client.put("/api/v1/assets/999999/plan", headers=me, json={"plan_id": card_plan}).status_code == 404

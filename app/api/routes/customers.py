@@ -125,6 +125,10 @@ class PlanActiveIn(InputModel):
     active: bool
 
 
+class AssetPlanIn(InputModel):
+    plan_id: int
+
+
 class ClaimCodeIn(InputModel):
     code: str | None = None
 
@@ -273,6 +277,12 @@ def list_assets(account_id: int, session: SessionDep, scope: PrincipalDep):
 def activate_asset(account_id: int, body: AssetIn, session: SessionDep, scope: PrincipalDep):
     """Activate a card (idTag) or a charger (OCPP id + claim code) on the account, on a billing plan."""
     return assets.activate_asset(session=session, scope=scope, account_id=account_id, **body.model_dump())
+
+
+@router.put("/assets/{asset_id}/plan", response_model=AssetOut)
+def change_asset_plan(asset_id: int, body: AssetPlanIn, session: SessionDep, scope: PrincipalDep):
+    """Move an active card or charger to another plan on offer, eligible for it; billed from its next renewal."""
+    return assets.change_plan(session=session, scope=scope, asset_id=asset_id, plan_id=body.plan_id)
 
 
 @router.get("/customers", response_model=list[CustomerUserOut])
