@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from services.access.scope import scope_for
-from services.customers import assets
+from services.customers import accounts, assets
 from tests.ui.helpers import log_in
 from tests.ui.test_customers import T, customer_log_in
 from tests.utils.customers import active_customer, make_plan, open_signup
@@ -114,3 +114,28 @@ def test_a_customer_activates_a_card_and_claims_its_home_charger_on_plans_from_t
     expect(page.locator(".asset-row", has_text="HOME-7")).to_contain_text("Home plan", timeout=T)
     expect(page.locator("#claim-charger-error")).to_have_count(0)
     screenshot(page, "portal-cards-and-chargers")
+
+
+def test_staff_switch_an_enterprise_accounts_public_charging_off(world, page):
+    org = make_org(world, slug="alpha")
+    support = make_user(world, role="customer_support", orgs=[org])
+    staff = scope_for(world, support)
+    open_signup(world, staff, org)
+    fleet = accounts.invite_account(session=world, scope=staff, organization_id=org.id, email="fleet@x.test",
+                                    name="Fleet", send_invitation=False, enterprise=accounts.EnterpriseTerms("9"))
+    log_in(page, support.email)
+    page.goto(f"/accounts/{fleet.account_id}")
+    expect(page.locator("#account-company")).to_contain_text("public charging on", timeout=T)
+    page.locator("#edit-enterprise").click()
+    expect(page.locator("#price_per_asset")).to_have_value("9", timeout=T)
+    page.fill("#price_per_asset", "-1")
+    page.locator("#save-enterprise").click()
+    expect(page.locator(".form-error")).to_contain_text("Price per asset must be between", timeout=T)
+    page.fill("#price_per_asset", "11.50")
+    page.locator(".enterprise-public").click()
+    page.locator("#save-enterprise").click()
+    expect(page.locator("#account-company")).to_contain_text("€11.50 per activated asset · public charging off",
+                                                             timeout=T)
+    world.expire_all()
+    detail = accounts.get_account(session=world, scope=staff, account_id=fleet.account_id)
+    assert detail.public_charging is False
