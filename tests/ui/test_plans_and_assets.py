@@ -25,6 +25,8 @@ def test_staff_add_edit_and_deactivate_billing_plans_and_a_cpo_only_reads_them(w
     expect(page.get_by_text("No billing plans yet")).to_be_visible(timeout=T)
 
     page.locator("#new-plan").click()
+    page.locator("#plan-organization").click()  # Accounts sees every organization: the operator and Alpha
+    page.get_by_role("option", name="Alpha").click()
     page.fill("#name", "Home charger")
     page.fill("#price", "-4.90")
     page.locator("#save-plan").click()
