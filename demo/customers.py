@@ -28,6 +28,10 @@ ORG = "berlin-emobility"
 HOME_CHARGERS = [("DE-HOME-001", "Jonas's garage", "Kastanienallee 12, Berlin", 52.5381, 13.4100),
                  ("DE-HOME-002", "Lea's carport", "Schillerstraße 5, Potsdam", 52.3906, 13.0645)]
 HOME_TAGS = ["SPREE-JONAS", "SPREE-LEA"]
+# Tegel Fleet's Enterprise plan has public charging off: its cards charge at its own depot charger only, and the
+# depot takes only its cards (a SPREE or MIA card there, or a TEGEL card on a public charger, is Invalid).
+DEPOT = ("DE-TEGEL-DEPOT", "Tegel Fleet depot", "Flughafen Tegel, Berlin", 52.5588, 13.2884)
+FLEET_TAGS = ["TEGEL-0001", "TEGEL-0002"]
 SYSTEM = Scope(user_id=0, role=Role.ADMIN, org_ids=None)
 # (who, email) of the customer logins `make run` prints; the password is the demo's.
 LOGINS = [("Business owner", "fleet@spree.local"), ("Employee", "jonas@spree.local"),
@@ -79,6 +83,12 @@ def seed_customers(*, session: Session, password: str, charger_key: str) -> int:
                               for_ac=False, for_dc=False)
     assets.create_plan(session=session, scope=SYSTEM, organization_id=org.id, name="Business yearly",
                        price=Decimal("99.00"), interval="year", session_fee=Decimal("2"), fee_kind="percent")
+    assets.create_plan(session=session, scope=SYSTEM, organization_id=org.id, name="DC fast monthly",
+                       price=Decimal("14.90"), session_fee=Decimal("0.50"), fee_kind="fixed", for_card=False,
+                       for_ac=False)
+    old = assets.create_plan(session=session, scope=SYSTEM, organization_id=org.id, name="Charge card 2025",
+                             price=Decimal("3.49"), for_ac=False, for_dc=False)
+    assets.set_plan_active(session=session, scope=SYSTEM, plan_id=old.id, active=False)  # no longer offered
 
     # Business account with two Employee sub-accounts charging at home.
     spree = accounts.invite_account(session=session, scope=SYSTEM, organization_id=org.id, email="fleet@spree.local",
@@ -113,15 +123,24 @@ def seed_customers(*, session: Session, password: str, charger_key: str) -> int:
                                     name="Tegel Fleet", enterprise=accounts.EnterpriseTerms("9.00", False))
     _activate(session, org, tegel, "Tegel Fleet", password, "business",
               accounts.Company("Tegel Fleet Services GmbH", "HRB 99881 B", "DE311223344", "Flughafen Tegel, Berlin"))
-    for tag in ("TEGEL-0001", "TEGEL-0002"):
+    for tag in FLEET_TAGS:
         assets.activate_asset(session=session, scope=SYSTEM, account_id=tegel.account_id, kind="card", id_tag=tag)
+    ocpp_id, label, address, lat, lon = DEPOT
+    depot, _ = charger_svc.register_charger(
+        session=session, ocpp_id=ocpp_id, organization=org, name=label, address=address, auth_key=charger_key,
+        connectors=1, latitude=Decimal(str(lat)), longitude=Decimal(str(lon)), vendor="Voltdesk Sim", model="VS-Depot")
+    session.commit()
+    assets.activate_asset(session=session, scope=SYSTEM, account_id=tegel.account_id, kind="charger",
+                          ocpp_id=ocpp_id, claim_code=assets.claim_code(session=session, scope=SYSTEM,
+                                                                        charger_id=depot.id))
 
     # The customers joined two months ago: their assets were active through the history below.
     rnd, now = random.Random(9), utcnow()
     session.execute(update(ChargingAsset).values(activated_at=now - timedelta(days=60)))
     session.execute(update(EnterprisePlan).values(started_on=(now - timedelta(days=60)).date()))
     session.commit()
-    # History over the normal OCPP path: 45 days of evening sessions at home, and public charging on connector 2.
+    # History over the normal OCPP path: 45 days of evening sessions at home, the fleet at its depot, and public
+    # charging on connector 2.
     public = session.execute(select(Charger).where(Charger.ocpp_id == "DE-BER-002")).scalar_one_or_none()
     public_meter = 5_000_000
     made = 0
@@ -131,12 +150,17 @@ def seed_customers(*, session: Session, password: str, charger_key: str) -> int:
             start = (now - timedelta(days=days)).replace(hour=18, minute=rnd.randrange(60), second=0, microsecond=0)
             meter += _session(session, charger, tag, start, rnd.randrange(90, 240), rnd.uniform(5.5, 7.2), meter, 1)
             made += 1
+    depot_meter = 0
+    for days in range(40, 0, -3):
+        start = (now - timedelta(days=days)).replace(hour=7, minute=rnd.randrange(60), second=0, microsecond=0)
+        depot_meter += _session(session, depot, FLEET_TAGS[days % 2], start, rnd.randrange(45, 120),
+                                rnd.uniform(9, 11), depot_meter, 1)
+        made += 1
     if public is not None:
-        for days, tag in [(d, t) for d in range(40, 0, -6) for t in ("MIA-CARD-01", "TEGEL-0001")]:
-            start = (now - timedelta(days=days)).replace(hour=9 if tag == "TEGEL-0001" else 13, minute=0, second=0,
-                                                         microsecond=0)
-            public_meter += _session(session, public, tag, start, rnd.randrange(30, 90), rnd.uniform(9, 20),
-                                     public_meter, 2)
+        for days in range(40, 0, -6):
+            start = (now - timedelta(days=days)).replace(hour=13, minute=0, second=0, microsecond=0)
+            public_meter += _session(session, public, "MIA-CARD-01", start, rnd.randrange(30, 90),
+                                     rnd.uniform(9, 20), public_meter, 2)
             made += 1
     session.commit()
 

@@ -36,10 +36,17 @@ def _processes(*, ocpp_url: str, charger_ids: list[str], chargers: int,
         procs.append(("chargers", f"{py} -m ocpp_server.simulator --url {ocpp_url} --ids {ids} "
                                   f"--auth-key {DEMO_CHARGER_KEY} --wait-for-server 60"))
     # Customers' home chargers (issue 9), charging with their owners' cards.
-    if (ROOT / "ocpp_server" / "simulator.py").exists() and home_ids:
-        procs.append(("home-chargers", f"{py} -m ocpp_server.simulator --url {ocpp_url} --ids {','.join(home_ids)} "
+    depot = demo_customers.DEPOT[0]
+    homes = [i for i in home_ids if i != depot]
+    if (ROOT / "ocpp_server" / "simulator.py").exists() and homes:
+        procs.append(("home-chargers", f"{py} -m ocpp_server.simulator --url {ocpp_url} --ids {','.join(homes)} "
                                        f"--auth-key {DEMO_CHARGER_KEY} --wait-for-server 60 "
                                        f"--id-tags {','.join(demo_customers.HOME_TAGS)}"))
+    # The Enterprise fleet's depot (public charging off), charging with the fleet's own cards.
+    if (ROOT / "ocpp_server" / "simulator.py").exists() and depot in home_ids:
+        procs.append(("fleet-depot", f"{py} -m ocpp_server.simulator --url {ocpp_url} --ids {depot} "
+                                     f"--auth-key {DEMO_CHARGER_KEY} --wait-for-server 60 "
+                                     f"--id-tags {','.join(demo_customers.FLEET_TAGS)}"))
     # Notifications: the local FCM and Web Push stand-ins (demo/push_standins.py) receive every push.
     procs.append(("push", f"{py} -m demo.push_standins --fcm-port {FCM_STANDIN_PORT} "
                           f"--webpush-port {WEBPUSH_STANDIN_PORT}"))

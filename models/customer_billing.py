@@ -47,6 +47,8 @@ class BillingPlan(SQLModel, table=True):
     for_card: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
     for_ac: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
     for_dc: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
+    # A deactivated plan is no longer offered; the assets already on it keep it (and are billed on it).
+    active: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, server_default=text("true")))
     created_at: datetime = created_at_field()
 
 

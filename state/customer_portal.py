@@ -30,8 +30,16 @@ from state.base import AppState, Work
 from state.customers import account_dict
 from state.links import READY, LinkPageState, _check_passwords
 from state.nav import LOGIN
+from state.plans import fee_text, plan_dict
 
 SESSIONS_SHOWN = 100
+
+
+def _number(value: str, what: str) -> int:
+    """An id the browser sent: digits, or the thing is not found (the service checks the scope)."""
+    if not str(value).isdigit():
+        raise NotFound(f"{what} not found.")
+    return int(value)
 
 
 class PortalState(AppState):
@@ -46,6 +54,29 @@ class PortalState(AppState):
     statements: list[dict[str, str]] = []
     error: str = ""
     saving: bool = False
+    # Activate a card / claim a home charger: on which account, on which plan (none on an Enterprise plan).
+    plans: list[dict[str, str]] = []
+    own_accounts: list[dict[str, str]] = []
+    enterprise_ids: list[str] = []
+    asset_account: str = ""
+    card_plan: str = ""
+    charger_plan: str = ""
+    card_error: str = ""
+    charger_error: str = ""
+    activating: str = ""  # "card" or "charger" while the service works
+    asset_form_key: int = 0
+
+    @rx.var
+    def needs_plan(self) -> bool:
+        return self.asset_account not in self.enterprise_ids
+
+    @rx.var
+    def card_plans(self) -> list[dict[str, str]]:
+        return [p for p in self.plans if p["card"]]
+
+    @rx.var
+    def charger_plans(self) -> list[dict[str, str]]:
+        return [p for p in self.plans if p["charger"]]
 
     async def _run(self, work: Work | None = None, *, cap: Any = None, identity: bool = False) -> Any:
         """Authenticate the customer's token and call `work(session, customer_user, scope)`."""
@@ -95,21 +126,37 @@ class PortalState(AppState):
     async def load(self):
         def work(session, user, scope):
             rows, total = session_svc.list_sessions(session=session, scope=scope, limit=SESSIONS_SHOWN)
+            mine = account_svc.list_accounts(session=session, scope=scope)
             return (user.full_name, rows, total, asset_svc.list_assets(session=session, scope=scope),
                     billing_svc.list_invoices(session=session, scope=scope),
-                    [a for a in account_svc.list_accounts(session=session, scope=scope) if a.id != user.account_id],
-                    billing_svc.list_statements(session=session, scope=scope))
+                    [a for a in mine if a.id != user.account_id],
+                    billing_svc.list_statements(session=session, scope=scope),
+                    asset_svc.list_plans(session=session, scope=scope, offered_only=True),
+                    sorted(mine, key=lambda a: (a.id != user.account_id, a.name)),
+                    asset_svc.enterprise_account_ids(session=session, scope=scope))
 
         call = await self._call(work)
         if not call.ok:
             return call.answer
-        self.full_name, rows, self.session_total, items, invoices, subs, statements = call.value
+        (self.full_name, rows, self.session_total, items, invoices, subs, statements, plans, mine,
+         enterprise) = call.value
+        self.plans = [{"id": str(p.id), "label": f"{p.name} · {plan_dict(p)['price']}"
+                       + ("" if p.session_fee is None else f" + {fee_text(p)}"),
+                       "card": "yes" if p.for_card else "", "charger": "yes" if p.for_ac or p.for_dc else ""}
+                      for p in plans]
+        self.own_accounts = [{"value": str(a.id), "label": a.name} for a in mine]
+        self.enterprise_ids = [str(i) for i in enterprise]
+        if self.asset_account not in [a["value"] for a in self.own_accounts]:
+            self.asset_account = self.own_accounts[0]["value"] if self.own_accounts else ""
         self.sessions = [{
             "id": str(r.id), "account": r.account, "charger": r.charger, "id_tag": r.id_tag, "status": r.status,
             "started": when(r.started_at, r.timezone), "energy": kwh(r.energy_kwh),
             "cost": MISSING if r.cost is None else format_money(r.cost, r.currency)} for r in rows]
-        self.asset_rows = [{"kind": a.kind.capitalize(), "label": a.label, "plan": a.plan, "account": a.account,
-                            "since": day(a.activated_at.date())} for a in items]
+        self.asset_rows = [{"id": str(a.id), "kind": a.kind.capitalize(), "label": a.label, "plan": a.plan,
+                            "plan_id": str(a.plan_id or ""), "account": a.account,
+                            "card": "yes" if a.kind == "card" else "",
+                            "enterprise": "yes" if str(a.account_id) in self.enterprise_ids else "",
+                            "since": day(a.activated_at.date())} for a in items if a.active]
         self.invoices = [{"id": str(i.id), "number": i.number, "account": i.account,
                           "period": f"{day(i.period_start)} – {day(i.period_end)}", "total": i.total_text}
                          for i in invoices]
@@ -120,6 +167,77 @@ class PortalState(AppState):
 
     def _refused_input(self, message: str, field: str) -> None:
         self.error = message
+
+    @rx.event
+    def set_asset_account(self, value: str):
+        self.asset_account = value
+
+    @rx.event
+    def set_card_plan(self, value: str):
+        self.card_plan = value
+
+    @rx.event
+    def set_charger_plan(self, value: str):
+        self.charger_plan = value
+
+    def _card_refused(self, message: str, field: str) -> None:
+        self.card_error = message
+
+    def _charger_refused(self, message: str, field: str) -> None:
+        self.charger_error = message
+
+    @rx.event
+    async def activate_card(self, form: dict[str, str]):
+        """Activate a card by the idTag printed on it, on the chosen plan."""
+        account, plan, needs = self.asset_account, self.card_plan, self.needs_plan
+        if needs and not plan:
+            self.card_error = "Choose a billing plan for the card."
+            return
+        self.card_error, self.activating = "", "card"
+        yield
+        call = await self._call(lambda session, user, scope: asset_svc.activate_asset(
+            session=session, scope=scope, account_id=_number(account, "Account"), kind="card",
+            id_tag=form.get("id_tag", ""), plan_id=_number(plan, "Plan") if needs else None),
+            form=self._card_refused)
+        self.activating = ""
+        if not call.ok:
+            yield call.answer
+            return
+        self.card_plan, self.asset_form_key = "", self.asset_form_key + 1
+        yield rx.toast.success(f"Card {call.value.label} is active on {call.value.plan}.")
+        yield PortalState.load
+
+    @rx.event
+    async def claim_charger(self, form: dict[str, str]):
+        """Claim a home charger by its OCPP id and the claim code on its label, on the chosen plan."""
+        account, plan, needs = self.asset_account, self.charger_plan, self.needs_plan
+        if needs and not plan:
+            self.charger_error = "Choose a billing plan for the charger."
+            return
+        self.charger_error, self.activating = "", "charger"
+        yield
+        call = await self._call(lambda session, user, scope: asset_svc.activate_asset(
+            session=session, scope=scope, account_id=_number(account, "Account"), kind="charger",
+            ocpp_id=form.get("ocpp_id", ""), claim_code=form.get("claim_code", ""),
+            plan_id=_number(plan, "Plan") if needs else None), form=self._charger_refused)
+        self.activating = ""
+        if not call.ok:
+            yield call.answer
+            return
+        self.charger_plan, self.asset_form_key = "", self.asset_form_key + 1
+        yield rx.toast.success(f"Charger {call.value.label} is yours, on {call.value.plan}.")
+        yield PortalState.load
+
+    @rx.event
+    async def change_plan(self, asset_id: str, plan_id: str):
+        call = await self._call(lambda session, user, scope: asset_svc.change_plan(
+            session=session, scope=scope, asset_id=_number(asset_id, "Card or charger"),
+            plan_id=_number(plan_id, "Plan")))
+        if not call.ok:
+            yield call.answer
+            return
+        yield rx.toast.success(f"{call.value.label} is on {call.value.plan} from its next renewal.")
+        yield PortalState.load
 
     @rx.event
     async def save_profile(self, form: dict[str, str]):

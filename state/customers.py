@@ -191,6 +191,12 @@ class AccountDetailState(AppState):
     kind: str = "consumer"
     form_error: str = ""
     saving: bool = False
+    # The Enterprise plan: price per activated asset and the public-charging switch (enforced at Authorize).
+    enterprise: bool = False
+    enterprise_price: str = ""
+    public_charging: bool = True
+    enterprise_open: bool = False
+    enterprise_error: str = ""
 
     def _account_id(self) -> str:
         return self.router.page.params.get("account_id", "")
@@ -217,10 +223,13 @@ class AccountDetailState(AppState):
         self.company = [{"label": k, "value": v} for k, v in (
             ("Legal name", d.legal_name), ("Registration number", d.registration_number),
             ("VAT number", d.vat_number), ("Billing address", d.billing_address)) if v]
+        self.enterprise = d.enterprise_price is not None
         if d.enterprise_price is not None:
             self.company.append({"label": "Enterprise plan", "value": (
                 f"{format_money(d.enterprise_price, d.account.currency)} per activated asset · public charging "
                 f"{'on' if d.public_charging else 'off'}")})
+            self.enterprise_price = f"{d.enterprise_price.normalize():f}"
+            self.public_charging = bool(d.public_charging)
         self.users = [customer_dict(u) for u in d.users]
         self.subs = [account_dict(s) for s in d.sub_accounts]
         self.asset_rows = [{"kind": a.kind.capitalize(), "label": a.label, "plan": a.plan,
@@ -237,6 +246,35 @@ class AccountDetailState(AppState):
             yield call.answer
             return
         yield rx.toast.success(f"Statement of {call.value.account} marked paid.")
+        yield AccountDetailState.load
+
+    @rx.event
+    def open_enterprise(self, value: bool = True):
+        self.enterprise_open, self.enterprise_error = bool(value), ""
+
+    @rx.event
+    def set_public_charging(self, value: bool):
+        self.public_charging = bool(value)
+
+    def _enterprise_refused(self, message: str, field: str) -> None:
+        self.enterprise_error = message
+
+    @rx.event
+    async def save_enterprise(self, form: dict[str, str]):
+        account_id, public = self._account_id(), self.public_charging
+        self.enterprise_error, self.saving = "", True
+        yield
+        call = await self._call(lambda session, user, scope: svc.set_enterprise_plan(
+            session=session, scope=scope, account_id=_id(account_id),
+            terms=svc.EnterpriseTerms(form.get("price_per_asset", ""), public)),
+            cap=Cap.MANAGE_CUSTOMERS, form=self._enterprise_refused)
+        self.saving = False
+        if not call.ok:
+            yield call.answer
+            return
+        self.enterprise_open = False
+        yield rx.toast.success("Enterprise plan saved. Public charging is " + ("on." if public else (
+            "off: the account's cards charge only on its own chargers, which take only its cards.")))
         yield AccountDetailState.load
 
     @rx.event

@@ -29,6 +29,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Users", "/users", "users", Cap.VIEW_USERS),
     # customers (issue 9)
     NavItem("Accounts", "/accounts", "briefcase", Cap.VIEW_CUSTOMERS),
+    NavItem("Billing plans", "/billing-plans", "tags", Cap.VIEW_CUSTOMERS),
     NavItem("Customers", "/users/customers", "contact", Cap.VIEW_CUSTOMERS),
     NavItem("Settings", "/settings/support-links", "settings", Cap.VIEW_CUSTOMERS),
     NavItem("Notifications", "/notifications", "bell", Cap.VIEW_DASHBOARD),

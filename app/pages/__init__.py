@@ -27,6 +27,7 @@ from app.pages import (  # noqa: F401  # noqa: F401,E402  (payments, issue 10)
     organizations,
     payment_detail,
     payments,
+    plans,
     reset_password,
     transaction_detail,
     transactions,

@@ -172,6 +172,33 @@ def _sub_dialog() -> rx.Component:
         open=D.dialog_open, on_open_change=D.set_dialog_open)
 
 
+def _enterprise_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Enterprise plan"),
+            rx.form(rx.vstack(
+                rx.vstack(rx.text("Price per activated asset in ", D.account["currency"], as_="label",
+                                  html_for="price_per_asset", size="2", weight="medium"),
+                          rx.input(id="price_per_asset", name="price_per_asset", width="100%", input_mode="decimal",
+                                   default_value=D.enterprise_price, key=D.enterprise_price),
+                          spacing="1", width="100%"),
+                rx.hstack(rx.switch(checked=D.public_charging, on_change=D.set_public_charging,
+                                    class_name="enterprise-public"),
+                          rx.text("Public charging for its stations and cards", size="2", weight="medium"),
+                          spacing="2", align="center"),
+                rx.text("Off: the account's cards charge only on its own chargers (and its sub-accounts'), and those "
+                        "chargers take only its cards. Chargers are told at their next Authorize or start.",
+                        size="1", color_scheme="gray"),
+                form_error(D.enterprise_error),
+                rx.hstack(
+                    rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
+                    rx.button("Save", type="submit", loading=D.saving, id="save-enterprise"),
+                    justify="end", width="100%", spacing="3", margin_top="8px"),
+                spacing="3", width="100%"), on_submit=D.save_enterprise, reset_on_submit=False),
+            max_width="460px"),
+        open=D.enterprise_open, on_open_change=D.open_enterprise)
+
+
 def _section(title: str, body: rx.Component, *actions: rx.Component) -> rx.Component:
     return rx.card(rx.vstack(rx.hstack(rx.heading(title, size="4"), rx.spacer(), *actions, width="100%",
                                        align="center"), body, spacing="3", width="100%"), size="2", width="100%")
@@ -198,7 +225,9 @@ def _detail() -> rx.Component:
                   status_badge(D.account["status"]), spacing="2"),
         rx.cond(D.company.length() > 0, _section("Company details", rx.vstack(rx.foreach(
             D.company, lambda c: rx.hstack(rx.text(c["label"], size="2", color_scheme="gray", width="180px"),
-                                           rx.text(c["value"], size="2"))), spacing="1"))),
+                                           rx.text(c["value"], size="2"))), spacing="1", id="account-company"),
+            rx.cond(D.can_manage & D.enterprise, rx.button("Edit Enterprise plan", size="1", variant="soft",
+                                                           on_click=D.open_enterprise(True), id="edit-enterprise")))),
         _section("Sub-accounts", simple_table(D.subs, [("Account", "name"), ("Used by", "use"), ("Type", "kind"),
                                                        ("User", "owner"), ("Reimbursement", "rate"),
                                                        ("Status", "status")], "sub-accounts-table",
@@ -227,6 +256,7 @@ def _detail() -> rx.Component:
                                                  is_external=True), width="100%", spacing="4")),
                                                width="100%", id="account-invoices"))),
         _sub_dialog(),
+        _enterprise_dialog(),
         spacing="4", width="100%")
 
 

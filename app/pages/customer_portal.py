@@ -159,6 +159,76 @@ def _profile() -> rx.Component:
         spacing="5", width="100%")
 
 
+def _plan_select(plans, value, on_change, id: str) -> rx.Component:
+    return rx.cond(P.needs_plan, rx.vstack(
+        rx.text("Billing plan", as_="label", html_for=id, size="2", weight="medium"),
+        rx.cond(plans.length() == 0,
+                rx.text("No plan is on offer for this yet; contact the operator.", size="2", color_scheme="amber"),
+                rx.select.root(rx.select.trigger(placeholder="Choose a plan", width="100%", id=id), rx.select.content(
+                    rx.foreach(plans, lambda p: rx.select.item(p["label"], value=p["id"]))),
+                    value=value, on_change=on_change)),
+        spacing="1", width="100%"),
+        rx.text("On your account's Enterprise plan: no plan to choose.", size="2", color_scheme="gray"))
+
+
+def _asset_form(title: str, hint: str, fields: rx.Component, plan: rx.Component, error, button: str, kind: str,
+                on_submit, id: str) -> rx.Component:
+    return rx.card(rx.form(rx.vstack(
+        rx.heading(title, size="3"),
+        rx.text(hint, size="2", color_scheme="gray"),
+        fields, plan,
+        rx.cond(error != "", error_callout(error, id=f"{id}-error")),
+        rx.button(button, type="submit", loading=P.activating == kind, id=f"{id}-submit"),
+        spacing="3", width="100%"), on_submit=on_submit, reset_on_submit=False, key=P.asset_form_key),
+        size="2", width="100%", id=id)
+
+
+def _asset_row(a) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(a["kind"]), rx.table.cell(rx.text(a["label"], weight="medium")), rx.table.cell(a["account"]),
+        rx.table.cell(rx.hstack(
+            rx.text(a["plan"]),
+            rx.cond(a["enterprise"] != "yes", rx.select.root(
+                rx.select.trigger(placeholder="Change plan", variant="soft", class_name="change-plan"),
+                rx.select.content(rx.foreach(rx.cond(a["card"] == "yes", P.card_plans, P.charger_plans),
+                                             lambda p: rx.select.item(p["label"], value=p["id"]))),
+                value="", size="1", on_change=lambda plan: P.change_plan(a["id"], plan))),
+            spacing="3", align="center")),
+        rx.table.cell(a["since"]), align="center", class_name="asset-row")
+
+
+def _assets() -> rx.Component:
+    return rx.vstack(
+        rx.cond(P.asset_rows.length() == 0, rx.text("No cards or chargers activated yet.", color_scheme="gray"),
+                rx.table.root(
+                    rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
+                        "Kind", "Card or charger", "Account", "Billing plan", "Since")])),
+                    rx.table.body(rx.foreach(P.asset_rows, _asset_row)),
+                    variant="ghost", size="2", width="100%", id="my-assets")),
+        rx.cond(P.own_accounts.length() > 1, rx.hstack(
+            rx.text("Activate on", as_="label", html_for="asset-account", size="2", weight="medium"),
+            rx.select.root(rx.select.trigger(id="asset-account"), rx.select.content(
+                rx.foreach(P.own_accounts, lambda a: rx.select.item(a["label"], value=a["value"]))),
+                value=P.asset_account, on_change=P.set_asset_account),
+            spacing="3", align="center")),
+        rx.grid(
+            _asset_form("Activate a charge card", "Enter the card number (idTag) printed on the card.",
+                        field("Card number", id="id_tag", name="id_tag", placeholder="e.g. 04A2B3C4D5", max_length=20),
+                        _plan_select(P.card_plans, P.card_plan, P.set_card_plan, "card-plan"), P.card_error,
+                        "Activate card", "card", P.activate_card, "activate-card"),
+            _asset_form("Claim a home charger", "Enter the charger's id and the claim code on its label, or ask "
+                        "the operator for the code.",
+                        rx.vstack(field("Charger id", id="ocpp_id", name="ocpp_id", placeholder="e.g. DE-HOME-001",
+                                        max_length=48),
+                                  field("Claim code", id="claim_code", name="claim_code",
+                                        placeholder="Letters and digits on the label", max_length=32),
+                                  spacing="3", width="100%"),
+                        _plan_select(P.charger_plans, P.charger_plan, P.set_charger_plan, "charger-plan"),
+                        P.charger_error, "Claim charger", "charger", P.claim_charger, "claim-charger"),
+            columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%"),
+        spacing="4", width="100%")
+
+
 def _tab(value: str, body: rx.Component) -> rx.Component:
     return rx.tabs.content(rx.box(body, padding_top="16px"), value=value)
 
@@ -183,10 +253,7 @@ def portal() -> rx.Component:
                                           ("Card", "id_tag"), ("Energy", "energy"), ("Cost", "cost"),
                                           ("Status", "status")], "my-sessions", "No charging sessions yet."),
                 spacing="3", width="100%")),
-            _tab("assets", simple_table(P.asset_rows, [("Kind", "kind"), ("Card or charger", "label"),
-                                                       ("Account", "account"), ("Billing plan", "plan"),
-                                                       ("Since", "since")], "my-assets",
-                                        "No cards or chargers activated yet.")),
+            _tab("assets", _assets()),
             _tab("invoices", rx.cond(P.invoices.length() == 0, rx.text("No invoices yet.", color_scheme="gray"),
                                      rx.vstack(rx.foreach(P.invoices, lambda i: rx.hstack(
                                          rx.text(i["number"], weight="medium"), rx.text(i["period"], size="2"),

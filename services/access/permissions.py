@@ -53,6 +53,8 @@ class Cap(StrEnum):
     # Customers (services/customers): see accounts and customer users; invite, set support links and plans.
     VIEW_CUSTOMERS = "view_customers"
     MANAGE_CUSTOMERS = "manage_customers"
+    # The plan catalogue (Accounts → Billing plans): prices, so Accounts too, with the roles that manage customers.
+    MANAGE_BILLING_PLANS = "manage_billing_plans"
     # Notifications: the per-recipient, per-channel delivery log (Admin and Technical, through _ALL).
     VIEW_DELIVERY_LOG = "view_delivery_log"
     # Write messages to app users (the composer): Admin, Technical, Customer Support.
@@ -87,7 +89,7 @@ PERMISSIONS: dict[Role, frozenset[Cap]] = {
         Cap.VIEW_DASHBOARD, Cap.VIEW_CHARGERS, Cap.VIEW_ORGANIZATIONS, Cap.MANAGE_ORGANIZATIONS,
         Cap.VIEW_TRANSACTIONS, Cap.VIEW_FINANCE, Cap.VIEW_INVOICES, Cap.MANAGE_INVOICES, Cap.MANAGE_PAYMENTS,
         Cap.MANAGE_TARIFFS, Cap.VIEW_CUSTOMERS,
-    }) | {Cap.VIEW_PAYMENTS, Cap.MANAGE_GATEWAYS, Cap.APPROVE_PAYMENTS},
+    }) | {Cap.VIEW_PAYMENTS, Cap.MANAGE_GATEWAYS, Cap.APPROVE_PAYMENTS, Cap.MANAGE_BILLING_PLANS},
     Role.NETWORK_MANAGER: frozenset({
         Cap.VIEW_DASHBOARD, Cap.VIEW_CHARGERS, Cap.MANAGE_CHARGERS, Cap.COMMAND_CHARGERS, Cap.VIEW_NETWORK,
         Cap.VIEW_ORGANIZATIONS, Cap.VIEW_TRANSACTIONS, Cap.MANAGE_ID_TAGS, Cap.ASSIGN_LOCATION_OWNERS,
@@ -95,7 +97,7 @@ PERMISSIONS: dict[Role, frozenset[Cap]] = {
     Role.CUSTOMER_SUPPORT: frozenset({
         Cap.VIEW_DASHBOARD, Cap.VIEW_CHARGERS, Cap.VIEW_ORGANIZATIONS, Cap.VIEW_TRANSACTIONS,
         Cap.VIEW_USERS, Cap.MANAGE_USERS, Cap.MANAGE_ID_TAGS, Cap.VIEW_CUSTOMERS, Cap.MANAGE_CUSTOMERS,
-    }) | {Cap.SEND_CUSTOMER_MESSAGES},
+    }) | {Cap.SEND_CUSTOMER_MESSAGES, Cap.MANAGE_BILLING_PLANS},
     # Read-only portals, except that a CPO manages its location owners (issue 14).
     Role.CPO: _READ_PORTAL | {Cap.VIEW_CUSTOMERS, Cap.ASSIGN_LOCATION_OWNERS, Cap.MANAGE_LOCATION_OWNERS,
                               Cap.VIEW_PAYMENTS},

@@ -7,6 +7,9 @@
   refused as unknown. Until the account is active (email verified, invitation accepted) its cards are Blocked.
 - A charger is claimed with its claim code (shown on the charger's detail page, or set by the operator).
 - An asset takes a plan eligible for it, or none when the account has an Enterprise plan.
+- An Enterprise plan with public charging off keeps the account's cards and stations to themselves: its cards
+  charge only on the chargers of the account (and its sub-accounts), and those chargers take only its cards
+  (`public_charging_refused`, asked by the OCPP idTag check for Authorize, StartTransaction and local lists).
 """
 from __future__ import annotations
 
@@ -21,8 +24,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from core.clock import utcnow
-from core.errors import Conflict, ValidationError
-from core.validation import check_text, decimal_in_range, required_text
+from core.errors import Conflict, NotFound, ValidationError
+from core.validation import check_text, decimal_in_range, fits_int32, required_text
 from models import (
     BillingPlan,
     Charger,
@@ -62,18 +65,26 @@ class PlanRow:
     for_ac: bool
     for_dc: bool
     currency: str
+    active: bool = True
+    organization: str = ""
+    assets: int = 0  # the assets active on it now
 
 
-def _plan_row(p: BillingPlan, currency: str) -> PlanRow:
-    return PlanRow(p.id, p.organization_id, p.name, p.price, p.interval, p.session_fee, p.fee_kind, p.for_card,
-                   p.for_ac, p.for_dc, currency)
+@dataclass(frozen=True)
+class PlanTerms:
+    """What a plan says, checked: one checker for creating and editing."""
+    name: str
+    price: Decimal
+    interval: str
+    session_fee: Decimal | None
+    fee_kind: str | None
+    for_card: bool
+    for_ac: bool
+    for_dc: bool
 
 
-def create_plan(*, session: Session, scope: Scope, organization_id: int, name: str, price: Any,
-                interval: str = PlanInterval.MONTH, session_fee: Any = None, fee_kind: str | None = None,
-                for_card: bool = True, for_ac: bool = True, for_dc: bool = True) -> PlanRow:
-    scope.require(Cap.MANAGE_CUSTOMERS)
-    org = get_in_scope(session, Organization, organization_id, scope)
+def _terms(name: Any, price: Any, interval: Any, session_fee: Any, fee_kind: Any, for_card: Any, for_ac: Any,
+           for_dc: Any) -> PlanTerms:
     plan_name = required_text(name, "name", max_len=100)
     amount = decimal_in_range(price, "price", low=Decimal(0), high=MAX_PRICE, places=4)
     if interval not in tuple(PlanInterval):
@@ -88,28 +99,106 @@ def create_plan(*, session: Session, scope: Scope, organization_id: int, name: s
         fee_kind = None
     if not (for_card or for_ac or for_dc):
         raise ValidationError("A plan is for cards, AC chargers or DC chargers: choose at least one.", "for_card")
-    if session.execute(select(BillingPlan.id).where(BillingPlan.organization_id == org.id,
-                                                    BillingPlan.name == plan_name)).first():
-        raise Conflict(f"There is already a plan named {plan_name}.", "name")
-    plan = BillingPlan(organization_id=org.id, name=plan_name, price=amount, interval=interval, session_fee=fee,
-                       fee_kind=fee_kind, for_card=bool(for_card), for_ac=bool(for_ac), for_dc=bool(for_dc))
+    return PlanTerms(plan_name, amount, interval, fee, fee_kind, bool(for_card), bool(for_ac), bool(for_dc))
+
+
+def _name_free(session: Session, organization_id: int, name: str, plan_id: int | None = None) -> None:
+    where = [BillingPlan.organization_id == organization_id, func.lower(BillingPlan.name) == name.lower()]
+    if plan_id is not None:
+        where.append(BillingPlan.id != plan_id)
+    if session.execute(select(BillingPlan.id).where(*where)).first():
+        raise Conflict(f"There is already a plan named {name}.", "name")
+
+
+def _changes(terms: PlanTerms) -> dict[str, Any]:
+    return {"name": terms.name, "price": terms.price, "interval": terms.interval, "session_fee": terms.session_fee,
+            "fee_kind": terms.fee_kind, "for_card": terms.for_card, "for_ac": terms.for_ac, "for_dc": terms.for_dc}
+
+
+def create_plan(*, session: Session, scope: Scope, organization_id: int, name: str, price: Any,
+                interval: str = PlanInterval.MONTH, session_fee: Any = None, fee_kind: str | None = None,
+                for_card: bool = True, for_ac: bool = True, for_dc: bool = True) -> PlanRow:
+    """Add a plan to the organization's catalogue. Commits."""
+    scope.require(Cap.MANAGE_BILLING_PLANS)
+    org = get_in_scope(session, Organization, organization_id, scope)
+    terms = _terms(name, price, interval, session_fee, fee_kind, for_card, for_ac, for_dc)
+    _name_free(session, org.id, terms.name)
+    plan = BillingPlan(organization_id=org.id, **_changes(terms))
     session.add(plan)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:  # the same name added at the same moment
+        session.rollback()
+        raise Conflict(f"There is already a plan named {terms.name}.", "name") from exc
     audit.record(session=session, user_id=actor(scope), organization_id=org.id, entity="billing_plan",
-                 entity_id=plan.id, action="create", changes={"name": plan_name, "price": amount, "interval": interval})
+                 entity_id=plan.id, action="create", changes={"name": terms.name, "price": terms.price,
+                                                               "interval": terms.interval})
     session.commit()
-    return _plan_row(plan, org.currency)
+    return get_plan(session=session, scope=scope, plan_id=plan.id)
 
 
-def list_plans(*, session: Session, scope: Scope, organization_id: int | None = None) -> list[PlanRow]:
-    """The plans a scope may pick from (a customer: its organization's)."""
+def update_plan(*, session: Session, scope: Scope, plan_id: int, name: str, price: Any,
+                interval: str = PlanInterval.MONTH, session_fee: Any = None, fee_kind: str | None = None,
+                for_card: bool = True, for_ac: bool = True, for_dc: bool = True) -> PlanRow:
+    """Edit a plan. The assets on it are billed at the new terms from their next renewal; an asset it is no
+    longer eligible for keeps it until it is deactivated (eligibility is checked when an asset picks a plan).
+    Commits."""
+    scope.require(Cap.MANAGE_BILLING_PLANS)
+    plan = get_in_scope(session, BillingPlan, plan_id, scope)
+    terms = _terms(name, price, interval, session_fee, fee_kind, for_card, for_ac, for_dc)
+    _name_free(session, plan.organization_id, terms.name, plan.id)
+    before = {k: getattr(plan, k) for k in _changes(terms)}
+    changed = {k: v for k, v in _changes(terms).items() if before[k] != v}
+    for key, value in changed.items():
+        setattr(plan, key, value)
+    session.add(plan)
+    if changed:
+        audit.record(session=session, user_id=actor(scope), organization_id=plan.organization_id,
+                     entity="billing_plan", entity_id=plan.id, action="update", changes=changed)
+    session.commit()
+    return get_plan(session=session, scope=scope, plan_id=plan.id)
+
+
+def set_plan_active(*, session: Session, scope: Scope, plan_id: int, active: bool) -> PlanRow:
+    """Deactivate a plan (no longer offered; the assets on it keep it), or offer it again. Commits."""
+    scope.require(Cap.MANAGE_BILLING_PLANS)
+    plan = get_in_scope(session, BillingPlan, plan_id, scope)
+    if plan.active != bool(active):
+        plan.active = bool(active)
+        session.add(plan)
+        audit.record(session=session, user_id=actor(scope), organization_id=plan.organization_id,
+                     entity="billing_plan", entity_id=plan.id, action="activate" if active else "deactivate",
+                     changes={"name": plan.name})
+    session.commit()
+    return get_plan(session=session, scope=scope, plan_id=plan.id)
+
+
+def list_plans(*, session: Session, scope: Scope, organization_id: int | None = None,
+               offered_only: bool = False, plan_id: int | None = None) -> list[PlanRow]:
+    """The plans of the organizations in scope. A customer sees only those offered (active) on its platform."""
     where = [scope.org_filter(BillingPlan.organization_id)]
     if organization_id is not None:
         where.append(BillingPlan.organization_id == organization_id)
-    rows = session.execute(select(BillingPlan, Organization.currency)
+    if offered_only or scope.is_customer:
+        where.append(BillingPlan.active)
+    if plan_id is not None:
+        where.append(BillingPlan.id == plan_id)
+    in_use = (select(func.count()).select_from(ChargingAsset)
+              .where(ChargingAsset.plan_id == BillingPlan.id, ChargingAsset.deactivated_at.is_(None))
+              .correlate(BillingPlan).scalar_subquery())
+    rows = session.execute(select(BillingPlan, Organization.currency, Organization.name, in_use)
                            .join(Organization, Organization.id == BillingPlan.organization_id)
-                           .where(*where).order_by(BillingPlan.organization_id, BillingPlan.price, BillingPlan.name))
-    return [_plan_row(p, cur) for p, cur in rows]
+                           .where(*where).order_by(Organization.name, BillingPlan.active.desc(), BillingPlan.price,
+                                                   BillingPlan.name))
+    return [PlanRow(p.id, p.organization_id, p.name, p.price, p.interval, p.session_fee, p.fee_kind, p.for_card,
+                    p.for_ac, p.for_dc, currency, p.active, org_name, n) for p, currency, org_name, n in rows]
+
+
+def get_plan(*, session: Session, scope: Scope, plan_id: int) -> PlanRow:
+    rows = list_plans(session=session, scope=scope, plan_id=plan_id)
+    if not rows:
+        raise NotFound("Billing plan not found.")
+    return rows[0]
 
 
 # --- claim codes --------------------------------------------------------------------------------------
@@ -177,6 +266,8 @@ def _plan_for(session: Session, account: CustomerAccount, plan_id: int | None, e
     plan = session.get(BillingPlan, plan_id)
     if plan is None or plan.organization_id != account.organization_id:
         raise ValidationError("Choose one of the platform's billing plans.", "plan_id")
+    if not plan.active:
+        raise ValidationError(f"The plan {plan.name} is no longer offered: choose another.", "plan_id")
     if not getattr(plan, f"for_{eligible}"):
         what = {"card": "cards", "ac": "AC chargers", "dc": "DC chargers"}[eligible]
         raise ValidationError(f"The plan {plan.name} is not available for {what}.", "plan_id")
@@ -239,6 +330,38 @@ def activate_asset(*, session: Session, scope: Scope, account_id: int, kind: str
     return list_assets(session=session, scope=scope, account_id=account.id, asset_id=asset.id)[0]
 
 
+def change_plan(*, session: Session, scope: Scope, asset_id: int, plan_id: int) -> AssetRow:
+    """Move an active asset to another plan on offer, eligible for it; billed from its next renewal. Commits."""
+    require_manage(scope)
+    asset = session.get(ChargingAsset, asset_id) if fits_int32(asset_id) else None
+    if asset is None or asset.deactivated_at is not None:
+        raise NotFound("Card or charger not found.")
+    account = get_in_scope(session, CustomerAccount, asset.account_id, scope)
+    eligible = "card" if asset.kind == AssetKind.CARD else ("dc" if _is_dc(session, asset.charger_id) else "ac")
+    if session.get(EnterprisePlan, account.parent_id or account.id) is not None:
+        raise ValidationError("This account's cards and chargers are on its Enterprise plan.", "plan_id")
+    new_plan = _plan_for(session, account, plan_id, eligible)
+    if new_plan != asset.plan_id:
+        old = asset.plan_id
+        asset.plan_id = new_plan
+        session.add(asset)
+        audit.record(session=session, user_id=actor(scope), organization_id=account.organization_id,
+                     entity="charging_asset", entity_id=asset.id, action="change_plan",
+                     changes={"plan_id": new_plan, "from_plan_id": old})
+    session.commit()
+    return list_assets(session=session, scope=scope, asset_id=asset.id)[0]
+
+
+def enterprise_account_ids(*, session: Session, scope: Scope) -> set[int]:
+    """The accounts in scope whose assets go on an Enterprise plan (theirs, or their parent's): no plan to pick."""
+    rows = session.execute(select(CustomerAccount.id, CustomerAccount.parent_id).where(scope.account_filter()))
+    accounts = dict(rows.all())
+    roots = {a: (parent or a) for a, parent in accounts.items()}
+    with_plan = set(session.execute(select(EnterprisePlan.account_id).where(
+        EnterprisePlan.account_id.in_(set(roots.values())))).scalars()) if roots else set()
+    return {a for a, root in roots.items() if root in with_plan}
+
+
 def list_assets(*, session: Session, scope: Scope, account_id: int | None = None,
                 asset_id: int | None = None) -> list[AssetRow]:
     """Cards and chargers with their plans, of the accounts in scope (a customer: its own and sub-accounts')."""
@@ -270,3 +393,26 @@ def account_for_session(session: Session, *, charger_id: int, id_tag_id: int | N
     by_kind = dict(rows)
     return by_kind.get(AssetKind.CARD) or by_kind.get(AssetKind.CHARGER)
 
+
+
+def _holder_root(session: Session, *where) -> int | None:
+    """The top-level account (itself, or its parent) an active asset matching `where` belongs to."""
+    row = session.execute(select(CustomerAccount.id, CustomerAccount.parent_id)
+                          .join(ChargingAsset, ChargingAsset.account_id == CustomerAccount.id)
+                          .where(*where, ChargingAsset.deactivated_at.is_(None))).first()
+    return (row.parent_id or row.id) if row else None
+
+
+def public_charging_refused(session: Session, *, id_tag_id: int, charger_id: int) -> bool:
+    """True when an Enterprise plan with public charging off forbids this card on this charger: the card's
+    account charges only on its own chargers, or the charger's account lets only its own cards charge. An
+    account's family (the account and its sub-accounts) counts as its own."""
+    card_root = _holder_root(session, ChargingAsset.id_tag_id == id_tag_id)
+    station_root = _holder_root(session, ChargingAsset.charger_id == charger_id)
+    if card_root is not None and card_root == station_root:
+        return False
+    for root in {card_root, station_root} - {None}:
+        plan = session.get(EnterprisePlan, root)
+        if plan is not None and not plan.public_charging:
+            return True
+    return False

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from models import Charger, IdTag, Organization
+from services.customers.assets import public_charging_refused
 
 
 def org_chain(session: Session, org_id: int) -> set[int]:
@@ -30,6 +31,9 @@ def check_id_tag(*, session: Session, charger_id: int, id_tag: str, now: datetim
     The organization comes first: a tag of an organization that does not own the charger (or an ancestor of
     it) is plain Invalid, as if it did not exist, so a charger learns nothing about another tenant's tags (not
     their expiry, parent, or Blocked/Expired status). Then status, expiry and blocking come from the tag.
+    Last, a card otherwise Accepted is plain Invalid where its customer's Enterprise plan has public charging
+    off (a charger not of its account), or on such an account's charger that is not its card; the tag row is
+    still returned, so the session the charger records anyway is linked to its account.
     """
     tag = find_id_tag(session, id_tag)
     charger = session.get(Charger, charger_id)
@@ -46,6 +50,8 @@ def check_id_tag(*, session: Session, charger_id: int, id_tag: str, now: datetim
         status = "Blocked"  # the whole group (parentIdTag) is blocked
     elif tag.expires_at is not None and tag.expires_at <= now:
         status = "Expired"
+    elif public_charging_refused(session, id_tag_id=tag.id, charger_id=charger.id):
+        return {"status": "Invalid"}, tag
     else:
         status = "Accepted"
     return {"status": status, **info}, tag

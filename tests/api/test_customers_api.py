@@ -118,3 +118,36 @@ def test_a_customer_sees_only_its_own_sessions(client, session, world):
     assert client.post("/api/v1/auth/token", json={"email": "mine@x.test", "password": "wrong-password-x"}
                        ).status_code == 401
     assert client.get("/api/v1/me/sessions").status_code == 401
+
+
+def test_staff_edit_and_deactivate_plans_and_a_customer_sees_only_those_on_offer(client, auth_header, session, world):
+    staff = scope_for(session, world["admin"])
+    org = world["alpha"]
+    open_signup(session, staff, org)
+    home = make_plan(session, staff, org, name="Home", for_card=False)
+    make_plan(session, staff, org, name="Card", price="2.99", for_ac=False, for_dc=False)
+    support, cpo = auth_header(world["support"]), auth_header(world["cpo"])
+    body = {"name": "Home plus", "price": "5.90", "interval": "year", "session_fee": "0.25", "fee_kind": "fixed",
+            "for_card": False}
+    r = client.put(f"/api/v1/plans/{home.id}", headers=support, json=body)
+    assert r.status_code == 200 and (r.json()["name"], r.json()["interval"]) == ("Home plus", "year")
+    assert client.put(f"/api/v1/plans/{home.id}", headers=support, json={**body, "price": "-1"}).status_code == 422
+    assert client.put(f"/api/v1/plans/{home.id}", headers=support, json={**body, "name": "card"}).status_code == 409
+    assert client.put(f"/api/v1/plans/{home.id}", headers=cpo, json=body).status_code in (403, 404)
+    assert client.put(f"/api/v1/plans/{home.id}/active", headers=support, json={"active": False}).json()["active"] \
+        is False
+    me = bearer(client, active_customer(session, org, "me@x.test").email)
+    assert [p["name"] for p in client.get("/api/v1/plans", headers=me).json()] == ["Card"]
+    assert [(p["name"], p["active"]) for p in client.get("/api/v1/plans", headers=support).json()] == [
+        ("Card", True), ("Home plus", False)]
+    # The customer activates its card on the plan on offer, then moves it; a retired plan is refused.
+    account_id = client.get("/api/v1/accounts", headers=me).json()[0]["id"]
+    card_plan = client.get("/api/v1/plans", headers=me).json()[0]["id"]
+    r = client.post(f"/api/v1/accounts/{account_id}/assets", headers=me,
+                    json={"kind": "card", "id_tag": "ME-1", "plan_id": home.id})
+    assert r.status_code == 422 and "no longer offered" in r.json()["message"]
+    asset = client.post(f"/api/v1/accounts/{account_id}/assets", headers=me,
+                        json={"kind": "card", "id_tag": "ME-1", "plan_id": card_plan}).json()
+    r = client.put(f"/api/v1/assets/{asset['id']}/plan", headers=me, json={"plan_id": home.id})
+    assert r.status_code == 422
+    assert client.put("/api/v1/assets/999999/plan", headers=me, json={"plan_id": card_plan}).status_code == 404

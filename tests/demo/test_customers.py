@@ -7,13 +7,24 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from demo.customers import home_charger_ids, seed_customers
+from core.clock import utcnow
+from demo.customers import SYSTEM, home_charger_ids, seed_customers
 from demo.seed import DEMO_CHARGER_KEY, DEMO_PASSWORD, ORGS, demo_charger_ids
-from models import CustomerAccount, CustomerInvoice, EnterprisePlan, ReimbursementStatement, Tariff, Transaction
+from models import (
+    Charger,
+    CustomerAccount,
+    CustomerInvoice,
+    EnterprisePlan,
+    ReimbursementStatement,
+    Tariff,
+    Transaction,
+)
 from services.access import organizations as org_svc
+from services.customers.assets import list_plans
 from services.customers.auth import login
 from services.customers.billing import reimbursement_amount
 from services.network import chargers as charger_svc
+from services.ocpp.authorize import authorize
 
 
 def _berlin(session) -> None:
@@ -46,7 +57,17 @@ def test_demo_customers_charge_through_ocpp_and_have_last_months_statements(sess
     for s in statements:
         assert s.amount == reimbursement_amount(s.rate, s.energy_wh, "EUR") > 0
     assert session.execute(select(func.count()).select_from(CustomerInvoice)).scalar_one() >= 1
-    assert home_charger_ids(session=session) == ["DE-HOME-001", "DE-HOME-002"]
+    assert home_charger_ids(session=session) == ["DE-HOME-001", "DE-HOME-002", "DE-TEGEL-DEPOT"]
+    # The catalogue staff see on Billing plans: four on offer, one deactivated.
+    plans = list_plans(session=session, scope=SYSTEM)
+    assert len(plans) == 5 and [p.name for p in plans if not p.active] == ["Charge card 2025"]
+    # The fleet's Enterprise plan has public charging off: its cards only at its depot, the depot only for them.
+    depot, public = (session.execute(select(Charger.id).where(Charger.ocpp_id == o)).scalar_one()
+                     for o in ("DE-TEGEL-DEPOT", "DE-BER-002"))
+    answers = [authorize(session=session, charger_id=c, id_tag=t, now=utcnow())["status"]
+               for c, t in ((depot, "TEGEL-0001"), (public, "TEGEL-0001"), (depot, "MIA-CARD-01"),
+                            (public, "MIA-CARD-01"))]
+    assert answers == ["Accepted", "Invalid", "Invalid", "Accepted"]
     assert demo_charger_ids(session=session) == ["DE-BER-002"]
     assert login(session=session, email="jonas@spree.local", password=DEMO_PASSWORD).kind == "customer"
     assert seed_customers(session=session, password=DEMO_PASSWORD, charger_key=DEMO_CHARGER_KEY) == 0

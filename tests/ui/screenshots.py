@@ -31,6 +31,7 @@ PAGES = [
     ("organizations", "/organizations", ".org-row"),
     ("users", "/users", ".user-row"),
     ("accounts", "/accounts", ".account-row"),  # customers (issue 9)
+    ("billing-plans", "/billing-plans", ".plan-row"),
     ("notifications", "/notifications", ".notification-row"),
     ("composer", "/notifications/compose", "#preview-button"),
     ("clients", "/clients", ".client-row"),
@@ -119,6 +120,12 @@ def _customer_pages(browser, page, url: str, out: Path) -> list[Path]:
     customer.get_by_role("button", name="Log in").click()
     customer.wait_for_url("**/my**")
     saved.append(_shot(customer, "customer-portal", "/my", "#my-sessions", out))
+    # Cards and chargers: the assets with their plans, activate a card, claim a home charger.
+    customer.get_by_role("tab", name="Cards and chargers").click()
+    expect(customer.locator("#activate-card")).to_be_visible(timeout=30_000)
+    target = out / "customer-assets.png"
+    customer.screenshot(path=str(target), full_page=True)
+    saved.append(target)
     return saved
 
 

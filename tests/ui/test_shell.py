@@ -21,18 +21,18 @@ def test_admin_and_cpo_each_see_only_the_pages_their_role_may_use(world, page):
     cpo = make_user(world, role="cpo", orgs=[org])
 
     log_in(page, admin.email)
-    expect(page.locator("#sidebar-nav a")).to_have_count(19)
+    expect(page.locator("#sidebar-nav a")).to_have_count(20)
     assert sidebar_items(page) == ["Dashboard", "Chargers", "Unknown chargers", "Network map", "Transactions",
-                                   "Finances", "Invoices", "Organizations", "Users", "Accounts", "Customers",
-                                   "Settings", "Notifications", "Compose message", "Location owners", "Commission",
-                                   "Payments", "Grid monitor", "Clients"]
+                                   "Finances", "Invoices", "Organizations", "Users", "Accounts", "Billing plans",
+                                   "Customers", "Settings", "Notifications", "Compose message", "Location owners",
+                                   "Commission", "Payments", "Grid monitor", "Clients"]
 
     page.context.clear_cookies()
     log_in(page, cpo.email)
-    expect(page.locator("#sidebar-nav a")).to_have_count(15)
+    expect(page.locator("#sidebar-nav a")).to_have_count(16)
     assert sidebar_items(page) == ["Dashboard", "Chargers", "Network map", "Transactions", "Finances", "Invoices",
-                                   "Organizations", "Accounts", "Customers", "Settings", "Notifications",
-                                   "Location owners", "Commission", "Payments", "Grid monitor"]
+                                   "Organizations", "Accounts", "Billing plans", "Customers", "Settings",
+                                   "Notifications", "Location owners", "Commission", "Payments", "Grid monitor"]
     # Typing the address of a hidden page is refused by the server-side guard.
     page.goto("/users")
     expect(page.get_by_text("You don't have access to this page")).to_be_visible()

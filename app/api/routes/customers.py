@@ -106,8 +106,7 @@ class AssetIn(InputModel):
     plan_id: int | None = None
 
 
-class PlanIn(InputModel):
-    organization_id: int
+class PlanTermsIn(InputModel):
     name: str
     price: Decimal
     interval: str = "month"
@@ -116,6 +115,18 @@ class PlanIn(InputModel):
     for_card: bool = True
     for_ac: bool = True
     for_dc: bool = True
+
+
+class PlanIn(PlanTermsIn):
+    organization_id: int
+
+
+class PlanActiveIn(InputModel):
+    active: bool
+
+
+class AssetPlanIn(InputModel):
+    plan_id: int
 
 
 class ClaimCodeIn(InputModel):
@@ -268,6 +279,12 @@ def activate_asset(account_id: int, body: AssetIn, session: SessionDep, scope: P
     return assets.activate_asset(session=session, scope=scope, account_id=account_id, **body.model_dump())
 
 
+@router.put("/assets/{asset_id}/plan", response_model=AssetOut)
+def change_asset_plan(asset_id: int, body: AssetPlanIn, session: SessionDep, scope: PrincipalDep):
+    """Move an active card or charger to another plan on offer, eligible for it; billed from its next renewal."""
+    return assets.change_plan(session=session, scope=scope, asset_id=asset_id, plan_id=body.plan_id)
+
+
 @router.get("/customers", response_model=list[CustomerUserOut])
 def list_customers(session: SessionDep, scope: PrincipalDep, search: str | None = Query(None, max_length=100),
                    limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=10**6)):
@@ -289,13 +306,28 @@ def resend_invitation(customer_user_id: int, session: SessionDep, scope: Princip
 
 
 @router.get("/plans", response_model=list[PlanOut])
-def list_plans(session: SessionDep, scope: PrincipalDep, organization_id: int | None = None):
-    return rows_to(PlanOut, assets.list_plans(session=session, scope=scope, organization_id=organization_id))
+def list_plans(session: SessionDep, scope: PrincipalDep, organization_id: int | None = None,
+               offered_only: bool = False):
+    """The plan catalogue; a customer gets its platform's plans on offer (`active`)."""
+    return rows_to(PlanOut, assets.list_plans(session=session, scope=scope, organization_id=organization_id,
+                                              offered_only=offered_only))
 
 
 @router.post("/plans", response_model=PlanOut, status_code=201)
 def create_plan(body: PlanIn, session: SessionDep, scope: PrincipalDep):
     return assets.create_plan(session=session, scope=scope, **body.model_dump())
+
+
+@router.put("/plans/{plan_id}", response_model=PlanOut)
+def update_plan(plan_id: int, body: PlanTermsIn, session: SessionDep, scope: PrincipalDep):
+    """Edit a plan; the assets on it are billed at the new terms from their next renewal."""
+    return assets.update_plan(session=session, scope=scope, plan_id=plan_id, **body.model_dump())
+
+
+@router.put("/plans/{plan_id}/active", response_model=PlanOut)
+def set_plan_active(plan_id: int, body: PlanActiveIn, session: SessionDep, scope: PrincipalDep):
+    """Deactivate a plan (no longer offered; the assets on it keep it), or offer it again."""
+    return assets.set_plan_active(session=session, scope=scope, plan_id=plan_id, active=body.active)
 
 
 @router.get("/chargers/{charger_id}/claim-code", response_model=ClaimCodeOut)
