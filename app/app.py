@@ -13,4 +13,7 @@ app = rx.App(api_transformer=[create_api(), hardened(get_settings())],
 app.register_lifespan_task(run_listener)
 attach_app(app)
 
-from app import pages  # noqa: E402,F401  (registers the pages)
+from app import pages  # noqa: E402,F401  (declares the pages)
+from app.components.pages import add_pages  # noqa: E402
+
+add_pages(app)  # once: see app/components/pages.py

@@ -193,7 +193,7 @@ class AccountDetailState(AppState):
     saving: bool = False
 
     def _account_id(self) -> str:
-        return self.router.page.params.get("account_id", "")
+        return self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
 
     @rx.event
     async def load(self):
@@ -422,7 +422,7 @@ class ClaimCodeState(AppState):
     can_manage: bool = False
 
     def _charger_id(self) -> int:
-        return _id(self.router.page.params.get("id", ""), "Charger")
+        return _id(self.router.url.path.rstrip("/").rsplit("/", 1)[-1], "Charger")
 
     @rx.event
     async def load_code(self):
