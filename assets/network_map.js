@@ -27,7 +27,9 @@ export function Outlines({ url }) {
       .then((r) => (r.ok ? r.json() : null))
       .then((data) => {
         if (cancelled || !data) return;
-        layer = geoJSON(data, { pane: "outlines", interactive: false, style: OUTLINE_STYLE }).addTo(map);
+        layer = geoJSON(data, {
+          pane: "outlines", interactive: false, style: OUTLINE_STYLE, attribution: "Outlines: Natural Earth",
+        }).addTo(map);
       })
       .catch(() => {});
     return () => {
