@@ -129,7 +129,7 @@ PORTALS = [
                          ("location-owners", "/location-owners", ".owner-row")]),
     ("owner@galleface.local", [("owner-commission", "/commission", ".statement-row"),
                                ("owner-finances", "/finances", "#currency-totals"),
-                               ("owner-network-map", "/network", "#network-map .map-outlines path")]),
+                               ("owner-network-map", "/network", "#network-map path.leaflet-interactive")]),
 ]
 
 
@@ -140,8 +140,8 @@ def _portal_pages(browser, url: str, out: Path) -> list[Path]:
         portal.goto("/login")
         portal.fill("#email", email)
         portal.fill("#password", DEMO_PASSWORD)
-        portal.get_by_role("button", name="Log in").click()
-        portal.wait_for_url("**/dashboard**")
+        portal.get_by_role("button", name="Log in").click(timeout=90_000)  # a loaded machine answers slowly
+        portal.wait_for_url("**/dashboard**", timeout=90_000)
         saved += [_shot(portal, name, path, ready, out) for name, path, ready in pages]
         portal.close()
     return saved
