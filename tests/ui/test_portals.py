@@ -245,7 +245,7 @@ def test_the_network_map_works_offline_with_outlines_worst_status_clusters_and_m
     settled(the_map)
     zoom_in, zoom_out = the_map.locator(".leaflet-control-zoom-in"), the_map.locator(".leaflet-control-zoom-out")
     for button in (zoom_in, zoom_out):
-        for _ in range(20):  # to the deepest zoom, then back out to the whole world
+        for _ in range(40):  # to the deepest zoom, then back out to the whole world (a click mid-animation is lost)
             if "leaflet-disabled" in (button.get_attribute("class") or ""):
                 break
             button.click()
