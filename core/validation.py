@@ -21,6 +21,11 @@ FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
+def shown(value: str, limit: int = 60) -> str:
+    """`value` as a message quotes it: at most `limit` characters, so pasted pages never fill a toast."""
+    return value if len(value) <= limit else value[:limit] + "…"
+
+
 def _title(field: str) -> str:
     label = field.replace("_", " ")
     return label[:1].upper() + label[1:]
@@ -53,7 +58,8 @@ def check_day(value: date, field: str) -> date:
 def validate_timezone(name: str) -> str:
     name = (name or "").strip()
     if name not in _TIMEZONES:
-        raise ValidationError(f"Unknown timezone '{name}'. Use an IANA name such as Europe/Berlin.", "timezone")
+        raise ValidationError(f"Unknown timezone '{shown(name)}'. Use an IANA name such as Europe/Berlin.",
+                              "timezone")
     ZoneInfo(name)
     return name
 
@@ -68,7 +74,7 @@ def validate_slug(slug: str) -> str:
 def validate_email(email: str) -> str:
     email = check_text((email or "").strip().lower(), "email")
     if not EMAIL_RE.match(email) or len(email) > EMAIL_MAX:
-        raise ValidationError(f"'{email}' is not a valid email address.", "email")
+        raise ValidationError(f"'{shown(email)}' is not a valid email address.", "email")
     return email
 
 

@@ -5,18 +5,21 @@ Idempotent: running it again creates only what is missing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlmodel import Session
 
+from core.clock import utcnow
 from demo.customers import home_charger_ids, seed_customers
 from demo.grid import seed_grid
 from demo.history import seed_history
 from demo.notifications_seed import seed_notifications
 from demo.oem import seed_oem
 from demo.payments import seed_payments
-from models import Charger, IdTag, LocationOwner, Organization, Tariff, User
+from models import Charger, CommissionContract, IdTag, LocationOwner, Organization, Tariff, User
+from models.contract import ContractKind
 from services.access import organizations as org_svc
 from services.access import users as user_svc
 from services.charging import idtags as idtag_svc
@@ -96,6 +99,30 @@ def _org(session: Session, slug: str) -> Organization | None:
     return org_svc.get_by_slug(session=session, slug=slug)
 
 
+# The demo location owner's contact and contract: 10 % of each session's subtotal, in force before the history
+# starts, so its sessions carry commission and the billing worker makes last month's statement (issue 14).
+OWNER_TERMS = {"Galle Face Hotel": dict(contact_name="Nimal Perera", email="ops@gallefacehotel.lk",
+                                        phone="+94 11 254 1010", address="2 Galle Road, Colombo 3", rate="10")}
+OWNER_SINCE_DAYS = 60
+
+
+def _owner_terms(session: Session, org: Organization, owner: LocationOwner) -> int:
+    terms = dict(OWNER_TERMS.get(owner.name, {}))
+    if not terms:
+        return 1
+    since = utcnow() - timedelta(days=OWNER_SINCE_DAYS)
+    rate = Decimal(terms.pop("rate"))
+    for field, value in terms.items():
+        setattr(owner, field, value)
+    owner.created_at = since  # a partner since before the history, so its first statement is last month's
+    session.add(owner)
+    session.add(CommissionContract(organization_id=org.id, kind=ContractKind.LOCATION_OWNER,
+                                   location_owner_id=owner.id, rate=rate, effective_from=since,
+                                   note="Demo: 10 % of each session's subtotal"))
+    session.flush()
+    return 2
+
+
 def seed_demo(*, session: Session) -> SeedResult:
     created = 0
     for spec in ORGS:
@@ -122,7 +149,7 @@ def seed_demo(*, session: Session) -> SeedResult:
                 LocationOwner.organization_id == org.id, LocationOwner.name == owner_name)).scalar_one_or_none()
             if owner is None:
                 owner = user_svc.create_location_owner(session=session, organization=org, name=owner_name)
-                created += 1
+                created += _owner_terms(session, org, owner)
             owners[owner_name] = owner
         if (existing := charger_svc.get_by_ocpp_id(session=session, ocpp_id=ocpp_id)) is not None:
             existing.simulated = existing.simulated or existing.organization_id == org.id  # a demo from before the flag

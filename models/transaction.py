@@ -64,6 +64,11 @@ class Transaction(SQLModel, table=True):
               postgresql_where=text("status <> 'completed' OR priced_at IS NULL")),
         Index("ix_session_unpriced_stopped", "stopped_at",
               postgresql_where=text("status = 'completed' AND priced_at IS NULL")),
+        # A location owner's Finances: its sessions and commission by stop time (portals14_01).
+        Index("ix_session_owner_stopped", "location_owner_id", "stopped_at",
+              postgresql_include=["charger_id", "organization_id", "currency", "energy_wh", "amount_gross",
+                                  "amount_location_owner"],
+              postgresql_where=text("status = 'completed' AND location_owner_id IS NOT NULL")),
     )
 
     id: int | None = Field(default=None, sa_column=Column(Integer, Identity(start=1), primary_key=True))

@@ -294,7 +294,7 @@ class SignupState(rx.State):
         found = await asyncio.to_thread(job)
         self.platforms = [{"slug": p.slug, "name": p.name, "terms": p.terms_url, "privacy": p.privacy_url}
                           for p in found]
-        wanted = self.router.page.params.get("org", "")
+        wanted = self.router.url.query_parameters.get("org", "")
         self.platform = wanted if any(p.slug == wanted for p in found) else (found[0].slug if found else "")
         self.sent, self.error, self.loaded = "", "", True
 

@@ -199,7 +199,7 @@ class AccountDetailState(AppState):
     enterprise_error: str = ""
 
     def _account_id(self) -> str:
-        return self.router.page.params.get("account_id", "")
+        return self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
 
     @rx.event
     async def load(self):
@@ -460,7 +460,7 @@ class ClaimCodeState(AppState):
     can_manage: bool = False
 
     def _charger_id(self) -> int:
-        return _id(self.router.page.params.get("id", ""), "Charger")
+        return _id(self.router.url.path.rstrip("/").rsplit("/", 1)[-1], "Charger")
 
     @rx.event
     async def load_code(self):

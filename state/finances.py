@@ -26,36 +26,41 @@ TRIGGERS = {"worker": "Scheduled", "bulk": "Bulk (web)", "cli": "Command line", 
 OUTCOMES = {"made": "Made", "skipped": "Skipped", "failed": "Failed"}
 
 
-def figure_cells(periods: dict[str, finance.Figures], currency: str) -> dict[str, str]:
-    """`rev_7d` (money in its currency) and `sub_7d` (kWh · sessions) for each period."""
+def figure_cells(periods: dict[str, finance.Figures], currency: str, commission: bool = False) -> dict[str, str]:
+    """`rev_7d` (money in its currency) and `sub_7d` (kWh · sessions) for each period. With `commission` (a
+    location owner's page) the money is the owner's commission and the revenue it came from goes in `sub_7d`."""
     out: dict[str, str] = {}
     for p in PERIODS:
         f = periods[p]
-        out[f"rev_{p}"] = format_money(f.revenue, currency)
+        out[f"rev_{p}"] = format_money(f.commission if commission else f.revenue, currency)
         out[f"sub_{p}"] = f"{kwh(f.energy_kwh)} · {count(f.sessions, 'session')}"
+        if commission:
+            out[f"sub_{p}"] = f"of {format_money(f.revenue, currency)} · " + out[f"sub_{p}"]
     return out
 
 
-def charger_row(r: finance.ChargerRevenue) -> dict[str, str]:
+def charger_row(r: finance.ChargerRevenue, commission: bool = False) -> dict[str, str]:
     return {"id": str(r.charger_id), "ocpp_id": r.ocpp_id, "name": r.name or "", "organization": r.organization,
-            "currency": r.currency, **figure_cells(r.periods, r.currency)}
+            "currency": r.currency, **figure_cells(r.periods, r.currency, commission)}
 
 
-def currency_totals(rows: list[finance.ChargerRevenue] | list[finance.CurrencyFigures]) -> list[dict[str, str]]:
-    """One entry per currency with every period's revenue, kWh and sessions: sums of the chargers' (or the
-    organizations') figures, each currency on its own."""
+def currency_totals(rows: list[finance.ChargerRevenue] | list[finance.CurrencyFigures],
+                    commission: bool = False) -> list[dict[str, str]]:
+    """One entry per currency with every period's revenue (a location owner's: its commission), kWh and
+    sessions: sums of the chargers' (or the organizations') figures, each currency on its own."""
     by_currency: dict[str, dict[str, finance.Figures]] = {}
     for r in rows:
         target = by_currency.setdefault(r.currency, {p: finance.Figures() for p in PERIODS})
         for p in PERIODS:
             target[p] = target[p] + r.periods[p]
-    return [{"currency": cur, **figure_cells(periods, cur),
+    return [{"currency": cur, **figure_cells(periods, cur, commission),
+             **{f"gross_{p}": format_money(periods[p].revenue, cur) for p in PERIODS},
              **{f"kwh_{p}": kwh(periods[p].energy_kwh) for p in PERIODS},
              **{f"n_{p}": count(periods[p].sessions, "session") for p in PERIODS}}
             for cur, periods in sorted(by_currency.items())]
 
 
-def tree_rows(totals: list[finance.OrgTotals], rollup: bool) -> list[dict[str, str]]:
+def tree_rows(totals: list[finance.OrgTotals], rollup: bool, commission: bool = False) -> list[dict[str, str]]:
     """Organizations in tree order (parents before children, by name), one row per currency.
 
     `rollup` picks the figures including every sub-organization in scope; otherwise the organization's
@@ -77,7 +82,7 @@ def tree_rows(totals: list[finance.OrgTotals], rollup: bool) -> list[dict[str, s
                 out.append({"id": str(t.organization_id), "organization": label,
                             "indent": f"{depth * 20}px", "currency": cur,
                             "has_children": "yes" if children.get(t.organization_id) else "",
-                            **figure_cells(figures[cur], cur)})
+                            **figure_cells(figures[cur], cur, commission)})
             walk(t.organization_id, depth + 1)
 
     walk(None, 0)
@@ -118,6 +123,8 @@ class FinancesState(PagedTable, AppState):
     schedule: list[dict[str, str]] = []
     runs: list[dict[str, str]] = []
     show_billing: bool = False
+    # A location owner's page: the money shown is its commission.
+    commission_view: bool = False
     loaded: bool = False
     loading: bool = False
 
@@ -133,8 +140,8 @@ class FinancesState(PagedTable, AppState):
     def period_cards(self) -> list[dict[str, str]]:
         """One card per currency for the chosen period."""
         p = self.period
-        return [{"currency": c["currency"], "revenue": c[f"rev_{p}"], "kwh": c[f"kwh_{p}"], "sessions": c[f"n_{p}"]}
-                for c in self.currency_rows]
+        return [{"currency": c["currency"], "revenue": c[f"rev_{p}"], "gross": c[f"gross_{p}"], "kwh": c[f"kwh_{p}"],
+                 "sessions": c[f"n_{p}"]} for c in self.currency_rows]
 
     @rx.var
     def period_label(self) -> str:
@@ -148,13 +155,14 @@ class FinancesState(PagedTable, AppState):
 
         def work(session, user, scope):
             totals = finance.organization_totals(session=session, scope=scope)
-            billing = scope.can(Cap.VIEW_INVOICES)
+            billing, owner = scope.can(Cap.VIEW_INVOICES), scope.for_location_owner
             return dict(
-                currencies=currency_totals(finance.currency_figures(totals)),
+                currencies=currency_totals(finance.currency_figures(totals), owner),
                 total=finance.count_chargers(session=session, scope=scope, search=search),
-                chargers=[charger_row(r) for r in finance.revenue_by_charger(
+                chargers=[charger_row(r, owner) for r in finance.revenue_by_charger(
                     session=session, scope=scope, search=search, limit=limit, offset=0)],
-                rollup=tree_rows(totals, True), own=tree_rows(totals, False), billing=billing,
+                rollup=tree_rows(totals, True, owner), own=tree_rows(totals, False, owner), billing=billing,
+                owner=owner,
                 schedule=[schedule_row(n) for n in billing_cycle.next_runs(session=session, scope=scope)]
                 if billing else [],
                 runs=[run_row(r) for r in invoicing.billing_runs(session=session, scope=scope, limit=RUN_HISTORY)]
@@ -170,6 +178,7 @@ class FinancesState(PagedTable, AppState):
         self.currency_rows, self.total, self.charger_rows = out["currencies"], out["total"], out["chargers"]
         self.org_rollup_rows, self.org_own_rows = out["rollup"], out["own"]
         self.show_billing, self.schedule, self.runs = out["billing"], out["schedule"], out["runs"]
+        self.commission_view = out["owner"]
         self.loaded = True
 
     async def _fetch(self):
@@ -178,8 +187,8 @@ class FinancesState(PagedTable, AppState):
 
         def work(session, user, scope):
             return (finance.count_chargers(session=session, scope=scope, search=search),
-                    [charger_row(r) for r in finance.revenue_by_charger(session=session, scope=scope, search=search,
-                                                                         limit=limit, offset=offset)])
+                    [charger_row(r, scope.for_location_owner) for r in finance.revenue_by_charger(
+                        session=session, scope=scope, search=search, limit=limit, offset=offset)])
 
         call = await self._call(work, cap=Cap.VIEW_FINANCE)
         if not call.ok:

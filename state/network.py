@@ -15,6 +15,9 @@ MARKER_COLORS = {
     "Faulted": "#e5484d", "Offline": "#8b8d98",
 }
 LEGEND = [{"status": s, "color": c} for s, c in MARKER_COLORS.items() if s not in ("SuspendedEVSE", "Finishing")]
+# A cluster of markers takes the colour of the worst status inside it: faults and lost chargers first.
+WORST_FIRST = ["Faulted", "Offline", "Unavailable", "SuspendedEVSE", "SuspendedEV", "Reserved", "Preparing",
+               "Finishing", "Charging", "Available"]
 
 
 class NetworkState(AppState):

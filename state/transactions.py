@@ -102,6 +102,8 @@ class TransactionsState(PagedTable, AppState):
 
     rows: list[dict[str, str]] = []
     totals: list[dict[str, str]] = []
+    # A location owner's list: its commission instead of the CPO's net.
+    commission_view: bool = False
     breakdown: list[dict[str, str]] = []
     breakdown_page: int = 1
     breakdown_total: int = 0
@@ -202,6 +204,7 @@ class TransactionsState(PagedTable, AppState):
                                                      limit=BREAKDOWN_PAGE_SIZE, offset=breakdown_offset),
                 points=svc.energy_analytics(session=session, scope=scope, filters=f, granularity=granularity),
                 tz=svc.display_timezone(session=session, scope=scope),
+                owner=scope.for_location_owner,
             )
 
         call = await self._call(work, cap=Cap.VIEW_TRANSACTIONS, form=self._filter_refused)
@@ -217,6 +220,7 @@ class TransactionsState(PagedTable, AppState):
 
     def _show(self, out: dict[str, Any], granularity: str) -> None:
         f, page, tz = out["filters"], out["page"], out["tz"]
+        self.commission_view = out["owner"]
         self.charger_id = "" if f.charger_id is None else str(f.charger_id)
         self.total = page.total
         self.rows = [{
@@ -229,6 +233,7 @@ class TransactionsState(PagedTable, AppState):
         self.totals = [{
             "currency": t.currency, "sessions": str(t.sessions), "energy": str(t.energy_kwh),
             "gross": format_money(t.amount_gross, t.currency), "net": format_money(t.amount_net_cpo, t.currency),
+            "commission": format_money(t.amount_location_owner, t.currency),
         } for t in page.totals]
         self._show_breakdown(out["breakdown"])
         start, end = self._chart_range(tz)

@@ -1,6 +1,6 @@
 """The app shell and the `template` decorator every page uses.
 
-`template(route=, title=, cap=, on_load=)` registers the page with `rx.page`, wraps it in the shell
+`template(route=, title=, cap=, on_load=)` declares the page (app/components/pages.py), wraps it in the shell
 (sidebar, organization switcher, user menu) and puts the same server-side guard first in its
 on_load: `AppState.guard(cap)` checks the login and the capability before the page's own loader
 runs, and each loader checks the capability again when it reads data.
@@ -12,6 +12,7 @@ from collections.abc import Callable
 import reflex as rx
 
 from app.components.bell import bell
+from app.components.pages import page as declare_page
 from app.components.ui import loading_block
 from services.access.permissions import Cap
 from state.base import ALL_ORGS, LOGOUT_ACTION, LOGOUT_FORM, AppState
@@ -176,7 +177,7 @@ def template(*, route: str, title: str, cap: Cap | None = None, on_load=None) ->
             return shell(page_content(), route=route, reload=loaders)
 
         page.__name__ = page_content.__name__
-        return rx.page(route=route, title=f"{title} · Voltdesk",
-                       on_load=[AppState.guard(cap.value if cap else ""), *loaders, BellState.start])(page)
+        return declare_page(route=route, title=f"{title} · Voltdesk",
+                            on_load=[AppState.guard(cap.value if cap else ""), *loaders, BellState.start])(page)
 
     return decorator

@@ -1,6 +1,7 @@
 """/activate/<token>: the invited person sets a name and password, and the account becomes active."""
 import reflex as rx
 
+from app.components.pages import page
 from app.components.public import checking, done, error_callout, field, link_problem, public_page
 from state.links import CHECKING, DONE, PROBLEM
 from state.links import ActivateState as S
@@ -46,7 +47,7 @@ def _problem() -> rx.Component:
     )
 
 
-@rx.page(route="/activate/[activation_token]", title="Activate your account · Voltdesk", on_load=S.load)
+@page(route="/activate/[activation_token]", title="Activate your account · Voltdesk", on_load=S.load)
 def activate() -> rx.Component:
     return public_page(
         rx.match(

@@ -1,6 +1,7 @@
 """The customer's pages: Sign up, the mailed links (activate, verify), and the portal at /my."""
 import reflex as rx
 
+from app.components.pages import page
 from app.components.public import checking, done, error_callout, field, link_problem, public_page
 from app.pages.accounts import company_fields, simple_table
 from state.customer_portal import CustomerLinkState as C
@@ -62,7 +63,7 @@ def _signup_form() -> rx.Component:
         on_submit=S.signup, reset_on_submit=False)
 
 
-@rx.page(route="/signup", title="Sign up · Voltdesk", on_load=S.load)
+@page(route="/signup", title="Sign up · Voltdesk", on_load=S.load)
 def signup() -> rx.Component:
     return public_page(
         rx.cond(~S.loaded, checking(), rx.cond(
@@ -104,7 +105,7 @@ def _problem() -> rx.Component:
     return link_problem(title, C.problem, _login_button())
 
 
-@rx.page(route="/customer/activate/[customer_token]", title="Activate your account · Voltdesk", on_load=C.load_invite)
+@page(route="/customer/activate/[customer_token]", title="Activate your account · Voltdesk", on_load=C.load_invite)
 def customer_activate() -> rx.Component:
     return public_page(rx.match(
         C.phase, (CHECKING, checking()), (PROBLEM, _problem()),
@@ -113,7 +114,7 @@ def customer_activate() -> rx.Component:
         _activate_form()))
 
 
-@rx.page(route="/customer/verify/[customer_token]", title="Verify your email · Voltdesk", on_load=C.verify)
+@page(route="/customer/verify/[customer_token]", title="Verify your email · Voltdesk", on_load=C.verify)
 def customer_verify() -> rx.Component:
     return public_page(rx.match(
         C.phase, (PROBLEM, _problem()),
@@ -233,7 +234,7 @@ def _tab(value: str, body: rx.Component) -> rx.Component:
     return rx.tabs.content(rx.box(body, padding_top="16px"), value=value)
 
 
-@rx.page(route="/my", title="My charging · Voltdesk", on_load=[P.guard(""), P.load])
+@page(route="/my", title="My charging · Voltdesk", on_load=[P.guard(""), P.load])
 def portal() -> rx.Component:
     body = rx.vstack(
         rx.heading("My charging", size="7"),

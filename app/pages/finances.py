@@ -40,10 +40,12 @@ def _currency_cards() -> rx.Component:
                 rx.center(rx.icon("banknote", size=20), width="40px", height="40px", border_radius="10px",
                           background=rx.color("teal", 3), color=rx.color("teal", 11)),
                 rx.vstack(
-                    rx.hstack(rx.text("Revenue · ", S.period_label, size="2", color_scheme="gray", weight="medium"),
+                    rx.hstack(rx.text(rx.cond(S.commission_view, "Your commission · ", "Revenue · "), S.period_label,
+                                      size="2", color_scheme="gray", weight="medium"),
                               rx.code(c["currency"], variant="soft", size="1"), spacing="2", align="center"),
-                    rx.heading(c["revenue"], size="6", weight="bold"),
-                    rx.text(c["kwh"], " · ", c["sessions"], size="1", color_scheme="gray"),
+                    rx.heading(c["revenue"], size="6", weight="bold", class_name="period-money"),
+                    rx.text(rx.cond(S.commission_view, "of " + c["gross"] + " revenue · ", ""), c["kwh"], " · ",
+                            c["sessions"], size="1", color_scheme="gray"),
                     spacing="1",
                 ),
                 spacing="4", align="center",
@@ -214,7 +216,11 @@ def _runs() -> rx.Component:
 def finances() -> rx.Component:
     return rx.vstack(
         page_header(
-            "Finances", "Revenue, energy and sessions per charger and organization, in each organization's currency.",
+            "Finances",
+            rx.cond(S.commission_view,
+                    "Your commission per charger and period: your share of each session under your commission "
+                    "contract, with the revenue it came from, energy and sessions.",
+                    "Revenue, energy and sessions per charger and organization, in each organization's currency."),
             rx.segmented_control.root(
                 *[rx.segmented_control.item(SHORT[p], value=p) for p in PERIODS],
                 value=S.period, on_change=S.set_period, id="finance-period",

@@ -140,10 +140,12 @@ def _sites() -> rx.Component:
                 placed,
                 rx.box(
                     lmap.map_container(
-                        lmap.tile_layer(url=S.tile_url, attribution="&copy; OpenStreetMap contributors"),
+                        lmap.outlines(url=lmap.OUTLINES_URL),
+                        rx.cond(S.tile_url != "", lmap.tile_layer(url=S.tile_url,
+                                                                  attribution="&copy; OpenStreetMap contributors")),
                         rx.foreach(S.sites, _site),
-                        center=[S.sites[0]["lat"], S.sites[0]["lon"]], zoom=9, scroll_wheel_zoom=False,
-                        style={"height": "100%", "width": "100%", "background": "#e8edf1"},
+                        center=[S.sites[0]["lat"], S.sites[0]["lon"]], zoom=9, max_zoom=18, scroll_wheel_zoom=False,
+                        style={"height": "100%", "width": "100%", "background": lmap.SEA},
                     ),
                     height="260px", width="100%", border_radius="10px", overflow="hidden",
                 ),

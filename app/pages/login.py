@@ -1,6 +1,7 @@
 """The login page, and `/` sending people on to the dashboard."""
 import reflex as rx
 
+from app.components.pages import page
 from state.auth import LOGIN_ACTION, LoginState
 from state.nav import HOME
 
@@ -13,7 +14,7 @@ def _field(label: str, **props) -> rx.Component:
     )
 
 
-@rx.page(route="/login", title="Log in · Voltdesk", on_load=LoginState.check_session)
+@page(route="/login", title="Log in · Voltdesk", on_load=LoginState.check_session)
 def login() -> rx.Component:
     return rx.center(
         rx.vstack(
@@ -62,6 +63,6 @@ def login() -> rx.Component:
     )
 
 
-@rx.page(route="/", title="Voltdesk", on_load=rx.redirect(HOME))
+@page(route="/", title="Voltdesk", on_load=rx.redirect(HOME))
 def index() -> rx.Component:
     return rx.center(rx.spinner(size="3"), min_height="100vh")

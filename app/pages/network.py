@@ -5,14 +5,14 @@ from app.components import map as lmap
 from app.components.layout import template
 from app.components.ui import empty_state, loading_block, page_header, status_badge
 from services.access.permissions import Cap
-from state.network import LEGEND
+from state.network import LEGEND, MARKER_COLORS, WORST_FIRST
 from state.network import NetworkState as S
 
 
 def _marker(m) -> rx.Component:
     return lmap.circle_marker(
         lmap.tooltip(rx.fragment(m["name"], " · ", m["status"]), direction="top"),
-        center=[m["lat"], m["lon"]], radius=8, path_options=m["style"],
+        center=[m["lat"], m["lon"]], radius=8, path_options=m["style"], status=m["status"],
         event_handlers=lmap.open_on_click(m["id"]),
     )
 
@@ -20,15 +20,17 @@ def _marker(m) -> rx.Component:
 def _map() -> rx.Component:
     return rx.box(
         lmap.map_container(
-            lmap.tile_layer(url=S.tile_url, attribution="&copy; OpenStreetMap contributors"),
-            lmap.marker_cluster_group(rx.foreach(S.markers, _marker), chunked_loading=True,
-                                      max_cluster_radius=45, show_coverage_on_hover=False),
-            center=S.center, zoom=S.zoom, scroll_wheel_zoom=True, prefer_canvas=False, world_copy_jump=True,
-            style={"height": "100%", "width": "100%", "background": "#e8edf1"},
+            lmap.outlines(url=lmap.OUTLINES_URL),
+            rx.cond(S.tile_url != "", lmap.tile_layer(url=S.tile_url, attribution="&copy; OpenStreetMap contributors")),
+            lmap.status_cluster_group(rx.foreach(S.markers, _marker), chunked_loading=True, max_cluster_radius=45,
+                                      show_coverage_on_hover=False, worst_first=WORST_FIRST, colors=MARKER_COLORS),
+            center=S.center, zoom=S.zoom, min_zoom=2, max_zoom=18, scroll_wheel_zoom=True, prefer_canvas=False,
+            world_copy_jump=True,
+            style={"height": "100%", "width": "100%", "background": lmap.SEA},
             key=S.map_key,
         ),
         height="560px", width="100%", border_radius="12px", overflow="hidden",
-        border=f"1px solid {rx.color('gray', 5)}", background="#e8edf1", id="network-map",
+        border=f"1px solid {rx.color('gray', 5)}", background=lmap.SEA, id="network-map",
     )
 
 
@@ -44,7 +46,8 @@ def _legend() -> rx.Component:
 @template(route="/network", title="Network map", cap=Cap.VIEW_NETWORK, on_load=S.load)
 def network() -> rx.Component:
     return rx.vstack(
-        page_header("Network map", "Chargers by location, coloured by live status. Click a marker to open it."),
+        page_header("Network map", "Chargers by location, coloured by live status; a group takes the colour of the "
+                    "worst status inside it. Click a marker to open it."),
         rx.hstack(rx.foreach(S.counts, lambda c: rx.hstack(status_badge(c["status"]), rx.text(c["count"],
                                                            weight="bold"), spacing="1", align="center")),
                   rx.spacer(), _legend(), width="100%", align="center", wrap="wrap"),

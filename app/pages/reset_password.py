@@ -1,6 +1,7 @@
 """Forgot password: /forgot-password asks for the e-mail, /reset-password/<token> sets the new password."""
 import reflex as rx
 
+from app.components.pages import page
 from app.components.public import checking, done, error_callout, field, link_problem, public_page
 from state.links import CHECKING, DONE, PROBLEM, ForgotPasswordState, ResetPasswordState
 from state.nav import LOGIN
@@ -12,7 +13,7 @@ def _back_to_login() -> rx.Component:
     return rx.link("Back to log in", href=LOGIN, size="2")
 
 
-@rx.page(route=FORGOT, title="Forgot password · Voltdesk", on_load=ForgotPasswordState.reset_form)
+@page(route=FORGOT, title="Forgot password · Voltdesk", on_load=ForgotPasswordState.reset_form)
 def forgot_password() -> rx.Component:
     S = ForgotPasswordState  # noqa: N806
     return public_page(
@@ -62,7 +63,7 @@ def _reset_form() -> rx.Component:
     )
 
 
-@rx.page(route="/reset-password/[reset_token]", title="Reset password · Voltdesk", on_load=ResetPasswordState.load)
+@page(route="/reset-password/[reset_token]", title="Reset password · Voltdesk", on_load=ResetPasswordState.load)
 def reset_password() -> rx.Component:
     S = ResetPasswordState  # noqa: N806
     return public_page(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import os
 import signal
 import sys
 
@@ -17,7 +18,9 @@ DEMO_CYBERSOURCE = dict(merchant_id="voltdesk_demo", key_id="demo-key-1",
                         webhook_key=base64.b64encode(b"voltdesk-demo-cybersource-webhook-key").decode())
 DEMO_AMEX = dict(merchant_id="DEMONTB01", password="voltdesk-demo-amex-password",
                  notification_secret="voltdesk-demo-amex-notification-secret")
-PORTS = {"cybersource": 8711, "amex": 8712, "dialog": 8713}
+# CYBERSOURCE_STANDIN_PORT (AMEX_, DIALOG_) moves one, so two demo stacks can run on one machine.
+PORTS = {name: int(os.environ.get(f"{name.upper()}_STANDIN_PORT", port))
+         for name, port in {"cybersource": 8711, "amex": 8712, "dialog": 8713}.items()}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,10 @@
 
 Revenue is what drivers paid (the sessions' amount_gross), counted when the session stopped. Figures are
 always kept per currency: amounts in different currencies are never added together.
+
+A location owner's figures also carry its commission: each session's `amount_location_owner`, the share its
+contract in force when the session started gave it (services/charging/pricing.py). What a location owner earns
+is its commission, not the revenue; the Finances page shows it that way.
 """
 from __future__ import annotations
 
@@ -62,10 +66,12 @@ class Figures:
     revenue: Decimal = Decimal(0)
     energy_kwh: Decimal = Decimal(0)
     sessions: int = 0
+    # The location owner's commission on these sessions; filled for a location owner's scope only.
+    commission: Decimal = Decimal(0)
 
     def __add__(self, other: Figures) -> Figures:
         return Figures(self.revenue + other.revenue, self.energy_kwh + other.energy_kwh,
-                       self.sessions + other.sessions)
+                       self.sessions + other.sessions, self.commission + other.commission)
 
 
 def _empty() -> dict[str, Figures]:
@@ -168,7 +174,11 @@ def _figures(session: Session, scope: Scope, now: datetime, key: str, rollup_whe
     Each period is, per timezone, whole local stop days (day roll-up) and the partial days at its edges.
     Per organization those come from the hourly roll-up and only the partial hours from the sessions;
     per charger (one page of them) straight from the sessions. Completed sessions not yet priced are
-    not rolled up and always come from the sessions."""
+    not rolled up and always come from the sessions.
+
+    A location owner's come from its sessions alone, with its commission (`_owner_figures`)."""
+    if scope.for_location_owner:
+        return _owner_figures(session, scope, now, key, raw_where)
     end = now + timedelta(microseconds=1)  # periods include a session stopped at `now`
     day_model = ChargerStopDayStat if key == "charger" else OrgStopDayStat
     hour_model = None if key == "charger" else OrgStopHourStat
@@ -272,6 +282,35 @@ def _figures(session: Session, scope: Scope, now: datetime, key: str, rollup_whe
     return {k: {p: Figures(round_money(f.revenue, k[1]), (f.energy_kwh / 1000).quantize(Decimal("0.001")), f.sessions)
                 for p, f in periods.items()} for k, periods in out.items()
             if any(f.sessions for f in periods.values())}
+
+
+def _owner_figures(session: Session, scope: Scope, now: datetime, key: str,
+                   where: Any) -> dict[tuple, dict[str, Figures]]:
+    """`_figures` for a location owner: revenue, kWh, sessions and its commission per period, summed from the
+    sessions it earned (`Scope.transaction_filter`). The roll-ups keep no commission; one owner's sessions are
+    few and read through the index on (location_owner_id, stopped_at)."""
+    t = Transaction
+    end = now + timedelta(microseconds=1)  # periods include a session stopped at `now`
+    by = [t.charger_id, t.organization_id] if key == "charger" else [t.organization_id]
+    when = {p: t.stopped_at >= now - d for p, d in PERIODS.items()}
+    cols = []
+    for p in PERIODS:
+        cols += [func.sum(t.amount_gross).filter(when[p]), func.sum(t.energy_wh).filter(when[p]),
+                 func.count().filter(when[p]), func.sum(t.amount_location_owner).filter(when[p])]
+    rows = session.execute(
+        select(*by, t.currency, *cols)
+        .where(t.status == TransactionStatus.COMPLETED, scope.transaction_filter(), where,
+               t.stopped_at >= now - PERIODS["365d"], t.stopped_at < end)
+        .group_by(*by, t.currency)).all()
+    out: dict[tuple, dict[str, Figures]] = {}
+    width = len(by)
+    for row in rows:
+        k, cur, sums = (tuple(row[:width]) if width > 1 else row[0]), row[width], row[width + 1:]
+        out[(k, cur)] = {p: Figures(round_money(Decimal(sums[4 * i] or 0), cur),
+                                    (Decimal(sums[4 * i + 1] or 0) / 1000).quantize(Decimal("0.001")),
+                                    int(sums[4 * i + 2] or 0), round_money(Decimal(sums[4 * i + 3] or 0), cur))
+                         for i, p in enumerate(PERIODS)}
+    return out
 
 
 def count_chargers(*, session: Session, scope: Scope, search: str | None = None, now: datetime | None = None) -> int:

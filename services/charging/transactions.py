@@ -235,6 +235,8 @@ class CurrencyTotal:
     energy_kwh: Decimal
     amount_gross: Decimal
     amount_net_cpo: Decimal
+    # The location owner's commission on these sessions; summed for a location owner's list only (what it earned).
+    amount_location_owner: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -272,7 +274,7 @@ def list_transactions(*, session: Session, scope: Scope, filters: TxFilter = TxF
     where = _where(session, scope, filters)
     order = [_order(sort, descending), Transaction.id.desc() if descending else Transaction.id.asc()]
     rows = session.execute(_joined(*_ROW_COLUMNS).where(*where).order_by(*order).limit(limit).offset(offset)).all()
-    if _rollable(filters):
+    if _rollable(filters) and not scope.for_location_owner:  # the roll-ups keep no owner commission
         sums = _sums(session, scope, filters, "currency")
         totals = [_currency_total(cur, t) for (cur,), t in sorted(sums.items())]
         count = sum(t.sessions for t in sums.values())
@@ -294,9 +296,11 @@ def _totals(session: Session, where: list[Any]) -> list[CurrencyTotal]:
     rows = session.execute(
         _joined(_currency, func.count(), func.coalesce(func.sum(Transaction.energy_wh), 0),
                 func.coalesce(func.sum(Transaction.amount_gross), 0),
-                func.coalesce(func.sum(Transaction.amount_net_cpo), 0))
+                func.coalesce(func.sum(Transaction.amount_net_cpo), 0),
+                func.coalesce(func.sum(Transaction.amount_location_owner), 0))
         .where(*where).group_by(_currency).order_by(_currency)).all()
-    return [CurrencyTotal(c, n, Decimal(wh) / 1000, _money(g, c), _money(net, c)) for c, n, wh, g, net in rows]
+    return [CurrencyTotal(c, n, Decimal(wh) / 1000, _money(g, c), _money(net, c), _money(owner, c))
+            for c, n, wh, g, net, owner in rows]
 
 
 # ---------------------------------------------------------------- roll-ups plus the sessions they leave out
@@ -532,7 +536,8 @@ def _add(a: CurrencyTotal | None, b: CurrencyTotal) -> CurrencyTotal:
     if a is None:
         return b
     return CurrencyTotal(a.currency, a.sessions + b.sessions, a.energy_kwh + b.energy_kwh,
-                         a.amount_gross + b.amount_gross, a.amount_net_cpo + b.amount_net_cpo)
+                         a.amount_gross + b.amount_gross, a.amount_net_cpo + b.amount_net_cpo,
+                         a.amount_location_owner + b.amount_location_owner)
 
 
 def org_tree_totals(*, session: Session, scope: Scope, filters: TxFilter = TxFilter()) -> list[TreeNode]:

@@ -48,6 +48,12 @@ def mail_server():
 
 
 @pytest.fixture(scope="session")
+def app_log(app_url) -> Path:
+    """What `reflex run` printed for the app under test (start-up warnings included)."""
+    return Path(f"/tmp/voltdesk-ui-test-{app_url.rsplit(':', 1)[-1]}.log")
+
+
+@pytest.fixture(scope="session")
 def app_url(database_url, mail_server):
     port = free_port()
     url = f"http://127.0.0.1:{port}"

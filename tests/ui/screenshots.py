@@ -35,8 +35,7 @@ PAGES = [
     ("notifications", "/notifications", ".notification-row"),
     ("composer", "/notifications/compose", "#preview-button"),
     ("clients", "/clients", ".client-row"),
-    ("location-owners", "/location-owners", ".owner-row"),  # issue 14
-    ("account", "/account", "#settings-card"),  # issue 14
+    ("settings", "/account", "#settings-card"),  # issue 14: the user's own settings
     # Payments (issue 10): the demo's second payment is a CyberSource card session, its first wallet Nimal's.
     ("payments-dashboard", "/payments", ".payment-row"),
     ("payment-timeline", "/payments/2", "#payment-timeline"),
@@ -89,6 +88,7 @@ def capture(url: str, out: Path = OUT) -> list[Path]:
             page.screenshot(path=str(target))
             saved.append(target)
         saved += _customer_pages(browser, page, url, out)
+        saved += _portal_pages(browser, url, out)
         browser.close()
     return saved
 
@@ -126,6 +126,31 @@ def _customer_pages(browser, page, url: str, out: Path) -> list[Path]:
     target = out / "customer-assets.png"
     customer.screenshot(path=str(target), full_page=True)
     saved.append(target)
+    return saved
+
+
+# The portals (issue 14): the CPO of Lanka Charge (owners in its chargers table, its location owners) and the
+# demo location owner (its commission statements, Finances showing its commission, the network map it sees).
+PORTALS = [
+    ("cpo@lanka.local", [("cpo-chargers", "/chargers", ".owner-name"),
+                         ("location-owners", "/location-owners", ".owner-row")]),
+    ("owner@galleface.local", [("owner-commission", "/commission", ".statement-row"),
+                               ("owner-finances", "/finances", "#currency-totals"),
+                               ("owner-network-map", "/network", "#network-map path.leaflet-interactive")]),
+]
+
+
+def _portal_pages(browser, url: str, out: Path) -> list[Path]:
+    saved = []
+    for email, pages in PORTALS:
+        portal = browser.new_page(viewport={"width": 1280, "height": 800}, base_url=url)
+        portal.goto("/login")
+        portal.fill("#email", email)
+        portal.fill("#password", DEMO_PASSWORD)
+        portal.get_by_role("button", name="Log in").click(timeout=90_000)  # a loaded machine answers slowly
+        portal.wait_for_url("**/dashboard**", timeout=90_000)
+        saved += [_shot(portal, name, path, ready, out) for name, path, ready in pages]
+        portal.close()
     return saved
 
 

@@ -140,7 +140,7 @@ def test_network_map_draws_markers_without_tiles_and_a_click_opens_the_charger(w
     page.goto("/network")
     # No internet here: the tile server is unreachable, the vector markers still render.
     markers = page.locator("#network-map path.leaflet-interactive")
-    expect(markers).to_have_count(2)
+    expect(markers).to_have_count(2, timeout=30_000)  # a loaded machine draws the map (and its outlines) slowly
     expect(page.locator('#network-map path[fill="#e5484d"]')).to_have_count(1)
     expect(page.get_by_text("1 chargers have no coordinates and are not on the map.")).to_be_visible()
     # Leaflet listens on the SVG path itself.

@@ -2,11 +2,17 @@
 password and the old session ends, and dialogs and forms behave after a failed save and a reload."""
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import pytest
 from playwright.sync_api import expect
 
 from core.clock import utcnow
 from core.events import EventType, notify
+from core.money import format_money
+from services.billing.owner_statements import make_due_statements
+from services.billing.periods import local_today
 from tests.ui.helpers import log_in, on
 from tests.ui.test_invitations import link_in
 from tests.utils.factories import (
@@ -32,9 +38,20 @@ def patient_expect():
 def test_a_cpo_assigns_an_owner_to_two_chargers_and_invites_the_owners_user_who_sees_them(
         world, page, browser, app_url, mail_server, screenshot):
     lanka = make_org(world, slug="lanka-charge", currency="LKR", timezone="Asia/Colombo")
-    for ocpp_id in ("LK-0001", "LK-0002", "LK-0003"):
-        make_charger(world, lanka, ocpp_id=ocpp_id)
-    make_location_owner(world, lanka, name="Galle Face Hotel")
+    chargers = [make_charger(world, lanka, ocpp_id=ocpp_id) for ocpp_id in ("LK-0001", "LK-0002", "LK-0003")]
+    hotel = make_location_owner(world, lanka, name="Galle Face Hotel")
+    # The hotel held LK-0001 last month (10 % commission on a LKR 12.00 session) and the billing worker made its
+    # statement once the month had closed.
+    hotel.created_at = utcnow() - timedelta(days=70)
+    last_month = local_today("Asia/Colombo").replace(day=1) - timedelta(days=10)
+    earned = make_priced_session(world, chargers[0], stopped_at=utcnow().replace(
+        year=last_month.year, month=last_month.month, day=last_month.day), energy="12.00", vat_rate="0",
+        ssc_rate="0", location_owner_rate="10", commit=False)
+    earned.location_owner_id = hotel.id
+    world.commit()
+    assert make_due_statements(session=world) >= 1
+    commission = format_money(earned.amount_location_owner, "LKR")
+    assert commission == "LKR1.20"
     cpo = make_user(world, role="cpo", orgs=[lanka])
     log_in(page, cpo.email)
     page.goto("/chargers")
@@ -74,6 +91,19 @@ def test_a_cpo_assigns_an_owner_to_two_chargers_and_invites_the_owners_user_who_
     other.goto("/chargers")
     expect(other.locator(".charger-row")).to_have_count(2)
     expect(other.locator("#chargers-table")).not_to_contain_text("LK-0003")
+    # Its commission statement (PDF and CSV) and, on Finances, its commission rather than the revenue.
+    other.goto("/commission")
+    statement = other.locator(".statement-row", has_text=last_month.strftime("%B %Y"))
+    expect(statement.locator(".statement-commission")).to_have_text(commission)
+    expect(statement).to_contain_text("LK-0001")
+    screenshot(other, "owner-commission-statements")
+    other.goto("/finances")
+    card = other.locator(".currency-card")
+    expect(card).to_contain_text("Your commission")
+    expect(card.locator(".period-money")).to_have_text(commission)
+    expect(card).to_contain_text("of LKR12.00 revenue")
+    expect(other.locator(".finance-charger-row", has_text="LK-0001").locator(".period-30d")).to_contain_text(commission)
+    screenshot(other, "owner-finances")
     other.context.close()
 
 
@@ -173,3 +203,61 @@ def test_a_cpo_is_not_pointed_at_remote_actions_it_does_not_have(world, page):
     page.goto(f"/chargers/{ch.id}")
     expect(page.get_by_text("No configuration read yet")).to_be_visible()
     expect(page.get_by_text("Get all")).to_have_count(0)
+
+
+def test_the_app_starts_without_warnings(page, app_log):
+    """`make run` printed "Page … is being redefined" for every page and a RouterData.page deprecation."""
+    page.goto("/login")
+    expect(page.locator("#email")).to_be_visible()
+    started = app_log.read_text()
+    assert "App running at" in started
+    assert "is being redefined" not in started
+    assert "DeprecationWarning" not in started
+
+
+def test_the_network_map_works_offline_with_outlines_worst_status_clusters_and_markers_at_every_zoom(
+        world, page, app_url, screenshot):
+    org = make_org(world, slug="lanka-charge", timezone="Asia/Colombo")
+    # Three chargers a few metres apart in Colombo (one cluster when zoomed out), one in Kandy.
+    for ocpp_id, lat, lon, status in (("CMB-1", 6.92710, 79.86120, "Available"), ("CMB-2", 6.92740, 79.86150,
+                                      "Charging"), ("CMB-3", 6.92770, 79.86090, "Faulted"),
+                                      ("KDY-1", 7.29060, 80.63370, "Available")):
+        make_charger(world, org, ocpp_id=ocpp_id, latitude=lat, longitude=lon, status=status)
+    log_in(page, make_user(world, role="cpo", orgs=[org]).email)
+    # No internet: every request that is not to the app fails (there is none on this machine anyway).
+    page.route(re.compile(rf"^(?!{re.escape(app_url)}/).*"), lambda route: route.abort())
+    page.goto("/network")
+    the_map = page.locator("#network-map")
+    # The bundled country outlines stand in for the tiles.
+    expect(the_map.locator(".map-outlines path").first).to_be_attached()
+    assert the_map.locator(".map-outlines path").count() > 100
+    # The Colombo cluster takes the worst status inside it: Faulted's red.
+    cluster = the_map.locator(".status-cluster")
+    expect(cluster).to_have_count(1)
+    expect(cluster).to_have_class(re.compile("cluster-Faulted"))
+    expect(cluster).to_have_text("3")
+    expect(cluster.locator("div")).to_have_css("background-color", "rgb(229, 72, 77)")
+    expect(the_map.locator("path.leaflet-interactive")).to_have_count(1)  # Kandy on its own
+    screenshot(page, "network-map-offline")
+
+    shown = the_map.locator("path.leaflet-interactive, .marker-cluster")
+    cluster.click()  # zooms in on the three
+    settled(the_map)
+    zoom_in, zoom_out = the_map.locator(".leaflet-control-zoom-in"), the_map.locator(".leaflet-control-zoom-out")
+    for button in (zoom_in, zoom_out):
+        for _ in range(40):  # to the deepest zoom, then back out to the whole world (a click mid-animation is lost)
+            if "leaflet-disabled" in (button.get_attribute("class") or ""):
+                break
+            button.click()
+            settled(the_map)
+            expect(shown.first).to_be_attached()
+        assert "leaflet-disabled" in (button.get_attribute("class") or "")
+        if button == zoom_in:
+            expect(the_map.locator("path.leaflet-interactive")).to_have_count(3)  # the Colombo three, apart
+            screenshot(page, "network-map-offline-zoomed-in")
+    screenshot(page, "network-map-offline-zoomed-out")
+
+
+def settled(the_map) -> None:
+    """Leaflet's zoom and the clusters' animations have ended."""
+    expect(the_map.locator(".leaflet-zoom-anim, .leaflet-cluster-anim")).to_have_count(0)

@@ -115,3 +115,58 @@ def test_a_page_of_chargers_in_order_with_the_count_for_the_pager(session, netwo
     assert finance.count_chargers(session=session, scope=admin, search="p") == 2
     owner = scope_for(session, make_user(session, role="location_owner", location_owner=network["owner"]))
     assert finance.count_chargers(session=session, scope=owner) == 1
+
+
+def test_a_location_owner_sees_its_commission_per_charger_and_period_under_its_contract(session):
+    """Issue 14: a location owner's Finances show what it earned (its contract's share of each session), per charger
+    and period; sessions on a charger after it moved to another owner are that owner's, never its own."""
+    from tests.utils.factories import make_contract, make_tariff, make_transaction
+
+    clock.set(NOW - timedelta(days=60))
+    org = make_org(session, slug="lk-commission", vat_rate=Decimal("0"), gateway_fee_percent=Decimal("0"),
+                   gateway_fee_fixed=Decimal("0"))
+    mall, hotel = make_location_owner(session, org, "Mall"), make_location_owner(session, org, "Hotel")
+    a = make_charger(session, org, ocpp_id="A", location_owner=mall)
+    b = make_charger(session, org, ocpp_id="B", location_owner=mall)
+    make_tariff(session, org, price_per_kwh="1.00")
+    make_contract(session, org, kind="location_owner", location_owner=mall, rate="10", effective_from=NOW - ago(400))
+    make_contract(session, org, kind="location_owner", location_owner=hotel, rate="25", effective_from=NOW - ago(400))
+
+    def charge(charger, stopped_at, wh):
+        return make_transaction(session, charger, started_at=stopped_at - timedelta(minutes=30), stopped_at=stopped_at,
+                                energy_wh=wh)
+
+    # Mall's 10 %: A 10 kWh two hours ago (1.00) and 20 kWh ten days ago (2.00); B 5.55 kWh three days ago (0.555→0.56).
+    earned = [charge(a, NOW - timedelta(hours=2), 10_000), charge(a, NOW - ago(10), 20_000),
+              charge(b, NOW - ago(3), 5_550)]
+    assert [t.amount_location_owner for t in earned] == [Decimal("1.00"), Decimal("2.00"), Decimal("0.56")]
+    a.location_owner_id = hotel.id  # A moves to the hotel: from now on its sessions are the hotel's (25 %)
+    session.add(a)
+    session.commit()
+    charge(a, NOW - timedelta(hours=1), 40_000)
+    clock.set(NOW)
+
+    mall_scope = scope_for(session, make_user(session, role="location_owner", location_owner=mall))
+    rows = by_charger(finance.revenue_by_charger(session=session, scope=mall_scope))
+    assert rows[("A", "EUR")].periods["24h"] == finance.Figures(Decimal("10.00"), Decimal("10.000"), 1, Decimal("1.00"))
+    assert rows[("A", "EUR")].periods["30d"] == finance.Figures(Decimal("30.00"), Decimal("30.000"), 2, Decimal("3.00"))
+    assert rows[("B", "EUR")].periods["7d"] == finance.Figures(Decimal("5.55"), Decimal("5.550"), 1, Decimal("0.56"))
+    assert rows[("B", "EUR")].periods["24h"] == finance.Figures()
+    totals = {t.organization: t for t in finance.organization_totals(session=session, scope=mall_scope)}
+    assert totals["Lk Commission"].own["EUR"]["365d"].commission == Decimal("3.56")
+    assert totals["Lk Commission"].own["EUR"]["365d"].revenue == Decimal("35.55")
+
+    hotel_scope = scope_for(session, make_user(session, role="location_owner", location_owner=hotel))
+    rows = by_charger(finance.revenue_by_charger(session=session, scope=hotel_scope))
+    assert set(rows) == {("A", "EUR")}
+    assert rows[("A", "EUR")].periods["365d"] == finance.Figures(Decimal("40.00"), Decimal("40.000"), 1,
+                                                                 Decimal("10.00"))
+
+    # The CPO sees the revenue of every session; the commission figure is the owners' view only.
+    cpo = scope_for(session, make_user(session, role="cpo", orgs=[org]))
+    rows = by_charger(finance.revenue_by_charger(session=session, scope=cpo))
+    assert rows[("A", "EUR")].periods["365d"].revenue == Decimal("70.00")
+
+
+def ago(days: int) -> timedelta:
+    return timedelta(days=days)

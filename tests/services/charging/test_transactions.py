@@ -264,3 +264,28 @@ def test_csv_export_streams_thousands_of_rows_with_local_times_and_amounts(sessi
     lanka = list(csv.DictReader(io.StringIO("".join(svc.iter_csv(
         session=session, scope=scope_for(session, world["admin"]), filters=lanka_only)))))
     assert lanka[0]["id_tag"] == "'=HYPERLINK()"  # defused for spreadsheets
+
+
+def test_a_location_owners_totals_carry_its_commission_and_nobody_elses(session):
+    """Issue 14: the owner's Transactions totals show what it earned (its contract's share), not only the revenue."""
+    from tests.utils.factories import make_contract
+
+    clock.set(datetime(2026, 11, 1, tzinfo=UTC))
+    org = make_org(session, slug="lk-tx-commission", vat_rate=Decimal("0"))
+    mall, hotel = make_location_owner(session, org, "Mall"), make_location_owner(session, org, "Hotel")
+    a = make_charger(session, org, ocpp_id="A", location_owner=mall)
+    b = make_charger(session, org, ocpp_id="B", location_owner=hotel)
+    make_tariff(session, org, price_per_kwh="1.00")
+    make_contract(session, org, kind="location_owner", location_owner=mall, rate="10",
+                  effective_from=datetime(2026, 1, 1, tzinfo=UTC))
+    make_contract(session, org, kind="location_owner", location_owner=hotel, rate="50",
+                  effective_from=datetime(2026, 1, 1, tzinfo=UTC))
+    for hour, (charger, wh) in enumerate(((a, 10_000), (a, 5_000), (b, 8_000))):
+        start = datetime(2026, 10, 20, 9 + hour, tzinfo=UTC)
+        make_transaction(session, charger, started_at=start, stopped_at=start + timedelta(hours=1), energy_wh=wh)
+    mall_scope = scope_for(session, make_user(session, role="location_owner", location_owner=mall))
+    [total] = svc.list_transactions(session=session, scope=mall_scope, filters=TxFilter(preset="30d")).totals
+    assert (total.sessions, total.amount_gross, total.amount_location_owner) == (2, Decimal("15.00"), Decimal("1.50"))
+    hotel_scope = scope_for(session, make_user(session, role="location_owner", location_owner=hotel))
+    [total] = svc.list_transactions(session=session, scope=hotel_scope, filters=TxFilter(preset="30d")).totals
+    assert (total.sessions, total.amount_gross, total.amount_location_owner) == (1, Decimal("8.00"), Decimal("4.00"))
