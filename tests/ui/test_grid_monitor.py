@@ -63,4 +63,6 @@ def test_the_gauge_moves_live_during_the_replayed_frequency_drop(world, page, sc
     # the worker's engine: the web app's role sees no organization's policy outside a user's scope.
     response.step(engine=get_system_engine(), organization_id=org.id)
     expect(page.locator("#grid-event")).to_contain_text("Demand response active", timeout=20_000)
+    expect(page.locator("#grid-event")).to_contain_text("Lanka limited to 50 %")
+    expect(page.locator("#grid-event")).to_contain_text("started by the grid state")
     screenshot(page, "grid-monitor-drop")
