@@ -140,6 +140,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--event-minutes", type=int, default=10)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("openleadr").setLevel(logging.WARNING)  # it sets INFO itself: one line per poll
     asyncio.run(_main(args))
 
 
