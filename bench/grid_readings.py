@@ -3,8 +3,8 @@ queries for the last hour and the last day, timed.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1/<scratch db with migrations> python -m bench.grid_readings [DAYS]
 
-Rows are generated inside PostgreSQL (one INSERT … SELECT per region and day), once; a second run only
-measures. Prints the table and index sizes and the median and p95 of each query over 20 runs.
+Rows are generated inside PostgreSQL (one INSERT … SELECT per region and day), once, then the per-minute
+roll-up in one pass; a second run only measures. Prints the table and index sizes and the median and p95 of each query over 20 runs.
 """
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def fill(session: Session, days: int) -> None:
         _index(session, time.perf_counter())
         return
     # Bulk load without the indexes, then build them once (as a restore would): minutes rather than an hour.
-    session.execute(text("TRUNCATE grid_reading"))
+    session.execute(text("TRUNCATE grid_reading, grid_reading_minute"))
     session.execute(text("DROP INDEX IF EXISTS uq_grid_reading"))
     session.execute(text("DROP INDEX IF EXISTS ix_grid_reading_ts_brin"))
     session.commit()
@@ -62,13 +62,24 @@ def fill(session: Session, days: int) -> None:
 
 
 def _index(session: Session, t: float) -> None:
-    """The migration's two indexes (kept when they exist), then fresh statistics."""
+    """The migration's two indexes (kept when they exist), the per-minute roll-up (what `readings.store`
+    writes with each batch; here in one pass, as migration grid16_02 does), then fresh statistics."""
     session.execute(text("CREATE UNIQUE INDEX IF NOT EXISTS uq_grid_reading ON grid_reading (region, ts, source)"))
     session.execute(text("CREATE INDEX IF NOT EXISTS ix_grid_reading_ts_brin ON grid_reading USING brin (ts)"))
     session.commit()
     print(f"  indexes ready ({time.perf_counter() - t:.0f} s)", flush=True)
+    if not session.execute(text("SELECT 1 FROM grid_reading_minute LIMIT 1")).first():
+        r = time.perf_counter()
+        session.execute(text(
+            "INSERT INTO grid_reading_minute (region, minute, f_sum, f_n, d_sum, d_n, g_sum, g_n)"
+            " SELECT region, date_trunc('minute', ts), coalesce(sum(frequency_hz) FILTER (WHERE flags = '{}'), 0),"
+            " count(frequency_hz) FILTER (WHERE flags = '{}'), coalesce(sum(demand_mw), 0), count(demand_mw),"
+            " coalesce(sum(generation_mw), 0), count(generation_mw) FROM grid_reading GROUP BY 1, 2"))
+        session.commit()
+        print(f"  per-minute roll-up written ({time.perf_counter() - r:.0f} s)", flush=True)
     with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as c:
         c.execute(text("VACUUM ANALYZE grid_reading"))
+        c.execute(text("VACUUM ANALYZE grid_reading_minute"))
 
 
 def timed(fn) -> tuple[float, float]:
@@ -87,8 +98,11 @@ def main(days: int) -> None:
         rows = s.execute(text("SELECT count(*) FROM grid_reading")).scalar()
         size = s.execute(text("SELECT pg_size_pretty(pg_table_size('grid_reading')),"
                               " pg_size_pretty(pg_relation_size('uq_grid_reading')),"
-                              " pg_size_pretty(pg_relation_size('ix_grid_reading_ts_brin'))")).one()
-        print(f"grid_reading: {rows:,} rows; table {size[0]}, unique (region, ts) index {size[1]}, BRIN {size[2]}")
+                              " pg_size_pretty(pg_relation_size('ix_grid_reading_ts_brin')),"
+                              " pg_size_pretty(pg_total_relation_size('grid_reading_minute')),"
+                              " (SELECT count(*) FROM grid_reading_minute)")).one()
+        print(f"grid_reading: {rows:,} rows; table {size[0]}, unique (region, ts) index {size[1]}, BRIN {size[2]};"
+              f" grid_reading_minute: {size[4]:,} rows, {size[3]} with its key")
         region = s.get(GridRegion, REGIONS[3])
         code = region.code
         # The newest reading is "now" (a partial fill ends before END).
@@ -101,10 +115,12 @@ def main(days: int) -> None:
                 session=s, region=code, since=end - timedelta(hours=1), until=end, bucket_seconds=1)),
             ("last hour, 10 s buckets", lambda: readings.series(
                 session=s, region=code, since=end - timedelta(hours=1), until=end, bucket_seconds=10)),
-            ("last day, 44 s buckets (API default, ≤2,000 points)", lambda: readings.series(
+            ("last day, 44 s buckets (raw readings)", lambda: readings.series(
                 session=s, region=code, since=end - timedelta(days=1), until=end, bucket_seconds=44)),
-            ("last day, 5 min buckets (the page's chart)", lambda: readings.series(
-                session=s, region=code, since=end - timedelta(days=1), until=end, bucket_seconds=300)),
+            ("last day, 60 s buckets (API default now; roll-up)", lambda: readings.series(
+                session=s, region=code, since=end - timedelta(days=1, seconds=-17), until=end, bucket_seconds=60)),
+            ("last day, 5 min buckets (the page's chart; roll-up)", lambda: readings.series(
+                session=s, region=code, since=end - timedelta(days=1, seconds=-17), until=end, bucket_seconds=300)),
             ("newest frequency and balance", lambda: readings.latest(session=s, region=code)),
             ("health state (classifier)", lambda: classify.health(session=s, region=region)),
         ]

@@ -30,7 +30,7 @@ POLICY = "vd_tenant"
 # Tables without tenant data: no row-level security.
 GLOBAL_TABLES = frozenset({"alembic_version",
                            # The grid's regions, readings and health (services/grid): public data, shared.
-                           "grid_region", "grid_reading", "grid_state_event",
+                           "grid_region", "grid_reading", "grid_reading_minute", "grid_state_event",
                            # The OCPP processes' liveness rows (services/ocpp/registry.py).
                            "ocpp_process"})
 

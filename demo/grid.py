@@ -3,6 +3,7 @@ its Kandy charger exempt (a fleet depot); Berlin eMobility reads ENTSO-E (the st
 The last day of the recorded grid is stored so the charts are full from the start."""
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 from sqlalchemy import select, text
@@ -19,6 +20,13 @@ from services.grid.sources.replay import ReplaySource
 
 DEMO_ENTSOE_TOKEN = "demo-entsoe-token"
 STANDIN_PORT = 8741
+# Berlin eMobility's VEN registers with the stand-in VTN (demo/vtn_standin.py), which sends it one
+# OpenADR event a few minutes after `make run`.
+VTN_STANDIN_PORT, DEMO_VEN, VTN_EVENT_AFTER, VTN_EVENT_MINUTES = 8742, "berlin-emobility", 240, 10
+
+
+def vtn_port() -> int:
+    return int(os.environ.get("VTN_STANDIN_PORT", VTN_STANDIN_PORT))
 # The demo plays the recorded day three times faster, polled every 5 s, with the frequency drop (recorded
 # at 12:00) starting about two and a half minutes after `make run`.
 DEMO_SPEED, DEMO_POLL, DROP_AT, DROP_AFTER = 3, 5, 43200, 150
@@ -40,15 +48,16 @@ def demo_grid_env(environ: dict[str, str]) -> dict[str, str]:
 def seed_grid(*, session: Session) -> int:
     regions.ensure_built_in(session=session)
     created = 0
-    plans = [("lanka-charge", "DEMO", ["LK-KAN-001"]), ("berlin-emobility", "DE_LU", [])]
-    for slug, region, exempt_ids in plans:
+    berlin_vtn = {"vtn_url": f"http://127.0.0.1:{vtn_port()}/OpenADR2/Simple/2.0b", "ven_name": DEMO_VEN}
+    plans = [("lanka-charge", "DEMO", ["LK-KAN-001"], {}), ("berlin-emobility", "DE_LU", [], berlin_vtn)]
+    for slug, region, exempt_ids, vtn in plans:
         org_id = session.execute(text("SELECT id FROM organization WHERE slug = :s"), {"s": slug}).scalar()
         if org_id is None or session.execute(select(DrPolicy.id).where(DrPolicy.organization_id == org_id)).first():
             continue
         exempt = list(session.execute(select(Charger.id).where(Charger.ocpp_id.in_(exempt_ids))).scalars())
         policy.save_policy(session=session, scope=system_scope(org_id), organization_id=org_id, region=region,
                            enabled=True, limit_percent="50", exempt_charger_ids=exempt, max_duration_minutes=30,
-                           chargers_as_sensors=True)
+                           chargers_as_sensors=True, **vtn)
         created += 1
     de = session.get(GridRegion, "DE_LU")
     if de.credential is None:

@@ -12,7 +12,7 @@ from core.config import ROOT, get_settings
 from core.db import SYSTEM, database_url, session_scope
 from core.migrate import upgrade
 from demo import customers as demo_customers
-from demo.grid import demo_grid_env
+from demo.grid import DEMO_VEN, VTN_EVENT_AFTER, VTN_EVENT_MINUTES, demo_grid_env, vtn_port
 from demo.logins import print_customer_logins, print_logins
 from demo.payments import webhook_urls as payment_webhook_urls
 from demo.seed import DEMO_CHARGER_KEY, demo_charger_ids, seed_demo
@@ -55,6 +55,9 @@ def _processes(*, ocpp_url: str, charger_ids: list[str], chargers: int,
     if get_settings().demo_mode:  # stand-in for Elexon BMRS, ENTSO-E and CEB
         port = os.environ.get("GRID_STANDIN_PORT", "8741")
         procs.append(("grid-sources", f"{py} -m demo.grid_standin --port {port}"))
+        # A utility's OpenADR 2.0b VTN, which calls Berlin eMobility's VEN to curtail a few minutes in.
+        procs.append(("vtn", f"{py} -m demo.vtn_standin --port {vtn_port()} --event-for {DEMO_VEN} "
+                             f"--event-after {VTN_EVENT_AFTER} --event-minutes {VTN_EVENT_MINUTES}"))
     return procs
 
 
@@ -98,6 +101,8 @@ def run_stack(*, chargers: int = 8) -> int:
     if settings.demo_mode:
         print(f"  Grid monitor       {settings.public_url}/grid  (replayed day; the frequency drops to 49.7 Hz"
               " about 2.5 min after start)")
+        print(f"  OpenADR VTN        http://127.0.0.1:{vtn_port()}  (stand-in; calls Berlin eMobility's VEN to"
+              f" curtail {VTN_EVENT_AFTER // 60} min after start)")
     if logins:
         print_logins(logins)
         print_customer_logins(demo_customers.LOGINS, logins[0][2])

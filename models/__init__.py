@@ -16,7 +16,7 @@ from models.customer_billing import (
     ReimbursementStatement,
 )
 from models.firmware import FirmwareImage, FirmwareRollout
-from models.grid import DrAction, DrEvent, DrPolicy, GridReading, GridRegion, GridStateEvent
+from models.grid import DrAction, DrEvent, DrPolicy, GridReading, GridReadingMinute, GridRegion, GridStateEvent
 from models.invitation import MailOutbox, UserToken
 from models.invoice import BillingRun, Invoice, InvoiceLine, InvoiceNumberSequence, InvoiceStatusChange
 from models.local_list import LocalAuthList
@@ -83,7 +83,7 @@ __all__ = [
     "GatewayCall", "LedgerEntry", "Payment", "PaymentCard", "PaymentEvent", "PaymentGateway", "PaymentIntent",
     "Refund", "Wallet", "WebhookInbox",
     # grid monitor and demand response
-    "DrAction", "DrEvent", "DrPolicy", "GridReading", "GridRegion", "GridStateEvent",
+    "DrAction", "DrEvent", "DrPolicy", "GridReading", "GridReadingMinute", "GridRegion", "GridStateEvent",
 ]
 __all__ += ["Alert", "AlertCharger", "AlertRule", "Notification", "NotificationDelivery", "NotificationPreference",
             "PushCredential", "PushDevice"]

@@ -105,6 +105,22 @@ class GridReading(SQLModel, table=True):
                                                                      server_default=text("'{}'")))
 
 
+class GridReadingMinute(SQLModel, table=True):
+    """Per-minute sums and counts of a region's readings, written with them (services/grid/readings.py), so a
+    chart of a day reads 1,440 rows instead of 86,400. Frequency counts only unflagged readings."""
+    __tablename__ = "grid_reading_minute"
+
+    region: str = Field(sa_column=Column(String(16), ForeignKey("grid_region.code", ondelete="CASCADE"),
+                                         primary_key=True))
+    minute: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
+    f_sum: Decimal = Field(default=Decimal(0), sa_column=Column(Numeric(14, 4), nullable=False))
+    f_n: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    d_sum: Decimal = Field(default=Decimal(0), sa_column=Column(Numeric(18, 3), nullable=False))
+    d_n: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    g_sum: Decimal = Field(default=Decimal(0), sa_column=Column(Numeric(18, 3), nullable=False))
+    g_n: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+
+
 class GridStateEvent(SQLModel, table=True):
     """A period of one health state of a region: opened when the state changes, closed by the next."""
     __tablename__ = "grid_state_event"
@@ -154,6 +170,10 @@ class DrPolicy(SQLModel, table=True):
     # Ask chargers for Frequency and Voltage in their MeterValues (ChangeConfiguration MeterValuesSampledData).
     chargers_as_sensors: bool = Field(default=False, sa_column=Column(Boolean, nullable=False,
                                                                       server_default=text("false")))
+    # An OpenADR 2.0b VTN (a utility's or aggregator's server) whose events start demand response: its
+    # address and the name this organization's VEN registers with (services/grid/openadr.py). Empty: none.
+    vtn_url: str = Field(default="", sa_column=Column(String(500), nullable=False, server_default=""))
+    ven_name: str = Field(default="", sa_column=Column(String(64), nullable=False, server_default=""))
 
 
 class DrEvent(SQLModel, table=True):
@@ -163,6 +183,8 @@ class DrEvent(SQLModel, table=True):
         one_of("status", DrStatus, name="ck_dr_event_status"),
         CheckConstraint("origin IN ('grid', 'manual', 'openadr')", name="ck_dr_event_origin"),
         Index("uq_dr_event_open", "organization_id", unique=True, postgresql_where=text("status <> 'ended'")),
+        Index("uq_dr_event_external", "organization_id", "external_id", unique=True,
+              postgresql_where=text("external_id <> ''")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -183,6 +205,8 @@ class DrEvent(SQLModel, table=True):
     ended_at: datetime | None = ts_field()
     end_reason: str = Field(default="", sa_column=Column(String(200), nullable=False, server_default=""))
     requested_by_id: int | None = fk_field("app_user.id", nullable=True, index=False, ondelete="SET NULL")
+    # The VTN's event id of an OpenADR event, so a VEN that receives it again does not start it twice.
+    external_id: str = Field(default="", sa_column=Column(String(64), nullable=False, server_default=""))
 
 
 class DrAction(SQLModel, table=True):

@@ -22,6 +22,8 @@ ROUTE = "/grid"
 TRACE_POINTS = 240
 GAUGE_LOW, GAUGE_HIGH = 49.0, 51.0
 STATE_COLORS = {"normal": "green", "alert": "amber", "emergency": "red", "unknown": "gray"}
+ORIGINS = {"grid": "started by the grid state", "manual": "started by hand",
+           "openadr": "called by the utility's VTN (OpenADR)"}
 GRID_EVENTS = ("grid_reading", "grid_state", "demand_response")
 
 
@@ -117,6 +119,7 @@ class GridState(AppState):
         e = v.event
         self.event = {} if e is None else {
             "id": str(e.id), "organization": e.organization_name, "status": e.status, "origin": e.origin,
+            "origin_label": ORIGINS.get(e.origin, e.origin),
             "limit": f"{e.limit_percent:.0f} %" if e.limit_percent is not None else kw(e.limit_kw),
             "started": when(e.started_at, r.timezone), "ends": when(e.ends_at, r.timezone),
             "limited": str(e.limited), "problems": str(e.problems)}
@@ -159,6 +162,10 @@ class GridState(AppState):
             region = self.region
 
         def accept(event: dict) -> bool:
+            # A demand-response event belongs to an organization, whatever region the page shows (a VTN's
+            # event or another region's); the reload reads only what the user's scope allows.
+            if event.get("type") == "demand_response":
+                return True
             return event.get("type") in GRID_EVENTS and event.get("region") == region
 
         async def still_wanted() -> bool:

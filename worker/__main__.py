@@ -10,6 +10,7 @@ import argparse
 import logging
 import signal
 import sys
+import threading
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -30,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         grid,
         grid_retention,
         notifications,
+        openadr_vens,
         payments,
         send_mail,
         sweep_ocpp_processes,
@@ -63,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     # The raw OCPP frame log keeps OCPP_FRAME_LOG_DAYS days (services/ocpp/frames.py).
     scheduler.add_job(frame_log_partitions, "interval", hours=1, id="frame_log", next_run_time=datetime.now(UTC),
                       coalesce=True, max_instances=1)
+    # OpenADR VENs (issue 16) poll their VTNs on an asyncio loop of their own.
+    threading.Thread(target=openadr_vens, name="openadr-vens", daemon=True).start()
     signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
     logging.getLogger("worker").info("billing worker started; every %ss", settings.billing_worker_interval_seconds)
     try:

@@ -1,6 +1,7 @@
 """What the worker does: a billing tick, and sending queued mail."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
 from datetime import timedelta
@@ -20,6 +21,7 @@ from services.grid import readings as grid_readings
 from services.grid import regions as grid_regions
 from services.grid import response as grid_response
 from services.grid import sensors as grid_sensors
+from services.grid.ven import VenRunner
 from services.notifications import alerts as notification_alerts
 from services.notifications import composer as notification_composer
 from services.notifications import delivery as notification_delivery
@@ -134,6 +136,12 @@ def grid() -> dict[str, int]:
     for org_id in orgs:
         grid_response.step(engine=get_system_engine(), organization_id=org_id)
     return {"regions": len(codes), "failed": failed, "organizations": len(orgs)}
+
+
+def openadr_vens() -> None:
+    """The organizations' OpenADR 2.0b VENs (services/grid/ven.py), for as long as the worker runs: their
+    VTNs' events become demand-response events, which the `grid` job applies."""
+    asyncio.run(VenRunner(sessions=lambda: session_scope(SYSTEM)).run())
 
 
 def grid_retention() -> int:

@@ -166,8 +166,8 @@ def _event() -> rx.Component:
             rx.callout.icon(rx.icon("zap-off")),
             rx.callout.text(
                 rx.text.strong("Demand response ", e["status"], ": "), e["organization"], " limited to ", e["limit"],
-                " since ", e["started"], " (until ", e["ends"], ") · ", e["limited"], " chargers limited, ",
-                e["problems"], " rejected or offline."),
+                " since ", e["started"], " (until ", e["ends"], "), ", e["origin_label"], " · ", e["limited"],
+                " chargers limited, ", e["problems"], " rejected or offline."),
             color_scheme="amber", width="100%", id="grid-event",
         ),
     )

@@ -89,14 +89,17 @@ def announce(session: Session, event: DrEvent) -> None:
 
 
 def start_event(session: Session, policy: DrPolicy, *, origin: str, grid_state: str = "", note: str = "",
-                minutes: int | None = None, requested_by: int | None = None) -> DrEvent:
+                minutes: int | None = None, requested_by: int | None = None, start: datetime | None = None,
+                external_id: str = "") -> DrEvent:
+    """Open an event now, or at `start` (a VTN's event announced ahead: nothing is sent before it starts)."""
     now = utcnow()
+    begins = max(start, now) if start is not None else now
     event = DrEvent(organization_id=policy.organization_id, region=policy.region, origin=origin,
                     grid_state=grid_state, status=DrStatus.ACTIVE, limit_percent=policy.limit_percent,
                     limit_kw=policy.limit_kw, exempt_charger_ids=list(policy.exempt_charger_ids),
-                    profile_purpose=policy.profile_purpose, note=note[:500], started_at=now,
-                    ends_at=now + timedelta(minutes=minutes or policy.max_duration_minutes),
-                    requested_by_id=requested_by)
+                    profile_purpose=policy.profile_purpose, note=note[:500], started_at=begins,
+                    ends_at=begins + timedelta(minutes=minutes or policy.max_duration_minutes),
+                    requested_by_id=requested_by, external_id=external_id[:64])
     session.add(event)
     session.flush()
     announce(session, event)
@@ -223,7 +226,7 @@ def _decide(session: Session, org_id: int) -> tuple[DrEvent | None, list[Order]]
         elif policy is not None and not policy.enabled and event.origin == "grid":
             begin_ending(session, event, "policy switched off")
     orders: list[Order] = []
-    if event.status == DrStatus.ACTIVE:
+    if event.status == DrStatus.ACTIVE and event.started_at <= now:
         for charger in needs_set(session, event):
             if not charger.connected and _listed_offline(session, event, charger.id):
                 continue

@@ -79,6 +79,13 @@ def test_policy_and_manual_event_scoped_to_the_organization(client, auth_header,
     assert both.status_code == 422 and "not both" in both.json()["message"]
     extra = client.put(f"/api/v1/demand-response/policies/{lanka.id}", headers=m, json={**body, "x": 1})
     assert extra.status_code == 422
+    vtn = {"vtn_url": "https://vtn.example/OpenADR2/Simple/2.0b", "ven_name": "lanka-ven"}
+    bad_vtn = client.put(f"/api/v1/demand-response/policies/{lanka.id}", headers=m,
+                         json={**body, **vtn, "vtn_url": "ftp://vtn.example"})
+    assert bad_vtn.status_code == 422 and bad_vtn.json()["field"] == "vtn_url"
+    with_vtn = client.put(f"/api/v1/demand-response/policies/{lanka.id}", headers=m, json={**body, **vtn})
+    assert with_vtn.status_code == 200 and (with_vtn.json()["vtn_url"], with_vtn.json()["ven_name"]) == (
+        vtn["vtn_url"], "lanka-ven")
 
     started = client.post("/api/v1/demand-response/events", headers=m,
                           json={"organization_id": lanka.id, "minutes": 30, "note": "utility call #12"})

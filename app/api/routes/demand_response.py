@@ -34,6 +34,9 @@ class PolicyIn(InputModel):
     max_duration_minutes: int = Field(60, ge=1, le=1440)
     profile_purpose: Literal["ChargePointMaxProfile", "TxDefaultProfile"] = "ChargePointMaxProfile"
     chargers_as_sensors: bool = Field(False, description="Ask chargers for Frequency and Voltage meter values")
+    vtn_url: str = Field("", max_length=500, description="An OpenADR 2.0b VTN whose events start demand response "
+                         "(e.g. https://vtn.example/OpenADR2/Simple/2.0b); empty for none")
+    ven_name: str = Field("", max_length=64, description="The name this organization's VEN registers with")
 
 
 class EventIn(InputModel):

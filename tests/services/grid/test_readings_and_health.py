@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from core.clock import clock
 from core.errors import ValidationError
@@ -110,3 +110,44 @@ def test_region_thresholds_are_configurable_and_must_rise(session, built_in, ope
     assert b"secret-token" not in session.get(GridRegion, "GB").credential
     with pytest.raises(ValidationError, match="must rise"):
         regions.update_region(session=session, scope=operator_scope, code="GB", thresholds={"alert_below_hz": "49.4"})
+
+
+def _raw_buckets(session, since, until, b):
+    """The same averages straight from the readings (what the page showed before the roll-up)."""
+    return [tuple(r) for r in session.execute(text(
+        "SELECT to_timestamp(floor(extract(epoch FROM ts) / :b) * :b) AS bucket,"
+        " round(avg(frequency_hz) FILTER (WHERE flags = '{}'), 4), round(avg(demand_mw), 1),"
+        " round(avg(generation_mw), 1) FROM grid_reading WHERE region = 'DEMO' AND ts >= :s AND ts < :u"
+        " GROUP BY bucket ORDER BY bucket"), {"s": since, "u": until, "b": b}).all()]
+
+
+def test_day_charts_read_the_minute_roll_up_and_give_the_same_averages_as_the_readings(session, built_in):
+    clock.set(T0)
+    start = T0 - timedelta(minutes=30)
+    batch = [Reading(ts=start + timedelta(seconds=7 * i), frequency_hz=Decimal("49.9") + Decimal(i % 13) / 100,
+                     demand_mw=Decimal(30000 + i) if i % 9 == 0 else None,
+                     generation_mw=Decimal(31000 - i) if i % 9 == 0 else None) for i in range(250)]
+    batch[40].frequency_hz = Decimal("70")  # flagged: not averaged
+    readings.store(session=session, region="DEMO", source="replay", readings=batch)
+    readings.store(session=session, region="DEMO", source="replay", readings=batch[:100])  # a re-fetch: no double count
+    readings.store(session=session, region="DEMO", source="chargers", readings=[
+        Reading(ts=start + timedelta(seconds=61), frequency_hz=Decimal("49.5"))])  # a second source, same minute
+    session.commit()
+    assert session.execute(text("SELECT sum(f_n) FROM grid_reading_minute")).scalar() == 250
+    # A window with part-minutes at both ends, as the page asks for ("the last 24 hours" from now).
+    since, until = start + timedelta(seconds=23), start + timedelta(minutes=25, seconds=41)
+    for bucket in (60, 300):
+        got = [(p.ts, p.frequency_hz, p.demand_mw, p.generation_mw) for p in readings.series(
+            session=session, region="DEMO", since=since, until=until, bucket_seconds=bucket)]
+        assert got == _raw_buckets(session, since, until, bucket)
+        assert len(got) == {60: 26, 300: 6}[bucket]
+
+
+def test_retention_removes_old_minutes_with_their_readings(session, built_in):
+    clock.set(T0)
+    old, new = T0 - timedelta(days=31, seconds=30), T0 - timedelta(days=29)
+    readings.store(session=session, region="DEMO", source="replay",
+                   readings=[Reading(ts=old, frequency_hz=Decimal("50")), Reading(ts=new, frequency_hz=Decimal("50"))])
+    assert readings.delete_older_than(session=session, days=30) == 1
+    assert session.execute(text("SELECT minute FROM grid_reading_minute")).scalars().all() == [
+        new.replace(second=0)]
