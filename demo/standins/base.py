@@ -8,7 +8,8 @@ Control (POST /__control, JSON): {"fail": "decline"|"timeout"|"error"|"twice"|"l
 - error: HTTP 503 without doing anything;
 - twice: the operation is answered, and its webhook is delivered twice;
 - late_webhook: the webhook is sent after `delay` seconds, after later ones.
-GET /__report?date=YYYY-MM-DD lists every operation the gateway recorded that day (the settlement report);
+GET /__report?date=YYYY-MM-DD lists every operation the gateway recorded that day (the settlement report; an
+"error" failure answers it 503 too);
 GET /__webhooks lists the webhooks sent; POST /__reset forgets everything.
 """
 from __future__ import annotations
@@ -144,6 +145,8 @@ class Handler(BaseHTTPRequestHandler):
             self.body()
             self.server.reset()
             self.reply(200, {"ok": True})
+        elif path == "/__report" and self.server.next_failure()[0] == "error":
+            self.reply(503, {"error": "unavailable"})
         elif path == "/__report":
             day = self.path.partition("date=")[2][:10] or datetime.now(UTC).date().isoformat()
             self.reply(200, {"date": day, "operations": self.server.report(day)})

@@ -71,6 +71,9 @@ class DialogHandler(Handler):
             self.reply(404, {"error": "not_found"})
 
     def _settlement(self, day: str) -> None:
+        if self.server.next_failure()[0] == "error":
+            self.reply(503, {"error": "unavailable"})
+            return
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(SETTLEMENT_COLUMNS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request
@@ -15,7 +15,7 @@ from app.api.deps import Caller, SessionDep, require_cap
 from app.api.routes.invoices import plain
 from core.db import SYSTEM, use_db_scope
 from services.access.permissions import Cap
-from services.payments import gateway_config, manual, queries, refunds, webhooks
+from services.payments import gateway_config, manual, queries, reconciliation, refunds, webhooks
 from services.payments.gateways.base import ForgedWebhook
 
 router = APIRouter(tags=["payments"])
@@ -53,6 +53,22 @@ def list_payments(session: SessionDep, caller: Caller = ViewOrCookie, start: dat
 @router.get("/payments/health")
 def gateway_health(session: SessionDep, caller: Caller = View) -> JSONResponse:
     return JSONResponse({"items": plain(queries.gateway_health(session=session, scope=caller.scope))})
+
+
+@router.get("/payments/reconciliation")
+def reconciliation_panel(session: SessionDep, caller: Caller = View,
+                         organization_id: int | None = None) -> JSONResponse:
+    """The last seven days' reconciliation runs (one per gateway and day) and every mismatch they found."""
+    result = reconciliation.panel(session=session, scope=caller.scope, organization_id=organization_id)
+    return JSONResponse({"runs": plain(result.runs), "mismatches": plain(result.mismatches)})
+
+
+@router.post("/payments/reconciliation")
+def reconcile_now(session: SessionDep, caller: Caller = Manage, day: date | None = None) -> JSONResponse:
+    """Reconcile every enabled gateway of the caller's organizations for `day` (today, UTC, by default)."""
+    runs = reconciliation.reconcile_now(session=session, scope=caller.scope, day=day)
+    session.commit()
+    return JSONResponse({"runs": plain(runs)})
 
 
 @router.get("/payments/{payment_id}")
