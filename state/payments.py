@@ -415,6 +415,7 @@ class GatewaysState(AppState):
         names = {o["id"]: o["name"] for o in self.org_choices}
         self.rows = [{"id": str(g.id), "organization": names.get(str(g.organization_id), ""),
                       "gateway": label(g.gateway), "enabled": "Enabled" if g.enabled else "Disabled",
+                      "org_id": str(g.organization_id), "code": g.gateway,
                       "priority": str(g.priority), "url": g.base_url, "merchant": g.merchant_id,
                       "secret": f"•••• {g.credentials_last4}", "methods": ", ".join(g.methods) or "any",
                       "rate": f"{g.rate_limit_per_second}/s"} for g in rows]
@@ -448,6 +449,28 @@ class GatewaysState(AppState):
             return
         self.form = {**self.form, "secret": "", "webhook_secret": ""}  # never kept in the browser
         yield rx.toast.success(f"{label(call.value.gateway)} saved (secret •••• {call.value.credentials_last4}).")
+        async for update in self.load():
+            yield update
+
+    @rx.event
+    async def toggle(self, gateway_id: str):
+        """Enable a disabled gateway or disable an enabled one (routing skips a disabled gateway)."""
+        row = next((r for r in self.rows if r["id"] == str(gateway_id)), None)
+        if row is None:
+            return
+        org_id, code, enable = int(row["org_id"]), row["code"], row["enabled"] != "Enabled"
+
+        def work(session, user, scope):
+            saved = gateway_config.save_gateway(session=session, scope=scope, organization_id=org_id, gateway=code,
+                                                enabled=enable)
+            session.commit()
+            return saved
+
+        call = await self._call(work, cap=Cap.MANAGE_GATEWAYS)
+        if not call.ok:
+            yield call.answer
+            return
+        yield rx.toast.success(f"{label(call.value.gateway)} {'enabled' if call.value.enabled else 'disabled'}.")
         async for update in self.load():
             yield update
 
