@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from core.clock import utcnow
 from demo.standins.__main__ import DEMO_AMEX, DEMO_CYBERSOURCE, DEMO_DIALOG, PORTS
-from models import Charger, CustomerAccount, PaymentCard, PaymentGateway, Transaction
+from models import Charger, CustomerAccount, CustomerUser, PaymentCard, PaymentGateway, Transaction
 from services.access import organizations as org_svc
 from services.access.permissions import Role
 from services.access.scope import Scope
@@ -85,7 +85,27 @@ def seed_payments(*, session: Session) -> int:
         ocpp_tx.stop_transaction(session=session, charger_id=charger.id, transaction_id=tx_id,
                                  meter_stop=100_000 + int(kwh * 1000), timestamp=stop, reason="Local", id_tag=None,
                                  transaction_data=None, now=stop)
-    return len(accounts) + len(SESSIONS) + 2
+    return len(accounts) + len(SESSIONS) + 3 + _portal_card(session)
+
+
+# The customer portal's demo consumer (demo/customers.py) tops up her wallet by card at Berlin eMobility.
+PORTAL_ORG, PORTAL_EMAIL = "berlin-emobility", "mia@example.local"
+
+
+def _portal_card(session: Session) -> int:
+    org = org_svc.get_by_slug(session=session, slug=PORTAL_ORG)
+    user = session.execute(select(CustomerUser).where(CustomerUser.email == PORTAL_EMAIL)).scalar_one_or_none() \
+        if org else None
+    if user is None:
+        return 0
+    save_gateway(session=session, scope=_SCOPE, organization_id=org.id, gateway="cybersource", priority=1,
+                 base_url=f"http://127.0.0.1:{PORTS['cybersource']}", merchant_id=DEMO_CYBERSOURCE["merchant_id"],
+                 key_id=DEMO_CYBERSOURCE["key_id"], secret=DEMO_CYBERSOURCE["secret"],
+                 webhook_secret=DEMO_CYBERSOURCE["webhook_key"], methods=["visa", "mastercard"])
+    session.add(PaymentCard(customer_account_id=user.account_id, brand="visa", bin="424242", last4="4242",
+                            token=f"tok_demo_visa_{user.account_id}", is_default=False))
+    session.flush()
+    return 2
 
 
 def webhook_urls(*, session: Session, public_url: str) -> dict[str, str]:

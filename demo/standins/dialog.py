@@ -71,7 +71,7 @@ class DialogHandler(Handler):
             self.reply(404, {"error": "not_found"})
 
     def _settlement(self, day: str) -> None:
-        if self.server.next_failure()[0] == "error":
+        if self.server.report_failure():
             self.reply(503, {"error": "unavailable"})
             return
         out = io.StringIO()
@@ -173,7 +173,8 @@ class DialogStandIn(StandIn):
             status, reason = "APPROVED", ""
             if kind == "debits":
                 if declined or card["status"] != "active" or amount > card["balance"]:
-                    status, reason = "DECLINED", "card blocked" if card["status"] != "active" else "insufficient balance"
+                    blocked = card["status"] != "active"
+                    status, reason = "DECLINED", "card blocked" if blocked else "insufficient balance"
                 else:
                     card["balance"] -= amount
             else:

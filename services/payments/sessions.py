@@ -31,8 +31,7 @@ from models.payment import IntentStatus, PaymentMethod, PaymentPurpose, PaymentS
 from models.transaction import TransactionStatus
 from services.charging.pricing import resolve_tariff
 from services.payments import ledger, routing, wallets
-from services.payments.routing import FUEL_CARD
-from services.payments.calls import call
+from services.payments.calls import call, happened
 from services.payments.gateway_config import adapter_for
 from services.payments.gateways.base import (
     Answer,
@@ -40,10 +39,10 @@ from services.payments.gateways.base import (
     GatewayTimeout,
     GatewayUnavailable,
     Outcome,
-    Status,
 )
 from services.payments.notices import tell_customer
 from services.payments.records import event, op_reference, session_reference, set_status
+from services.payments.routing import FUEL_CARD
 
 log = logging.getLogger("payments")
 MAX_ATTEMPTS = 20
@@ -205,14 +204,6 @@ def _start_wallet(session: Session, tx: Transaction, payment: Payment, amount: D
     return []
 
 
-def _happened(status: Status, op_ref: str) -> bool:
-    for op in status.operations:
-        ref = op.get("id") if "type" in op else (op.get("clientReferenceInformation") or {}).get("code")
-        if ref == op_ref and op.get("status") not in ("DECLINED",) and op.get("result") not in ("FAILURE",):
-            return True
-    return False
-
-
 def _start_card(session: Session, tx: Transaction, payment: Payment, card: PaymentCard | None,
                 amount: Decimal) -> list[StopRequest]:
     org_id = tx.organization_id
@@ -326,7 +317,7 @@ def _stop_card(session: Session, tx: Transaction, payment: Payment, cost: Decima
         status = call(g.id, "query", lambda: adapter.query(reference=op_ref,
                                                            gateway_reference=payment.gateway_reference),
                       payment_id=payment.id, per_second=g.rate_limit_per_second)
-        if not _happened(status, op_ref):
+        if not happened(status, op_ref):
             raise
         answer = Answer(Outcome.APPROVED, payment.gateway_reference, op_ref, amount, "found by query")
     if answer.outcome == Outcome.DECLINED:
@@ -354,7 +345,8 @@ _LAST_ENERGY = text(
 
 
 def exhausted(session: Session) -> list[StopRequest]:
-    """Running wallet and fuel card sessions whose estimated cost has used up their hold: asked to stop once, customer told."""
+    """Running wallet and fuel card sessions whose estimated cost has used up their hold: asked to stop once,
+    customer told."""
     rows = session.execute(
         select(Payment, Transaction).join(Transaction, Transaction.id == Payment.transaction_id)
         .where(Payment.method.in_((PaymentMethod.WALLET, PaymentMethod.FUEL_CARD)),

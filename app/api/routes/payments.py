@@ -11,11 +11,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from app.api.deps import Caller, SessionDep, require_cap
+from app.api.deps import Caller, PrincipalDep, SessionDep, require_cap
 from app.api.routes.invoices import plain
 from core.db import SYSTEM, use_db_scope
 from services.access.permissions import Cap
-from services.payments import gateway_config, manual, queries, reconciliation, refunds, webhooks
+from services.payments import gateway_config, manual, queries, reconciliation, refunds, top_ups, webhooks
 from services.payments.gateways.base import ForgedWebhook
 
 router = APIRouter(tags=["payments"])
@@ -221,3 +221,29 @@ def test_gateway(gateway_id: int, session: SessionDep, caller: Caller = Gateways
     result = gateway_config.test_connection(session=session, scope=caller.scope, gateway_id=gateway_id)
     session.commit()
     return JSONResponse(plain(result))
+
+
+# --- a customer's own wallet (customer token) -------------------------------------------------------------------
+
+
+@router.get("/me/wallet")
+def my_wallet(session: SessionDep, scope: PrincipalDep, account_id: int) -> JSONResponse:
+    """The customer's wallet: balance, held, recent entries and the saved cards it can be topped up with."""
+    return JSONResponse(plain(top_ups.my_wallet(session=session, scope=scope, account_id=account_id)))
+
+
+class CardTopUpIn(BaseModel):
+    account_id: int
+    card_id: int
+    amount: str = Amount
+    key: str = Field(..., min_length=16, max_length=32, pattern="^[0-9a-f]+$",
+                     description="A random key per top-up form: a retry with the same key never charges twice.")
+
+
+@router.post("/me/wallet/top-ups", status_code=201)
+def card_top_up(body: CardTopUpIn, session: SessionDep, scope: PrincipalDep) -> JSONResponse:
+    """Top up the wallet by card through the routed gateway (authorize and capture); idempotent on `key`."""
+    result = top_ups.card_top_up(session=session, scope=scope, account_id=body.account_id, card_id=body.card_id,
+                                 amount=body.amount, key=body.key)
+    session.commit()
+    return JSONResponse(plain(result), status_code=200 if result.repeated else 201)

@@ -1,11 +1,10 @@
 """The HTTP calls the adapters share: one httpx client per credentials, errors turned into our three kinds."""
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import httpx
-
-from decimal import Decimal, InvalidOperation
 
 from services.payments.gateways.base import GatewayError, GatewayTimeout, GatewayUnavailable, SettlementLine
 

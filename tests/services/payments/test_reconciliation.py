@@ -105,7 +105,7 @@ def test_the_worker_reconciles_each_closed_day_once_and_retries_a_report_it_coul
     yesterday = (_today() - timedelta(days=1)).isoformat()
     dialog.add_settled(day=yesterday, reference="VD-S424242.capture1", payment_reference="VD-S424242", uid=UID,
                        amount=Decimal("3.00"), currency="USD")
-    httpx.post(f"{cybersource.url}/__control", json={"fail": "error", "times": 3}).raise_for_status()
+    httpx.post(f"{cybersource.url}/__control", json={"fail": "report_error", "times": 3}).raise_for_status()
     first = reconciliation_job()
     assert first == {"runs": 6, "mismatches": 1, "failed": 3}  # three closed days each; CyberSource was down
     session.expire_all()
