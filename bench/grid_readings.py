@@ -4,7 +4,8 @@ queries for the last hour and the last day, timed.
     DATABASE_URL=postgresql://postgres@127.0.0.1/<scratch db with migrations> python -m bench.grid_readings [DAYS]
 
 Rows are generated inside PostgreSQL (one INSERT … SELECT per region and day), once, then the per-minute
-roll-up in one pass; a second run only measures. Prints the table and index sizes and the median and p95 of each query over 20 runs.
+roll-up in one pass; a second run only measures. Prints the table and index sizes and the median and p95 of
+each query over 20 runs.
 """
 from __future__ import annotations
 

@@ -7,8 +7,11 @@ in this process, and runs N sessions (a third on wallets, the rest on cards rout
 OCPP service functions from --threads threads, then the worker's payment job from --workers threads. Prints:
 - payments per second (authorizations after the starts, captures/voids after the stops);
 - the time StopTransaction spends writing the payment intent (the only money work on the OCPP path), p50/p99;
-- whether the ledger balances to the cent: every wallet equals its entries, every journal sums to zero, and what
-  we captured per gateway equals what the stand-in recorded.
+- whether the ledger balances to the cent: every wallet equals its entries, every journal sums to zero, every
+  account sums to zero per currency (the nightly check), what we captured per gateway equals what the stand-in
+  recorded, and the day's reconciliation of each gateway's settlement report finds no mismatch;
+- the payments dashboard's reads over those payments (the first page with totals, gateway health and the
+  reconciliation panel, as the page loads them), p50/p99 over --dashboard-runs.
 """
 from __future__ import annotations
 
@@ -38,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--dashboard-runs", type=int, default=50)
     args = parser.parse_args(argv)
     name = f"voltdesk_bench_pay_{secrets.token_hex(3)}"
     with psycopg.connect(SERVER, autocommit=True) as conn:
@@ -45,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     url = SERVER.rsplit("/", 1)[0] + "/" + name
     os.environ["DATABASE_URL"] = url
     try:
-        run(args.sessions, args.threads, args.workers)
+        run(args.sessions, args.threads, args.workers, args.dashboard_runs)
     finally:
         from core.db import reset_engine
         reset_engine()
@@ -54,14 +58,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run(n: int, threads: int, workers: int) -> None:
+def run(n: int, threads: int, workers: int, dashboard_runs: int = 50) -> None:
     from sqlalchemy import func, select, update
 
     from core.db import normalize_url, session_scope
     from core.migrate import upgrade
     from models import Payment, Transaction
+    from services.access.permissions import Role
+    from services.access.scope import Scope
     from services.ocpp import transactions as ocpp_tx
-    from services.payments import ledger, sessions
+    from services.payments import ledger, queries, reconciliation, sessions
     from tests.services.payments.conftest import configure_amex, configure_cybersource
     from tests.utils import standins
     from tests.utils.factories import make_charger, make_org, make_tariff
@@ -141,8 +147,19 @@ def run(n: int, threads: int, workers: int) -> None:
                               .where(Payment.method == "card").group_by(Payment.gateway)).all())
         gross = s.execute(select(func.sum(Transaction.amount_gross))).scalar() or 0
         captured = s.execute(select(func.sum(Payment.amount_captured))).scalar() or 0
-        wallets_ok = not ledger.check_wallets(s)
-        journals_ok = not ledger.unbalanced_journals(s)
+        check = ledger.check_ledger(s)
+        wallets_ok, journals_ok, books_ok = not check.wallets, not check.journals, not check.books
+    admin = Scope(user_id=0, role=Role.ADMIN, org_ids=None)
+    with session_scope() as s:
+        runs = reconciliation.reconcile_now(session=s, scope=admin)
+    dashboard_times: list[float] = []
+    for _ in range(dashboard_runs):
+        started = time.perf_counter()
+        with session_scope() as s:
+            queries.list_payments(session=s, scope=admin, limit=25)
+            queries.gateway_health(session=s, scope=admin)
+            reconciliation.panel(session=s, scope=admin)
+        dashboard_times.append(time.perf_counter() - started)
     theirs = {}
     for gw, server, op in (("cybersource", cs, "captures"), ("amex", amex, "capture")):
         report = httpx.get(f"{server.url}/__report").json()["operations"]
@@ -157,8 +174,14 @@ def run(n: int, threads: int, workers: int) -> None:
     print(f"StopTransaction: p50 {pct(stop_times, 0.5):.1f} ms, p99 {pct(stop_times, 0.99):.1f} ms in all; "
           f"of which the payment intent: p50 {pct(intent_times, 0.5):.2f} ms, p99 {pct(intent_times, 0.99):.2f} ms")
     print(f"ledger: wallets equal their entries: {wallets_ok}; journals balance: {journals_ok}; "
+          f"accounts sum to zero per currency: {books_ok}; "
           f"captured {captured} of sessions' {gross}; card captures ours vs gateway: "
           + ", ".join(f"{g} {Decimal(ours.get(g, 0)):.2f} vs {theirs[g]:.2f}" for g in theirs))
+    print("reconciliation: " + ", ".join(f"{r.gateway} {r.status} ({r.gateway_lines} report lines, "
+                                         f"{r.ledger_payments} ledger payments, {r.mismatches} mismatches)"
+                                         for r in runs))
+    print(f"payments dashboard reads ({dashboard_runs} runs over {n} payments): p50 {pct(dashboard_times, 0.5):.1f} ms,"
+          f" p99 {pct(dashboard_times, 0.99):.1f} ms")
     cs.shutdown()
     amex.shutdown()
 

@@ -41,6 +41,8 @@ from models.payment import (
     PaymentEvent,
     PaymentGateway,
     PaymentIntent,
+    ReconciliationMismatch,
+    ReconciliationRun,
     Refund,
     Wallet,
     WebhookInbox,
@@ -81,7 +83,7 @@ __all__ = [
     "CustomerInvoiceSequence", "CustomerRun", "CustomerToken", "EnterprisePlan", "ReimbursementStatement",
     "SupportLinks",
     "GatewayCall", "LedgerEntry", "Payment", "PaymentCard", "PaymentEvent", "PaymentGateway", "PaymentIntent",
-    "Refund", "Wallet", "WebhookInbox",
+    "ReconciliationMismatch", "ReconciliationRun", "Refund", "Wallet", "WebhookInbox",
     # grid monitor and demand response
     "DrAction", "DrEvent", "DrPolicy", "GridReading", "GridReadingMinute", "GridRegion", "GridStateEvent",
 ]

@@ -6,12 +6,12 @@ of entries in one currency summing to zero. A wallet's `balance` and `held` are 
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
@@ -315,3 +315,62 @@ class Refund(SQLModel, table=True):
     message: str | None = Field(default=None, max_length=300)
     created_at: datetime = created_at_field()
     updated_at: datetime | None = ts_field()
+
+
+class ReconciliationStatus(StrEnum):
+    MATCHED = "matched"          # the gateway's report and our ledger agree for the day
+    MISMATCHED = "mismatched"    # at least one mismatch (listed)
+    FAILED = "failed"            # the report could not be read; tried again on the next run
+
+
+class ReconciliationRun(SQLModel, table=True):
+    """One gateway's day compared with our ledger: once per gateway and day (a re-run replaces it)."""
+
+    __tablename__ = "reconciliation_run"
+    __table_args__ = (
+        one_of("status", ReconciliationStatus, name="ck_reconciliation_run_status"),
+        UniqueConstraint("gateway_id", "day", name="uq_reconciliation_run"),
+        Index("ix_reconciliation_run_org_day", "organization_id", "day"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = fk_field("organization.id", ondelete="CASCADE", index=False)
+    gateway_id: int = fk_field("payment_gateway.id", ondelete="CASCADE", index=False)
+    gateway: str = Field(sa_column=Column(String(16), nullable=False))
+    day: date = Field(sa_column=Column(Date, nullable=False))
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    gateway_lines: int = 0
+    ledger_payments: int = 0
+    mismatches: int = 0
+    message: str | None = Field(default=None, max_length=300)
+    ran_at: datetime = created_at_field()
+
+
+class MismatchKind(StrEnum):
+    MISSING_IN_LEDGER = "missing_in_ledger"    # the gateway moved money we have no ledger entry for
+    MISSING_AT_GATEWAY = "missing_at_gateway"  # our ledger moved money the gateway's report does not show
+    AMOUNT_DIFFERS = "amount_differs"          # both know the payment, with different net amounts or currency
+
+
+class ReconciliationMismatch(SQLModel, table=True):
+    """One payment whose day at the gateway differs from its day in our ledger."""
+
+    __tablename__ = "reconciliation_mismatch"
+    __table_args__ = (
+        one_of("kind", MismatchKind, name="ck_reconciliation_mismatch_kind"),
+        Index("ix_reconciliation_mismatch_run", "run_id"),
+        Index("ix_reconciliation_mismatch_org_day", "organization_id", "day"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = fk_field("reconciliation_run.id", ondelete="CASCADE", index=False)
+    organization_id: int = fk_field("organization.id", ondelete="CASCADE", index=False)
+    gateway: str = Field(sa_column=Column(String(16), nullable=False))
+    day: date = Field(sa_column=Column(Date, nullable=False))
+    payment_reference: str = Field(sa_column=Column(String(64), nullable=False))
+    payment_id: int | None = fk_field("payment.id", nullable=True, ondelete="SET NULL", index=False)
+    kind: str = Field(sa_column=Column(String(24), nullable=False))
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    gateway_amount: Decimal | None = money_field(None, nullable=True)
+    ledger_amount: Decimal | None = money_field(None, nullable=True)
+    detail: str = Field(default="", max_length=300)

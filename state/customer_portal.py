@@ -7,6 +7,7 @@ customer's Scope: its own account and its sub-accounts, and no staff capability.
 from __future__ import annotations
 
 import asyncio
+import secrets
 from typing import Any
 
 import reflex as rx
@@ -26,6 +27,7 @@ from services.customers import sessions as session_svc
 from services.customers import support_links as links_svc
 from services.customers.auth import change_password, customer_principal, revoke, update_profile
 from services.customers.mail_links import VERIFY
+from services.payments import top_ups
 from state.base import AppState, Work
 from state.customers import account_dict
 from state.links import READY, LinkPageState, _check_passwords
@@ -77,6 +79,16 @@ class PortalState(AppState):
     @rx.var
     def charger_plans(self) -> list[dict[str, str]]:
         return [p for p in self.plans if p["charger"]]
+    # The wallet (issue 10): balance, recent entries, a card top-up whose key makes a retry harmless.
+    wallet_balance: str = ""
+    wallet_held: str = ""
+    wallet_history: list[dict[str, str]] = []
+    top_up_cards: list[dict[str, str]] = []
+    top_up_card: str = ""
+    top_up_amount: str = ""
+    top_up_key: str = ""
+    top_up_error: str = ""
+    topping_up: bool = False
 
     async def _run(self, work: Work | None = None, *, cap: Any = None, identity: bool = False) -> Any:
         """Authenticate the customer's token and call `work(session, customer_user, scope)`."""
@@ -133,13 +145,15 @@ class PortalState(AppState):
                     billing_svc.list_statements(session=session, scope=scope),
                     asset_svc.list_plans(session=session, scope=scope, offered_only=True),
                     sorted(mine, key=lambda a: (a.id != user.account_id, a.name)),
-                    asset_svc.enterprise_account_ids(session=session, scope=scope))
+                    asset_svc.enterprise_account_ids(session=session, scope=scope),
+                    top_ups.my_wallet(session=session, scope=scope, account_id=user.account_id))
 
         call = await self._call(work)
         if not call.ok:
             return call.answer
         (self.full_name, rows, self.session_total, items, invoices, subs, statements, plans, mine,
-         enterprise) = call.value
+         enterprise, wallet) = call.value
+        self._show_wallet(wallet)
         self.plans = [{"id": str(p.id), "label": f"{p.name} · {plan_dict(p)['price']}"
                        + ("" if p.session_fee is None else f" + {fee_text(p)}"),
                        "card": "yes" if p.for_card else "", "charger": "yes" if p.for_ac or p.for_dc else ""}
@@ -167,6 +181,56 @@ class PortalState(AppState):
 
     def _refused_input(self, message: str, field: str) -> None:
         self.error = message
+
+    def _show_wallet(self, w: top_ups.MyWallet) -> None:
+        self.wallet_balance = format_money(w.balance, w.currency)
+        self.wallet_held = format_money(w.held, w.currency) if w.held else ""
+        self.wallet_history = [{"at": when(e.created_at), "amount": format_money(e.amount, e.currency),
+                                "memo": e.memo} for e in w.history]
+        self.top_up_cards = [{"id": str(c.id), "label": f"{c.brand.capitalize()} •••• {c.last4}"} for c in w.cards]
+        if self.top_up_card not in {c["id"] for c in self.top_up_cards}:
+            self.top_up_card = self.top_up_cards[0]["id"] if self.top_up_cards else ""
+        if not self.top_up_key:
+            self.top_up_key = secrets.token_hex(16)
+
+    @rx.event
+    def set_top_up_amount(self, value: str):
+        self.top_up_amount = str(value)[:32]
+
+    @rx.event
+    def set_top_up_card(self, value: str):
+        self.top_up_card = str(value)[:12]
+
+    def _top_up_refused(self, message: str, field: str) -> None:
+        self.top_up_error = message
+
+    @rx.event
+    async def top_up(self):
+        """Top up the wallet by card. The key stays the same until an answer comes, so a retry never charges twice."""
+        card = int(self.top_up_card) if self.top_up_card.isdigit() else 0
+        amount, key = self.top_up_amount, self.top_up_key
+        self.top_up_error, self.topping_up = "", True
+        yield
+
+        def work(session, user, scope):
+            result = top_ups.card_top_up(session=session, scope=scope, account_id=user.account_id, card_id=card,
+                                         amount=amount, key=key)
+            session.commit()
+            return result, top_ups.my_wallet(session=session, scope=scope, account_id=user.account_id)
+
+        call = await self._call(work, form=self._top_up_refused)
+        self.topping_up = False
+        if not call.ok:
+            yield call.answer
+            return
+        result, wallet = call.value
+        self.top_up_key = secrets.token_hex(16)  # answered: the next top-up is a new one
+        self._show_wallet(wallet)
+        if result.status == "declined":
+            self.top_up_error = f"Your card was declined; nothing was charged. {result.message}".strip()
+            return
+        self.top_up_amount = ""
+        yield rx.toast.success(f"{format_money(result.amount, result.currency)} added to your wallet.")
 
     @rx.event
     def set_asset_account(self, value: str):

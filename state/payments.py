@@ -3,6 +3,7 @@ payment (timeline, ledger entries, refunds), wallets and one wallet, gateway con
 calls a service through `_call`."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
@@ -13,7 +14,7 @@ from core.fmt import page_range, when
 from core.money import format_money
 from services.access import organizations as org_svc
 from services.access.permissions import Cap
-from services.payments import gateway_config, manual, queries, refunds
+from services.payments import gateway_config, manual, queries, reconciliation, refunds
 from state.base import AppState, Filters, PagedTable
 
 ANY = "any"
@@ -22,7 +23,7 @@ STATUSES = ("pending", "awaiting_approval", "authorized", "captured", "partially
             "declined", "failed")
 METHODS = ("wallet", "card", "fuel_card", "manual")
 GATEWAY_LABELS = {"cybersource": "CyberSource", "amex": "Amex (NTB)", "dialog": "Dialog fuel card",
-                  "wallet": "Wallet", "manual": "Manual", "pending": "Routing…"}
+                  "wallet": "Wallet", "manual": "Manual", "pending": "Routing…", "fuel_card": "Fuel card"}
 
 
 def label(value: str) -> str:
@@ -39,19 +40,46 @@ def payment_row(r: queries.PaymentRow) -> dict[str, str]:
             "refunded": format_money(r.amount_refunded, r.currency) if r.amount_refunded else ""}
 
 
+def _day(value: object) -> str:
+    """A date input's value (YYYY-MM-DD) or empty; anything else is dropped."""
+    text = str(value or "")[:10]
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        return ""
+
+
+KIND_LABELS = {"missing_in_ledger": "Not in our ledger", "missing_at_gateway": "Not at the gateway",
+               "amount_differs": "Amounts differ"}
+
+
 class PaymentsState(PagedTable, AppState):
     FILTERS: ClassVar[Filters] = {"gateway": lambda v: v if v in GATEWAYS else ANY,
                                   "status": lambda v: v if v in STATUSES else ANY,
                                   "method": lambda v: v if v in METHODS else ANY,
+                                  "organization": lambda v: str(v) if str(v).isdigit() else ANY,
+                                  "date_from": _day, "date_to": _day,
                                   "search": lambda v: str(v)[:64]}
     gateway: str = ANY
     status: str = ANY
     method: str = ANY
+    organization: str = ANY
+    date_from: str = ""
+    date_to: str = ""
     search: str = ""
     per_page: int = 25
     rows: list[dict[str, str]] = []
     totals: list[dict[str, str]] = []
     health: list[dict[str, str]] = []
+    org_choices: list[dict[str, str]] = []
+    range_note: str = ""
+    range_error: str = ""
+    range_start: str = ""
+    range_end: str = ""
+    runs: list[dict[str, str]] = []
+    mismatches: list[dict[str, str]] = []
+    can_manage: bool = False
+    reconciling: bool = False
     loaded: bool = False
 
     @rx.var
@@ -60,27 +88,40 @@ class PaymentsState(PagedTable, AppState):
 
     @rx.var
     def csv_href(self) -> str:
-        params = {k: v for k, v in (("gateway", self.gateway), ("status", self.status), ("method", self.method))
-                  if v != ANY}
+        params = {k: v for k, v in (("gateway", self.gateway), ("status", self.status), ("method", self.method),
+                                    ("organization_id", self.organization)) if v != ANY}
+        params.update({k: v for k, v in (("start", self.range_start), ("end", self.range_end)) if v})
         if self.search:
             params["search"] = self.search
         return "/api/v1/payments?" + urlencode({**params, "format": "csv", "limit": "10000"})
 
     async def _fetch(self):
         f = {k: (None if getattr(self, k) == ANY else getattr(self, k)) for k in ("gateway", "status", "method")}
+        org_id = int(self.organization) if self.organization != ANY else None
+        first = date.fromisoformat(self.date_from) if self.date_from else None
+        last = date.fromisoformat(self.date_to) if self.date_to else None
         search, limit, offset = self.search or None, self.per_page, (self.page - 1) * self.per_page
+        self.range_error = ""
 
         def work(session, user, scope):
+            span = queries.day_range(session=session, scope=scope, organization_id=org_id, date_from=first,
+                                     date_to=last)
             page = queries.list_payments(session=session, scope=scope, search=search, limit=limit, offset=offset,
-                                         **f)
+                                         start=span.start, end=span.end, organization_id=org_id, **f)
             health = queries.gateway_health(session=session, scope=scope)
-            return page, health
+            panel = reconciliation.panel(session=session, scope=scope, organization_id=org_id)
+            orgs = [{"id": str(o.id), "name": o.name}
+                    for o in org_svc.list_organizations(session=session, scope=scope)]
+            return span, page, health, panel, orgs, scope.can(Cap.MANAGE_PAYMENTS)
 
-        call = await self._call(work, cap=Cap.VIEW_PAYMENTS)
+        call = await self._call(work, cap=Cap.VIEW_PAYMENTS, form=self._range_error)
         if not call.ok:
             yield call.answer
             return
-        page, health = call.value
+        span, page, health, panel, self.org_choices, self.can_manage = call.value
+        self.range_start = span.start.isoformat() if span.start else ""
+        self.range_end = span.end.isoformat() if span.end else ""
+        self.range_note = f"Days in {span.timezone}" if (first or last) else ""
         self.rows, self.total = [payment_row(r) for r in page.rows], page.total
         self.totals = [{"currency": c, "amount": format_money(a, c)} for c, a in sorted(page.totals.items())]
         self.health = [{"gateway": label(h.gateway), "organization": h.organization,
@@ -88,7 +129,24 @@ class PaymentsState(PagedTable, AppState):
                         else f"{h.success_rate:.0%}", "latency": "—" if h.p95_latency_ms is None
                         else f"{h.p95_latency_ms} ms", "circuit": h.circuit.replace("_", "-"),
                         "enabled": "yes" if h.enabled else ""} for h in health]
+        self._show_panel(panel)
         self.loaded = True
+
+    def _range_error(self, message: str, field: str) -> None:
+        self.range_error = message
+
+    def _show_panel(self, panel: reconciliation.Panel) -> None:
+        self.runs = [{"day": r.day.isoformat(), "gateway": label(r.gateway), "organization": r.organization,
+                      "status": label(r.status), "lines": str(r.gateway_lines), "payments": str(r.ledger_payments),
+                      "mismatches": str(r.mismatches), "message": r.message or "", "ran": when(r.ran_at)}
+                     for r in panel.runs]
+        self.mismatches = [{"day": m.day.isoformat(), "gateway": label(m.gateway), "organization": m.organization,
+                            "reference": m.payment_reference, "payment": str(m.payment_id or ""),
+                            "kind": KIND_LABELS.get(m.kind, m.kind),
+                            "gateway_amount": "—" if m.gateway_amount is None
+                            else format_money(m.gateway_amount, m.currency),
+                            "ledger_amount": "—" if m.ledger_amount is None
+                            else format_money(m.ledger_amount, m.currency)} for m in panel.mismatches]
 
     @rx.event
     async def load(self):
@@ -101,6 +159,35 @@ class PaymentsState(PagedTable, AppState):
         if self._filtered(self.FILTERS, "search", value):
             async for update in self._fetch():
                 yield update
+
+    @rx.event
+    async def clear_range(self):
+        self.date_from = self.date_to = ""
+        self.page = 1
+        async for update in self._fetch():
+            yield update
+
+    @rx.event
+    async def reconcile(self):
+        """Reconcile today so far, for every enabled gateway in scope (the worker does each closed day)."""
+        self.reconciling = True
+        yield
+
+        def work(session, user, scope):
+            runs = reconciliation.reconcile_now(session=session, scope=scope)
+            session.commit()
+            return runs
+
+        call = await self._call(work, cap=Cap.MANAGE_PAYMENTS)
+        self.reconciling = False
+        if not call.ok:
+            yield call.answer
+            return
+        found = sum(r.mismatches for r in call.value)
+        yield (rx.toast.warning if found else rx.toast.success)(
+            f"Reconciled {len(call.value)} gateway(s) for today: {found} mismatch(es).")
+        async for update in self._fetch():
+            yield update
 
 
 class PaymentDetailState(AppState):
@@ -328,6 +415,7 @@ class GatewaysState(AppState):
         names = {o["id"]: o["name"] for o in self.org_choices}
         self.rows = [{"id": str(g.id), "organization": names.get(str(g.organization_id), ""),
                       "gateway": label(g.gateway), "enabled": "Enabled" if g.enabled else "Disabled",
+                      "org_id": str(g.organization_id), "code": g.gateway,
                       "priority": str(g.priority), "url": g.base_url, "merchant": g.merchant_id,
                       "secret": f"•••• {g.credentials_last4}", "methods": ", ".join(g.methods) or "any",
                       "rate": f"{g.rate_limit_per_second}/s"} for g in rows]
@@ -361,6 +449,28 @@ class GatewaysState(AppState):
             return
         self.form = {**self.form, "secret": "", "webhook_secret": ""}  # never kept in the browser
         yield rx.toast.success(f"{label(call.value.gateway)} saved (secret •••• {call.value.credentials_last4}).")
+        async for update in self.load():
+            yield update
+
+    @rx.event
+    async def toggle(self, gateway_id: str):
+        """Enable a disabled gateway or disable an enabled one (routing skips a disabled gateway)."""
+        row = next((r for r in self.rows if r["id"] == str(gateway_id)), None)
+        if row is None:
+            return
+        org_id, code, enable = int(row["org_id"]), row["code"], row["enabled"] != "Enabled"
+
+        def work(session, user, scope):
+            saved = gateway_config.save_gateway(session=session, scope=scope, organization_id=org_id, gateway=code,
+                                                enabled=enable)
+            session.commit()
+            return saved
+
+        call = await self._call(work, cap=Cap.MANAGE_GATEWAYS)
+        if not call.ok:
+            yield call.answer
+            return
+        yield rx.toast.success(f"{label(call.value.gateway)} {'enabled' if call.value.enabled else 'disabled'}.")
         async for update in self.load():
             yield update
 

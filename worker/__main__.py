@@ -30,9 +30,11 @@ def main(argv: list[str] | None = None) -> int:
         frame_log_partitions,
         grid,
         grid_retention,
+        ledger_check,
         notifications,
         openadr_vens,
         payments,
+        reconciliation,
         send_mail,
         sweep_ocpp_processes,
         tick,
@@ -56,6 +58,12 @@ def main(argv: list[str] | None = None) -> int:
     # Payments (issue 10): session payments off the OCPP event loop, and wallets that run out.
     scheduler.add_job(payments, "interval", seconds=settings.payments_worker_interval_seconds, id="payments",
                       next_run_time=datetime.now(UTC), coalesce=True, max_instances=1)
+    # The gateways' settlement reports against the ledger, for closed days not yet reconciled (hourly, so a
+    # missed night or a failed report is caught up; each gateway's day is reconciled once).
+    scheduler.add_job(reconciliation, "interval", hours=1, id="reconciliation", next_run_time=datetime.now(UTC),
+                      coalesce=True, max_instances=1)
+    # The nightly ledger check (every account sums to zero per currency; wallets equal their entries).
+    scheduler.add_job(ledger_check, "cron", hour=2, minute=15, id="ledger_check", coalesce=True, max_instances=1)
     scheduler.add_job(grid, "interval", seconds=settings.grid_poll_seconds, id="grid",
                       next_run_time=datetime.now(UTC), coalesce=True, max_instances=1)
     scheduler.add_job(grid_retention, "interval", hours=1, id="grid_retention", coalesce=True, max_instances=1)

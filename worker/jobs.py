@@ -28,6 +28,8 @@ from services.notifications import delivery as notification_delivery
 from services.ocpp import commands
 from services.ocpp import frames as ocpp_frames
 from services.ocpp import registry as ocpp_registry
+from services.payments import ledger as payment_ledger
+from services.payments import reconciliation as payment_reconciliation
 from services.payments import sessions as payment_sessions
 from services.payments import webhooks as payment_webhooks
 
@@ -115,6 +117,44 @@ def payments() -> dict[str, int]:
                                           payload={"transactionId": stop.transaction_id})
             log.info("session %s: RemoteStopTransaction (%s): %s", stop.transaction_id, stop.reason, cmd.status)
     return {"intents": len(pending), "stops": len(stops)}
+
+
+def reconciliation() -> dict[str, int]:
+    """Compare each enabled gateway's settlement report with the ledger, for every closed day (UTC) of the last
+    three that has no successful run yet: once a day in effect, catching up a missed night or a failed report."""
+    today = utcnow().date()
+    with session_scope(SYSTEM) as session:
+        gateway_ids = payment_reconciliation.gateways_to_reconcile(session=session)
+    runs = mismatches = failed = 0
+    for gateway_id in gateway_ids:
+        with session_scope(SYSTEM) as session:
+            days = payment_reconciliation.days_due(session=session, gateway_id=gateway_id, today=today)
+        for day in days:
+            with session_scope(SYSTEM) as session:
+                run = payment_reconciliation.reconcile_gateway(session=session, gateway_id=gateway_id, day=day)
+                runs, mismatches, failed = runs + 1, mismatches + run.mismatches, failed + (run.status == "failed")
+                if run.status != "matched":
+                    log.warning("reconciliation of %s (gateway %s) for %s: %s, %s mismatches %s", run.gateway,
+                                gateway_id, day, run.status, run.mismatches, run.message or "")
+    return {"runs": runs, "mismatches": mismatches, "failed": failed}
+
+
+def ledger_check() -> bool:
+    """The nightly ledger check: every account sums to zero per organization and currency, every journal
+    balances, every wallet's cache equals its entries. A mismatch is logged as an error (the alert)."""
+    with session_scope(SYSTEM) as session:
+        check = payment_ledger.check_ledger(session)
+    for b in check.books:
+        log.error("LEDGER ALERT: organization %s, %s: the accounts sum to %s, not 0", b.organization_id,
+                  b.currency, b.total)
+    for journal in check.journals:
+        log.error("LEDGER ALERT: journal %s does not balance", journal)
+    for w in check.wallets:
+        log.error("LEDGER ALERT: wallet %s caches balance %s / held %s, its entries sum to %s / %s", w.wallet_id,
+                  w.cached_balance, w.cached_held, w.ledger_balance, w.ledger_held)
+    if check.ok:
+        log.info("ledger check: balanced")
+    return check.ok
 
 
 # --- grid monitor and demand response (services/grid) -------------------------------------------------------

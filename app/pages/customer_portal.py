@@ -230,6 +230,34 @@ def _assets() -> rx.Component:
         spacing="4", width="100%")
 
 
+def _wallet() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.card(rx.vstack(rx.text("Wallet balance", size="1", color_scheme="gray"),
+                              rx.heading(P.wallet_balance, size="7", id="my-wallet-balance"),
+                              rx.cond(P.wallet_held != "", rx.text(P.wallet_held, " held for a running session",
+                                                                   size="1", color_scheme="gray")),
+                              spacing="1"), min_width="220px"),
+            rx.card(rx.vstack(
+                rx.heading("Top up by card", size="3"),
+                rx.cond(P.top_up_cards.length() == 0,
+                        rx.text("No saved card yet.", size="2", color_scheme="gray"),
+                        rx.hstack(
+                            rx.select.root(rx.select.trigger(id="top-up-card", min_width="180px"), rx.select.content(
+                                rx.foreach(P.top_up_cards, lambda c: rx.select.item(c["label"], value=c["id"]))),
+                                value=P.top_up_card, on_change=P.set_top_up_card),
+                            rx.input(placeholder="Amount", value=P.top_up_amount, on_change=P.set_top_up_amount,
+                                     id="top-up-amount", input_mode="decimal", width="140px"),
+                            rx.button("Top up", on_click=P.top_up, loading=P.topping_up, id="top-up-submit"),
+                            spacing="3", align="center")),
+                rx.cond(P.top_up_error != "", error_callout(P.top_up_error, id="top-up-error")),
+                spacing="3"), flex="1"),
+            spacing="4", width="100%", align="stretch", wrap="wrap"),
+        simple_table(P.wallet_history, [("When", "at"), ("Amount", "amount"), ("What", "memo")], "my-wallet-history",
+                     "No wallet movements yet."),
+        spacing="4", width="100%")
+
+
 def _tab(value: str, body: rx.Component) -> rx.Component:
     return rx.tabs.content(rx.box(body, padding_top="16px"), value=value)
 
@@ -240,6 +268,7 @@ def portal() -> rx.Component:
         rx.heading("My charging", size="7"),
         rx.tabs.root(
             rx.tabs.list(rx.tabs.trigger("Sessions", value="sessions"),
+                         rx.tabs.trigger("Wallet", value="wallet", id="tab-wallet"),
                          rx.tabs.trigger("Cards and chargers", value="assets"),
                          rx.tabs.trigger("Invoices", value="invoices"),
                          rx.tabs.trigger("Sub-accounts", value="subs"),
@@ -254,6 +283,7 @@ def portal() -> rx.Component:
                                           ("Card", "id_tag"), ("Energy", "energy"), ("Cost", "cost"),
                                           ("Status", "status")], "my-sessions", "No charging sessions yet."),
                 spacing="3", width="100%")),
+            _tab("wallet", _wallet()),
             _tab("assets", _assets()),
             _tab("invoices", rx.cond(P.invoices.length() == 0, rx.text("No invoices yet.", color_scheme="gray"),
                                      rx.vstack(rx.foreach(P.invoices, lambda i: rx.hstack(

@@ -11,7 +11,14 @@ from state.payments import GatewaysState as S
 def _row(g) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(g["gateway"], weight="medium")), rx.table.cell(g["organization"]),
-        rx.table.cell(g["enabled"]), rx.table.cell(g["priority"]), rx.table.cell(g["methods"]),
+        rx.table.cell(rx.hstack(
+            rx.badge(g["enabled"], color_scheme=rx.cond(g["enabled"] == "Enabled", "green", "gray"),
+                     class_name="gateway-state"),
+            rx.cond(S.can_manage, rx.button(rx.cond(g["enabled"] == "Enabled", "Disable", "Enable"), size="1",
+                                            variant="ghost", on_click=S.toggle(g["id"]),
+                                            class_name="gateway-toggle")),
+            align="center")),
+        rx.table.cell(g["priority"]), rx.table.cell(g["methods"]),
         rx.table.cell(g["rate"]), rx.table.cell(rx.code(g["url"], size="1")), rx.table.cell(g["merchant"]),
         rx.table.cell(rx.code(g["secret"])),
         rx.table.cell(rx.cond(S.can_manage, rx.button("Test connection", size="1", variant="soft",
@@ -33,12 +40,13 @@ def _form() -> rx.Component:
             rx.select.root(rx.select.trigger(placeholder="Organization", id="gw-organization"), rx.select.content(
                 rx.foreach(S.org_choices, lambda o: rx.select.item(o["name"], value=o["id"]))),
                 value=S.form.get("organization_id", ""), on_change=lambda v: S.set_form("organization_id", v)),
-            rx.select(["cybersource", "amex"], value=S.form.get("gateway", "cybersource"),
+            rx.select(["cybersource", "amex", "dialog"], value=S.form.get("gateway", "cybersource"),
                       on_change=lambda v: S.set_form("gateway", v), id="gw-gateway"),
             _field("base_url", "https://api.cybersource.com"), _field("merchant_id", "Merchant id"),
             _field("key_id", "Key id (CyberSource)"), _field("secret", "Secret / API password", type="password"),
             _field("webhook_secret", "Webhook key / notification secret", type="password"),
-            _field("methods", "Methods: visa, mastercard, amex"), _field("priority", "Routing order (1 first)"),
+            _field("methods", "Methods: visa, mastercard, amex, fuel_card"),
+            _field("priority", "Routing order (1 first)"),
             _field("rate_limit_per_second", "Calls per second"),
             columns="2", gap="10px", width="100%"),
         rx.cond(S.error != "", rx.text(S.error, color_scheme="red", size="1", id="gw-error")),

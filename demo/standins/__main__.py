@@ -11,6 +11,7 @@ import sys
 
 from demo.standins.amex import AmexStandIn
 from demo.standins.cybersource import CyberSourceStandIn
+from demo.standins.dialog import DialogStandIn, demo_cards
 
 # The demo's gateway credentials: demo/seed.py stores the same ones in the demo organizations' configuration.
 DEMO_CYBERSOURCE = dict(merchant_id="voltdesk_demo", key_id="demo-key-1",
@@ -18,6 +19,7 @@ DEMO_CYBERSOURCE = dict(merchant_id="voltdesk_demo", key_id="demo-key-1",
                         webhook_key=base64.b64encode(b"voltdesk-demo-cybersource-webhook-key").decode())
 DEMO_AMEX = dict(merchant_id="DEMONTB01", password="voltdesk-demo-amex-password",
                  notification_secret="voltdesk-demo-amex-notification-secret")
+DEMO_DIALOG = dict(merchant_id="VOLTDESK-DEMO", api_key="voltdesk-demo-dialog-api-key")
 # CYBERSOURCE_STANDIN_PORT (AMEX_, DIALOG_) moves one, so two demo stacks can run on one machine.
 PORTS = {name: int(os.environ.get(f"{name.upper()}_STANDIN_PORT", port))
          for name, port in {"cybersource": 8711, "amex": 8712, "dialog": 8713}.items()}
@@ -36,8 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.gateway == "amex":
         server = AmexStandIn(port, host=args.host, webhook_url=args.webhook_url, **DEMO_AMEX)
     else:
-        print("the Dialog stand-in is not written yet", file=sys.stderr)
-        return 2
+        server = DialogStandIn(port, host=args.host, webhook_url=args.webhook_url, **DEMO_DIALOG)
+        demo_cards(server)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"{args.gateway} stand-in on {server.url}", flush=True)
     server.serve_forever()

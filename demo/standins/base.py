@@ -8,7 +8,8 @@ Control (POST /__control, JSON): {"fail": "decline"|"timeout"|"error"|"twice"|"l
 - error: HTTP 503 without doing anything;
 - twice: the operation is answered, and its webhook is delivered twice;
 - late_webhook: the webhook is sent after `delay` seconds, after later ones.
-GET /__report?date=YYYY-MM-DD lists every operation the gateway recorded that day (the settlement report);
+GET /__report?date=YYYY-MM-DD lists every operation the gateway recorded that day (the settlement report;
+{"fail": "report_error"} answers it 503 instead, `times` times);
 GET /__webhooks lists the webhooks sent; POST /__reset forgets everything.
 """
 from __future__ import annotations
@@ -62,13 +63,24 @@ class StandIn(ThreadingHTTPServer):
     def next_failure(self) -> tuple[str | None, float]:
         with self.lock:
             b = self.behaviour
-            if b.fail and b.times > 0:
+            if b.fail and b.fail != "report_error" and b.times > 0:
                 b.times -= 1
                 fail = b.fail
                 if b.times == 0:
                     self.behaviour = Behaviour()
                 return fail, b.delay
             return None, 0.0
+
+    def report_failure(self) -> bool:
+        """Whether the settlement report is told to fail now (`report_error`); operations are not affected."""
+        with self.lock:
+            b = self.behaviour
+            if b.fail == "report_error" and b.times > 0:
+                b.times -= 1
+                if b.times == 0:
+                    self.behaviour = Behaviour()
+                return True
+            return False
 
     def record(self, op: dict[str, Any]) -> None:
         with self.lock:
@@ -144,6 +156,8 @@ class Handler(BaseHTTPRequestHandler):
             self.body()
             self.server.reset()
             self.reply(200, {"ok": True})
+        elif path == "/__report" and self.server.report_failure():
+            self.reply(503, {"error": "unavailable"})
         elif path == "/__report":
             day = self.path.partition("date=")[2][:10] or datetime.now(UTC).date().isoformat()
             self.reply(200, {"date": day, "operations": self.server.report(day)})

@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from core.db import SYSTEM, session_scope
 from models import GatewayCall
-from services.payments.gateways.base import Answer, GatewayError, GatewayTimeout, GatewayUnavailable
+from services.payments.gateways.base import Answer, GatewayError, GatewayTimeout, GatewayUnavailable, Status
 from services.payments.rate_limits import acquire
 
 T = TypeVar("T")
@@ -43,3 +43,12 @@ def call(gateway_id: int, operation: str, fn: Callable[[], T], *, payment_id: in
         with session_scope(SYSTEM) as s:  # the call's record, whoever made it
             s.add(GatewayCall(gateway_id=gateway_id, payment_id=payment_id, operation=operation, outcome=outcome,
                               latency_ms=ms))
+
+
+def happened(status: Status, op_ref: str) -> bool:
+    """Whether a gateway's `query` answer shows our operation `op_ref` done (a timed-out call resolved)."""
+    for op in status.operations:
+        ref = op.get("id") if "type" in op else (op.get("clientReferenceInformation") or {}).get("code")
+        if ref == op_ref and op.get("status") not in ("DECLINED",) and op.get("result") not in ("FAILURE",):
+            return True
+    return False

@@ -24,6 +24,7 @@ from services.payments.amounts import check_amount
 from services.payments.gateways.amex import Amex
 from services.payments.gateways.base import Credentials, Gateway, GatewayError, GatewayTimeout, GatewayUnavailable
 from services.payments.gateways.cybersource import CyberSource
+from services.payments.gateways.dialog import Dialog
 from services.payments.secrets import seal, unseal
 
 METHODS = ("visa", "mastercard", "amex", "fuel_card")
@@ -162,8 +163,10 @@ def adapter_for(g: PaymentGateway) -> Gateway:
             adapter = CyberSource(creds)
         elif g.gateway == GatewayName.AMEX:
             adapter = Amex(creds)
+        elif g.gateway == GatewayName.DIALOG:
+            adapter = Dialog(creds)
         else:
-            raise ValidationError(f"The {g.gateway} gateway has no card adapter.", "gateway")
+            raise ValidationError(f"The {g.gateway} gateway has no adapter.", "gateway")
         _ADAPTERS[key] = adapter
     return adapter
 

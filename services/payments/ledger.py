@@ -132,3 +132,36 @@ def card_captured(session: Session, *, organization_id: int, currency: str, amou
 def card_refunded(session: Session, *, organization_id: int, currency: str, amount: Decimal, payment_id: int) -> str:
     return post(session, organization_id=organization_id, currency=currency, payment_id=payment_id,
                 memo="card refunded", lines=[Line(Bucket.REVENUE, -amount), Line(Bucket.CLEARING, amount)])
+
+
+@dataclass(frozen=True)
+class BookImbalance:
+    organization_id: int
+    currency: str
+    total: Decimal
+
+
+def unbalanced_books(session: Session) -> list[BookImbalance]:
+    """Organizations and currencies whose ledger entries, over every account, do not sum to zero."""
+    rows = session.execute(select(LedgerEntry.organization_id, LedgerEntry.currency, func.sum(LedgerEntry.amount))
+                           .group_by(LedgerEntry.organization_id, LedgerEntry.currency)
+                           .having(func.sum(LedgerEntry.amount) != 0)
+                           .order_by(LedgerEntry.organization_id, LedgerEntry.currency)).all()
+    return [BookImbalance(org, cur, Decimal(total)) for org, cur, total in rows]
+
+
+@dataclass(frozen=True)
+class LedgerCheck:
+    books: list[BookImbalance]
+    journals: list[str]
+    wallets: list[WalletMismatch]
+
+    @property
+    def ok(self) -> bool:
+        return not (self.books or self.journals or self.wallets)
+
+
+def check_ledger(session: Session) -> LedgerCheck:
+    """The nightly check: every account sums to zero per organization and currency, every journal balances, every
+    wallet's cached balance and hold equal the sums of its entries."""
+    return LedgerCheck(unbalanced_books(session), unbalanced_journals(session), check_wallets(session))

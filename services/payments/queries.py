@@ -3,14 +3,15 @@ entries, wallets and their history, gateway health. Scoped through `Scope.paymen
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, or_, select
 from sqlmodel import Session
 
 from core.clock import utcnow
-from core.errors import NotFound
+from core.errors import NotFound, ValidationError
 from core.money import round_money
 from models import (
     CustomerAccount,
@@ -39,6 +40,39 @@ def payment_in_scope(session: Session, scope: Scope, payment_id: int, *, lock: b
     if payment is None:
         raise NotFound("Payment not found.")
     return payment
+
+
+@dataclass(frozen=True)
+class DayRange:
+    start: datetime | None
+    end: datetime | None
+    timezone: str
+
+
+MAX_RANGE_DAYS = 3660
+
+
+def day_range(*, session: Session, scope: Scope, organization_id: int | None, date_from: date | None,
+              date_to: date | None) -> DayRange:
+    """The dashboard's date range as instants: whole days (both inclusive) in the organization's timezone when
+    one organization is chosen or the only one in scope, else in UTC."""
+    if date_from and date_to and date_from > date_to:
+        raise ValidationError("The range starts after it ends.", "date_from")
+    if date_from and date_to and (date_to - date_from).days > MAX_RANGE_DAYS:
+        raise ValidationError("The range is at most ten years.", "date_from")
+    tz = "UTC"
+    if organization_id is not None:
+        org = session.execute(select(Organization).where(Organization.id == organization_id,
+                                                         scope.org_filter(Organization.id))).scalar_one_or_none()
+        tz = org.timezone if org else tz
+    else:
+        orgs = session.execute(select(Organization.timezone).where(scope.org_filter(Organization.id))
+                               .limit(2)).scalars().all()
+        tz = orgs[0] if len(orgs) == 1 else tz
+    zone = ZoneInfo(tz)
+    start = datetime.combine(date_from, time(0), tzinfo=zone) if date_from else None
+    end = datetime.combine(date_to + timedelta(days=1), time(0), tzinfo=zone) if date_to else None
+    return DayRange(start, end, tz)
 
 
 @dataclass(frozen=True)

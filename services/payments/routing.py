@@ -18,6 +18,9 @@ from core.config import get_settings
 from models import GatewayCall, PaymentGateway
 
 FAILURES = ("unavailable", "timeout")
+# Dialog fuel cards go only to the Dialog gateway, and only they do.
+FUEL_CARD = "fuel_card"
+DIALOG = "dialog"
 
 
 class Circuit(StrEnum):
@@ -51,8 +54,10 @@ def matches(g: PaymentGateway, *, method: str, bin: str | None, currency: str, a
 def routes(session: Session, *, organization_id: int, method: str, bin: str | None, currency: str,
            amount: Decimal) -> list[PaymentGateway]:
     """The gateways to try, in order; open circuits left out."""
+    fuel = method == FUEL_CARD
     candidates = session.execute(select(PaymentGateway).where(
         PaymentGateway.organization_id == organization_id, PaymentGateway.enabled.is_(True),
-        PaymentGateway.gateway != "dialog").order_by(PaymentGateway.priority, PaymentGateway.id)).scalars().all()
+        (PaymentGateway.gateway == DIALOG) if fuel else (PaymentGateway.gateway != DIALOG))
+        .order_by(PaymentGateway.priority, PaymentGateway.id)).scalars().all()
     return [g for g in candidates if matches(g, method=method, bin=bin, currency=currency, amount=amount)
             and circuit(session, g.id) != Circuit.OPEN]

@@ -31,7 +31,7 @@ from models.payment import IntentStatus, PaymentMethod, PaymentPurpose, PaymentS
 from models.transaction import TransactionStatus
 from services.charging.pricing import resolve_tariff
 from services.payments import ledger, routing, wallets
-from services.payments.calls import call
+from services.payments.calls import call, happened
 from services.payments.gateway_config import adapter_for
 from services.payments.gateways.base import (
     Answer,
@@ -39,10 +39,10 @@ from services.payments.gateways.base import (
     GatewayTimeout,
     GatewayUnavailable,
     Outcome,
-    Status,
 )
 from services.payments.notices import tell_customer
 from services.payments.records import event, op_reference, session_reference, set_status
+from services.payments.routing import FUEL_CARD
 
 log = logging.getLogger("payments")
 MAX_ATTEMPTS = 20
@@ -154,14 +154,13 @@ def _start(session: Session, tx: Transaction) -> list[StopRequest]:
     payment = session_payment(session, tx.id)
     if payment is not None and payment.status != PaymentStatus.PENDING:
         return []
-    card = session.execute(select(PaymentCard).where(PaymentCard.customer_account_id == tx.customer_account_id,
-                                                     PaymentCard.is_default.is_(True))
-                           .order_by(PaymentCard.id.desc())).scalars().first()
+    card = paying_card(session, tx)
     amount = hold_size(session, tx)
     if payment is None:
+        method = PaymentMethod.WALLET if card is None else (
+            PaymentMethod.FUEL_CARD if card.brand == FUEL_CARD else PaymentMethod.CARD)
         payment = Payment(organization_id=tx.organization_id, customer_account_id=tx.customer_account_id,
-                          transaction_id=tx.id, purpose=PaymentPurpose.SESSION,
-                          method=PaymentMethod.CARD if card else PaymentMethod.WALLET,
+                          transaction_id=tx.id, purpose=PaymentPurpose.SESSION, method=method,
                           gateway="pending" if card else "wallet", currency=tx.currency,
                           reference=session_reference(tx.id), card_token=card.token if card else None,
                           card_last4=card.last4 if card else None)
@@ -170,6 +169,20 @@ def _start(session: Session, tx: Transaction) -> list[StopRequest]:
     if payment.method == PaymentMethod.WALLET:
         return _start_wallet(session, tx, payment, amount)
     return _start_card(session, tx, payment, card, amount)
+
+
+def paying_card(session: Session, tx: Transaction) -> PaymentCard | None:
+    """The card that pays a session: a Dialog fuel card whose UID is the session's idTag, else the account's
+    default card; None means the wallet pays."""
+    fuel = session.execute(select(PaymentCard).where(
+        PaymentCard.customer_account_id == tx.customer_account_id, PaymentCard.brand == FUEL_CARD,
+        PaymentCard.token == tx.id_tag)).scalars().first()
+    if fuel is not None:
+        return fuel
+    return session.execute(select(PaymentCard).where(PaymentCard.customer_account_id == tx.customer_account_id,
+                                                     PaymentCard.is_default.is_(True),
+                                                     PaymentCard.brand != FUEL_CARD)
+                           .order_by(PaymentCard.id.desc())).scalars().first()
 
 
 def _start_wallet(session: Session, tx: Transaction, payment: Payment, amount: Decimal) -> list[StopRequest]:
@@ -189,14 +202,6 @@ def _start_wallet(session: Session, tx: Transaction, payment: Payment, amount: D
     event(session, payment, "authorized", amount=held, detail="wallet hold")
     set_status(session, payment, PaymentStatus.AUTHORIZED)
     return []
-
-
-def _happened(status: Status, op_ref: str) -> bool:
-    for op in status.operations:
-        ref = op.get("id") if "type" in op else (op.get("clientReferenceInformation") or {}).get("code")
-        if ref == op_ref and op.get("status") not in ("DECLINED",) and op.get("result") not in ("FAILURE",):
-            return True
-    return False
 
 
 def _start_card(session: Session, tx: Transaction, payment: Payment, card: PaymentCard | None,
@@ -238,11 +243,16 @@ def _start_card(session: Session, tx: Transaction, payment: Payment, card: Payme
                   detail=answer.message)
             set_status(session, payment, PaymentStatus.DECLINED)
             tell_customer(session, organization_id=org_id, customer_account_id=tx.customer_account_id,
-                          kind="card_declined", message="Your card was declined; the charging session was stopped.",
+                          kind="card_declined", message=f"Your {_card_word(payment)} was declined"
+                          f" ({answer.message}); the charging session was stopped.",
                           payment_id=payment.id, transaction_id=tx.id)
             return [StopRequest(tx.charger_id, tx.id, "card declined")] if tx.status == "active" else []
         return _authorized(session, payment, g, answer)
     raise GatewayUnavailable("every gateway for this payment is unavailable")
+
+
+def _card_word(payment: Payment) -> str:
+    return "fuel card" if payment.method == PaymentMethod.FUEL_CARD else "card"
 
 
 def _authorized(session: Session, payment: Payment, g: PaymentGateway, answer: Answer) -> list[StopRequest]:
@@ -307,7 +317,7 @@ def _stop_card(session: Session, tx: Transaction, payment: Payment, cost: Decima
         status = call(g.id, "query", lambda: adapter.query(reference=op_ref,
                                                            gateway_reference=payment.gateway_reference),
                       payment_id=payment.id, per_second=g.rate_limit_per_second)
-        if not _happened(status, op_ref):
+        if not happened(status, op_ref):
             raise
         answer = Answer(Outcome.APPROVED, payment.gateway_reference, op_ref, amount, "found by query")
     if answer.outcome == Outcome.DECLINED:
@@ -335,10 +345,12 @@ _LAST_ENERGY = text(
 
 
 def exhausted(session: Session) -> list[StopRequest]:
-    """Running wallet sessions whose estimated cost has used up their hold: asked to stop once, customer told."""
+    """Running wallet and fuel card sessions whose estimated cost has used up their hold: asked to stop once,
+    customer told."""
     rows = session.execute(
         select(Payment, Transaction).join(Transaction, Transaction.id == Payment.transaction_id)
-        .where(Payment.method == PaymentMethod.WALLET, Payment.status == PaymentStatus.AUTHORIZED,
+        .where(Payment.method.in_((PaymentMethod.WALLET, PaymentMethod.FUEL_CARD)),
+               Payment.status == PaymentStatus.AUTHORIZED,
                Payment.stop_requested_at.is_(None), Transaction.status == TransactionStatus.ACTIVE)
         .with_for_update(of=Payment, skip_locked=True)).all()
     now = utcnow()
@@ -355,8 +367,10 @@ def exhausted(session: Session) -> list[StopRequest]:
         payment.stop_requested_at = now
         session.add(payment)
         event(session, payment, "ran_out", amount=cost, detail="the hold is used up; RemoteStopTransaction sent")
+        what = "fuel card" if payment.method == PaymentMethod.FUEL_CARD else "wallet"
         tell_customer(session, organization_id=tx.organization_id, customer_account_id=tx.customer_account_id,
-                      kind="wallet_ran_out", message="Your wallet ran out; the charging session was stopped.",
+                      kind=f"{what.replace(' ', '_')}_ran_out",
+                      message=f"Your {what} ran out; the charging session was stopped.",
                       payment_id=payment.id, transaction_id=tx.id)
-        stops.append(StopRequest(tx.charger_id, tx.id, "wallet ran out"))
+        stops.append(StopRequest(tx.charger_id, tx.id, f"{what} ran out"))
     return stops

@@ -190,3 +190,28 @@ def test_gateway_credentials_are_never_shown_again_and_other_organizations_see_n
     assert client.get("/api/v1/gateways", headers=cpo).json()["items"] == []
     assert client.post(f"/api/v1/gateways/{r.json()['id']}/test", headers=cpo).status_code == 403
     assert client.get("/api/v1/payments", headers=cpo).json()["items"] == []
+
+
+def test_the_reconciliation_is_run_for_today_and_its_mismatches_are_scoped(session, client, auth_header, org):
+    from tests.services.payments.conftest import configure_dialog
+    server = standins.dialog()
+    try:
+        configure_dialog(session, org, server)
+        from datetime import UTC, datetime
+        server.add_settled(day=datetime.now(UTC).date().isoformat(), reference="VD-S777.capture1",
+                           payment_reference="VD-S777", uid="04X", amount=Decimal("9.99"), currency="USD")
+        accounts = auth_header(make_user(session, role="accounts", orgs=[org]))
+        r = client.post("/api/v1/payments/reconciliation", headers=accounts)
+        assert r.status_code == 200, r.text
+        assert [(x["gateway"], x["status"], x["mismatches"]) for x in r.json()["runs"]] == [("dialog", "mismatched", 1)]
+        panel = client.get("/api/v1/payments/reconciliation", headers=accounts).json()
+        assert [(m["payment_reference"], m["kind"], m["gateway_amount"]) for m in panel["mismatches"]] == [
+            ("VD-S777", "missing_in_ledger", "9.99")]
+        assert client.post("/api/v1/payments/reconciliation?day=2999-01-01", headers=accounts).status_code == 422
+        other = make_org(session, currency="USD")
+        cpo = auth_header(make_user(session, role="cpo", orgs=[other]))
+        assert client.get("/api/v1/payments/reconciliation", headers=cpo).json() == {"runs": [], "mismatches": []}
+        assert client.post("/api/v1/payments/reconciliation", headers=cpo).status_code == 403
+    finally:
+        server.shutdown()
+        server.server_close()

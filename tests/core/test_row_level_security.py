@@ -29,6 +29,9 @@ from models import (
     MailOutbox,
     MeterValue,
     OcppMessage,
+    PaymentGateway,
+    ReconciliationMismatch,
+    ReconciliationRun,
     Tariff,
     TariffRevision,
     UnknownCharger,
@@ -97,6 +100,19 @@ def _tenant(session: Session, slug: str) -> Tenant:
                   expires_at=START + timedelta(hours=1)),
         MailOutbox(kind="password_reset", user_id=cpo.id),
     ])
+    session.commit()
+    # Payments (issue 10): a gateway and a reconciliation run of it with one mismatch.
+    gateway = PaymentGateway(organization_id=org.id, gateway="dialog", base_url="http://127.0.0.1:9",
+                             merchant_id=f"M-{slug}", credentials="sealed")
+    session.add(gateway)
+    session.flush()
+    run = ReconciliationRun(organization_id=org.id, gateway_id=gateway.id, gateway="dialog", day=START.date(),
+                            status="mismatched", mismatches=1)
+    session.add(run)
+    session.flush()
+    session.add(ReconciliationMismatch(run_id=run.id, organization_id=org.id, gateway="dialog", day=START.date(),
+                                       payment_reference=f"VD-{slug}", kind="missing_in_ledger", currency="USD",
+                                       gateway_amount=Decimal("1.00")))
     session.commit()
     # An invoice with its lines, status history and number sequence, and the billing run that made it.
     invoice_period(session=session, org=org, period_start=date(2026, 5, 1), period_end=date(2026, 5, 31))

@@ -31,7 +31,7 @@ def _event(session) -> DrEvent | None:
 async def test_a_vtn_event_limits_the_opted_in_chargers_and_its_cancellation_clears_them(server, session, engine,
                                                                                         org):
     regions.ensure_built_in(session=session)
-    a = make_charger(session, org, ocpp_id="CP-A", connectors=1, auth_key="test-auth-key-0123456789")
+    make_charger(session, org, ocpp_id="CP-A", connectors=1, auth_key="test-auth-key-0123456789")
     depot = make_charger(session, org, ocpp_id="CP-DEPOT", connectors=1, auth_key="test-auth-key-0123456789")
     vtn = StandInVtn(poll=timedelta(seconds=1)).start()
     # The grid policy is off: only the VTN starts events here.

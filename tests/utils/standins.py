@@ -9,12 +9,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from demo.standins.amex import AmexStandIn
 from demo.standins.base import serve
 from demo.standins.cybersource import CyberSourceStandIn
+from demo.standins.dialog import DialogStandIn
 from services.payments.gateways.base import Credentials
 
 CS_SECRET = base64.b64encode(b"cybersource-test-shared-secret-0123456789").decode()
 CS_WEBHOOK_KEY = base64.b64encode(b"cybersource-test-webhook-key-0123456789").decode()
 AMEX_PASSWORD = "amex-test-api-password"
 AMEX_NOTIFICATION_SECRET = "amex-test-notification-secret"
+DIALOG_API_KEY = "dialog-test-api-key"
 
 
 def cybersource(webhook_url: str | None = None) -> CyberSourceStandIn:
@@ -29,6 +31,16 @@ def amex(webhook_url: str | None = None) -> AmexStandIn:
                          notification_secret=AMEX_NOTIFICATION_SECRET, webhook_url=webhook_url)
     serve(server)
     return server
+
+
+def dialog() -> DialogStandIn:
+    server = DialogStandIn(0, merchant_id="TESTDIALOG", api_key=DIALOG_API_KEY)
+    serve(server)
+    return server
+
+
+def dialog_credentials(server: DialogStandIn, *, timeout: float = 2.0, secret: str = DIALOG_API_KEY) -> Credentials:
+    return Credentials(base_url=server.url, merchant_id="TESTDIALOG", secret=secret, timeout=timeout)
 
 
 def cybersource_credentials(server: CyberSourceStandIn, *, timeout: float = 2.0,

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from app.api.deps import Caller, SessionDep, require_cap
+from app.api.deps import Caller, PrincipalDep, SessionDep, require_cap
 from app.api.routes.invoices import plain
 from core.db import SYSTEM, use_db_scope
 from services.access.permissions import Cap
-from services.payments import gateway_config, manual, queries, refunds, webhooks
+from services.payments import gateway_config, manual, queries, reconciliation, refunds, top_ups, webhooks
 from services.payments.gateways.base import ForgedWebhook
 
 router = APIRouter(tags=["payments"])
@@ -53,6 +53,22 @@ def list_payments(session: SessionDep, caller: Caller = ViewOrCookie, start: dat
 @router.get("/payments/health")
 def gateway_health(session: SessionDep, caller: Caller = View) -> JSONResponse:
     return JSONResponse({"items": plain(queries.gateway_health(session=session, scope=caller.scope))})
+
+
+@router.get("/payments/reconciliation")
+def reconciliation_panel(session: SessionDep, caller: Caller = View,
+                         organization_id: int | None = None) -> JSONResponse:
+    """The last seven days' reconciliation runs (one per gateway and day) and every mismatch they found."""
+    result = reconciliation.panel(session=session, scope=caller.scope, organization_id=organization_id)
+    return JSONResponse({"runs": plain(result.runs), "mismatches": plain(result.mismatches)})
+
+
+@router.post("/payments/reconciliation")
+def reconcile_now(session: SessionDep, caller: Caller = Manage, day: date | None = None) -> JSONResponse:
+    """Reconcile every enabled gateway of the caller's organizations for `day` (today, UTC, by default)."""
+    runs = reconciliation.reconcile_now(session=session, scope=caller.scope, day=day)
+    session.commit()
+    return JSONResponse({"runs": plain(runs)})
 
 
 @router.get("/payments/{payment_id}")
@@ -205,3 +221,29 @@ def test_gateway(gateway_id: int, session: SessionDep, caller: Caller = Gateways
     result = gateway_config.test_connection(session=session, scope=caller.scope, gateway_id=gateway_id)
     session.commit()
     return JSONResponse(plain(result))
+
+
+# --- a customer's own wallet (customer token) -------------------------------------------------------------------
+
+
+@router.get("/me/wallet")
+def my_wallet(session: SessionDep, scope: PrincipalDep, account_id: int) -> JSONResponse:
+    """The customer's wallet: balance, held, recent entries and the saved cards it can be topped up with."""
+    return JSONResponse(plain(top_ups.my_wallet(session=session, scope=scope, account_id=account_id)))
+
+
+class CardTopUpIn(BaseModel):
+    account_id: int
+    card_id: int
+    amount: str = Amount
+    key: str = Field(..., min_length=16, max_length=32, pattern="^[0-9a-f]+$",
+                     description="A random key per top-up form: a retry with the same key never charges twice.")
+
+
+@router.post("/me/wallet/top-ups", status_code=201)
+def card_top_up(body: CardTopUpIn, session: SessionDep, scope: PrincipalDep) -> JSONResponse:
+    """Top up the wallet by card through the routed gateway (authorize and capture); idempotent on `key`."""
+    result = top_ups.card_top_up(session=session, scope=scope, account_id=body.account_id, card_id=body.card_id,
+                                 amount=body.amount, key=body.key)
+    session.commit()
+    return JSONResponse(plain(result), status_code=200 if result.repeated else 201)

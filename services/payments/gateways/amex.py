@@ -22,10 +22,11 @@ from services.payments.gateways.base import (
     ForgedWebhook,
     GatewayError,
     Outcome,
+    SettlementLine,
     Status,
     WebhookEvent,
 )
-from services.payments.gateways.transport import send
+from services.payments.gateways.transport import report_lines, send
 
 API_VERSION = 100
 _KINDS = {"AUTHORIZE": "authorized", "CAPTURE": "captured", "VOID": "voided", "REFUND": "refunded"}
@@ -108,6 +109,9 @@ class Amex:
                                 payload={**event, "operation_reference": txn["id"]})
         except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
             raise ForgedWebhook("The webhook is not in the gateway's shape.") from exc
+
+    def settlement(self, *, day: str) -> list[SettlementLine]:
+        return report_lines(self.client, self.creds.base_url, day, auth=self.auth)
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

@@ -49,6 +49,16 @@ class WebhookEvent:
     payload: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class SettlementLine:
+    """One money movement on a gateway's daily settlement report: a capture (debit) or a refund (credit)."""
+    payment_reference: str          # our Payment.reference
+    operation_reference: str        # our reference of the operation (or the gateway's, when it keeps none)
+    kind: str                       # capture or refund
+    amount: Decimal
+    currency: str
+
+
 class GatewayError(Exception):
     """The gateway refused the request (bad amount, nothing to void); its message says why."""
 
@@ -93,3 +103,7 @@ class Gateway(Protocol):
     def query(self, *, reference: str, gateway_reference: str | None) -> Status: ...
 
     def parse_webhook(self, *, headers: dict[str, str], body: bytes) -> WebhookEvent: ...
+
+    def settlement(self, *, day: str) -> list[SettlementLine]:
+        """The day's settled captures and refunds (YYYY-MM-DD, UTC), for reconciliation."""
+        ...

@@ -25,10 +25,11 @@ from services.payments.gateways.base import (
     ForgedWebhook,
     GatewayError,
     Outcome,
+    SettlementLine,
     Status,
     WebhookEvent,
 )
-from services.payments.gateways.transport import send
+from services.payments.gateways.transport import report_lines, send
 
 # A signed webhook older than this is refused as a replay (the provider signs every delivery afresh).
 REPLAY_WINDOW_SECONDS = 300
@@ -148,6 +149,9 @@ class CyberSource:
                                          .get("code")})
         except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
             raise ForgedWebhook("The webhook is not in CyberSource's shape.") from exc
+
+    def settlement(self, *, day: str) -> list[SettlementLine]:
+        return report_lines(self.client, self.creds.base_url, day)
 
 
 def payment_reference(op_reference: str | None) -> str | None:

@@ -48,6 +48,22 @@ def amex(fast_gateways):
     server.server_close()
 
 
+@pytest.fixture
+def dialog(fast_gateways):
+    server = standins.dialog()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def configure_dialog(session, org, server, **fields):
+    creds = standins.dialog_credentials(server)
+    row = save_gateway(session=session, scope=ADMIN, organization_id=org.id, gateway="dialog", base_url=server.url,
+                       merchant_id=creds.merchant_id, secret=creds.secret, methods=["fuel_card"], **fields)
+    session.commit()
+    return row
+
+
 def configure_cybersource(session, org, server, **fields):
     creds = standins.cybersource_credentials(server)
     row = save_gateway(session=session, scope=ADMIN, organization_id=org.id, gateway="cybersource",
