@@ -1,7 +1,7 @@
 """demand response from an OpenADR 2.0b VTN: the organization's VTN and VEN name, the VTN's event id
 
 Revision ID: grid16_01
-Revises: iso12_01
+Revises: portals14_01
 Create Date: 2026-12-03 09:00:00
 """
 from typing import Sequence, Union
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "grid16_01"
-down_revision: Union[str, None] = "iso12_01"
+down_revision: Union[str, None] = "portals14_01"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,7 +1,7 @@
 """payments: the daily reconciliation of each gateway's settlement report with the ledger (runs, mismatches)
 
 Revision ID: pay10_01
-Revises: iso12_01
+Revises: grid16_02
 Create Date: 2026-12-03 09:10:00
 """
 from typing import Sequence, Union
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "pay10_01"
-down_revision: Union[str, None] = "iso12_01"
+down_revision: Union[str, None] = "grid16_02"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -4,7 +4,7 @@ The roll-ups keep no commission, so a location owner's figures are summed from i
 (services/billing/finance.py `_owner_figures`); this index reads them by owner and stop time alone.
 
 Revision ID: portals14_01
-Revises: iso12_01
+Revises: cust9_01
 Create Date: 2026-12-03 09:20:00
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "portals14_01"
-down_revision: Union[str, None] = "iso12_01"
+down_revision: Union[str, None] = "cust9_01"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
