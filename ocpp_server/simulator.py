@@ -331,7 +331,9 @@ class Simulated:
             elif job[0] == "signed_firmware":
                 for status in ("Downloading", "Downloaded", "SignatureVerified", "Installing", "Installed"):
                     await cp.call(call.SignedFirmwareStatusNotification(status=status, request_id=job[1]))
-                await cp.call(call.SecurityEventNotification(type="FirmwareUpdated", timestamp=now_iso()))
+                # tech_info is optional in OCPP but a required argument of the library's dataclass (None is dropped).
+                await cp.call(call.SecurityEventNotification(type="FirmwareUpdated", timestamp=now_iso(),
+                                                             tech_info=None))
             elif job[0] == "log":
                 await cp.call(call.LogStatusNotification(status="Uploading", request_id=job[1]))
                 uploaded = await self.upload(job[2], job[3])

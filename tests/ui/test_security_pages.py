@@ -146,5 +146,9 @@ def test_firmware_library_refuses_a_bad_signature_and_rolls_out_to_two_chargers(
         expect(statuses.nth(1)).to_contain_text("Installed", timeout=30_000)
         expect(row).to_contain_text("2 of 2 installed")
         screenshot(page, "firmware-rollout")
+        # Each charger then reports the update as a security event (the simulator used to crash on sending it).
+        for charger_id in ids[:2]:
+            page.goto(f"/chargers/{charger_id}")
+            expect(page.locator("#security-events")).to_contain_text("FirmwareUpdated", timeout=30_000)
     world.expire_all()
     assert sorted(r.charger_id for r in world.execute(select(FirmwareRollout)).scalars()) == ids[:2]
