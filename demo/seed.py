@@ -18,6 +18,7 @@ from demo.history import seed_history
 from demo.notifications_seed import seed_notifications
 from demo.oem import seed_oem
 from demo.payments import seed_payments
+from demo.security import seed_security
 from models import Charger, CommissionContract, IdTag, LocationOwner, Organization, Tariff, User
 from models.contract import ContractKind
 from services.access import organizations as org_svc
@@ -186,6 +187,7 @@ def seed_demo(*, session: Session) -> SeedResult:
     created += seed_notifications(session=session)
     created += seed_payments(session=session)  # payments (issue 10)
     created += seed_grid(session=session)
+    created += seed_security(session=session)  # signed firmware and security events (issue 13)
     # The OEM tier (issue 15): two clients with a client admin, an API key and a branded app.
     made, client_logins, keys = seed_oem(session=session, password=DEMO_PASSWORD)
     for key in keys:

@@ -19,6 +19,7 @@ import random
 import time
 from datetime import UTC, datetime
 
+import httpx
 import websockets
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -108,8 +109,8 @@ class SimCharger(ChargePoint):
 
     @on("GetDiagnostics")
     def on_diagnostics(self, location, **kwargs):
-        self.sim.pending.append(("diagnostics",))
-        return call_result.GetDiagnostics(file_name=f"{self.id}-diagnostics.zip")
+        self.sim.pending.append(("diagnostics", location, f"{self.id}-diagnostics.txt"))
+        return call_result.GetDiagnostics(file_name=f"{self.id}-diagnostics.txt")
 
     @on("UpdateFirmware")
     def on_update_firmware(self, location, retrieve_date, **kwargs):
@@ -125,7 +126,8 @@ class SimCharger(ChargePoint):
 
     @on("GetLog")
     def on_get_log(self, log_type, request_id, log, **kwargs):
-        self.sim.pending.append(("log", request_id))
+        location = log.get("remote_location") or log.get("remoteLocation")
+        self.sim.pending.append(("log", request_id, location, f"{self.id}-{log_type}.log"))
         return call_result.GetLog(status="Accepted", filename=f"{self.id}-{log_type}.log")
 
     @on("ExtendedTriggerMessage")
@@ -324,20 +326,39 @@ class Simulated:
                 else:
                     await self._meter(cp)
             elif job[0] == "diagnostics":
-                for status in ("Uploading", "Uploaded"):
-                    await cp.call(call.DiagnosticsStatusNotification(status=status))
+                await cp.call(call.DiagnosticsStatusNotification(status="Uploading"))
+                uploaded = await self.upload(job[1], job[2])
+                await cp.call(call.DiagnosticsStatusNotification(status="Uploaded" if uploaded else "UploadFailed"))
             elif job[0] == "signed_firmware":
                 for status in ("Downloading", "Downloaded", "SignatureVerified", "Installing", "Installed"):
                     await cp.call(call.SignedFirmwareStatusNotification(status=status, request_id=job[1]))
-                await cp.call(call.SecurityEventNotification(type="FirmwareUpdated", timestamp=now_iso()))
+                # tech_info is optional in OCPP but a required argument of the library's dataclass (None is dropped).
+                await cp.call(call.SecurityEventNotification(type="FirmwareUpdated", timestamp=now_iso(),
+                                                             tech_info=None))
             elif job[0] == "log":
-                for status in ("Uploading", "Uploaded"):
-                    await cp.call(call.LogStatusNotification(status=status, request_id=job[1]))
+                await cp.call(call.LogStatusNotification(status="Uploading", request_id=job[1]))
+                uploaded = await self.upload(job[2], job[3])
+                await cp.call(call.LogStatusNotification(status="Uploaded" if uploaded else "UploadFailure",
+                                                         request_id=job[1]))
             elif job[0] == "csr":
                 await cp.call(call.SignCertificate(csr=self.csr()))
             elif job[0] == "firmware":
                 for status in ("Downloading", "Downloaded", "Installing", "Installed"):
                     await cp.call(call.FirmwareStatusNotification(status=status))
+
+    async def upload(self, location: str | None, filename: str) -> bool:
+        """PUT a small log to the location the server gave (Voltdesk's file endpoint), as a charger would."""
+        if not location or not location.startswith(("http://", "https://")):
+            return False
+        lines = [f"{now_iso()} {self.ocpp_id} firmware 1.4.2, {self.transactions_completed} sessions completed",
+                 f"{now_iso()} {self.ocpp_id} local list version {self.local_list_version}"]
+        try:
+            async with httpx.AsyncClient(timeout=30) as client:
+                answer = await client.put(f"{location.rstrip('/')}/{filename}", content="\n".join(lines).encode())
+            return answer.status_code < 300
+        except httpx.HTTPError as exc:
+            log.info("%s: upload to %s failed (%s)", self.ocpp_id, location, exc)
+            return False
 
     def csr(self) -> str:
         """A certificate request for this charger's own id, with a fresh P-256 key (kept for the session)."""

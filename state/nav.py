@@ -38,6 +38,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Commission", "/commission", "hand-coins", Cap.VIEW_FINANCE),
     NavItem("Payments", "/payments", "credit-card", Cap.VIEW_PAYMENTS),
     NavItem("Grid monitor", "/grid", "activity", Cap.VIEW_GRID),
+    NavItem("Firmware", "/firmware", "hard-drive-download", Cap.MANAGE_FIRMWARE),
 )
 
 HOME = "/dashboard"

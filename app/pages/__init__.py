@@ -15,6 +15,7 @@ from app.pages import (  # noqa: F401  # noqa: F401,E402  (payments, issue 10)
     customers,
     dashboard,
     finances,
+    firmware,
     gateways,
     grid,
     invoice_detail,

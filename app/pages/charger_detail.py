@@ -4,11 +4,13 @@ import reflex as rx
 from app.components.layout import template
 from app.components.ui import empty_state, lifecycle_badge, loading_block, status_badge, table_card
 from app.pages.charger_form import charger_dialog, key_dialog
+from app.pages.charger_security import security_sections
 from app.pages.claim_code import claim_code_card
 from services.access.permissions import Cap
 from state.charger_detail import AVAILABILITY, RESET_TYPES, TRIGGERS
 from state.charger_detail import ChargerDetailState as S
 from state.charger_form import ChargerFormState as F
+from state.charger_security import ChargerSecurityState as Sec
 
 
 def _fact(label: str, value) -> rx.Component:
@@ -174,7 +176,7 @@ def _actions() -> rx.Component:
     )
 
 
-@template(route="/chargers/[id]", title="Charger", cap=Cap.VIEW_CHARGERS, on_load=[S.load, F.close_on_load])
+@template(route="/chargers/[id]", title="Charger", cap=Cap.VIEW_CHARGERS, on_load=[S.load, Sec.load, F.close_on_load])
 def charger_detail() -> rx.Component:
     return rx.cond(
         S.loading & (S.info.length() == 0),
@@ -208,6 +210,7 @@ def charger_detail() -> rx.Component:
                     ),
                     columns=rx.breakpoints(initial="1", xl="2"), spacing="5", width="100%",
                 ),
+                security_sections(),
                 rx.hstack(rx.heading("Configuration", size="4"), rx.spacer(),
                           rx.cond(S.configuration_at != "", rx.text("Read ", S.configuration_at, size="2",
                                                                    color_scheme="gray")), width="100%"),

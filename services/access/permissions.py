@@ -76,6 +76,8 @@ class Cap(StrEnum):
     VIEW_GRID = "view_grid"
     # Demand-response policies and events: they send SetChargingProfile to the organization's chargers.
     MANAGE_DEMAND_RESPONSE = "manage_demand_response"
+    # The signed firmware library (issue 13): upload signed images and roll them out to chargers.
+    MANAGE_FIRMWARE = "manage_firmware"
 
 
 _ALL = frozenset(Cap)
@@ -108,6 +110,8 @@ PERMISSIONS: dict[Role, frozenset[Cap]] = {
 # Grid monitor and demand response.
 PERMISSIONS[Role.NETWORK_MANAGER] |= {Cap.VIEW_GRID, Cap.MANAGE_DEMAND_RESPONSE}
 PERMISSIONS[Role.CPO] |= {Cap.VIEW_GRID}
+# The firmware library: those who already command the chargers (Admin and Technical hold every capability).
+PERMISSIONS[Role.NETWORK_MANAGER] |= {Cap.MANAGE_FIRMWARE}
 
 # Roles whose scope is every organization, whatever they are bound to.
 ALL_ORGANIZATION_ROLES = frozenset({Role.ADMIN, Role.TECHNICAL, Role.ACCOUNTS})

@@ -14,14 +14,18 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core.ca import CertificateAuthority, CsrRefused, common_name, load_csr
 from core.config import get_settings
+from core.errors import NotFound
 from core.events import COMMAND_CHANNEL, notify
 from models import AuditLog, Charger, ChargerCertificate, ChargerCommand
+from models.ops import CommandStatus
 from services.access.permissions import Cap
 from services.access.scope import Scope, get_in_scope
+from services.ocpp.commands import CommandResult, send_command
 
 log = logging.getLogger("ocpp_server")
 
@@ -93,3 +97,52 @@ def list_certificates(*, session: Session, scope: Scope, charger_id: int, now: d
 
 
 RENEWAL = {"requestedMessage": "SignChargePointCertificate"}
+CA_TYPES = ("CentralSystemRootCertificate", "ManufacturerRootCertificate")
+
+
+@dataclass(frozen=True)
+class InstalledRow:
+    certificate_type: str
+    serial_number: str
+    issuer_name_hash: str
+    issuer_key_hash: str
+    hash_algorithm: str
+    reported_at: datetime
+
+
+def installed_certificates(*, session: Session, scope: Scope, charger_id: int) -> list[InstalledRow]:
+    """The CA roots the charger reported in its last answered GetInstalledCertificateIds, per type."""
+    scope.require(Cap.VIEW_CHARGERS)
+    get_in_scope(session, Charger, charger_id, scope)
+    answers = session.execute(select(ChargerCommand).where(ChargerCommand.charger_id == charger_id,
+                                                           ChargerCommand.action == "GetInstalledCertificateIds",
+                                                           ChargerCommand.status == CommandStatus.DONE)
+                              .order_by(ChargerCommand.id.desc())).scalars()
+    rows, seen = [], set()
+    for cmd in answers:
+        kind = cmd.payload.get("certificateType", "")
+        if kind in seen:
+            continue
+        seen.add(kind)
+        for h in (cmd.result or {}).get("certificateHashData") or []:
+            rows.append(InstalledRow(kind, h.get("serialNumber", ""), h.get("issuerNameHash", ""),
+                                     h.get("issuerKeyHash", ""), h.get("hashAlgorithm", ""),
+                                     cmd.completed_at or cmd.created_at))
+    return rows
+
+
+def delete_installed(*, engine: Engine, scope: Scope, charger_id: int, certificate_type: str, serial_number: str,
+                     requested_by: int | None = None) -> CommandResult:
+    """DeleteCertificate for a CA root the charger reported, with the hash data exactly as it reported it."""
+    scope.require(Cap.COMMAND_CHARGERS)
+    with Session(engine) as session:
+        scope.enter(session)
+        rows = installed_certificates(session=session, scope=scope, charger_id=charger_id)
+    row = next((r for r in rows if r.certificate_type == certificate_type and r.serial_number == serial_number),
+               None)
+    if row is None:
+        raise NotFound("The charger did not report that certificate.")
+    return send_command(engine=engine, scope=scope, charger_id=charger_id, action="DeleteCertificate",
+                        requested_by=requested_by, payload={"certificateHashData": {
+                            "hashAlgorithm": row.hash_algorithm, "issuerNameHash": row.issuer_name_hash,
+                            "issuerKeyHash": row.issuer_key_hash, "serialNumber": row.serial_number}})

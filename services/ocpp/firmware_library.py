@@ -16,7 +16,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from core.clock import utcnow
@@ -62,7 +62,7 @@ def verify_signature(content: bytes, certificate_pem: str, signature_b64: str) -
 def add_firmware(*, session: Session, scope: Scope, organization_id: int, version: str, filename: str,
                  content: bytes, signing_certificate: str, signature: str) -> FirmwareImage:
     """Verify, then store. A file whose signature does not verify is refused and nothing is kept."""
-    scope.require(Cap.MANAGE_CHARGERS)
+    scope.require(Cap.MANAGE_FIRMWARE)
     get_in_scope(session, Organization, organization_id, scope)
     version = check_text((version or "").strip(), "version")
     filename = check_text(Path(filename or "").name.strip(), "filename")
@@ -98,6 +98,45 @@ def file_for_token(*, session: Session, token: str) -> tuple[Path, FirmwareImage
 
 
 @dataclass(frozen=True)
+class FirmwareRow:
+    id: int
+    organization_id: int
+    organization: str
+    version: str
+    filename: str
+    size: int
+    sha256: str
+    signed_by: str  # the signing certificate's subject
+    created_at: datetime
+    chargers: int  # rolled out to
+    installed: int  # of which reported Installed
+
+
+def _subject(pem: str) -> str:
+    try:
+        return x509.load_pem_x509_certificate(pem.encode()).subject.rfc4514_string()
+    except ValueError:
+        return ""
+
+
+def list_firmware(*, session: Session, scope: Scope) -> list[FirmwareRow]:
+    """The library in scope, newest first, with how far each image was rolled out."""
+    scope.require(Cap.MANAGE_FIRMWARE)
+    counts = (select(FirmwareRollout.firmware_id, func.count().label("chargers"),
+                     func.count().filter(FirmwareRollout.status == "Installed").label("installed"))
+              .group_by(FirmwareRollout.firmware_id).subquery())
+    rows = session.execute(
+        select(FirmwareImage, Organization.name, counts.c.chargers, counts.c.installed)
+        .join(Organization, Organization.id == FirmwareImage.organization_id)
+        .outerjoin(counts, counts.c.firmware_id == FirmwareImage.id)
+        .where(scope.org_filter(FirmwareImage.organization_id))
+        .order_by(FirmwareImage.created_at.desc(), FirmwareImage.id.desc())).all()
+    return [FirmwareRow(f.id, f.organization_id, org, f.version, f.filename, f.size, f.sha256,
+                        _subject(f.signing_certificate), f.created_at, chargers or 0, installed or 0)
+            for f, org, chargers, installed in rows]
+
+
+@dataclass(frozen=True)
 class RolloutRow:
     rollout_id: int
     charger_id: int
@@ -110,6 +149,7 @@ def start_rollout(*, session: Session, scope: Scope, firmware_id: int, charger_i
                   requested_by: int | None = None) -> list[RolloutRow]:
     """Queue SignedUpdateFirmware for each charger (requestId = the rollout row's id). An offline charger's
     row says so at once; the others follow the charger's status notifications."""
+    scope.require(Cap.MANAGE_FIRMWARE)
     image = get_in_scope(session, FirmwareImage, firmware_id, scope)
     if not charger_ids:
         raise ValidationError("Choose at least one charger.", "charger_ids")

@@ -17,7 +17,8 @@ from sqlmodel import Session
 from core.clock import utcnow
 from core.config import get_settings
 from core.errors import NotFound, ValidationError
-from models import Charger, ChargerUpload
+from core.events import EventType
+from models import AuditLog, Charger, ChargerUpload
 from services.access.permissions import Cap
 from services.access.scope import Scope, get_in_scope
 from services.ocpp.commands import CommandResult, send_command
@@ -114,15 +115,41 @@ class UploadRow:
     error: str | None
     created_at: datetime
     received_at: datetime | None
+    reported: str | None  # the charger's last LogStatusNotification / DiagnosticsStatusNotification for it
+
+
+def _reported(session: Session, charger_id: int) -> tuple[dict[int, str], list[tuple[datetime, str]]]:
+    """The charger's log statuses by requestId, and its diagnostics statuses in order (they carry no id)."""
+    rows = session.execute(select(AuditLog.action, AuditLog.changes, AuditLog.created_at)
+                           .where(AuditLog.entity == "charger", AuditLog.entity_id == str(charger_id),
+                                  AuditLog.action.in_([EventType.LOG_STATUS, EventType.DIAGNOSTICS_STATUS]))
+                           .order_by(AuditLog.created_at, AuditLog.id)).all()
+    logs, diagnostics = {}, []
+    for action, changes, at in rows:
+        if action == EventType.LOG_STATUS and changes.get("requestId") is not None:
+            logs[changes["requestId"]] = changes.get("status")
+        elif action == EventType.DIAGNOSTICS_STATUS:
+            diagnostics.append((at, changes.get("status")))
+    return logs, diagnostics
 
 
 def list_uploads(*, session: Session, scope: Scope, charger_id: int) -> list[UploadRow]:
     scope.require(Cap.VIEW_CHARGERS)
     get_in_scope(session, Charger, charger_id, scope)
-    rows = session.execute(select(ChargerUpload).where(ChargerUpload.charger_id == charger_id)
-                           .order_by(ChargerUpload.id.desc())).scalars()
-    return [UploadRow(r.id, r.kind, r.status, r.filename, r.size, r.error, r.created_at, r.received_at)
-            for r in rows]
+    rows = list(session.execute(select(ChargerUpload).where(ChargerUpload.charger_id == charger_id)
+                                .order_by(ChargerUpload.id.desc())).scalars())
+    logs, diagnostics = _reported(session, charger_id)
+    out, later = [], None  # newest first: a diagnostics status belongs to the newest request before it
+    for r in rows:
+        if r.kind == "Diagnostics":
+            mine = [status for at, status in diagnostics if at >= r.created_at and (later is None or at < later)]
+            reported = mine[-1] if mine else None
+            later = r.created_at
+        else:
+            reported = logs.get(r.id)
+        out.append(UploadRow(r.id, r.kind, r.status, r.filename, r.size, r.error, r.created_at, r.received_at,
+                             reported))
+    return out
 
 
 def upload_file(*, session: Session, scope: Scope, charger_id: int, upload_id: int) -> tuple[Path, str]:

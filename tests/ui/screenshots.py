@@ -41,6 +41,7 @@ PAGES = [
     ("payment-timeline", "/payments/2", "#payment-timeline"),
     ("wallet", "/wallets/1", "#wallet-history"),
     ("grid-monitor", "/grid", "#grid-frequency"),
+    ("firmware", "/firmware", ".firmware-row"),  # issue 13: the demo seeds a signed image per client
 ]
 
 

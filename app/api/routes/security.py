@@ -23,14 +23,18 @@ from services.access.permissions import Cap
 from services.ocpp import certificates as cert_svc
 from services.ocpp import commands as cmd_svc
 from services.ocpp import firmware_library as fw_svc
+from services.ocpp import security_events as ev_svc
 from services.ocpp import uploads as up_svc
 
 router = APIRouter(tags=["security extension"])
 ViewChargers = require_cap(Cap.VIEW_CHARGERS)
 CommandChargers = require_cap(Cap.COMMAND_CHARGERS)
-ManageChargers = require_cap(Cap.MANAGE_CHARGERS)
+ManageFirmware = require_cap(Cap.MANAGE_FIRMWARE)
 
 CertificateOut = model_of(cert_svc.CertificateRow, "CertificateOut")
+InstalledOut = model_of(cert_svc.InstalledRow, "InstalledCertificateOut")
+SecurityEventOut = model_of(ev_svc.SecurityRow, "SecurityEventOut")
+FirmwareRowOut = model_of(fw_svc.FirmwareRow, "FirmwareRowOut")
 RolloutOut = model_of(fw_svc.RolloutRow, "RolloutOut")
 
 
@@ -62,6 +66,19 @@ def list_certificates(charger_id: int, session: SessionDep, caller: Caller = Vie
                                                               charger_id=charger_id, now=utcnow()))
 
 
+@router.get("/chargers/{charger_id}/installed-certificates", response_model=list[InstalledOut])
+def installed_certificates(charger_id: int, session: SessionDep, caller: Caller = ViewChargers) -> list[RowModel]:
+    """The CA roots from the charger's last answered GetInstalledCertificateIds, per certificate type."""
+    return rows_to(InstalledOut, cert_svc.installed_certificates(session=session, scope=caller.scope,
+                                                                 charger_id=charger_id))
+
+
+@router.get("/chargers/{charger_id}/security-events", response_model=list[SecurityEventOut])
+def security_events(charger_id: int, session: SessionDep, caller: Caller = ViewChargers) -> list[RowModel]:
+    return rows_to(SecurityEventOut, ev_svc.security_history(session=session, scope=caller.scope,
+                                                             charger_id=charger_id))
+
+
 @router.post("/chargers/{charger_id}/certificates/renew", response_model=CommandOut)
 async def renew_certificate(charger_id: int, session: SessionDep, caller: Caller = CommandChargers) -> CommandOut:
     """ExtendedTriggerMessage SignChargePointCertificate: the charger sends a new CSR, which the CA signs."""
@@ -72,8 +89,13 @@ async def renew_certificate(charger_id: int, session: SessionDep, caller: Caller
     return CommandOut(**vars(result))
 
 
+@router.get("/firmware", response_model=list[FirmwareRowOut])
+def list_firmware(session: SessionDep, caller: Caller = ManageFirmware) -> list[RowModel]:
+    return rows_to(FirmwareRowOut, fw_svc.list_firmware(session=session, scope=caller.scope))
+
+
 @router.post("/firmware", response_model=FirmwareOut, status_code=201)
-def add_firmware(body: FirmwareIn, session: SessionDep, caller: Caller = ManageChargers) -> FirmwareOut:
+def add_firmware(body: FirmwareIn, session: SessionDep, caller: Caller = ManageFirmware) -> FirmwareOut:
     """Refused (422) when the signature does not verify with the signing certificate: nothing is stored."""
     try:
         content = base64.b64decode(body.content_base64, validate=True)
@@ -89,7 +111,7 @@ def add_firmware(body: FirmwareIn, session: SessionDep, caller: Caller = ManageC
 
 @router.post("/firmware/{firmware_id}/rollouts", response_model=list[RolloutOut])
 def start_rollout(firmware_id: int, body: RolloutIn, session: SessionDep,
-                  caller: Caller = CommandChargers) -> list[RowModel]:
+                  caller: Caller = ManageFirmware) -> list[RowModel]:
     rows = fw_svc.start_rollout(session=session, scope=caller.scope, firmware_id=firmware_id,
                                 charger_ids=body.charger_ids, requested_by=caller.user.id)
     session.commit()

@@ -95,6 +95,14 @@ def _security_event(event_type: str):
     return check
 
 
+def _diagnostics_failed(session, charger, server) -> None:
+    """The failed upload is on the charger's history, last, so the charger page says so."""
+    rows = session.execute(select(AuditLog.changes).where(AuditLog.action == "diagnostics_status",
+                                                          AuditLog.entity_id == str(charger.id))
+                           .order_by(AuditLog.id)).scalars().all()
+    assert [r["status"] for r in rows] == ["Uploading", "UploadFailed"]
+
+
 def _admin(session):
     return scope_for(session, make_user(session, role="admin"))
 
@@ -111,6 +119,7 @@ CHECKS = {
     "security_event_invalid_charge_point_certificate": _security_event("InvalidChargePointCertificate"),
     "security_event_invalid_central_system_certificate": _security_event("InvalidCentralSystemCertificate"),
     "security_event_invalid_firmware_signature": _security_event("InvalidFirmwareSignature"),
+    "diagnostics_upload_failed_recorded": _diagnostics_failed,
 }
 
 
