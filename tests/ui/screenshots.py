@@ -34,6 +34,7 @@ PAGES = [
     ("notifications", "/notifications", ".notification-row"),
     ("composer", "/notifications/compose", "#preview-button"),
     ("clients", "/clients", ".client-row"),
+    ("roles", "/roles", ".role-row"),  # a client's custom roles (issue 15)
     ("location-owners", "/location-owners", ".owner-row"),  # issue 14
     ("account", "/account", "#settings-card"),  # issue 14
     # Payments (issue 10): the demo's second payment is a CyberSource card session, its first wallet Nimal's.
