@@ -111,7 +111,8 @@ def _rotate_dialog() -> rx.Component:
             rx.text("Used the old key in the last 7 days:", size="2", weight="medium"),
             rx.cond(S.rotate_uses.length() == 0, rx.text("Nothing.", size="2", color_scheme="gray"),
                     rx.vstack(rx.foreach(S.rotate_uses, lambda u: rx.text(
-                        u["agent"], " from ", u["ip"], " — ", u["calls"], " calls on ", u["day"], size="2")),
+                        u["agent"], " from ", u["ip"], " — ", u["calls"],
+                        rx.cond(u["calls"] == "1", " call", " calls"), " on ", u["day"], size="2")),
                         spacing="1", id="rotate-uses")),
             rx.text("Grace period for the old key", size="2", weight="medium"),
             rx.select.root(rx.select.trigger(id="rotate-grace"), rx.select.content(

@@ -8,13 +8,20 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from models import AuditLog, Organization
+from models import AuditLog, CustomerAccount, CustomerUser, Organization
 from services.access import roles
 from services.access.scope import scope_for
-from tests.ui.helpers import log_in, on, sidebar_items
+from tests.ui.helpers import log_in, on
+from tests.ui.helpers import sidebar_items as _sidebar_items
 from tests.utils.factories import make_charger, make_operator, make_org, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+
+def sidebar_items(page) -> list[str]:
+    """The sidebar's entries, once it has rendered (the first page after a build is slow on a loaded machine)."""
+    expect(page.locator("#sidebar-nav a").first).to_be_visible(timeout=30_000)
+    return _sidebar_items(page)
 
 
 def test_the_operator_runs_a_client_end_to_end(session, page, app_url, screenshot, mail_server):
@@ -102,7 +109,7 @@ def test_the_operator_runs_a_client_end_to_end(session, page, app_url, screensho
 
 def test_a_custom_role_made_on_the_roles_page_is_all_its_holder_gets(session, page, screenshot):
     make_operator(session)
-    org = make_org(session, slug="fleetco", name="Fleetco")
+    org = make_org(session, slug="fleetco")
     admin = make_user(session, role="admin")
     user = make_user(session, role="cpo", orgs=[org], email="dispatch@fleetco.test")
     session.commit()
@@ -147,3 +154,25 @@ def test_a_user_with_a_custom_role_sees_only_what_it_allows(session, page):
     log_in(page, user.email)
     assert sidebar_items(page) == ["Dashboard", "Chargers", "Notifications"]
     expect(page.locator("#user-menu")).to_contain_text("Dispatcher")
+
+
+def test_the_operator_moves_a_fleet_to_a_client_from_the_clients_page(session, page, screenshot):
+    op = make_operator(session)
+    client = make_org(session, slug="gotham", currency="USD")
+    fleet = CustomerAccount(organization_id=op.id, kind="business", status="active", name="Liberty Couriers",
+                            legal_name="Liberty Couriers LLC")
+    session.add(fleet)
+    session.flush()
+    session.add(CustomerUser(organization_id=op.id, account_id=fleet.id, email="lou@liberty.test", status="active"))
+    admin = make_user(session, role="admin")
+    session.commit()
+    log_in(page, admin.email)
+    page.goto(f"/clients/{client.id}")
+    page.locator("#choose-fleet").click()
+    page.get_by_role("option", name="Liberty Couriers (Operator, 1 app users)").click()
+    page.locator("#assign-fleet").click()
+    expect(page.get_by_text("Fleet moved to Gotham with 1 app user(s)")).to_be_visible()
+    expect(page.locator("#fleets-here")).to_contain_text("Liberty Couriers")
+    screenshot(page, "oem15-fleet")
+    session.expire_all()
+    assert session.get(CustomerAccount, fleet.id).organization_id == client.id
