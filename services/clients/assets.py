@@ -88,10 +88,12 @@ def list_fleets(*, session: Session, scope: Scope) -> list[FleetChoice]:
     """The business accounts (fleets) of the organizations in scope, with their size."""
     scope.require(Cap.MANAGE_CLIENTS)
     sub = CustomerAccount.__table__.alias("sub")
-    subs = select(func.count()).select_from(sub).where(sub.c.parent_id == CustomerAccount.id).scalar_subquery()
-    users = (select(func.count()).select_from(CustomerUser).where(
-        CustomerUser.account_id.in_(select(sub.c.id).where(sub.c.parent_id == CustomerAccount.id))
-        | (CustomerUser.account_id == CustomerAccount.id)).scalar_subquery())
+    subs = (select(func.count()).select_from(sub).where(sub.c.parent_id == CustomerAccount.id)
+            .correlate(CustomerAccount).scalar_subquery())
+    member = CustomerAccount.__table__.alias("member")
+    users = (select(func.count()).select_from(CustomerUser).join(member, member.c.id == CustomerUser.account_id)
+             .where((member.c.id == CustomerAccount.id) | (member.c.parent_id == CustomerAccount.id))
+             .correlate(CustomerAccount).scalar_subquery())
     rows = session.execute(select(CustomerAccount.id, CustomerAccount.name, Organization.id, Organization.name,
                                   subs, users)
                            .join(Organization, Organization.id == CustomerAccount.organization_id)

@@ -72,7 +72,10 @@ def test_a_fleet_moves_with_its_people_and_its_past_sessions_stay_with_the_clien
     assert session.get(Transaction, tx.id).organization_id == a.id  # history stays with who earned it
     actions = {(e.organization_id, e.action) for e in session.execute(select(AuditLog)).scalars()}
     assert {(a.id, "unlink_fleet"), (b.id, "link_fleet")} <= actions
-    assert [f.organization_id for f in svc.list_fleets(session=session, scope=world["scope"])] == [b.id]
+    _fleet(session, a, name="Bigger", emails=("x@big.test", "y@big.test"))
+    fleets = {f.name: f for f in svc.list_fleets(session=session, scope=world["scope"])}
+    assert (fleets["Acme Logistics"].organization_id, fleets["Acme Logistics"].users) == (b.id, 1)
+    assert (fleets["Bigger"].users, fleets["Bigger"].sub_accounts) == (2, 1)
 
 
 def test_a_fleet_with_live_cards_or_money_or_another_currency_is_refused_and_nothing_moves(session, world):
