@@ -36,7 +36,7 @@ def _roles() -> rx.Component:
         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
                                        ("Role", "Capabilities", "Users", "")])),
         rx.table.body(rx.foreach(S.roles, lambda r: rx.table.row(
-            rx.table.cell(rx.text(r["name"], weight="medium")),
+            rx.table.cell(rx.text(r["name"], weight="medium", white_space="nowrap")),
             rx.table.cell(rx.text(r["caps"], size="1")),
             rx.table.cell(r["users"]),
             rx.table.cell(rx.hstack(
