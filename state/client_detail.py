@@ -12,6 +12,7 @@ from services.access import api_keys as key_svc
 from services.access import limits as limit_svc
 from services.access.permissions import CLIENT_CAPS, Cap
 from services.clients import app_config as app_svc
+from services.clients import assets as asset_svc
 from services.clients import clients as svc
 from services.network import chargers as charger_svc
 from state.base import AppState
@@ -50,6 +51,12 @@ class ClientDetailState(AppState):
     features: list[dict[str, str]] = []
     app_key: str = ""
     app_error: str = ""
+    # Assign apps and fleets: other clients' branded apps, and fleets (business accounts) of other organizations.
+    app_choices: list[dict[str, str]] = []
+    fleet_choices: list[dict[str, str]] = []
+    fleets_here: list[dict[str, str]] = []
+    chosen_app: str = ""
+    chosen_fleet: str = ""
 
     def _org_id(self) -> int:
         tail = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
@@ -68,12 +75,21 @@ class ClientDetailState(AppState):
             chargers, _ = charger_svc.list_chargers(session=session, scope=scope, limit=500)
             keys = key_svc.list_keys(session=session, scope=scope, organization_id=org_id)
             app = app_svc.get_config(session=session, scope=scope, organization_id=org_id)
-            return row, chargers, keys, app, limit_svc.limits_of(session, org_id)
+            apps = asset_svc.list_apps(session=session, scope=scope)
+            fleets = asset_svc.list_fleets(session=session, scope=scope)
+            return row, chargers, keys, app, limit_svc.limits_of(session, org_id), apps, fleets
 
         call = await self._call(work, cap=Cap.MANAGE_CLIENTS)
         if not call.ok:
             return call.answer
-        row, chargers, keys, app, lim = call.value
+        row, chargers, keys, app, lim, apps, fleets = call.value
+        self.app_choices = [{"id": str(a.organization_id), "label": f"{a.app_name} ({a.organization_name})"}
+                            for a in apps if a.organization_id != row.id]
+        self.fleet_choices = [{"id": str(f.id), "label": f"{f.name} ({f.organization_name}, {f.users} app users)"}
+                              for f in fleets if f.organization_id != row.id]
+        self.fleets_here = [{"id": str(f.id), "name": f.name, "subs": str(f.sub_accounts), "users": str(f.users)}
+                            for f in fleets if f.organization_id == row.id]
+        self.chosen_app = self.chosen_fleet = ""
         self.not_found = False
         self.client = {"id": str(row.id), "name": row.name, "region": row.region, "currency": row.currency,
                        "chargers": f"{row.chargers.used}", "users": f"{row.users.used}"}
@@ -110,6 +126,45 @@ class ClientDetailState(AppState):
         if not call.ok:
             return call.answer
         return [ClientDetailState.load, rx.toast.success(f"{call.value} charger(s) assigned to {self.client['name']}.")]
+
+    # --- apps and fleets ------------------------------------------------------------------------------
+
+    @rx.event
+    def set_chosen_app(self, value: str):
+        self.chosen_app = value
+
+    @rx.event
+    def set_chosen_fleet(self, value: str):
+        self.chosen_fleet = value
+
+    @rx.event
+    async def assign_app(self):
+        org_id, chosen = self._org_id(), self.chosen_app
+
+        def work(session, user, scope):
+            return asset_svc.assign_app(session=session, scope=scope, user_id=user.id, organization_id=org_id,
+                                        from_organization_id=_opt_int(chosen, "app") or 0)
+
+        call = await self._call(work, cap=Cap.MANAGE_CLIENTS)
+        if not call.ok:
+            return call.answer
+        return [ClientDetailState.load, rx.toast.success(
+            f"App {call.value.app_name} linked to {self.client['name']}. Choose one of its keys for it below.")]
+
+    @rx.event
+    async def assign_fleet(self):
+        org_id, chosen = self._org_id(), self.chosen_fleet
+
+        def work(session, user, scope):
+            return asset_svc.assign_fleet(session=session, scope=scope, user_id=user.id, organization_id=org_id,
+                                          account_id=_opt_int(chosen, "fleet") or 0)
+
+        call = await self._call(work, cap=Cap.MANAGE_CLIENTS)
+        if not call.ok:
+            return call.answer
+        return [ClientDetailState.load, rx.toast.success(
+            f"Fleet moved to {self.client['name']} with {call.value} app user(s). Its past sessions stay where "
+            "they were earned.")]
 
     # --- limits -----------------------------------------------------------------------------------------
 

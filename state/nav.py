@@ -45,4 +45,6 @@ HOME = "/dashboard"
 LOGIN = "/login"
 
 # The OEM tier (issue 15): the operator's staff manage their clients.
-NAV = (*NAV, NavItem("Clients", "/clients", "briefcase-business", Cap.MANAGE_CLIENTS))
+NAV = (*NAV, NavItem("Clients", "/clients", "briefcase-business", Cap.MANAGE_CLIENTS),
+       # A client's custom roles: the operator for any client, a client admin for its own.
+       NavItem("Roles", "/roles", "shield-check", Cap.MANAGE_ROLES))

@@ -30,6 +30,7 @@ from app.pages import (  # noqa: F401  # noqa: F401,E402  (payments, issue 10)
     payments,
     plans,
     reset_password,
+    roles,
     transaction_detail,
     transactions,
     unknown_chargers,

@@ -1,4 +1,4 @@
-"""One client: assign chargers, usage limits, API keys and the App Builder with a live preview."""
+"""One client: assign chargers, apps and fleets, usage limits, API keys and the App Builder with a live preview."""
 import reflex as rx
 
 from app.components.layout import template
@@ -29,6 +29,32 @@ def _chargers() -> rx.Component:
             size="1", width="100%", id="assign-table"),
         rx.button("Assign selected chargers", on_click=S.assign, disabled=S.selected.length() == 0, id="assign"),
         id="client-chargers",
+    )
+
+
+def _apps_and_fleets() -> rx.Component:
+    def pick(choices, value, on_change, placeholder: str, id: str) -> rx.Component:
+        return rx.select.root(rx.select.trigger(placeholder=placeholder, id=id, min_width="320px"),
+                              rx.select.content(rx.foreach(choices, lambda c: rx.select.item(c["label"],
+                                                                                             value=c["id"]))),
+                              value=value, on_change=on_change)
+
+    return _section(
+        "Assign apps and fleets", "An app is another client's branded app: its branding moves here, its old key "
+        "stays behind. A fleet is a business account with its sub-accounts and app users: its past sessions, "
+        "invoices and payments stay with the client that earned them.",
+        rx.hstack(pick(S.app_choices, S.chosen_app, S.set_chosen_app, "Choose an app", "choose-app"),
+                  rx.button("Link app", on_click=S.assign_app, disabled=S.chosen_app == "", id="assign-app"),
+                  align="center"),
+        rx.hstack(pick(S.fleet_choices, S.chosen_fleet, S.set_chosen_fleet, "Choose a fleet", "choose-fleet"),
+                  rx.button("Move fleet here", on_click=S.assign_fleet, disabled=S.chosen_fleet == "",
+                            id="assign-fleet"), align="center"),
+        rx.cond(S.fleets_here.length() > 0, rx.vstack(
+            rx.text("Fleets of this client", size="2", weight="medium"),
+            rx.foreach(S.fleets_here, lambda f: rx.text(f["name"], " · ", f["subs"], " sub-accounts · ", f["users"],
+                                                         " app users", size="2", class_name="fleet-here")),
+            spacing="1", id="fleets-here")),
+        id="client-apps-fleets",
     )
 
 
@@ -85,7 +111,8 @@ def _rotate_dialog() -> rx.Component:
             rx.text("Used the old key in the last 7 days:", size="2", weight="medium"),
             rx.cond(S.rotate_uses.length() == 0, rx.text("Nothing.", size="2", color_scheme="gray"),
                     rx.vstack(rx.foreach(S.rotate_uses, lambda u: rx.text(
-                        u["agent"], " from ", u["ip"], " — ", u["calls"], " calls on ", u["day"], size="2")),
+                        u["agent"], " from ", u["ip"], " — ", u["calls"],
+                        rx.cond(u["calls"] == "1", " call", " calls"), " on ", u["day"], size="2")),
                         spacing="1", id="rotate-uses")),
             rx.text("Grace period for the old key", size="2", weight="medium"),
             rx.select.root(rx.select.trigger(id="rotate-grace"), rx.select.content(
@@ -190,6 +217,6 @@ def client_detail() -> rx.Component:
     return rx.vstack(
         rx.link("← Clients", href="/clients", size="2"),
         page_header(S.client["name"], "Region " + S.client["region"] + " · " + S.client["currency"]),
-        _chargers(), _limits(), _keys(), _app_builder(),
+        _chargers(), _apps_and_fleets(), _limits(), _keys(), _app_builder(),
         spacing="4", width="100%",
     )

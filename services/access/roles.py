@@ -140,6 +140,26 @@ def check_assignable(*, session: Session, scope: Scope, role_id: int) -> CustomR
     return role
 
 
+@dataclass(frozen=True)
+class ClientOption:
+    id: int
+    name: str
+
+
+def client_options(*, session: Session, scope: Scope) -> list[ClientOption]:
+    """The client organizations whose roles the caller manages: every client for the operator, its own for a
+    client admin."""
+    scope.require(Cap.MANAGE_ROLES)
+    rows = session.execute(select(Organization.id, Organization.name).where(
+        Organization.kind == OrganizationKind.CLIENT, scope.org_filter(Organization.id)).order_by(Organization.name))
+    return [ClientOption(i, n) for i, n in rows]
+
+
+def grantable(scope: Scope) -> list[str]:
+    """The capabilities the caller may put in a custom role: what a client may hold, and it holds itself."""
+    return sorted(c.value for c in scope.capabilities & CLIENT_CAPS)
+
+
 def names_by_id(session: Session, role_ids: set[int]) -> dict[int, str]:
     if not role_ids:
         return {}

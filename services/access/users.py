@@ -11,7 +11,7 @@ from core.errors import Conflict, NotFound, ValidationError
 from core.search import search_clause
 from core.validation import optional_text, required_text, validate_email
 from models import LocationOwner, Organization, User, UserOrganization
-from services.access import limits, roles
+from services.access import audit, limits, roles
 from services.access.auth import hash_password, revoke_reset_links
 from services.access.permissions import (
     ALL_ORGANIZATION_ROLES,
@@ -20,6 +20,7 @@ from services.access.permissions import (
     Cap,
     PermissionDenied,
     Role,
+    parse_caps,
 )
 from services.access.scope import Scope, get_in_scope
 
@@ -266,3 +267,33 @@ def provision_user(*, session: Session, scope: Scope, email: str, password: str 
             session.add(user)
             session.flush()
     return user
+
+
+def set_custom_role(*, session: Session, scope: Scope, user_id: int, target_id: int, role_id: int) -> User:
+    """Give a client's user one of that client's custom roles (the acting user is `user_id`).
+
+    The role must hold nothing the caller lacks (`roles.check_assignable`), the user must belong to the role's
+    client only, and the caller may not change itself nor a user who holds more than it does."""
+    role = roles.check_assignable(session=session, scope=scope, role_id=role_id)
+    target = get_visible_user(session=session, scope=scope, user_id=target_id, lock=True)
+    if target.id == scope.user_id:
+        raise ValidationError("You cannot change your own role.", "custom_role_id")
+    bound = {o.id for o in bound_organizations(session=session, user=target)}
+    if Role(target.role) != Role.CPO or bound != {role.organization_id}:
+        raise ValidationError(f"'{role.name}' is a role of another client than this user's.", "custom_role_id")
+    before = roles.names_by_id(session, {target.custom_role_id}).get(target.custom_role_id) \
+        if target.custom_role_id else ROLE_LABELS[Role.CPO]
+    if target.custom_role_id is not None and target.custom_role_id != role.id:
+        held = roles.get_role(session=session, scope=scope, role_id=target.custom_role_id)
+        try:
+            scope.require_grantable(parse_caps(held.capabilities, "capabilities"), f"A user holding '{held.name}'")
+        except PermissionDenied:
+            raise PermissionDenied(f"{target.email} holds '{held.name}', which reaches further than your own "
+                                   "role: only someone holding all of it may change it.") from None
+    target.custom_role_id = role.id
+    session.add(target)
+    session.flush()
+    if before != role.name:
+        audit.record(session=session, user_id=user_id, organization_id=role.organization_id, entity="user",
+                     entity_id=target.id, action="update", changes=audit.diff({"role": before}, {"role": role.name}))
+    return target

@@ -45,7 +45,7 @@ class ContractRow:
     created_at: datetime
 
 
-def _row(c: CommissionContract) -> ContractRow:
+def row(c: CommissionContract) -> ContractRow:
     return ContractRow(c.id, c.organization_id, c.kind, c.location_owner_id, c.charger_id, c.rate, c.effective_from,
                        c.note, c.created_at)
 
@@ -114,7 +114,7 @@ def list_contracts(*, session: Session, scope: Scope, organization_id: int) -> l
     org = get_in_scope(session, Organization, organization_id, scope)
     rows = session.execute(select(CommissionContract).where(CommissionContract.organization_id == org.id)
                            .order_by(CommissionContract.effective_from.desc(), CommissionContract.id.desc()))
-    return [_row(c) for c in rows.scalars()]
+    return [row(c) for c in rows.scalars()]
 
 
 def _in_force(session: Session, org_id: int, kind: str, at: datetime, *, location_owner_id: int | None = None,

@@ -27,8 +27,11 @@ from services.network import dashboard
 
 # Legal details and settings the Add New Client form takes besides name, currency, timezone and region.
 LEGAL_FIELDS = ("legal_name", "address", "registration_number", "tax_number", "billing_email")
-# View as client: the client's reading capabilities, nothing that changes anything.
-VIEW_ONLY = frozenset(c for c in CLIENT_CAPS if c.value.startswith("view_"))
+# View as client: the client's own dashboard as it reads its charging business (chargers, network, sessions,
+# money), nothing that changes anything, and not its people: its staff accounts (Users), its app users
+# (Accounts, Customers) and the per-recipient delivery log stay with the client.
+PEOPLE = frozenset({Cap.VIEW_USERS, Cap.VIEW_CUSTOMERS, Cap.VIEW_DELIVERY_LOG})
+VIEW_ONLY = frozenset(c for c in CLIENT_CAPS if c.value.startswith("view_")) - PEOPLE
 
 
 @dataclass(frozen=True)

@@ -229,3 +229,19 @@ def test_app_builder_refuses_bad_colours_and_links(session, client, auth_header,
         r = client.put(f"/api/v1/clients/{world['a'].id}/app", headers=h, json=body)
         assert r.status_code == 422 and words in r.json()["message"], (body, r.text)
     assert client.get(f"/api/v1/clients/{world['a'].id}/app", headers=h).json()["app_name"] == "Client A"
+
+
+def test_an_app_linked_to_another_client_serves_its_branding_only_once_that_client_gives_it_a_key(
+        session, client, auth_header, world):
+    h = auth_header(world["admin"])
+    old = _key(client, h, world["a"])
+    client.put(f"/api/v1/clients/{world['a'].id}/app", headers=h,
+               json={"app_name": "Alpha Charge", "api_key_id": old["key"]["id"]})
+    r = client.post(f"/api/v1/clients/{world['b'].id}/apps", headers=h, json={"from_organization_id": world["a"].id})
+    assert r.status_code == 200 and r.json()["app_name"] == "Alpha Charge", r.text
+    assert client.get("/api/v1/app/config", headers={"X-API-Key": old["secret"]}).status_code == 404
+    new = _key(client, h, world["b"])
+    client.put(f"/api/v1/clients/{world['b'].id}/app", headers=h, json={"api_key_id": new["key"]["id"]})
+    assert client.get("/api/v1/app/config", headers={"X-API-Key": new["secret"]}).json()["app_name"] == "Alpha Charge"
+    r = client.post(f"/api/v1/clients/{world['b'].id}/fleets", headers=h, json={"account_id": 999})
+    assert r.status_code == 422 and "Choose a fleet" in r.json()["message"]

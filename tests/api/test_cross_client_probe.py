@@ -75,7 +75,8 @@ def _calls(w, path_org):
            "charger_id": w["b1"].id, "transaction_id": w["btx"].id, "invoice_id": 1,
            "user_id": w["user_b"].id, "key_id": w["key_b"].key.id, "role_id": w["role_b"].id}
     body = {"organization_id": w["b"].id, "charger_ids": [w["b1"].id], "custom_role_id": w["role_b"].id,
-            "api_key_id": w["key_b"].key.id, "charger_id": w["b1"].id, "invoice_ids": [1], "name": "probe",
+            "api_key_id": w["key_b"].key.id, "from_organization_id": w["b"].id, "charger_id": w["b1"].id,
+            "invoice_ids": [1], "name": "probe",
             "scopes": ["view_chargers"], "capabilities": ["view_chargers"], "grace": "none",
             "email": "probe@probe.test", "role": "cpo", "ocpp_id": "PROBE-1", "action": "Reset",
             "payload": {"type": "Soft"}}

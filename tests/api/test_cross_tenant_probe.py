@@ -21,7 +21,8 @@ from tests.utils.probe import RESTRICTED, WHOLE_NETWORK, build, fingerprint, lea
 # Routes a probe must not call as a user: they end the probing user's own session or need no user at all.
 # The event stream never ends (tests/ocpp/test_event_stream.py checks its scoping).
 SKIP = ("/api/v1/auth/", "/api/v1/events")
-KINDS = {"charger": "charger", "org": "org", "organization": "org", "invoice": "invoice", "transaction": "transaction",
+KINDS = {"charger": "charger", "org": "org", "organization": "org", "from_organization": "org", "invoice": "invoice",
+         "transaction": "transaction",
          "tx": "transaction", "user": "user", "tariff": "tariff", "location_owner": "owner", "owner": "owner"}
 
 

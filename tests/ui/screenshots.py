@@ -36,6 +36,7 @@ PAGES = [
     ("composer", "/notifications/compose", "#preview-button"),
     ("clients", "/clients", ".client-row"),
     ("settings", "/account", "#settings-card"),  # issue 14: the user's own settings
+    ("roles", "/roles", ".role-row"),  # a client's custom roles (issue 15)
     # Payments (issue 10): the demo's second payment is a CyberSource card session, its first wallet Nimal's.
     ("payments-dashboard", "/payments", ".payment-row"),
     ("payment-timeline", "/payments/2", "#payment-timeline"),

@@ -21,11 +21,12 @@ def test_admin_and_cpo_each_see_only_the_pages_their_role_may_use(world, page):
     cpo = make_user(world, role="cpo", orgs=[org])
 
     log_in(page, admin.email)
-    expect(page.locator("#sidebar-nav a")).to_have_count(21)
+    expect(page.locator("#sidebar-nav a")).to_have_count(22)
     assert sidebar_items(page) == ["Dashboard", "Chargers", "Unknown chargers", "Network map", "Transactions",
                                    "Finances", "Invoices", "Organizations", "Users", "Accounts", "Billing plans",
                                    "Customers", "Settings", "Notifications", "Compose message", "Location owners",
-                                   "Commission", "Payments", "Grid monitor", "Firmware", "Clients"]
+                                   "Commission", "Payments", "Grid monitor", "Firmware", "Clients",
+                                   "Roles"]
 
     page.context.clear_cookies()
     log_in(page, cpo.email)

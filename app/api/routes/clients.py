@@ -11,6 +11,7 @@ from app.api.shapes import InputModel, RowModel, model_of, rows_to
 from core.mail import MailError
 from services.access import limits, roles
 from services.access.permissions import Cap
+from services.clients import assets as asset_svc
 from services.clients import clients as svc
 
 router = APIRouter(tags=["clients"])
@@ -56,6 +57,21 @@ class AssignIn(InputModel):
 
 class AssignedOut(RowModel):
     moved: int
+
+
+class AppAssignIn(InputModel):
+    from_organization_id: int = Field(examples=[5], description="The client whose branded app this client takes.")
+
+
+AppChoiceOut = model_of(asset_svc.AppChoice, "AppLinkOut")
+
+
+class FleetAssignIn(InputModel):
+    account_id: int = Field(examples=[12], description="A business account (fleet) of another client.")
+
+
+class FleetMovedOut(RowModel):
+    users: int = Field(description="App users who moved with the fleet.")
 
 
 class RoleIn(InputModel):
@@ -105,6 +121,26 @@ def assign_chargers(org_id: int, body: AssignIn, session: SessionDep, caller: Ca
                                 charger_ids=body.charger_ids)
     session.commit()
     return AssignedOut(moved=moved)
+
+
+@router.post("/clients/{org_id}/apps", response_model=AppChoiceOut, openapi_extra=_scope(Cap.MANAGE_CLIENTS))
+def assign_app(org_id: int, body: AppAssignIn, session: SessionDep, caller: Caller = ManageClients) -> RowModel:
+    """Link another client's branded app to this client. The old client's key is not carried over: choose one
+    of this client's keys in the App Builder (PUT /clients/{org_id}/app)."""
+    row = asset_svc.assign_app(session=session, scope=caller.scope, user_id=caller.user.id, organization_id=org_id,
+                               from_organization_id=body.from_organization_id)
+    session.commit()
+    return AppChoiceOut.model_validate(row)
+
+
+@router.post("/clients/{org_id}/fleets", response_model=FleetMovedOut, openapi_extra=_scope(Cap.MANAGE_CLIENTS))
+def assign_fleet(org_id: int, body: FleetAssignIn, session: SessionDep, caller: Caller = ManageClients) -> RowModel:
+    """Move a fleet (business account, sub-accounts, app users) to this client. Its past sessions, invoices and
+    payments stay with the client that earned them; refused while it has active cards or money in its wallet."""
+    moved = asset_svc.assign_fleet(session=session, scope=caller.scope, user_id=caller.user.id,
+                                   organization_id=org_id, account_id=body.account_id)
+    session.commit()
+    return FleetMovedOut(users=moved)
 
 
 @router.get("/clients/{org_id}/roles", response_model=list[RoleOut], openapi_extra=_scope(Cap.MANAGE_ROLES))
