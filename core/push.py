@@ -7,6 +7,7 @@ A Web Push subscription names its endpoint itself.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import threading
@@ -16,6 +17,7 @@ from typing import Any
 
 import firebase_admin
 import requests
+from cryptography.hazmat.primitives import serialization
 from firebase_admin import credentials, exceptions, messaging
 from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
@@ -121,6 +123,16 @@ def web_push_many(pushes: list[dict[str, Any]]) -> list[PushResult]:
 def vapid_key() -> Vapid | None:
     key = get_settings().vapid_private_key
     return Vapid.from_string(private_key=key) if key else None
+
+
+def vapid_public_key() -> str:
+    """Our VAPID public key as a browser's `applicationServerKey` (base64url of the uncompressed point), or
+    "" when no private key is set."""
+    vapid = vapid_key()
+    if vapid is None:
+        return ""
+    raw = vapid.public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 def web_push(*, endpoint: str, p256dh: str, auth: str, payload: dict[str, Any], topic: str,

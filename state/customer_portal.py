@@ -26,6 +26,7 @@ from services.customers import sessions as session_svc
 from services.customers import support_links as links_svc
 from services.customers.auth import change_password, customer_principal, revoke, update_profile
 from services.customers.mail_links import VERIFY
+from services.notifications import preferences
 from state.base import AppState, Work
 from state.customers import account_dict
 from state.links import READY, LinkPageState, _check_passwords
@@ -46,6 +47,10 @@ class PortalState(AppState):
     statements: list[dict[str, str]] = []
     error: str = ""
     saving: bool = False
+    notify: dict[str, bool] = {}   # message kind -> on
+    quiet_start: str = ""
+    quiet_end: str = ""
+    notify_error: str = ""
 
     async def _run(self, work: Work | None = None, *, cap: Any = None, identity: bool = False) -> Any:
         """Authenticate the customer's token and call `work(session, customer_user, scope)`."""
@@ -98,12 +103,14 @@ class PortalState(AppState):
             return (user.full_name, rows, total, asset_svc.list_assets(session=session, scope=scope),
                     billing_svc.list_invoices(session=session, scope=scope),
                     [a for a in account_svc.list_accounts(session=session, scope=scope) if a.id != user.account_id],
-                    billing_svc.list_statements(session=session, scope=scope))
+                    billing_svc.list_statements(session=session, scope=scope),
+                    preferences.get_preferences(session=session, customer_user_id=user.id))
 
         call = await self._call(work)
         if not call.ok:
             return call.answer
-        self.full_name, rows, self.session_total, items, invoices, subs, statements = call.value
+        self.full_name, rows, self.session_total, items, invoices, subs, statements, prefs = call.value
+        self._show_preferences(prefs)
         self.sessions = [{
             "id": str(r.id), "account": r.account, "charger": r.charger, "id_tag": r.id_tag, "status": r.status,
             "started": when(r.started_at, r.timezone), "energy": kwh(r.energy_kwh),
@@ -120,6 +127,26 @@ class PortalState(AppState):
 
     def _refused_input(self, message: str, field: str) -> None:
         self.error = message
+
+    def _show_preferences(self, p: preferences.Preferences) -> None:
+        self.notify, self.quiet_start, self.quiet_end = p.switches, p.quiet_start, p.quiet_end
+
+    @rx.event
+    def switch_notify(self, kind: str, value: bool):
+        self.notify = {**self.notify, kind: value}
+
+    @rx.event
+    async def save_preferences(self, form: dict[str, str]):
+        switches = dict(self.notify)
+        start, end = str(form.get("quiet_start", ""))[:20], str(form.get("quiet_end", ""))[:20]
+        call = await self._call(lambda session, user, scope: preferences.set_preferences(
+            session=session, customer_user_id=user.id, switches=switches, quiet_start=start, quiet_end=end),
+            form=lambda message, _: setattr(self, "notify_error", message))
+        if not call.ok:
+            return call.answer
+        self.notify_error = ""
+        self._show_preferences(call.value)
+        return rx.toast.success("Notification settings saved.")
 
     @rx.event
     async def save_profile(self, form: dict[str, str]):
