@@ -15,6 +15,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from core.config import get_settings
@@ -91,8 +92,14 @@ def register_device(*, session: Session, customer_user_id: int | None = None, us
         raise ValidationError(f"At most {MAX_DEVICES_PER_USER} devices per user; remove one first.", "token")
     device = PushDevice(customer_user_id=customer_user_id, user_id=user_id, kind=kind, token=token, p256dh=p256dh,
                         auth=auth, label=label, created_at=now)
-    session.add(device)
-    session.flush()
+    try:
+        # Row-level security hides other people's devices from the lookup above; the unique index still
+        # knows them.
+        with session.begin_nested():
+            session.add(device)
+            session.flush()
+    except IntegrityError:
+        raise Conflict("This device is registered to another user.") from None
     return DeviceRow(device.id, device.kind, device.label, device.created_at)
 
 
