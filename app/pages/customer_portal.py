@@ -165,7 +165,8 @@ def _notifications() -> rx.Component:
         rx.heading("Notifications", size="3"),
         rx.text("Which messages the app and this portal push to your devices.", size="2", color_scheme="gray"),
         *[rx.hstack(rx.switch(checked=P.notify[kind], on_change=lambda v, kind=kind: P.switch_notify(kind, v),
-                              id=f"notify-{kind}"), rx.text(label, size="2"), spacing="2", align="center")
+                              id=f"notify-{kind}", name=f"notify_{kind}"), rx.text(label, size="2"), spacing="2",
+                    align="center")
           for kind, label in CUSTOMER_KINDS.items()],
         rx.text("Quiet hours", size="2", weight="medium"),
         rx.hstack(rx.input(id="quiet_start", name="quiet_start", type="time", default_value=P.quiet_start,
