@@ -6,13 +6,16 @@
 Registers N app users with one FCM device each (once), starts the stand-in in its own process, then
 "clicks" Send in the composer (services.notifications.composer.send, as the page does) and lets
 `--workers` worker processes expand and send it (worker.jobs.notifications, as `python -m worker` does).
-Prints how long the request took, sends per second, and the time from the click to the last send.
+Prints how long the request took, sends per second, the time from the click to the last send, and the CPU
+the worker processes and the stand-in spent per send (PostgreSQL's not counted): on a shared, loaded
+machine the rate says how much CPU the bench got, the CPU per send what the fan-out costs.
 """
 from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -165,6 +168,10 @@ def main() -> None:
     finally:
         standin.terminate()
         standin.wait(10)
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = used.ru_utime + used.ru_stime
+    print(f"cpu_s workers+standin={cpu:.0f} cpu_ms_per_send={cpu * 1000 / max(total, 1):.2f} "
+          f"(2 idle cores: at most about {2000 / max(cpu * 1000 / max(total, 1), 0.001):.0f}/s)", flush=True)
 
 
 if __name__ == "__main__":

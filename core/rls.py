@@ -99,7 +99,9 @@ SPECIAL: dict[str, str] = {
     "customer_acceptance": "vd_identity() OR " + _via("customer_user", "customer_user_id", "customer_acceptance"),
     "customer_token": "vd_identity() OR " + _via("customer_user", "customer_user_id", "customer_token"),
     "api_key_use": "vd_identity() OR " + _via("api_key", "api_key_id", "api_key_use"),
-    "push_device": "vd_system() OR " + _via("customer_user", "customer_user_id", "push_device"),
+    "push_device": (
+        "vd_system() OR (user_id IS NOT NULL AND user_id = vd_user_id()) OR (customer_user_id IS NOT NULL AND "
+        + _via("customer_user", "customer_user_id", "push_device") + ")"),
     "gateway_call": "vd_system() OR " + _via("payment_gateway", "gateway_id", "gateway_call"),
     "payment_card": "vd_system() OR " + _via("customer_account", "customer_account_id", "payment_card"),
     "payment_event": "vd_system() OR " + _via("payment", "payment_id", "payment_event"),

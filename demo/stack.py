@@ -1,10 +1,12 @@
 """`make run`: database, migrations, demo data, then every process under one honcho manager."""
 from __future__ import annotations
 
+import base64
 import os
 import sys
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from honcho.manager import Manager
 
 from core import embedded_db
@@ -85,6 +87,8 @@ def run_stack(*, chargers: int = 8) -> int:
     if settings.demo_mode:  # pushes go to the local stand-ins, not to Google or a browser vendor
         env.setdefault("FCM_ENDPOINT", f"http://127.0.0.1:{FCM_STANDIN_PORT}")
         env.setdefault("WEBPUSH_INSECURE_BASE", f"http://127.0.0.1:{WEBPUSH_STANDIN_PORT}")
+        # A VAPID key of the demo's own (kept with its data), so staff can turn on Web Push in Account.
+        env.setdefault("VAPID_PRIVATE_KEY", _demo_vapid_key(settings.data_dir))
     ocpp_url = f"ws://127.0.0.1:{settings.ocpp_port}/ocpp"
     manager = Manager()
     for name, cmd in _processes(ocpp_url=ocpp_url, charger_ids=charger_ids, chargers=chargers, home_ids=home_ids):
@@ -115,3 +119,15 @@ def run_stack(*, chargers: int = 8) -> int:
             embedded_db.stop(Path(settings.data_dir))
             print("Embedded PostgreSQL stopped.")
     return manager.returncode or 0
+
+
+def _demo_vapid_key(data_dir: Path) -> str:
+    """The demo's VAPID private key (base64url, raw 32 bytes), made once and kept in the data directory."""
+    path = Path(data_dir) / "vapid-demo.key"
+    if not path.exists():
+        key = ec.generate_private_key(ec.SECP256R1())
+        raw = key.private_numbers().private_value.to_bytes(32, "big")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(base64.urlsafe_b64encode(raw).decode().rstrip("="))
+        path.chmod(0o600)
+    return path.read_text().strip()

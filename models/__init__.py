@@ -100,7 +100,6 @@ from models.event_log import EventLog  # noqa: E402
 __all__ += ["EventLog"]
 
 from models.owner_statement import OwnerStatement  # noqa: E402  (issue 14: commission statements)
-from models.user import UserNotificationSwitch  # noqa: E402  (issue 14: settings page switches)
 
-__all__ += ["OwnerStatement", "UserNotificationSwitch"]
+__all__ += ["OwnerStatement"]
 __all__ += ["OcppProcess", "SessionMeterHigh"]

@@ -160,18 +160,23 @@ class NotificationDelivery(SQLModel, table=True):
 
 
 class PushDevice(SQLModel, table=True):
-    """An app user's device: an FCM registration token, or a Web Push subscription (endpoint and keys)."""
+    """A device that receives push messages: an app user's (an FCM registration token, or a Web Push
+    subscription: endpoint and keys) or a staff user's browser (Web Push only). Exactly one owner."""
 
     __tablename__ = "push_device"
     __table_args__ = (
         CheckConstraint("kind IN ('fcm', 'web_push')", name="ck_push_device_kind"),
         CheckConstraint("kind = 'fcm' OR (p256dh IS NOT NULL AND auth IS NOT NULL)", name="ck_push_device_keys"),
+        CheckConstraint("(user_id IS NULL) <> (customer_user_id IS NULL)", name="ck_push_device_owner"),
+        CheckConstraint("user_id IS NULL OR kind = 'web_push'", name="ck_push_device_staff_web"),
         Index("uq_push_device_token", "kind", "token", unique=True),
         Index("ix_push_device_user", "customer_user_id"),
+        Index("ix_push_device_staff", "user_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    customer_user_id: int = fk_field("customer_user.id", ondelete="CASCADE", index=False)
+    customer_user_id: int | None = fk_field("customer_user.id", nullable=True, ondelete="CASCADE", index=False)
+    user_id: int | None = fk_field("app_user.id", nullable=True, ondelete="CASCADE", index=False)
     kind: str = Field(sa_column=Column(String(16), nullable=False))
     token: str = Field(sa_column=Column(String(1000), nullable=False))
     p256dh: str | None = Field(default=None, max_length=200)

@@ -88,14 +88,3 @@ class LoginThrottle(SQLModel, table=True):
     failures: int = Field(default=0, sa_column=Column(Integer, nullable=False))
     window_started_at: datetime = created_at_field()
     locked_until: datetime | None = ts_field()
-
-
-class UserNotificationSwitch(SQLModel, table=True):
-    """A user's on/off switch per notification kind (issue 14's settings page). A stand-in until the
-    notifications work brings its own preferences model: absent means on."""
-
-    __tablename__ = "user_notification_switch"
-
-    user_id: int = Field(sa_column=Column(Integer, ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True))
-    kind: str = Field(sa_column=Column(String(32), primary_key=True))
-    enabled: bool = Field(sa_column=Column(Boolean, nullable=False))

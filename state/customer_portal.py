@@ -27,6 +27,7 @@ from services.customers import sessions as session_svc
 from services.customers import support_links as links_svc
 from services.customers.auth import change_password, customer_principal, revoke, update_profile
 from services.customers.mail_links import VERIFY
+from services.notifications import preferences
 from services.payments import top_ups
 from state.base import AppState, Work
 from state.customers import account_dict
@@ -89,6 +90,10 @@ class PortalState(AppState):
     top_up_key: str = ""
     top_up_error: str = ""
     topping_up: bool = False
+    notify: dict[str, bool] = {}   # message kind -> on
+    quiet_start: str = ""
+    quiet_end: str = ""
+    notify_error: str = ""
 
     async def _run(self, work: Work | None = None, *, cap: Any = None, identity: bool = False) -> Any:
         """Authenticate the customer's token and call `work(session, customer_user, scope)`."""
@@ -146,14 +151,16 @@ class PortalState(AppState):
                     asset_svc.list_plans(session=session, scope=scope, offered_only=True),
                     sorted(mine, key=lambda a: (a.id != user.account_id, a.name)),
                     asset_svc.enterprise_account_ids(session=session, scope=scope),
-                    top_ups.my_wallet(session=session, scope=scope, account_id=user.account_id))
+                    top_ups.my_wallet(session=session, scope=scope, account_id=user.account_id),
+                    preferences.get_preferences(session=session, customer_user_id=user.id))
 
         call = await self._call(work)
         if not call.ok:
             return call.answer
         (self.full_name, rows, self.session_total, items, invoices, subs, statements, plans, mine,
-         enterprise, wallet) = call.value
+         enterprise, wallet, prefs) = call.value
         self._show_wallet(wallet)
+        self._show_preferences(prefs)
         self.plans = [{"id": str(p.id), "label": f"{p.name} · {plan_dict(p)['price']}"
                        + ("" if p.session_fee is None else f" + {fee_text(p)}"),
                        "card": "yes" if p.for_card else "", "charger": "yes" if p.for_ac or p.for_dc else ""}
@@ -302,6 +309,25 @@ class PortalState(AppState):
             return
         yield rx.toast.success(f"{call.value.label} is on {call.value.plan} from its next renewal.")
         yield PortalState.load
+    def _show_preferences(self, p: preferences.Preferences) -> None:
+        self.notify, self.quiet_start, self.quiet_end = p.switches, p.quiet_start, p.quiet_end
+
+    @rx.event
+    def switch_notify(self, kind: str, value: bool):
+        self.notify = {**self.notify, kind: value}
+
+    @rx.event
+    async def save_preferences(self, form: dict[str, str]):
+        switches = dict(self.notify)
+        start, end = str(form.get("quiet_start", ""))[:20], str(form.get("quiet_end", ""))[:20]
+        call = await self._call(lambda session, user, scope: preferences.set_preferences(
+            session=session, customer_user_id=user.id, switches=switches, quiet_start=start, quiet_end=end),
+            form=lambda message, _: setattr(self, "notify_error", message))
+        if not call.ok:
+            return call.answer
+        self.notify_error = ""
+        self._show_preferences(call.value)
+        return rx.toast.success("Notification settings saved.")
 
     @rx.event
     async def save_profile(self, form: dict[str, str]):

@@ -1,9 +1,11 @@
-"""Account: who am I, my password, my settings (name, time zone, date format, notifications) and e-mail."""
+"""Account: who am I, my password, my settings (name, time zone, date format, notification switches and quiet
+hours, Web Push in this browser) and e-mail."""
 import reflex as rx
 
 from app.components.layout import template
 from app.components.ui import page_header
-from services.access.settings import DATE_FORMAT_LABELS, NOTIFICATION_KINDS
+from services.access.settings import DATE_FORMAT_LABELS
+from services.notifications.preferences import STAFF_KINDS
 from state.auth import AccountState
 from state.base import AppState
 from state.settings import SettingsState
@@ -42,11 +44,23 @@ def _settings() -> rx.Component:
                                 value=SettingsState.date_format, on_change=SettingsState.set_date_format,
                                 name="date_format", id="date-format"),
             rx.text("Notifications", size="2", weight="medium"),
+            rx.text("Switched off: no mail or push for that kind (the bell still lists it).", size="1",
+                    color_scheme="gray"),
             *[rx.hstack(rx.switch(checked=SettingsState.notifications[kind],
                                   on_change=lambda v, kind=kind: SettingsState.switch(kind, v),
                                   name=f"notify_{kind}", id=f"notify-{kind}"),
                         rx.text(label, size="2"), spacing="2", align="center")
-              for kind, label in NOTIFICATION_KINDS.items()],
+              for kind, label in STAFF_KINDS.items()],
+            rx.text("Quiet hours", size="2", weight="medium"),
+            rx.hstack(
+                rx.input(id="quiet_start", name="quiet_start", type="time", default_value=SettingsState.quiet_start,
+                         key=SettingsState.quiet_start + "s", aria_label="Quiet hours start"),
+                rx.text("to", size="2"),
+                rx.input(id="quiet_end", name="quiet_end", type="time", default_value=SettingsState.quiet_end,
+                         key=SettingsState.quiet_end + "e", aria_label="Quiet hours end"),
+                spacing="2", align="center"),
+            rx.text("Mail and push wait until the quiet hours end (your time zone). Critical alerts never wait.",
+                    size="1", color_scheme="gray"),
             rx.cond(SettingsState.error != "", rx.callout(SettingsState.error, icon="triangle-alert",
                                                           color_scheme="red", size="1", width="100%",
                                                           role="alert", id="settings-error")),
@@ -54,6 +68,26 @@ def _settings() -> rx.Component:
             spacing="3", width="100%"),
             on_submit=SettingsState.save, reset_on_submit=False, no_validate=True),
         size="3", id="settings-card")
+
+
+def _web_push() -> rx.Component:
+    return rx.card(
+        rx.heading("Alerts in this browser", size="4", margin_bottom="4px"),
+        rx.text("Alert rules with the Web Push channel reach the browsers you turn on here, even with Voltdesk "
+                "closed.", size="2", color_scheme="gray"),
+        rx.script(src="/push-subscribe.js"),
+        rx.vstack(
+            rx.text(rx.cond(SettingsState.push_devices == 1, "1 browser receives your alerts.",
+                            SettingsState.push_devices.to_string() + " browsers receive your alerts."),
+                    size="2", id="push-devices"),
+            rx.button("Turn on Web Push here", on_click=SettingsState.subscribe_browser, id="subscribe-push",
+                      variant="soft", disabled=SettingsState.push_key == ""),
+            rx.cond(SettingsState.push_key == "",
+                    rx.text("Web Push is not configured on this server (VAPID_PRIVATE_KEY).", size="1",
+                            color_scheme="gray")),
+            rx.cond(SettingsState.push_notice != "", rx.text(SettingsState.push_notice, size="2", id="push-notice")),
+            spacing="3", width="100%", margin_top="12px"),
+        size="3")
 
 
 def _email_change() -> rx.Component:
@@ -115,6 +149,7 @@ def account() -> rx.Component:
                 size="3",
             ),
             _settings(),
+            _web_push(),
             _email_change(),
             columns=rx.breakpoints(initial="1", md="2"), spacing="5", width="100%", align="start",
         ),

@@ -76,7 +76,7 @@ def composer() -> rx.Component:
                 rx.cond(S.sent_message != "", rx.callout(S.sent_message, icon="check", color_scheme="green",
                                                          id="composer-sent")),
                 rx.button("Preview", variant="soft", on_click=S.preview, id="preview-button"),
-                spacing="3", width="100%", max_width="520px",
+                spacing="3", width="100%", max_width="520px", flex="1 1 420px",  # no shrinking to its content
             ),
             _preview(),
             gap="32px", width="100%", wrap="wrap", align="start",

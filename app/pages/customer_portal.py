@@ -4,6 +4,7 @@ import reflex as rx
 from app.components.pages import page
 from app.components.public import checking, done, error_callout, field, link_problem, public_page
 from app.pages.accounts import company_fields, simple_table
+from services.notifications.preferences import CUSTOMER_KINDS
 from state.customer_portal import CustomerLinkState as C
 from state.customer_portal import PortalState as P
 from state.customer_portal import SignupState as S
@@ -258,6 +259,26 @@ def _wallet() -> rx.Component:
         spacing="4", width="100%")
 
 
+def _notifications() -> rx.Component:
+    return rx.form(rx.vstack(
+        rx.heading("Notifications", size="3"),
+        rx.text("Which messages the app and this portal push to your devices.", size="2", color_scheme="gray"),
+        *[rx.hstack(rx.switch(checked=P.notify[kind], on_change=lambda v, kind=kind: P.switch_notify(kind, v),
+                              id=f"notify-{kind}", name=f"notify_{kind}"), rx.text(label, size="2"), spacing="2",
+                    align="center")
+          for kind, label in CUSTOMER_KINDS.items()],
+        rx.text("Quiet hours", size="2", weight="medium"),
+        rx.hstack(rx.input(id="quiet_start", name="quiet_start", type="time", default_value=P.quiet_start,
+                           key=P.quiet_start + "s", aria_label="Quiet hours start"),
+                  rx.text("to", size="2"),
+                  rx.input(id="quiet_end", name="quiet_end", type="time", default_value=P.quiet_end,
+                           key=P.quiet_end + "e", aria_label="Quiet hours end"), spacing="2", align="center"),
+        rx.text("Messages wait until the quiet hours end; urgent ones never wait.", size="1", color_scheme="gray"),
+        rx.cond(P.notify_error != "", error_callout(P.notify_error, id="notify-error")),
+        rx.button("Save notification settings", type="submit", id="save-notify"), spacing="3", max_width="420px"),
+        on_submit=P.save_preferences, reset_on_submit=False, no_validate=True, id="notify-form")
+
+
 def _tab(value: str, body: rx.Component) -> rx.Component:
     return rx.tabs.content(rx.box(body, padding_top="16px"), value=value)
 
@@ -273,6 +294,7 @@ def portal() -> rx.Component:
                          rx.tabs.trigger("Invoices", value="invoices"),
                          rx.tabs.trigger("Sub-accounts", value="subs"),
                          rx.tabs.trigger("Reimbursements", value="statements"),
+                         rx.tabs.trigger("Notifications", value="notifications"),
                          rx.tabs.trigger("Profile", value="profile")),
             _tab("sessions", rx.vstack(
                 rx.hstack(rx.text(P.session_total, " sessions", size="2", color_scheme="gray"), rx.spacer(),
@@ -299,6 +321,7 @@ def portal() -> rx.Component:
                                                            ("Sessions", "sessions"), ("Energy", "energy"),
                                                            ("Amount", "amount"), ("Status", "status")],
                                             "my-statements", "No reimbursement statements.")),
+            _tab("notifications", _notifications()),
             _tab("profile", _profile()),
             default_value="sessions", width="100%"),
         spacing="4", width="100%", padding="28px 32px", max_width="1200px")

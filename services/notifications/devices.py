@@ -1,5 +1,7 @@
-"""App users' devices: an FCM registration token (the mobile app) or a Web Push subscription (the customer
-portal as a PWA). Several per user; a device the push service reports unregistered is dropped.
+"""Push devices: an app user's FCM registration token (the mobile app) or Web Push subscription (the customer
+portal as a PWA), and a staff user's browser subscribed to Web Push for their alerts. Several per user; a
+device the push service reports unregistered is dropped. Each function takes exactly one owner:
+`customer_user_id` (an app user) or `user_id` (staff).
 
 A token already registered to someone else is refused and left alone: nobody takes over another user's
 device by presenting its token, and a user only ever sees or removes their own devices.
@@ -13,6 +15,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from core.config import get_settings
@@ -53,12 +56,22 @@ def _endpoint(url: str) -> str:
     return url
 
 
-def register_device(*, session: Session, customer_user_id: int, kind: str, token: str,
-                    p256dh: str | None = None, auth: str | None = None, label: str = "",
+def _mine(customer_user_id: int | None, user_id: int | None):
+    if (customer_user_id is None) == (user_id is None):
+        raise ValueError("exactly one of customer_user_id and user_id")
+    return PushDevice.user_id == user_id if user_id is not None else PushDevice.customer_user_id == customer_user_id
+
+
+def register_device(*, session: Session, customer_user_id: int | None = None, user_id: int | None = None,
+                    kind: str, token: str, p256dh: str | None = None, auth: str | None = None, label: str = "",
                     now: datetime) -> DeviceRow:
-    """Register (or confirm) a device. `token` is the FCM registration token, or the Web Push endpoint."""
+    """Register (or confirm) a device. `token` is the FCM registration token, or the Web Push endpoint.
+    Staff register Web Push subscriptions only."""
+    mine = _mine(customer_user_id, user_id)
     label = check_text(label or "", "label")[:100]
     token = check_text((token or "").strip(), "token")
+    if user_id is not None and kind != "web_push":
+        raise ValidationError("Staff browsers subscribe with Web Push (kind web_push).", "kind")
     if kind == "fcm":
         if not token or len(token) > FCM_TOKEN_MAX or any(c.isspace() for c in token):
             raise ValidationError("An FCM registration token is required (at most 1024 characters).", "token")
@@ -71,32 +84,39 @@ def register_device(*, session: Session, customer_user_id: int, kind: str, token
     existing = session.execute(select(PushDevice).where(PushDevice.kind == kind, PushDevice.token == token)
                                .with_for_update()).scalar_one_or_none()
     if existing is not None:
-        if existing.customer_user_id != customer_user_id:
+        if (existing.customer_user_id, existing.user_id) != (customer_user_id, user_id):
             raise Conflict("This device is registered to another user.")
         return DeviceRow(existing.id, existing.kind, existing.label, existing.created_at)
-    count = len(session.execute(select(PushDevice.id).where(PushDevice.customer_user_id == customer_user_id))
-                .all())
+    count = len(session.execute(select(PushDevice.id).where(mine)).all())
     if count >= MAX_DEVICES_PER_USER:
         raise ValidationError(f"At most {MAX_DEVICES_PER_USER} devices per user; remove one first.", "token")
-    device = PushDevice(customer_user_id=customer_user_id, kind=kind, token=token, p256dh=p256dh, auth=auth,
-                        label=label, created_at=now)
-    session.add(device)
-    session.flush()
+    device = PushDevice(customer_user_id=customer_user_id, user_id=user_id, kind=kind, token=token, p256dh=p256dh,
+                        auth=auth, label=label, created_at=now)
+    try:
+        # Row-level security hides other people's devices from the lookup above; the unique index still
+        # knows them.
+        with session.begin_nested():
+            session.add(device)
+            session.flush()
+    except IntegrityError:
+        raise Conflict("This device is registered to another user.") from None
     return DeviceRow(device.id, device.kind, device.label, device.created_at)
 
 
-def list_devices(*, session: Session, customer_user_id: int) -> list[DeviceRow]:
-    rows = session.execute(select(PushDevice).where(PushDevice.customer_user_id == customer_user_id)
+def list_devices(*, session: Session, customer_user_id: int | None = None,
+                 user_id: int | None = None) -> list[DeviceRow]:
+    rows = session.execute(select(PushDevice).where(_mine(customer_user_id, user_id))
                            .order_by(PushDevice.id)).scalars()
     return [DeviceRow(d.id, d.kind, d.label, d.created_at) for d in rows]
 
 
-def remove_device(*, session: Session, customer_user_id: int, device_id: int) -> None:
+def remove_device(*, session: Session, customer_user_id: int | None = None, user_id: int | None = None,
+                  device_id: int) -> None:
     """Remove one of the user's own devices; anyone else's answers NotFound and stays."""
+    mine = _mine(customer_user_id, user_id)
     if not fits_int32(device_id):
         raise NotFound("Device not found.")
-    gone = session.execute(delete(PushDevice).where(PushDevice.id == device_id,
-                                                    PushDevice.customer_user_id == customer_user_id)).rowcount
+    gone = session.execute(delete(PushDevice).where(PushDevice.id == device_id, mine)).rowcount
     if not gone:
         raise NotFound("Device not found.")
 

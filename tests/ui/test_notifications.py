@@ -1,6 +1,7 @@
 """The bell updates live when an alert opens, and acknowledging it from the bell; the composer's preview
 counts recipients, a targeted send reaches only that user's device, and a user's switched-off kind is
-respected."""
+respected; staff set their switches and quiet hours on the account page (and the alert mail follows them),
+customers theirs in the portal (and the composer's message follows them)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -15,11 +16,14 @@ from core.config import get_settings
 from demo.push_standins import Standins
 from models import Alert, NotificationDelivery, NotificationPreference
 from services.access.scope import scope_for
-from services.notifications import alerts, composer, credentials, devices
+from services.notifications import alerts, composer, credentials, devices, preferences
 from services.notifications.delivery import deliver
 from tests.ui.helpers import log_in, on
+from tests.utils.customers import CUSTOMER_PASSWORD, active_customer, open_signup
 from tests.utils.factories import make_charger, make_org, make_user
 from tests.utils.notifications import make_customer, make_rule, service_account
+
+T = 30_000  # the app answers slowly on a loaded machine; a failure still fails
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -106,3 +110,80 @@ def test_the_composer_previews_the_count_and_a_targeted_send_respects_preference
     statuses = world.execute(select(NotificationDelivery.status).where(
         NotificationDelivery.customer_user_id == ben.id)).scalars().all()
     assert statuses == ["skipped"]
+
+
+def test_staff_switch_off_charger_alert_mail_and_set_quiet_hours_on_the_account_page(world, page, screenshot):
+    org = make_org(world, slug="quiet", timezone="UTC")
+    manager = make_user(world, role="network_manager", orgs=[org])
+    make_rule(world, org, channels=["in_app", "email"])
+    log_in(page, manager.email)
+    page.goto("/account")
+    expect(page.locator("#notify-charger_alerts")).to_be_visible(timeout=T)
+    expect(page.locator("#subscribe-push")).to_be_visible()      # Web Push in this browser
+    page.fill("#quiet_start", "22:00")                          # only a start: refused, nothing saved
+    page.locator("#save-settings").click()
+    expect(page.locator("#settings-error")).to_contain_text("both the start and the end", timeout=T)
+    assert preferences.get_preferences(session=world, user_id=manager.id).quiet_start == ""
+    page.fill("#quiet_end", "06:00")
+    page.locator("#notify-charger_alerts").click()
+    page.locator("#save-settings").click()
+    expect(page.get_by_text("Settings saved.")).to_be_visible(timeout=T)
+    screenshot(page, "account-notifications")
+    world.expire_all()
+    saved = preferences.get_preferences(session=world, user_id=manager.id)
+    assert (saved.switches["charger_alerts"], saved.quiet_start, saved.quiet_end) == (False, "22:00", "06:00")
+    page.reload()
+    expect(page.locator("#notify-charger_alerts")).to_have_attribute("data-state", "unchecked", timeout=T)
+
+    charger = make_charger(world, org, ocpp_id="QT-1")         # the alert: in the bell, its mail skipped
+    now = utcnow()
+    charger.status, charger.status_changed_at, charger.last_heartbeat_at = "Offline", now - timedelta(minutes=6), now
+    world.add(charger)
+    world.commit()
+    alerts.evaluate(session=world, now=now)
+    world.commit()
+    expect(page.locator("#bell-count")).to_have_text("1", timeout=T)
+    world.expire_all()
+    assert world.execute(select(NotificationDelivery.status).where(
+        NotificationDelivery.user_id == manager.id, NotificationDelivery.channel == "email")).scalar_one() == "skipped"
+
+
+def test_a_customer_switches_off_messages_in_the_portal_and_the_composer_skips_them(world, page, fcm):
+    org = make_org(world, slug="portal-prefs", timezone="UTC")
+    admin = make_user(world, role="admin")
+    open_signup(world, scope_for(world, admin), org)
+    credentials.set_fcm_credential(session=world, scope=scope_for(world, admin), organization_id=org.id,
+                                   service_account_json=service_account("prefs-app", f"{fcm.fcm_url}/token"))
+    world.commit()
+    cara = active_customer(world, org, "cara@example.test")
+    devices.register_device(session=world, customer_user_id=cara.id, kind="fcm", token="cara-phone", now=utcnow())
+    world.commit()
+    page.goto("/login")
+    page.fill("#email", "cara@example.test")
+    page.fill("#password", CUSTOMER_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(on("/my"), timeout=T)
+    page.get_by_role("tab", name="Notifications").click()
+    page.locator("#notify-message").click()
+    page.fill("#quiet_end", "07:00")                            # an end without a start: refused
+    page.locator("#save-notify").click()
+    expect(page.locator("#notify-error")).to_contain_text("both the start and the end", timeout=T)
+    assert preferences.get_preferences(session=world, customer_user_id=cara.id).switches["message"] is True
+    page.fill("#quiet_end", "")
+    page.locator("#save-notify").click()
+    expect(page.get_by_text("Notification settings saved.")).to_be_visible(timeout=T)
+    world.expire_all()
+    assert preferences.get_preferences(session=world, customer_user_id=cara.id).switches["message"] is False
+
+    sent = composer.send(session=world, scope=scope_for(world, admin),
+                         audience=composer.Audience("users", emails=["cara@example.test"]), title="Closed",
+                         body="The site is closed on Sunday.", now=utcnow())
+    world.commit()
+    composer.expand_due(session=world, now=utcnow())
+    world.commit()
+    deliver(session=world, now=utcnow())
+    world.commit()
+    assert httpx.get(f"{fcm.fcm_url}/_received").json() == []
+    world.expire_all()
+    assert world.execute(select(NotificationDelivery.status).where(
+        NotificationDelivery.notification_id == sent.notification_id)).scalars().all() == ["skipped"]

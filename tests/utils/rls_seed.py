@@ -22,6 +22,7 @@ OVERRIDES: dict[str, dict[str, object]] = {
     "charging_asset": {"charger_id": None},            # a card: id_tag_id set, charger_id not
     "notification_delivery": {"customer_user_id": None},  # to a staff user
     "notification_preference": {"customer_user_id": None},
+    "push_device": {"user_id": None},                   # an app user's phone
     "dr_policy": {"limit_kw": None, "limit_percent": 50},  # limited by percent
     "payment_refund": {"approved_by_id": None},         # not approved by its own requester
 }

@@ -15,6 +15,7 @@ from core.clock import utcnow
 from models import CustomerUser
 from services.access.auth import AuthError
 from services.notifications import devices as svc
+from services.notifications import preferences
 from services.notifications.customer_token import customer_from_token
 
 router = APIRouter(tags=["app users"])
@@ -71,3 +72,37 @@ def remove_device(device_id: int, session: SessionDep, customer: CustomerDep) ->
     svc.remove_device(session=session, customer_user_id=customer.id, device_id=device_id)
     session.commit()
     return Response(status_code=204)
+
+
+class PreferencesIn(BaseModel):
+    """`switches`: kind -> on (kinds not named keep their setting); quiet hours "HH:MM", both or neither
+    ("" for none), in the person's time zone (a staff user's own, else the organization's). Critical
+    messages ignore them. Staff and app users send the same shape."""
+    switches: dict[str, bool] = Field(default_factory=dict, max_length=20)
+    quiet_start: str = Field(default="", max_length=5)
+    quiet_end: str = Field(default="", max_length=5)
+
+
+class PreferencesOut(BaseModel):
+    switches: dict[str, bool]
+    labels: dict[str, str]
+    quiet_start: str
+    quiet_end: str
+
+
+def preferences_out(p: preferences.Preferences, labels: dict[str, str]) -> PreferencesOut:
+    return PreferencesOut(switches=p.switches, labels=labels, quiet_start=p.quiet_start, quiet_end=p.quiet_end)
+
+
+@router.get("/me/notification-preferences", response_model=PreferencesOut)
+def get_preferences(session: SessionDep, customer: CustomerDep) -> PreferencesOut:
+    return preferences_out(preferences.get_preferences(session=session, customer_user_id=customer.id),
+                           preferences.CUSTOMER_KINDS)
+
+
+@router.put("/me/notification-preferences", response_model=PreferencesOut)
+def put_preferences(body: PreferencesIn, session: SessionDep, customer: CustomerDep) -> PreferencesOut:
+    saved = preferences.set_preferences(session=session, customer_user_id=customer.id, switches=body.switches,
+                                        quiet_start=body.quiet_start, quiet_end=body.quiet_end)
+    session.commit()
+    return preferences_out(saved, preferences.CUSTOMER_KINDS)

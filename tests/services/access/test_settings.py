@@ -1,4 +1,5 @@
-"""Self-service settings: name, time zone, date format, notification switches, and a verified e-mail change."""
+"""Self-service settings: name, time zone, date format, and a verified e-mail change. (Notification switches:
+tests/services/notifications/test_preferences.py.)"""
 from __future__ import annotations
 
 import pytest
@@ -20,19 +21,17 @@ def smtp(monkeypatch):
         yield server.inbox
 
 
-def test_settings_save_name_zone_date_format_and_switches_and_refuse_bad_input(session):
+def test_settings_save_name_zone_and_date_format_and_refuse_bad_input(session):
     user = make_user(session, role="accounts")
     out = settings.update_user_settings(session=session, user=user, full_name="Asha Perera",
-                                        timezone="Asia/Colombo", date_format="dmy",
-                                        notifications={"invoices": False})
+                                        timezone="Asia/Colombo", date_format="dmy")
     assert (out.full_name, out.timezone, out.date_format) == ("Asha Perera", "Asia/Colombo", "dmy")
-    assert out.notifications == {"charger_faults": True, "invoices": False, "billing_runs": True}
     with pytest.raises(ValidationError, match="Unknown timezone"):
         settings.update_user_settings(session=session, user=user, full_name="X", timezone="Mars/Olympus",
-                                      date_format="iso", notifications={})
+                                      date_format="iso")
     with pytest.raises(ValidationError, match="at most 200"):
         settings.update_user_settings(session=session, user=user, full_name="x" * 201, timezone="",
-                                      date_format="iso", notifications={})
+                                      date_format="iso")
     session.rollback()
     assert settings.get_user_settings(session=session, user=user).full_name == "Asha Perera"
 
@@ -43,7 +42,7 @@ def test_a_multi_organization_list_shows_the_viewers_zone(session):
     user = make_user(session, role="accounts")
     assert tx_svc.display_timezone(session=session, scope=scope_for(session, user)) == "UTC"
     settings.update_user_settings(session=session, user=user, full_name="", timezone="America/New_York",
-                                  date_format="iso", notifications={})
+                                  date_format="iso")
     assert tx_svc.display_timezone(session=session, scope=scope_for(session, user)) == "America/New_York"
 
 
