@@ -79,8 +79,8 @@ IDENTITY_OPEN = frozenset({"customer_user", "customer_account", "support_links",
 
 # Tables whose rule their columns alone do not imply. One table, one rule: the rest follow `rule_for`.
 SPECIAL: dict[str, str] = {
-    "organization": "vd_identity() OR vd_org_visible(id)",
-    "location_owner": f"vd_identity() OR ({ORG} AND (vd_owner() IS NULL OR id = vd_owner()))",
+    "organization": "vd_identity() OR (SELECT vd_all_orgs()) OR id = ANY ((SELECT vd_org_array())::integer[])",
+    "location_owner": f"vd_identity() OR ({ORG} AND ({NOT_OWNER} OR id = (SELECT vd_owner())))",
     "app_user": (
         "vd_identity() OR id = vd_user_id() OR (vd_owner() IS NULL AND (vd_all_orgs()"
         " OR EXISTS (SELECT 1 FROM user_organization uo WHERE uo.user_id = app_user.id"
