@@ -48,6 +48,9 @@ CREATE OR REPLACE FUNCTION vd_org_visible(org integer) RETURNS boolean LANGUAGE 
 $$ SELECT vd_all_orgs()
        OR (vd_mode() = 'user'
            AND org = ANY (NULLIF(NULLIF(current_setting('voltdesk.org_ids', true), ''), '*')::integer[])) $$;
+CREATE OR REPLACE FUNCTION vd_org_array() RETURNS integer[] LANGUAGE sql STABLE AS
+$$ SELECT CASE WHEN vd_mode() = 'user'
+               THEN NULLIF(NULLIF(current_setting('voltdesk.org_ids', true), ''), '*')::integer[] END $$;
 CREATE OR REPLACE FUNCTION vd_owner() RETURNS integer LANGUAGE sql STABLE AS
 $$ SELECT CASE WHEN vd_mode() = 'user'
                THEN NULLIF(current_setting('voltdesk.owner_id', true), '')::integer END $$;
@@ -55,9 +58,11 @@ CREATE OR REPLACE FUNCTION vd_user_id() RETURNS integer LANGUAGE sql STABLE AS
 $$ SELECT NULLIF(current_setting('voltdesk.user_id', true), '')::integer $$;
 """
 
-ORG = "vd_org_visible(organization_id)"
-NOT_OWNER = "vd_owner() IS NULL"
-OWNED = "(vd_owner() IS NULL OR location_owner_id = vd_owner())"
+# The settings are read once per statement, as initplans ("(SELECT f())"), not once per row: the planner then
+# estimates the policy like an ordinary filter instead of a near-empty one (bench/dashboard.py --rls both).
+ORG = "((SELECT vd_all_orgs()) OR organization_id = ANY ((SELECT vd_org_array())::integer[]))"
+NOT_OWNER = "(SELECT vd_owner() IS NULL)"
+OWNED = "((SELECT vd_owner() IS NULL) OR location_owner_id = (SELECT vd_owner()))"
 # Organization-wide tables a location owner may still read: its organization's name, currency and tariffs.
 OWNER_READABLE = frozenset({"tariff", "session_window_as_of", "start_window_as_of"})
 
@@ -74,8 +79,8 @@ IDENTITY_OPEN = frozenset({"customer_user", "customer_account", "support_links",
 
 # Tables whose rule their columns alone do not imply. One table, one rule: the rest follow `rule_for`.
 SPECIAL: dict[str, str] = {
-    "organization": "vd_identity() OR vd_org_visible(id)",
-    "location_owner": f"vd_identity() OR ({ORG} AND (vd_owner() IS NULL OR id = vd_owner()))",
+    "organization": "vd_identity() OR (SELECT vd_all_orgs()) OR id = ANY ((SELECT vd_org_array())::integer[])",
+    "location_owner": f"vd_identity() OR ({ORG} AND ({NOT_OWNER} OR id = (SELECT vd_owner())))",
     "app_user": (
         "vd_identity() OR id = vd_user_id() OR (vd_owner() IS NULL AND (vd_all_orgs()"
         " OR EXISTS (SELECT 1 FROM user_organization uo WHERE uo.user_id = app_user.id"
