@@ -85,8 +85,8 @@ def test_seed_demo_is_idempotent_and_prints_the_logins(session):
     orgs, users = count(session, Organization), count(session, User)
     second = manage("seed-demo")
     assert second.returncode == 0 and "(0 rows created)" in second.stdout
-    # 8 staff logins and the two demo clients' admins (demo/oem.py).
-    assert (count(session, Organization), count(session, User)) == (orgs, users) == (5, 10)
+    # 8 staff logins, and each of the two demo clients' admin and dispatcher (demo/oem.py).
+    assert (count(session, Organization), count(session, User)) == (orgs, users) == (5, 12)
     assert "admin@voltdesk.local" in second.stdout and "Location Owner" in second.stdout
 
 

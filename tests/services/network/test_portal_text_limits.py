@@ -62,7 +62,7 @@ def test_inviting_an_owners_user_refuses_a_pasted_name_or_address(session, cpo, 
 @pytest.mark.parametrize("field", ["full_name", "timezone"])
 def test_the_settings_form_refuses_a_pasted_name_or_time_zone(session, field):
     user = make_user(session, role="accounts")
-    form = dict(full_name="Asha Perera", timezone="Asia/Colombo", date_format="iso", notifications={})
+    form = dict(full_name="Asha Perera", timezone="Asia/Colombo", date_format="iso")
     form[field] = PASTED
     refused(lambda: settings.update_user_settings(session=session, user=user, **form), field)
     session.rollback()
