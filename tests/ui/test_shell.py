@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from services.access import users as user_svc
 from services.access.scope import scope_for
-from tests.ui.helpers import ON_LOGIN, log_in, on, sidebar_items
+from tests.ui.helpers import ON_LOGIN, log_in, on, open_user_menu, sidebar_items
 from tests.utils.factories import PASSWORD, make_charger, make_org, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -101,7 +101,7 @@ def test_logout_returns_to_login_and_the_old_token_no_longer_works(world, page, 
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     assert token not in page.evaluate("document.cookie")
 
-    page.locator("#user-menu").click()
+    open_user_menu(page, "Log out")
     page.get_by_role("menuitem", name="Log out").click()
     expect(page).to_have_url(ON_LOGIN)
     expect(page.locator("#login-notice")).to_have_text("You have been logged out.")
