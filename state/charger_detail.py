@@ -213,21 +213,4 @@ class ChargerDetailState(AppState):
 
     @rx.event(background=True)
     async def follow_live(self):
-        async with self:
-            self._generation += 1
-            generation, cid = self._generation, self.charger_id
-            token = self.router.session.client_token
-
-        def accept(event: dict) -> bool:  # the page already proved the charger is in scope
-            return event.get("charger_id") == cid
-
-        async def still_wanted() -> bool:
-            async with self:
-                return (self._generation == generation and self.charger_id == cid
-                        and self.router.route_id in ("", ROUTE) and live.client_connected(token))
-
-        async def apply(batch: list[dict]) -> None:
-            async with self:
-                await self._fetch()
-
-        await live.follow(accept=accept, still_wanted=still_wanted, apply=apply)
+        await live.follow_charger(self, ROUTE)

@@ -74,3 +74,26 @@ async def follow(*, accept: Callable[[Event], bool], still_wanted: Callable[[], 
                     await apply(batch)
                 except Exception:  # noqa: BLE001 - one bad refresh must not stop the live page
                     log.exception("live update failed")
+
+
+async def follow_charger(state: Any, route: str) -> None:
+    """The follower of a page about one charger (its detail, its security sections): `state._fetch()` again on
+    each batch of that charger's events, while this client still shows it. Called from a background event."""
+    async with state:
+        state._generation += 1
+        generation, cid = state._generation, state.charger_id
+        token = state.router.session.client_token
+
+    def accept(event: dict) -> bool:  # the page already proved the charger is in scope
+        return event.get("charger_id") == cid
+
+    async def still_wanted() -> bool:
+        async with state:
+            return (state._generation == generation and state.charger_id == cid
+                    and state.router.route_id in ("", route) and client_connected(token))
+
+    async def apply(batch: list[dict]) -> None:
+        async with state:
+            await state._fetch()
+
+    await follow(accept=accept, still_wanted=still_wanted, apply=apply)
