@@ -6,7 +6,9 @@ Makes a scratch database on the local PostgreSQL (or BENCH_SERVER_URL), starts t
 in this process, and runs N sessions (a third on wallets, the rest on cards routed to both gateways) through the
 OCPP service functions from --threads threads, then the worker's payment job from --workers threads. Prints:
 - payments per second (authorizations after the starts, captures/voids after the stops);
-- the time StopTransaction spends writing the payment intent (the only money work on the OCPP path), p50/p99;
+- the time StopTransaction spends writing the payment intent (the only money work on the OCPP path: one INSERT in
+  the stop's own transaction, no commit of its own), p50/p99, and this process's CPU per StopTransaction;
+- the command and the load average at start and at end (timings under load are not comparable; CPU is);
 - whether the ledger balances to the cent: every wallet equals its entries, every journal sums to zero, every
   account sums to zero per currency (the nightly check), what we captured per gateway equals what the stand-in
   recorded, and the day's reconciliation of each gateway's settlement report finds no mismatch;
@@ -43,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--dashboard-runs", type=int, default=50)
     args = parser.parse_args(argv)
+    print("command: python bench/payments.py " + " ".join(argv if argv is not None else sys.argv[1:]))
+    print("load average at start: " + _load())
     name = f"voltdesk_bench_pay_{secrets.token_hex(3)}"
     with psycopg.connect(SERVER, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -55,7 +59,13 @@ def main(argv: list[str] | None = None) -> int:
         reset_engine()
         with psycopg.connect(SERVER, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        print("load average at end: " + _load())
     return 0
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f} (1, 5, 15 min) on {os.cpu_count()} CPUs"
 
 
 def run(n: int, threads: int, workers: int, dashboard_runs: int = 50) -> None:
@@ -95,11 +105,14 @@ def run(n: int, threads: int, workers: int, dashboard_runs: int = 50) -> None:
     intent_times: list[float] = []
     real_enqueue = ocpp_tx.enqueue_payment
 
+    intent_cpu: list[float] = []
+
     def timed_enqueue(**kw):  # measures the money path's share of Start/StopTransaction
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.thread_time()
         real_enqueue(**kw)
         if kw["action"] == "stop":
             intent_times.append(time.perf_counter() - started)
+            intent_cpu.append(time.thread_time() - cpu_started)
 
     ocpp_tx.enqueue_payment = timed_enqueue
 
@@ -137,8 +150,10 @@ def run(n: int, threads: int, workers: int, dashboard_runs: int = 50) -> None:
     with ThreadPoolExecutor(threads) as pool:
         tx_ids = list(pool.map(start, range(n)))
     auth_s = drain()
+    cpu = time.process_time()
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(stop, range(n), tx_ids))
+    stop_cpu_ms = (time.process_time() - cpu) * 1000 / n
     capture_s = drain()
 
     with session_scope() as s:
@@ -172,7 +187,9 @@ def run(n: int, threads: int, workers: int, dashboard_runs: int = 50) -> None:
     print(f"authorizations: {n / auth_s:.1f} payments/s ({auth_s:.1f} s); "
           f"captures and voids: {n / capture_s:.1f} payments/s ({capture_s:.1f} s)")
     print(f"StopTransaction: p50 {pct(stop_times, 0.5):.1f} ms, p99 {pct(stop_times, 0.99):.1f} ms in all; "
-          f"of which the payment intent: p50 {pct(intent_times, 0.5):.2f} ms, p99 {pct(intent_times, 0.99):.2f} ms")
+          f"of which the payment intent: p50 {pct(intent_times, 0.5):.2f} ms, p99 {pct(intent_times, 0.99):.2f} ms; "
+          f"this process's CPU per StopTransaction {stop_cpu_ms:.2f} ms, per intent INSERT "
+          f"{sum(intent_cpu) * 1000 / max(len(intent_cpu), 1):.3f} ms (the database's own CPU not included)")
     print(f"ledger: wallets equal their entries: {wallets_ok}; journals balance: {journals_ok}; "
           f"accounts sum to zero per currency: {books_ok}; "
           f"captured {captured} of sessions' {gross}; card captures ours vs gateway: "

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
@@ -83,7 +84,8 @@ class Invoice(InvoiceAmounts, table=True):
     """One numbered document. Its content never changes once created; only its status moves.
 
     A correction is a credit note (kind credit_note, credits_invoice_id → the original, negated amounts)
-    plus a new invoice for the same period with the next revision.
+    plus a new invoice for the same period with the next revision. A refund of an invoiced session is a
+    partial credit note (refund_id → the refund; its share of the session's amounts, negated).
     """
 
     __tablename__ = "invoice"
@@ -93,12 +95,18 @@ class Invoice(InvoiceAmounts, table=True):
         CheckConstraint("period_end >= period_start", name="ck_invoice_period"),
         CheckConstraint("(kind = 'credit_note') = (credits_invoice_id IS NOT NULL)", name="ck_invoice_credit"),
         CheckConstraint("(status = 'void') = (void_reason IS NOT NULL)", name="ck_invoice_void_reason"),
-        # Exactly once: a period is invoiced once per organization and revision, whoever asks.
-        Index("uq_invoice_period", "organization_id", "kind", "period_start", "period_end", "revision", unique=True),
+        CheckConstraint("refund_id IS NULL OR kind = 'credit_note'", name="ck_invoice_refund"),
+        # Exactly once: a period is invoiced once per organization and revision, whoever asks. Credit notes for
+        # refunds are many per invoice and are kept once by their refund instead.
+        Index("uq_invoice_period", "organization_id", "kind", "period_start", "period_end", "revision", unique=True,
+              postgresql_where=text("refund_id IS NULL")),
         # Gap-free numbering: one sequence per organization, each number used once.
         Index("uq_invoice_seq", "organization_id", "seq", unique=True),
-        # An invoice is credited at most once.
-        Index("uq_invoice_credits", "credits_invoice_id", unique=True),
+        # An invoice is credited in full at most once (a correction); refunds add partial credit notes.
+        Index("uq_invoice_credits", "credits_invoice_id", unique=True, postgresql_where=text("refund_id IS NULL")),
+        Index("ix_invoice_credits_partial", "credits_invoice_id", postgresql_where=text("refund_id IS NOT NULL")),
+        # A refund is credited once, whatever retries or duplicate webhooks confirm it.
+        Index("uq_invoice_refund", "refund_id", unique=True, postgresql_where=text("refund_id IS NOT NULL")),
         Index("ix_invoice_status_due", "status", "due_date"),
     )
 
@@ -113,6 +121,8 @@ class Invoice(InvoiceAmounts, table=True):
     credits_invoice_id: int | None = Field(default=None, sa_column=Column(
         Integer, ForeignKey("invoice.id", ondelete="RESTRICT"), nullable=True))
     correction_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # A partial credit note for one refund of one session of `credits_invoice_id` (ADR 0011).
+    refund_id: int | None = fk_field("payment_refund.id", nullable=True, ondelete="RESTRICT", index=False)
 
     period_start: date = Field(sa_column=Column(Date, nullable=False))
     period_end: date = Field(sa_column=Column(Date, nullable=False))  # inclusive, in the organization's timezone

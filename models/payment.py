@@ -297,6 +297,8 @@ class Refund(SQLModel, table=True):
         CheckConstraint("amount > 0", name="ck_refund_amount"),
         CheckConstraint("approved_by_id IS NULL OR approved_by_id <> requested_by_id", name="ck_refund_checker"),
         Index("ix_refund_payment", "payment_id"),
+        # Invoicing looks for an organization's refunds given back before their session was invoiced.
+        Index("ix_refund_org_succeeded", "organization_id", postgresql_where=text("status = 'succeeded'")),
     )
 
     id: int | None = Field(default=None, primary_key=True)

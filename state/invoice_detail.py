@@ -55,6 +55,7 @@ class InvoiceDetailState(AppState):
     lines: list[dict[str, str]] = []
     summary: list[dict[str, str]] = []
     history: list[dict[str, str]] = []
+    credit_notes: list[dict[str, str]] = []  # an invoice's partial credit notes, one per refund
     can_manage: bool = False
     busy: str = ""
 
@@ -93,7 +94,7 @@ class InvoiceDetailState(AppState):
     @rx.var
     def can_correct(self) -> bool:
         return (self.can_manage and self.info.get("kind") == InvoiceKind.INVOICE
-                and self.info.get("credited_by_number", "") == "")
+                and self.info.get("credited_by_number", "") == "" and not self.credit_notes)
 
     @rx.var
     def pdf_url(self) -> str:
@@ -114,6 +115,7 @@ class InvoiceDetailState(AppState):
             "correction_reason": d.correction_reason or "",
             "credits_id": str(d.credits_invoice_id or ""), "credits_number": d.credits_number or "",
             "credited_by_id": str(d.credited_by_id or ""), "credited_by_number": d.credited_by_number or "",
+            "refund_reference": d.refund_reference or "", "refund_payment_id": str(d.refund_payment_id or ""),
             "net": format_money(d.amounts["amount_net_payable"], d.currency),
             "gross": format_money(d.amounts["amount_gross"], d.currency),
             "sessions": f"{d.session_count:,}", "energy": kwh(d.energy_kwh, 3),
@@ -122,6 +124,9 @@ class InvoiceDetailState(AppState):
         self.lines = [line_row(ln, d.currency) for ln in d.lines]
         self.summary = statement(view, d.currency)
         self.history = [history_row(h, d.timezone) for h in d.history]
+        self.credit_notes = [{"id": str(c.id), "number": c.number, "status": invoicing.STATUS_LABELS[c.status],
+                              "issued": day(c.issue_date), "amount": format_money(c.amount_gross, d.currency),
+                              "refund": c.refund_reference, "payment_id": str(c.payment_id)} for c in d.credit_notes]
 
     @rx.event
     async def load(self):

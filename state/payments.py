@@ -244,7 +244,8 @@ class PaymentDetailState(AppState):
                         "wallet": str(e.wallet_id or ""), "memo": e.memo, "journal": e.journal[:8]}
                        for e in d.ledger]
         self.refund_rows = [{"at": when(r.created_at), "amount": format_money(r.amount, r.currency),
-                             "reason": r.reason, "status": label(r.status), "reference": r.reference}
+                             "reason": r.reason, "status": label(r.status), "reference": r.reference,
+                             "credit_note_id": str(r.credit_note_id or ""), "credit_note": r.credit_note_number or ""}
                             for r in rows]
         self.can_refund = can and p.status in ("captured", "partially_refunded") and p.purpose == "session"
 

@@ -98,7 +98,15 @@ def _notices() -> rx.Component:
         rx.cond(S.info["void_reason"] != "",
                 rx.callout(rx.text(rx.text.strong("Void: "), S.info["void_reason"]), icon="ban", color_scheme="orange",
                            width="100%", id="void-reason")),
-        rx.cond(S.info["credits_number"] != "",
+        rx.cond(S.info["refund_reference"] != "",
+                rx.callout(rx.text("This credit note gives back part of ",
+                                   rx.link(S.info["credits_number"], href="/invoices/" + S.info["credits_id"]),
+                                   " for refund ",
+                                   rx.link(S.info["refund_reference"],
+                                           href="/payments/" + S.info["refund_payment_id"]),
+                                   ". ", S.info["correction_reason"]),
+                           icon="undo-2", color_scheme="violet", width="100%", id="refund-credit")),
+        rx.cond((S.info["credits_number"] != "") & (S.info["refund_reference"] == ""),
                 rx.callout(rx.text("This credit note cancels ",
                                    rx.link(S.info["credits_number"], href="/invoices/" + S.info["credits_id"]),
                                    " in full. Reason: ", S.info["correction_reason"]),
@@ -203,6 +211,32 @@ def _settlement() -> rx.Component:
     )
 
 
+def _credit_notes() -> rx.Component:
+    """The partial credit notes refunds gave on this invoice, each with its refund (links both ways)."""
+    def row(c) -> rx.Component:
+        return rx.table.row(
+            rx.table.cell(rx.link(c["number"], href="/invoices/" + c["id"])),
+            rx.table.cell(rx.link(c["refund"], href="/payments/" + c["payment_id"])),
+            rx.table.cell(c["issued"]), rx.table.cell(invoice_status_badge(c["status"])),
+            rx.table.cell(rx.text(c["amount"], text_align="right", white_space="nowrap")),
+            class_name="invoice-credit-note",
+        )
+
+    return rx.card(
+        rx.vstack(
+            rx.heading("Credit notes for refunds", size="4"),
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
+                    "Credit note", "Refund", "Issued", "Status", "Gross")])),
+                rx.table.body(rx.foreach(S.credit_notes, row)),
+                variant="ghost", size="1", width="100%", id="invoice-credit-notes",
+            ),
+            spacing="3", width="100%",
+        ),
+        size="2", width="100%",
+    )
+
+
 def _history() -> rx.Component:
     def entry(h) -> rx.Component:
         return rx.hstack(
@@ -286,6 +320,7 @@ def invoice_detail() -> rx.Component:
                 rx.grid(_party("From", S.platform, "platform-party"), _party("To", S.customer, "customer-party"),
                         columns=rx.breakpoints(initial="1", md="2"), gap="16px", width="100%"),
                 _lines(),
+                rx.cond(S.credit_notes.length() > 0, _credit_notes()),
                 rx.grid(_settlement(), _history(), columns=rx.breakpoints(initial="1", lg="1fr 1fr"), gap="16px",
                         width="100%"),
                 _dialogs(),

@@ -52,7 +52,13 @@ def _refunds() -> rx.Component:
         rx.heading("Refunds", size="3"),
         rx.foreach(S.refund_rows, lambda r: rx.hstack(
             rx.text(r["at"], size="1", color_scheme="gray"), rx.text(r["amount"], weight="bold"),
-            rx.badge(r["status"]), rx.text(r["reason"], size="2"), spacing="3", class_name="refund-row")),
+            rx.badge(r["status"]), rx.text(r["reason"], size="2"),
+            # The partial credit note on the session's invoice, once the refund is given back and invoiced.
+            rx.cond(r["credit_note"] != "", rx.link(rx.hstack(rx.icon("file-minus", size=14), r["credit_note"],
+                                                              spacing="1", align="center"),
+                                                    href="/invoices/" + r["credit_note_id"], size="2",
+                                                    class_name="refund-credit-note")),
+            spacing="3", class_name="refund-row")),
         rx.cond(S.can_refund, rx.vstack(
             rx.hstack(
                 rx.input(placeholder="Amount", value=S.refund_amount, on_change=S.set_refund_amount,

@@ -63,6 +63,9 @@ def _net(inv: InvoiceDetail, credit: bool) -> StatementLine:
 
 
 def _terms(inv: InvoiceDetail, credit: bool) -> str:
+    if credit and inv.refund_reference:
+        return (f"This credit note gives back part of {inv.credits_number}. "
+                f"{inv.correction_reason or ''}. It is settled against the next payment.")
     if credit:
         return (f"This credit note cancels {inv.credits_number} in full. "
                 f"Reason: {inv.correction_reason or '—'}. It is settled against the next payment.")

@@ -17,7 +17,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import and_, func, select, text
@@ -35,6 +35,7 @@ from models import (
     InvoiceLine,
     InvoiceStatusChange,
     Organization,
+    Refund,
     Transaction,
     User,
 )
@@ -43,13 +44,11 @@ from models.organization import OrganizationKind
 from models.transaction import TransactionStatus
 from services.access.permissions import Cap, Role
 from services.access.scope import Scope, get_in_scope
-from services.billing.periods import invoiceable_from, local_today, period_bounds_utc
+from services.billing.documents import TRANSACTION_COLUMN, LineData, create_document, lock_counter, record_status
+from services.billing.periods import invoiceable_from, period_bounds_utc
+from services.billing.refund_credits import credit_open_refunds
 
 log = logging.getLogger(__name__)
-
-# The transaction column each invoice amount sums: the same name, except the organization's share, which
-# the transaction kept as net_cpo.
-TRANSACTION_COLUMN = {**{a: a for a in AMOUNT_COLUMNS}, "amount_net_payable": "amount_net_cpo"}
 
 # Allowed manual moves. Overdue is set by the worker only (mark_overdue), never by hand.
 TRANSITIONS = {
@@ -74,23 +73,6 @@ def _require(scope: Scope, cap: Cap) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- building
-
-
-@dataclass
-class LineData:
-    charger_id: int | None
-    description: str
-    session_count: int
-    energy_wh: int
-    amounts: dict[str, Decimal]
-
-
-def _party(org: Organization) -> dict:
-    return {
-        "name": org.name, "legal_name": org.legal_name or org.name, "address": org.address or "",
-        "registration_number": org.registration_number or "", "tax_number": org.tax_number or "",
-        "billing_email": org.billing_email or "", "logo_path": org.logo_path or "", "slug": org.slug,
-    }
 
 
 def _operator_or_none(session: Session) -> Organization | None:
@@ -187,58 +169,6 @@ def _transaction_count(session: Session, org: Organization, start: date, end: da
         Transaction.organization_id == org.id, Transaction.stopped_at >= lo, Transaction.stopped_at < hi)).scalar()
 
 
-def _lock_counter(session: Session, org_id: int) -> None:
-    """Serialize invoice creation per organization: lock the counter row (made on first use) until commit.
-    ON CONFLICT DO UPDATE locks the existing row in the same statement."""
-    session.execute(text("INSERT INTO invoice_number_sequence AS s (organization_id, last_value) VALUES (:o, 0) "
-                         "ON CONFLICT (organization_id) DO UPDATE SET last_value = s.last_value"), {"o": org_id})
-
-
-def _next_number(session: Session, org: Organization, kind: str) -> tuple[int, str]:
-    seq = session.execute(text("UPDATE invoice_number_sequence SET last_value = last_value + 1 "
-                               "WHERE organization_id = :o RETURNING last_value"), {"o": org.id}).scalar_one()
-    prefix = "CN" if kind == InvoiceKind.CREDIT_NOTE else "INV"
-    return seq, f"{prefix}-{org.slug.upper()}-{seq:05d}"
-
-
-def _record_status(session: Session, invoice: Invoice, old: str | None, new: str, actor: int | None,
-                   reason: str | None = None) -> None:
-    session.add(InvoiceStatusChange(invoice_id=invoice.id, from_status=old, to_status=new, reason=reason,
-                                    changed_by_id=actor, changed_at=utcnow()))
-
-
-def _create_document(session: Session, *, org: Organization, operator: Organization, kind: str,
-                     period_start: date, period_end: date, revision: int, lines: list[LineData],
-                     actor: int | None, credits: Invoice | None = None, reason: str | None = None) -> Invoice:
-    seq, number = _next_number(session, org, kind)
-    issue = local_today(org.timezone)
-    totals = {a: sum((ln.amounts[a] for ln in lines), Decimal(0)) for a in AMOUNT_COLUMNS}
-    inv = Invoice(
-        organization_id=org.id, kind=kind, seq=seq, number=number, revision=revision, status=InvoiceStatus.DRAFT,
-        credits_invoice_id=credits.id if credits else None, correction_reason=reason,
-        period_start=period_start, period_end=period_end, issue_date=issue,
-        due_date=issue + timedelta(days=org.payment_terms_days), payment_terms_days=org.payment_terms_days,
-        currency=org.currency, timezone=org.timezone,
-        platform_party=_party(operator), customer_party=_party(org),
-        vat_rate=org.vat_rate, ssc_levy_rate=org.ssc_levy_rate, platform_commission_rate=org.platform_commission_rate,
-        session_count=sum(ln.session_count for ln in lines), energy_wh=sum(ln.energy_wh for ln in lines),
-        created_by_id=actor, created_at=utcnow(), **totals,
-    )
-    if credits is not None:  # a credit note repeats the original's parties and rates
-        inv.platform_party, inv.customer_party = credits.platform_party, credits.customer_party
-        inv.vat_rate, inv.ssc_levy_rate = credits.vat_rate, credits.ssc_levy_rate
-        inv.platform_commission_rate = credits.platform_commission_rate
-    session.add(inv)
-    session.flush()
-    for pos, ln in enumerate(lines, start=1):
-        session.add(InvoiceLine(invoice_id=inv.id, position=pos, charger_id=ln.charger_id,
-                                description=ln.description, session_count=ln.session_count,
-                                energy_wh=ln.energy_wh, **ln.amounts))
-    _record_status(session, inv, None, InvoiceStatus.DRAFT, actor, reason)
-    session.flush()
-    return inv
-
-
 @dataclass(frozen=True)
 class Outcome:
     """What happened to one organization in a bulk run."""
@@ -267,7 +197,7 @@ def _invoice_one(session: Session, org: Organization, start: date, end: date, ac
     if opens > utcnow():  # an open or future period: sessions may still arrive
         return Outcome(org.id, name, RunOutcome.SKIPPED,
                        f"The period has not ended yet: it can be invoiced from {opens:%Y-%m-%d %H:%M} UTC.")
-    _lock_counter(session, org.id)
+    lock_counter(session, org.id)
     existing = _overlapping(session, org.id, start, end)
     if existing is not None:
         if (existing.period_start, existing.period_end) == (start, end):
@@ -284,8 +214,9 @@ def _invoice_one(session: Session, org: Organization, start: date, end: date, ac
         return Outcome(org.id, name, RunOutcome.FAILED, problem)
     if not lines:
         return Outcome(org.id, name, RunOutcome.SKIPPED, "Nothing to bill: no priced sessions in the period.")
-    inv = _create_document(session, org=org, operator=operator or _operator(session), kind=InvoiceKind.INVOICE,
+    inv = create_document(session, org=org, operator=operator or _operator(session), kind=InvoiceKind.INVOICE,
                            period_start=start, period_end=end, revision=0, lines=lines, actor=actor)
+    credit_open_refunds(session, org=org, inv=inv)  # refunds given back before the period was invoiced
     return Outcome(org.id, name, RunOutcome.MADE, f"Invoice {inv.number} created.", inv.id, inv.number)
 
 
@@ -426,6 +357,19 @@ class StatusChangeRow:
 
 
 @dataclass(frozen=True)
+class CreditNoteRow:
+    """A partial credit note for one refund, as its invoice lists it."""
+    id: int
+    number: str
+    status: str
+    issue_date: date
+    amount_gross: Decimal  # negative: what it gives back
+    refund_id: int
+    refund_reference: str
+    payment_id: int
+
+
+@dataclass(frozen=True)
 class InvoiceDetail:
     """Everything a page, the API and the PDF need, as plain data."""
     id: int
@@ -457,6 +401,11 @@ class InvoiceDetail:
     lines: list[LineRow]
     history: list[StatusChangeRow]
     credited_by_id: int | None = None  # the credit note that credits this invoice, for links
+    # A refund's credit note: which refund of which payment it gives back.
+    refund_id: int | None = None
+    refund_reference: str | None = None
+    refund_payment_id: int | None = None
+    credit_notes: list[CreditNoteRow] = field(default_factory=list)  # an invoice's refund credit notes
 
 
 def list_invoices(*, session: Session, scope: Scope, organization_id: int | None = None,
@@ -520,7 +469,13 @@ def detail(session: Session, inv: Invoice) -> InvoiceDetail:
         .where(InvoiceStatusChange.invoice_id == inv.id).order_by(InvoiceStatusChange.id)).all()
     credits_number = session.get(Invoice, inv.credits_invoice_id).number if inv.credits_invoice_id else None
     credited_by_id, credited_by = session.execute(select(Invoice.id, Invoice.number).where(
-        Invoice.credits_invoice_id == inv.id)).first() or (None, None)
+        Invoice.credits_invoice_id == inv.id, Invoice.refund_id.is_(None))).first() or (None, None)
+    refund = session.get(Refund, inv.refund_id) if inv.refund_id else None
+    credit_notes = [CreditNoteRow(cn.id, cn.number, cn.status, cn.issue_date, _exact(cn.amount_gross, cn.currency),
+                                  r.id, r.reference, r.payment_id)
+                    for cn, r in session.execute(select(Invoice, Refund).join(Refund, Refund.id == Invoice.refund_id)
+                                                 .where(Invoice.credits_invoice_id == inv.id)
+                                                 .order_by(Invoice.id)).all()]
     return InvoiceDetail(
         id=inv.id, number=inv.number, kind=inv.kind, revision=inv.revision, status=inv.status,
         void_reason=inv.void_reason, organization_id=inv.organization_id,
@@ -535,7 +490,8 @@ def detail(session: Session, inv: Invoice) -> InvoiceDetail:
                        {a: _exact(getattr(ln, a), inv.currency) for a in AMOUNT_COLUMNS}) for ln in lines],
         history=[StatusChangeRow(h.from_status, h.to_status, h.reason, email or "system", h.changed_at)
                  for h, email in history],
-        credited_by_id=credited_by_id,
+        credited_by_id=credited_by_id, refund_id=inv.refund_id, refund_reference=refund.reference if refund else None,
+        refund_payment_id=refund.payment_id if refund else None, credit_notes=credit_notes,
     )
 
 
@@ -600,7 +556,7 @@ def _set_status(session: Session, inv: Invoice, status: str, actor: int | None, 
     elif status == InvoiceStatus.PAID:
         inv.paid_at = utcnow()
     session.add(inv)
-    _record_status(session, inv, old, status, actor, reason)
+    record_status(session, inv, old, status, actor, reason)
     session.flush()
 
 
@@ -643,15 +599,22 @@ def correct_invoice(*, session: Session, scope: Scope, invoice_id: int, reason: 
     if inv.kind != InvoiceKind.INVOICE:
         raise ValidationError("A credit note cannot be credited again.", "invoice")
     org = session.get(Organization, inv.organization_id)
-    _lock_counter(session, org.id)
+    lock_counter(session, org.id)
     session.refresh(inv, with_for_update=True)
     newer = session.execute(select(Invoice.number).where(
         Invoice.organization_id == org.id, Invoice.kind == InvoiceKind.INVOICE,
         Invoice.period_start == inv.period_start, Invoice.period_end == inv.period_end,
         Invoice.revision > inv.revision)).scalar()
-    if newer or session.execute(select(Invoice.id).where(Invoice.credits_invoice_id == inv.id)).first():
+    if newer or session.execute(select(Invoice.id).where(Invoice.credits_invoice_id == inv.id,
+                                                         Invoice.refund_id.is_(None))).first():
         session.rollback()
         raise Conflict(f"{inv.number} has already been corrected{f' by {newer}' if newer else ''}.")
+    partial = session.execute(select(Invoice.number).where(Invoice.credits_invoice_id == inv.id)).scalars().all()
+    if partial:
+        # A full credit plus a re-invoice would give those refunds back a second time (ADR 0011).
+        session.rollback()
+        raise Conflict(f"{inv.number} has refund credit notes ({', '.join(partial)}); it cannot be corrected "
+                       "in full.")
     actor = _actor(scope)
     lines, problem = _transaction_lines(session, org, inv.period_start, inv.period_end)
     if problem:
@@ -664,14 +627,14 @@ def correct_invoice(*, session: Session, scope: Scope, invoice_id: int, reason: 
                                              .order_by(InvoiceLine.position)).scalars().all()
             negated = [LineData(ln.charger_id, ln.description, -ln.session_count, -ln.energy_wh,
                                 {a: -getattr(ln, a) for a in AMOUNT_COLUMNS}) for ln in original_lines]
-            credit = _create_document(session, org=org, operator=_operator(session), kind=InvoiceKind.CREDIT_NOTE,
+            credit = create_document(session, org=org, operator=_operator(session), kind=InvoiceKind.CREDIT_NOTE,
                                       period_start=inv.period_start, period_end=inv.period_end,
                                       revision=inv.revision, lines=negated, actor=actor, credits=inv, reason=reason)
             if inv.status in (InvoiceStatus.DRAFT, InvoiceStatus.SENT, InvoiceStatus.OVERDUE):
                 _set_status(session, inv, InvoiceStatus.VOID, actor, f"Credited by {credit.number}: {reason}")
         new = None
         if lines:
-            new = _create_document(session, org=org, operator=_operator(session), kind=InvoiceKind.INVOICE,
+            new = create_document(session, org=org, operator=_operator(session), kind=InvoiceKind.INVOICE,
                                    period_start=inv.period_start, period_end=inv.period_end,
                                    revision=inv.revision + 1, lines=lines, actor=actor,
                                    reason=f"Replaces {inv.number}: {reason}")

@@ -1,7 +1,9 @@
 """Refunds: full or partial, repeated up to the captured amount, with a reason; above
 PAYMENTS_REFUND_APPROVAL_ABOVE a second user approves. A wallet payment is refunded to the wallet (a ledger
 entry); a card payment through its gateway, its state then following the gateway's answer and webhooks.
-An uncaptured payment is voided, not refunded (`void_payment`)."""
+An uncaptured payment is voided, not refunded (`void_payment`).
+A refund that completes (a wallet refund at once, a card refund when the gateway confirms it) is credited on the
+partner invoice that includes its session, in the same transaction (services/billing/refund_credits.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from models import Payment, PaymentGateway, Refund
 from models.payment import PaymentMethod, PaymentStatus, RefundStatus
 from services.access.permissions import Cap
 from services.access.scope import Scope
+from services.billing.refund_credits import credit_refund, refund_credit_notes
 from services.payments import ledger, wallets
 from services.payments.amounts import check_amount
 from services.payments.calls import call
@@ -45,11 +48,18 @@ class RefundRow:
     reference: str
     message: str | None
     created_at: datetime
+    credit_note_id: int | None = None  # the partial credit note on the session's invoice, once credited
+    credit_note_number: str | None = None
 
 
-def row(r: Refund) -> RefundRow:
+def row(r: Refund, credit_note: tuple[int, str] | None = None) -> RefundRow:
+    cn_id, cn_number = credit_note or (None, None)
     return RefundRow(r.id, r.payment_id, r.transaction_id, round_money(Decimal(r.amount), r.currency), r.currency,
-                     r.reason, r.status, r.reference, r.message, r.created_at)
+                     r.reason, r.status, r.reference, r.message, r.created_at, cn_id, cn_number)
+
+
+def _row(session: Session, r: Refund) -> RefundRow:
+    return row(r, refund_credit_notes(session, [r.id]).get(r.id))
 
 
 def refundable(session: Session, payment: Payment) -> Decimal:
@@ -94,7 +104,7 @@ def request_refund(*, session: Session, scope: Scope, user_id: int | None, payme
     session.add(refund)
     session.flush()
     _execute(session, payment, refund)
-    return row(refund)
+    return _row(session, refund)
 
 
 def approve_refund(*, session: Session, scope: Scope, user_id: int, refund_id: int, approve: bool = True) -> RefundRow:
@@ -115,7 +125,7 @@ def approve_refund(*, session: Session, scope: Scope, user_id: int, refund_id: i
         return row(refund)
     refund.status = RefundStatus.PENDING
     _execute(session, payment, refund)
-    return row(refund)
+    return _row(session, refund)
 
 
 def _execute(session: Session, payment: Payment, refund: Refund) -> None:
@@ -178,6 +188,7 @@ def _succeeded(session: Session, payment: Payment, refund: Refund, gateway_refer
     tell_customer(session, organization_id=payment.organization_id, customer_account_id=payment.customer_account_id,
                   kind="refunded", message=f"{refund.amount} {refund.currency} was refunded: {refund.reason}",
                   payment_id=payment.id, transaction_id=payment.transaction_id)
+    credit_refund(session, refund=refund)
 
 
 def confirm_refund(session: Session, *, refund: Refund, payment: Payment, gateway_reference: str | None) -> bool:
@@ -189,6 +200,8 @@ def confirm_refund(session: Session, *, refund: Refund, payment: Payment, gatewa
     session.add(refund)
     event(session, payment, "refunded", amount=Decimal(refund.amount), gateway_reference=gateway_reference,
           detail="confirmed by webhook")
+    session.flush()
+    credit_refund(session, refund=refund)
     return True
 
 
@@ -222,4 +235,6 @@ def list_refunds(*, session: Session, scope: Scope, payment_id: int | None = Non
         q = q.where(Refund.payment_id == payment_id)
     if status:
         q = q.where(Refund.status == status)
-    return [row(r) for r in session.execute(q.order_by(Refund.id.desc()).limit(limit)).scalars()]
+    found = session.execute(q.order_by(Refund.id.desc()).limit(limit)).scalars().all()
+    notes = refund_credit_notes(session, [r.id for r in found])
+    return [row(r, notes.get(r.id)) for r in found]

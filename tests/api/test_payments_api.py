@@ -215,3 +215,35 @@ def test_the_reconciliation_is_run_for_today_and_its_mismatches_are_scoped(sessi
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_refund_of_an_invoiced_session_carries_its_credit_note_and_another_cpo_sees_neither(
+        session, client, auth_header, org, charger, accounts_user):
+    from datetime import UTC, date, datetime
+
+    from core.clock import clock
+    from services.billing import invoicing
+    wallet = make_wallet(session, org, balance="50.00")
+    payment = paid_session(session, charger, wallet.customer_account_id, energy_wh=20_000)  # 10.00 on 1 December
+    clock.set(datetime(2026, 12, 3, 9, tzinfo=UTC))
+    day = date(2026, 12, 1)
+    inv_id = invoicing.invoice_period(session=session, org=org, period_start=day, period_end=day).invoice_id
+    h = auth_header(accounts_user)
+    r = client.post("/api/v1/refunds", headers=h, json={"payment_id": payment.id, "amount": "2.50",
+                                                        "reason": "Slow charging"})
+    assert r.status_code == 201, r.text
+    refund = r.json()
+    assert refund["credit_note_id"] and refund["credit_note_number"].startswith("CN-")
+    listed = client.get("/api/v1/refunds", headers=h, params={"payment_id": payment.id}).json()["items"]
+    assert [x["credit_note_id"] for x in listed] == [refund["credit_note_id"]]
+    cn = client.get(f"/api/v1/invoices/{refund['credit_note_id']}", headers=h).json()
+    assert (cn["kind"], cn["credits_invoice_id"], cn["refund_reference"]) == ("credit_note", inv_id,
+                                                                              refund["reference"])
+    assert cn["amounts"]["amount_gross"] == "-2.50"
+    inv = client.get(f"/api/v1/invoices/{inv_id}", headers=h).json()
+    assert [(c["id"], c["refund_reference"]) for c in inv["credit_notes"]] == [(cn["id"], refund["reference"])]
+
+    stranger = auth_header(make_user(session, role="cpo", orgs=[make_org(session, currency="USD", timezone="UTC")]))
+    assert client.get("/api/v1/refunds", headers=stranger).json()["items"] == []
+    for invoice_id in (inv_id, cn["id"]):
+        assert client.get(f"/api/v1/invoices/{invoice_id}", headers=stranger).status_code == 404

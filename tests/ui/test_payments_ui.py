@@ -1,10 +1,15 @@
 """The payments pages in a browser: configure a gateway (credentials shown again only as their last four, the
-test-connection button), see a session's payment on the dashboard, refund part of it, see the wallet's history."""
+test-connection button), see a session's payment on the dashboard, refund part of it (and follow its credit note
+on the session's invoice), see the wallet's history."""
 from __future__ import annotations
+
+from datetime import UTC, date, datetime
 
 import pytest
 from playwright.sync_api import expect
 
+from core.clock import clock
+from services.billing import invoicing
 from tests.ui.helpers import log_in
 from tests.utils import standins
 from tests.utils.factories import make_charger, make_org, make_tariff, make_user
@@ -47,6 +52,9 @@ def test_a_sessions_payment_on_the_dashboard_refunded_in_part_and_the_wallet_his
     charger = make_charger(world, org)
     wallet = make_wallet(world, org, balance="50.00")
     payment = paid_session(world, charger, wallet.customer_account_id, energy_wh=20_000)  # 10.00
+    clock.set(datetime(2026, 12, 3, 9, tzinfo=UTC))  # the session's day (1 December) is invoiced: refunds credit it
+    invoice = invoicing.invoice_period(session=world, org=org, period_start=date(2026, 12, 1),
+                                       period_end=date(2026, 12, 1))
     accounts = make_user(world, role="accounts")
     log_in(page, accounts.email)
     page.goto("/payments")
@@ -65,6 +73,12 @@ def test_a_sessions_payment_on_the_dashboard_refunded_in_part_and_the_wallet_his
     page.click("#refund-submit")
     expect(page.locator(".refund-row")).to_contain_text("$2.50", timeout=15_000)
     expect(page.locator(".payment-status").first).to_contain_text("Partially refunded")
+    # The refund's credit note on the session's invoice, and back to the refund from it.
+    credit_note = page.locator(".refund-credit-note")
+    expect(credit_note).to_contain_text("CN-WALLET-ORG-", timeout=15_000)
+    credit_note.click()
+    expect(page.locator("#refund-credit")).to_contain_text(invoice.number, timeout=30_000)
+    expect(page.locator("#invoice-net")).to_contain_text("2.50")
     page.goto(f"/wallets/{wallet.id}")
     expect(page.locator("#wallet-balance")).to_have_text("$42.50", timeout=30_000)
     expect(page.locator(".wallet-history-row").first).to_contain_text("refund: Charger stopped early")

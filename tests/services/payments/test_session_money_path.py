@@ -81,6 +81,26 @@ def test_the_intents_are_written_with_the_start_and_stop_and_done_once(session, 
     assert wallet.balance == Decimal("39.50") and wallet.held == 0
 
 
+def test_the_stop_intent_is_one_insert_in_the_stop_transaction_and_lives_or_dies_with_it(session, org, charger):
+    # The money path adds no commit of its own to StopTransaction: the intent is durable exactly when the stop is
+    # (the charger's ack follows that one commit), and a stop that rolls back leaves no intent behind.
+    wallet = make_wallet(session, org, balance="40.00")
+    tx_id = _start(session, charger, wallet.customer_account_id)
+    at = T0 + timedelta(minutes=30)
+    ocpp_tx.stop_transaction(session=session, charger_id=charger.id, transaction_id=tx_id, meter_stop=2000,
+                             timestamp=at, reason=None, id_tag=None, transaction_data=None, now=at)
+    session.rollback()  # the database failed before the commit: the charger gets no ack and sends it again
+
+    def stops():
+        return session.execute(select(PaymentIntent.status).where(PaymentIntent.transaction_id == tx_id,
+                                                                  PaymentIntent.action == "stop")).all()
+
+    assert stops() == [] and session.get(Transaction, tx_id).status == "active"
+    _stop(session, charger, tx_id, energy_wh=1000)
+    _stop(session, charger, tx_id, energy_wh=1000)  # a StopTransaction sent again writes nothing
+    assert stops() == [("pending",)]
+
+
 def test_a_session_without_a_customer_account_pays_nothing_here(session, org, charger):
     clock.set(T0)
     result = ocpp_tx.start_transaction(session=session, charger_id=charger.id, connector_id=1, id_tag="TAG-X",
