@@ -3,12 +3,15 @@ of a session not invoiced yet is credited by the invoice that includes it; other
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlmodel import Session
 
 from core.clock import clock
 from core.errors import NotFound
@@ -211,3 +214,41 @@ def test_the_split_rounds_each_part_once_and_adds_back_to_the_refund():
         assert all(v == v.quantize(Decimal("0.01")) for v in parts.values())
     whole = split(tx, Decimal("15.61"))
     assert (whole["amount_vat"], whole["amount_net_payable"]) == (Decimal("2.44"), Decimal("10.45"))
+
+
+def test_a_refund_completing_while_its_period_is_invoiced_is_credited_once(session, engine, org, charger, accounts):
+    # The race: the invoice has read the period's refunds (none yet) but is not committed when the refund
+    # completes. The refund waits on the organization's invoice counter, then finds the committed invoice.
+    user, scope = accounts
+    wallet = make_wallet(session, org, balance="40.00")
+    payment = paid_session(session, charger, wallet.customer_account_id, energy_wh=20_000)
+    clock.set(AFTER)
+    invoicer = Session(engine, expire_on_commit=False)
+    outcome = invoicing._invoice_one(invoicer, invoicer.get(type(org), org.id), DAY, DAY, None)
+    assert outcome.outcome == "made"
+    errors: list[Exception] = []
+
+    def refund() -> None:
+        try:
+            with Session(engine, expire_on_commit=False) as s:
+                refunds.request_refund(session=s, scope=scope, user_id=user.id, payment_id=payment.id,
+                                       amount="3.00", reason="Connector fault")
+                s.commit()
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    worker = threading.Thread(target=refund)
+    worker.start()
+    for _ in range(2000):  # until the refund waits for the invoice's lock (or, were it not to wait, is done)
+        waiting = session.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                       "AND query LIKE '%invoice_number_sequence%'")).scalar_one()
+        session.rollback()
+        if waiting or not worker.is_alive():
+            break
+        time.sleep(0.01)
+    invoicer.commit()
+    invoicer.close()
+    worker.join()
+    assert not errors
+    [cn] = _credit_notes(session)
+    assert (cn.credits_invoice_id, cn.amount_gross) == (outcome.invoice_id, Decimal("-3.00"))
