@@ -32,7 +32,10 @@ def renew_process(*, session: Session, process_id: int, now: datetime) -> bool:
 
 
 def _release(session: Session, process_ids: list[int], now: datetime, info: str) -> list[int]:
-    ids = session.execute(select(Charger.id).where(Charger.connection_process_id.in_(process_ids))).scalars().all()
+    # Locked, and the condition re-checked on the locked rows: a charger that reconnected to another process
+    # while this runs is that process's now, and is not marked Offline.
+    ids = session.execute(select(Charger.id).where(Charger.connection_process_id.in_(process_ids))
+                          .order_by(Charger.id).with_for_update()).scalars().all()
     offline = go_offline_many(session=session, charger_ids=list(ids), now=now, info=info)
     fail_commands_of(session, process_ids)
     session.execute(delete(OcppProcess).where(OcppProcess.id.in_(process_ids)))
