@@ -232,6 +232,8 @@ def _usage(ps: psutil.Process) -> tuple[float, float]:
 async def main(args) -> None:
     print("command: " + " ".join([Path(sys.executable).name, *sys.argv]))
     print(f"start: {machine_load()}")
+    low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+    print(f"ephemeral ports {low}-{high} ({int(high) - int(low) + 1}) per source IP and destination")
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # HAProxy and the servers inherit it
     if hard < args.chargers * 2 + 1000:
@@ -385,7 +387,8 @@ async def main(args) -> None:
         outcomes: dict[str, int] = {}
         expired_received = failed_received = done_not_received = disagree = 0
         for marker, n, _, r in sent:
-            outcomes[r.status] = outcomes.get(r.status, 0) + 1
+            status = str(getattr(r.status, "value", r.status))
+            outcomes[status] = outcomes.get(status, 0) + 1
             got = bench.received.get(marker, [])
             if r.status == "expired" and got:
                 expired_received += 1
@@ -398,6 +401,12 @@ async def main(args) -> None:
         twice = sum(1 for got in bench.received.values() if len(got) > 1)
         print(f"commands: {len(sent)} GetConfiguration at {args.command_rate:g}/s (timeout {args.command_timeout:g} s):"
               f" {outcomes}; caller and row disagree on {disagree}")
+        errors: dict[str, int] = {}
+        for _, _, _, r in sent:
+            if r.error:
+                errors[r.error] = errors.get(r.error, 0) + 1
+        for error, count in sorted(errors.items(), key=lambda e: -e[1]):
+            print(f"    {count} x {error}")
         print(f"  claimed by the dead process after the kill: {stale_claims} (must be 0)")
         print(f"  received on a socket the charger had replaced: {stale_sockets} (must be 0); received twice: {twice}")
         print(f"  expired but received: {expired_received} (must be 0); failed and received: {failed_received} "
