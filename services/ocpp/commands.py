@@ -8,8 +8,9 @@ A command's timeout runs from its creation and covers everything: waiting to be 
 the charger's other calls, and the charger's answer. A command not sent by then is `expired` and is never
 sent, so a command reported failed cannot still reach the charger later. The outcome is the row's: the
 caller settles only a command nobody claimed by its deadline; a claimed one is settled by the OCPP process
-that claimed it, or by a survivor's sweep when that process dies (services/ocpp/registry.py). Payloads are checked against the
-OCPP 1.6 request schema (formats included) before they are queued, and answers against the response schema.
+that claimed it, or by a survivor's sweep when that process dies (services/ocpp/registry.py). Payloads are
+checked against the OCPP 1.6 request schema (formats included) before they are queued, and answers against the
+response schema.
 """
 from __future__ import annotations
 
@@ -377,9 +378,10 @@ def _poll(engine: Engine, scope: Scope, command_id: int, wait: float, late: floa
         elif late and cmd.status == CommandStatus.SENT and time.monotonic() >= late:
             _finish_late(session, command_id, CommandStatus.SENT, CommandStatus.FAILED,
                          f"No outcome from the OCPP process within {LATE_LIMIT:g} s of the {wait:g} s deadline")
-        if late and cmd.status not in FINAL:
-            session.commit()
-            session.refresh(cmd)
+        else:
+            return _result(cmd)
+        session.commit()  # whoever wrote first wins: re-read what the row says now
+        session.refresh(cmd)
         return _result(cmd)
 
 
@@ -410,9 +412,9 @@ def send_command(*, engine: Engine, scope: Scope, charger_id: int, action: str, 
     """Queue a command and wait for the charger's answer.
 
     Returns the final command: `done` with the charger's payload, `failed` with a clear error ("Charger did
-    not answer within N s", the charger's negative status such as "Rejected", an invalid answer), or
-    `expired` when it was never sent. The wait holds no database connection: callers release their own
-    session's connection (commit or close) before calling.
+    not answer within N s", the charger's negative status such as "Rejected", an invalid answer, PROCESS_DIED
+    when the OCPP process that sent it died), or `expired` when it was never sent. The wait holds no database
+    connection: callers release their own session's connection (commit or close) before calling.
     """
     wait = timeout or get_settings().ocpp_command_timeout_seconds
     waiter = _waiter(engine)
