@@ -43,6 +43,8 @@ class ChargerCommand(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     # How long the OCPP process waits for the charger's answer; None: OCPP_COMMAND_TIMEOUT_SECONDS.
     timeout_seconds: float | None = None
+    # The OCPP process that claimed it (status sent): if that process dies, its sweep fails the command.
+    claimed_by_process_id: int | None = None
     requested_by_id: int | None = fk_field("app_user.id", nullable=True, ondelete="SET NULL", index=False)
     created_at: datetime = created_at_field()
     completed_at: datetime | None = ts_field()

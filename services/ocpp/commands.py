@@ -6,17 +6,22 @@ NOTIFYs `voltdesk_command_results`. `send_command` does all of that from the cal
 
 A command's timeout runs from its creation and covers everything: waiting to be claimed, queueing behind
 the charger's other calls, and the charger's answer. A command not sent by then is `expired` and is never
-sent, so a command reported failed cannot still reach the charger later. Payloads are checked against the
-OCPP 1.6 request schema (formats included) before they are queued, and answers against the response schema.
+sent, so a command reported failed cannot still reach the charger later. The outcome is the row's: the
+caller settles only a command nobody claimed by its deadline; a claimed one is settled by the OCPP process
+that claimed it, or by a survivor's sweep when that process dies (services/ocpp/registry.py). Payloads are
+checked against the OCPP 1.6 request schema (formats included) before they are queued, and answers against the
+response schema.
 """
 from __future__ import annotations
 
 import asyncio
 import decimal
+import functools
 import json
 import re
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -205,12 +210,16 @@ def _claimed(rows) -> list[ClaimedCommand]:
 _RETURNING = " RETURNING c.id, c.charger_id, c.action, c.payload, c.timeout_seconds, c.created_at"
 
 
+# The claimant is the process holding the charger's current connection (the token matched).
+_CLAIM = "UPDATE charger_command c SET status = 'sent', claimed_by_process_id = ch.connection_process_id"
+
+
 def claim_command(*, session: Session, command_id: int, charger_id: int, token: str) -> ClaimedCommand | None:
     """Take one pending command for a charger whose current connection is ours (`token`, the connection
     registry of docs/adr/0008): a process holding an older socket never claims. Atomic: two processes never
     both win."""
     rows = session.execute(text(
-        "UPDATE charger_command c SET status = 'sent' FROM charger ch WHERE c.id = :id AND c.status = 'pending'"
+        _CLAIM + " FROM charger ch WHERE c.id = :id AND c.status = 'pending'"
         " AND c.charger_id = :cid AND ch.id = c.charger_id AND ch.connection_token = :token" + _RETURNING),
         {"id": command_id, "cid": charger_id, "token": token}).all()
     claimed = _claimed(rows)
@@ -223,7 +232,7 @@ def claim_pending(*, session: Session, held: dict[int, str], limit: int = 100) -
     if not held:
         return []
     rows = session.execute(text(
-        "UPDATE charger_command c SET status = 'sent' WHERE c.id IN ("
+        _CLAIM + " FROM charger ch WHERE ch.id = c.charger_id AND c.id IN ("
         " SELECT p.id FROM charger_command p JOIN charger ch ON ch.id = p.charger_id"
         " JOIN unnest(CAST(:ids AS integer[]), CAST(:tokens AS text[])) AS h(id, token)"
         "   ON h.id = ch.id AND h.token = ch.connection_token"
@@ -260,11 +269,32 @@ def complete_command(*, session: Session, command_id: int, action: str, result: 
                          "organization_id": done[1], "action": done[2], "status": done[3], "error": error})
 
 
+PROCESS_DIED = "Outcome unknown: the OCPP process holding the charger stopped responding"
+
+
+def fail_commands_of(session: Session, process_ids: list[int]) -> list[int]:
+    """Sent commands claimed by processes found dead: nobody will write their outcome, so write it here and wake
+    their callers. Whether the charger got the call is unknown; after its deadline it can no longer get it."""
+    ids = session.execute(text(
+        "UPDATE charger_command SET status = 'failed', error = :error, completed_at = :now"
+        " WHERE status = 'sent' AND claimed_by_process_id = ANY(CAST(:pids AS integer[])) RETURNING id"),
+        {"error": PROCESS_DIED, "now": utcnow(), "pids": list(process_ids)}).scalars().all()
+    for command_id in ids:
+        notify(session, {"id": command_id}, RESULT_CHANNEL)
+    return list(ids)
+
+
 # --- the caller's side -------------------------------------------------------------------------------------
 
 FINAL = (CommandStatus.DONE, CommandStatus.FAILED, CommandStatus.EXPIRED)
-# After the deadline, how long the caller still waits for the OCPP process to write the outcome it decided.
-GRACE = 5.0
+# After the deadline, how long the caller waits for the outcome of a claimed command. The claiming process
+# writes it at the deadline at the latest, or a survivor's sweep does within seconds of that process dying;
+# this is the backstop for neither happening (a lone process killed). No command is sent after its deadline
+# (ocpp_server/connection.py), so settling it then never reports failed a command that reaches the charger.
+LATE_LIMIT = 60.0
+# Command rows are created and re-read on threads of their own: a burst of commands queues here, not on the
+# event loop's default executor that the rest of the API's blocking calls use.
+_command_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="commands")
 
 
 class _ResultWaiter:
@@ -335,18 +365,23 @@ def _finish_late(session: Session, command_id: int, status: str, final: str, err
                     {"final": final, "error": error, "now": utcnow(), "id": command_id, "status": status})
 
 
-def _poll(engine: Engine, scope: Scope, command_id: int, wait: float, late: bool) -> CommandResult:
-    """Read the command (a pooled connection for one statement); once `late`, settle what is still open."""
+def _poll(engine: Engine, scope: Scope, command_id: int, wait: float, late: float | None) -> CommandResult:
+    """Read the command (a pooled connection for one statement). Past the deadline (`late` is the monotonic
+    time of the backstop): settle it if still pending, or if still sent once the backstop has passed."""
     with Session(engine, expire_on_commit=False) as session:
         scope.enter(session)
         cmd = session.get(ChargerCommand, command_id)
-        if late and cmd.status not in FINAL:
-            # Unclaimed by its deadline: no OCPP process holds the charger, and the command will never be sent.
+        if late and cmd.status == CommandStatus.PENDING:
+            # Unclaimed by its deadline: no OCPP process holds the charger, and the command will never be sent
+            # (a claim needs it pending; a claim after the deadline expires it unsent).
             _finish_late(session, command_id, CommandStatus.PENDING, CommandStatus.EXPIRED, OFFLINE)
+        elif late and cmd.status == CommandStatus.SENT and time.monotonic() >= late:
             _finish_late(session, command_id, CommandStatus.SENT, CommandStatus.FAILED,
-                         f"Charger did not answer within {wait:g} s")
-            session.commit()
-            session.refresh(cmd)
+                         f"No outcome from the OCPP process within {LATE_LIMIT:g} s of the {wait:g} s deadline")
+        else:
+            return _result(cmd)
+        session.commit()  # whoever wrote first wins: re-read what the row says now
+        session.refresh(cmd)
         return _result(cmd)
 
 
@@ -359,11 +394,17 @@ def _create(engine: Engine, **kwargs: Any) -> CommandResult:
 
 
 def _pause(status: str, deadline: float, listening: bool) -> float | None:
-    """How long to wait for news of a command, or None once it is time to settle it. An unclaimed command is
-    settled at its deadline; a claimed one is settled by the OCPP process then, GRACE covering the write."""
-    until = deadline if status == CommandStatus.PENDING else deadline + GRACE
-    remaining = until - time.monotonic()
-    return None if remaining <= 0 else min(remaining, 5.0 if listening else 1.0)
+    """How long to wait for news of a command, or None when it is time to read it as late: at the deadline
+    for an unclaimed command, then every few seconds until its outcome is written (LATE_LIMIT at most)."""
+    now = time.monotonic()
+    if now >= deadline + LATE_LIMIT or (status == CommandStatus.PENDING and now >= deadline):
+        return None
+    until = deadline if status == CommandStatus.PENDING else deadline + LATE_LIMIT
+    return min(until - now, 5.0 if listening else 1.0)
+
+
+def _late(deadline: float) -> float | None:
+    return deadline + LATE_LIMIT if time.monotonic() >= deadline else None
 
 
 def send_command(*, engine: Engine, scope: Scope, charger_id: int, action: str, payload: dict,
@@ -371,9 +412,9 @@ def send_command(*, engine: Engine, scope: Scope, charger_id: int, action: str, 
     """Queue a command and wait for the charger's answer.
 
     Returns the final command: `done` with the charger's payload, `failed` with a clear error ("Charger did
-    not answer within N s", the charger's negative status such as "Rejected", an invalid answer), or
-    `expired` when it was never sent. The wait holds no database connection: callers release their own
-    session's connection (commit or close) before calling.
+    not answer within N s", the charger's negative status such as "Rejected", an invalid answer, PROCESS_DIED
+    when the OCPP process that sent it died), or `expired` when it was never sent. The wait holds no database
+    connection: callers release their own session's connection (commit or close) before calling.
     """
     wait = timeout or get_settings().ocpp_command_timeout_seconds
     waiter = _waiter(engine)
@@ -386,11 +427,10 @@ def send_command(*, engine: Engine, scope: Scope, charger_id: int, action: str, 
     try:
         while cmd.status not in FINAL:
             pause = _pause(cmd.status, deadline, waiter.listening.is_set())
-            if pause is None:
-                return _poll(engine, scope, cmd.id, wait, late=True)
-            event.wait(pause)
-            event.clear()
-            cmd = _poll(engine, scope, cmd.id, wait, late=False)
+            if pause is not None:
+                event.wait(pause)
+                event.clear()
+            cmd = _poll(engine, scope, cmd.id, wait, _late(deadline))
         return cmd
     finally:
         waiter.unregister(cmd.id, event)
@@ -413,24 +453,28 @@ async def send_command_async(*, engine: Engine, scope: Scope, charger_id: int, a
     thread, so a thousand waiting commands leave the rest of the API its threads and its pool."""
     wait = timeout or get_settings().ocpp_command_timeout_seconds
     waiter = _waiter(engine)
+    loop = asyncio.get_running_loop()
+
+    def on_command_threads(fn, *args, **kwargs):
+        return loop.run_in_executor(_command_threads, functools.partial(fn, *args, **kwargs))
+
     if not waiter.listening.is_set():
-        await asyncio.to_thread(waiter.listening.wait, 5.0)
-    cmd = await asyncio.to_thread(_create, engine, scope=scope, charger_id=charger_id, action=action,
-                                  payload=payload, requested_by=requested_by, timeout=timeout)
+        await on_command_threads(waiter.listening.wait, 5.0)
+    cmd = await on_command_threads(_create, engine, scope=scope, charger_id=charger_id, action=action,
+                                   payload=payload, requested_by=requested_by, timeout=timeout)
     deadline = time.monotonic() + wait
     woken = _LoopEvent()
     waiter.register(cmd.id, woken)
     try:
         while cmd.status not in FINAL:
             pause = _pause(cmd.status, deadline, waiter.listening.is_set())
-            if pause is None:
-                return await asyncio.to_thread(_poll, engine, scope, cmd.id, wait, True)
-            try:
-                await asyncio.wait_for(woken.event.wait(), pause)
-            except TimeoutError:
-                pass
-            woken.event.clear()
-            cmd = await asyncio.to_thread(_poll, engine, scope, cmd.id, wait, False)
+            if pause is not None:
+                try:
+                    await asyncio.wait_for(woken.event.wait(), pause)
+                except TimeoutError:
+                    pass
+                woken.event.clear()
+            cmd = await on_command_threads(_poll, engine, scope, cmd.id, wait, _late(deadline))
         return cmd
     finally:
         waiter.unregister(cmd.id, woken)

@@ -2,7 +2,8 @@
 
 Each OCPP process has a row it renews every few seconds. A row not renewed for OCPP_PROCESS_DEAD_AFTER_SECONDS
 belongs to a dead process (kill -9, a lost machine): the sweep, run by every OCPP process and by the worker,
-marks that process's chargers Offline and deletes the row. Which process holds which charger is on the
+marks that process's chargers Offline, fails the commands it had claimed and not settled (their callers are
+waiting on the row: services/ocpp/commands.py), and deletes the row. Which process holds which charger is on the
 charger row (`connection_process_id`, `connection_generation`, `connection_token`, services/ocpp/presence.py).
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy import delete, select, text
 from sqlmodel import Session
 
 from models import Charger, OcppProcess
+from services.ocpp.commands import fail_commands_of
 from services.ocpp.presence import go_offline_many
 
 
@@ -30,8 +32,12 @@ def renew_process(*, session: Session, process_id: int, now: datetime) -> bool:
 
 
 def _release(session: Session, process_ids: list[int], now: datetime, info: str) -> list[int]:
-    ids = session.execute(select(Charger.id).where(Charger.connection_process_id.in_(process_ids))).scalars().all()
+    # Locked, and the condition re-checked on the locked rows: a charger that reconnected to another process
+    # while this runs is that process's now, and is not marked Offline.
+    ids = session.execute(select(Charger.id).where(Charger.connection_process_id.in_(process_ids))
+                          .order_by(Charger.id).with_for_update()).scalars().all()
     offline = go_offline_many(session=session, charger_ids=list(ids), now=now, info=info)
+    fail_commands_of(session, process_ids)
     session.execute(delete(OcppProcess).where(OcppProcess.id.in_(process_ids)))
     return offline
 

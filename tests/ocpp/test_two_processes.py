@@ -15,9 +15,9 @@ from functools import partial
 import pytest
 from sqlalchemy import select
 
-from models import Charger, ChargerStatusEvent
+from models import Charger, ChargerCommand, ChargerStatusEvent
 from services.access.scope import scope_for
-from services.ocpp.commands import send_command
+from services.ocpp.commands import PROCESS_DIED, send_command
 from tests.ocpp.conftest import connect, until
 from tests.ocpp.test_messages import ObedientCharger
 from tests.utils.factories import make_user
@@ -106,3 +106,22 @@ async def test_a_killed_process_s_chargers_go_offline_within_seconds_and_reconne
         cp.received = []
         results = await _commands(engine, admin_scope, charger.id, 1)
     assert results[0].status == "done" and cp.received == [("Reset", "Soft")]
+
+
+async def test_a_command_claimed_by_a_process_that_dies_is_failed_by_the_survivor_s_sweep(
+        two_processes, session, engine, charger, admin_scope):
+    first, _survivor = two_processes
+    async with connect(first, "CP-1", cls=_Dead):
+        loop = asyncio.get_running_loop()
+        with ThreadPoolExecutor(1) as caller:
+            waiting = loop.run_in_executor(caller, partial(
+                send_command, engine=engine, scope=admin_scope, charger_id=charger.id, action="Reset",
+                payload={"type": "Soft"}, timeout=120))
+            await until(lambda: session.scalars(select(ChargerCommand.status)).all() == ["sent"], timeout=15)
+            first.kill()
+            result = await waiting
+    # Not a guess by the caller at its deadline: the row's outcome, written by the process that found the
+    # claimant dead. The caller returns it long before the 120 s deadline.
+    assert (result.status, result.error) == ("failed", PROCESS_DIED)
+    session.expire_all()
+    assert session.scalars(select(ChargerCommand.status)).all() == ["failed"]
