@@ -4,7 +4,7 @@ A survivor's dead-process sweep fails the sent commands of the process it sweeps
 row's final state instead of guessing one at deadline + grace.
 
 Revision ID: ocpp18d_01
-Revises: notif11_01
+Revises: pay10c_01
 Create Date: 2026-12-03 12:00:00
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "ocpp18d_01"
-down_revision: Union[str, None] = "notif11_01"
+down_revision: Union[str, None] = "pay10c_01"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
