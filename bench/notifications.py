@@ -98,7 +98,7 @@ def _seed(n: int, fcm_url: str) -> tuple[int, int]:
         return org.id, admin.id
 
 
-def _work(fcm_url: str, done_after: float, profile: str | None = None) -> None:
+def _work(fcm_url: str, done_after: float, profile: str | None = None, ready=None) -> None:
     get_settings().fcm_endpoint = fcm_url
     from worker.jobs import notifications  # a fresh process: its own engine and Firebase app
 
@@ -110,6 +110,8 @@ def _work(fcm_url: str, done_after: float, profile: str | None = None) -> None:
         sent = notifications()["sent"]
         if prof is not None:
             prof.disable()
+        if ready is not None:
+            ready.set()  # imported, connected, one pass made: what a running `python -m worker` is
         if sent:
             idle_since = None
         else:
@@ -184,12 +186,15 @@ def main() -> None:
         print(f"seeded {args.devices} devices in {time.perf_counter() - t:.1f} s", flush=True)
         before = _count(fcm_url)
         ctx = mp.get_context("spawn")
+        ready = [ctx.Event() for _ in range(args.workers)]
         workers = [ctx.Process(target=_work, args=(fcm_url, 20.0, args.profile and
-                                                   os.path.join(args.profile, f"worker-{i}.prof")))
+                                                   os.path.join(args.profile, f"worker-{i}.prof"), ready[i]))
                    for i in range(args.workers)]
         for w in workers:  # running already, as `python -m worker` is
             w.start()
-        time.sleep(8)
+        for r in ready:  # on a loaded machine starting them took longer than any fixed wait
+            r.wait(300)
+        time.sleep(1)
         groups = {"workers": lambda: [w.pid for w in workers], "standin": lambda: [standin.pid],
                   "postgres": _backends}  # the workers' connections may come and go: read them each time
         meters = {k: _Cpu() for k in groups}
