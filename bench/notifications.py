@@ -27,7 +27,6 @@ import urllib.request
 from json import dumps, loads
 
 import psutil
-
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 

@@ -5,7 +5,7 @@ FCM: firebase-admin's credential mints the OAuth2 access token (google-auth, the
 `token_uri`); the sends themselves are the documented REST call, `POST {FCM_ENDPOINT}/v1/projects/{id}/
 messages:send` with that bearer token, made by aiohttp on one event loop per process (a background thread)
 over kept-alive connections. firebase-admin's `messaging.send` costs about 1 ms of CPU per message on
-threads over `requests`; this costs a fraction (docs/adr/0016-fcm-over-http-v1.md). FCM_ENDPOINT points the
+threads over `requests`; this costs a fraction (docs/adr/0014-fcm-over-http-v1.md). FCM_ENDPOINT points the
 sends elsewhere (the stand-in in demo/push_standins.py). A Web Push subscription names its endpoint itself.
 """
 from __future__ import annotations
@@ -196,7 +196,7 @@ class FcmClient:
             try:
                 async with http.post(url, data=body, headers=headers, proxy=_proxy(url)) as r:
                     status, answer, after = r.status, await r.read(), r.headers.get("Retry-After")
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, aiohttp.ClientError) as exc:
                 if connect_tries >= FCM_CONNECT_RETRIES:
                     return PushResult(False, error=f"{type(exc).__name__}: {exc}")
                 connect_tries += 1
@@ -219,10 +219,23 @@ class FcmClient:
                    "X-GOOG-API-FORMAT-VERSION": "2"}
         bodies = [json.dumps(fcm_message(p), separators=(",", ":")).encode() if p.token else None
                   for p in pushes]
-        results = await asyncio.gather(*(self._post(http, url, headers, b) for b in bodies if b is not None))
+        # At most FCM_CONNECTIONS in flight: a request's timeout starts when it is sent, not while it waits
+        # for a connection behind the rest of the batch.
+        slots = asyncio.Semaphore(FCM_CONNECTIONS)
+
+        async def post(body: bytes) -> PushResult:
+            async with slots:
+                return await self._post(http, url, headers, body)
+
+        results = await asyncio.gather(*(post(b) for b in bodies if b is not None))
         it = iter(results)
         return [next(it) if b is not None else PushResult(False, error="ValueError: the device has no token")
                 for b in bodies]
+
+    def close(self) -> None:
+        """Close the kept-alive connections (a replaced credential's client), without waiting."""
+        if self._http is not None and self._http_pid == os.getpid() and not self._http.closed:
+            asyncio.run_coroutine_threadsafe(self._http.close(), _event_loop().loop)
 
     def send_many(self, pushes: list[FcmPush]) -> list[PushResult]:
         """Send each push, FCM_CONNECTIONS at a time (FCM HTTP v1 takes one message per request); the results
@@ -252,6 +265,8 @@ def fcm_client(name: str, service_account_json: str) -> FcmClient:
     with _lock:
         cached = _clients.get(name)
         if cached is None or cached[0] != service_account_json:
+            if cached is not None:
+                cached[1].close()
             digest = hashlib.sha256(service_account_json.encode()).hexdigest()[:16]
             cached = (service_account_json, FcmClient(f"{name}-{digest}", json.loads(service_account_json)))
             _clients[name] = cached

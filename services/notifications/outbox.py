@@ -2,9 +2,10 @@
 they exist exactly when the change that caused them does; `send_due` sends them afterwards.
 
 Each row is locked (FOR UPDATE SKIP LOCKED) while it is sent and marked in the same transaction, so two
-workers never send one row, and marked sent only after the push service accepted it. A crash between the push service's answer and the commit sends the row again;
-every send carries the row's stable id (mail Message-ID, FCM collapse key, Web Push Topic) so the receiver
-shows it once. Nothing is lost: a row stays queued until it is sent or has failed MAX_ATTEMPTS times.
+workers never send one row, and it is marked sent only after the push service accepted it. A crash between
+the push service's answer and the commit sends the row again; every send carries the row's stable id (mail
+Message-ID, FCM collapse key, Web Push Topic) so the receiver shows it once.
+Nothing is lost: a row stays queued until it is sent or has failed MAX_ATTEMPTS times.
 """
 from __future__ import annotations
 
