@@ -1,14 +1,16 @@
 """Broadcast fan-out: a composed message to N registered FCM devices through the local FCM stand-in.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1/<scratch db with migrations> \
-        python -m bench.notifications 100000 [--workers 2]
+    DATABASE_SYSTEM_URL=postgresql://voltdesk_system@127.0.0.1/<same db> \
+        python -m bench.notifications 100000 [--workers 2] [--profile DIR]
 
 Registers N app users with one FCM device each (once), starts the stand-in in its own process, then
 "clicks" Send in the composer (services.notifications.composer.send, as the page does) and lets
 `--workers` worker processes expand and send it (worker.jobs.notifications, as `python -m worker` does).
 Prints how long the request took, sends per second, the time from the click to the last send, and the CPU
 spent per send from the click to the last send by each component: the worker processes, the stand-in and
-the database's PostgreSQL backends (read from /proc through psutil): on a shared, loaded machine the rate
+the database's PostgreSQL backends (read from /proc through psutil, so PostgreSQL must run on this machine;
+its figure is 0 otherwise): on a shared, loaded machine the rate
 says how much CPU the bench got, the CPU per send what the fan-out costs. Load average at the start and the
 end. `--profile DIR` writes each worker's cProfile stats there (`python -m pstats DIR/worker-0.prof`).
 """
