@@ -1,18 +1,23 @@
 """Broadcast fan-out: a composed message to N registered FCM devices through the local FCM stand-in.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1/<scratch db with migrations> \
-        python -m bench.notifications 100000 [--workers 2]
+    DATABASE_SYSTEM_URL=postgresql://voltdesk_system@127.0.0.1/<same db> \
+        python -m bench.notifications 100000 [--workers 2] [--profile DIR]
 
 Registers N app users with one FCM device each (once), starts the stand-in in its own process, then
 "clicks" Send in the composer (services.notifications.composer.send, as the page does) and lets
 `--workers` worker processes expand and send it (worker.jobs.notifications, as `python -m worker` does).
 Prints how long the request took, sends per second, the time from the click to the last send, and the CPU
-the worker processes and the stand-in spent per send (PostgreSQL's not counted): on a shared, loaded
-machine the rate says how much CPU the bench got, the CPU per send what the fan-out costs.
+spent per send from the click to the last send by each component: the worker processes, the stand-in and
+the database's PostgreSQL backends (read from /proc through psutil, so PostgreSQL must run on this machine;
+its figure is 0 otherwise): on a shared, loaded machine the rate
+says how much CPU the bench got, the CPU per send what the fan-out costs. Load average at the start and the
+end. `--profile DIR` writes each worker's cProfile stats there (`python -m pstats DIR/worker-0.prof`).
 """
 from __future__ import annotations
 
 import argparse
+import cProfile
 import multiprocessing as mp
 import os
 import resource
@@ -23,6 +28,7 @@ import time
 import urllib.request
 from json import dumps, loads
 
+import psutil
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -93,20 +99,60 @@ def _seed(n: int, fcm_url: str) -> tuple[int, int]:
         return org.id, admin.id
 
 
-def _work(fcm_url: str, done_after: float) -> None:
+def _work(fcm_url: str, done_after: float, profile: str | None = None, ready=None) -> None:
     get_settings().fcm_endpoint = fcm_url
     from worker.jobs import notifications  # a fresh process: its own engine and Firebase app
 
+    prof = cProfile.Profile(time.thread_time) if profile else None  # this thread's CPU (the sends run on another)
     idle_since = None
     while True:
+        if prof is not None:
+            prof.enable()
         sent = notifications()["sent"]
+        if prof is not None:
+            prof.disable()
+        if ready is not None:
+            ready.set()  # imported, connected, one pass made: what a running `python -m worker` is
         if sent:
             idle_since = None
         else:
             idle_since = idle_since or time.monotonic()
             if time.monotonic() - idle_since > done_after:
-                return
-            time.sleep(0.05)
+                break
+            # An idle pass (alert rules, composer, outbox) costs milliseconds of CPU: polled every 50 ms,
+            # it showed up in the CPU per send on a loaded machine.
+            time.sleep(0.25)
+    if prof is not None:
+        prof.dump_stats(profile)
+
+
+class _Cpu:
+    """CPU seconds (user + system) of a changing set of processes since `start`: the last reading of each
+    process is kept, so one that has ended still counts, and one that started later counts from 0."""
+
+    def __init__(self) -> None:
+        self.base: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+
+    def read(self, pids: list[int], *, start: bool = False) -> None:
+        for pid in pids:
+            try:
+                t = psutil.Process(pid).cpu_times()
+            except psutil.Error:
+                continue
+            self.last[pid] = t.user + t.system
+            if start:
+                self.base[pid] = self.last[pid]
+
+    def spent(self) -> float:
+        return sum(v - self.base.get(pid, 0.0) for pid, v in self.last.items())
+
+
+def _backends() -> list[int]:
+    """This database's PostgreSQL backend processes (the workers' connections among them)."""
+    with get_engine().connect() as c:
+        return list(c.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                   "AND pid <> pg_backend_pid()")).scalars())
 
 
 def _count(url: str) -> int:
@@ -118,7 +164,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("devices", type=int, nargs="?", default=100_000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--profile", help="a directory for each worker's cProfile stats")
     args = parser.parse_args()
+    print(f"command: python -m bench.notifications {' '.join(sys.argv[1:])}", flush=True)
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    if args.profile:
+        os.makedirs(args.profile, exist_ok=True)
     fcm_port = _free_port()
     fcm_url = f"http://127.0.0.1:{fcm_port}"
     standin = subprocess.Popen([sys.executable, "-m", "demo.push_standins", "--fcm-port", str(fcm_port),
@@ -136,10 +187,20 @@ def main() -> None:
         print(f"seeded {args.devices} devices in {time.perf_counter() - t:.1f} s", flush=True)
         before = _count(fcm_url)
         ctx = mp.get_context("spawn")
-        workers = [ctx.Process(target=_work, args=(fcm_url, 20.0)) for _ in range(args.workers)]
+        ready = [ctx.Event() for _ in range(args.workers)]
+        workers = [ctx.Process(target=_work, args=(fcm_url, 20.0, args.profile and
+                                                   os.path.join(args.profile, f"worker-{i}.prof"), ready[i]))
+                   for i in range(args.workers)]
         for w in workers:  # running already, as `python -m worker` is
             w.start()
-        time.sleep(8)
+        for r in ready:  # on a loaded machine starting them took longer than any fixed wait
+            r.wait(300)
+        time.sleep(1)
+        groups = {"workers": lambda: [w.pid for w in workers], "standin": lambda: [standin.pid],
+                  "postgres": _backends}  # the workers' connections may come and go: read them each time
+        meters = {k: _Cpu() for k in groups}
+        for k, pids in groups.items():
+            meters[k].read(pids(), start=True)
         with Session(get_engine()) as s:
             scope = scope_for(s, s.get(User, admin_id))
             click = time.perf_counter()
@@ -152,8 +213,13 @@ def main() -> None:
         last_change, seen = time.perf_counter(), before
         while any(w.is_alive() for w in workers):
             now_count = _count(fcm_url)
-            if now_count != seen:
+            changed = now_count != seen
+            if changed:
                 seen, last_change = now_count, time.perf_counter()
+            if changed or now_count == before:
+                # Read while the workers and their connections still live (they stop after 20 s idle).
+                for k, pids in groups.items():
+                    meters[k].read(pids())
             time.sleep(0.2)
         for w in workers:
             w.join()
@@ -165,13 +231,20 @@ def main() -> None:
         span = last_change - click
         print(f"sends={total} not_sent={failed} click_to_last_send_s={span:.1f} sends_per_s={total / span:.0f} "
               f"workers={args.workers}", flush=True)
+        spent = {k: c.spent() for k, c in meters.items()}
+        per_send = {k: v * 1000 / max(total, 1) for k, v in spent.items()}
+        all_in = sum(per_send.values())
+        print("cpu_ms_per_send (click to last send) " + " ".join(f"{k}={v:.3f}" for k, v in per_send.items())
+              + f" all_in={all_in:.3f} (2 idle cores: at most about {2000 / max(all_in, 0.001):.0f}/s)",
+              flush=True)
     finally:
         standin.terminate()
         standin.wait(10)
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = used.ru_utime + used.ru_stime
-    print(f"cpu_s workers+standin={cpu:.0f} cpu_ms_per_send={cpu * 1000 / max(total, 1):.2f} "
-          f"(2 idle cores: at most about {2000 / max(cpu * 1000 / max(total, 1), 0.001):.0f}/s)", flush=True)
+    print(f"cpu_s workers+standin incl. start-up={cpu:.0f} ({cpu * 1000 / max(total, 1):.2f} ms per send)",
+          flush=True)
+    print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
 
 
 if __name__ == "__main__":

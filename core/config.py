@@ -102,7 +102,7 @@ class Settings(WebSettings):
     # Notifications (services/notifications/): how often the worker evaluates alert rules and sends queued
     # notifications.
     notifications_interval_seconds: int = 15
-    # FCM HTTP v1 base URL (firebase-admin); the demo and tests point it at demo/push_standins.py.
+    # FCM HTTP v1 base URL (core/push.py); the demo and tests point it at demo/push_standins.py.
     fcm_endpoint: str = "https://fcm.googleapis.com"
     # Web Push: our VAPID private key (base64url, raw 32 bytes or DER) and the contact the push services see.
     vapid_private_key: str = ""

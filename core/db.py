@@ -9,7 +9,8 @@ from enum import StrEnum
 from functools import lru_cache
 from urllib.parse import quote
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import ColumnElement, String, bindparam, cast, create_engine, event, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine import make_url as sa_make_url
 from sqlalchemy.orm import Session as OrmSession
@@ -207,3 +208,18 @@ def _unit_of_work(engine: Engine, scope: DbScope | None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def among(column, ids) -> ColumnElement[bool]:
+    """`column IN ids` written as `column IN (SELECT unnest(CAST('{1,2,…}' AS <its type>[])))`: one text
+    parameter whatever the number of ids. An IN list of 500 is a statement of its own per length that psycopg
+    parses afresh; an array parameter is dumped element by element in Python; and `column = ANY(array)` in a
+    prepared statement compares each row with every element (150 ms for 500 ids on 5,000 devices), where
+    the unnest is joined through the column's index."""
+    array = cast(bindparam(None, id_array(ids), type_=String()), ARRAY(column.type))
+    return column.in_(select(func.unnest(array)).scalar_subquery())
+
+
+def id_array(ids) -> str:
+    """Integer ids as one PostgreSQL array literal, for `CAST(:ids AS bigint[])` in text statements."""
+    return "{" + ",".join(str(int(i)) for i in ids) + "}"

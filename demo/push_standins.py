@@ -7,8 +7,11 @@
   Authorization header and answers 201, or `410 Gone` for unregistered subscriptions.
 
 Control routes for tests and the demo: `GET /_received` (what arrived; Web Push bodies base64url, still
-encrypted), `GET /_count`, `POST /_unregister` `{"token": ...}` (FCM) / `{"id": ...}` (Web Push),
-`POST /_fail` `{"count": n}` (the next n sends answer 503), `POST /_reset`.
+encrypted), `GET /_count` (and how many failures are still to come), `POST /_unregister` `{"token": ...}`
+(FCM; `"invalid": true` answers 400 INVALID_ARGUMENT instead, as for a malformed token) / `{"id": ...}`
+(Web Push), `POST /_fail` `{"count": n, "status": 503, "retry_after": null}` (the next n sends answer that
+status, FCM with that Retry-After header), `POST /_expire_tokens` (FCM: the access tokens minted so far are
+refused with 401, as an expired one is), `POST /_reset`.
 
 `python -m demo.push_standins [--fcm-port 8721] [--webpush-port 8722]`
 """
@@ -21,6 +24,7 @@ import secrets
 import threading
 from typing import Any
 
+import uvloop
 from aiohttp import web
 
 _FCM_ERROR = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
@@ -33,28 +37,35 @@ class _Box:
         self.received: list[dict[str, Any]] = []
         self.count = 0
         self.gone: set[str] = set()
+        self.invalid: set[str] = set()
         self.fail = 0
+        self.fail_status = 503
+        self.retry_after: str | None = None
 
     def routes(self, app: web.Application) -> None:
         async def received(_: web.Request) -> web.Response:
             return web.json_response(self.received)
 
         async def count(_: web.Request) -> web.Response:
-            return web.json_response({"count": self.count})
+            return web.json_response({"count": self.count, "fail_left": self.fail})
 
         async def unregister(request: web.Request) -> web.Response:
             body = await request.json()
-            self.gone.add(str(body.get("token") or body.get("id")))
+            (self.invalid if body.get("invalid") else self.gone).add(str(body.get("token") or body.get("id")))
             return web.json_response({"ok": True})
 
         async def fail(request: web.Request) -> web.Response:
-            self.fail = int((await request.json()).get("count", 1))
+            body = await request.json()
+            self.fail, self.fail_status = int(body.get("count", 1)), int(body.get("status", 503))
+            after = body.get("retry_after")
+            self.retry_after = None if after is None else str(after)
             return web.json_response({"ok": True})
 
         async def reset(_: web.Request) -> web.Response:
             self.received.clear()
-            self.count, self.fail = 0, 0
+            self.count, self.fail, self.fail_status, self.retry_after = 0, 0, 503, None
             self.gone.clear()
+            self.invalid.clear()
             return web.json_response({"ok": True})
 
         app.router.add_get("/_received", received)
@@ -93,26 +104,42 @@ def fcm_app(box: _Box | None = None) -> web.Application:
         if not auth.startswith("Bearer ") or auth[7:] not in tokens:
             return _fcm_error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
         if box.failing():
-            return _fcm_error(503, "UNAVAILABLE", "The service is currently unavailable.")
+            status = box.fail_status
+            code = _STATUS_CODES.get(status, "UNKNOWN")
+            headers = {"Retry-After": box.retry_after} if box.retry_after is not None else None
+            return _fcm_error(status, code, f"The service answers {code}.", headers=headers)
         body = await request.json()
         message = body.get("message") or {}
         if message.get("token") in box.gone:
             return _fcm_error(404, "NOT_FOUND", "Requested entity was not found.", "UNREGISTERED")
+        if message.get("token") in box.invalid:
+            return _fcm_error(400, "INVALID_ARGUMENT", "The registration token is not a valid FCM registration "
+                              "token", "INVALID_ARGUMENT")
         project = request.match_info["project"]
         box.keep({"project": project, "message": message})
         return web.json_response({"name": f"projects/{project}/messages/{box.count}"})
 
+    async def expire_tokens(_: web.Request) -> web.Response:
+        tokens.clear()
+        return web.json_response({"ok": True})
+
     app.router.add_post("/token", token)
+    app.router.add_post("/_expire_tokens", expire_tokens)
     app.router.add_post("/v1/projects/{project}/messages:send", send)
     box.routes(app)
     return app
 
 
-def _fcm_error(status: int, code: str, message: str, fcm_code: str | None = None) -> web.Response:
+_STATUS_CODES = {429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE", 400: "INVALID_ARGUMENT",
+                 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED"}
+
+
+def _fcm_error(status: int, code: str, message: str, fcm_code: str | None = None,
+               headers: dict[str, str] | None = None) -> web.Response:
     error: dict[str, Any] = {"code": status, "message": message, "status": code}
     if fcm_code:
         error["details"] = [{"@type": _FCM_ERROR, "errorCode": fcm_code}]
-    return web.json_response({"error": error}, status=status)
+    return web.json_response({"error": error}, status=status, headers=headers)
 
 
 def webpush_app(box: _Box | None = None) -> web.Application:
@@ -128,7 +155,7 @@ def webpush_app(box: _Box | None = None) -> web.Application:
         if sub in box.gone:
             return web.Response(status=410, text="push subscription has unsubscribed or expired")
         if box.failing():
-            return web.Response(status=503)
+            return web.Response(status=box.fail_status)
         body = await request.read()
         box.keep({"id": sub, "body": base64.urlsafe_b64encode(body).decode(),
                   "ttl": request.headers.get("TTL"), "topic": request.headers.get("Topic")})
@@ -196,7 +223,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--webpush-port", type=int, default=8722)
     args = parser.parse_args(argv)
     standins = Standins(args.fcm_port, args.webpush_port, args.host)
-    loop = standins._loop
+    standins._loop = loop = uvloop.new_event_loop()  # its own process (the bench): the lighter loop
     asyncio.set_event_loop(loop)
     loop.run_until_complete(standins._start())
     print(f"FCM stand-in {standins.fcm_url}, Web Push stand-in {standins.webpush_url}", flush=True)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from core.clock import utcnow
+from core.db import among
 from core.errors import ValidationError
 from core.money import format_money
 from models import (
@@ -141,7 +142,7 @@ def quiet_hold(session: Session, rows: list[NotificationDelivery], notes: dict[i
     found = session.execute(select(NotificationPreference, Organization.timezone)
                             .join(CustomerUser, CustomerUser.id == NotificationPreference.customer_user_id)
                             .join(Organization, Organization.id == CustomerUser.organization_id)
-                            .where(NotificationPreference.customer_user_id.in_(ids),
+                            .where(among(NotificationPreference.customer_user_id, ids),
                                    NotificationPreference.quiet_start.is_not(None))).all()
     until = {p.customer_user_id: quiet_until(p, tz, now) for p, tz in found}
     return {r.id: until[r.customer_user_id] for r in rows

@@ -2,9 +2,10 @@
 they exist exactly when the change that caused them does; `send_due` sends them afterwards.
 
 Each row is locked (FOR UPDATE SKIP LOCKED) while it is sent and marked in the same transaction, so two
-workers never send one row. A crash between the push service's answer and the commit sends the row again;
-every send carries the row's stable id (mail Message-ID, FCM collapse key, Web Push Topic) so the receiver
-shows it once. Nothing is lost: a row stays queued until it is sent or has failed MAX_ATTEMPTS times.
+workers never send one row, and it is marked sent only after the push service accepted it. A crash between
+the push service's answer and the commit sends the row again; every send carries the row's stable id (mail
+Message-ID, FCM collapse key, Web Push Topic) so the receiver shows it once.
+Nothing is lost: a row stays queued until it is sent or has failed MAX_ATTEMPTS times.
 """
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
+from core.db import among, id_array
 from core.events import EventType, notify
 from models import Notification, NotificationDelivery
 from models.notification import Channel, DeliveryStatus
@@ -106,39 +109,89 @@ def send_due(*, session: Session, senders: dict[str, Sender], now: datetime, lim
              on_unregistered: Callable[[Session, NotificationDelivery], None] | None = None,
              hold: Hold | None = None) -> int:
     """Send up to `limit` queued rows whose time has come; returns how many were tried. `hold` names rows
-    to send later instead (quiet hours) and when."""
+    to send later instead (quiet hours) and when.
+
+    The rows stay locked (FOR UPDATE SKIP LOCKED: the transaction is their lease) while they are sent; their
+    outcomes are written by one or two statements for the whole batch (`write`), in the same transaction."""
     rows = list(session.execute(
         select(NotificationDelivery)
         .where(NotificationDelivery.status == DeliveryStatus.QUEUED, NotificationDelivery.next_attempt_at <= now,
                NotificationDelivery.channel.in_(list(senders)))
-        .order_by(NotificationDelivery.id).limit(limit).with_for_update(skip_locked=True)).scalars())
+        # Oldest due first, along the partial index of queued rows (ix_delivery_due): ordered by id, PostgreSQL
+        # walked the primary key through every row ever sent to find 500 queued ones, for each batch.
+        .order_by(NotificationDelivery.next_attempt_at).limit(limit).with_for_update(skip_locked=True)).scalars())
+    if not rows:
+        return 0
     notes = {n.id: n for n in session.execute(
-        select(Notification).where(Notification.id.in_({r.notification_id for r in rows}))).scalars()}
+        select(Notification).where(among(Notification.id, {r.notification_id for r in rows}))).scalars()}
+    by_id = {row.id: row for row in rows}
     later = hold(session, rows, notes, now) if hold is not None else {}
+    changes = [Change(row.id, DeliveryStatus.QUEUED, row.attempts, later[row.id], None, row.error)
+               for row in rows if row.id in later]
     by_channel: dict[str, list[NotificationDelivery]] = {}
     for row in rows:
-        if row.id in later:
-            row.next_attempt_at = later[row.id]
-            session.add(row)
-        else:
+        if row.id not in later:
             by_channel.setdefault(row.channel, []).append(row)
     for channel, batch in by_channel.items():
         outcomes = senders[channel]([(row, notes[row.notification_id]) for row in batch])
         for row, outcome in zip(batch, outcomes, strict=True):
-            record(row, outcome, now)
+            changes.append(change(row, outcome, now))
             if outcome.unregistered and on_unregistered is not None:
                 on_unregistered(session, row)
-            session.add(row)
+    write(session, changes, now)
+    for c in changes:  # the objects show what was written (without marking them changed)
+        row = by_id[c.id]
+        for key in _WRITTEN:
+            set_committed_value(row, key, getattr(c, key))
     return len(rows)
 
 
-def record(row: NotificationDelivery, outcome: Outcome, now: datetime) -> None:
-    row.attempts += 1
+@dataclass(frozen=True)
+class Change:
+    """A delivery row's state after one pass."""
+    id: int
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    sent_at: datetime | None
+    error: str | None
+
+
+def change(row: NotificationDelivery, outcome: Outcome, now: datetime) -> Change:
+    attempts = row.attempts + 1
     if outcome.ok:
-        row.status, row.sent_at, row.error = DeliveryStatus.SENT, now, None
-        return
-    row.error = (outcome.error or "failed")[:2000]
-    if outcome.permanent or row.attempts >= MAX_ATTEMPTS:
-        row.status = DeliveryStatus.FAILED
-    else:
-        row.next_attempt_at = now + backoff(row.attempts)
+        return Change(row.id, DeliveryStatus.SENT, attempts, row.next_attempt_at, now, None)
+    error = (outcome.error or "failed")[:2000]
+    if outcome.permanent or attempts >= MAX_ATTEMPTS:
+        return Change(row.id, DeliveryStatus.FAILED, attempts, row.next_attempt_at, None, error)
+    return Change(row.id, DeliveryStatus.QUEUED, attempts, now + backoff(attempts), None, error)
+
+
+_WRITTEN = ["status", "attempts", "next_attempt_at", "sent_at", "error"]
+_WRITE = text("""
+    UPDATE notification_delivery d
+       SET status = c.status, attempts = c.attempts, next_attempt_at = c.next_attempt_at,
+           sent_at = COALESCE(c.sent_at, d.sent_at), error = c.error
+      FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:attempts AS integer[]),
+                  CAST(:nexts AS timestamptz[]), CAST(:sents AS timestamptz[]), CAST(:errors AS text[]))
+           AS c(id, status, attempts, next_attempt_at, sent_at, error)
+     WHERE d.id = c.id""")
+
+
+_WRITE_SENT = text("""
+    UPDATE notification_delivery SET status = 'sent', attempts = attempts + 1, sent_at = :now, error = NULL
+     WHERE id = ANY(CAST(:ids AS bigint[]))""")
+
+
+def write(session: Session, changes: list[Change], now: datetime) -> None:
+    """A batch's outcomes in at most two statements, not an ORM update per row: the sent rows (nearly all of a
+    broadcast) by their ids, the others each with its own values."""
+    sent = [c for c in changes if c.status == DeliveryStatus.SENT]
+    other = [c for c in changes if c.status != DeliveryStatus.SENT]
+    if sent:
+        session.execute(_WRITE_SENT, {"ids": id_array(c.id for c in sent), "now": now})
+    if other:
+        session.execute(_WRITE, {"ids": [c.id for c in other], "statuses": [str(c.status) for c in other],
+                                 "attempts": [c.attempts for c in other],
+                                 "nexts": [c.next_attempt_at for c in other],
+                                 "sents": [c.sent_at for c in other], "errors": [c.error for c in other]})

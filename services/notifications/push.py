@@ -3,9 +3,12 @@ VAPID key. Each takes a batch and sends it in parallel. The collapse key / Topic
 so a re-sent row replaces itself on the device."""
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlmodel import Session
 
+from core.db import among
 from core.push import FcmPush, fcm_client, web_push_many
 from models import CustomerUser, Notification, PushDevice
 from services.notifications.credentials import fcm_project
@@ -21,9 +24,11 @@ def _payload(note: Notification) -> dict[str, str]:
             **{k: str(v) for k, v in note.data.items() if k not in _BOOKKEEPING}}
 
 
-def _devices(session: Session, items: list[Item]) -> dict[int, PushDevice]:
+def _devices(session: Session, items: list[Item]) -> dict[int, Any]:
+    """The rows' devices by id: the columns a send needs (plain rows, not ORM objects: a batch is 500)."""
     ids = {row.device_id for row, _ in items if row.device_id is not None}
-    return {d.id: d for d in session.execute(select(PushDevice).where(PushDevice.id.in_(ids))).scalars()}
+    return {d.id: d for d in session.execute(select(PushDevice.id, PushDevice.token, PushDevice.p256dh,
+                                                    PushDevice.auth).where(among(PushDevice.id, ids)))}
 
 
 def _outcome(result) -> Outcome:
@@ -35,8 +40,8 @@ def senders(session: Session) -> dict[str, Sender]:
 
     def fcm(items: list[Item]) -> list[Outcome]:
         devices = _devices(session, items)
-        users = {u.id: u.organization_id for u in session.execute(select(CustomerUser).where(
-            CustomerUser.id.in_({row.customer_user_id for row, _ in items}))).scalars()}
+        users = dict(session.execute(select(CustomerUser.id, CustomerUser.organization_id).where(
+            among(CustomerUser.id, {row.customer_user_id for row, _ in items}))).all())
         outcomes: list[Outcome | None] = [None] * len(items)
         by_org: dict[int, list[int]] = {}
         for i, (row, _) in enumerate(items):
@@ -52,10 +57,13 @@ def senders(session: Session) -> dict[str, Sender]:
                 continue
             client = fcm_client(f"org-{project.organization_id}", project.service_account_json)
             pushes = []
+            data: dict[int, dict[str, str]] = {}  # a broadcast's 500 rows share one notification
             for i in idx:
                 row, note = items[i]
-                data = {k: v for k, v in _payload(note).items() if k not in ("title", "body")}
-                pushes.append(FcmPush(devices[row.device_id].token, note.title, note.body, data, f"n{note.id}"))
+                if note.id not in data:
+                    data[note.id] = {k: v for k, v in _payload(note).items() if k not in ("title", "body")}
+                pushes.append(FcmPush(devices[row.device_id].token, note.title, note.body, data[note.id],
+                                      f"n{note.id}"))
             for i, result in zip(idx, client.send_many(pushes), strict=True):
                 outcomes[i] = _outcome(result)
         return [o or GONE for o in outcomes]

@@ -153,3 +153,54 @@ def test_a_token_of_another_user_or_a_forged_one_changes_nothing(session, standi
         devices.register_device(session=session, customer_user_id=other.id, kind="fcm", token="a b", now=NOW)
     session.rollback()
     assert [d.customer_user_id for d in session.execute(select(PushDevice)).scalars()] == [owner.id]
+
+
+def _fcm_customer(session, standins, tokens):
+    org = make_org(session)
+    admin = make_user(session, role="admin")
+    credentials.set_fcm_credential(session=session, scope=scope_for(session, admin), organization_id=org.id,
+                                   service_account_json=service_account("acme-app", f"{standins.fcm_url}/token"))
+    account, user = make_customer(session, org)
+    for token in tokens:
+        devices.register_device(session=session, customer_user_id=user.id, kind="fcm", token=token, now=NOW)
+    session.commit()
+    return account
+
+
+def test_fcm_outcomes_are_written_per_row_in_one_pass(session, standins, monkeypatch):
+    """A batch with every FCM outcome: sent, unregistered (dropped), malformed token (dropped), and a
+    service that stays down for one of them (queued again with backoff, its error kept)."""
+    from core import push as core_push
+
+    monkeypatch.setattr(core_push, "FCM_BACKOFF_SECONDS", 0.01)
+    account = _fcm_customer(session, standins, ["fine", "gone", "garbage"])
+    httpx.post(f"{standins.fcm_url}/_unregister", json={"token": "gone"})
+    httpx.post(f"{standins.fcm_url}/_unregister", json={"token": "garbage", "invalid": True})
+    notify_customer(session=session, account_id=account.id, kind="wallet_low", body="Low.", now=NOW)
+    session.commit()
+    assert _send(session) == 3
+    rows = _deliveries(session)
+    [fine] = [r for r in rows if r.device_id is not None]
+    assert (fine.status, fine.attempts, fine.sent_at, fine.error) == ("sent", 1, NOW, None)
+    gone = [r for r in rows if r.device_id is None]   # the device row was deleted
+    assert sorted(r.error.split(":")[0] for r in gone) == ["invalid token", "unregistered"]
+    assert [(r.status, r.attempts, r.sent_at) for r in gone] == [("failed", 1, None)] * 2
+    assert [d.token for d in session.execute(select(PushDevice)).scalars()] == ["fine"]
+
+
+def test_an_fcm_service_that_stays_down_leaves_the_row_queued_with_backoff(session, standins, monkeypatch):
+    from core import push as core_push
+
+    monkeypatch.setattr(core_push, "FCM_BACKOFF_SECONDS", 0.01)
+    account = _fcm_customer(session, standins, ["phone"])
+    httpx.post(f"{standins.fcm_url}/_fail", json={"count": 5, "status": 503})   # 1 try + 4 retries
+    notify_customer(session=session, account_id=account.id, kind="wallet_low", body="Low.", now=NOW)
+    session.commit()
+    _send(session)
+    [row] = _deliveries(session)
+    assert (row.status, row.attempts) == ("queued", 1) and row.next_attempt_at == NOW + timedelta(seconds=30)
+    assert "UNAVAILABLE 503" in row.error and row.sent_at is None
+    _send(session, NOW + timedelta(seconds=30))
+    [row] = _deliveries(session)
+    assert (row.status, row.attempts, row.error) == ("sent", 2, None)
+    assert httpx.get(f"{standins.fcm_url}/_count").json() == {"count": 1, "fail_left": 0}
