@@ -51,6 +51,7 @@ SUBPROTOCOL = "ocpp1.6"
 # Keepalive pings detect dead TCP connections that never send a FIN.
 PING_INTERVAL = 60
 PING_TIMEOUT = 30
+STOP_CLOSE_TIMEOUT = 1.0
 COMMAND_SWEEP_SECONDS = 5.0
 LIVENESS_STEP = timedelta(seconds=15)
 
@@ -210,6 +211,10 @@ class OcppServer:
         """Clean shutdown: close the sockets, write everything acknowledged, mark our chargers Offline."""
         self._stopping = True
         tokens = [c.token for c in self.connections.values()]
+        for conn in self.connections.values():
+            # A charger that does not answer the close frame soon is cut off: a stop takes seconds, not the
+            # full close timeout of its slowest charger.
+            conn.ws.close_timeout = STOP_CLOSE_TIMEOUT
         if self._ws_server is not None:
             self._ws_server.close()
             await self._ws_server.wait_closed()
@@ -218,6 +223,8 @@ class OcppServer:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.stalls.stop()
         await self.handshakes.stop()
+        if self.handshakes.batches:
+            log.info("handshakes: %d in %d transactions", self.handshakes.items, self.handshakes.batches)
         await self.meters.stop()
         await self.frames.stop()
         try:
