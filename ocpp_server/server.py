@@ -28,7 +28,7 @@ from websockets.http11 import Request, Response
 
 from core.clock import utcnow
 from core.config import Settings, get_settings
-from core.db import get_system_engine, libpq_url
+from core.db import get_ocpp_engine, libpq_url
 from core.errors import ValidationError
 from core.events import COMMAND_CHANNEL
 from ocpp_server.batch import BatchWriter, GroupCall, GroupCommit
@@ -92,7 +92,7 @@ def client_common_name(ws: ServerConnection) -> str | None:
 class OcppServer:
     def __init__(self, *, settings: Settings | None = None, engine: Engine | None = None) -> None:
         self.settings = settings or get_settings()
-        self.engine = engine or get_system_engine()  # no user: system scope (core/rls.py)
+        self.engine = engine or get_ocpp_engine()  # no user: system scope (core/rls.py); no pre-ping
         self.connections: dict[int, ChargerConnection] = {}
         # Meter values are acknowledged only once committed (docs/adr/0013-connection-registry-and-durable-ack.md).
         self.meters = GroupCommit("meter_values", self._write_meters)
@@ -164,8 +164,17 @@ class OcppServer:
         await self.write(insert_frames_async, rows=rows)
 
     async def _admit(self, attempts: list[presence.Attempt]) -> list[presence.Admitted]:
-        return await self.write(presence.connect_many_async, writer="handshakes", attempts=attempts, tls=self._tls,
-                                process_id=self.process_id, now=utcnow())
+        stale = self._writers["handshakes"] is not None
+        try:
+            return await self.write(presence.connect_many_async, writer="handshakes", attempts=attempts,
+                                    tls=self._tls, process_id=self.process_id, now=utcnow())
+        except DatabaseUnavailable:
+            if not stale:
+                raise
+            # The connection died since the last batch (a database restart): once more, on a new one. Safe even
+            # if the lost transaction committed: connecting again only raises the generation once more.
+            return await self.write(presence.connect_many_async, writer="handshakes", attempts=attempts,
+                                    tls=self._tls, process_id=self.process_id, now=utcnow())
 
     def seen(self, conn: ChargerConnection, when: datetime) -> None:
         """Liveness is written at most every LIVENESS_STEP per charger: far finer than heartbeat + grace."""

@@ -7,7 +7,7 @@ import contextlib
 
 import websockets
 from ocpp.v16 import call
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from models import Charger, ChargerStatusEvent
 from tests.ocpp.conftest import KEY, basic, connect
@@ -46,3 +46,16 @@ async def test_a_wrong_key_among_chargers_connecting_together_is_refused_alone(s
     assert codes == [101, 101, 401, 101, 101]
     session.expire_all()
     assert not session.execute(select(Charger).where(Charger.ocpp_id == "CP-W2")).scalar_one().connection_generation
+
+
+async def test_handshakes_go_on_after_the_database_drops_the_handshake_connection(server, session, charger):
+    async with connect(server, "CP-1"):
+        pass
+    writer = server._writers["handshakes"]
+    session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": writer.info.backend_pid})
+    session.commit()
+    async with connect(server, "CP-1") as cp:  # no pre-ping: the dead connection fails, a new one is opened
+        assert (await cp.call(call.Heartbeat())).current_time
+    assert server._writers["handshakes"] is not writer
+    session.expire_all()
+    assert session.execute(select(Charger.connection_generation).where(Charger.ocpp_id == "CP-1")).scalar_one() >= 2
