@@ -242,7 +242,8 @@ def mark_connected(*, session: Session, charger_id: int, token: str, now: dateti
                    process_id: int | None = None) -> Connected:
     """The charger holds a live connection (owned by `token`, in OCPP process `process_id`): the newest
     connection wins. Offline statuses go back to the last known ones. A previous connection held by another
-    process is announced on CONNECTION_CHANNEL so that process closes it (docs/adr/0008)."""
+    process is announced on CONNECTION_CHANNEL so that process closes it (docs/adr/0008). The OCPP server
+    registers its handshakes in batches with `connect_many_async`, which applies these same rules."""
     charger = session.get(Charger, charger_id, with_for_update=True)
     previous = charger.connection_process_id if charger.connected else None
     charger.connected = True
