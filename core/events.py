@@ -78,8 +78,8 @@ def notify(session: Session, event: dict[str, Any], channel: str = CHANNEL) -> N
 # sent as its own NOTIFY with its row's id, exactly as `notify` sends one, so listeners see no difference.
 _KEEP_MANY = (
     "WITH kept AS (INSERT INTO event_log (type, organization_id, charger_id, payload, created_at)"
-    " SELECT v.type, v.org, v.charger, CAST(v.payload AS jsonb), %(now)s FROM unnest(%(types)s::text[],"
-    " %(orgs)s::integer[], %(chargers)s::integer[], %(payloads)s::text[]) WITH ORDINALITY AS v(type, org, charger,"
+    " SELECT v.type, v.org, v.charger, CAST(v.payload AS jsonb), %(now)s FROM unnest(%(types)b::text[],"
+    " %(orgs)b::integer[], %(chargers)b::integer[], %(payloads)b::text[]) WITH ORDINALITY AS v(type, org, charger,"
     " payload, n) ORDER BY v.n RETURNING id, payload)"
     " SELECT id, pg_notify(%(channel)s, (payload || jsonb_build_object('event_id', id))::text) FROM kept"
     " ORDER BY id")

@@ -84,15 +84,15 @@ def _refusal(row, attempt: Attempt, tls: bool) -> Admitted | None:
 # The chargers asked for, locked in id order (two batches, in two processes, never wait on each other in a cycle).
 _HANDSHAKE_SELECT = (
     "SELECT id, ocpp_id, organization_id, security_profile, auth_key_hash, auth_key_hash_next, connected,"
-    " connection_process_id, status FROM charger WHERE ocpp_id = ANY(%(ids)s) ORDER BY id FOR UPDATE")
+    " connection_process_id, status FROM charger WHERE ocpp_id = ANY(%(ids)b::text[]) ORDER BY id FOR UPDATE")
 # For chargers coming back from Offline: each connector's (and the charger's own, connector 0) status now and
 # the last one reported before it went Offline. One index probe per connector, however long the history.
 _LAST_STATUSES = (
     "SELECT k.charger_id, k.connector_id, k.status, (SELECT e.status FROM charger_status_event e"
     " WHERE e.charger_id = k.charger_id AND e.connector_id = k.connector_id AND e.status <> 'Offline'"
     " ORDER BY e.received_at DESC, e.id DESC LIMIT 1) FROM (SELECT charger_id, connector_id, status::text"
-    " FROM connector WHERE charger_id = ANY(%(ids)s) UNION ALL SELECT u.id, 0, NULL::text"
-    " FROM unnest(%(ids)s::integer[]) AS u(id)) AS k ORDER BY k.charger_id, k.connector_id")
+    " FROM connector WHERE charger_id = ANY(%(ids)b::integer[]) UNION ALL SELECT u.id, 0, NULL::text"
+    " FROM unnest(%(ids)b::integer[]) AS u(id)) AS k ORDER BY k.charger_id, k.connector_id")
 # The newest connection wins: token, process and generation; a rotated key that opened it becomes the key;
 # a charger back from Offline gets its restored status.
 _HANDSHAKE_UPDATE = (
@@ -102,17 +102,17 @@ _HANDSHAKE_UPDATE = (
     " auth_key_hash_next = CASE WHEN v.promote THEN NULL ELSE c.auth_key_hash_next END,"
     " status = coalesce(v.status, c.status),"
     " status_changed_at = CASE WHEN v.status IS NULL THEN c.status_changed_at ELSE %(now)s END"
-    " FROM unnest(%(ids)s::integer[], %(tokens)s::text[], %(promote)s::boolean[], %(statuses)s::text[])"
+    " FROM unnest(%(ids)b::integer[], %(tokens)b::text[], %(promote)b::boolean[], %(statuses)b::text[])"
     " AS v(id, token, promote, status) WHERE c.id = v.id RETURNING c.id, c.connection_generation")
 _CONNECTORS_UPDATE = (
-    "UPDATE connector k SET status = v.status, status_at = %(now)s FROM unnest(%(chargers)s::integer[],"
-    " %(connectors)s::integer[], %(statuses)s::text[]) AS v(charger_id, connector_id, status)"
+    "UPDATE connector k SET status = v.status, status_at = %(now)s FROM unnest(%(chargers)b::integer[],"
+    " %(connectors)b::integer[], %(statuses)b::text[]) AS v(charger_id, connector_id, status)"
     " WHERE k.charger_id = v.charger_id AND k.connector_id = v.connector_id")
 _EVENTS_INSERT = (
     "INSERT INTO charger_status_event (charger_id, connector_id, status, info, received_at, flags)"
-    " SELECT v.c, v.k, v.s, v.i, %(now)s, '{}' FROM unnest(%(chargers)s::integer[], %(connectors)s::integer[],"
-    " %(statuses)s::text[], %(infos)s::text[]) AS v(c, k, s, i)")
-_SUPERSEDED_NOTIFY = "SELECT pg_notify(%(channel)s, p) FROM unnest(%(payloads)s::text[]) AS p"
+    " SELECT v.c, v.k, v.s, v.i, %(now)s, '{}' FROM unnest(%(chargers)b::integer[], %(connectors)b::integer[],"
+    " %(statuses)b::text[], %(infos)b::text[]) AS v(c, k, s, i)")
+_SUPERSEDED_NOTIFY = "SELECT pg_notify(%(channel)s, p) FROM unnest(%(payloads)b::text[]) AS p"
 
 
 def _restore(rows: list[tuple]) -> tuple[str, list[tuple[int, str]]]:
