@@ -84,15 +84,17 @@ def _refusal(row, attempt: Attempt, tls: bool) -> Admitted | None:
 # The chargers asked for, locked in id order (two batches, in two processes, never wait on each other in a cycle).
 _HANDSHAKE_SELECT = (
     "SELECT id, ocpp_id, organization_id, security_profile, auth_key_hash, auth_key_hash_next, connected,"
-    " connection_process_id, status FROM charger WHERE ocpp_id = ANY(%(ids)b::text[]) ORDER BY id FOR UPDATE")
+    " connection_process_id, status, connection_generation FROM charger WHERE ocpp_id = ANY(%(ids)b::text[])"
+    " ORDER BY id FOR UPDATE")
 # For chargers coming back from Offline: each connector's (and the charger's own, connector 0) status now and
 # the last one reported before it went Offline. One index probe per connector, however long the history.
 _LAST_STATUSES = (
-    "SELECT k.charger_id, k.connector_id, k.status, (SELECT e.status FROM charger_status_event e"
+    "WITH back AS (SELECT id FROM charger WHERE ocpp_id = ANY(%(ids)b::text[]) AND status = 'Offline')"
+    " SELECT k.charger_id, k.connector_id, k.status, (SELECT e.status FROM charger_status_event e"
     " WHERE e.charger_id = k.charger_id AND e.connector_id = k.connector_id AND e.status <> 'Offline'"
     " ORDER BY e.received_at DESC, e.id DESC LIMIT 1) FROM (SELECT charger_id, connector_id, status::text"
-    " FROM connector WHERE charger_id = ANY(%(ids)b::integer[]) UNION ALL SELECT u.id, 0, NULL::text"
-    " FROM unnest(%(ids)b::integer[]) AS u(id)) AS k ORDER BY k.charger_id, k.connector_id")
+    " FROM connector WHERE charger_id IN (SELECT id FROM back) UNION ALL SELECT id, 0, NULL::text FROM back)"
+    " AS k ORDER BY k.charger_id, k.connector_id")
 # The newest connection wins: token, process and generation; a rotated key that opened it becomes the key;
 # a charger back from Offline gets its restored status.
 _HANDSHAKE_UPDATE = (
@@ -136,13 +138,19 @@ def _restore(rows: list[tuple]) -> tuple[str, list[tuple[int, str]]]:
 async def connect_many_async(*, conn: psycopg.AsyncConnection, attempts: list[Attempt], tls: bool,
                              process_id: int | None, now: datetime) -> list[Admitted]:
     """Many handshakes in one short transaction: the security profile check (`_refusal`) and `mark_connected`
-    for each attempt, in a
-    handful of statements whatever their number (docs/adr/0013). One attempt per charger per call.
-    `conn` is in autocommit mode; the transaction is opened here."""
+    for each attempt, in two round trips whatever their number (psycopg's pipeline mode; docs/adr/0013).
+    One attempt per charger per call. `conn` is in autocommit mode; the transaction is opened here."""
     answers: list[Admitted | None] = [None] * len(attempts)
-    async with conn.transaction():
-        cur = await conn.execute(_HANDSHAKE_SELECT, {"ids": [a.ocpp_id for a in attempts]})
-        rows = {row[1]: row for row in await cur.fetchall()}
+    ids = [a.ocpp_id for a in attempts]
+    async with conn.pipeline() as pipeline, conn.transaction():
+        # Round trip 1: lock the chargers; the statuses to restore for those that are Offline.
+        found = await conn.execute(_HANDSHAKE_SELECT, {"ids": ids})
+        last = await conn.execute(_LAST_STATUSES, {"ids": ids})
+        await pipeline.sync()
+        rows = {row[1]: row for row in await found.fetchall()}
+        by_charger: dict[int, list[tuple]] = {}
+        for r in await last.fetchall():
+            by_charger.setdefault(r[0], []).append(r)
         accepted: list[tuple[int, Attempt, tuple, bool]] = []
         for i, attempt in enumerate(attempts):
             row = rows.get(attempt.ocpp_id)
@@ -156,19 +164,13 @@ async def connect_many_async(*, conn: psycopg.AsyncConnection, attempts: list[At
                 accepted.append((i, attempt, row, promote))
         if not accepted:
             return answers
-        back = [row[0] for _, _, row, _ in accepted if row[8] == ChargerStatus.OFFLINE]
-        restored: dict[int, tuple[str, list[tuple[int, str]]]] = {}
-        if back:
-            cur = await conn.execute(_LAST_STATUSES, {"ids": back})
-            by_charger: dict[int, list[tuple]] = {}
-            for r in await cur.fetchall():
-                by_charger.setdefault(r[0], []).append(r)
-            restored = {cid: _restore(by_charger.get(cid, [])) for cid in back}
-        cur = await conn.execute(_HANDSHAKE_UPDATE, {
+        # Round trip 2 (with the COMMIT): register, restore, record and announce.
+        restored = {row[0]: _restore(by_charger.get(row[0], [])) for _, _, row, _ in accepted
+                    if row[8] == ChargerStatus.OFFLINE}
+        registered = await conn.execute(_HANDSHAKE_UPDATE, {
             "process": process_id, "now": now, "ids": [row[0] for _, _, row, _ in accepted],
             "tokens": [a.token for _, a, _, _ in accepted], "promote": [p for *_, p in accepted],
             "statuses": [restored[row[0]][0] if row[0] in restored else None for _, _, row, _ in accepted]})
-        generations = dict(await cur.fetchall())
         # Status events: each restored connector, then the charger's own "Connected" (as mark_connected writes).
         org = {row[0]: row[2] for _, _, row, _ in accepted}
         events = [(cid, k, s, None) for cid, (_, changes) in restored.items() for k, s in changes]
@@ -185,12 +187,14 @@ async def connect_many_async(*, conn: psycopg.AsyncConnection, attempts: list[At
             await notify_many_async(conn, [
                 {"type": EventType.CHARGER_STATUS.value, "charger_id": c, "organization_id": org[c],
                  "connector_id": k, "status": s, "error_code": None} for c, k, s, _ in events])
-        # A previous connection held by another process: that process closes it (docs/adr/0013).
-        superseded = [json.dumps({"charger_id": row[0], "generation": generations[row[0]], "process_id": row[7]},
+        # A previous connection held by another process: that process closes it (docs/adr/0013). Its generation
+        # is the one this update gives (the row is locked: nobody else raises it meanwhile).
+        superseded = [json.dumps({"charger_id": row[0], "generation": (row[9] or 0) + 1, "process_id": row[7]},
                                  separators=(",", ":"))
                       for _, _, row, _ in accepted if row[6] and row[7] is not None and row[7] != process_id]
         if superseded:
             await conn.execute(_SUPERSEDED_NOTIFY, {"channel": CONNECTION_CHANNEL, "payloads": superseded})
+    generations = dict(await registered.fetchall())
     for i, _, row, _ in accepted:
         answers[i] = Admitted(ChargerIdentity(row[0], row[1], row[2], row[3]), generations[row[0]])
     return answers
