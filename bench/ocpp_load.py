@@ -1,11 +1,13 @@
 """OCPP load benchmark: one server process (pinned to CPU 0), this load generator on CPU 1, real PostgreSQL.
 
     python bench/ocpp_load.py [--connections 10000] [--meter-chargers 500] [--meter-rate 2500] [--seconds 30]
+    python bench/ocpp_load.py --connections 2000 --parallel 200 --connect-only   # handshakes only
 
 It creates a scratch database (migrated), registers the chargers, starts `python -m ocpp_server` and reports:
-connections held, server RSS per idle connection, messages/s, p50/p99 response time under heartbeats and
-under MeterValues load, and MeterValues persisted/s (rows counted in the database). Frames are built by hand
-on raw websockets so the generator is not the bottleneck.
+handshakes/s and server CPU per handshake, connections held, server RSS per idle connection, messages/s,
+p50/p99 response time under heartbeats and under MeterValues load, and MeterValues persisted/s (rows counted
+in the database), with the load average at start and end. Frames are built by hand on raw websockets so the
+generator is not the bottleneck.
 """
 from __future__ import annotations
 
@@ -247,6 +249,17 @@ def count_rows(url: str) -> int:
         return conn.execute("SELECT count(*) FROM meter_value").fetchone()[0]
 
 
+async def _stop(server: subprocess.Popen, clients: list[Client], ps) -> None:
+    t_stop = time.perf_counter()
+    server.terminate()
+    # Waited for off the loop, so the chargers answer the server's close frames as real ones do.
+    await asyncio.to_thread(server.wait, 120)
+    print(f"server stop with {len(clients)} connections: {time.perf_counter() - t_stop:.1f} s "
+          f"(every charger marked Offline)")
+    for c in clients:
+        await c.ws.close()
+
+
 async def main(args) -> None:
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -266,10 +279,23 @@ async def main(args) -> None:
             # Emulates a core of its own on a shared machine (other processes still run, at a lower weight).
             os.setpriority(os.PRIO_PROCESS, server.pid, args.server_nice)
         await asyncio.sleep(1)
+        print(f"command: {' '.join(sys.argv)}")
+        print(f"at start: {machine_load()}")
         rss_idle = ps.memory_info().rss
+        cpu = _cpu(ps)
         t0 = time.perf_counter()
         clients = await open_connections(port, args.connections, args.parallel)
         connect_s = time.perf_counter() - t0
+        connect_cpu = _cpu(ps)[0] - cpu[0]
+        print(f"handshakes:                  {len(clients)} in {connect_s:.2f} s = {len(clients) / connect_s:.0f}/s "
+              f"({args.parallel} in flight); server CPU {connect_cpu:.2f} s = "
+              f"{1000 * connect_cpu / len(clients):.2f} ms per handshake (each with its first Heartbeat; "
+              f"target <= 0.6 ms)")
+        print(f"  after the handshakes: {machine_load()}")
+        if args.connect_only:
+            await _stop(server, clients, ps)
+            print(f"at end: {machine_load()}")
+            return
         await asyncio.sleep(5)  # let the liveness flush and connect bookkeeping settle
         rss_conn = ps.memory_info().rss
         held = len(clients)
@@ -339,13 +365,8 @@ async def main(args) -> None:
         print(f"server CPU time:             {sum(ps.cpu_times()[:2]):.1f} s; RSS at end "
               f"{ps.memory_info().rss / 2**20:.0f} MiB")
         _report_frame_log(url, len(clients))
-        t_stop = time.perf_counter()
-        server.terminate()
-        server.wait(timeout=120)
-        print(f"server stop with {len(clients)} connections: {time.perf_counter() - t_stop:.1f} s "
-              f"(every charger marked Offline)")
-        for c in clients:
-            await c.ws.close()
+        await _stop(server, clients, ps)
+        print(f"at end: {machine_load()}")
     finally:
         if server.poll() is None:
             server.terminate()
@@ -366,6 +387,7 @@ if __name__ == "__main__":
     p.add_argument("--background-heartbeats", type=float, default=100,
                    help="heartbeats/s from the other chargers during the meter phase")
     p.add_argument("--seconds", type=float, default=30)
+    p.add_argument("--connect-only", action="store_true", help="measure the handshakes only, then stop")
     p.add_argument("--server-url", help="PostgreSQL server for the scratch database (default: local)")
     p.add_argument("--keep", action="store_true", help="keep the scratch database")
     p.add_argument("--server-nice", type=int, default=0,

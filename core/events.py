@@ -8,6 +8,7 @@ See docs/adr/0002-live-updates.md.
 from __future__ import annotations
 
 import json
+import random
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
@@ -72,3 +73,33 @@ def notify(session: Session, event: dict[str, Any], channel: str = CHANNEL) -> N
     if len(payload) > 7900:  # PostgreSQL's NOTIFY payload limit is 8000 bytes
         raise ValueError("event payload too large for NOTIFY")
     session.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": channel, "payload": payload})
+
+
+# Many events in two statements whatever their number (a batch of handshakes): each is kept in event_log and
+# sent as its own NOTIFY with its row's id, exactly as `notify` sends one, so listeners see no difference.
+_KEEP_MANY = (
+    "WITH kept AS (INSERT INTO event_log (type, organization_id, charger_id, payload, created_at)"
+    " SELECT v.type, v.org, v.charger, CAST(v.payload AS jsonb), %(now)s FROM unnest(%(types)b::text[],"
+    " %(orgs)b::integer[], %(chargers)b::integer[], %(payloads)b::text[]) WITH ORDINALITY AS v(type, org, charger,"
+    " payload, n) ORDER BY v.n RETURNING id, payload)"
+    " SELECT id, pg_notify(%(channel)s, (payload || jsonb_build_object('event_id', id))::text) FROM kept"
+    " ORDER BY id")
+
+
+async def notify_many_async(conn: Any, events: list[dict[str, Any]]) -> None:
+    """`notify` for a list of events on a psycopg AsyncConnection, inside the caller's transaction. Reads no
+    result, so it fits in the caller's pipeline."""
+    if not events:
+        return
+    now = utcnow()
+    payloads = [json.dumps(e, default=str, separators=(",", ":")) for e in events]
+    if max(len(p) for p in payloads) > 7800:  # event_id is added; PostgreSQL's NOTIFY limit is 8000 bytes
+        raise ValueError("event payload too large for NOTIFY")
+    await conn.execute(_KEEP_MANY, {
+        "now": now, "channel": CHANNEL, "types": [str(e.get("type", ""))[:40] for e in events],
+        "orgs": [e.get("organization_id") for e in events], "chargers": [e.get("charger_id") for e in events],
+        "payloads": payloads})
+    # Old events go as often as `notify` removes them: about every _FORGET_EVERY-th event.
+    if random.random() < len(events) / _FORGET_EVERY:
+        before = now - timedelta(minutes=get_settings().event_retention_minutes)
+        await conn.execute("DELETE FROM event_log WHERE created_at < %(before)s", {"before": before})

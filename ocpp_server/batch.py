@@ -223,3 +223,92 @@ def _settle(batch: list[tuple[list[Any], asyncio.Future]], exc: BaseException | 
                 future.set_result(None)
             else:
                 future.set_exception(exc)
+
+
+class GroupCall:
+    """Callers that arrive together share one call of `run` (one transaction): each `submit` gets its own answer.
+
+    `run(items)` returns one answer per item, in order. Items with the same `key` never share a batch (a later
+    one waits for the next), so a batch can treat its items as independent. While a batch runs, new arrivals
+    queue for the next; an idle runner waits `window` seconds for company. A failed batch raises
+    DatabaseUnavailable in every caller of it (the caller answers 503: the charger retries).
+    """
+
+    def __init__(self, name: str, run: Callable[[list[Any]], Awaitable[list[Any]]], *,
+                 key: Callable[[Any], Any] = id, max_items: int = 500, window: float = 0.002) -> None:
+        self.name = name
+        self._run_batch = run
+        self._key = key
+        self.max_items = max_items
+        self.window = window
+        self._queue: list[tuple[Any, asyncio.Future]] = []
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task | None = None
+        self._stopping = False
+        self.batches = 0
+        self.items = 0
+
+    def start(self) -> None:
+        if self._task is None:
+            self._wake = asyncio.Event()
+            self._task = asyncio.create_task(self._run(), name=f"group-call-{self.name}")
+
+    def submit(self, item: Any) -> asyncio.Future:
+        """Queue `item`; the future resolves to its answer once its batch has committed."""
+        if self._stopping:
+            raise DatabaseUnavailable("the server is stopping")
+        self.start()
+        future = asyncio.get_running_loop().create_future()
+        self._queue.append((item, future))
+        self._wake.set()
+        return future
+
+    def _take(self) -> list[tuple[Any, asyncio.Future]]:
+        taken, keys, left = [], set(), []
+        for entry in self._queue:
+            key = self._key(entry[0])
+            if len(taken) < self.max_items and key not in keys:
+                keys.add(key)
+                taken.append(entry)
+            else:
+                left.append(entry)
+        self._queue = left
+        return taken
+
+    async def _run(self) -> None:
+        while True:
+            if not self._queue:
+                if self._stopping:
+                    return
+                self._wake.clear()
+                await self._wake.wait()
+                if self.window and not self._stopping:
+                    await asyncio.sleep(self.window)  # an idle runner waits a moment for company
+            batch = self._take()
+            if batch:
+                await self._call(batch)
+
+    async def _call(self, batch: list[tuple[Any, asyncio.Future]]) -> None:
+        try:
+            answers = await self._run_batch([item for item, _ in batch])
+        except Exception as exc:
+            if not isinstance(exc, DatabaseUnavailable | OperationalError | psycopg.OperationalError):
+                log.exception("%s: batch of %d failed", self.name, len(batch))
+            failure = exc if isinstance(exc, DatabaseUnavailable) else DatabaseUnavailable(str(exc))
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(failure)
+            return
+        self.batches += 1
+        self.items += len(batch)
+        for (_, future), answer in zip(batch, answers, strict=True):
+            if not future.done():
+                future.set_result(answer)
+
+    async def stop(self) -> None:
+        """Run what is queued; the runner ends once the queue is empty."""
+        self._stopping = True
+        if self._task is None:
+            return
+        self._wake.set()
+        await self._task

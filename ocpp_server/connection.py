@@ -62,11 +62,11 @@ class ChargerConnection:
     # Thousands of these live at once: slots keep each one small.
     __slots__ = ("_call_lock", "_pending", "charger", "generation", "server", "token", "touched_at", "ws")
 
-    def __init__(self, server: Host, ws: Any, charger: ChargerIdentity) -> None:
+    def __init__(self, server: Host, ws: Any, charger: ChargerIdentity, token: str | None = None) -> None:
         self.server = server
         self.ws = ws
         self.charger = charger
-        self.token = uuid.uuid4().hex
+        self.token = token or uuid.uuid4().hex
         self.generation = 0  # the connection registry's generation, once the connection is registered
         self._pending: dict[str, asyncio.Future] | None = None
         self._call_lock: asyncio.Lock | None = None

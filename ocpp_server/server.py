@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import ssl as ssl_mod
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,12 +28,14 @@ from websockets.http11 import Request, Response
 
 from core.clock import utcnow
 from core.config import Settings, get_settings
-from core.db import get_system_engine, libpq_url
+from core.db import get_ocpp_engine, libpq_url
+from core.errors import ValidationError
 from core.events import COMMAND_CHANNEL
-from ocpp_server.batch import BatchWriter, GroupCommit
+from ocpp_server.batch import BatchWriter, GroupCall, GroupCommit
 from ocpp_server.connection import CallFailed, ChargerConnection, NotSent
 from ocpp_server.outage import Availability, DatabaseUnavailable, is_unavailable
 from ocpp_server.stalls import StallMonitor
+from services.network.chargers import validate_ocpp_id
 from services.ocpp import auth_key, presence, registry
 from services.ocpp import commands as cmd_svc
 from services.ocpp.frames import insert_frames_async
@@ -48,6 +51,7 @@ SUBPROTOCOL = "ocpp1.6"
 # Keepalive pings detect dead TCP connections that never send a FIN.
 PING_INTERVAL = 60
 PING_TIMEOUT = 30
+STOP_CLOSE_TIMEOUT = 1.0
 COMMAND_SWEEP_SECONDS = 5.0
 LIVENESS_STEP = timedelta(seconds=15)
 
@@ -88,11 +92,13 @@ def client_common_name(ws: ServerConnection) -> str | None:
 class OcppServer:
     def __init__(self, *, settings: Settings | None = None, engine: Engine | None = None) -> None:
         self.settings = settings or get_settings()
-        self.engine = engine or get_system_engine()  # no user: system scope (core/rls.py)
+        self.engine = engine or get_ocpp_engine()  # no user: system scope (core/rls.py); no pre-ping
         self.connections: dict[int, ChargerConnection] = {}
         # Meter values are acknowledged only once committed (docs/adr/0013-connection-registry-and-durable-ack.md).
         self.meters = GroupCommit("meter_values", self._write_meters)
         self.frames = BatchWriter("frames", self._write_frames, max_rows=5000, interval=0.5)
+        # Handshakes arriving together are checked and registered in one transaction (docs/adr/0013).
+        self.handshakes = GroupCall("handshakes", self._admit, key=lambda a: a.ocpp_id)
         self._seen: dict[int, datetime] = {}
         self._tasks: list[asyncio.Task] = []
         self._running: set[asyncio.Task] = set()
@@ -100,8 +106,9 @@ class OcppServer:
         # Batch writes run on async connections on the event loop: no worker thread competes with the loop for
         # the GIL on the hot path. Samples have their own, so an acknowledgement never waits behind the frame log.
         self._db_url = libpq_url(self.engine)
-        self._writers: dict[str, psycopg.AsyncConnection | None] = {"meters": None, "log": None}
-        self._writer_locks = {"meters": asyncio.Lock(), "log": asyncio.Lock()}
+        # Handshakes have theirs too: no pool, no pre-ping; a lost connection is dropped and opened again.
+        self._writers: dict[str, psycopg.AsyncConnection | None] = {"meters": None, "log": None, "handshakes": None}
+        self._writer_locks = {name: asyncio.Lock() for name in self._writers}
         self.stalls = StallMonitor()
         self.availability = Availability()
         self._tls = False
@@ -156,6 +163,19 @@ class OcppServer:
     async def _write_frames(self, rows: list) -> None:
         await self.write(insert_frames_async, rows=rows)
 
+    async def _admit(self, attempts: list[presence.Attempt]) -> list[presence.Admitted]:
+        stale = self._writers["handshakes"] is not None
+        try:
+            return await self.write(presence.connect_many_async, writer="handshakes", attempts=attempts,
+                                    tls=self._tls, process_id=self.process_id, now=utcnow())
+        except DatabaseUnavailable:
+            if not stale:
+                raise
+            # The connection died since the last batch (a database restart): once more, on a new one. Safe even
+            # if the lost transaction committed: connecting again only raises the generation once more.
+            return await self.write(presence.connect_many_async, writer="handshakes", attempts=attempts,
+                                    tls=self._tls, process_id=self.process_id, now=utcnow())
+
     def seen(self, conn: ChargerConnection, when: datetime) -> None:
         """Liveness is written at most every LIVENESS_STEP per charger: far finer than heartbeat + grace."""
         if conn.touched_at is None or when - conn.touched_at >= LIVENESS_STEP or when < conn.touched_at:
@@ -177,10 +197,12 @@ class OcppServer:
             pass  # serve anyway (handshakes get 503 until the database is back); the liveness loop registers
         self.meters.start()
         self.frames.start()
+        self.handshakes.start()
         self.stalls.start()
         self._ws_server = await serve(
             self._handle, host if host is not None else s.ocpp_host, s.ocpp_port if port is None else port,
             ssl=ssl, subprotocols=[SUBPROTOCOL], process_request=self._process_request,
+            process_response=self._process_response,
             max_size=s.ocpp_max_frame_bytes, max_queue=4, write_limit=4096,
             # OCPP frames are small: compression would cost ~100 KiB of zlib state per connection for little gain.
             compression=None, ping_interval=PING_INTERVAL, ping_timeout=PING_TIMEOUT, close_timeout=5,
@@ -198,6 +220,10 @@ class OcppServer:
         """Clean shutdown: close the sockets, write everything acknowledged, mark our chargers Offline."""
         self._stopping = True
         tokens = [c.token for c in self.connections.values()]
+        for conn in self.connections.values():
+            # A charger that does not answer the close frame soon is cut off: a stop takes seconds, not the
+            # full close timeout of its slowest charger.
+            conn.ws.close_timeout = STOP_CLOSE_TIMEOUT
         if self._ws_server is not None:
             self._ws_server.close()
             await self._ws_server.wait_closed()
@@ -205,6 +231,9 @@ class OcppServer:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.stalls.stop()
+        await self.handshakes.stop()
+        if self.handshakes.batches:
+            log.info("handshakes: %d in %d transactions", self.handshakes.items, self.handshakes.batches)
         await self.meters.stop()
         await self.frames.stop()
         try:
@@ -222,6 +251,7 @@ class OcppServer:
     # --- the websocket handshake and connection -----------------------------------------------------------
 
     async def _process_request(self, ws: ServerConnection, request: Request) -> Response | None:
+        """The checks that need no database; the rest is in `_process_response`, once the upgrade is valid."""
         path = request.path.split("?", 1)[0]
         if path == HEALTH_PATH:
             return ws.respond(503, "draining\n") if self.draining else ws.respond(200, "ok\n")
@@ -231,42 +261,77 @@ class OcppServer:
         offered = {p.strip() for h in request.headers.get_all("Sec-WebSocket-Protocol") for p in h.split(",")}
         if SUBPROTOCOL not in offered:
             return ws.respond(400, "The ocpp1.6 subprotocol is required.\n")
+        try:
+            ocpp_id = validate_ocpp_id(ocpp_id)
+        except ValidationError:
+            return ws.respond(404, "Unknown charge point id.\n")
         creds = basic_credentials(request.headers.get("Authorization"))
         if creds is not None and creds[0] != ocpp_id:
             creds = (creds[0], "")  # the username must be the charge point id
-        remote = ws.remote_address[0] if ws.remote_address else None
-        try:
-            result = await self.db(presence.check_handshake, ocpp_id=ocpp_id,
-                                   password=creds[1] if creds else None, tls=self._tls, remote_address=remote,
-                                   now=utcnow(), client_cn=client_common_name(ws))
-        except DatabaseUnavailable:
-            # Not the charger's fault, and temporary: it should retry (logged once, by the availability).
-            response = ws.respond(503, "The central system is temporarily unavailable.\n")
-            response.headers["Retry-After"] = "30"
-            return response
-        if result.charger is None:
-            log.info("refused %s from %s: %s", ocpp_id, remote, result.reason)
-            response = ws.respond(result.status, result.reason + "\n")
-            if result.status == 401:
-                response.headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
-            return response
-        ws.voltdesk_charger = result.charger  # read by _handle
+        ws.voltdesk_attempt = presence.Attempt(ocpp_id, creds[1] if creds else None, client_common_name(ws),
+                                               uuid.uuid4().hex)
         return None
 
+    async def _process_response(self, ws: ServerConnection, request: Request, response: Response) -> Response | None:
+        """The upgrade is valid: check the charger and register its connection, in one transaction shared with
+        the handshakes arriving at the same time (`connect_many_async`)."""
+        attempt = getattr(ws, "voltdesk_attempt", None)
+        if response.status_code != 101 or attempt is None:
+            return None  # refused already (by _process_request or by the websocket checks)
+        remote = ws.remote_address[0] if ws.remote_address else None
+        try:
+            answer = await self._admitted(attempt)
+            if answer.unknown:
+                await self.db(presence.record_unknown, ocpp_id=attempt.ocpp_id, remote_address=remote, now=utcnow())
+        except DatabaseUnavailable:
+            # Not the charger's fault, and temporary: it should retry (logged once, by the availability).
+            refused = ws.respond(503, "The central system is temporarily unavailable.\n")
+            refused.headers["Retry-After"] = "30"
+            return refused
+        if answer.charger is None:
+            log.info("refused %s from %s: %s", attempt.ocpp_id, remote, answer.reason)
+            refused = ws.respond(answer.status, answer.reason + "\n")
+            if answer.status == 401:
+                refused.headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
+            return refused
+        ws.voltdesk_admitted = answer  # read by _handle
+        return None
+
+    async def _admitted(self, attempt: presence.Attempt) -> presence.Admitted:
+        future = self.handshakes.submit(attempt)
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            # The handshake timed out while its batch ran: if the batch registered it, no handler will ever
+            # close it, so it is closed here.
+            future.add_done_callback(lambda f: self._abandoned(f, attempt))
+            raise
+
+    def _abandoned(self, future: asyncio.Future, attempt: presence.Attempt) -> None:
+        if future.cancelled() or future.exception() is not None or future.result().charger is None:
+            return
+        self._spawn(self._close_registration(future.result().charger.id, attempt.token))
+
+    async def _close_registration(self, charger_id: int, token: str) -> None:
+        try:
+            await self.db(presence.mark_disconnected, charger_id=charger_id, token=token, now=utcnow())
+        except DatabaseUnavailable:
+            pass  # the offline sweep marks it once the database is back
+
     async def _handle(self, ws: ServerConnection) -> None:
-        conn = ChargerConnection(self, ws, ws.voltdesk_charger)
+        admitted: presence.Admitted = ws.voltdesk_admitted
+        conn = ChargerConnection(self, ws, admitted.charger, token=ws.voltdesk_attempt.token)
+        conn.generation = admitted.generation
         charger_id = conn.charger.id
         old = self.connections.get(charger_id)
-        self.connections[charger_id] = conn
-        if old is not None:  # a reconnect supersedes the stale socket
-            asyncio.ensure_future(old.ws.close(1000, "Replaced by a new connection"))
+        if old is None or old.generation < conn.generation:
+            self.connections[charger_id] = conn
+            if old is not None:  # a reconnect supersedes the stale socket
+                asyncio.ensure_future(old.ws.close(1000, "Replaced by a new connection"))
+        else:  # a newer connection of this charger registered first: this one is already stale
+            asyncio.ensure_future(ws.close(1000, "Replaced by a new connection"))
         try:
-            registered = await self.db(presence.mark_connected, charger_id=charger_id, token=conn.token,
-                                       now=utcnow(), process_id=self.process_id)
-            conn.generation = registered.generation
             await conn.serve()
-        except DatabaseUnavailable:
-            await ws.close(1013, "Try again later")  # the database went down during the handshake
         except ConnectionClosed:
             pass
         finally:
@@ -274,11 +339,7 @@ class OcppServer:
             if self.connections.get(charger_id) is conn:
                 del self.connections[charger_id]
             if not self._stopping:
-                try:
-                    await self.db(presence.mark_disconnected, charger_id=charger_id, token=conn.token,
-                                  now=utcnow())
-                except DatabaseUnavailable:
-                    pass  # the offline sweep marks it once the database is back
+                await self._close_registration(charger_id, conn.token)
 
     # --- liveness and offline detection --------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ redacted (`redact_frame`), and only the keyed hash is kept.
   either key (an answer can be lost after the charger switched), and both open the connection.
 - Rejected (or an error answer): the charger keeps its old key, the candidate is dropped.
 - Accepted, or no answer: the candidate stays; when the charger connects with it, it becomes the key and the
-  old one stops working (`check_key`).
+  old one stops working (`matching_key`, services/ocpp/presence.py).
 """
 from __future__ import annotations
 
@@ -60,14 +60,14 @@ def withdraw_key(*, session: Session, charger_id: int, key_hash: str) -> None:
                     .values(auth_key_hash_next=None))
 
 
-def check_key(charger: Charger, password: str) -> bool:
-    """The current key, or the rotated one (which then becomes the only key)."""
-    if check_auth_key(password, charger.auth_key_hash):
-        return True
-    if charger.auth_key_hash_next and check_auth_key(password, charger.auth_key_hash_next):
-        charger.auth_key_hash, charger.auth_key_hash_next = charger.auth_key_hash_next, None
-        return True
-    return False
+def matching_key(password: str, key_hash: str | None, key_hash_next: str | None) -> str | None:
+    """Which stored key the password opens: "current", "next" (the rotated one, which then becomes the only
+    key) or None. Keyed-hash compares in constant time (services/network/chargers.py)."""
+    if check_auth_key(password, key_hash):
+        return "current"
+    if key_hash_next and check_auth_key(password, key_hash_next):
+        return "next"
+    return None
 
 
 def _redact(value: Any) -> Any:

@@ -11,12 +11,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session
 
 from core.config import get_settings
-from core.errors import ValidationError
-from core.events import CHANNEL, EventType, notify
+from core.events import CHANNEL, EventType, notify, notify_many_async
 from models import Charger, Connector, UnknownCharger
 from models.charger import ChargerStatus
-from services.network.chargers import validate_ocpp_id
-from services.ocpp.auth_key import check_key
+from services.ocpp.auth_key import matching_key
 from services.ocpp.common import status_event
 from services.ocpp.status import aggregate_status
 
@@ -41,34 +39,165 @@ class Handshake:
     reason: str = ""
 
 
-def check_handshake(*, session: Session, ocpp_id: str, password: str | None, tls: bool,
-                    remote_address: str | None, now: datetime, client_cn: str | None = None) -> Handshake:
-    """Security profiles 0/1/2/3. Unknown ids are refused and recorded for the admin's unknown-chargers list.
+@dataclass(frozen=True)
+class Attempt:
+    """One websocket upgrade waiting for its batch (`connect_many_async`). `token` will own the connection."""
+
+    ocpp_id: str  # already validated (validate_ocpp_id)
+    password: str | None
+    client_cn: str | None
+    token: str
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """A batch's answer to one attempt: `charger` set (connected, with its `generation`), or a refusal.
+    `unknown`: no such charger; the caller records it (`record_unknown`) and answers 404."""
+
+    charger: ChargerIdentity | None
+    generation: int = 0
+    status: int = 200
+    reason: str = ""
+    unknown: bool = False
+
+
+def _refusal(row, attempt: Attempt, tls: bool) -> Admitted | None:
+    """Security profiles 0/1/2/3 on a selected charger row: the refusal, or None when the charger may connect.
 
     `client_cn`: the CN of the TLS client certificate, already verified against the CSMS CA by the TLS layer.
     A certificate issued to another charger is refused whatever the charger's profile."""
-    try:
-        ocpp_id = validate_ocpp_id(ocpp_id)
-    except ValidationError:
-        return Handshake(None, 404, "Unknown charge point id.")
-    charger = session.execute(select(Charger).where(Charger.ocpp_id == ocpp_id)).scalar_one_or_none()
-    if charger is None:
-        record_unknown(session=session, ocpp_id=ocpp_id, remote_address=remote_address, now=now)
-        return Handshake(None, 404, "Unknown charge point id.")
-    if client_cn is not None and client_cn != charger.ocpp_id:
-        return Handshake(None, 403, "The client certificate was issued to another charge point.")
-    if charger.security_profile == 3:
-        if client_cn is None:
-            return Handshake(None, 403, "This charger must present its client certificate (security profile 3).")
-        return Handshake(ChargerIdentity(charger.id, charger.ocpp_id, charger.organization_id, 3))
-    if charger.security_profile == 2 and not tls:
-        return Handshake(None, 403, "This charger must connect over TLS (security profile 2).")
-    # Constant-time compare; a missing password is compared against the hash too.
-    # A rotated key opens it too, and then becomes the only key (services/ocpp/auth_key.py).
-    if charger.security_profile > 0 and (not check_key(charger, password or "") or password is None):
-        return Handshake(None, 401, "Wrong charge point id or AuthorizationKey.")
-    return Handshake(ChargerIdentity(charger.id, charger.ocpp_id, charger.organization_id,
-                                     charger.security_profile))
+    ocpp_id, profile = row[1], row[3]
+    if attempt.client_cn is not None and attempt.client_cn != ocpp_id:
+        return Admitted(None, 0, 403, "The client certificate was issued to another charge point.")
+    if profile == 3:
+        if attempt.client_cn is None:
+            return Admitted(None, 0, 403, "This charger must present its client certificate (security profile 3).")
+        return None
+    if profile == 2 and not tls:
+        return Admitted(None, 0, 403, "This charger must connect over TLS (security profile 2).")
+    # A missing password is compared against the hash too, so both refusals cost the same.
+    if profile > 0 and (matching_key(attempt.password or "", row[4], row[5]) is None or attempt.password is None):
+        return Admitted(None, 0, 401, "Wrong charge point id or AuthorizationKey.")
+    return None
+
+
+# The chargers asked for, locked in id order (two batches, in two processes, never wait on each other in a cycle).
+_HANDSHAKE_SELECT = (
+    "SELECT id, ocpp_id, organization_id, security_profile, auth_key_hash, auth_key_hash_next, connected,"
+    " connection_process_id, status, connection_generation FROM charger WHERE ocpp_id = ANY(%(ids)b::text[])"
+    " ORDER BY id FOR UPDATE")
+# For chargers coming back from Offline: each connector's (and the charger's own, connector 0) status now and
+# the last one reported before it went Offline. One index probe per connector, however long the history.
+_LAST_STATUSES = (
+    "WITH back AS (SELECT id FROM charger WHERE ocpp_id = ANY(%(ids)b::text[]) AND status = 'Offline')"
+    " SELECT k.charger_id, k.connector_id, k.status, (SELECT e.status FROM charger_status_event e"
+    " WHERE e.charger_id = k.charger_id AND e.connector_id = k.connector_id AND e.status <> 'Offline'"
+    " ORDER BY e.received_at DESC, e.id DESC LIMIT 1) FROM (SELECT charger_id, connector_id, status::text"
+    " FROM connector WHERE charger_id IN (SELECT id FROM back) UNION ALL SELECT id, 0, NULL::text FROM back)"
+    " AS k ORDER BY k.charger_id, k.connector_id")
+# The newest connection wins: token, process and generation; a rotated key that opened it becomes the key;
+# a charger back from Offline gets its restored status.
+_HANDSHAKE_UPDATE = (
+    "UPDATE charger c SET connected = true, connection_token = v.token, connection_process_id = %(process)s,"
+    " connection_generation = coalesce(c.connection_generation, 0) + 1, last_heartbeat_at = %(now)s,"
+    " auth_key_hash = CASE WHEN v.promote THEN c.auth_key_hash_next ELSE c.auth_key_hash END,"
+    " auth_key_hash_next = CASE WHEN v.promote THEN NULL ELSE c.auth_key_hash_next END,"
+    " status = coalesce(v.status, c.status),"
+    " status_changed_at = CASE WHEN v.status IS NULL THEN c.status_changed_at ELSE %(now)s END"
+    " FROM unnest(%(ids)b::integer[], %(tokens)b::text[], %(promote)b::boolean[], %(statuses)b::text[])"
+    " AS v(id, token, promote, status) WHERE c.id = v.id RETURNING c.id, c.connection_generation")
+_CONNECTORS_UPDATE = (
+    "UPDATE connector k SET status = v.status, status_at = %(now)s FROM unnest(%(chargers)b::integer[],"
+    " %(connectors)b::integer[], %(statuses)b::text[]) AS v(charger_id, connector_id, status)"
+    " WHERE k.charger_id = v.charger_id AND k.connector_id = v.connector_id")
+_EVENTS_INSERT = (
+    "INSERT INTO charger_status_event (charger_id, connector_id, status, info, received_at, flags)"
+    " SELECT v.c, v.k, v.s, v.i, %(now)s, '{}' FROM unnest(%(chargers)b::integer[], %(connectors)b::integer[],"
+    " %(statuses)b::text[], %(infos)b::text[]) AS v(c, k, s, i)")
+_SUPERSEDED_NOTIFY = "SELECT pg_notify(%(channel)s, p) FROM unnest(%(payloads)b::text[]) AS p"
+
+
+def _restore(rows: list[tuple]) -> tuple[str, list[tuple[int, str]]]:
+    """`mark_connected`'s rule for a charger back from Offline, from its `_LAST_STATUSES` rows: the charger's
+    status and the (connector, status) changes."""
+    last = {k: previous for _, k, _, previous in rows if previous is not None}
+    statuses, changes = [], []
+    for _, k, now_status, _ in rows:
+        if k == 0:
+            continue
+        if now_status == ChargerStatus.OFFLINE:
+            now_status = last.get(k, ChargerStatus.AVAILABLE)
+            changes.append((k, now_status))
+        statuses.append(now_status)
+    own = last.get(0, ChargerStatus.AVAILABLE)
+    # The charger's own fault wins; otherwise it shows what its connectors do.
+    status = own if own in (ChargerStatus.FAULTED, ChargerStatus.UNAVAILABLE) else (aggregate_status(statuses) or own)
+    return str(status), [(k, str(s)) for k, s in changes]
+
+
+async def connect_many_async(*, conn: psycopg.AsyncConnection, attempts: list[Attempt], tls: bool,
+                             process_id: int | None, now: datetime) -> list[Admitted]:
+    """Many handshakes in one short transaction: the security profile check (`_refusal`) and `mark_connected`
+    for each attempt, in two round trips whatever their number (psycopg's pipeline mode; docs/adr/0013).
+    One attempt per charger per call. `conn` is in autocommit mode; the transaction is opened here."""
+    answers: list[Admitted | None] = [None] * len(attempts)
+    ids = [a.ocpp_id for a in attempts]
+    async with conn.pipeline() as pipeline, conn.transaction():
+        # Round trip 1: lock the chargers; the statuses to restore for those that are Offline.
+        found = await conn.execute(_HANDSHAKE_SELECT, {"ids": ids})
+        last = await conn.execute(_LAST_STATUSES, {"ids": ids})
+        await pipeline.sync()
+        rows = {row[1]: row for row in await found.fetchall()}
+        by_charger: dict[int, list[tuple]] = {}
+        for r in await last.fetchall():
+            by_charger.setdefault(r[0], []).append(r)
+        accepted: list[tuple[int, Attempt, tuple, bool]] = []
+        for i, attempt in enumerate(attempts):
+            row = rows.get(attempt.ocpp_id)
+            if row is None:
+                answers[i] = Admitted(None, 0, 404, "Unknown charge point id.", unknown=True)
+                continue
+            answers[i] = _refusal(row, attempt, tls)
+            if answers[i] is None:
+                promote = row[3] in (1, 2) and attempt.password is not None and \
+                    matching_key(attempt.password, row[4], row[5]) == "next"
+                accepted.append((i, attempt, row, promote))
+        if not accepted:
+            return answers
+        # Round trip 2 (with the COMMIT): register, restore, record and announce.
+        restored = {row[0]: _restore(by_charger.get(row[0], [])) for _, _, row, _ in accepted
+                    if row[8] == ChargerStatus.OFFLINE}
+        registered = await conn.execute(_HANDSHAKE_UPDATE, {
+            "process": process_id, "now": now, "ids": [row[0] for _, _, row, _ in accepted],
+            "tokens": [a.token for _, a, _, _ in accepted], "promote": [p for *_, p in accepted],
+            "statuses": [restored[row[0]][0] if row[0] in restored else None for _, _, row, _ in accepted]})
+        # Status events: each restored connector, then the charger's own "Connected" (as mark_connected writes).
+        org = {row[0]: row[2] for _, _, row, _ in accepted}
+        events = [(cid, k, s, None) for cid, (_, changes) in restored.items() for k, s in changes]
+        events += [(cid, 0, status, "Connected") for cid, (status, _) in restored.items()]
+        if events:
+            connectors = [e for e in events if e[1] != 0]
+            if connectors:
+                await conn.execute(_CONNECTORS_UPDATE, {"now": now, "chargers": [e[0] for e in connectors],
+                                                        "connectors": [e[1] for e in connectors],
+                                                        "statuses": [e[2] for e in connectors]})
+            await conn.execute(_EVENTS_INSERT, {"now": now, "chargers": [e[0] for e in events],
+                                                "connectors": [e[1] for e in events],
+                                                "statuses": [e[2] for e in events], "infos": [e[3] for e in events]})
+            await notify_many_async(conn, [
+                {"type": EventType.CHARGER_STATUS.value, "charger_id": c, "organization_id": org[c],
+                 "connector_id": k, "status": s, "error_code": None} for c, k, s, _ in events])
+        # A previous connection held by another process: that process closes it (docs/adr/0013). Its generation
+        # is the one this update gives (the row is locked: nobody else raises it meanwhile).
+        superseded = [json.dumps({"charger_id": row[0], "generation": (row[9] or 0) + 1, "process_id": row[7]},
+                                 separators=(",", ":"))
+                      for _, _, row, _ in accepted if row[6] and row[7] is not None and row[7] != process_id]
+        if superseded:
+            await conn.execute(_SUPERSEDED_NOTIFY, {"channel": CONNECTION_CHANNEL, "payloads": superseded})
+    generations = dict(await registered.fetchall())
+    for i, _, row, _ in accepted:
+        answers[i] = Admitted(ChargerIdentity(row[0], row[1], row[2], row[3]), generations[row[0]])
+    return answers
 
 
 def record_unknown(*, session: Session, ocpp_id: str, remote_address: str | None, now: datetime) -> bool:
@@ -117,7 +246,8 @@ def mark_connected(*, session: Session, charger_id: int, token: str, now: dateti
                    process_id: int | None = None) -> Connected:
     """The charger holds a live connection (owned by `token`, in OCPP process `process_id`): the newest
     connection wins. Offline statuses go back to the last known ones. A previous connection held by another
-    process is announced on CONNECTION_CHANNEL so that process closes it (docs/adr/0008)."""
+    process is announced on CONNECTION_CHANNEL so that process closes it (docs/adr/0008). The OCPP server
+    registers its handshakes in batches with `connect_many_async`, which applies these same rules."""
     charger = session.get(Charger, charger_id, with_for_update=True)
     previous = charger.connection_process_id if charger.connected else None
     charger.connected = True

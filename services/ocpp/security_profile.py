@@ -1,7 +1,7 @@
 """Raising a charger's security profile with ChangeConfiguration SecurityProfile (OCTT TC_083).
 
 The whitepaper lets the central system only raise the profile. Once the charger accepts the new value, its
-next connection must use it: the handshake (presence.check_handshake) reads the stored profile, so a
+next connection must use it: the handshake (presence.connect_many_async) reads the stored profile, so a
 connection at the old profile is refused from then on.
 """
 from __future__ import annotations
