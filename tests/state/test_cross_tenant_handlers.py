@@ -29,6 +29,7 @@ from sqlmodel import Session
 
 from core.clock import clock
 from services.access.auth import issue_token
+from state.notifications import BellState
 from tests.conftest import _truncate
 from tests.utils.handler_catalogue import FOREIGN, ROUTES, Foreign, Own, Probe, discover, handlers, page_loads
 from tests.utils.probe import KINDS, RESTRICTED, build, fingerprint, leaked
@@ -182,7 +183,8 @@ def test_every_handler_with_an_id_is_probed_or_exempted():
 
 
 def test_the_probe_sees_the_tenant_its_own_data(world):
-    """The probe can fail: B's own CPO loading B's charger and session is shown B's markers."""
+    """The probe can fail: B's own CPO loading B's charger and session is shown B's markers, and acknowledging
+    B's alert changes B's rows (last in the module: it changes the world)."""
     token = issue_token(world.b_user)
     shown = []
     for pattern, kind in (("/chargers/[id]", "charger"), ("/transactions/[tx_id]", "transaction")):
@@ -192,3 +194,7 @@ def test_the_probe_sees_the_tenant_its_own_data(world):
         answers = asyncio.run(_play(root, LOADS[pattern]))
         shown.append(bool(leaked(_shown(root, answers), world.markers)))
     assert shown == [True, True]
+    before = fingerprint(world.b_scope)
+    asyncio.run(_play(_root(token, "/", "/", {}), [(BellState, "acknowledge", (str(world.foreign["alert"][0]),))]))
+    after = fingerprint(world.b_scope)
+    assert [t for t in after if after[t] != before[t]] == ["alert"]
