@@ -43,7 +43,7 @@ WHOLE_NETWORK = ("admin", "technical", "accounts")
 SEED = "BRAVOSEED"  # the text of every row rls_seed.py made for B
 
 # Every kind of id a handler takes (in its arguments, a form, a setter's value, a filter or the route), and
-# where its values live: (table, column). tests/state/test_cross_tenant_handlers.py maps each parameter here.
+# where its values live: (table, column). tests/utils/handler_catalogue.py maps each parameter to one.
 KINDS: dict[str, tuple[str, str]] = {
     "charger": ("charger", "id"), "charger_ocpp": ("charger", "ocpp_id"), "transaction": ("charging_session", "id"),
     "invoice": ("invoice", "id"), "org": ("organization", "id"), "tariff": ("tariff", "id"), "user": ("app_user", "id"),
