@@ -357,7 +357,9 @@ def discover() -> tuple[list[Probe], dict[str, str], list[str]]:
             elif p not in NOT_IDS:
                 unknown.append(f"{full}({p}): an id? add it to ID_PARAMS, PARAMS_BY_HANDLER or NOT_IDS")
         if not kinds:
-            exempt[full] = "no parameter is an id"
+            named = [p for p in params if p in PARAMS_BY_HANDLER.get(full, {})]
+            exempt[full] = (f"its {', '.join(named)} names no record (see PARAMS_BY_HANDLER)" if named
+                            else f"its parameters ({', '.join(params)}) are never ids (NOT_IDS)")
             continue
         for p, kind in kinds.items():
             args = tuple(FOREIGN if q == p else _plain(q, kinds, sig) for q in params)
