@@ -156,6 +156,9 @@ class FirmwareState(AppState):
         if not self.selected or not self.chosen:
             yield rx.toast.error("Choose at least one charger.")
             return
+        if not all(v.isdigit() and len(v) < 10 for v in (self.selected, *self.chosen)):  # ids from the browser
+            yield rx.toast.error("Choose a firmware image and chargers from the lists.")
+            return
         image_id, ids = int(self.selected), [int(c) for c in self.chosen]
         self.starting = True
         yield

@@ -230,10 +230,17 @@ class OrganizationDetailState(AppState):
     def _tariff_refused(self, message: str, field: str) -> None:
         self.t_errors = {field or "form": message}
 
+    def _org_id(self) -> int | None:
+        """The page's organization, or None when it did not load (not found, or not the user's): then the
+        page's actions have nothing to act on, whatever the browser sends."""
+        return int(self.org["id"]) if self.org.get("id") else None
+
     # ------------------------------------------------------------ settings sections
 
     async def _save(self, section: str, form: dict[str, Any], keys: tuple[str, ...]):
-        org_id = int(self.org["id"])
+        org_id = self._org_id()
+        if org_id is None:
+            return
         changes = {k: form[k] for k in keys if k in form}
 
         def work(session, user, scope):
@@ -282,8 +289,10 @@ class OrganizationDetailState(AppState):
         if not allowed.ok:
             yield allowed.answer
             return
+        org_id = self._org_id()
+        if org_id is None:
+            return
         data = await files[0].read(get_settings().logo_max_bytes + 1)
-        org_id = int(self.org["id"])
 
         def work(session, user, scope):
             org_settings.set_logo(session=session, scope=scope, user_id=user.id, org_id=org_id, data=data)
@@ -309,13 +318,18 @@ class OrganizationDetailState(AppState):
 
     @rx.event
     async def add_contract(self, form: dict[str, Any]):
-        org_id, kind, target = int(self.org["id"]), self.c_kind, self.c_target
+        org_id, kind, target = self._org_id(), self.c_kind, self.c_target
+        if org_id is None:
+            return
         owner_id = charger_id = None
         if kind == ContractKind.LOCATION_OWNER:
             if not target:
                 self.errors = {"c_target": "Choose a location owner or a charger."}
                 return
             what, _, ident = target.partition(":")
+            if not ident.isdigit() or len(ident) > 9:  # from the browser: "owner:<id>" or "charger:<id>"
+                self.errors = {"c_target": "Choose a location owner or a charger."}
+                return
             owner_id, charger_id = (int(ident), None) if what == "owner" else (None, int(ident))
         raw_day = (form.get("effective_on") or "").strip()
         try:
@@ -401,7 +415,9 @@ class OrganizationDetailState(AppState):
 
     @rx.event
     async def save_tariff(self):
-        org_id, tariff_id = int(self.org["id"]), self.t_id
+        org_id, tariff_id = self._org_id(), self.t_id
+        if org_id is None:
+            return
         fields: dict[str, Any] = {k: self.t_fields.get(k, "") for k in TARIFF_TEXT}
         fields["vat_inclusive"] = self.t_vat_inclusive
         fields["bands"] = [dict(b) for b in self.t_bands]
