@@ -230,7 +230,7 @@ class OrganizationDetailState(AppState):
     def _tariff_refused(self, message: str, field: str) -> None:
         self.t_errors = {field or "form": message}
 
-    def _org_id(self) -> int | None:
+    def _loaded_org_id(self) -> int | None:
         """The page's organization, or None when it did not load (not found, or not the user's): then the
         page's actions have nothing to act on, whatever the browser sends."""
         return int(self.org["id"]) if self.org.get("id") else None
@@ -238,7 +238,7 @@ class OrganizationDetailState(AppState):
     # ------------------------------------------------------------ settings sections
 
     async def _save(self, section: str, form: dict[str, Any], keys: tuple[str, ...]):
-        org_id = self._org_id()
+        org_id = self._loaded_org_id()
         if org_id is None:
             return
         changes = {k: form[k] for k in keys if k in form}
@@ -289,7 +289,7 @@ class OrganizationDetailState(AppState):
         if not allowed.ok:
             yield allowed.answer
             return
-        org_id = self._org_id()
+        org_id = self._loaded_org_id()
         if org_id is None:
             return
         data = await files[0].read(get_settings().logo_max_bytes + 1)
@@ -318,7 +318,7 @@ class OrganizationDetailState(AppState):
 
     @rx.event
     async def add_contract(self, form: dict[str, Any]):
-        org_id, kind, target = self._org_id(), self.c_kind, self.c_target
+        org_id, kind, target = self._loaded_org_id(), self.c_kind, self.c_target
         if org_id is None:
             return
         owner_id = charger_id = None
@@ -415,7 +415,7 @@ class OrganizationDetailState(AppState):
 
     @rx.event
     async def save_tariff(self):
-        org_id, tariff_id = self._org_id(), self.t_id
+        org_id, tariff_id = self._loaded_org_id(), self.t_id
         if org_id is None:
             return
         fields: dict[str, Any] = {k: self.t_fields.get(k, "") for k in TARIFF_TEXT}

@@ -29,6 +29,7 @@ from sqlmodel import Session
 
 from core.clock import clock
 from services.access.auth import issue_token
+from state.base import AppState
 from state.notifications import BellState
 from tests.conftest import _truncate
 from tests.utils.handler_catalogue import FOREIGN, ROUTES, Foreign, Own, Probe, discover, handlers, page_loads
@@ -180,6 +181,24 @@ def test_every_handler_with_an_id_is_probed_or_exempted():
     with_parameters = {name for name, (_, _, sig) in handlers().items() if len(sig.parameters) > 1}
     assert with_parameters == probed | set(EXEMPT)
     assert {p.route[0] for p in PROBES if p.route_value is FOREIGN} == set(ROUTES)
+
+
+@pytest.mark.parametrize("pattern", sorted(ROUTES))
+def test_each_probed_page_shows_its_own_tenant_its_record(world, pattern: str):
+    """The route probes can fail: B's own CPO (the admin for a client tenant) loading each page with B's id is
+    shown B's markers. A page that
+    showed nobody anything (a broken load) would otherwise pass the probe unnoticed."""
+    param, kind = pattern[pattern.index("[") + 1:pattern.index("]")], ROUTES[pattern]
+    value = str(world.foreign[kind][0])
+    # OEM client tenants are managed by the operator, not by a CPO: their page is checked as the admin.
+    viewer = world.users["admin"] if pattern.startswith("/clients/") else world.b_user
+    root = _root(issue_token(viewer), pattern, pattern.replace(f"[{param}]", value), {param: value})
+    asyncio.run(_play(root, LOADS[pattern]))
+    # The page's own states only: the shell (the guard's AppState holds every state below it, the organization
+    # switcher, the bell) shows B's names on every page.
+    own = [cls for cls, _, _ in LOADS[pattern] if cls not in (AppState, BellState)]
+    page = json.dumps([_substate(root, cls).dict() for cls in own], default=str)
+    assert leaked(page, world.markers), f"{pattern} showed B's CPO nothing of B's {kind}"
 
 
 def test_the_probe_sees_the_tenant_its_own_data(world):
