@@ -389,7 +389,8 @@ class OcppServer:
             await asyncio.sleep(s.ocpp_process_renew_seconds)
             try:
                 await self.renew_liveness()
-                await self.db(registry.sweep_dead_processes, now=utcnow(), dead_after=dead_after)
+                await self.db(registry.sweep_dead_processes, now=utcnow(), dead_after=dead_after,
+                              sweeper_id=self.process_id)
             except DatabaseUnavailable:
                 pass  # logged once by the availability; tried again next round
             except Exception:
@@ -403,7 +404,7 @@ class OcppServer:
         if self.process_id is None:
             await self._register()
             return
-        if await self.db(registry.renew_process, process_id=self.process_id, now=utcnow()):
+        if await self.db(registry.renew_process, process_id=self.process_id):
             return
         # We stalled past the limit and were swept as dead: our chargers are marked Offline and our sockets no
         # longer own them. Start over under a new row; the chargers reconnect and register again.

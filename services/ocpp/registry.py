@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, text
 from sqlmodel import Session
 
+from core.clock import utcnow
 from models import Charger, OcppProcess
 from services.ocpp.commands import fail_commands_of
 from services.ocpp.presence import go_offline_many
@@ -25,8 +26,11 @@ def register_process(*, session: Session, hostname: str, pid: int, now: datetime
     return row.id
 
 
-def renew_process(*, session: Session, process_id: int, now: datetime) -> bool:
-    """False when the row is gone: the process was swept as dead (it stalled past the limit)."""
+def renew_process(*, session: Session, process_id: int, now: datetime | None = None) -> bool:
+    """False when the row is gone: the process was swept as dead (it stalled past the limit). Without `now`,
+    the time is read here, on the database thread: a time read before waiting for that thread would renew
+    the row into the past."""
+    now = now or utcnow()
     return bool(session.execute(text("UPDATE ocpp_process SET renewed_at = greatest(renewed_at, :now)"
                                      " WHERE id = :id"), {"now": now, "id": process_id}).rowcount)
 
@@ -47,8 +51,14 @@ def release_process(*, session: Session, process_id: int, now: datetime) -> int:
     return len(_release(session, [process_id], now, "Server stopped"))
 
 
-def sweep_dead_processes(*, session: Session, now: datetime, dead_after: timedelta) -> list[int]:
-    """Processes silent for longer than `dead_after`: their chargers go Offline. Returns those chargers' ids."""
-    dead = session.execute(select(OcppProcess.id).where(OcppProcess.renewed_at < now - dead_after)
-                           .with_for_update(skip_locked=True)).scalars().all()
+def sweep_dead_processes(*, session: Session, now: datetime, dead_after: timedelta,
+                         sweeper_id: int | None = None) -> list[int]:
+    """Processes silent for longer than `dead_after`: their chargers go Offline. Returns those chargers' ids.
+    A process never sweeps itself (`sweeper_id`): running the sweep proves it alive, and its own renewal may
+    carry a time read before a long wait for a database thread (a reconnect storm), which once made a
+    process close thousands of healthy connections."""
+    query = select(OcppProcess.id).where(OcppProcess.renewed_at < now - dead_after)
+    if sweeper_id is not None:
+        query = query.where(OcppProcess.id != sweeper_id)
+    dead = session.execute(query.with_for_update(skip_locked=True)).scalars().all()
     return _release(session, list(dead), now, "OCPP process stopped responding") if dead else []

@@ -84,3 +84,20 @@ def _sweep(engine, now) -> list[int]:
         ids = registry.sweep_dead_processes(session=s, now=now, dead_after=timedelta(seconds=9))
         s.commit()
         return ids
+
+
+def test_a_process_never_sweeps_itself_however_late_its_own_renewal(session):
+    """A reconnect storm once held a process's renewal behind its database threads past the limit; its own sweep
+    then found it "dead" and it closed its healthy connections. Another process's sweep still finds it."""
+    org = make_org(session, slug="self")
+    charger = make_charger(session, org, ocpp_id="SELF-1")
+    now = utcnow()
+    late = registry.register_process(session=session, hostname="a", pid=1, now=now - timedelta(seconds=30))
+    _connected(session, charger, late, "t-late")
+    nine = timedelta(seconds=9)
+    assert registry.sweep_dead_processes(session=session, now=now, dead_after=nine, sweeper_id=late) == []
+    session.commit()
+    assert registry.renew_process(session=session, process_id=late)  # still registered: its renewal lands
+    session.commit()
+    assert registry.sweep_dead_processes(session=session, now=now + timedelta(seconds=30), dead_after=nine,
+                                         sweeper_id=late + 1) == [charger.id]
