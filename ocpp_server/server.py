@@ -207,6 +207,9 @@ class OcppServer:
             # OCPP frames are small: compression would cost ~100 KiB of zlib state per connection for little gain.
             compression=None, ping_interval=PING_INTERVAL, ping_timeout=PING_TIMEOUT, close_timeout=5,
             server_header="Voltdesk-OCPP",
+            # A restart brings every charger back at once: a deep accept queue and a patient opening handshake
+            # let the batched handshakes drain the storm instead of refusing it into retries.
+            backlog=4096, open_timeout=60,
         )
         self.port = self._ws_server.sockets[0].getsockname()[1]
         for job in (self._touch_loop, self._offline_loop, self._command_listener, self._command_sweep_loop,
