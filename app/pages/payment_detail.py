@@ -51,7 +51,8 @@ def _refunds() -> rx.Component:
     return rx.card(rx.vstack(
         rx.heading("Refunds", size="3"),
         rx.foreach(S.refund_rows, lambda r: rx.hstack(
-            rx.text(r["at"], size="1", color_scheme="gray"), rx.text(r["amount"], weight="bold"),
+            rx.text(r["at"], size="1", color_scheme="gray", white_space="nowrap"),
+            rx.text(r["amount"], weight="bold", white_space="nowrap"),
             rx.badge(r["status"]), rx.text(r["reason"], size="2"),
             # The partial credit note on the session's invoice, once the refund is given back and invoiced.
             rx.cond(r["credit_note"] != "", rx.link(rx.hstack(rx.icon("file-minus", size=14), r["credit_note"],
