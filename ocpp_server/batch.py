@@ -102,7 +102,30 @@ class BatchWriter:
         await self.flush()
 
 
-class GroupCommit:
+class _Gathering:
+    """The wait both group runners share: a batch is what has queued since the last one; an idle runner waits
+    `window` seconds for company. None once stopping and nothing is left."""
+
+    _queue: list
+    _wake: asyncio.Event | None
+    _stopping: bool
+    window: float
+
+    def _take(self) -> list:
+        raise NotImplementedError
+
+    async def _next_batch(self) -> list | None:
+        if not self._queue:
+            if self._stopping:
+                return None
+            self._wake.clear()
+            await self._wake.wait()
+            if self.window and not self._stopping:
+                await asyncio.sleep(self.window)
+        return self._take()
+
+
+class GroupCommit(_Gathering):
     """Durable acknowledgement: each caller's rows are committed before `submit` returns, and the rows of every
     caller that arrives while a commit runs (or within `window` seconds of an idle writer) share the next COPY
     and commit.
@@ -167,15 +190,7 @@ class GroupCommit:
         return taken
 
     async def _run(self) -> None:
-        while True:
-            if not self._queue:
-                if self._stopping:
-                    return
-                self._wake.clear()
-                await self._wake.wait()
-                if self.window and not self._stopping:
-                    await asyncio.sleep(self.window)  # an idle writer waits a moment for company
-            batch = self._take()
+        while (batch := await self._next_batch()) is not None:
             await self._commit(batch)
             self._pending -= sum(len(rows) for rows, _ in batch)
             async with self._room:
@@ -225,7 +240,7 @@ def _settle(batch: list[tuple[list[Any], asyncio.Future]], exc: BaseException | 
                 future.set_exception(exc)
 
 
-class GroupCall:
+class GroupCall(_Gathering):
     """Callers that arrive together share one call of `run` (one transaction): each `submit` gets its own answer.
 
     `run(items)` returns one answer per item, in order. Items with the same `key` never share a batch (a later
@@ -276,15 +291,7 @@ class GroupCall:
         return taken
 
     async def _run(self) -> None:
-        while True:
-            if not self._queue:
-                if self._stopping:
-                    return
-                self._wake.clear()
-                await self._wake.wait()
-                if self.window and not self._stopping:
-                    await asyncio.sleep(self.window)  # an idle runner waits a moment for company
-            batch = self._take()
+        while (batch := await self._next_batch()) is not None:
             if batch:
                 await self._call(batch)
 
