@@ -35,6 +35,7 @@ def _size(n: int | None) -> str:
 
 class ChargerSecurityState(AppState):
     charger_id: int = 0
+    not_found: bool = False  # the page's own panel says so; this section stays quiet (see AppState._refused)
     profile: str = ""
     higher_profiles: list[str] = []
     certificates: list[dict[str, str]] = []
@@ -71,6 +72,7 @@ class ChargerSecurityState(AppState):
             return call.answer
         v = call.value
         tz = v.timezone
+        self.not_found = False
         self.profile = str(v.security_profile)
         self.higher_profiles = [str(p) for p in v.higher_profiles]
         if self.new_profile not in self.higher_profiles:
@@ -110,7 +112,7 @@ class ChargerSecurityState(AppState):
         if answer is not None:
             yield answer
             return
-        if not self.denied:
+        if not self.denied and not self.not_found:
             yield ChargerSecurityState.follow_live
 
     @rx.event
