@@ -200,10 +200,30 @@ def _cpu(ps) -> tuple[float, float]:
     return sum(ps.cpu_times()[:2]), me.ru_utime + me.ru_stime
 
 
-def _report_cpu(ps, before: tuple[float, float], seconds: float) -> tuple[float, float]:
+def _postgres_cpu() -> float:
+    """CPU seconds of this machine's PostgreSQL processes (the scratch database's backends among them)."""
+    total = 0.0
+    for proc in psutil.process_iter(["name"]):
+        if proc.info["name"] in ("postgres", "postmaster"):
+            try:
+                total += sum(proc.cpu_times()[:2])
+            except psutil.Error:
+                pass
+    return total
+
+
+def _report_cpu(ps, before: tuple[float, float], seconds: float, pg_before: float | None = None,
+                units: int = 0) -> tuple[float, float]:
     now = _cpu(ps)
-    print(f"  CPU use:                   server {100 * (now[0] - before[0]) / seconds:.0f}% of a core, "
-          f"load generator {100 * (now[1] - before[1]) / seconds:.0f}%")
+    line = (f"  CPU use:                   server {100 * (now[0] - before[0]) / seconds:.0f}% of a core, "
+            f"load generator {100 * (now[1] - before[1]) / seconds:.0f}%")
+    if pg_before is not None:
+        pg = _postgres_cpu() - pg_before
+        line += f", PostgreSQL {100 * pg / seconds:.0f}%"
+        if units:
+            line += (f"; per MeterValues: server {1000 * (now[0] - before[0]) / units:.3f} ms, PostgreSQL "
+                     f"{1000 * pg / units:.3f} ms (backends that ended meanwhile are not counted)")
+    print(line)
     return now
 
 
@@ -331,6 +351,7 @@ async def main(args) -> None:
             profiler = start_profile(server.pid, args.seconds, args.profile, args.py_spy)
         mv_lat: list[float] = []
         hb_bg: list[float] = []
+        cpu, pg_cpu = _cpu(ps), _postgres_cpu()
         t0 = time.perf_counter()
         idle = clients[args.meter_chargers:]
         tasks = [paced(meter_clients, args.meter_rate, args.seconds, meter_payload, mv_lat)]
@@ -340,6 +361,7 @@ async def main(args) -> None:
         elapsed = time.perf_counter() - t0
         print(f"  {machine_load()}")
         _report_sched(server.pid, sched, elapsed)
+        cpu = _report_cpu(ps, cpu, elapsed, pg_cpu, results[0])
         gen_now = schedstat(os.getpid())
         await gen_stalls.stop()
         print(f"  load generator scheduling: waiting for a CPU {100 * (gen_now[1] - gen_sched[1]) / elapsed:.0f}% "
@@ -353,7 +375,6 @@ async def main(args) -> None:
             await asyncio.sleep(0.2)
         persisted = count_rows(url) - before
         persisted_at = time.perf_counter() - t0
-        cpu = _report_cpu(ps, cpu, elapsed)
         total_msgs = sum(results)
         print(f"MeterValues load:            {results[0] / elapsed:.0f} MeterValues/s sent on "
               f"{len(meter_clients)} conns (+{(sum(results) - results[0]) / elapsed:.0f} heartbeats/s on the others)"

@@ -35,6 +35,7 @@ from ocpp_server.batch import BatchWriter, GroupCall, GroupCommit
 from ocpp_server.connection import CallFailed, ChargerConnection, NotSent
 from ocpp_server.outage import Availability, DatabaseUnavailable, is_unavailable
 from ocpp_server.stalls import StallMonitor
+from ocpp_server.writers import Writers
 from services.network.chargers import validate_ocpp_id
 from services.ocpp import auth_key, presence, registry
 from services.ocpp import commands as cmd_svc
@@ -103,12 +104,13 @@ class OcppServer:
         self._tasks: list[asyncio.Task] = []
         self._running: set[asyncio.Task] = set()
         self._ws_server = None
-        # Batch writes run on async connections on the event loop: no worker thread competes with the loop for
-        # the GIL on the hot path. Samples have their own, so an acknowledgement never waits behind the frame log.
+        # Batch writes run on async connections (ocpp_server/writers.py). Samples have their own, so an
+        # acknowledgement never waits behind the frame log; they and the log run on a loop of their own, where a
+        # round trip does not wait for a busy loop's iteration. Handshakes have theirs too, on this loop (a hand-off
+        # per batch cost more than it saved in a reconnect storm): no pool, no pre-ping; a lost connection is
+        # dropped and opened again.
         self._db_url = libpq_url(self.engine)
-        # Handshakes have theirs too: no pool, no pre-ping; a lost connection is dropped and opened again.
-        self._writers: dict[str, psycopg.AsyncConnection | None] = {"meters": None, "log": None, "handshakes": None}
-        self._writer_locks = {name: asyncio.Lock() for name in self._writers}
+        self._writers = Writers(self._db_url, ("meters", "log"), local=("handshakes",))
         self.stalls = StallMonitor()
         self.availability = Availability()
         self._tls = False
@@ -139,23 +141,15 @@ class OcppServer:
 
     async def write(self, fn: Callable[..., Any], *, writer: str = "log", **kwargs) -> Any:
         """Run an async service function on a writer connection (reconnecting after a failure)."""
-        async with self._writer_locks[writer]:
-            conn = self._writers[writer]
-            try:
-                if conn is None or conn.closed:
-                    conn = self._writers[writer] = await psycopg.AsyncConnection.connect(self._db_url,
-                                                                                        autocommit=True)
-                result = await fn(conn=conn, **kwargs)
-            except psycopg.OperationalError as exc:
-                if conn is not None:
-                    await conn.close()
-                self._writers[writer] = None
-                if is_unavailable(exc):
-                    self.availability.failed(exc)
-                    raise DatabaseUnavailable from exc
-                raise
-            self.availability.ok()
-            return result
+        try:
+            result = await self._writers.run(writer, fn, kwargs)
+        except psycopg.OperationalError as exc:
+            if is_unavailable(exc):
+                self.availability.failed(exc)
+                raise DatabaseUnavailable from exc
+            raise
+        self.availability.ok()
+        return result
 
     async def _write_meters(self, rows: list) -> None:
         await self.write(insert_meter_rows_async, writer="meters", rows=rows)
@@ -164,7 +158,7 @@ class OcppServer:
         await self.write(insert_frames_async, rows=rows)
 
     async def _admit(self, attempts: list[presence.Attempt]) -> list[presence.Admitted]:
-        stale = self._writers["handshakes"] is not None
+        stale = self._writers.connected("handshakes")
         try:
             return await self.write(presence.connect_many_async, writer="handshakes", attempts=attempts,
                                     tls=self._tls, process_id=self.process_id, now=utcnow())
@@ -247,9 +241,7 @@ class OcppServer:
                 await self.db(presence.reset_connections, tokens=tokens, now=utcnow())
         except DatabaseUnavailable:
             pass  # logged by the availability; the next start or the offline sweep marks them Offline
-        for conn in self._writers.values():
-            if conn is not None:
-                await conn.close()
+        await self._writers.close()
 
     # --- the websocket handshake and connection -----------------------------------------------------------
 
