@@ -1,11 +1,12 @@
-"""MeterValues: parsing sampled values and writing them in batches (one COPY per batch, never a commit per sample).
+"""MeterValues: parsing sampled values and writing them in batches (one statement per batch, never a commit per
+sample).
 
 Suspect data is kept and flagged: an energy register lower than an earlier reading of the same session
 (`meter_backwards`) and timestamps in the future (`future_timestamp`).
 
 A sample is stored once: a MeterValues resent (the same UniqueId after a lost answer) or another sample with
 the same connector, timestamp, measurand, phase and location is the same reading (unique index
-`uq_meter_value_sample`). Batches are copied into a temporary table and inserted with ON CONFLICT DO NOTHING.
+`uq_meter_value_sample`). Batches are inserted from arrays with ON CONFLICT DO NOTHING.
 """
 from __future__ import annotations
 
@@ -81,14 +82,21 @@ _HIGH_SQL = (
     " SELECT * FROM unnest(%(ids)s::integer[], %(wh)s::numeric[]) ORDER BY 1"
     " ON CONFLICT (transaction_id) DO UPDATE SET wh = greatest(session_meter_high.wh, excluded.wh)"
 )
-_STAGE_SQL = (f"CREATE TEMP TABLE IF NOT EXISTS meter_stage ON COMMIT DELETE ROWS AS"
-              f" SELECT {', '.join(COLUMNS)} FROM meter_value WITH NO DATA")
-_COPY_SQL = f"COPY meter_stage ({', '.join(COLUMNS)}) FROM STDIN"
-# The conflict target is the unique index of migration 0019_ocpp18.
-_INSERT_SQL = (f"INSERT INTO meter_value ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM meter_stage"
-               " ON CONFLICT (charger_id, connector_id, timestamp, measurand, (coalesce(phase, '')),"
-               " (coalesce(location, ''))) DO NOTHING")
-_CLEAR_SQL = "TRUNCATE meter_stage"
+# One statement writes a batch: the highs it raises and its samples (the conflict target is the unique index of
+# migration 0019_ocpp18). On an autocommit connection it is atomic on its own: one round trip and no temporary
+# table, where staging a COPY took six round trips, a DDL statement and a truncation at each commit.
+_WRITE_SQL = (
+    "WITH high AS (INSERT INTO session_meter_high (transaction_id, wh)"
+    " SELECT * FROM unnest(%(high_ids)s::integer[], %(high_wh)s::numeric[]) ORDER BY 1"
+    " ON CONFLICT (transaction_id) DO UPDATE SET wh = greatest(session_meter_high.wh, excluded.wh))"
+    f" INSERT INTO meter_value ({', '.join(COLUMNS)})"
+    " SELECT c, k, t, ts, m, p, u, x, l, v, coalesce(string_to_array(nullif(f, ''), ','), '{}')"
+    " FROM unnest(%(charger)s::integer[], %(connector)s::integer[], %(tx)s::integer[], %(ts)s::timestamptz[],"
+    " %(measurand)s::text[], %(phase)s::text[], %(unit)s::text[], %(context)s::text[], %(location)s::text[],"
+    " %(value)s::numeric[], %(flags)s::text[]) AS r(c, k, t, ts, m, p, u, x, l, v, f)"
+    " ON CONFLICT (charger_id, connector_id, timestamp, measurand, (coalesce(phase, '')),"
+    " (coalesce(location, ''))) DO NOTHING"
+)
 
 
 def _tx_ids(rows: list[MeterRow]) -> list[int]:
@@ -118,50 +126,37 @@ def _flag(rows: list[MeterRow], found: list[tuple]) -> dict[int, Decimal]:
     return raised
 
 
-def _high_params(raised: dict[int, Decimal]) -> dict:
-    ids = sorted(raised)
-    return {"ids": ids, "wh": [raised[i] for i in ids]}
-
-
-def _copy_tuple(r: MeterRow) -> tuple:
-    return (r.charger_id, r.connector_id, r.transaction_id, r.timestamp, r.measurand[:64],
-            (r.phase or None) and r.phase[:8], (r.unit or None) and r.unit[:16],
-            (r.context or None) and r.context[:32], (r.location or None) and r.location[:16], r.value, r.flags)
+def _write_params(rows: list[MeterRow], raised: dict[int, Decimal]) -> dict:
+    ids = sorted(raised)  # sorted: two writers lock the highs in the same order
+    return {"high_ids": ids, "high_wh": [raised[i] for i in ids],
+            "charger": [r.charger_id for r in rows], "connector": [r.connector_id for r in rows],
+            "tx": [r.transaction_id for r in rows], "ts": [r.timestamp for r in rows],
+            "measurand": [r.measurand[:64] for r in rows], "phase": [(r.phase or None) and r.phase[:8] for r in rows],
+            "unit": [(r.unit or None) and r.unit[:16] for r in rows],
+            "context": [(r.context or None) and r.context[:32] for r in rows],
+            "location": [(r.location or None) and r.location[:16] for r in rows],
+            "value": [r.value for r in rows], "flags": [",".join(r.flags) for r in rows]}
 
 
 def insert_meter_rows(*, session: Session, rows: list[MeterRow]) -> int:
-    """Write a batch with one COPY, inside the caller's transaction; samples already stored are skipped."""
+    """Write a batch inside the caller's transaction; samples already stored are skipped."""
     if not rows:
         return 0
     raw = session.connection().connection.driver_connection
     with raw.cursor() as cur:
         ids = _tx_ids(rows)
         raised = _flag(rows, cur.execute(_KNOWN_SQL, {"ids": ids}).fetchall() if ids else [])
-        if raised:
-            cur.execute(_HIGH_SQL, _high_params(raised))
-        cur.execute(_STAGE_SQL)
-        with cur.copy(_COPY_SQL) as copy:
-            for r in rows:
-                copy.write_row(_copy_tuple(r))
-        cur.execute(_INSERT_SQL)
-        cur.execute(_CLEAR_SQL)
+        cur.execute(_WRITE_SQL, _write_params(rows, raised))
     return len(rows)
 
 
 async def insert_meter_rows_async(*, conn: psycopg.AsyncConnection, rows: list[MeterRow]) -> int:
-    """The same on an async autocommit connection, for the OCPP server's event loop (no worker thread, no GIL
-    hand-offs). The staging COPY and the insert share one transaction, which also empties the stage."""
+    """The same on an async autocommit connection (the OCPP server's writer): a read of the sessions' highs, then
+    one statement, atomic on its own. The read needs no lock: the write raises a high only with greatest()."""
     if not rows:
         return 0
-    async with conn.transaction(), conn.cursor() as cur:
+    async with conn.cursor() as cur:
         ids = _tx_ids(rows)
         found = await (await cur.execute(_KNOWN_SQL, {"ids": ids})).fetchall() if ids else []
-        raised = _flag(rows, found)
-        if raised:
-            await cur.execute(_HIGH_SQL, _high_params(raised))
-        await cur.execute(_STAGE_SQL)
-        async with cur.copy(_COPY_SQL) as copy:
-            for r in rows:
-                await copy.write_row(_copy_tuple(r))
-        await cur.execute(_INSERT_SQL)
+        await cur.execute(_WRITE_SQL, _write_params(rows, _flag(rows, found)))
     return len(rows)
