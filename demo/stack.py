@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -95,8 +96,10 @@ def run_stack(*, chargers: int = 8) -> int:
         manager.add_process(name, cmd, env=env, cwd=str(ROOT))
     # Payments (issue 10): the stand-in gateways the demo organizations' configuration points at.
     for gateway, url in sorted(webhooks.items()):
-        manager.add_process(f"pay-{gateway}", f"{sys.executable} -m demo.standins {gateway} --webhook-url {url}",
-                            env=env, cwd=str(ROOT))
+        # Their records are kept with the demo's data: a payment from an earlier run can still be refunded.
+        state = Path(settings.data_dir) / "standins" / f"{gateway}.json"
+        manager.add_process(f"pay-{gateway}", f"{sys.executable} -m demo.standins {gateway} --webhook-url {url}"
+                            f" --state {shlex.quote(str(state))}", env=env, cwd=str(ROOT))
 
     print("\n" + "=" * 64)
     print(f"  Voltdesk web app   {settings.public_url}  (ready after the frontend build, ~30 s)")

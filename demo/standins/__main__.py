@@ -1,4 +1,5 @@
-"""Run a stand-in gateway: `python -m demo.standins cybersource|amex|dialog [--port N] [--webhook-url URL]`.
+"""Run a stand-in gateway:
+`python -m demo.standins cybersource|amex|dialog [--port N] [--webhook-url URL] [--state FILE]`.
 
 The demo stack runs them with the demo credentials below (demo only; production points at the real gateways)."""
 from __future__ import annotations
@@ -8,6 +9,7 @@ import base64
 import os
 import signal
 import sys
+from pathlib import Path
 
 from demo.standins.amex import AmexStandIn
 from demo.standins.cybersource import CyberSourceStandIn
@@ -31,15 +33,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--webhook-url")
+    parser.add_argument("--state", type=Path, help="keep the gateway's records in FILE across restarts")
     args = parser.parse_args(argv)
     port = args.port or PORTS[args.gateway]
+    common = dict(host=args.host, webhook_url=args.webhook_url, state_file=args.state)
     if args.gateway == "cybersource":
-        server = CyberSourceStandIn(port, host=args.host, webhook_url=args.webhook_url, **DEMO_CYBERSOURCE)
+        server = CyberSourceStandIn(port, **common, **DEMO_CYBERSOURCE)
     elif args.gateway == "amex":
-        server = AmexStandIn(port, host=args.host, webhook_url=args.webhook_url, **DEMO_AMEX)
+        server = AmexStandIn(port, **common, **DEMO_AMEX)
     else:
-        server = DialogStandIn(port, host=args.host, webhook_url=args.webhook_url, **DEMO_DIALOG)
-        demo_cards(server)
+        server = DialogStandIn(port, **common, **DEMO_DIALOG)
+        if not server.restored:  # the cards' balances are the gateway's records: kept, not topped up again
+            demo_cards(server)
+            server.save()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"{args.gateway} stand-in on {server.url}", flush=True)
     server.serve_forever()

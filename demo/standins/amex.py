@@ -17,6 +17,7 @@ import re
 import time
 import uuid
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from demo.standins.base import Handler, StandIn
@@ -74,8 +75,8 @@ class AmexHandler(Handler):
 
 class AmexStandIn(StandIn):
     def __init__(self, port: int = 8712, *, merchant_id: str, password: str, notification_secret: str,
-                 webhook_url: str | None = None, host: str = "127.0.0.1") -> None:
-        super().__init__(port, AmexHandler, webhook_url=webhook_url, host=host)
+                 webhook_url: str | None = None, host: str = "127.0.0.1", state_file: Path | None = None) -> None:
+        super().__init__(port, AmexHandler, webhook_url=webhook_url, host=host, state_file=state_file)
         self.merchant_id, self.password, self.notification_secret = merchant_id, password, notification_secret
 
     def order_view(self, order: dict[str, Any]) -> dict[str, Any]:

@@ -11,16 +11,22 @@ Control (POST /__control, JSON): {"fail": "decline"|"timeout"|"error"|"twice"|"l
 GET /__report?date=YYYY-MM-DD lists every operation the gateway recorded that day (the settlement report;
 {"fail": "report_error"} answers it 503 instead, `times` times);
 GET /__webhooks lists the webhooks sent; POST /__reset forgets everything.
+
+With a state file (the demo keeps one per gateway under .data), the records survive a restart as a real
+gateway's do: a payment made before the last `make run` can still be refunded.
 """
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 WEBHOOK_ATTEMPTS = 30
@@ -48,13 +54,39 @@ class StandIn(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, port: int, handler: type[BaseHTTPRequestHandler], *, webhook_url: str | None,
-                 host: str = "127.0.0.1") -> None:
+                 host: str = "127.0.0.1", state_file: Path | None = None) -> None:
         super().__init__((host, port), handler)
         self.webhook_url = webhook_url
         self.behaviour = Behaviour()
         self.state = Ledger()
         self.lock = threading.Lock()
         self.sequence = 0
+        self.state_file = state_file
+        self._save_lock = threading.Lock()
+        self.restored = self._load()
+
+    # --- the records on disk (optional) ---------------------------------------------------------------
+
+    def _load(self) -> bool:
+        if self.state_file is None or not self.state_file.exists():
+            return False
+        data = json.loads(self.state_file.read_text(), object_hook=_decode)
+        self.state = Ledger(payments=data["payments"], operations=data["operations"], webhooks=data["webhooks"],
+                            replies={k: tuple(v) for k, v in data["replies"].items()})
+        self.sequence = data["sequence"]
+        return True
+
+    def save(self) -> None:
+        """Write the records (after every request): a new file renamed over the old, so a kill leaves either."""
+        if self.state_file is None:
+            return
+        with self.lock:
+            text = json.dumps({**asdict(self.state), "sequence": self.sequence}, default=_encode)
+        with self._save_lock:
+            self.state_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.state_file.with_suffix(".tmp")
+            tmp.write_text(text)
+            os.replace(tmp, self.state_file)
 
     @property
     def url(self) -> str:
@@ -122,6 +154,17 @@ class StandIn(ThreadingHTTPServer):
         with self.lock:
             self.state = Ledger()
             self.behaviour = Behaviour()
+        self.save()
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return {"__decimal__": str(value)}
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _decode(obj: dict[str, Any]) -> Any:
+    return Decimal(obj["__decimal__"]) if obj.keys() == {"__decimal__"} else obj
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -142,6 +185,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+        self.server.save()
 
     def control(self) -> bool:
         """The stand-in's own endpoints; True when the request was one of them."""

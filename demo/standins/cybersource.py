@@ -16,6 +16,7 @@ import re
 import time
 import uuid
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from demo.standins.base import Handler, StandIn
@@ -73,8 +74,8 @@ class CyberSourceHandler(Handler):
 
 class CyberSourceStandIn(StandIn):
     def __init__(self, port: int = 8711, *, merchant_id: str, key_id: str, secret: str, webhook_key: str,
-                 webhook_url: str | None = None, host: str = "127.0.0.1") -> None:
-        super().__init__(port, CyberSourceHandler, webhook_url=webhook_url, host=host)
+                 webhook_url: str | None = None, host: str = "127.0.0.1", state_file: Path | None = None) -> None:
+        super().__init__(port, CyberSourceHandler, webhook_url=webhook_url, host=host, state_file=state_file)
         self.merchant_id, self.key_id, self.secret, self.webhook_key = merchant_id, key_id, secret, webhook_key
 
     def handle(self, h: CyberSourceHandler, req: dict[str, Any]) -> None:

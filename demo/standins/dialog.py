@@ -23,6 +23,7 @@ import re
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 from demo.standins.base import Handler, StandIn
@@ -116,8 +117,8 @@ class DialogHandler(Handler):
 
 class DialogStandIn(StandIn):
     def __init__(self, port: int = 8713, *, merchant_id: str, api_key: str, webhook_url: str | None = None,
-                 host: str = "127.0.0.1") -> None:
-        super().__init__(port, DialogHandler, webhook_url=webhook_url, host=host)
+                 host: str = "127.0.0.1", state_file: Path | None = None) -> None:
+        super().__init__(port, DialogHandler, webhook_url=webhook_url, host=host, state_file=state_file)
         self.merchant_id, self.api_key = merchant_id, api_key
 
     def add_card(self, uid: str, balance: Decimal, currency: str, status: str = "active") -> None:

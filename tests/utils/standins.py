@@ -5,6 +5,7 @@ import base64
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from demo.standins.amex import AmexStandIn
 from demo.standins.base import serve
@@ -19,22 +20,22 @@ AMEX_NOTIFICATION_SECRET = "amex-test-notification-secret"
 DIALOG_API_KEY = "dialog-test-api-key"
 
 
-def cybersource(webhook_url: str | None = None) -> CyberSourceStandIn:
+def cybersource(webhook_url: str | None = None, state_file: Path | None = None) -> CyberSourceStandIn:
     server = CyberSourceStandIn(0, merchant_id="voltdesk_test", key_id="test-key-1", secret=CS_SECRET,
-                                webhook_key=CS_WEBHOOK_KEY, webhook_url=webhook_url)
+                                webhook_key=CS_WEBHOOK_KEY, webhook_url=webhook_url, state_file=state_file)
     serve(server)
     return server
 
 
-def amex(webhook_url: str | None = None) -> AmexStandIn:
+def amex(webhook_url: str | None = None, state_file: Path | None = None) -> AmexStandIn:
     server = AmexStandIn(0, merchant_id="TESTNTB01", password=AMEX_PASSWORD,
-                         notification_secret=AMEX_NOTIFICATION_SECRET, webhook_url=webhook_url)
+                         notification_secret=AMEX_NOTIFICATION_SECRET, webhook_url=webhook_url, state_file=state_file)
     serve(server)
     return server
 
 
-def dialog() -> DialogStandIn:
-    server = DialogStandIn(0, merchant_id="TESTDIALOG", api_key=DIALOG_API_KEY)
+def dialog(state_file: Path | None = None) -> DialogStandIn:
+    server = DialogStandIn(0, merchant_id="TESTDIALOG", api_key=DIALOG_API_KEY, state_file=state_file)
     serve(server)
     return server
 
