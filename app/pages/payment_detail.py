@@ -50,16 +50,21 @@ def _ledger() -> rx.Component:
 def _refunds() -> rx.Component:
     return rx.card(rx.vstack(
         rx.heading("Refunds", size="3"),
-        rx.foreach(S.refund_rows, lambda r: rx.hstack(
-            rx.text(r["at"], size="1", color_scheme="gray", white_space="nowrap"),
-            rx.text(r["amount"], weight="bold", white_space="nowrap"),
-            rx.badge(r["status"]), rx.text(r["reason"], size="2"),
-            # The partial credit note on the session's invoice, once the refund is given back and invoiced.
-            rx.cond(r["credit_note"] != "", rx.link(rx.hstack(rx.icon("file-minus", size=14), r["credit_note"],
-                                                              spacing="1", align="center"),
-                                                    href="/invoices/" + r["credit_note_id"], size="2",
-                                                    class_name="refund-credit-note")),
-            spacing="3", class_name="refund-row")),
+        # Time, amount and status on one line (wrapping as a whole, never overlapping in the narrow card); the
+        # reason below them.
+        rx.foreach(S.refund_rows, lambda r: rx.vstack(
+            rx.hstack(
+                rx.text(r["at"], size="1", color_scheme="gray", white_space="nowrap", flex_shrink="0"),
+                rx.text(r["amount"], weight="bold", white_space="nowrap", flex_shrink="0"),
+                rx.badge(r["status"], flex_shrink="0"),
+                # The partial credit note on the session's invoice, once the refund is given back and invoiced.
+                rx.cond(r["credit_note"] != "", rx.link(rx.hstack(rx.icon("file-minus", size=14), r["credit_note"],
+                                                                  spacing="1", align="center"),
+                                                        href="/invoices/" + r["credit_note_id"], size="2",
+                                                        class_name="refund-credit-note")),
+                spacing="3", align="center", flex_wrap="wrap"),
+            rx.text(r["reason"], size="2"),
+            spacing="1", class_name="refund-row", width="100%")),
         rx.cond(S.can_refund, rx.vstack(
             rx.hstack(
                 rx.input(placeholder="Amount", value=S.refund_amount, on_change=S.set_refund_amount,
