@@ -22,6 +22,7 @@ from core.cookies import session_cookie_from
 from core.db import IDENTITY, session_scope
 from core.errors import Conflict, NotFound, ValidationError
 from core.fmt import pages
+from core.validation import fits_int32
 from models import User
 from services.access import organizations as org_svc
 from services.access import roles
@@ -44,6 +45,15 @@ Work = Callable[[Session, User, Scope], Any]
 Filters = dict[str, Callable[[Any], Any]]
 # A form that shows a refusal where it belongs: (message, field); field "" means the form as a whole.
 Form = Callable[[str, str], None]
+
+
+def record_id(value: Any, what: str = "Record") -> int:
+    """An id as the browser sent it: a whole number an id column can hold, or the record is not found (the
+    service then checks the scope). Forged text never reaches int() unguarded."""
+    text = str(value).strip()
+    if not text.isdigit() or not fits_int32(int(text)):
+        raise NotFound(f"{what} not found.")
+    return int(text)
 
 
 @dataclass(frozen=True)

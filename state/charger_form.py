@@ -9,7 +9,7 @@ import reflex as rx
 
 from services.access.permissions import Cap
 from services.network import chargers as svc
-from state.base import AppState
+from state.base import AppState, record_id
 from state.charger_detail import ChargerDetailState
 from state.chargers import ChargersState
 from state.unknown_chargers import UnknownChargersState
@@ -97,7 +97,7 @@ class ChargerFormState(AppState):
         if (answer := await self._load_options()) is not None:
             return answer
         call = await self._call(lambda s, u, scope: svc.charger_detail(session=s, scope=scope,
-                                                                         charger_id=int(charger_id)),
+                                                                         charger_id=record_id(charger_id, "Charger")),
                                 cap=Cap.MANAGE_CHARGERS)
         if not call.ok:
             return call.answer
@@ -182,8 +182,9 @@ class ChargerFormState(AppState):
     @rx.event
     async def regenerate_key(self, charger_id: int):
         def work(session, user, scope):
-            key = svc.regenerate_auth_key(session=session, scope=scope, user_id=user.id, charger_id=int(charger_id))
-            return key, svc.get_charger(session=session, scope=scope, charger_id=int(charger_id)).ocpp_id
+            cid = record_id(charger_id, "Charger")
+            key = svc.regenerate_auth_key(session=session, scope=scope, user_id=user.id, charger_id=cid)
+            return key, svc.get_charger(session=session, scope=scope, charger_id=cid).ocpp_id
 
         call = await self._call(work, cap=Cap.MANAGE_CHARGERS)
         if not call.ok:

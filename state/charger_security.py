@@ -18,7 +18,7 @@ from services.ocpp.commands import CommandResult, send_command
 from services.ocpp.security_profile import KEY as PROFILE_KEY
 from services.ocpp.security_view import charger_security
 from state import live
-from state.base import AppState
+from state.base import AppState, record_id
 
 ROUTE = "/chargers/[id]"
 CA_TYPES = list(certificates.CA_TYPES)
@@ -225,7 +225,8 @@ class ChargerSecurityState(AppState):
         cid = self.charger_id
 
         def work(session, user, scope):
-            path, name = uploads.upload_file(session=session, scope=scope, charger_id=cid, upload_id=int(upload_id))
+            path, name = uploads.upload_file(session=session, scope=scope, charger_id=cid,
+                                             upload_id=record_id(upload_id, "Upload"))
             return name, path.read_bytes()
 
         call = await self._call(work, cap=Cap.VIEW_CHARGERS)

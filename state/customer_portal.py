@@ -29,20 +29,13 @@ from services.customers.auth import change_password, customer_principal, revoke,
 from services.customers.mail_links import VERIFY
 from services.notifications import preferences
 from services.payments import top_ups
-from state.base import AppState, Work
+from state.base import AppState, Work, record_id
 from state.customers import account_dict
 from state.links import READY, LinkPageState, _check_passwords
 from state.nav import LOGIN
 from state.plans import fee_text, plan_dict
 
 SESSIONS_SHOWN = 100
-
-
-def _number(value: str, what: str) -> int:
-    """An id the browser sent: digits, or the thing is not found (the service checks the scope)."""
-    if not str(value).isdigit():
-        raise NotFound(f"{what} not found.")
-    return int(value)
 
 
 class PortalState(AppState):
@@ -267,8 +260,8 @@ class PortalState(AppState):
         self.card_error, self.activating = "", "card"
         yield
         call = await self._call(lambda session, user, scope: asset_svc.activate_asset(
-            session=session, scope=scope, account_id=_number(account, "Account"), kind="card",
-            id_tag=form.get("id_tag", ""), plan_id=_number(plan, "Plan") if needs else None),
+            session=session, scope=scope, account_id=record_id(account, "Account"), kind="card",
+            id_tag=form.get("id_tag", ""), plan_id=record_id(plan, "Plan") if needs else None),
             form=self._card_refused)
         self.activating = ""
         if not call.ok:
@@ -288,9 +281,9 @@ class PortalState(AppState):
         self.charger_error, self.activating = "", "charger"
         yield
         call = await self._call(lambda session, user, scope: asset_svc.activate_asset(
-            session=session, scope=scope, account_id=_number(account, "Account"), kind="charger",
+            session=session, scope=scope, account_id=record_id(account, "Account"), kind="charger",
             ocpp_id=form.get("ocpp_id", ""), claim_code=form.get("claim_code", ""),
-            plan_id=_number(plan, "Plan") if needs else None), form=self._charger_refused)
+            plan_id=record_id(plan, "Plan") if needs else None), form=self._charger_refused)
         self.activating = ""
         if not call.ok:
             yield call.answer
@@ -302,8 +295,8 @@ class PortalState(AppState):
     @rx.event
     async def change_plan(self, asset_id: str, plan_id: str):
         call = await self._call(lambda session, user, scope: asset_svc.change_plan(
-            session=session, scope=scope, asset_id=_number(asset_id, "Card or charger"),
-            plan_id=_number(plan_id, "Plan")))
+            session=session, scope=scope, asset_id=record_id(asset_id, "Card or charger"),
+            plan_id=record_id(plan_id, "Plan")))
         if not call.ok:
             yield call.answer
             return

@@ -17,16 +17,10 @@ from services.customers import accounts as svc
 from services.customers import assets as asset_svc
 from services.customers import billing as billing_svc
 from services.customers import support_links as links_svc
-from state.base import AppState, Call, Filters, PagedTable
+from state.base import AppState, Call, Filters, PagedTable, record_id
 
 STANDARD, ENTERPRISE = "standard", "enterprise"
 USE_LABELS = {"employee": "Employee", "subsidiary": "Subsidiary", None: ""}
-
-
-def _id(value: str, what: str = "Account") -> int:
-    if not str(value).isdigit():
-        raise NotFound(f"{what} not found.")
-    return int(value)
 
 
 def account_dict(r: svc.AccountRow) -> dict[str, str]:
@@ -157,7 +151,7 @@ class AccountsState(PagedTable, AppState):
 
         def work(session, user, scope):
             terms = (svc.EnterpriseTerms(form.get("price_per_asset", ""), public) if mode == ENTERPRISE else None)
-            return svc.invite_account(session=session, scope=scope, organization_id=_id(org, "Organization"),
+            return svc.invite_account(session=session, scope=scope, organization_id=record_id(org, "Organization"),
                                       email=form.get("email", ""), name=form.get("name", ""), enterprise=terms,
                                       send_invitation=send or mode == STANDARD)
 
@@ -206,7 +200,7 @@ class AccountDetailState(AppState):
         account_id = self._account_id()
 
         def work(session, user, scope):
-            detail = svc.get_account(session=session, scope=scope, account_id=_id(account_id))
+            detail = svc.get_account(session=session, scope=scope, account_id=record_id(account_id, "Account"))
             items = asset_svc.list_assets(session=session, scope=scope, account_id=detail.account.id)
             sts = billing_svc.list_statements(session=session, scope=scope, account_id=detail.account.id)
             invoices = billing_svc.list_invoices(session=session, scope=scope, account_id=detail.account.id)
@@ -241,7 +235,7 @@ class AccountDetailState(AppState):
     @rx.event
     async def mark_paid(self, statement_id: str):
         call = await self._call(lambda session, user, scope: billing_svc.mark_statement_paid(
-            session=session, scope=scope, statement_id=_id(statement_id, "Statement")), cap=Cap.MANAGE_PAYMENTS)
+            session=session, scope=scope, statement_id=record_id(statement_id, "Statement")), cap=Cap.MANAGE_PAYMENTS)
         if not call.ok:
             yield call.answer
             return
@@ -265,7 +259,7 @@ class AccountDetailState(AppState):
         self.enterprise_error, self.saving = "", True
         yield
         call = await self._call(lambda session, user, scope: svc.set_enterprise_plan(
-            session=session, scope=scope, account_id=_id(account_id),
+            session=session, scope=scope, account_id=record_id(account_id, "Account"),
             terms=svc.EnterpriseTerms(form.get("price_per_asset", ""), public)),
             cap=Cap.MANAGE_CUSTOMERS, form=self._enterprise_refused)
         self.saving = False
@@ -310,8 +304,8 @@ class AccountDetailState(AppState):
         def work(session, user, scope):
             company = svc.Company(form.get("legal_name", ""), form.get("registration_number", ""),
                                   form.get("vat_number", ""), form.get("billing_address", ""))
-            return svc.invite_sub_account(session=session, scope=scope, account_id=_id(account_id), use=use,
-                                          name=form.get("name", ""), email=form.get("email", ""), kind=kind,
+            return svc.invite_sub_account(session=session, scope=scope, account_id=record_id(account_id, "Account"),
+                                          use=use, name=form.get("name", ""), email=form.get("email", ""), kind=kind,
                                           reimbursement_rate=form.get("rate", ""), company=company)
 
         call = await _invite(self, work)
@@ -369,8 +363,8 @@ class CustomersState(PagedTable, AppState):
         customer_id = self.selected.get("id", "")
 
         def work(session, user, scope):
-            result = svc.resend_invitation(session=session, scope=scope, customer_user_id=_id(customer_id,
-                                                                                               "Customer"))
+            cid = record_id(customer_id, "Customer")
+            result = svc.resend_invitation(session=session, scope=scope, customer_user_id=cid)
             return result, customer_dict(svc.get_customer_user(session=session, scope=scope,
                                                                customer_user_id=result.customer_user_id))
 
@@ -439,7 +433,7 @@ class SupportLinksState(AppState):
         yield
 
         def work(session, user, scope):
-            return links_svc.set_links(session=session, scope=scope, organization_id=_id(org, "Organization"),
+            return links_svc.set_links(session=session, scope=scope, organization_id=record_id(org, "Organization"),
                                        terms_url=form.get("terms_url"), privacy_url=form.get("privacy_url"),
                                        support_contact=form.get("support_contact"))
 
@@ -460,7 +454,7 @@ class ClaimCodeState(AppState):
     can_manage: bool = False
 
     def _charger_id(self) -> int:
-        return _id(self.router.url.path.rstrip("/").rsplit("/", 1)[-1], "Charger")
+        return record_id(self.router.url.path.rstrip("/").rsplit("/", 1)[-1], "Charger")
 
     @rx.event
     async def load_code(self):

@@ -101,7 +101,8 @@ class FirmwareState(AppState):
 
     @rx.event
     async def select(self, image_id: str):
-        self.selected, self.chosen = image_id, []
+        image_id = str(image_id)
+        self.selected, self.chosen = (image_id if image_id.isdigit() and len(image_id) < 10 else ""), []
         return await self._fetch()
 
     @rx.event

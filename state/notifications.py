@@ -15,7 +15,7 @@ from services.notifications import alerts, composer
 from services.notifications import inbox as svc
 from services.notifications.composer import Audience
 from state import live
-from state.base import AppState, PagedTable
+from state.base import AppState, PagedTable, record_id
 
 BELL_ITEMS = 6
 KIND_LABELS = {"alert_opened": "Alert", "alert_update": "Alert update", "alert_resolved": "Resolved",
@@ -88,7 +88,8 @@ class BellState(AppState):
     @rx.event
     async def acknowledge(self, alert_id: str):
         call = await self._call(lambda s, u, scope: alerts.acknowledge(session=s, scope=scope,
-                                                                       alert_id=int(alert_id), now=utcnow()))
+                                                                       alert_id=record_id(alert_id, "Alert"),
+                                                                       now=utcnow()))
         if not call.ok:
             yield call.answer
             return

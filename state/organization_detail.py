@@ -368,7 +368,7 @@ class OrganizationDetailState(AppState):
 
     @rx.event
     def edit_tariff(self, tariff_id: str):
-        t = self._tariff_rows.get(int(tariff_id))
+        t = self._tariff_rows.get(int(tariff_id)) if str(tariff_id).isdigit() else None
         if t is None:
             return
         self.t_id, self.t_errors = t.id, {}

@@ -8,7 +8,7 @@ import reflex as rx
 
 from services.access.permissions import Cap
 from services.network import owners as svc
-from state.base import AppState
+from state.base import AppState, record_id
 from state.chargers import ChargersState
 
 NONE = "none"  # "no owner" (radix selects refuse empty values)
@@ -74,9 +74,10 @@ class OwnerAssignState(AppState):
 
     @rx.event
     async def save(self):
-        ids, owner = [int(i) for i in self.targets], None if self.owner_choice == NONE else self.owner_choice
+        targets, owner = list(self.targets), None if self.owner_choice == NONE else self.owner_choice
 
         def work(session, user, scope):
+            ids = [record_id(i, "Charger") for i in targets]
             return svc.assign_owner(session=session, scope=scope, user_id=user.id, charger_ids=ids,
                                     location_owner_id=owner)
 

@@ -217,3 +217,24 @@ def test_the_probe_sees_the_tenant_its_own_data(world):
     asyncio.run(_play(_root(token, "/", "/", {}), [(BellState, "acknowledge", (str(world.foreign["alert"][0]),))]))
     after = fingerprint(world.b_scope)
     assert [t for t in after if after[t] != before[t]] == ["alert"]
+
+
+def _forged_cases():
+    for probe in PROBES:
+        yield pytest.param(probe, "customer" if probe.customer else "network_manager", id=probe.name)
+
+
+@pytest.mark.parametrize(("probe", "role"), list(_forged_cases()))
+def test_a_handler_given_a_forged_id_that_is_no_number_answers_without_an_error(world, probe: Probe, role: str):
+    """Ids reach handlers as browser strings: one that is no number (or too big for an id) is refused or shown
+    as not found, never an exception (which Reflex answers with a bare "An error occurred")."""
+    token = world.customer_token if role == "customer" else issue_token(world.users[role])
+    own = world.customer_own if role == "customer" else world.own
+    for forged in ("not-a-number", "99999999999999999999", "-1"):
+        value = _value(probe.route_value, forged, own)
+        pattern, param = probe.route
+        path = pattern.replace(f"[{param}]", value) if param else pattern
+        root = _root(token, pattern, path, {param: value} if param else {})
+        steps = (LOADS.get(pattern, []) if param else []) + [
+            (cls, name, tuple(_value(a, forged, own) for a in args)) for cls, name, args in probe.steps]
+        asyncio.run(_play(root, steps))
