@@ -14,7 +14,7 @@ import os
 import socket
 import ssl as ssl_mod
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
@@ -127,10 +127,11 @@ class OcppServer:
             session.commit()
             return result
 
-    async def db(self, fn: Callable[..., Any], **kwargs) -> Any:
-        """Run a service function in a database session; DatabaseUnavailable when the database cannot be reached."""
+    async def _available(self, work: Awaitable[Any]) -> Any:
+        """Await database work and keep the availability (one log line per change of state): DatabaseUnavailable
+        when the database cannot be reached."""
         try:
-            result = await asyncio.to_thread(self._run_db, fn, kwargs)
+            result = await work
         except Exception as exc:
             if is_unavailable(exc):
                 self.availability.failed(exc)
@@ -139,17 +140,13 @@ class OcppServer:
         self.availability.ok()
         return result
 
+    async def db(self, fn: Callable[..., Any], **kwargs) -> Any:
+        """Run a service function in a database session; DatabaseUnavailable when the database cannot be reached."""
+        return await self._available(asyncio.to_thread(self._run_db, fn, kwargs))
+
     async def write(self, fn: Callable[..., Any], *, writer: str = "log", **kwargs) -> Any:
         """Run an async service function on a writer connection (reconnecting after a failure)."""
-        try:
-            result = await self._writers.run(writer, fn, kwargs)
-        except psycopg.OperationalError as exc:
-            if is_unavailable(exc):
-                self.availability.failed(exc)
-                raise DatabaseUnavailable from exc
-            raise
-        self.availability.ok()
-        return result
+        return await self._available(self._writers.run(writer, fn, kwargs))
 
     async def _write_meters(self, rows: list) -> None:
         await self.write(insert_meter_rows_async, writer="meters", rows=rows)
