@@ -1,9 +1,10 @@
 """The OCPP server's batch writers: async database connections on an event loop of their own, in one thread.
 
-A batch is several round trips (stage, COPY, insert, commit). On the main loop each round trip waited for a
-whole loop iteration, and under load an iteration serves thousands of frames: a 700-row batch of samples
-took 200 ms, and every acknowledgement waited for it. On this loop a round trip waits only for the GIL
-(the server's switch interval is 1 ms), and formatting a COPY no longer stalls the main loop for 100 ms.
+A batch is more than one round trip (a sample batch reads the sessions' highs, then writes; a frame-log batch
+may read the sessions' owners, then copies). On the main loop each round trip waited for a whole loop
+iteration, and under load an iteration serves thousands of frames: a 700-row batch of samples took 200 ms,
+and every acknowledgement waited for it. On this loop a round trip waits only for the GIL (the server's
+switch interval is 1 ms), and formatting a frame-log COPY no longer stalls the main loop for 100 ms.
 """
 from __future__ import annotations
 

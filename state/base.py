@@ -47,13 +47,18 @@ Filters = dict[str, Callable[[Any], Any]]
 Form = Callable[[str, str], None]
 
 
-def record_id(value: Any, what: str = "Record") -> int:
-    """An id as the browser sent it: a whole number an id column can hold, or the record is not found (the
-    service then checks the scope). Forged text never reaches int() unguarded."""
+def is_record_id(value: Any) -> bool:
+    """Whether the browser sent an id: a whole number an id column can hold."""
     text = str(value).strip()
-    if not text.isdigit() or not fits_int32(int(text)):
+    return text.isdigit() and fits_int32(int(text))
+
+
+def record_id(value: Any, what: str = "Record") -> int:
+    """An id as the browser sent it, or the record is not found (the service then checks the scope). Forged
+    text never reaches int() unguarded."""
+    if not is_record_id(value):
         raise NotFound(f"{what} not found.")
-    return int(text)
+    return int(str(value).strip())
 
 
 @dataclass(frozen=True)

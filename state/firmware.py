@@ -10,7 +10,7 @@ from services.access.permissions import Cap
 from services.network import chargers as charger_svc
 from services.ocpp import firmware_library as svc
 from state import live
-from state.base import AppState
+from state.base import AppState, is_record_id
 
 ROUTE = "/firmware"
 MAX_PEM = 5500  # SignedUpdateFirmware's signingCertificate
@@ -101,8 +101,7 @@ class FirmwareState(AppState):
 
     @rx.event
     async def select(self, image_id: str):
-        image_id = str(image_id)
-        self.selected, self.chosen = (image_id if image_id.isdigit() and len(image_id) < 10 else ""), []
+        self.selected, self.chosen = (str(image_id).strip() if is_record_id(image_id) else ""), []
         return await self._fetch()
 
     @rx.event

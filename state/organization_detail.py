@@ -26,7 +26,7 @@ from services.billing import org_settings
 from services.charging import contracts as contract_svc
 from services.charging import tariffs as tariff_svc
 from services.network import chargers as charger_svc
-from state.base import ALL_ORGS, AppState
+from state.base import ALL_ORGS, AppState, is_record_id
 from state.organizations import KIND_LABELS
 
 PROFILE_FIELDS = ("name", "legal_name", "address", "registration_number", "tax_number", "billing_email", "currency",
@@ -368,7 +368,7 @@ class OrganizationDetailState(AppState):
 
     @rx.event
     def edit_tariff(self, tariff_id: str):
-        t = self._tariff_rows.get(int(tariff_id)) if str(tariff_id).isdigit() else None
+        t = self._tariff_rows.get(int(tariff_id)) if is_record_id(tariff_id) else None
         if t is None:
             return
         self.t_id, self.t_errors = t.id, {}

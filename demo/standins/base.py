@@ -77,7 +77,8 @@ class StandIn(ThreadingHTTPServer):
         return True
 
     def save(self) -> None:
-        """Write the records (after every request): a new file renamed over the old, so a kill leaves either."""
+        """Write the records (after every request that may change them): a new file renamed over the old, so a
+        kill leaves one or the other."""
         if self.state_file is None:
             return
         with self.lock:
@@ -154,7 +155,6 @@ class StandIn(ThreadingHTTPServer):
         with self.lock:
             self.state = Ledger()
             self.behaviour = Behaviour()
-        self.save()
 
 
 def _encode(value: Any) -> Any:
@@ -185,7 +185,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
-        self.server.save()
+        if self.command != "GET":  # GETs only read (orders, reports, webhooks sent)
+            self.server.save()
 
     def control(self) -> bool:
         """The stand-in's own endpoints; True when the request was one of them."""

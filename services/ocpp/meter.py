@@ -79,16 +79,14 @@ _KNOWN_SQL = (
 # Raised, never lowered; ids sorted so two writers lock the rows in the same order.
 _HIGH_SQL = (
     "INSERT INTO session_meter_high (transaction_id, wh)"
-    " SELECT * FROM unnest(%(ids)s::integer[], %(wh)s::numeric[]) ORDER BY 1"
+    " SELECT * FROM unnest(%(high_ids)s::integer[], %(high_wh)s::numeric[]) ORDER BY 1"
     " ON CONFLICT (transaction_id) DO UPDATE SET wh = greatest(session_meter_high.wh, excluded.wh)"
 )
 # One statement writes a batch: the highs it raises and its samples (the conflict target is the unique index of
 # migration 0019_ocpp18). On an autocommit connection it is atomic on its own: one round trip and no temporary
 # table, where staging a COPY took six round trips, a DDL statement and a truncation at each commit.
 _WRITE_SQL = (
-    "WITH high AS (INSERT INTO session_meter_high (transaction_id, wh)"
-    " SELECT * FROM unnest(%(high_ids)s::integer[], %(high_wh)s::numeric[]) ORDER BY 1"
-    " ON CONFLICT (transaction_id) DO UPDATE SET wh = greatest(session_meter_high.wh, excluded.wh))"
+    f"WITH high AS ({_HIGH_SQL})"
     f" INSERT INTO meter_value ({', '.join(COLUMNS)})"
     " SELECT c, k, t, ts, m, p, u, x, l, v, coalesce(string_to_array(nullif(f, ''), ','), '{}')"
     " FROM unnest(%(charger)s::integer[], %(connector)s::integer[], %(tx)s::integer[], %(ts)s::timestamptz[],"
@@ -127,7 +125,7 @@ def _flag(rows: list[MeterRow], found: list[tuple]) -> dict[int, Decimal]:
 
 
 def _write_params(rows: list[MeterRow], raised: dict[int, Decimal]) -> dict:
-    ids = sorted(raised)  # sorted: two writers lock the highs in the same order
+    ids = sorted(raised)  # see _HIGH_SQL
     return {"high_ids": ids, "high_wh": [raised[i] for i in ids],
             "charger": [r.charger_id for r in rows], "connector": [r.connector_id for r in rows],
             "tx": [r.transaction_id for r in rows], "ts": [r.timestamp for r in rows],
